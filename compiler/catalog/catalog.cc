@@ -1,0 +1,270 @@
+#include "compiler/catalog/catalog.h"
+
+#include <array>
+
+namespace amata::catalog {
+namespace {
+
+using D = Dimension;
+constexpr Type num(D d) { return Type::number(d); }
+constexpr Type kBool = Type::boolean();
+constexpr Type kString = Type::string();
+
+constexpr Attribute kNodeAttrs[] = {
+    {"cpu", num(D::kPercent), "CPU busy, all cores, since the previous sample"},
+    {"cpu_user", num(D::kPercent), "CPU in user mode (user + nice)"},
+    {"cpu_system", num(D::kPercent), "CPU in kernel mode (system + irq + softirq)"},
+    {"cpu_iowait", num(D::kPercent), "CPU idle while waiting for I/O"},
+    {"cpu_steal", num(D::kPercent), "CPU stolen by the hypervisor"},
+    {"load1", num(D::kCount), "load average over 1 minute"},
+    {"load5", num(D::kCount), "load average over 5 minutes"},
+    {"load15", num(D::kCount), "load average over 15 minutes"},
+    {"mem_used", num(D::kBytes), "memory in use (total - available)"},
+    {"mem_available", num(D::kBytes), "memory available for new work (MemAvailable)"},
+    {"mem", num(D::kPercent), "memory in use, percent of total"},
+    {"swap", num(D::kPercent), "swap in use, percent of total (0 without swap)"},
+    {"uptime", num(D::kDuration), "time since boot"},
+    {"procs", num(D::kCount), "number of processes"},
+    {"open_files", num(D::kCount), "file handles allocated system-wide"},
+};
+
+// Services and processes share their measurements; a service adds what supervision knows.
+#define AMATA_PROCESS_ATTRS                                                                   \
+  {"alive", kBool, "the process exists and is not a zombie", true},                           \
+      {"pid", num(D::kCount), "process id (0 when not running)", true},                       \
+      {"state", kString, "scheduler state letter from /proc/PID/stat (R, S, D, Z, ...)"},     \
+      {"cpu", num(D::kPercent), "CPU used, percent of one core, since the previous sample"}, \
+      {"rss", num(D::kBytes), "resident set size"},                                          \
+      {"threads", num(D::kCount), "number of threads"},                                      \
+      {"children", num(D::kCount), "number of direct child processes"},                      \
+      {"fds", num(D::kCount), "open file descriptors"},                                      \
+      {"uptime", num(D::kDuration), "time since the process started"},                       \
+      {"exit_code", num(D::kCount), "exit status of the last death (-1 if killed by a signal)", true}, \
+      {"exit_signal", num(D::kCount), "signal that killed it last (0 if it exited)", true},  \
+      {"read_rate", num(D::kBytesPerSecond), "bytes read from storage per second"},          \
+      {"write_rate", num(D::kBytesPerSecond), "bytes written to storage per second"}
+
+constexpr Attribute kServiceAttrs[] = {
+    AMATA_PROCESS_ATTRS,
+    {"restarts", num(D::kCount), "restarts amatad has made since it started the service", true},
+    {"health.ok", kBool, "the last health check passed", true},
+    {"health.failed", kBool, "the last health check failed", true},
+    {"health.latency", num(D::kDuration), "duration of the last health check", true},
+};
+
+constexpr Attribute kProcessAttrs[] = {AMATA_PROCESS_ATTRS};
+#undef AMATA_PROCESS_ATTRS
+
+constexpr Attribute kInterfaceAttrs[] = {
+    {"carrier", Type::enumeration(EnumType::kLinkState), "link carrier: up or down", true},
+    {"operstate", Type::enumeration(EnumType::kOperState), "RFC 2863 operational state", true},
+    {"mtu", num(D::kBytes), "maximum transmission unit", true},
+    {"rx_bytes", num(D::kBytes), "bytes received"},
+    {"tx_bytes", num(D::kBytes), "bytes sent"},
+    {"rx_packets", num(D::kCount), "packets received"},
+    {"tx_packets", num(D::kCount), "packets sent"},
+    {"rx_errors", num(D::kCount), "receive errors"},
+    {"tx_errors", num(D::kCount), "transmit errors"},
+    {"rx_drops", num(D::kCount), "received packets dropped"},
+    {"tx_drops", num(D::kCount), "packets dropped on transmit"},
+    {"rx_rate", num(D::kBytesPerSecond), "bytes received per second"},
+    {"tx_rate", num(D::kBytesPerSecond), "bytes sent per second"},
+    {"rx_packet_rate", num(D::kPerSecond), "packets received per second"},
+    {"tx_packet_rate", num(D::kPerSecond), "packets sent per second"},
+    {"error_rate", num(D::kPerSecond), "receive and transmit errors per second"},
+    {"drop_rate", num(D::kPerSecond), "receive and transmit drops per second"},
+};
+
+constexpr Attribute kFilesystemAttrs[] = {
+    {"used", num(D::kPercent), "space in use, percent of what non-root users may use"},
+    {"free", num(D::kBytes), "space available to non-root users"},
+    {"size", num(D::kBytes), "total size"},
+    {"inodes", num(D::kPercent), "inodes in use, percent"},
+    {"readonly", kBool, "mounted read-only"},
+    {"read_rate", num(D::kBytesPerSecond), "bytes read from the device per second"},
+    {"write_rate", num(D::kBytesPerSecond), "bytes written to the device per second"},
+    {"busy", num(D::kPercent), "time the device had I/O in flight, percent (like iostat %util)"},
+};
+
+constexpr Attribute kHostAttrs[] = {
+    {"reachable", kBool, "the last probe got an answer"},
+    {"latency", num(D::kDuration), "round-trip time of the last successful probe"},
+};
+
+constexpr Attribute kCheckAttrs[] = {
+    {"status", Type::enumeration(EnumType::kCheckStatus), "plugin result: ok, warning, critical, unknown"},
+    {"exit_code", num(D::kCount), "the plugin's exit status"},
+    {"output", kString, "first line of the plugin's output, before the perfdata"},
+    {"duration", num(D::kDuration), "how long the plugin ran"},
+    {"timed_out", kBool, "the plugin was killed at its timeout"},
+};
+
+constexpr Attribute kPeerAttrs[] = {
+    {"member", kBool, "the node is in this partition's membership", true},
+    {"quorate", kBool, "the local partition has quorum", true},
+    {"node_id", num(D::kCount), "Corosync node id", true},
+    {"name", kString, "node name", true},
+    {"since", num(D::kDuration), "time since the membership last changed for this node", true},
+};
+
+struct KindEntry {
+  Kind kind;
+  std::string_view name;
+  std::string_view description;
+  std::span<const Attribute> attributes;
+};
+
+constexpr KindEntry kKinds[] = {
+    {Kind::kNode, "node", "this machine: CPU, load, memory, uptime", kNodeAttrs},
+    {Kind::kService, "service", "a program amatad starts, supervises and restarts", kServiceAttrs},
+    {Kind::kProcess, "process", "a process amatad watches but does not own", kProcessAttrs},
+    {Kind::kInterface, "interface", "a network interface", kInterfaceAttrs},
+    {Kind::kFilesystem, "filesystem", "a mounted filesystem and its block device", kFilesystemAttrs},
+    {Kind::kHost, "host", "a remote host, probed over the network", kHostAttrs},
+    {Kind::kCheck, "check", "an external program with the Nagios plugin convention", kCheckAttrs},
+    {Kind::kPeer, "peer", "another node of the cluster", kPeerAttrs},
+};
+static_assert(std::size(kKinds) == kKindCount);
+
+constexpr Kind kAllKinds[] = {Kind::kNode,       Kind::kService, Kind::kProcess, Kind::kInterface,
+                              Kind::kFilesystem, Kind::kHost,    Kind::kCheck,   Kind::kPeer};
+
+constexpr Unit kUnits[] = {
+    {"%", D::kPercent, 1},
+    {"B", D::kBytes, 1},
+    {"KB", D::kBytes, 1e3},
+    {"MB", D::kBytes, 1e6},
+    {"GB", D::kBytes, 1e9},
+    {"TB", D::kBytes, 1e12},
+    {"KiB", D::kBytes, 1024.0},
+    {"MiB", D::kBytes, 1024.0 * 1024},
+    {"GiB", D::kBytes, 1024.0 * 1024 * 1024},
+    {"TiB", D::kBytes, 1024.0 * 1024 * 1024 * 1024},
+    {"ms", D::kDuration, 1e-3},
+    {"s", D::kDuration, 1},
+    {"min", D::kDuration, 60},
+    {"h", D::kDuration, 3600},
+    {"/s", D::kPerSecond, 1},
+    {"B/s", D::kBytesPerSecond, 1},
+    {"KB/s", D::kBytesPerSecond, 1e3},
+    {"MB/s", D::kBytesPerSecond, 1e6},
+    {"GB/s", D::kBytesPerSecond, 1e9},
+    {"KiB/s", D::kBytesPerSecond, 1024.0},
+    {"MiB/s", D::kBytesPerSecond, 1024.0 * 1024},
+    {"GiB/s", D::kBytesPerSecond, 1024.0 * 1024 * 1024},
+};
+
+constexpr std::string_view kLinkStates[] = {"down", "up"};
+// RFC 2863 / IF_OPER_* order, so the ordinal is the kernel's value.
+constexpr std::string_view kOperStates[] = {"unknown",        "notpresent", "down", "lowerlayerdown",
+                                            "testing",        "dormant",    "up"};
+constexpr std::string_view kCheckStatuses[] = {"ok", "warning", "critical", "unknown"};
+constexpr EnumType kAllEnumTypes[] = {EnumType::kLinkState, EnumType::kOperState,
+                                      EnumType::kCheckStatus};
+
+const KindEntry& entry(Kind kind) { return kKinds[static_cast<int>(kind)]; }
+
+}  // namespace
+
+std::string_view kind_name(Kind kind) { return entry(kind).name; }
+std::string_view kind_description(Kind kind) { return entry(kind).description; }
+std::span<const Kind> all_kinds() { return kAllKinds; }
+
+std::optional<Kind> kind_from_name(std::string_view name) {
+  for (const auto& k : kKinds) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+std::span<const Attribute> attributes(Kind kind) { return entry(kind).attributes; }
+
+const Attribute* find_attribute(Kind kind, std::string_view name) {
+  for (const auto& a : entry(kind).attributes) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+bool has_perfdata_attributes(Kind kind) { return kind == Kind::kCheck; }
+
+std::string_view dimension_name(Dimension d) {
+  switch (d) {
+    case D::kCount: return "count";
+    case D::kPercent: return "percent";
+    case D::kBytes: return "bytes";
+    case D::kDuration: return "duration";
+    case D::kBytesPerSecond: return "byte rate";
+    case D::kPerSecond: return "rate";
+  }
+  return "?";
+}
+
+std::string_view base_unit_suffix(Dimension d) {
+  switch (d) {
+    case D::kCount: return "";
+    case D::kPercent: return "%";
+    case D::kBytes: return "B";
+    case D::kDuration: return "s";
+    case D::kBytesPerSecond: return "B/s";
+    case D::kPerSecond: return "/s";
+  }
+  return "";
+}
+
+std::span<const Unit> units() { return kUnits; }
+
+const Unit* find_unit(std::string_view suffix) {
+  for (const auto& u : kUnits) {
+    if (u.suffix == suffix) return &u;
+  }
+  return nullptr;
+}
+
+std::string_view enum_type_name(EnumType e) {
+  switch (e) {
+    case EnumType::kLinkState: return "link state";
+    case EnumType::kOperState: return "operstate";
+    case EnumType::kCheckStatus: return "check status";
+  }
+  return "?";
+}
+
+std::span<const std::string_view> enum_members(EnumType e) {
+  switch (e) {
+    case EnumType::kLinkState: return kLinkStates;
+    case EnumType::kOperState: return kOperStates;
+    case EnumType::kCheckStatus: return kCheckStatuses;
+  }
+  return {};
+}
+
+std::optional<int> enum_ordinal(EnumType e, std::string_view member) {
+  auto members = enum_members(e);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (members[i] == member) return static_cast<int>(i);
+  }
+  return std::nullopt;
+}
+
+std::span<const EnumType> all_enum_types() { return kAllEnumTypes; }
+
+std::string_view value_kind_name(ValueKind k) {
+  switch (k) {
+    case ValueKind::kNumber: return "number";
+    case ValueKind::kBool: return "bool";
+    case ValueKind::kString: return "string";
+    case ValueKind::kEnum: return "enum";
+  }
+  return "?";
+}
+
+std::string type_name(const Type& t) {
+  switch (t.kind) {
+    case ValueKind::kNumber: return std::string(dimension_name(t.dimension));
+    case ValueKind::kEnum: return std::string(enum_type_name(t.enum_type));
+    default: return std::string(value_kind_name(t.kind));
+  }
+}
+
+}  // namespace amata::catalog

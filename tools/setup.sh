@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine: install what amata needs, build, then run.
+#   tools/setup.sh demo    build, then run amatad in the foreground on dsl-examples/demo.amata
+#   tools/setup.sh test    build the dev preset, run the whole test suite (ctest) and the fuzzers
+#   tools/setup.sh asan    the test suite under ASan + UBSan
+#   tools/setup.sh build   install and build only
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-build}
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy
+  # libraries
+  tao-pegtl-dev llvm-19-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
+  libsqlite3-dev libcurl4-openssl-dev libsystemd-dev libcpp-httplib-dev
+  libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-idiag-3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev
+  # run-time programs the tests and benchmarks drive for real
+  corosync iproute2 procps python3 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
+  stress-ng monit supervisor
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc)
+build() {
+  local preset=$1
+  [ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+}
+
+case "$mode" in
+  build) build dev ;;
+  demo)
+    build dev
+    exec build/dev/tools/amatad dsl-examples/demo.amata --state-dir "${AMATA_STATE_DIR:-/tmp/amata-demo}" \
+      --socket "${AMATA_SOCKET:-/tmp/amata-demo/amatad.sock}" ;;
+  test)
+    build dev
+    ctest --preset dev -j "$jobs"
+    tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-60}" ;;
+  asan)
+    build asan
+    ctest --preset asan -j "$jobs" ;;
+  *) echo "usage: tools/setup.sh build|demo|test|asan" >&2; exit 2 ;;
+esac

@@ -6,7 +6,9 @@ namespace amata::catalog {
 namespace {
 
 using D = Dimension;
-constexpr Type num(D d) { return Type::number(d); }
+constexpr Type num(D d) {
+  return Type::number(d);
+}
 constexpr Type kBool = Type::boolean();
 constexpr Type kString = Type::string();
 
@@ -29,20 +31,22 @@ constexpr Attribute kNodeAttrs[] = {
 };
 
 // Services and processes share their measurements; a service adds what supervision knows.
-#define AMATA_PROCESS_ATTRS                                                                   \
-  {"alive", kBool, "the process exists and is not a zombie", true},                           \
-      {"pid", num(D::kCount), "process id (0 when not running)", true},                       \
-      {"state", kString, "scheduler state letter from /proc/PID/stat (R, S, D, Z, ...)"},     \
-      {"cpu", num(D::kPercent), "CPU used, percent of one core, since the previous sample"}, \
-      {"rss", num(D::kBytes), "resident set size"},                                          \
-      {"threads", num(D::kCount), "number of threads"},                                      \
-      {"children", num(D::kCount), "number of direct child processes"},                      \
-      {"fds", num(D::kCount), "open file descriptors"},                                      \
-      {"uptime", num(D::kDuration), "time since the process started"},                       \
-      {"exit_code", num(D::kCount), "exit status of the last death (-1 if killed by a signal)", true}, \
-      {"exit_signal", num(D::kCount), "signal that killed it last (0 if it exited)", true},  \
-      {"read_rate", num(D::kBytesPerSecond), "bytes read from storage per second"},          \
-      {"write_rate", num(D::kBytesPerSecond), "bytes written to storage per second"}
+#define AMATA_PROCESS_ATTRS                                                                     \
+  {"alive", kBool, "the process exists and is not a zombie", true},                             \
+      {"pid", num(D::kCount), "process id (0 when not running)", true},                         \
+      {"state", kString, "scheduler state letter from /proc/PID/stat (R, S, D, Z, ...)"},       \
+      {"cpu", num(D::kPercent), "CPU used, percent of one core, since the previous sample"},    \
+      {"rss", num(D::kBytes), "resident set size"},                                             \
+      {"threads", num(D::kCount), "number of threads"},                                         \
+      {"children", num(D::kCount), "number of direct child processes"},                         \
+      {"fds", num(D::kCount), "open file descriptors"},                                         \
+      {"uptime", num(D::kDuration), "time since the process started"},                          \
+      {"exit_code", num(D::kCount), "exit status of the last death (-1 if killed by a signal)", \
+       true},                                                                                   \
+      {"exit_signal", num(D::kCount), "signal that killed it last (0 if it exited)", true},     \
+      {"read_rate", num(D::kBytesPerSecond), "bytes read from storage per second"}, {           \
+    "write_rate", num(D::kBytesPerSecond), "bytes written to storage per second"                \
+  }
 
 constexpr Attribute kServiceAttrs[] = {
     AMATA_PROCESS_ATTRS,
@@ -92,7 +96,8 @@ constexpr Attribute kHostAttrs[] = {
 };
 
 constexpr Attribute kCheckAttrs[] = {
-    {"status", Type::enumeration(EnumType::kCheckStatus), "plugin result: ok, warning, critical, unknown"},
+    {"status", Type::enumeration(EnumType::kCheckStatus),
+     "plugin result: ok, warning, critical, unknown"},
     {"exit_code", num(D::kCount), "the plugin's exit status"},
     {"output", kString, "first line of the plugin's output, before the perfdata"},
     {"duration", num(D::kDuration), "how long the plugin ran"},
@@ -119,7 +124,8 @@ constexpr KindEntry kKinds[] = {
     {Kind::kService, "service", "a program amatad starts, supervises and restarts", kServiceAttrs},
     {Kind::kProcess, "process", "a process amatad watches but does not own", kProcessAttrs},
     {Kind::kInterface, "interface", "a network interface", kInterfaceAttrs},
-    {Kind::kFilesystem, "filesystem", "a mounted filesystem and its block device", kFilesystemAttrs},
+    {Kind::kFilesystem, "filesystem", "a mounted filesystem and its block device",
+     kFilesystemAttrs},
     {Kind::kHost, "host", "a remote host, probed over the network", kHostAttrs},
     {Kind::kCheck, "check", "an external program with the Nagios plugin convention", kCheckAttrs},
     {Kind::kPeer, "peer", "another node of the cluster", kPeerAttrs},
@@ -156,19 +162,27 @@ constexpr Unit kUnits[] = {
 
 constexpr std::string_view kLinkStates[] = {"down", "up"};
 // RFC 2863 / IF_OPER_* order, so the ordinal is the kernel's value.
-constexpr std::string_view kOperStates[] = {"unknown",        "notpresent", "down", "lowerlayerdown",
-                                            "testing",        "dormant",    "up"};
+constexpr std::string_view kOperStates[] = {"unknown", "notpresent", "down", "lowerlayerdown",
+                                            "testing", "dormant",    "up"};
 constexpr std::string_view kCheckStatuses[] = {"ok", "warning", "critical", "unknown"};
 constexpr EnumType kAllEnumTypes[] = {EnumType::kLinkState, EnumType::kOperState,
                                       EnumType::kCheckStatus};
 
-const KindEntry& entry(Kind kind) { return kKinds[static_cast<int>(kind)]; }
+const KindEntry& entry(Kind kind) {
+  return kKinds[static_cast<int>(kind)];
+}
 
 }  // namespace
 
-std::string_view kind_name(Kind kind) { return entry(kind).name; }
-std::string_view kind_description(Kind kind) { return entry(kind).description; }
-std::span<const Kind> all_kinds() { return kAllKinds; }
+std::string_view kind_name(Kind kind) {
+  return entry(kind).name;
+}
+std::string_view kind_description(Kind kind) {
+  return entry(kind).description;
+}
+std::span<const Kind> all_kinds() {
+  return kAllKinds;
+}
 
 std::optional<Kind> kind_from_name(std::string_view name) {
   for (const auto& k : kKinds) {
@@ -177,7 +191,9 @@ std::optional<Kind> kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::span<const Attribute> attributes(Kind kind) { return entry(kind).attributes; }
+std::span<const Attribute> attributes(Kind kind) {
+  return entry(kind).attributes;
+}
 
 const Attribute* find_attribute(Kind kind, std::string_view name) {
   for (const auto& a : entry(kind).attributes) {
@@ -186,33 +202,49 @@ const Attribute* find_attribute(Kind kind, std::string_view name) {
   return nullptr;
 }
 
-bool has_perfdata_attributes(Kind kind) { return kind == Kind::kCheck; }
+bool has_perfdata_attributes(Kind kind) {
+  return kind == Kind::kCheck;
+}
 
 std::string_view dimension_name(Dimension d) {
   switch (d) {
-    case D::kCount: return "count";
-    case D::kPercent: return "percent";
-    case D::kBytes: return "bytes";
-    case D::kDuration: return "duration";
-    case D::kBytesPerSecond: return "byte rate";
-    case D::kPerSecond: return "rate";
+    case D::kCount:
+      return "count";
+    case D::kPercent:
+      return "percent";
+    case D::kBytes:
+      return "bytes";
+    case D::kDuration:
+      return "duration";
+    case D::kBytesPerSecond:
+      return "byte rate";
+    case D::kPerSecond:
+      return "rate";
   }
   return "?";
 }
 
 std::string_view base_unit_suffix(Dimension d) {
   switch (d) {
-    case D::kCount: return "";
-    case D::kPercent: return "%";
-    case D::kBytes: return "B";
-    case D::kDuration: return "s";
-    case D::kBytesPerSecond: return "B/s";
-    case D::kPerSecond: return "/s";
+    case D::kCount:
+      return "";
+    case D::kPercent:
+      return "%";
+    case D::kBytes:
+      return "B";
+    case D::kDuration:
+      return "s";
+    case D::kBytesPerSecond:
+      return "B/s";
+    case D::kPerSecond:
+      return "/s";
   }
   return "";
 }
 
-std::span<const Unit> units() { return kUnits; }
+std::span<const Unit> units() {
+  return kUnits;
+}
 
 const Unit* find_unit(std::string_view suffix) {
   for (const auto& u : kUnits) {
@@ -223,18 +255,24 @@ const Unit* find_unit(std::string_view suffix) {
 
 std::string_view enum_type_name(EnumType e) {
   switch (e) {
-    case EnumType::kLinkState: return "link state";
-    case EnumType::kOperState: return "operstate";
-    case EnumType::kCheckStatus: return "check status";
+    case EnumType::kLinkState:
+      return "link state";
+    case EnumType::kOperState:
+      return "operstate";
+    case EnumType::kCheckStatus:
+      return "check status";
   }
   return "?";
 }
 
 std::span<const std::string_view> enum_members(EnumType e) {
   switch (e) {
-    case EnumType::kLinkState: return kLinkStates;
-    case EnumType::kOperState: return kOperStates;
-    case EnumType::kCheckStatus: return kCheckStatuses;
+    case EnumType::kLinkState:
+      return kLinkStates;
+    case EnumType::kOperState:
+      return kOperStates;
+    case EnumType::kCheckStatus:
+      return kCheckStatuses;
   }
   return {};
 }
@@ -247,23 +285,32 @@ std::optional<int> enum_ordinal(EnumType e, std::string_view member) {
   return std::nullopt;
 }
 
-std::span<const EnumType> all_enum_types() { return kAllEnumTypes; }
+std::span<const EnumType> all_enum_types() {
+  return kAllEnumTypes;
+}
 
 std::string_view value_kind_name(ValueKind k) {
   switch (k) {
-    case ValueKind::kNumber: return "number";
-    case ValueKind::kBool: return "bool";
-    case ValueKind::kString: return "string";
-    case ValueKind::kEnum: return "enum";
+    case ValueKind::kNumber:
+      return "number";
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kEnum:
+      return "enum";
   }
   return "?";
 }
 
 std::string type_name(const Type& t) {
   switch (t.kind) {
-    case ValueKind::kNumber: return std::string(dimension_name(t.dimension));
-    case ValueKind::kEnum: return std::string(enum_type_name(t.enum_type));
-    default: return std::string(value_kind_name(t.kind));
+    case ValueKind::kNumber:
+      return std::string(dimension_name(t.dimension));
+    case ValueKind::kEnum:
+      return std::string(enum_type_name(t.enum_type));
+    default:
+      return std::string(value_kind_name(t.kind));
   }
 }
 

@@ -50,12 +50,18 @@ enum class ValueKind : std::uint8_t { kNumber, kBool, kString, kEnum };
 /// The type of an attribute value.
 struct Type {
   ValueKind kind = ValueKind::kNumber;
-  Dimension dimension = Dimension::kCount;  // meaningful for kNumber
+  Dimension dimension = Dimension::kCount;    // meaningful for kNumber
   EnumType enum_type = EnumType::kLinkState;  // meaningful for kEnum
 
-  static constexpr Type number(Dimension d) { return {ValueKind::kNumber, d, EnumType::kLinkState}; }
-  static constexpr Type boolean() { return {ValueKind::kBool, Dimension::kCount, EnumType::kLinkState}; }
-  static constexpr Type string() { return {ValueKind::kString, Dimension::kCount, EnumType::kLinkState}; }
+  static constexpr Type number(Dimension d) {
+    return {ValueKind::kNumber, d, EnumType::kLinkState};
+  }
+  static constexpr Type boolean() {
+    return {ValueKind::kBool, Dimension::kCount, EnumType::kLinkState};
+  }
+  static constexpr Type string() {
+    return {ValueKind::kString, Dimension::kCount, EnumType::kLinkState};
+  }
   static constexpr Type enumeration(EnumType e) { return {ValueKind::kEnum, Dimension::kCount, e}; }
   friend constexpr bool operator==(const Type& a, const Type& b) {
     if (a.kind != b.kind) return false;
@@ -67,7 +73,7 @@ struct Type {
 
 /// One attribute of a kind, as a probe fills it and a rule reads it.
 struct Attribute {
-  std::string_view name;         // as written after the dot: `s.alive`, `s.health.failed`
+  std::string_view name;  // as written after the dot: `s.alive`, `s.health.failed`
   Type type;
   std::string_view description;  // one line, for docs and `amatactl explain`
   bool event_driven = false;     // updated by an event (pidfd, netlink), not only by polling
@@ -99,8 +105,8 @@ bool has_perfdata_attributes(Kind kind);
 
 // --- Types, units, enums -------------------------------------------------------------------
 
-std::string_view dimension_name(Dimension d);      // "percent", "bytes", ...
-std::string_view base_unit_suffix(Dimension d);    // "%", "B", "s", "B/s", "/s", ""
+std::string_view dimension_name(Dimension d);    // "percent", "bytes", ...
+std::string_view base_unit_suffix(Dimension d);  // "%", "B", "s", "B/s", "/s", ""
 std::span<const Unit> units();
 const Unit* find_unit(std::string_view suffix);
 

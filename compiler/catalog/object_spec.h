@@ -19,24 +19,24 @@ namespace amata::catalog {
 struct HealthCheckSpec {
   enum class Protocol : std::uint8_t { kTcp, kUnix, kHttp };
   Protocol protocol = Protocol::kTcp;
-  std::string target;         // "127.0.0.1:8080", "/run/app.sock", "http://127.0.0.1:8080/healthz"
-  double interval = 1.0;      // seconds between checks
-  double timeout = 1.0;       // seconds before a check counts as failed
-  int expect_status = 200;    // kHttp: the status that counts as healthy (2xx if 0)
+  std::string target;       // "127.0.0.1:8080", "/run/app.sock", "http://127.0.0.1:8080/healthz"
+  double interval = 1.0;    // seconds between checks
+  double timeout = 1.0;     // seconds before a check counts as failed
+  int expect_status = 200;  // kHttp: the status that counts as healthy (2xx if 0)
 };
 
 /// How a service is stopped: a first signal, then SIGKILL to its process group after a timeout.
 struct StopSpec {
-  int signal = 15;            // SIGTERM
-  double kill_after = 5.0;    // seconds before SIGKILL
+  int signal = 15;          // SIGTERM
+  double kill_after = 5.0;  // seconds before SIGKILL
 };
 
 /// How a host is probed.
 struct HostProbeSpec {
   enum class Method : std::uint8_t { kTcp, kIcmp };
   Method method = Method::kTcp;
-  std::string address;        // name or literal address
-  int port = 0;               // kTcp
+  std::string address;  // name or literal address
+  int port = 0;         // kTcp
   double timeout = 1.0;
 };
 
@@ -44,22 +44,22 @@ struct HostProbeSpec {
 struct ObjectSpec {
   std::string name;
   Kind kind = Kind::kNode;
-  double every = 1.0;         // probe period, seconds
+  double every = 1.0;  // probe period, seconds
 
   // service: what to run and how.
-  std::vector<std::string> start;                       // argv, never a shell
+  std::vector<std::string> start;  // argv, never a shell
   StopSpec stop;
   std::vector<HealthCheckSpec> health;
-  std::vector<std::string> depends;                     // names of services started first
-  std::string user, group;                              // run as (empty: amatad's own)
-  std::string workdir;                                  // working directory (empty: /)
+  std::vector<std::string> depends;                      // names of services started first
+  std::string user, group;                               // run as (empty: amatad's own)
+  std::string workdir;                                   // working directory (empty: /)
   std::vector<std::pair<std::string, std::string>> env;  // extra environment
-  std::string log;                                      // stdout/stderr file (empty: default)
-  double grace = 5.0;                                   // after a start, health failures do not count
+  std::string log;                                       // stdout/stderr file (empty: default)
+  double grace = 5.0;  // after a start, health failures do not count
 
   // process (and optionally service): how to find it.
   std::string pidfile;
-  std::string match;                                    // ECMAScript regex over the command line
+  std::string match;  // ECMAScript regex over the command line
 
   // interface
   std::string ifname;

@@ -1,0 +1,155 @@
+// The probes: the objects of the cluster space, measured through procfs, sysfs, netlink,
+// sockets and external programs, and written into a MeasurementSink.
+//
+// How the engine uses this:
+//
+//   auto probes = ProbeSet::create(loop, sink, ProbeOptions{});   // once
+//   for (int i = 0; i < objects.size(); ++i) probes->add(i, objects[i]);
+//   probes->start();          // every probe polls now and then every spec.every seconds
+//   ... loop.run() ...
+//
+// All work happens in callbacks of the one EventLoop. Nothing blocks: procfs/sysfs reads of
+// a few KB are done in place; connects, HTTP, ICMP and check programs are non-blocking fds on
+// the loop with loop timers as timeouts. Event-driven attributes (process death, link
+// carrier/operstate, mtu) are written as soon as the kernel reports them and followed by
+// MeasurementSink::changed(object), so the engine can run a discovery pass at once.
+//
+// Values written are in the catalog's base units (bytes, seconds, percent 0..100); bools are
+// 0/1 and enums their catalog ordinal. An attribute that cannot be measured right now (cpu %
+// before a second sample, rss of a dead process) is written as NaN.
+//
+// Supervised children (services amatad starts itself): the ENGINE forks, holds the pidfd,
+// watches it on the loop and reaps the child (waitid(P_PIDFD, ..., WEXITED)). It tells the
+// probe through ProbeSet::child_started(object, pid) and ProbeSet::child_exited(object,
+// status). The probe never waits on or closes the engine's pidfd, so the exit status is read
+// exactly once, by the engine, and there is no race between two reapers. A service with a
+// `pidfile` or `match` that was not started by amatad (a forking daemon) is found and watched
+// by the probe itself, like a process.
+//
+// Foreign processes (kind process, or service found by pidfile/match): death is watched
+// through pidfd_open() on the loop, and exits/execs are also seen through the netlink proc
+// connector (one socket for all probes), which also supplies the exit code and signal and
+// lets a `match` probe adopt a matching process the moment it execs. When the proc connector
+// is refused (no CAP_NET_ADMIN, or inside a new network namespace) the probes fall back to
+// finding processes by polling at their period and say so once through
+// MeasurementSink::notice().
+//
+// Kind peer has no probe: the cluster layer fills member/quorate/node_id/name/since.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/catalog/object_spec.h"
+#include "compiler/support/result.h"
+#include "engine/loop/event_loop.h"
+
+namespace amata::probes {
+
+/// Where probes write measurements; the engine's metric store implements it.
+class MeasurementSink {
+ public:
+  virtual ~MeasurementSink() = default;
+  /// A number, bool (0/1) or enum ordinal in base units; NaN means "unknown now".
+  virtual void set_number(int object, std::string_view attribute, double value) = 0;
+  /// A string attribute (process state letter, check output).
+  virtual void set_string(int object, std::string_view attribute, std::string_view value) = 0;
+  /// An event-driven attribute of `object` changed (death, carrier): run discovery now.
+  virtual void changed(int object) = 0;
+  /// A periodic sample of `object` is complete (for `for N checks` counting).
+  virtual void sampled(int /*object*/) {}
+  /// One line the operator should see in the log (a fallback to polling, a probe that cannot
+  /// work as asked). Library code never prints; the engine logs this.
+  virtual void notice(int /*object*/, std::string_view /*message*/) {}
+};
+
+/// Where the probes look; tests point the roots at recorded fixture trees.
+struct ProbeOptions {
+  std::string proc_root = "/proc";  /// procfs mount
+  std::string sys_root = "/sys";    /// sysfs mount
+  bool use_proc_connector = true;   /// try the netlink proc connector (else poll for processes)
+  bool use_rtnetlink = true;        /// watch links through RTNLGRP_LINK (else poll operstate)
+};
+
+/// How a process ended: exit(code) gives {code, 0}; death by signal gives {-1, signal}.
+struct ExitStatus {
+  int code = -1;
+  int signal = 0;
+};
+
+/// The probe of one declared object.
+class Probe {
+ public:
+  virtual ~Probe() = default;
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  /// Index of the object in the policy's object table (the sink's `object`).
+  int object() const { return object_; }
+  const catalog::ObjectSpec& spec() const { return spec_; }
+
+  /// Takes one sample now: synchronous reads fill the sink before returning; asynchronous
+  /// work (connect, HTTP, ICMP, a check program) starts and writes when it completes.
+  virtual void poll() = 0;
+  /// True while asynchronous work started by poll() is still in flight.
+  virtual bool busy() const { return false; }
+
+ protected:
+  Probe(int object, const catalog::ObjectSpec& spec) : object_(object), spec_(spec) {}
+
+ private:
+  int object_;
+  catalog::ObjectSpec spec_;
+};
+
+struct ProbeShared;  // the shared listeners (proc connector, rtnetlink, curl multi); internal
+
+/// All probes of one policy, sharing one proc-connector socket, one rtnetlink socket and one
+/// curl multi handle, all on one EventLoop. Destroy it before the loop.
+class ProbeSet {
+ public:
+  static Result<std::unique_ptr<ProbeSet>> create(engine::EventLoop& loop, MeasurementSink& sink,
+                                                  ProbeOptions options = {});
+  ~ProbeSet();
+  ProbeSet(const ProbeSet&) = delete;
+  ProbeSet& operator=(const ProbeSet&) = delete;
+
+  /// Creates the probe of object `object` (its index in the policy's object table). Kind peer
+  /// gets no probe and succeeds. Errors: a spec the probe cannot use (bad regex, no target).
+  Status add(int object, const catalog::ObjectSpec& spec);
+  /// Polls every probe now, then each at its own `every` period, on loop timers.
+  void start();
+  /// Polls every probe once now, without scheduling (amatad --once, tests, benchmarks).
+  void poll_all();
+  /// True while any probe has asynchronous work in flight.
+  bool busy() const;
+
+  /// The engine started the child `pid` for service `object`. The engine keeps the pidfd and
+  /// reaps; the probe measures /proc/PID from now on (alive=1, pid, cpu, rss...).
+  Status child_started(int object, pid_t pid);
+  /// The engine reaped the child of service `object`: alive=0, pid=0, exit_code/exit_signal
+  /// set, and changed(object) is called.
+  void child_exited(int object, ExitStatus status);
+
+  /// The probe of `object`, or nullptr (peer, or never added).
+  Probe* find(int object) const;
+  std::size_t size() const { return probes_.size(); }
+
+ private:
+  ProbeSet(engine::EventLoop& loop, MeasurementSink& sink, ProbeOptions options);
+  void schedule(std::size_t index);
+
+  engine::EventLoop& loop_;
+  MeasurementSink& sink_;
+  ProbeOptions options_;
+  std::unique_ptr<ProbeShared> shared_;
+  std::vector<std::unique_ptr<Probe>> probes_;
+  std::vector<engine::EventLoop::TimerId> timers_;
+  bool started_ = false;
+};
+
+}  // namespace amata::probes

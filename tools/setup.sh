@@ -17,7 +17,7 @@ packages=(
   libsqlite3-dev libcurl4-openssl-dev libsystemd-dev libcpp-httplib-dev
   libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-idiag-3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev
+  libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev libcmap-dev
   # run-time programs the tests and benchmarks drive for real
   corosync iproute2 procps python3 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor

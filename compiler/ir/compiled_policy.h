@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -174,13 +175,16 @@ class CompiledPolicy {
   virtual std::string_view backend_name() const = 0;
 
  protected:
-  explicit CompiledPolicy(std::shared_ptr<const Program> program);
+  /// `regexes` from compile_regexes(*program) (compiler/ir/runtime.h).
+  CompiledPolicy(std::shared_ptr<const Program> program, std::vector<std::regex> regexes);
+  const std::vector<std::regex>& regexes() const { return regexes_; }
   /// Evaluates the rules after the history has been updated.
   virtual void evaluate(double now, const Samples& samples, PolicyState& state,
                         std::vector<Edge>& edges) const = 0;
 
  private:
   std::shared_ptr<const Program> program_;
+  std::vector<std::regex> regexes_;
 };
 
 }  // namespace amata::ir

@@ -1,0 +1,50 @@
+#include "engine/console/console_backend.h"
+
+#include <array>
+
+namespace amata::console {
+namespace {
+
+constexpr std::array<std::pair<ControlVerb, std::string_view>, 5> kVerbs{{
+    {ControlVerb::kRestart, "restart"},
+    {ControlVerb::kStart, "start"},
+    {ControlVerb::kStop, "stop"},
+    {ControlVerb::kMonitor, "monitor"},
+    {ControlVerb::kUnmonitor, "unmonitor"},
+}};
+
+bool string_field_is(const nlohmann::json& record, const char* key, const std::string& want) {
+  auto it = record.find(key);
+  return it != record.end() && it->is_string() && it->get_ref<const std::string&>() == want;
+}
+
+}  // namespace
+
+bool EventFilter::matches(const nlohmann::json& event_record) const {
+  if (!event_record.is_object()) return false;
+  if (since_unix_ms) {
+    auto it = event_record.find("at_unix_ms");
+    if (it == event_record.end() || !it->is_number() || it->get<double>() < *since_unix_ms) {
+      return false;
+    }
+  }
+  if (object && !string_field_is(event_record, "object", *object)) return false;
+  if (event && !string_field_is(event_record, "event", *event)) return false;
+  return true;
+}
+
+std::string_view to_string(ControlVerb verb) {
+  for (const auto& [v, name] : kVerbs) {
+    if (v == verb) return name;
+  }
+  return "unknown";
+}
+
+std::optional<ControlVerb> control_verb_from(std::string_view name) {
+  for (const auto& [v, spelled] : kVerbs) {
+    if (spelled == name) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace amata::console

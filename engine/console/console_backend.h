@@ -1,0 +1,140 @@
+// The narrow interface between the console server and the daemon. amatad implements
+// ConsoleBackend; the console server (console_server.h) calls it from the event loop, one
+// call at a time, and turns the answers into protocol replies (docs/console.md).
+//
+// Results are JSON objects whose shapes are fixed here and in docs/console.md, because they
+// travel unchanged to `amatactl --json` and to scripts. Every call runs on the loop thread:
+// it must answer from memory (or a quick SQLite read) and never wait for an action to finish —
+// control() starts an action and returns; the outcome arrives later as events.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace amata::console {
+
+/// The answer to one command: a JSON result, or a refusal with a stable machine-readable code.
+class Outcome {
+ public:
+  /// A successful command and its result (an object; shapes in docs/console.md).
+  static Outcome success(nlohmann::json result = nlohmann::json::object()) {
+    Outcome o;
+    o.ok_ = true;
+    o.result_ = std::move(result);
+    return o;
+  }
+  /// A refused or failed command. `code` is one of the codes in docs/console.md
+  /// ("unknown_object", "unknown_rule", "policy_rejected", "action_failed", "busy", ...);
+  /// `details` carries structured data, e.g. {"diagnostics": [...]} for policy_rejected.
+  static Outcome failure(std::string code, std::string message,
+                         nlohmann::json details = nlohmann::json()) {
+    Outcome o;
+    o.ok_ = false;
+    o.code_ = std::move(code);
+    o.message_ = std::move(message);
+    o.details_ = std::move(details);
+    return o;
+  }
+
+  bool ok() const { return ok_; }
+  const nlohmann::json& result() const { return result_; }
+  const std::string& code() const { return code_; }
+  const std::string& message() const { return message_; }
+  const nlohmann::json& details() const { return details_; }
+
+ private:
+  Outcome() = default;
+  bool ok_ = false;
+  nlohmann::json result_;
+  std::string code_;
+  std::string message_;
+  nlohmann::json details_;
+};
+
+/// Which stored events the `events` command wants. Empty fields match everything.
+struct EventFilter {
+  std::optional<std::int64_t> since_unix_ms;  // events at or after this wall-clock time
+  std::optional<std::string> object;          // events about this object only
+  std::optional<std::string> event;           // events of this name only ("ServiceDown")
+  std::size_t limit = 1000;                   // at most this many, the newest ones
+
+  /// True when a live event (shape of one element of events().events) passes the filter;
+  /// the server applies it to published events for --follow streams.
+  bool matches(const nlohmann::json& event_record) const;
+};
+
+/// The verbs an operator may apply to one object.
+enum class ControlVerb : std::uint8_t { kRestart, kStart, kStop, kMonitor, kUnmonitor };
+
+/// "restart", "start", ... — the protocol's spelling.
+std::string_view to_string(ControlVerb verb);
+/// The verb spelled `name`, if there is one.
+std::optional<ControlVerb> control_verb_from(std::string_view name);
+
+/// What amatad exposes to the console. Implementations may throw; the server turns an
+/// exception into an "internal" error reply and logs it, and the loop carries on.
+///
+/// Result shapes (all times are Unix milliseconds, wall clock; durations milliseconds):
+///
+/// status():  {"policy": "web_node",
+///             "objects": [{"name": "web", "kind": "service", "state": "running",
+///                          "monitored": true, "since_unix_ms": 1764081000000,
+///                          "restarts": 2, "pid": 4242,               // pid: optional
+///                          "attributes": {"cpu": 3.2, "rss": 1.2e7, "alive": true}}]}
+///            `state` is free text from the daemon ("running", "stopped", "starting",
+///            "failed", "up", "down", "unmonitored", ...); attributes are the latest samples.
+///
+/// rules():   {"rules": [{"name": "down(web)", "rule": "down", "object": "web",
+///                        "state": "armed" | "pending" | "firing",
+///                        "pending_left_ms": 1200,                   // only when pending
+///                        "last_edge": {"edge": "rise" | "fall", "at_unix_ms": ...} | null}]}
+///
+/// events(f): {"events": [{"id": 17, "at_unix_ms": ..., "type": "raised" | "cleared" |
+///                         "action" | "notify" | "control" | "reload" | ...,
+///                         "event": "ServiceDown", "object": "web", "rule": "down(web)",
+///                         "message": "restart web: ok (43 ms)", "data": {...}}]}
+///            oldest first; fields other than id, at_unix_ms, type may be absent.
+///            The same record shape is what the daemon passes to publish_event().
+///
+/// explain(r):{"rule": "hot", "state": "pending", "firing": false,
+///             "reason": "condition true for 12s of the required 30s",
+///             "condition": <node>}
+///            <node> = {"text": "self.cpu > cpu_high", "value": true | 3.2 | "up" | null,
+///                      "unit": "%",                                    // optional
+///                      "note": "for 30s: true since 12s",              // optional
+///                      "children": [<node>, ...]}                      // sub-expressions
+///            Failure "unknown_rule" when no rule has that name.
+///
+/// control(): {"object": "web", "verb": "restart", "accepted": true,
+///             "message": "restart scheduled"}
+///            Failures "unknown_object", "not_applicable" (e.g. restart of an interface),
+///            "busy" (another action is running on it).
+///
+/// reload(f): {"policy": "web_node", "file": "/etc/amata/web.amata", "objects": 5,
+///             "rules": 7, "warnings": [<diagnostic>...]}
+///            Failure "policy_rejected" with details {"diagnostics": [<diagnostic>...]}, where
+///            <diagnostic> = {"severity": "error", "file": "...", "line": 3, "column": 7,
+///                            "code": "E0102", "message": "...", "rendered": "..."}; the old
+///            policy keeps running.
+///
+/// version(): {"amatad": "0.1.0", "policy": "web_node", "started_unix_ms": ...,
+///             "backend": "jit" | "interp"}   (the server adds "protocol").
+class ConsoleBackend {
+ public:
+  virtual ~ConsoleBackend() = default;
+
+  virtual Outcome status() = 0;
+  virtual Outcome rules() = 0;
+  virtual Outcome events(const EventFilter& filter) = 0;
+  virtual Outcome explain(std::string_view rule) = 0;
+  virtual Outcome control(ControlVerb verb, std::string_view object) = 0;
+  /// Reloads the running policy's file, or `file` when given.
+  virtual Outcome reload(const std::optional<std::string>& file) = 0;
+  virtual Outcome version() = 0;
+};
+
+}  // namespace amata::console

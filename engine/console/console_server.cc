@@ -1,0 +1,649 @@
+#include "engine/console/console_server.h"
+
+#include <fmt/format.h>
+#include <grp.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace amata::console {
+namespace {
+
+using Json = nlohmann::json;
+using Clock = engine::Clock;
+
+// Lines are serialised with invalid UTF-8 replaced: process names and file contents reach the
+// console verbatim, and one bad byte must not turn a reply into an exception.
+std::string to_line(const Json& value) {
+  std::string line = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  line.push_back('\n');
+  return line;
+}
+
+Json error_reply(const Json& id, std::string_view code, std::string_view message,
+                 const Json& details = Json()) {
+  Json error = {{"code", code}, {"message", message}};
+  if (!details.is_null()) error["details"] = details;
+  return Json{{"id", id}, {"ok", false}, {"error", std::move(error)}};
+}
+
+Json success_reply(const Json& id, Json result) {
+  return Json{{"id", id}, {"ok", true}, {"result", std::move(result)}};
+}
+
+Json outcome_reply(const Json& id, const Outcome& outcome) {
+  if (outcome.ok()) return success_reply(id, outcome.result());
+  return error_reply(id, outcome.code(), outcome.message(), outcome.details());
+}
+
+// Supplementary groups of a peer, from /proc/PID/status "Groups:". SO_PEERCRED carries only
+// the primary gid; members of the control group by a secondary membership count too.
+std::vector<gid_t> supplementary_groups(pid_t pid) {
+  std::vector<gid_t> groups;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Groups:", 0) != 0) continue;
+    std::istringstream fields(line.substr(7));
+    unsigned long gid;
+    while (fields >> gid) groups.push_back(static_cast<gid_t>(gid));
+    break;
+  }
+  return groups;
+}
+
+Result<gid_t> lookup_group(const std::string& name) {
+  group entry;
+  group* found = nullptr;
+  std::vector<char> buffer(16384);
+  int rc = getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return errno_error("getgrnam_r(" + name + ")", rc);
+  if (found == nullptr) return Error{"console: no group named '" + name + "'"};
+  return found->gr_gid;
+}
+
+bool is_read_only_command(std::string_view cmd) {
+  return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
+         cmd == "version";
+}
+
+// Writes a refusal straight to a socket that will be closed at once: the line is tiny and a
+// fresh socket's buffer is empty, so one non-blocking send suffices.
+void send_and_close(int fd, const Json& reply) {
+  std::string line = to_line(reply);
+  [[maybe_unused]] ssize_t n = send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  close(fd);
+}
+
+}  // namespace
+
+struct ConsoleServer::Client {
+  struct Follow {
+    Json id;
+    EventFilter filter;
+  };
+
+  int fd = -1;
+  std::uint64_t serial = 0;
+  ucred peer{};
+  Access access = Access::kNone;
+  std::string in;
+  std::string out;
+  std::size_t out_offset = 0;
+  bool writable_armed = false;
+  bool closing = false;
+  engine::EventLoop::TimerId linger_timer = 0;
+  double tokens = 0;
+  Clock::time_point refilled_at;
+  std::vector<Follow> follows;
+
+  std::size_t pending() const { return out.size() - out_offset; }
+};
+
+Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(engine::EventLoop& loop,
+                                                            ConsoleBackend& backend,
+                                                            ConsoleConfig config) {
+  const std::string& path = config.socket_path;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path) {
+    return Error{"console: socket path '" + path + "' is empty or longer than " +
+                 std::to_string(sizeof addr.sun_path - 1) + " bytes"};
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+
+  std::optional<gid_t> control_gid;
+  if (!config.group.empty()) {
+    auto gid = lookup_group(config.group);
+    if (!gid) return gid.error();
+    control_gid = *gid;
+  }
+
+  // The runtime directory may not exist yet on a first run (/run is a tmpfs).
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    std::string dir = path.substr(0, slash);
+    if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
+      return errno_error("console: mkdir " + dir, errno);
+    }
+  }
+
+  // A socket file left by a crashed amatad is replaced; a live one, or any other kind of
+  // file, is not ours to remove.
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return Error{"console: " + path + " exists and is not a socket"};
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe >= 0) {
+      bool live = connect(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      close(probe);
+      if (live) return Error{"console: another server is listening on " + path};
+    }
+    if (unlink(path.c_str()) < 0) return errno_error("console: unlink " + path, errno);
+  }
+
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_error("console: socket", errno);
+  auto fail = [&](std::string what) -> Error {
+    int err = errno;
+    close(fd);
+    unlink(path.c_str());
+    return errno_error("console: " + what, err);
+  };
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    close(fd);
+    return errno_error("console: bind " + path, err);
+  }
+  // Ownership and mode are fixed before listen(): until then no client can connect.
+  if (control_gid && chown(path.c_str(), static_cast<uid_t>(-1), *control_gid) < 0) {
+    return fail("chown " + path + " to group " + config.group);
+  }
+  mode_t mode = config.others_read_only ? 0666 : 0660;
+  if (chmod(path.c_str(), mode) < 0) return fail("chmod " + path);
+  if (listen(fd, 128) < 0) return fail("listen " + path);
+
+  std::unique_ptr<ConsoleServer> server(
+      new ConsoleServer(loop, backend, std::move(config), fd, control_gid));
+  ConsoleServer* self = server.get();
+  if (Status s = loop.watch(fd, EPOLLIN, [self](std::uint32_t) { self->on_accept(); }); !s) {
+    return s.error();  // the destructor closes and unlinks
+  }
+  return server;
+}
+
+ConsoleServer::ConsoleServer(engine::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config,
+                             int listen_fd, std::optional<gid_t> control_gid)
+    : loop_(loop),
+      backend_(backend),
+      config_(std::move(config)),
+      listen_fd_(listen_fd),
+      control_gid_(control_gid) {}
+
+ConsoleServer::~ConsoleServer() {
+  for (auto& [fd, client] : clients_) {
+    if (client->linger_timer) loop_.cancel_timer(client->linger_timer);
+    loop_.unwatch(fd);
+    close(fd);
+  }
+  clients_.clear();
+  loop_.unwatch(listen_fd_);
+  close(listen_fd_);
+  unlink(config_.socket_path.c_str());
+}
+
+std::size_t ConsoleServer::follower_count() const {
+  std::size_t n = 0;
+  for (const auto& [fd, client] : clients_) n += client->follows.empty() ? 0 : 1;
+  return n;
+}
+
+void ConsoleServer::log(LogLevel level, std::string_view message) const {
+  if (config_.log) {
+    config_.log(level, message);
+    return;
+  }
+  switch (level) {
+    case LogLevel::kDebug:
+      spdlog::debug("console: {}", message);
+      break;
+    case LogLevel::kInfo:
+      spdlog::info("console: {}", message);
+      break;
+    case LogLevel::kWarning:
+      spdlog::warn("console: {}", message);
+      break;
+    case LogLevel::kError:
+      spdlog::error("console: {}", message);
+      break;
+  }
+}
+
+ConsoleServer::Access ConsoleServer::access_of(const ucred& peer) const {
+  if (peer.uid == 0 || peer.uid == geteuid()) return Access::kControl;
+  if (control_gid_) {
+    if (peer.gid == *control_gid_) return Access::kControl;
+    // The peer may exit and its pid be reused between connect() and this read; the window is
+    // the accept latency, and a reused pid would have to belong to the group's member anyway.
+    for (gid_t g : supplementary_groups(peer.pid)) {
+      if (g == *control_gid_) return Access::kControl;
+    }
+  }
+  return config_.others_read_only ? Access::kRead : Access::kNone;
+}
+
+void ConsoleServer::on_accept() {
+  // Bounded per wake-up so a connect storm cannot starve the rest of the loop.
+  for (int i = 0; i < 64; ++i) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        log(LogLevel::kWarning, fmt::format("accept: {}", std::strerror(errno)));
+      }
+      return;
+    }
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0) {
+      log(LogLevel::kWarning, fmt::format("SO_PEERCRED: {}", std::strerror(errno)));
+      close(fd);
+      continue;
+    }
+    if (clients_.size() >= config_.max_clients) {
+      ++stats_.refused_too_many;
+      log(LogLevel::kWarning, fmt::format("refused pid {} uid {}: {} clients already connected",
+                                          peer.pid, peer.uid, clients_.size()));
+      send_and_close(fd, error_reply(nullptr, "too_many_clients",
+                                     fmt::format("at most {} console clients at once; try again",
+                                                 config_.max_clients)));
+      continue;
+    }
+    Access access = access_of(peer);
+    if (access == Access::kNone) {
+      ++stats_.refused_permission;
+      log(LogLevel::kWarning,
+          fmt::format("refused pid {} uid {} gid {}: not root and not in the console group",
+                      peer.pid, peer.uid, peer.gid));
+      send_and_close(fd, error_reply(nullptr, "permission_denied",
+                                     "permission denied: the console needs root or membership "
+                                     "of amatad's console group"));
+      continue;
+    }
+    auto client = std::make_unique<Client>();
+    client->fd = fd;
+    client->serial = next_client_id_++;
+    client->peer = peer;
+    client->access = access;
+    client->tokens = config_.request_burst;
+    client->refilled_at = Clock::now();
+    Status s = loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
+                           [this, fd](std::uint32_t events) { on_client_event(fd, events); });
+    if (!s) {
+      log(LogLevel::kError, "watch client: " + s.error().message);
+      close(fd);
+      continue;
+    }
+    ++stats_.accepted;
+    clients_.emplace(fd, std::move(client));
+  }
+}
+
+void ConsoleServer::on_client_event(int fd, std::uint32_t events) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  Client& client = *it->second;
+  if (events & EPOLLOUT) {
+    flush(client);
+    if (!clients_.count(fd)) return;
+  }
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) read_from(client);
+}
+
+void ConsoleServer::read_from(Client& client) {
+  const int fd = client.fd;
+  if (client.closing) {
+    // Discard whatever arrives while the last reply drains; only EOF or an error matters.
+    char sink[4096];
+    ssize_t n = recv(fd, sink, sizeof sink, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) drop(fd);
+    return;
+  }
+  // One bounded read per wake-up: a client that never stops sending shares the loop fairly.
+  char buffer[16384];
+  ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    drop(fd);
+    return;
+  }
+  const bool eof = n == 0;
+  client.in.append(buffer, static_cast<std::size_t>(n));
+
+  std::size_t start = 0;
+  while (!client.closing) {
+    std::size_t nl = client.in.find('\n', start);
+    if (nl == std::string::npos) break;
+    std::string_view line(client.in.data() + start, nl - start);
+    start = nl + 1;
+    if (line.size() > config_.max_line_bytes) {
+      ++stats_.bad_requests;
+      log(LogLevel::kWarning,
+          fmt::format("client {} (pid {}): request of {} bytes exceeds {}", client.serial,
+                      client.peer.pid, line.size(), config_.max_line_bytes));
+      if (!clients_.count(fd)) return;
+      send_line(client, to_line(error_reply(nullptr, "request_too_large",
+                                            fmt::format("a request line may hold at most {} bytes",
+                                                        config_.max_line_bytes))));
+      if (clients_.count(fd)) close_after_flush(client);
+      return;
+    }
+    handle_line(client, line);
+    if (!clients_.count(fd)) return;  // dropped while replying
+  }
+  if (client.closing) return;
+  client.in.erase(0, start);
+  if (client.in.size() > config_.max_line_bytes) {
+    // No newline within the limit: the line is too long whatever follows.
+    ++stats_.bad_requests;
+    log(LogLevel::kWarning, fmt::format("client {} (pid {}): request line longer than {} bytes",
+                                        client.serial, client.peer.pid, config_.max_line_bytes));
+    client.in.clear();
+    send_line(client, to_line(error_reply(nullptr, "request_too_large",
+                                          fmt::format("a request line may hold at most {} bytes",
+                                                      config_.max_line_bytes))));
+    if (clients_.count(fd)) close_after_flush(client);
+    return;
+  }
+  if (eof) {
+    // The peer finished sending (it may still read): answer what it sent, then close.
+    if (client.pending() == 0 && client.follows.empty()) {
+      drop(fd);
+    } else if (client.follows.empty()) {
+      close_after_flush(client);
+    } else {
+      // A follower that half-closed keeps its stream; stop polling its read side.
+      rearm(fd, client.writable_armed ? std::uint32_t{EPOLLOUT} : 0u);
+    }
+  }
+}
+
+bool ConsoleServer::take_token(Client& client) {
+  auto now = Clock::now();
+  double elapsed = std::chrono::duration<double>(now - client.refilled_at).count();
+  client.refilled_at = now;
+  client.tokens =
+      std::min(config_.request_burst, client.tokens + elapsed * config_.requests_per_second);
+  if (client.tokens < 1.0) return false;
+  client.tokens -= 1.0;
+  return true;
+}
+
+void ConsoleServer::handle_line(Client& client, std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return;  // blank keep-alive
+  ++stats_.requests;
+  if (!take_token(client)) {
+    ++stats_.rate_limited;
+    if (stats_.rate_limited % 100 == 1) {
+      log(LogLevel::kWarning, fmt::format("client {} (pid {}) exceeds {} requests/s", client.serial,
+                                          client.peer.pid, config_.requests_per_second));
+    }
+    send_line(client,
+              to_line(error_reply(nullptr, "rate_limited", "too many requests; slow down")));
+    return;
+  }
+  Json request = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object()) {
+    ++stats_.bad_requests;
+    std::string excerpt(line.substr(0, 80));
+    log(LogLevel::kWarning, fmt::format("client {} (pid {}): malformed request '{}'", client.serial,
+                                        client.peer.pid, excerpt));
+    send_line(client,
+              to_line(error_reply(nullptr, "bad_request",
+                                  request.is_discarded() ? "the request is not valid JSON"
+                                                         : "the request must be a JSON object")));
+    return;
+  }
+  bool close_after = false;
+  Json reply;
+  try {
+    reply = dispatch(client, request, close_after);
+  } catch (const std::exception& e) {
+    log(LogLevel::kError, fmt::format("command failed: {}", e.what()));
+    Json id = request.contains("id") ? request["id"] : Json();
+    reply = error_reply(id, "internal", std::string("internal error: ") + e.what());
+  }
+  const int fd = client.fd;
+  send_line(client, to_line(reply));
+  if (close_after && clients_.count(fd)) close_after_flush(client);
+}
+
+Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_after) {
+  Json id;
+  if (auto it = request.find("id"); it != request.end()) {
+    if (!(it->is_number() || it->is_string() || it->is_null())) {
+      ++stats_.bad_requests;
+      return error_reply(nullptr, "bad_request", "\"id\" must be a number or a string");
+    }
+    id = *it;
+  }
+  if (auto it = request.find("protocol"); it != request.end()) {
+    if (!it->is_number_integer() || it->get<std::int64_t>() != kProtocolVersion) {
+      close_after = true;
+      return error_reply(id, "unsupported_protocol",
+                         fmt::format("this amatad speaks console protocol {}", kProtocolVersion),
+                         Json{{"protocol", kProtocolVersion}});
+    }
+  }
+  auto cmd_it = request.find("cmd");
+  if (cmd_it == request.end() || !cmd_it->is_string()) {
+    ++stats_.bad_requests;
+    return error_reply(id, "bad_request", "the request needs a string \"cmd\"");
+  }
+  const std::string& cmd = cmd_it->get_ref<const std::string&>();
+  Json args = Json::object();
+  if (auto it = request.find("args"); it != request.end()) {
+    if (!it->is_object()) {
+      ++stats_.bad_requests;
+      return error_reply(id, "bad_request", "\"args\" must be an object");
+    }
+    args = *it;
+  }
+  auto string_arg = [&](const char* key) -> std::optional<std::string> {
+    auto it = args.find(key);
+    if (it == args.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) throw std::invalid_argument(fmt::format("\"{}\" must be a string", key));
+    return it->get<std::string>();
+  };
+
+  auto verb = control_verb_from(cmd);
+  if (!is_read_only_command(cmd) && !verb && cmd != "reload") {
+    return error_reply(id, "unknown_command", fmt::format("no command named '{}'", cmd));
+  }
+  if (!is_read_only_command(cmd) && client.access != Access::kControl) {
+    ++stats_.refused_permission;
+    log(LogLevel::kWarning, fmt::format("refused '{}' from pid {} uid {}: read-only client", cmd,
+                                        client.peer.pid, client.peer.uid));
+    return error_reply(id, "permission_denied",
+                       fmt::format("permission denied: '{}' needs root or membership of amatad's "
+                                   "console group",
+                                   cmd));
+  }
+
+  try {
+    if (cmd == "status") return outcome_reply(id, backend_.status());
+    if (cmd == "rules") return outcome_reply(id, backend_.rules());
+    if (cmd == "version") {
+      Outcome outcome = backend_.version();
+      if (!outcome.ok()) return outcome_reply(id, outcome);
+      Json result = outcome.result();
+      result["protocol"] = kProtocolVersion;
+      return success_reply(id, std::move(result));
+    }
+    if (cmd == "explain") {
+      auto rule = string_arg("rule");
+      if (!rule || rule->empty()) return error_reply(id, "bad_request", "explain needs a \"rule\"");
+      return outcome_reply(id, backend_.explain(*rule));
+    }
+    if (cmd == "events") {
+      EventFilter filter;
+      if (auto it = args.find("since_unix_ms"); it != args.end() && !it->is_null()) {
+        if (!it->is_number_integer()) {
+          return error_reply(id, "bad_request", "\"since_unix_ms\" must be an integer");
+        }
+        filter.since_unix_ms = it->get<std::int64_t>();
+      }
+      if (auto it = args.find("limit"); it != args.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
+            it->get<std::int64_t>() > 100000) {
+          return error_reply(id, "bad_request", "\"limit\" must be an integer in 0..100000");
+        }
+        filter.limit = it->get<std::size_t>();
+      }
+      filter.object = string_arg("object");
+      filter.event = string_arg("event");
+      bool follow = false;
+      if (auto it = args.find("follow"); it != args.end() && !it->is_null()) {
+        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"follow\" must be boolean");
+        follow = it->get<bool>();
+      }
+      Outcome outcome = backend_.events(filter);
+      // History and subscription happen in the same loop turn, so the stream continues
+      // exactly where the history ends: no event is lost or repeated in between.
+      if (outcome.ok() && follow) client.follows.push_back(Client::Follow{id, filter});
+      return outcome_reply(id, outcome);
+    }
+    if (verb) {
+      auto object = string_arg("object");
+      if (!object || object->empty()) {
+        return error_reply(id, "bad_request", fmt::format("{} needs an \"object\"", cmd));
+      }
+      Outcome outcome = backend_.control(*verb, *object);
+      log(LogLevel::kInfo,
+          fmt::format("{} {} by pid {} uid {}: {}", cmd, *object, client.peer.pid, client.peer.uid,
+                      outcome.ok() ? "accepted" : outcome.code()));
+      return outcome_reply(id, outcome);
+    }
+    // reload
+    Outcome outcome = backend_.reload(string_arg("file"));
+    log(LogLevel::kInfo, fmt::format("reload by pid {} uid {}: {}", client.peer.pid,
+                                     client.peer.uid, outcome.ok() ? "ok" : outcome.code()));
+    return outcome_reply(id, outcome);
+  } catch (const std::invalid_argument& e) {
+    ++stats_.bad_requests;
+    return error_reply(id, "bad_request", e.what());
+  }
+}
+
+void ConsoleServer::publish_event(const Json& event_record) {
+  ++stats_.events_published;
+  // Collect first: sending may drop a client and so change clients_.
+  std::vector<std::pair<int, std::string>> deliveries;
+  for (auto& [fd, client] : clients_) {
+    if (client->closing) continue;
+    for (const auto& follow : client->follows) {
+      if (!follow.filter.matches(event_record)) continue;
+      deliveries.emplace_back(
+          fd, to_line(Json{{"id", follow.id}, {"stream", "events"}, {"event", event_record}}));
+    }
+  }
+  for (auto& [fd, line] : deliveries) {
+    auto it = clients_.find(fd);
+    if (it != clients_.end()) send_line(*it->second, line);
+  }
+}
+
+void ConsoleServer::send_line(Client& client, const std::string& line) {
+  // One reply is always accepted into an empty buffer (it answers the client's own request);
+  // beyond that, a client that does not read what it asked for is dropped.
+  if (client.pending() > 0 && client.pending() + line.size() > config_.max_output_bytes) {
+    ++stats_.dropped_slow;
+    log(LogLevel::kWarning,
+        fmt::format("dropped client {} (pid {} uid {}): {} bytes unread, limit {}", client.serial,
+                    client.peer.pid, client.peer.uid, client.pending(), config_.max_output_bytes));
+    drop(client.fd);
+    return;
+  }
+  if (client.out_offset > 0 && client.out_offset >= client.out.size() / 2) {
+    client.out.erase(0, client.out_offset);
+    client.out_offset = 0;
+  }
+  client.out += line;
+  flush(client);
+}
+
+void ConsoleServer::flush(Client& client) {
+  const int fd = client.fd;
+  while (client.pending() > 0) {
+    ssize_t n = send(fd, client.out.data() + client.out_offset, client.pending(),
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      drop(fd);  // EPIPE, ECONNRESET: the peer is gone
+      return;
+    }
+    client.out_offset += static_cast<std::size_t>(n);
+  }
+  if (client.pending() == 0) {
+    client.out.clear();
+    client.out_offset = 0;
+    if (client.closing) {
+      drop(fd);
+      return;
+    }
+    if (client.writable_armed) {
+      client.writable_armed = false;
+      rearm(fd, EPOLLIN | EPOLLRDHUP);
+    }
+  } else if (!client.writable_armed) {
+    client.writable_armed = true;
+    rearm(fd, (client.closing ? 0u : std::uint32_t{EPOLLIN | EPOLLRDHUP}) | EPOLLOUT);
+  }
+}
+
+void ConsoleServer::close_after_flush(Client& client) {
+  const int fd = client.fd;
+  if (client.pending() == 0) {
+    drop(fd);
+    return;
+  }
+  client.closing = true;
+  client.follows.clear();
+  client.writable_armed = true;
+  rearm(fd, EPOLLOUT);
+  // A client that never reads its last line is closed anyway after the linger time.
+  const std::uint64_t serial = client.serial;
+  client.linger_timer = loop_.add_timer_after(config_.close_linger, [this, fd, serial] {
+    auto it = clients_.find(fd);
+    if (it == clients_.end() || it->second->serial != serial) return;
+    it->second->linger_timer = 0;
+    drop(fd);
+  });
+}
+
+void ConsoleServer::rearm(int fd, std::uint32_t events) {
+  if (Status s = loop_.modify(fd, events); !s) {
+    log(LogLevel::kError, "epoll modify: " + s.error().message);
+    drop(fd);
+  }
+}
+
+void ConsoleServer::drop(int fd) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  if (it->second->linger_timer) loop_.cancel_timer(it->second->linger_timer);
+  loop_.unwatch(fd);
+  close(fd);
+  clients_.erase(it);
+}
+
+}  // namespace amata::console

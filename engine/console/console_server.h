@@ -1,0 +1,119 @@
+// The console socket of amatad: a Unix stream socket speaking JSON lines (docs/console.md),
+// served entirely on the daemon's one event loop. Every client socket is non-blocking, every
+// buffer is bounded, and a client that floods or stalls is refused or dropped — it can never
+// block the loop or grow the daemon's memory without limit.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "compiler/support/result.h"
+#include "engine/console/console_backend.h"
+#include "engine/loop/event_loop.h"
+
+namespace amata::console {
+
+/// The protocol version this server speaks; requests may carry "protocol": N.
+inline constexpr int kProtocolVersion = 1;
+
+/// How loud a console log line is.
+enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarning, kError };
+
+/// Settings of the console socket. The defaults suit a packaged install.
+struct ConsoleConfig {
+  std::string socket_path = "/run/amata/amatad.sock";
+  /// Members of this group (primary or supplementary) may control; the socket is chowned to
+  /// it. Empty: only root and amatad's own uid may control.
+  std::string group;
+  /// Peers that are neither root, amatad's uid nor in `group` may use the read-only commands
+  /// (status, rules, events, explain, version). The socket is then created 0666, else 0660.
+  bool others_read_only = false;
+  std::size_t max_line_bytes = 64 * 1024;  // one request line, newline excluded
+  std::size_t max_clients = 64;            // beyond this, accept, send an error, close
+  std::size_t max_output_bytes =
+      1024 * 1024;                   // per client; a client that lets it overflow is dropped
+  double requests_per_second = 100;  // token bucket refill, per client
+  double request_burst = 200;        // token bucket size
+  /// How long a client that is being closed may take to read its last error line.
+  std::chrono::milliseconds close_linger{2000};
+  /// Where log lines go (malformed requests, refusals, drops). Empty: spdlog's default logger.
+  std::function<void(LogLevel, std::string_view)> log;
+};
+
+/// Counters for tests, /metrics and the daemon's own status.
+struct ConsoleStats {
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_too_many = 0;
+  std::uint64_t refused_permission = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t bad_requests = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t dropped_slow = 0;
+  std::uint64_t events_published = 0;
+};
+
+/// The console server. Construct with start(); destroy to close every client and unlink the
+/// socket. Not thread-safe: every call, like every callback, happens on the loop's thread.
+class ConsoleServer {
+ public:
+  /// Creates, binds and listens on config.socket_path (replacing a stale socket file, never a
+  /// regular file), sets its owner, group and mode, and registers it with `loop`.
+  static Result<std::unique_ptr<ConsoleServer>> start(engine::EventLoop& loop,
+                                                      ConsoleBackend& backend,
+                                                      ConsoleConfig config);
+  ~ConsoleServer();
+  ConsoleServer(const ConsoleServer&) = delete;
+  ConsoleServer& operator=(const ConsoleServer&) = delete;
+
+  /// Sends one stored event (the record shape of ConsoleBackend::events) to every client
+  /// following a matching stream. The daemon calls this after storing each event.
+  void publish_event(const nlohmann::json& event_record);
+
+  std::size_t client_count() const { return clients_.size(); }
+  std::size_t follower_count() const;
+  const ConsoleStats& stats() const { return stats_; }
+  const std::string& socket_path() const { return config_.socket_path; }
+
+ private:
+  struct Client;
+  enum class Access : std::uint8_t { kNone, kRead, kControl };
+
+  ConsoleServer(engine::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config,
+                int listen_fd, std::optional<gid_t> control_gid);
+
+  void on_accept();
+  void on_client_event(int fd, std::uint32_t events);
+  void read_from(Client& client);
+  void handle_line(Client& client, std::string_view line);
+  nlohmann::json dispatch(Client& client, const nlohmann::json& request, bool& close_after);
+  void send_line(Client& client, const std::string& line);
+  void flush(Client& client);
+  void close_after_flush(Client& client);
+  void drop(int fd);
+  Access access_of(const ucred& peer) const;
+  void rearm(int fd, std::uint32_t events);
+  bool take_token(Client& client);
+  void log(LogLevel level, std::string_view message) const;
+
+  engine::EventLoop& loop_;
+  ConsoleBackend& backend_;
+  ConsoleConfig config_;
+  int listen_fd_;
+  std::optional<gid_t> control_gid_;
+  ConsoleStats stats_;
+  std::uint64_t next_client_id_ = 1;
+  std::unordered_map<int, std::unique_ptr<Client>> clients_;
+};
+
+}  // namespace amata::console

@@ -1,0 +1,546 @@
+#include "compiler/parse/parser.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <tao/pegtl/contrib/limit_depth.hpp>
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "compiler/parse/grammar.h"
+
+namespace amata::parse {
+namespace {
+
+namespace pegtl = tao::pegtl;
+namespace g = grammar;
+using Node = pegtl::parse_tree::node;
+
+template <typename Rule>
+using Selector = pegtl::parse_tree::selector<
+    Rule,
+    pegtl::parse_tree::store_content::on<
+        g::number_lit, g::string_lit, g::bool_lit, g::path, g::func_name, g::call, g::neg_expr,
+        g::not_expr, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op, g::decl_name,
+        g::include_path, g::param_name, g::param_kind, g::notify_only, g::kind_word,
+        g::setting_name, g::setting_word, g::setting, g::checks, g::for_clause, g::times_clause,
+        g::event_name, g::arg_name, g::expect_raise, g::raise_action, g::target_name,
+        g::backoff_opt, g::limit_opt, g::restart_action, g::start_action, g::stop_action,
+        g::monitor_action, g::unmonitor_action, g::signal_word, g::signal_action, g::run_ref,
+        g::run_action, g::notify_channel, g::notify_message, g::notify_action, g::wait_action,
+        g::peer_name, g::failover_action, g::when_action, g::when_block, g::action_block,
+        g::recover_body, g::policy_decl, g::include_decl, g::let_decl, g::event_decl,
+        g::object_decl, g::discover_rule, g::recover_rule>,
+    // Chains with a single operand collapse into that operand.
+    pegtl::parse_tree::fold_one::on<g::within_expr, g::mul_chain, g::add_rhs, g::add_chain,
+                                    g::cmp_rhs, g::cmp_chain, g::and_chain, g::or_rhs, g::expr>>;
+
+template <typename Rule>
+struct DepthLimit : pegtl::limit_depth<kMaxRuleDepth> {};
+
+template <typename Rule>
+using Control = pegtl::must_if<g::errors>::control<Rule>;
+
+/// Converts a PEGTL parse tree of one statement into syntax-tree nodes.
+class Converter {
+ public:
+  Converter(const source::SourceManager& sources, ast::FileId file, diag::DiagnosticEngine& diags)
+      : text_(sources.file(file).text), file_(file), diags_(diags) {}
+
+  ast::SourceRange range(const Node& n) const {
+    return {file_, offset(n.m_begin.data), offset(n.m_end.data)};
+  }
+  std::uint32_t offset(const char* p) const { return static_cast<std::uint32_t>(p - text_.data()); }
+
+  ast::Name name(const Node& n) const { return {n.string(), range(n)}; }
+
+  bool statement(const Node& n, ast::Statement& out) {
+    using K = ast::Statement::Kind;
+    if (n.is_type<g::policy_decl>()) {
+      out.kind = K::kPolicy;
+      out.policy = std::make_unique<ast::PolicyDecl>();
+      out.policy->name = name(*n.children.at(0));
+      out.policy->range = range(n);
+    } else if (n.is_type<g::include_decl>()) {
+      out.kind = K::kInclude;
+      out.include = std::make_unique<ast::IncludeDecl>();
+      const Node& p = *n.children.at(0);
+      out.include->path = decode_string(p);
+      out.include->path_range = range(p);
+      out.include->range = range(n);
+    } else if (n.is_type<g::let_decl>()) {
+      out.kind = K::kLet;
+      out.let = std::make_unique<ast::LetDecl>();
+      out.let->name = name(*n.children.at(0));
+      out.let->value = expression(*n.children.at(1));
+      out.let->range = range(n);
+    } else if (n.is_type<g::event_decl>()) {
+      out.kind = K::kEvent;
+      out.event = std::make_unique<ast::EventDecl>();
+      auto& e = *out.event;
+      e.range = range(n);
+      for (const auto& c : n.children) {
+        if (c->is_type<g::decl_name>()) e.name = name(*c);
+        if (c->is_type<g::notify_only>()) e.notify_only = true;
+      }
+      e.params = params(n);
+    } else if (n.is_type<g::object_decl>()) {
+      out.kind = K::kObject;
+      out.object = std::make_unique<ast::ObjectDecl>();
+      object(n, *out.object);
+    } else if (n.is_type<g::discover_rule>()) {
+      out.kind = K::kDiscover;
+      out.discover = std::make_unique<ast::DiscoverRule>();
+      discover(n, *out.discover);
+    } else if (n.is_type<g::recover_rule>()) {
+      out.kind = K::kRecover;
+      out.recover = std::make_unique<ast::RecoverRule>();
+      auto& r = *out.recover;
+      r.range = range(n);
+      for (const auto& c : n.children) {
+        if (c->is_type<g::event_name>()) r.event = name(*c);
+        if (c->is_type<g::param_name>()) r.params.push_back(name(*c));
+        if (c->is_type<g::recover_body>()) r.body = actions(*c, 0);
+      }
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static bool is_expression(const Node& n) {
+    return n.is_type<g::number_lit>() || n.is_type<g::string_lit>() || n.is_type<g::bool_lit>() ||
+           n.is_type<g::path>() || n.is_type<g::call>() || n.is_type<g::neg_expr>() ||
+           n.is_type<g::not_expr>() || n.is_type<g::within_expr>() || is_chain(n);
+  }
+  static bool is_chain(const Node& n) {
+    return n.is_type<g::mul_chain>() || n.is_type<g::add_rhs>() || n.is_type<g::add_chain>() ||
+           n.is_type<g::cmp_rhs>() || n.is_type<g::cmp_chain>() || n.is_type<g::and_chain>() ||
+           n.is_type<g::or_rhs>() || n.is_type<g::expr>();
+  }
+
+  std::vector<ast::Param> params(const Node& n) {
+    std::vector<ast::Param> out;
+    for (const auto& c : n.children) {
+      if (c->is_type<g::param_name>()) out.push_back({name(*c), {}});
+      if (c->is_type<g::param_kind>() && !out.empty()) out.back().kind = name(*c);
+    }
+    return out;
+  }
+
+  void object(const Node& n, ast::ObjectDecl& o) {
+    o.range = range(n);
+    o.kind = name(*n.children.at(0));
+    o.name = name(*n.children.at(1));
+    for (std::size_t i = 2; i < n.children.size(); ++i) {
+      const Node& s = *n.children[i];
+      ast::Setting setting;
+      setting.range = range(s);
+      setting.name = name(*s.children.at(0));
+      for (std::size_t j = 1; j < s.children.size(); ++j) {
+        const Node& a = *s.children[j];
+        ast::SettingArg arg;
+        arg.range = range(a);
+        if (a.is_type<g::string_lit>()) {
+          arg.kind = ast::SettingArg::Kind::kString;
+          arg.text = decode_string(a);
+        } else if (a.is_type<g::number_lit>()) {
+          arg.kind = ast::SettingArg::Kind::kNumber;
+          split_number(a.string_view(), arg.number, arg.text);
+        } else {
+          arg.kind = ast::SettingArg::Kind::kWord;
+          arg.text = a.string();
+        }
+        setting.args.push_back(std::move(arg));
+      }
+      o.settings.push_back(std::move(setting));
+    }
+  }
+
+  void discover(const Node& n, ast::DiscoverRule& r) {
+    r.range = range(n);
+    r.params = params(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::decl_name>()) {
+        r.name = name(*c);
+      } else if (c->is_type<g::for_clause>()) {
+        r.temporal.range = range(*c);
+        const bool checks = c->children.size() > 1 && c->children[1]->is_type<g::checks>();
+        r.temporal.kind =
+            checks ? ast::Temporal::Kind::kForChecks : ast::Temporal::Kind::kForDuration;
+        r.temporal.value = expression(*c->children.at(0));
+      } else if (c->is_type<g::times_clause>()) {
+        r.temporal.range = range(*c);
+        r.temporal.kind = ast::Temporal::Kind::kTimesWithin;
+        r.temporal.value = expression(*c->children.at(0));
+        r.temporal.window = expression(*c->children.at(1));
+      } else if (c->is_type<g::expect_raise>()) {
+        r.raise = raise(*c);
+      } else if (is_expression(*c)) {
+        r.condition = expression(*c);
+      }
+    }
+  }
+
+  ast::RaiseClause raise(const Node& n) {
+    ast::RaiseClause r;
+    r.range = range(n);
+    for (const auto& c : n.children) {
+      if (c->is_type<g::event_name>()) r.event = name(*c);
+      if (c->is_type<g::arg_name>()) r.args.push_back(name(*c));
+    }
+    return r;
+  }
+
+  ast::ActionList actions(const Node& block, int depth) {
+    ast::ActionList out;
+    for (const auto& c : block.children) out.push_back(action(*c, depth));
+    return out;
+  }
+
+  ast::Action action(const Node& n, int depth) {
+    using K = ast::Action::Kind;
+    ast::Action a;
+    a.range = range(n);
+    if (n.is_type<g::restart_action>()) a.kind = K::kRestart;
+    if (n.is_type<g::start_action>()) a.kind = K::kStart;
+    if (n.is_type<g::stop_action>()) a.kind = K::kStop;
+    if (n.is_type<g::monitor_action>()) a.kind = K::kMonitor;
+    if (n.is_type<g::unmonitor_action>()) a.kind = K::kUnmonitor;
+    if (n.is_type<g::signal_action>()) a.kind = K::kSignal;
+    if (n.is_type<g::run_action>()) a.kind = K::kRun;
+    if (n.is_type<g::notify_action>()) a.kind = K::kNotify;
+    if (n.is_type<g::wait_action>()) a.kind = K::kWait;
+    if (n.is_type<g::raise_action>()) {
+      a.kind = K::kRaise;
+      a.raise = raise(n);
+      return a;
+    }
+    if (n.is_type<g::failover_action>()) a.kind = K::kFailover;
+    if (n.is_type<g::when_action>()) a.kind = K::kWhen;
+    for (const auto& cp : n.children) {
+      const Node& c = *cp;
+      if (c.is_type<g::target_name>()) {
+        a.target = name(c);
+      } else if (c.is_type<g::signal_word>()) {
+        a.signal = name(c);
+      } else if (c.is_type<g::peer_name>()) {
+        a.peer = name(c);
+      } else if (c.is_type<g::backoff_opt>()) {
+        a.backoff_min = expression(*c.children.at(0));
+        a.backoff_max = expression(*c.children.at(1));
+      } else if (c.is_type<g::limit_opt>()) {
+        a.limit_count = expression(*c.children.at(0));
+        a.limit_window = expression(*c.children.at(1));
+      } else if (c.is_type<g::notify_channel>()) {
+        a.channel = decode_string(c);
+      } else if (c.is_type<g::notify_message>()) {
+        a.message = decode_string(c);
+      } else if (c.is_type<g::string_lit>() && a.kind == K::kRun) {
+        a.argv.push_back({false, decode_string(c), {}, range(c)});
+      } else if (c.is_type<g::run_ref>()) {
+        a.argv.push_back({true, {}, split_path(c), range(c)});
+      } else if (c.is_type<g::when_block>()) {
+        a.then_body = std::make_unique<ast::ActionList>(actions(*c.children.at(0), depth + 1));
+      } else if (c.is_type<g::action_block>()) {
+        a.else_body = std::make_unique<ast::ActionList>(actions(c, depth + 1));
+      } else if (c.is_type<g::when_action>()) {
+        a.else_body = std::make_unique<ast::ActionList>();
+        a.else_body->push_back(action(c, depth + 1));
+      } else if (is_expression(c)) {
+        if (a.kind == K::kWait) {
+          a.duration = expression(c);
+        } else {
+          a.condition = expression(c);
+        }
+      }
+    }
+    return a;
+  }
+
+  /// Converts an expression, capping the tree's depth at ast::kMaxExprDepth.
+  ast::ExprPtr expression(const Node& n) {
+    int depth = 0;
+    auto e = expr(n, depth);
+    if (depth > ast::kMaxExprDepth) {
+      diags_.error("E0004", range(n),
+                   "expression too large: more than " + std::to_string(ast::kMaxExprDepth) +
+                       " nested operations");
+      auto err = std::make_unique<ast::Expr>();
+      err->kind = ast::ExprKind::kError;
+      err->range = range(n);
+      // The oversized tree is freed iteratively: a recursive destructor could overflow.
+      release(std::move(e));
+      return err;
+    }
+    return e;
+  }
+
+  static void release(ast::ExprPtr e) {
+    std::vector<ast::ExprPtr> pending;
+    pending.push_back(std::move(e));
+    while (!pending.empty()) {
+      ast::ExprPtr cur = std::move(pending.back());
+      pending.pop_back();
+      if (!cur) continue;
+      for (auto& a : cur->args) pending.push_back(std::move(a));
+    }
+  }
+
+  ast::ExprPtr make(ast::ExprKind kind, const Node& n) {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = kind;
+    e->range = range(n);
+    return e;
+  }
+
+  // `depth` returns the height of the built tree. Once it passes the cap, building stops
+  // growing the tree (the caller reports and discards it).
+  ast::ExprPtr expr(const Node& n, int& depth) {
+    depth = 1;
+    if (n.is_type<g::number_lit>()) {
+      auto e = make(ast::ExprKind::kNumber, n);
+      split_number(n.string_view(), e->number, e->unit);
+      return e;
+    }
+    if (n.is_type<g::string_lit>()) {
+      auto e = make(ast::ExprKind::kString, n);
+      e->text = decode_string(n);
+      return e;
+    }
+    if (n.is_type<g::bool_lit>()) {
+      auto e = make(ast::ExprKind::kBool, n);
+      e->boolean = n.string_view() == "true";
+      return e;
+    }
+    if (n.is_type<g::path>()) {
+      auto e = make(ast::ExprKind::kPath, n);
+      e->path = split_path(n);
+      return e;
+    }
+    if (n.is_type<g::call>()) {
+      auto e = make(ast::ExprKind::kCall, n);
+      e->text = n.children.at(0)->string();
+      for (std::size_t i = 1; i < n.children.size(); ++i) {
+        int d = 0;
+        e->args.push_back(expr(*n.children[i], d));
+        depth = std::max(depth, d + 1);
+      }
+      return e;
+    }
+    if (n.is_type<g::neg_expr>() || n.is_type<g::not_expr>()) {
+      auto e = make(ast::ExprKind::kUnary, n);
+      e->unary_op = n.is_type<g::neg_expr>() ? ast::UnaryOp::kNeg : ast::UnaryOp::kNot;
+      e->op_range = {file_, offset(n.m_begin.data),
+                     offset(n.m_begin.data) + (e->unary_op == ast::UnaryOp::kNeg ? 1u : 3u)};
+      int d = 0;
+      e->args.push_back(expr(*n.children.at(0), d));
+      depth = d + 1;
+      return e;
+    }
+    if (n.is_type<g::within_expr>()) {
+      auto e = make(ast::ExprKind::kWithin, n);
+      int d1 = 0, d2 = 0;
+      e->args.push_back(expr(*n.children.at(0), d1));
+      e->args.push_back(expr(*n.children.at(1), d2));
+      depth = std::max(d1, d2) + 1;
+      return e;
+    }
+    if (is_chain(n)) {
+      int d = 0;
+      ast::ExprPtr left = expr(*n.children.at(0), d);
+      depth = d;
+      for (std::size_t i = 1; i + 1 < n.children.size(); i += 2) {
+        const Node& op = *n.children[i];
+        int rd = 0;
+        ast::ExprPtr right = expr(*n.children[i + 1], rd);
+        auto b = std::make_unique<ast::Expr>();
+        b->kind = ast::ExprKind::kBinary;
+        b->binary_op = binary_op(op);
+        b->op_range = range(op);
+        b->range = {file_, left->range.begin, right->range.end};
+        b->args.push_back(std::move(left));
+        b->args.push_back(std::move(right));
+        left = std::move(b);
+        depth = std::max(depth, rd) + 1;
+        if (depth > ast::kMaxExprDepth) break;
+      }
+      return left;
+    }
+    return make(ast::ExprKind::kError, n);
+  }
+
+  static ast::BinaryOp binary_op(const Node& op) {
+    const std::string_view s = op.string_view();
+    if (op.is_type<g::or_op>()) return ast::BinaryOp::kOr;
+    if (op.is_type<g::and_op>()) return ast::BinaryOp::kAnd;
+    if (s == "==") return ast::BinaryOp::kEq;
+    if (s == "!=") return ast::BinaryOp::kNe;
+    if (s == "<=") return ast::BinaryOp::kLe;
+    if (s == ">=") return ast::BinaryOp::kGe;
+    if (s == "<") return ast::BinaryOp::kLt;
+    if (s == ">") return ast::BinaryOp::kGt;
+    if (s == "=~") return ast::BinaryOp::kMatch;
+    if (s == "!~") return ast::BinaryOp::kNotMatch;
+    if (s == "+") return ast::BinaryOp::kAdd;
+    if (s == "-") return ast::BinaryOp::kSub;
+    if (s == "*") return ast::BinaryOp::kMul;
+    return ast::BinaryOp::kDiv;
+  }
+
+  std::vector<ast::Name> split_path(const Node& n) const {
+    std::vector<ast::Name> out;
+    const std::string_view s = n.string_view();
+    const std::uint32_t base = offset(n.m_begin.data);
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      std::size_t dot = s.find('.', start);
+      if (dot == std::string_view::npos) dot = s.size();
+      out.push_back({std::string(s.substr(start, dot - start)),
+                     {file_, base + static_cast<std::uint32_t>(start),
+                      base + static_cast<std::uint32_t>(dot)}});
+      start = dot + 1;
+    }
+    return out;
+  }
+
+  static void split_number(std::string_view s, double& value, std::string& unit) {
+    std::size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    value = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
+    unit = std::string(s.substr(i));
+  }
+
+  static std::string decode_string(const Node& n) {
+    const std::string_view s = n.string_view();
+    std::string out;
+    if (s.size() < 2) return out;
+    for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+      if (s[i] == '\\' && i + 2 < s.size()) {
+        ++i;
+        switch (s[i]) {
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case '0':
+            out += '\0';
+            break;
+          default:
+            out += s[i];
+        }
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  }
+
+  const std::string& text_;
+  ast::FileId file_;
+  diag::DiagnosticEngine& diags_;
+};
+
+bool is_ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+/// Skips whitespace, comments and stray `;` between statements.
+std::size_t skip_layout(const std::string& t, std::size_t p) {
+  while (p < t.size()) {
+    const char c = t[p];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' || c == ';') {
+      ++p;
+    } else if (c == '#') {
+      while (p < t.size() && t[p] != '\n') ++p;
+    } else {
+      break;
+    }
+  }
+  return p;
+}
+
+/// The start of the next line, after `p`, that begins with a letter or `_` in column 1:
+/// statements start there in every reasonably formatted policy.
+std::size_t next_statement_start(const std::string& t, std::size_t p) {
+  while (true) {
+    const std::size_t nl = t.find('\n', p);
+    if (nl == std::string::npos) return t.size();
+    p = nl + 1;
+    if (p < t.size() && (std::isalpha(static_cast<unsigned char>(t[p])) || t[p] == '_')) return p;
+  }
+}
+
+/// The range of the token at `p`, for underlining an error.
+ast::SourceRange token_range(const std::string& t, ast::FileId file, std::size_t p) {
+  std::size_t e = p;
+  while (e < t.size() && is_ident_char(t[e])) ++e;
+  if (e == p && p < t.size() && t[p] != '\n' && t[p] != '\r') e = p + 1;
+  return {file, static_cast<std::uint32_t>(p), static_cast<std::uint32_t>(e)};
+}
+
+std::string_view code_for(std::string_view message) {
+  if (message.find("nesting depth") != std::string_view::npos) return "E0003";
+  if (message.find("string") != std::string_view::npos ||
+      message.find("escape") != std::string_view::npos) {
+    return "E0101";
+  }
+  return "E0100";
+}
+
+}  // namespace
+
+ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
+                     diag::DiagnosticEngine& diags) {
+  ast::File out;
+  out.file = id;
+  const std::string& text = sources.file(id).text;
+  const std::string& path = sources.file(id).path;
+  Converter convert(sources, id, diags);
+  std::size_t pos = skip_layout(text, 0);
+  while (pos < text.size()) {
+    if (out.statements.size() >= kMaxStatements) {
+      diags.error(
+          "E0005", token_range(text, id, pos),
+          "too many statements in one file (the limit is " + std::to_string(kMaxStatements) + ")");
+      break;
+    }
+    if (diags.saturated()) break;
+    std::size_t resume = 0;
+    try {
+      pegtl::memory_input<> in(text.data() + pos, text.data() + text.size(), path);
+      auto root = pegtl::parse_tree::parse<g::statement, Selector, DepthLimit, Control>(in);
+      if (!root || root->children.empty()) {
+        diags.error("E0102", token_range(text, id, pos),
+                    "expected a declaration: policy, include, let, event, discover, recover "
+                    "or an object such as 'service NAME { ... }'");
+        resume = next_statement_start(text, pos);
+      } else {
+        ast::Statement st;
+        if (convert.statement(*root->children.front(), st)) out.statements.push_back(std::move(st));
+        resume = static_cast<std::size_t>(in.current() - text.data());
+      }
+    } catch (const pegtl::parse_error& e) {
+      const std::size_t at = e.positions().empty() ? pos : pos + e.positions().front().byte;
+      const std::string_view msg = e.message();
+      diags.error(std::string(code_for(msg)), token_range(text, id, at),
+                  msg.find("nesting depth") != std::string_view::npos
+                      ? "nesting too deep: the parser's limit is " + std::to_string(kMaxRuleDepth) +
+                            " levels of grammar rules"
+                      : std::string(msg));
+      resume = next_statement_start(text, std::max(at, pos));
+    } catch (const std::exception& e) {
+      diags.error("E0100", token_range(text, id, pos), std::string("cannot parse: ") + e.what());
+      resume = next_statement_start(text, pos);
+    }
+    pos = skip_layout(text, std::max(resume, pos + 1));
+  }
+  return out;
+}
+
+}  // namespace amata::parse

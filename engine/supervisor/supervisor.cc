@@ -1,0 +1,490 @@
+#include "engine/supervisor/supervisor.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <set>
+
+namespace amata::engine {
+namespace {
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+}  // namespace
+
+std::string_view service_state_name(ServiceState s) {
+  switch (s) {
+    case ServiceState::kStopped:
+      return "stopped";
+    case ServiceState::kRunning:
+      return "running";
+    case ServiceState::kStopping:
+      return "stopping";
+    case ServiceState::kBackoff:
+      return "backoff";
+    case ServiceState::kGaveUp:
+      return "gave-up";
+  }
+  return "?";
+}
+
+ServiceConfig ServiceConfig::from_spec(const catalog::ObjectSpec& spec,
+                                       const std::string& log_dir) {
+  ServiceConfig c;
+  c.name = spec.name;
+  c.argv = spec.start;
+  c.env = spec.env;
+  c.user = spec.user;
+  c.group = spec.group;
+  c.workdir = spec.workdir.empty() ? "/" : spec.workdir;
+  c.log_path = spec.log.empty() ? log_dir + "/" + spec.name + ".log" : spec.log;
+  c.stop_signal = spec.stop.signal;
+  c.kill_after = spec.stop.kill_after;
+  c.depends = spec.depends;
+  c.grace = spec.grace;
+  return c;
+}
+
+/// One restart in flight: the root service and its dependants, stopped, then started again.
+struct Supervisor::RestartOp {
+  std::string root;
+  std::vector<std::string> order;  // start order: root's dependencies first
+  int pending_stops = 0;
+  bool delay_elapsed = false;
+};
+
+Supervisor::Supervisor(EventLoop& loop, SupervisorEvents events)
+    : loop_(loop), events_(std::move(events)), children_(loop), base_env_(current_environment()) {}
+
+Supervisor::~Supervisor() {
+  *alive_ = false;
+  for (auto& [name, s] : services_) loop_.cancel_timer(s.kill_timer);
+}
+
+Supervisor::Service* Supervisor::find(const std::string& name) {
+  auto it = services_.find(name);
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+const Supervisor::Service* Supervisor::find(const std::string& name) const {
+  auto it = services_.find(name);
+  return it == services_.end() ? nullptr : &it->second;
+}
+
+void Supervisor::configure(const std::vector<ServiceConfig>& services) {
+  std::set<std::string> names;
+  for (const auto& config : services) {
+    names.insert(config.name);
+    Service& s = services_[config.name];
+    s.config = config;
+    s.removed = false;
+  }
+  std::vector<std::string> dropped;
+  for (auto& [name, s] : services_) {
+    if (!names.count(name)) dropped.push_back(name);
+  }
+  for (const auto& name : dropped) {
+    Service& s = services_[name];
+    s.removed = true;
+    if (s.state == ServiceState::kRunning || s.state == ServiceState::kStopping) {
+      stop_one(s, [](bool, const std::string&) {});
+    } else {
+      services_.erase(name);
+    }
+  }
+}
+
+std::vector<std::string> Supervisor::start_order() const {
+  std::vector<std::string> order;
+  std::set<std::string> done, visiting;
+  std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    if (done.count(name) || visiting.count(name)) return;  // a cycle is the checker's error
+    const Service* s = find(name);
+    if (!s) return;
+    visiting.insert(name);
+    for (const auto& dep : s->config.depends) visit(dep);
+    visiting.erase(name);
+    done.insert(name);
+    order.push_back(name);
+  };
+  for (const auto& [name, s] : services_) visit(name);
+  return order;
+}
+
+std::vector<std::string> Supervisor::with_dependants(const std::string& root) const {
+  std::set<std::string> members{root};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [name, s] : services_) {
+      if (members.count(name)) continue;
+      for (const auto& dep : s.config.depends) {
+        if (members.count(dep)) {
+          members.insert(name);
+          grew = true;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<std::string> order;
+  for (const auto& name : start_order()) {
+    if (members.count(name)) order.push_back(name);
+  }
+  return order;
+}
+
+Status Supervisor::spawn(Service& s) {
+  SpawnSpec spec;
+  spec.argv = s.config.argv;
+  spec.env = merge_environment(base_env_, s.config.env);
+  spec.workdir = s.config.workdir;
+  spec.user = s.config.user;
+  spec.group = s.config.group;
+  spec.log_path = s.config.log_path;
+  std::string name = s.config.name;
+  auto pid = children_.spawn(
+      spec, [this, name](pid_t p, const ExitStatus& status) { on_exit(name, p, status); });
+  if (!pid) return Error{"start " + name + ": " + pid.error().message};
+  s.state = ServiceState::kRunning;
+  s.pid = *pid;
+  s.adopted = false;
+  s.started_at = Clock::now();
+  // Read right after fork: the start time is the fork's, and exec does not change it.
+  auto ticks = process_start_time(*pid);
+  if (events_.started) events_.started(name, *pid, ticks ? *ticks : 0, s.config.argv);
+  return {};
+}
+
+bool Supervisor::adopt(const std::string& name, pid_t pid, unsigned long long start_ticks) {
+  Service* s = find(name);
+  if (!s || s->state == ServiceState::kRunning || pid <= 0) return false;
+  auto ticks = process_start_time(pid);
+  if (!ticks || *ticks != start_ticks) return false;  // gone, or the pid was recycled
+  Status watched = children_.adopt(
+      pid, [this, name](pid_t p, const ExitStatus& status) { on_exit(name, p, status); });
+  if (!watched) return false;
+  s->state = ServiceState::kRunning;
+  s->pid = pid;
+  s->adopted = true;
+  s->started_at = Clock::now();
+  if (events_.started) events_.started(name, pid, start_ticks, s->config.argv);
+  return true;
+}
+
+void Supervisor::on_exit(const std::string& name, pid_t pid, const ExitStatus& status) {
+  Service* s = find(name);
+  if (!s || s->pid != pid) return;
+  bool expected = s->state == ServiceState::kStopping;
+  s->state = ServiceState::kStopped;
+  s->pid = 0;
+  s->exited_at = Clock::now();
+  s->last_exit = status;
+  loop_.cancel_timer(s->kill_timer);
+  s->kill_timer = 0;
+  auto waiters = std::move(s->stop_waiters);
+  s->stop_waiters.clear();
+  bool removed = s->removed;
+  if (events_.exited) events_.exited(name, pid, status, expected);
+  for (auto& done : waiters) {
+    if (done) done(true, status.describe());
+  }
+  if (removed) {
+    Service* again = find(name);
+    if (again && again->removed && again->state == ServiceState::kStopped) services_.erase(name);
+  }
+}
+
+void Supervisor::stop_one(Service& s, Done done) {
+  if (s.state != ServiceState::kRunning && s.state != ServiceState::kStopping) {
+    if (s.state == ServiceState::kBackoff) s.state = ServiceState::kStopped;
+    if (done) done(true, "not running");
+    return;
+  }
+  s.stop_waiters.push_back(std::move(done));
+  if (s.state == ServiceState::kStopping) return;  // joins the stop in flight
+  s.state = ServiceState::kStopping;
+  pid_t pid = s.pid;
+  std::string name = s.config.name;
+  // A failure means the group is already gone; its pidfd reports the exit either way.
+  (void)children_.signal_group(pid, s.config.stop_signal);
+  std::weak_ptr<bool> alive = alive_;
+  s.kill_timer = loop_.add_timer_after(seconds(s.config.kill_after), [this, alive, name, pid] {
+    if (alive.expired()) return;
+    Service* svc = find(name);
+    if (!svc || svc->pid != pid || svc->state != ServiceState::kStopping) return;
+    svc->kill_timer = 0;
+    (void)children_.signal_group(pid, SIGKILL);
+  });
+}
+
+void Supervisor::start(const std::string& name, Done done) {
+  Service* s = find(name);
+  if (!s) {
+    if (done) done(false, "no service " + name);
+    return;
+  }
+  if (s->state == ServiceState::kRunning) {
+    if (done) done(true, "already running, pid " + std::to_string(s->pid));
+    return;
+  }
+  if (s->state == ServiceState::kStopping || s->restarting) {
+    if (done) done(false, "busy (" + std::string(service_state_name(s->state)) + ")");
+    return;
+  }
+  s->monitored = true;
+  // Dependencies first: anything `name` needs that is not running is started before it.
+  std::set<std::string> needed{name};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& n : std::vector<std::string>(needed.begin(), needed.end())) {
+      if (const Service* x = find(n)) {
+        for (const auto& dep : x->config.depends) grew |= needed.insert(dep).second;
+      }
+    }
+  }
+  std::string detail;
+  bool ok = true;
+  for (const auto& n : start_order()) {
+    if (!needed.count(n)) continue;
+    Service* x = find(n);
+    if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping) continue;
+    if (Status st = spawn(*x); !st) {
+      ok = false;
+      detail = st.error().message;
+      break;
+    }
+  }
+  if (ok) detail = "pid " + std::to_string(find(name)->pid);
+  if (done) done(ok, detail);
+}
+
+void Supervisor::stop(const std::string& name, Done done) {
+  if (!find(name)) {
+    if (done) done(false, "no service " + name);
+    return;
+  }
+  // Dependants stop before what they depend on, one after another.
+  auto order = with_dependants(name);
+  std::reverse(order.begin(), order.end());
+  auto chain = std::make_shared<std::function<void(std::size_t)>>();
+  std::weak_ptr<bool> alive = alive_;
+  *chain = [this, alive, order, chain, done](std::size_t i) {
+    if (alive.expired()) return;
+    if (i == order.size()) {
+      auto finished = std::move(*chain);  // break the self-reference
+      if (done) done(true, "stopped");
+      return;
+    }
+    Service* s = find(order[i]);
+    if (!s) return (*chain)(i + 1);
+    stop_one(*s, [chain, i](bool, const std::string&) { (*chain)(i + 1); });
+  };
+  (*chain)(0);
+}
+
+void Supervisor::stop_all(Done done) {
+  auto order = start_order();
+  std::reverse(order.begin(), order.end());
+  auto chain = std::make_shared<std::function<void(std::size_t)>>();
+  std::weak_ptr<bool> alive = alive_;
+  *chain = [this, alive, order, chain, done](std::size_t i) {
+    if (alive.expired()) return;
+    if (i == order.size()) {
+      auto finished = std::move(*chain);
+      if (done) done(true, "all stopped");
+      return;
+    }
+    Service* s = find(order[i]);
+    if (!s) return (*chain)(i + 1);
+    s->monitored = false;  // a stopping service must not be restarted by its own death
+    stop_one(*s, [chain, i](bool, const std::string&) { (*chain)(i + 1); });
+  };
+  (*chain)(0);
+}
+
+void Supervisor::release_all() {
+  children_.release_all();
+}
+
+void Supervisor::start_all() {
+  for (const auto& name : start_order()) {
+    Service* s = find(name);
+    if (!s || !s->monitored || s->removed) continue;
+    if (s->state != ServiceState::kStopped) continue;
+    if (Status st = spawn(*s); !st) {
+      // Reported as an exit so the policy sees the service down and applies its rules.
+      s->last_exit = ExitStatus{true, 127, 0, false};
+      if (events_.exited) events_.exited(name, 0, *s->last_exit, false);
+    }
+  }
+}
+
+void Supervisor::restart(const std::string& name, const RestartPolicy& policy, Done done) {
+  Service* s = find(name);
+  if (!s) {
+    if (done) done(false, "no service " + name);
+    return;
+  }
+  if (s->restarting) {
+    s->restart_waiters.push_back(std::move(done));
+    return;
+  }
+  if (!s->monitored) {
+    if (done) done(false, "not monitored");
+    return;
+  }
+  auto now = Clock::now();
+  if (policy.window > 0) {
+    while (!s->restart_times.empty() &&
+           seconds_between(s->restart_times.front(), now) > policy.window) {
+      s->restart_times.pop_front();
+    }
+  }
+  if (policy.limit > 0 && static_cast<int>(s->restart_times.size()) >= policy.limit) {
+    std::string reason = std::to_string(s->restart_times.size()) + " restarts";
+    if (policy.window > 0)
+      reason += " within " + std::to_string(static_cast<int>(policy.window)) + "s";
+    reason = "gave up after " + reason;
+    s->monitored = false;
+    if (s->state == ServiceState::kRunning) stop_one(*s, nullptr);
+    s->state = s->state == ServiceState::kStopped ? ServiceState::kGaveUp : s->state;
+    if (events_.gave_up) events_.gave_up(name, reason);
+    if (done) done(false, reason);
+    return;
+  }
+  // A service that ran long enough since its last start is healthy again: no backoff.
+  double ran = s->state == ServiceState::kRunning ? seconds_between(s->started_at, now)
+                                                  : seconds_between(s->started_at, s->exited_at);
+  if (ran >= std::max(s->config.grace, policy.backoff_max)) s->consecutive = 0;
+  double delay = 0;
+  if (policy.backoff_min > 0 && s->consecutive > 0) {
+    delay = policy.backoff_min * std::pow(2.0, s->consecutive - 1);
+    if (policy.backoff_max > 0) delay = std::min(delay, policy.backoff_max);
+  }
+  s->consecutive++;
+  s->restarts++;
+  s->restart_times.push_back(now);
+  s->restarting = true;
+  s->restart_waiters.push_back(std::move(done));
+
+  auto op = std::make_shared<RestartOp>();
+  op->root = name;
+  op->order = with_dependants(name);
+  op->delay_elapsed = delay <= 0;
+  op->pending_stops = 1;  // held until every stop has been issued
+  for (auto it = op->order.rbegin(); it != op->order.rend(); ++it) {
+    Service* x = find(*it);
+    if (!x) continue;
+    op->pending_stops++;
+    stop_one(*x, [this, op](bool, const std::string&) {
+      if (--op->pending_stops == 0) finish_restart(op);
+    });
+  }
+  if (!op->delay_elapsed) {
+    std::weak_ptr<bool> alive = alive_;
+    loop_.add_timer_after(seconds(delay), [this, alive, op] {
+      if (alive.expired()) return;
+      op->delay_elapsed = true;
+      finish_restart(op);
+    });
+  }
+  if (--op->pending_stops == 0) finish_restart(op);
+}
+
+void Supervisor::finish_restart(const std::shared_ptr<RestartOp>& op) {
+  Service* root = find(op->root);
+  if (op->pending_stops > 0) return;
+  if (!op->delay_elapsed) {
+    if (root && root->state == ServiceState::kStopped) root->state = ServiceState::kBackoff;
+    return;
+  }
+  bool ok = true;
+  std::string detail;
+  if (!root || root->removed) {
+    ok = false;
+    detail = "service removed";
+  } else if (!root->monitored) {
+    ok = false;
+    detail = "unmonitored during the restart";
+    if (root->state == ServiceState::kBackoff) root->state = ServiceState::kStopped;
+  } else {
+    for (const auto& n : op->order) {
+      Service* x = find(n);
+      if (!x || x->removed) continue;
+      if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping) continue;
+      if (n != op->root && !x->monitored) continue;
+      Status st = spawn(*x);
+      if (!st) {
+        x->state = ServiceState::kStopped;
+        if (n == op->root) {
+          ok = false;
+          detail = st.error().message;
+        }
+      }
+    }
+    if (ok) detail = "pid " + std::to_string(root->pid);
+  }
+  if (!root) return;
+  root->restarting = false;
+  auto waiters = std::move(root->restart_waiters);
+  root->restart_waiters.clear();
+  for (auto& done : waiters) {
+    if (done) done(ok, detail);
+  }
+}
+
+Status Supervisor::signal(const std::string& name, int sig) {
+  Service* s = find(name);
+  if (!s) return Error{"no service " + name};
+  if (s->state != ServiceState::kRunning) return Error{name + " is not running"};
+  return children_.signal_group(s->pid, sig);
+}
+
+void Supervisor::monitor(const std::string& name) {
+  Service* s = find(name);
+  if (!s) return;
+  s->monitored = true;
+  if (s->state == ServiceState::kGaveUp) {
+    s->state = ServiceState::kStopped;
+    s->consecutive = 0;
+    s->restart_times.clear();
+  }
+}
+
+void Supervisor::unmonitor(const std::string& name) {
+  if (Service* s = find(name)) s->monitored = false;
+}
+
+std::optional<ServiceStatus> Supervisor::status(const std::string& name) const {
+  const Service* s = find(name);
+  if (!s) return std::nullopt;
+  ServiceStatus st;
+  st.name = name;
+  st.state = s->state;
+  st.pid = s->pid;
+  st.monitored = s->monitored;
+  st.adopted = s->adopted;
+  st.restarts = s->restarts;
+  st.last_exit = s->last_exit;
+  if (s->state == ServiceState::kRunning) {
+    st.uptime = seconds_between(s->started_at, Clock::now());
+    st.in_grace = st.uptime < s->config.grace;
+  }
+  return st;
+}
+
+std::vector<ServiceStatus> Supervisor::statuses() const {
+  std::vector<ServiceStatus> out;
+  for (const auto& name : start_order()) out.push_back(*status(name));
+  return out;
+}
+
+}  // namespace amata::engine

@@ -1,0 +1,162 @@
+// The services amatad owns: each one a small state machine advanced by pidfd events and loop
+// timers — never a blocking wait. Start order follows dependencies; a restart stops the
+// service and everything that depends on it, waits out its backoff, then starts them again
+// in order. Restart limits (`N within D`) end in a give-up that is reported, never silent.
+#pragma once
+
+#include <sys/types.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compiler/catalog/object_spec.h"
+#include "compiler/support/result.h"
+#include "engine/loop/event_loop.h"
+#include "engine/supervisor/child_process.h"
+
+namespace amata::engine {
+
+/// How one service is run; built from its ObjectSpec.
+struct ServiceConfig {
+  std::string name;
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;  // added to amatad's environment
+  std::string user, group, workdir;
+  std::string log_path;  // stdout+stderr of the service
+  int stop_signal = 15;
+  double kill_after = 5.0;  // seconds from the stop signal to SIGKILL of the group
+  std::vector<std::string> depends;
+  double grace = 5.0;  // seconds after a start during which health failures do not count
+
+  /// The config of a `service` object; its log defaults to LOG_DIR/NAME.log.
+  static ServiceConfig from_spec(const catalog::ObjectSpec& spec, const std::string& log_dir);
+  friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
+};
+
+/// Backoff and limits of one restart request (from `restart s backoff A .. B` and limits).
+struct RestartPolicy {
+  double backoff_min = 0;  // seconds; 0: restart at once every time
+  double backoff_max = 0;
+  int limit = 0;      // at most this many restarts ...
+  double window = 0;  // ... within this many seconds (0: ever); 0 limit: unlimited
+};
+
+enum class ServiceState : std::uint8_t {
+  kStopped,   // not running (never started, stopped, or died)
+  kRunning,   // its process is alive
+  kStopping,  // stop signal sent, waiting for the group to end
+  kBackoff,   // waiting for the backoff delay before a restart
+  kGaveUp,    // restart limit reached; unmonitored until `monitor`
+};
+std::string_view service_state_name(ServiceState s);
+
+/// A snapshot of one service, for the metric store, the console and tests.
+struct ServiceStatus {
+  std::string name;
+  ServiceState state = ServiceState::kStopped;
+  pid_t pid = 0;
+  bool monitored = true;
+  bool adopted = false;
+  bool in_grace = false;
+  int restarts = 0;
+  double uptime = 0;  // seconds since the current process started (0 when not running)
+  std::optional<ExitStatus> last_exit;
+};
+
+/// What the supervisor tells the rest of amatad. Any member may be empty.
+struct SupervisorEvents {
+  /// A process of `service` is running (started, restarted or adopted).
+  std::function<void(const std::string& service, pid_t pid, unsigned long long start_ticks,
+                     const std::vector<std::string>& argv)>
+      started;
+  /// It ended; `expected` when amatad stopped it.
+  std::function<void(const std::string& service, pid_t pid, const ExitStatus& status,
+                     bool expected)>
+      exited;
+  /// A restart limit was reached: the service is left stopped and unmonitored.
+  std::function<void(const std::string& service, const std::string& reason)> gave_up;
+};
+
+class Supervisor {
+ public:
+  /// Completion of a requested action: ok, and a detail for the action log.
+  using Done = std::function<void(bool ok, const std::string& detail)>;
+
+  Supervisor(EventLoop& loop, SupervisorEvents events);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  /// Sets the services (first load or reload). Kept services keep their process; removed
+  /// ones are stopped and forgotten; a changed config applies from the next start.
+  void configure(const std::vector<ServiceConfig>& services);
+  /// Watches a process a previous amatad started, if it is still the same process (pid and
+  /// start time match). Returns false when it is not (then the service is simply stopped).
+  bool adopt(const std::string& service, pid_t pid, unsigned long long start_ticks);
+  /// Starts every monitored, stopped service in dependency order (dependencies first).
+  void start_all();
+  /// Stops every running service, dependants first; `done` when all have ended.
+  void stop_all(Done done);
+  /// Stops watching every process and leaves them running, for the next amatad to adopt.
+  void release_all();
+
+  void start(const std::string& service, Done done);
+  void stop(const std::string& service, Done done);
+  /// Restarts `service` and, after it, everything that depends on it. A restart requested
+  /// while one is in flight joins it (one failure is never restarted twice).
+  void restart(const std::string& service, const RestartPolicy& policy, Done done);
+  Status signal(const std::string& service, int sig);
+  void monitor(const std::string& service);
+  void unmonitor(const std::string& service);
+
+  std::optional<ServiceStatus> status(const std::string& service) const;
+  std::vector<ServiceStatus> statuses() const;
+  bool has(const std::string& service) const { return services_.count(service) != 0; }
+  /// Every service in dependency order (dependencies first).
+  std::vector<std::string> start_order() const;
+  std::size_t running_children() const { return children_.size(); }
+
+ private:
+  struct Service {
+    ServiceConfig config;
+    ServiceState state = ServiceState::kStopped;
+    pid_t pid = 0;
+    bool monitored = true;
+    bool adopted = false;
+    bool removed = false;  // dropped by a reload: forget once stopped
+    int restarts = 0;
+    int consecutive = 0;  // restarts since the service last ran stably
+    std::deque<Clock::time_point> restart_times;
+    Clock::time_point started_at{}, exited_at{};
+    std::optional<ExitStatus> last_exit;
+    EventLoop::TimerId kill_timer = 0;
+    std::vector<Done> stop_waiters;
+    bool restarting = false;
+    std::vector<Done> restart_waiters;
+  };
+  struct RestartOp;
+
+  Service* find(const std::string& name);
+  const Service* find(const std::string& name) const;
+  Status spawn(Service& service);
+  void on_exit(const std::string& name, pid_t pid, const ExitStatus& status);
+  void stop_one(Service& service, Done done);
+  /// `root` and every service depending on it, transitively, in start order.
+  std::vector<std::string> with_dependants(const std::string& root) const;
+  void finish_restart(const std::shared_ptr<RestartOp>& op);
+
+  EventLoop& loop_;
+  SupervisorEvents events_;
+  ChildSet children_;
+  std::map<std::string, Service> services_;
+  std::vector<std::string> base_env_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
+};
+
+}  // namespace amata::engine

@@ -1,0 +1,276 @@
+#include "engine/supervisor/supervisor.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace amata::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loop = EventLoop::create();
+    ASSERT_TRUE(loop);
+    loop_ = std::move(*loop);
+    char tmpl[] = "/tmp/amata-supervisor-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    SupervisorEvents events;
+    events.started = [this](const std::string& name, pid_t pid, unsigned long long,
+                            const std::vector<std::string>&) {
+      log_.push_back("started " + name);
+      last_pid_[name] = pid;
+    };
+    events.exited = [this](const std::string& name, pid_t, const ExitStatus& st, bool expected) {
+      log_.push_back("exited " + name + (expected ? " expected " : " unexpected ") + st.describe());
+      if (!expected && on_crash_) on_crash_(name);
+    };
+    events.gave_up = [this](const std::string& name, const std::string& reason) {
+      log_.push_back("gave-up " + name + ": " + reason);
+    };
+    sup_ = std::make_unique<Supervisor>(*loop_, events);
+  }
+  void TearDown() override {
+    bool stopped = false;
+    sup_->stop_all([&](bool, const std::string&) { stopped = true; });
+    run_until([&] { return stopped; });
+    sup_.reset();
+    fs::remove_all(dir_);
+  }
+
+  ServiceConfig service(const std::string& name, std::vector<std::string> argv) {
+    ServiceConfig c;
+    c.name = name;
+    c.argv = std::move(argv);
+    c.log_path = dir_ + "/" + name + ".log";
+    c.kill_after = 2;
+    c.grace = 0.5;
+    return c;
+  }
+
+  /// Runs the loop until `pred` holds or 10 s pass; returns pred().
+  template <typename Pred>
+  bool run_until(Pred pred, double limit = 10) {
+    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(limit));
+    while (!pred() && Clock::now() < deadline) {
+      auto st = loop_->run_once(std::chrono::milliseconds(50));
+      EXPECT_TRUE(st);
+    }
+    return pred();
+  }
+
+  bool contains(const std::string& needle) const {
+    for (const auto& l : log_) {
+      if (l.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+  int count(const std::string& prefix) const {
+    int n = 0;
+    for (const auto& l : log_) n += l.rfind(prefix, 0) == 0;
+    return n;
+  }
+
+  std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  /// True when `pid` is a zombie child of this test process.
+  static bool is_zombie(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return false;
+    auto close = line.rfind(')');
+    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
+  }
+
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Supervisor> sup_;
+  std::string dir_;
+  std::vector<std::string> log_;
+  std::map<std::string, pid_t> last_pid_;
+  std::function<void(const std::string&)> on_crash_;
+};
+
+TEST_F(SupervisorTest, StartsWithEnvironmentWorkdirAndLog) {
+  auto c = service("env", {"sh", "-c", "echo FOO=$FOO; pwd; echo oops >&2"});
+  c.env = {{"FOO", "bar"}};
+  c.workdir = dir_;
+  sup_->configure({c});
+  sup_->start_all();
+  ASSERT_TRUE(run_until([&] { return contains("exited env"); }));
+  EXPECT_TRUE(contains("exited env unexpected exited 0"));
+  std::string out = read_file(dir_ + "/env.log");
+  EXPECT_NE(out.find("FOO=bar"), std::string::npos) << out;
+  EXPECT_NE(out.find(dir_ + "\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("oops"), std::string::npos) << out;
+  EXPECT_FALSE(is_zombie(last_pid_["env"]));
+}
+
+TEST_F(SupervisorTest, MissingProgramExits127WithReasonInLog) {
+  sup_->configure({service("ghost", {"/nonexistent/amata-ghost"})});
+  sup_->start_all();
+  ASSERT_TRUE(run_until([&] { return contains("exited ghost"); }));
+  EXPECT_TRUE(contains("exited ghost unexpected exited 127"));
+  EXPECT_NE(read_file(dir_ + "/ghost.log").find("cannot start /nonexistent/amata-ghost"),
+            std::string::npos);
+}
+
+TEST_F(SupervisorTest, SignalsAreUnblockedInChildren) {
+  // The loop blocks SIGTERM for itself; a child must still die of it.
+  ASSERT_TRUE(loop_->watch_signals({SIGTERM, SIGHUP}, [](const signalfd_siginfo&) {}));
+  sup_->configure({service("sleeper", {"sleep", "30"})});
+  sup_->start_all();
+  ASSERT_EQ(sup_->status("sleeper")->state, ServiceState::kRunning);
+  bool stopped = false;
+  sup_->stop("sleeper", [&](bool ok, const std::string&) { stopped = ok; });
+  ASSERT_TRUE(run_until([&] { return stopped; }, 1.5));  // before kill_after (2 s)
+  EXPECT_TRUE(contains("exited sleeper expected killed by SIGTERM"));
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+TEST_F(SupervisorTest, StopEscalatesToKillForTheWholeGroup) {
+  // The shell ignores SIGTERM, and so does its background child: only SIGKILL ends them.
+  auto c = service("stubborn", {"sh", "-c", "trap '' TERM; sleep 30 & echo $! > child.pid; wait"});
+  c.workdir = dir_;
+  c.kill_after = 0.3;
+  sup_->configure({c});
+  sup_->start_all();
+  ASSERT_TRUE(run_until(
+      [&] { return fs::exists(dir_ + "/child.pid") && !read_file(dir_ + "/child.pid").empty(); }));
+  pid_t grandchild = std::stoi(read_file(dir_ + "/child.pid"));
+  bool stopped = false;
+  sup_->stop("stubborn", [&](bool, const std::string&) { stopped = true; });
+  ASSERT_TRUE(run_until([&] { return stopped; }));
+  EXPECT_TRUE(contains("exited stubborn expected killed by SIGKILL"));
+  // The grandchild was in the group: it is gone (or a zombie of init, not ours).
+  ASSERT_TRUE(run_until([&] { return kill(grandchild, 0) != 0 || is_zombie(grandchild); }, 3));
+}
+
+TEST_F(SupervisorTest, RestartAfterKillGivesANewProcess) {
+  sup_->configure({service("web", {"sleep", "30"})});
+  sup_->start_all();
+  pid_t first = sup_->status("web")->pid;
+  ASSERT_GT(first, 0);
+  on_crash_ = [&](const std::string& name) {
+    sup_->restart(name, RestartPolicy{}, [&](bool ok, const std::string& d) {
+      log_.push_back(std::string("restart ") + (ok ? "ok " : "failed ") + d);
+    });
+  };
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  ASSERT_TRUE(run_until([&] { return contains("restart ok"); }));
+  auto st = sup_->status("web");
+  EXPECT_EQ(st->state, ServiceState::kRunning);
+  EXPECT_NE(st->pid, first);
+  EXPECT_EQ(st->restarts, 1);
+  EXPECT_TRUE(contains("exited web unexpected killed by SIGKILL"));
+  EXPECT_FALSE(is_zombie(first));
+}
+
+TEST_F(SupervisorTest, CrashLoopBacksOffThenGivesUp) {
+  sup_->configure({service("crash", {"false"})});
+  RestartPolicy policy{0.05, 0.2, 4, 60};
+  on_crash_ = [&](const std::string& name) { sup_->restart(name, policy, nullptr); };
+  auto t0 = Clock::now();
+  sup_->start_all();
+  ASSERT_TRUE(run_until([&] { return contains("gave-up crash"); }));
+  double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  // 4 restarts: at once, then 50, 100, 200 ms of backoff.
+  EXPECT_GE(took, 0.3);
+  EXPECT_EQ(count("started crash"), 5);
+  EXPECT_TRUE(contains("gave up after 4 restarts within 60s"));
+  auto st = sup_->status("crash");
+  EXPECT_EQ(st->state, ServiceState::kGaveUp);
+  EXPECT_FALSE(st->monitored);
+  // monitor again clears the give-up.
+  sup_->monitor("crash");
+  EXPECT_EQ(sup_->status("crash")->state, ServiceState::kStopped);
+}
+
+TEST_F(SupervisorTest, RestartRequestedTwiceIsOneRestart) {
+  sup_->configure({service("web", {"sleep", "30"})});
+  sup_->start_all();
+  int done = 0;
+  sup_->restart("web", {}, [&](bool, const std::string&) { ++done; });
+  sup_->restart("web", {}, [&](bool, const std::string&) { ++done; });
+  ASSERT_TRUE(run_until([&] { return done == 2; }));
+  EXPECT_EQ(count("started web"), 2);
+  EXPECT_EQ(sup_->status("web")->restarts, 1);
+}
+
+TEST_F(SupervisorTest, DependenciesStartFirstAndDependantsFollowARestart) {
+  auto app = service("app", {"sleep", "30"});
+  app.depends = {"db"};
+  auto web = service("web", {"sleep", "30"});
+  web.depends = {"app"};
+  sup_->configure({web, app, service("db", {"sleep", "30"}), service("other", {"sleep", "30"})});
+  EXPECT_EQ(sup_->start_order(), (std::vector<std::string>{"db", "app", "other", "web"}));
+  sup_->start_all();
+  std::vector<std::string> expect{"started db", "started app", "started other", "started web"};
+  EXPECT_EQ(log_, expect);
+  pid_t other = sup_->status("other")->pid;
+  pid_t web_pid = sup_->status("web")->pid;
+  log_.clear();
+  bool done = false;
+  sup_->restart("app", {}, [&](bool, const std::string&) { done = true; });
+  ASSERT_TRUE(run_until([&] { return done; }));
+  EXPECT_EQ(count("started app"), 1);
+  EXPECT_EQ(count("started web"), 1);
+  EXPECT_EQ(count("started db"), 0);
+  EXPECT_EQ(sup_->status("other")->pid, other);
+  EXPECT_NE(sup_->status("web")->pid, web_pid);
+  // app starts before web.
+  auto app_at = std::find(log_.begin(), log_.end(), "started app");
+  auto web_at = std::find(log_.begin(), log_.end(), "started web");
+  EXPECT_LT(app_at, web_at);
+}
+
+TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
+  sup_->configure({service("old", {"sleep", "30"})});
+  pid_t pid = fork();
+  if (pid == 0) {
+    execlp("sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  ASSERT_GT(pid, 0);
+  auto ticks = process_start_time(pid);
+  ASSERT_TRUE(ticks);
+  EXPECT_FALSE(sup_->adopt("old", pid, *ticks + 1));  // another process with that pid
+  EXPECT_TRUE(sup_->adopt("old", pid, *ticks));
+  EXPECT_TRUE(sup_->status("old")->adopted);
+  sup_->start_all();  // no second copy
+  EXPECT_EQ(count("started old"), 1);
+  kill(pid, SIGKILL);
+  int status;
+  waitpid(pid, &status, 0);  // the test is its parent: reaping it is the test's job
+  ASSERT_TRUE(run_until([&] { return contains("exited old"); }));
+  EXPECT_TRUE(contains("exited old unexpected ended (status unknown)"));
+}
+
+TEST_F(SupervisorTest, ReloadKeepsRunningServicesAndStopsRemovedOnes) {
+  sup_->configure({service("keep", {"sleep", "30"}), service("drop", {"sleep", "30"})});
+  sup_->start_all();
+  pid_t keep = sup_->status("keep")->pid;
+  sup_->configure({service("keep", {"sleep", "30"}), service("new", {"sleep", "30"})});
+  ASSERT_TRUE(run_until([&] { return !sup_->has("drop"); }));
+  sup_->start_all();
+  EXPECT_EQ(sup_->status("keep")->pid, keep);
+  EXPECT_EQ(sup_->status("new")->state, ServiceState::kRunning);
+}
+
+}  // namespace
+}  // namespace amata::engine

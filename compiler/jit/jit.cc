@@ -1,0 +1,494 @@
+#include "compiler/jit/jit.h"
+
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <thread>
+
+#include "compiler/ir/runtime.h"
+
+namespace amata::jit {
+namespace {
+
+// The fused function: void discover(frame, numbers, words, edges, now).
+using DiscoverFn = void (*)(const ir::RuntimeFrame*, const double*, double*, std::vector<ir::Edge>*,
+                            double);
+constexpr const char* kDiscoverName = "amata_discover";
+
+std::string to_string(llvm::Error err) {
+  std::string s;
+  llvm::handleAllErrors(std::move(err), [&](const llvm::ErrorInfoBase& e) {
+    if (!s.empty()) s += "; ";
+    s += e.message();
+  });
+  return s;
+}
+
+// Called by compiled code on an edge; cheap, rare, never throws (capacity is reserved by the
+// caller for one edge per rule).
+void record_edge(std::vector<ir::Edge>* out, std::int32_t rule, std::int32_t raise) noexcept {
+  out->push_back(ir::Edge{rule, raise != 0});
+}
+
+double check_time(const ir::RuntimeFrame* frame, std::int32_t object, double now) noexcept {
+  if (frame->object_times == nullptr || object < 0) return now;
+  return frame->object_times[object];
+}
+
+// --- Code generation -------------------------------------------------------------------
+
+class Codegen {
+ public:
+  Codegen(const ir::Program& p, llvm::LLVMContext& ctx)
+      : p_(p), ctx_(ctx), module_(std::make_unique<llvm::Module>("amata_policy", ctx)), b_(ctx) {}
+
+  std::unique_ptr<llvm::Module> build() {
+    auto* dbl = b_.getDoubleTy();
+    auto* i32 = b_.getInt32Ty();
+    auto* ptr = b_.getPtrTy();
+    auto declare = [&](const char* name, llvm::Type* ret, std::vector<llvm::Type*> args) {
+      auto* fn = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
+                                        llvm::Function::ExternalLinkage, name, *module_);
+      fn->setDoesNotThrow();
+      return fn;
+    };
+    window_ = declare("amata_rt_window", dbl, {ptr, i32, i32, dbl, dbl, dbl});
+    str_eq_ = declare("amata_rt_str_eq", dbl, {ptr, i32, i32});
+    match_ = declare("amata_rt_match", dbl, {ptr, i32, i32});
+    temporal_ = declare("amata_rt_temporal", dbl, {ptr, i32, dbl, i32, dbl, dbl, dbl});
+    check_time_ = declare("amata_rt_check_time", dbl, {ptr, i32, dbl});
+    edge_ = declare("amata_rt_edge", b_.getVoidTy(), {ptr, i32, i32});
+
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, ptr, dbl}, false);
+    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, kDiscoverName, *module_);
+    fn_->setDoesNotThrow();
+    auto arg = fn_->arg_begin();
+    frame_ = &*arg++;
+    numbers_ = &*arg++;
+    words_ = &*arg++;
+    edges_ = &*arg++;
+    now_ = &*arg++;
+    frame_->setName("frame");
+    numbers_->setName("numbers");
+    words_->setName("words");
+    edges_->setName("edges");
+    now_->setName("now");
+
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
+    values_.assign(p_.exprs.size(), nullptr);
+    for (std::size_t i = 0; i < p_.rules.size(); ++i) emit_rule(i);
+    b_.CreateRetVoid();
+    return std::move(module_);
+  }
+
+ private:
+  llvm::Value* c(double v) { return llvm::ConstantFP::get(b_.getDoubleTy(), v); }
+  llvm::Value* i32(std::int64_t v) { return b_.getInt32(static_cast<std::uint32_t>(v)); }
+  llvm::Value* nan() { return c(std::numeric_limits<double>::quiet_NaN()); }
+  llvm::Value* bool_to_double(llvm::Value* b) { return b_.CreateUIToFP(b, b_.getDoubleTy()); }
+  llvm::Value* word_ptr(int index) {
+    return b_.CreateConstInBoundsGEP1_64(b_.getDoubleTy(), words_,
+                                         static_cast<std::uint64_t>(index));
+  }
+
+  llvm::Value* expr(int index) {
+    if (values_[static_cast<std::size_t>(index)] != nullptr) {
+      return values_[static_cast<std::size_t>(index)];
+    }
+    const ir::Expr& e = p_.exprs[static_cast<std::size_t>(index)];
+    llvm::Value* v = nullptr;
+    using ir::Op;
+    switch (e.op) {
+      case Op::kConst:
+        v = c(e.value);
+        break;
+      case Op::kSlot: {
+        auto* at = b_.CreateConstInBoundsGEP1_64(b_.getDoubleTy(), numbers_,
+                                                 static_cast<std::uint64_t>(e.slot));
+        v = b_.CreateLoad(b_.getDoubleTy(), at);
+        break;
+      }
+      case Op::kStrEq:
+        v = b_.CreateCall(str_eq_, {frame_, i32(e.slot), i32(e.str)});
+        break;
+      case Op::kStrNe:
+        v = b_.CreateFSub(c(1), b_.CreateCall(str_eq_, {frame_, i32(e.slot), i32(e.str)}));
+        break;
+      case Op::kMatch:
+        v = b_.CreateCall(match_, {frame_, i32(e.slot), i32(e.str)});
+        break;
+      case Op::kNot: {
+        auto* a = expr(e.a);
+        v = b_.CreateSelect(b_.CreateFCmpUNO(a, a), nan(),
+                            bool_to_double(b_.CreateFCmpOEQ(a, c(0))));
+        break;
+      }
+      case Op::kNeg:
+        v = b_.CreateFNeg(expr(e.a));
+        break;
+      case Op::kAdd:
+        v = b_.CreateFAdd(expr(e.a), expr(e.b));
+        break;
+      case Op::kSub:
+        v = b_.CreateFSub(expr(e.a), expr(e.b));
+        break;
+      case Op::kMul:
+        v = b_.CreateFMul(expr(e.a), expr(e.b));
+        break;
+      case Op::kDiv:
+        v = b_.CreateFDiv(expr(e.a), expr(e.b));
+        break;
+      case Op::kLt:
+      case Op::kLe:
+      case Op::kGt:
+      case Op::kGe:
+      case Op::kEq:
+      case Op::kNe: {
+        auto* a = expr(e.a);
+        auto* bv = expr(e.b);
+        llvm::Value* cmp = nullptr;
+        switch (e.op) {
+          case Op::kLt:
+            cmp = b_.CreateFCmpOLT(a, bv);
+            break;
+          case Op::kLe:
+            cmp = b_.CreateFCmpOLE(a, bv);
+            break;
+          case Op::kGt:
+            cmp = b_.CreateFCmpOGT(a, bv);
+            break;
+          case Op::kGe:
+            cmp = b_.CreateFCmpOGE(a, bv);
+            break;
+          case Op::kEq:
+            cmp = b_.CreateFCmpOEQ(a, bv);
+            break;
+          default:
+            cmp = b_.CreateFCmpONE(a, bv);
+            break;
+        }
+        v = b_.CreateSelect(b_.CreateFCmpUNO(a, bv), nan(), bool_to_double(cmp));
+        break;
+      }
+      case Op::kAnd: {
+        auto* a = expr(e.a);
+        auto* bv = expr(e.b);
+        auto* zero = b_.CreateOr(b_.CreateFCmpOEQ(a, c(0)), b_.CreateFCmpOEQ(bv, c(0)));
+        v = b_.CreateSelect(zero, c(0), b_.CreateSelect(b_.CreateFCmpUNO(a, bv), nan(), c(1)));
+        break;
+      }
+      case Op::kOr: {
+        auto* a = expr(e.a);
+        auto* bv = expr(e.b);
+        auto* any = b_.CreateOr(b_.CreateFCmpONE(a, c(0)), b_.CreateFCmpONE(bv, c(0)));
+        v = b_.CreateSelect(any, c(1), b_.CreateSelect(b_.CreateFCmpUNO(a, bv), nan(), c(0)));
+        break;
+      }
+      case Op::kAvg:
+      case Op::kMin:
+      case Op::kMax:
+      case Op::kDelta:
+      case Op::kRate:
+      case Op::kChanged:
+      case Op::kPredict:
+        v = b_.CreateCall(window_, {frame_, i32(static_cast<int>(e.op)), i32(e.slot), c(e.value),
+                                    c(e.horizon), now_});
+        break;
+    }
+    values_[static_cast<std::size_t>(index)] = v;
+    return v;
+  }
+
+  void emit_rule(std::size_t i) {
+    const ir::Rule& r = p_.rules[i];
+    llvm::Value* cond = expr(r.cond);
+    llvm::Value* active = nullptr;  // i1
+    switch (r.temporal) {
+      case ir::Temporal::kNone:
+        active = b_.CreateFCmpONE(cond, c(0));
+        break;
+      case ir::Temporal::kForDuration: {
+        // Inline: since = holds ? (since is NaN ? now : since) : NaN; active = holds and
+        // now - since >= seconds. Same as amata_rt_temporal, which the interpreter runs.
+        auto* holds = b_.CreateFCmpONE(cond, c(0));
+        auto* since_ptr = word_ptr(r.state_offset + 1);
+        auto* since = b_.CreateLoad(b_.getDoubleTy(), since_ptr);
+        auto* kept = b_.CreateSelect(b_.CreateFCmpUNO(since, since), now_, since);
+        auto* next = b_.CreateSelect(holds, kept, nan());
+        b_.CreateStore(next, since_ptr);
+        auto* long_enough = b_.CreateFCmpOGE(b_.CreateFSub(now_, next), c(r.seconds));
+        active = b_.CreateAnd(holds, long_enough);
+        break;
+      }
+      case ir::Temporal::kForChecks:
+      case ir::Temporal::kTimesWithin: {
+        llvm::Value* when = now_;
+        if (r.temporal == ir::Temporal::kForChecks) {
+          when = b_.CreateCall(check_time_, {frame_, i32(r.check_object), now_});
+        }
+        auto* result =
+            b_.CreateCall(temporal_, {word_ptr(r.state_offset), i32(static_cast<int>(r.temporal)),
+                                      c(r.seconds), i32(r.count), cond, now_, when});
+        active = b_.CreateFCmpONE(result, c(0));
+        break;
+      }
+    }
+    auto* was_ptr = word_ptr(r.state_offset);
+    auto* was = b_.CreateFCmpONE(b_.CreateLoad(b_.getDoubleTy(), was_ptr), c(0));
+    auto* edge_bb = llvm::BasicBlock::Create(ctx_, "edge", fn_);
+    auto* next_bb = llvm::BasicBlock::Create(ctx_, "next", fn_);
+    b_.CreateCondBr(b_.CreateICmpNE(active, was), edge_bb, next_bb);
+    b_.SetInsertPoint(edge_bb);
+    b_.CreateStore(bool_to_double(active), was_ptr);
+    b_.CreateCall(
+        edge_, {edges_, i32(static_cast<std::int64_t>(i)), b_.CreateZExt(active, b_.getInt32Ty())});
+    b_.CreateBr(next_bb);
+    b_.SetInsertPoint(next_bb);
+  }
+
+  const ir::Program& p_;
+  llvm::LLVMContext& ctx_;
+  std::unique_ptr<llvm::Module> module_;
+  llvm::IRBuilder<> b_;
+  llvm::Function *fn_ = nullptr, *window_ = nullptr, *str_eq_ = nullptr, *match_ = nullptr,
+                 *temporal_ = nullptr, *check_time_ = nullptr, *edge_ = nullptr;
+  llvm::Value *frame_ = nullptr, *numbers_ = nullptr, *words_ = nullptr, *edges_ = nullptr,
+              *now_ = nullptr;
+  std::vector<llvm::Value*> values_;
+};
+
+llvm::Expected<std::unique_ptr<llvm::Module>> build_module(const ir::Program& p,
+                                                           llvm::LLVMContext& ctx) {
+  auto module = Codegen(p, ctx).build();
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  if (llvm::verifyModule(*module, &os)) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "generated code does not verify: " + os.str());
+  }
+  return module;
+}
+
+void init_llvm_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    // X86 domain reassignment takes ~70% of an optimised compile of one huge function
+    // (notes/STACK.md) for no measurable gain on this code. The option is global; it only
+    // matters at the optimising level.
+    auto& options = llvm::cl::getRegisteredOptions();
+    auto it = options.find("disable-x86-domain-reassignment");
+    if (it != options.end())
+      it->second->addOccurrence(0, "disable-x86-domain-reassignment", "true");
+  });
+}
+
+}  // namespace
+
+// One LLJIT per tier; policies are JITDylibs inside them.
+class JitEngine {
+ public:
+  llvm::Expected<llvm::orc::LLJIT*> jit(Tier tier) {
+    std::lock_guard lock(mu_);
+    auto& slot = tier == Tier::kFast ? fast_ : opt_;
+    if (slot) return slot.get();
+    auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+    if (!jtmb) return jtmb.takeError();
+    jtmb->setCodeGenOptLevel(tier == Tier::kFast ? llvm::CodeGenOptLevel::None
+                                                 : llvm::CodeGenOptLevel::Default);
+    auto created = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+    if (!created) return created.takeError();
+    slot = std::move(*created);
+    return slot.get();
+  }
+
+  std::atomic<int> live{0};
+  std::atomic<std::uint64_t> next_id{0};
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<llvm::orc::LLJIT> fast_, opt_;
+};
+
+namespace {
+
+// Code for one policy at one tier: its JITDylib, tracker and entry point.
+struct LoadedCode {
+  llvm::orc::LLJIT* jit = nullptr;
+  llvm::orc::JITDylib* dylib = nullptr;
+  llvm::orc::ResourceTrackerSP tracker;
+  DiscoverFn fn = nullptr;
+
+  void unload() {
+    if (dylib == nullptr) return;
+    // Errors here leave memory mapped but cannot be acted on; they are consumed, never thrown.
+    llvm::consumeError(tracker->remove());
+    llvm::consumeError(jit->getExecutionSession().removeJITDylib(*dylib));
+    dylib = nullptr;
+  }
+};
+
+llvm::Expected<LoadedCode> load(JitEngine& engine, const ir::Program& p, Tier tier) {
+  auto jit = engine.jit(tier);
+  if (!jit) return jit.takeError();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto module = build_module(p, *ctx);
+  if (!module) return module.takeError();
+
+  LoadedCode code;
+  code.jit = *jit;
+  const std::string name = "policy." + std::to_string(engine.next_id++);
+  auto dylib = code.jit->getExecutionSession().createJITDylib(name);
+  if (!dylib) return dylib.takeError();
+  code.dylib = &*dylib;
+  code.tracker = code.dylib->createResourceTracker();
+
+  llvm::orc::SymbolMap helpers;
+  auto add = [&](const char* sym, auto* fn) {
+    helpers[code.jit->mangleAndIntern(sym)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                                               llvm::JITSymbolFlags::Exported};
+  };
+  add("amata_rt_window", &amata_rt_window);
+  add("amata_rt_str_eq", &amata_rt_str_eq);
+  add("amata_rt_match", &amata_rt_match);
+  add("amata_rt_temporal", &amata_rt_temporal);
+  add("amata_rt_check_time", &check_time);
+  add("amata_rt_edge", &record_edge);
+  if (auto err = code.dylib->define(llvm::orc::absoluteSymbols(std::move(helpers)), code.tracker)) {
+    code.unload();
+    return err;
+  }
+  if (auto err = code.jit->addIRModule(
+          code.tracker, llvm::orc::ThreadSafeModule(std::move(*module), std::move(ctx)))) {
+    code.unload();
+    return err;
+  }
+  auto addr = code.jit->lookup(*code.dylib, kDiscoverName);
+  if (!addr) {
+    code.unload();
+    return addr.takeError();
+  }
+  code.fn = addr->toPtr<DiscoverFn>();
+  return code;
+}
+
+class JitPolicy final : public ir::CompiledPolicy {
+ public:
+  JitPolicy(std::shared_ptr<const ir::Program> program, std::vector<std::regex> regexes,
+            std::shared_ptr<JitEngine> engine, LoadedCode code)
+      : CompiledPolicy(std::move(program), std::move(regexes)),
+        engine_(std::move(engine)),
+        fast_(code),
+        fn_(code.fn) {
+    ++engine_->live;
+  }
+
+  ~JitPolicy() override {
+    if (optimiser_.joinable()) optimiser_.join();
+    fast_.unload();
+    optimised_.unload();
+    --engine_->live;
+  }
+
+  void optimise_in_background() {
+    optimiser_ = std::thread([this] {
+      auto code = load(*engine_, program(), Tier::kOptimised);
+      if (!code) {
+        // The fast code keeps serving; the reason is kept for whoever asks.
+        optimise_error_ = to_string(code.takeError());
+        return;
+      }
+      optimised_ = *code;
+      fn_.store(optimised_.fn, std::memory_order_release);
+    });
+  }
+
+  bool optimised() const { return fn_.load(std::memory_order_acquire) != fast_.fn; }
+  std::string_view backend_name() const override { return "jit"; }
+
+ protected:
+  void evaluate(double now, const ir::Samples& samples, ir::PolicyState& state,
+                std::vector<ir::Edge>& edges) const override {
+    ir::RuntimeFrame frame;
+    frame.numbers = samples.numbers.data();
+    frame.strings = samples.strings.data();
+    frame.object_times = samples.object_times.empty() ? nullptr : samples.object_times.data();
+    frame.history = &state.history;
+    frame.literals = &program().strings;
+    frame.regexes = &regexes();
+    // record_edge must not allocate inside compiled code's frames.
+    edges.reserve(edges.size() + program().rules.size());
+    fn_.load(std::memory_order_acquire)(&frame, frame.numbers, state.words.data(), &edges, now);
+  }
+
+ private:
+  std::shared_ptr<JitEngine> engine_;
+  LoadedCode fast_, optimised_;
+  std::atomic<DiscoverFn> fn_;
+  std::thread optimiser_;
+  std::string optimise_error_;
+};
+
+}  // namespace
+
+Jit::Jit() : engine_(std::make_shared<JitEngine>()) {}
+Jit::~Jit() = default;
+
+Result<std::shared_ptr<Jit>> Jit::create() {
+  init_llvm_once();
+  auto jit = std::shared_ptr<Jit>(new Jit());
+  auto fast = jit->engine_->jit(Tier::kFast);
+  if (!fast) return Error{"cannot create the JIT: " + to_string(fast.takeError())};
+  return jit;
+}
+
+int Jit::live_policies() const {
+  return engine_->live.load();
+}
+
+Result<std::shared_ptr<const ir::CompiledPolicy>> Jit::compile(
+    std::shared_ptr<const ir::Program> program, const JitOptions& options) {
+  if (Status s = ir::validate(*program); !s.ok()) return s.error();
+  auto regexes = ir::compile_regexes(*program);
+  if (!regexes.ok()) return regexes.error();
+  auto code = load(*engine_, *program, options.tier);
+  if (!code) return Error{"JIT compilation failed: " + to_string(code.takeError())};
+  auto policy =
+      std::make_shared<JitPolicy>(std::move(program), std::move(regexes).value(), engine_, *code);
+  if (options.tier == Tier::kFast && options.optimise_in_background) {
+    policy->optimise_in_background();
+  }
+  return std::shared_ptr<const ir::CompiledPolicy>(std::move(policy));
+}
+
+Result<std::string> emit_llvm(const ir::Program& program) {
+  if (Status s = ir::validate(program); !s.ok()) return s.error();
+  llvm::LLVMContext ctx;
+  auto module = build_module(program, ctx);
+  if (!module) return Error{to_string(module.takeError())};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (*module)->print(os, nullptr);
+  return os.str();
+}
+
+bool is_optimised(const ir::CompiledPolicy& policy) {
+  const auto* jit = dynamic_cast<const JitPolicy*>(&policy);
+  return jit != nullptr && jit->optimised();
+}
+
+}  // namespace amata::jit

@@ -1,0 +1,323 @@
+#include "engine/store/event_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace amata::engine {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events (
+  id      INTEGER PRIMARY KEY,
+  time    REAL NOT NULL,
+  rule    TEXT NOT NULL,
+  event   TEXT NOT NULL,
+  objects TEXT NOT NULL,   -- JSON array of object names
+  vals    TEXT NOT NULL,   -- JSON object: the samples that made the rule fire
+  edge    TEXT NOT NULL    -- raise | clear
+);
+CREATE INDEX IF NOT EXISTS events_time ON events(time);
+CREATE TABLE IF NOT EXISTS actions (
+  id          INTEGER PRIMARY KEY,
+  time        REAL NOT NULL,
+  event_id    INTEGER NOT NULL,
+  kind        TEXT NOT NULL,
+  object      TEXT NOT NULL,
+  outcome     TEXT NOT NULL,
+  detail      TEXT NOT NULL,
+  duration_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS actions_time ON actions(time);
+CREATE TABLE IF NOT EXISTS restarts (
+  service TEXT PRIMARY KEY,
+  count   INTEGER NOT NULL,
+  last    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS processes (
+  service     TEXT PRIMARY KEY,
+  pid         INTEGER NOT NULL,
+  start_ticks INTEGER NOT NULL,
+  argv        TEXT NOT NULL,   -- JSON array
+  started     REAL NOT NULL
+);
+)sql";
+
+Error sqlite_error(sqlite3* db, const std::string& what) {
+  return Error{what + ": " + (db ? sqlite3_errmsg(db) : "out of memory")};
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void bind_text(sqlite3_stmt* st, int index, const std::string& text) {
+  sqlite3_bind_text(st, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt* st, int index) {
+  const unsigned char* text = sqlite3_column_text(st, index);
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            static_cast<std::size_t>(sqlite3_column_bytes(st, index)))
+              : std::string();
+}
+
+std::vector<std::string> json_strings(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  std::vector<std::string> out;
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    if (e.is_string()) out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+/// Steps a prepared statement that returns no rows, then resets it for the next use.
+Status run(sqlite3* db, sqlite3_stmt* st, const char* what) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return sqlite_error(db, what);
+  return {};
+}
+
+/// A statement prepared for one query and finalised with the scope.
+class Query {
+ public:
+  Query(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &st_, nullptr); }
+  ~Query() { sqlite3_finalize(st_); }
+  bool ok() const { return rc_ == SQLITE_OK; }
+  sqlite3_stmt* get() const { return st_; }
+
+ private:
+  sqlite3_stmt* st_ = nullptr;
+  int rc_;
+};
+
+Result<std::vector<EventRecord>> read_events(sqlite3* db, const char* sql, std::int64_t a,
+                                             int limit) {
+  Query q(db, sql);
+  if (!q.ok()) return sqlite_error(db, "prepare events query");
+  sqlite3_bind_int64(q.get(), 1, a);
+  sqlite3_bind_int(q.get(), 2, limit);
+  std::vector<EventRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    EventRecord e;
+    e.id = sqlite3_column_int64(q.get(), 0);
+    e.time = sqlite3_column_double(q.get(), 1);
+    e.rule = column_text(q.get(), 2);
+    e.event = column_text(q.get(), 3);
+    e.objects = json_strings(column_text(q.get(), 4));
+    e.values = column_text(q.get(), 5);
+    e.edge = column_text(q.get(), 6);
+    out.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db, "read events");
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Retention retention) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(db, "open " + path);
+    sqlite3_close(db);
+    return e;
+  }
+  std::unique_ptr<EventStore> store(new EventStore(db, path, retention));
+  // A reader (amatactl) may hold a lock for a moment; wait briefly rather than fail.
+  sqlite3_busy_timeout(db, 200);
+  char* err = nullptr;
+  const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &err) != SQLITE_OK ||
+      sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Error{"initialise " + path + ": " + message};
+  }
+  if (Status s = store->prepare_all(); !s) return s.error();
+  return store;
+}
+
+EventStore::EventStore(sqlite3* db, std::string path, Retention retention)
+    : db_(db), path_(std::move(path)), retention_(retention) {}
+
+EventStore::~EventStore() {
+  for (sqlite3_stmt* st : {insert_event_, insert_action_, add_restart_, restart_count_,
+                           upsert_process_, delete_process_}) {
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db_);
+}
+
+Status EventStore::prepare_all() {
+  struct {
+    sqlite3_stmt** stmt;
+    const char* sql;
+  } statements[] = {
+      {&insert_event_,
+       "INSERT INTO events(time, rule, event, objects, vals, edge) VALUES(?,?,?,?,?,?)"},
+      {&insert_action_,
+       "INSERT INTO actions(time, event_id, kind, object, outcome, detail, duration_ms) "
+       "VALUES(?,?,?,?,?,?,?)"},
+      {&add_restart_,
+       "INSERT INTO restarts(service, count, last) VALUES(?1, 1, ?2) "
+       "ON CONFLICT(service) DO UPDATE SET count = count + 1, last = ?2"},
+      {&restart_count_, "SELECT count FROM restarts WHERE service = ?"},
+      {&upsert_process_,
+       "INSERT OR REPLACE INTO processes(service, pid, start_ticks, argv, started) "
+       "VALUES(?,?,?,?,?)"},
+      {&delete_process_, "DELETE FROM processes WHERE service = ?"},
+  };
+  for (auto& s : statements) {
+    if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
+        SQLITE_OK) {
+      return sqlite_error(db_, std::string("prepare ") + s.sql);
+    }
+  }
+  return {};
+}
+
+Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
+  sqlite3_bind_double(insert_event_, 1, e.time);
+  bind_text(insert_event_, 2, e.rule);
+  bind_text(insert_event_, 3, e.event);
+  bind_text(insert_event_, 4, nlohmann::json(e.objects).dump());
+  bind_text(insert_event_, 5, e.values.empty() ? std::string("{}") : e.values);
+  bind_text(insert_event_, 6, e.edge);
+  if (Status s = run(db_, insert_event_, "insert event"); !s) return s.error();
+  std::int64_t id = sqlite3_last_insert_rowid(db_);
+  if (Status s = maybe_prune(); !s) return s.error();
+  return id;
+}
+
+Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
+  sqlite3_bind_double(insert_action_, 1, a.time);
+  sqlite3_bind_int64(insert_action_, 2, a.event_id);
+  bind_text(insert_action_, 3, a.kind);
+  bind_text(insert_action_, 4, a.object);
+  bind_text(insert_action_, 5, a.outcome);
+  bind_text(insert_action_, 6, a.detail);
+  sqlite3_bind_double(insert_action_, 7, a.duration_ms);
+  if (Status s = run(db_, insert_action_, "insert action"); !s) return s.error();
+  std::int64_t id = sqlite3_last_insert_rowid(db_);
+  if (Status s = maybe_prune(); !s) return s.error();
+  return id;
+}
+
+Status EventStore::add_restart(const std::string& service, double time) {
+  bind_text(add_restart_, 1, service);
+  sqlite3_bind_double(add_restart_, 2, time);
+  return run(db_, add_restart_, "count restart");
+}
+
+Result<std::int64_t> EventStore::restart_count(const std::string& service) {
+  bind_text(restart_count_, 1, service);
+  int rc = sqlite3_step(restart_count_);
+  std::int64_t count = rc == SQLITE_ROW ? sqlite3_column_int64(restart_count_, 0) : 0;
+  sqlite3_reset(restart_count_);
+  sqlite3_clear_bindings(restart_count_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(db_, "read restart count");
+  return count;
+}
+
+Status EventStore::record_process(const ProcessRecord& p) {
+  bind_text(upsert_process_, 1, p.service);
+  sqlite3_bind_int64(upsert_process_, 2, p.pid);
+  sqlite3_bind_int64(upsert_process_, 3, static_cast<sqlite3_int64>(p.start_ticks));
+  bind_text(upsert_process_, 4, nlohmann::json(p.argv).dump());
+  sqlite3_bind_double(upsert_process_, 5, p.started);
+  return run(db_, upsert_process_, "record process");
+}
+
+Status EventStore::forget_process(const std::string& service) {
+  bind_text(delete_process_, 1, service);
+  return run(db_, delete_process_, "forget process");
+}
+
+Result<std::vector<ProcessRecord>> EventStore::processes() {
+  Query q(db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service");
+  if (!q.ok()) return sqlite_error(db_, "prepare processes query");
+  std::vector<ProcessRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    ProcessRecord p;
+    p.service = column_text(q.get(), 0);
+    p.pid = static_cast<pid_t>(sqlite3_column_int64(q.get(), 1));
+    p.start_ticks = static_cast<unsigned long long>(sqlite3_column_int64(q.get(), 2));
+    p.argv = json_strings(column_text(q.get(), 3));
+    p.started = sqlite3_column_double(q.get(), 4);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "read processes");
+  return out;
+}
+
+Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
+  return read_events(db_,
+                     "SELECT id, time, rule, event, objects, vals, edge FROM events "
+                     "WHERE id > ? ORDER BY id LIMIT ?",
+                     after, limit);
+}
+
+Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
+  return read_events(db_,
+                     "SELECT * FROM (SELECT id, time, rule, event, objects, vals, edge FROM "
+                     "events WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                     0, limit);
+}
+
+Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
+  Query q(db_,
+          "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms FROM actions "
+          "WHERE id > ? ORDER BY id LIMIT ?");
+  if (!q.ok()) return sqlite_error(db_, "prepare actions query");
+  sqlite3_bind_int64(q.get(), 1, after);
+  sqlite3_bind_int(q.get(), 2, limit);
+  std::vector<ActionRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    ActionRecord a;
+    a.id = sqlite3_column_int64(q.get(), 0);
+    a.time = sqlite3_column_double(q.get(), 1);
+    a.event_id = sqlite3_column_int64(q.get(), 2);
+    a.kind = column_text(q.get(), 3);
+    a.object = column_text(q.get(), 4);
+    a.outcome = column_text(q.get(), 5);
+    a.detail = column_text(q.get(), 6);
+    a.duration_ms = sqlite3_column_double(q.get(), 7);
+    out.push_back(std::move(a));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db_, "read actions");
+  return out;
+}
+
+Status EventStore::maybe_prune() {
+  if (++writes_since_prune_ < retention_.prune_every) return {};
+  return prune();
+}
+
+Status EventStore::prune() {
+  writes_since_prune_ = 0;
+  double cutoff = unix_now() - retention_.max_age_days * 86400.0;
+  for (const auto& [table, keep] :
+       {std::pair<const char*, std::int64_t>{"events", retention_.max_events},
+        {"actions", retention_.max_actions}}) {
+    std::string sql = std::string("DELETE FROM ") + table + " WHERE id <= (SELECT max(id) FROM " +
+                      table + ") - ?1 OR time < ?2";
+    Query q(db_, sql.c_str());
+    if (!q.ok()) return sqlite_error(db_, "prepare prune");
+    sqlite3_bind_int64(q.get(), 1, keep);
+    sqlite3_bind_double(q.get(), 2, cutoff);
+    if (sqlite3_step(q.get()) != SQLITE_DONE)
+      return sqlite_error(db_, "prune " + std::string(table));
+  }
+  return {};
+}
+
+}  // namespace amata::engine

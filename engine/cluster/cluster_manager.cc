@@ -1,0 +1,374 @@
+#include "engine/cluster/cluster_manager.h"
+
+#include <algorithm>
+
+namespace amata::cluster {
+namespace {
+
+using nlohmann::json;
+
+// Wire format of the bus: one JSON object a message, "t" says which kind.
+json encode(const Announcement& a) {
+  return json{
+      {"t", "announce"}, {"running", a.running}, {"gave_up", a.gave_up}, {"unfenced", a.unfenced}};
+}
+
+Announcement decode_announcement(const json& j) {
+  Announcement a;
+  a.running = j.at("running").get<std::set<std::string>>();
+  a.gave_up = j.at("gave_up").get<std::set<std::string>>();
+  a.unfenced = j.at("unfenced").get<std::set<NodeId>>();
+  return a;
+}
+
+std::vector<NodeId> unique_nodes(const std::vector<GroupMember>& members) {
+  std::vector<NodeId> out;
+  for (const auto& m : members) out.push_back(m.node);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ClusterManager> ClusterManager::create(engine::EventLoop& loop,
+                                                       ClusterConfig config,
+                                                       ClusteredServices& services,
+                                                       ClusterCallbacks callbacks) {
+  std::unique_ptr<ClusterManager> m(
+      new ClusterManager(loop, std::move(config), services, std::move(callbacks)));
+  CorosyncSession::Options options = m->config_.session;
+  options.group = m->config_.group;
+  ClusterManager* raw = m.get();
+  CorosyncSession::Callbacks cb;
+  cb.on_group_change = [raw](const GroupChange& c) { raw->on_group_change(c); };
+  cb.on_deliver = [raw](const Delivery& d) { raw->on_deliver(d); };
+  cb.on_quorum = [raw](const QuorumView& q) { raw->on_quorum(q); };
+  cb.on_connection = [raw](bool connected, std::string_view why) {
+    raw->on_connection(connected, why);
+  };
+  m->session_ = CorosyncSession::create(loop, std::move(options), std::move(cb));
+  return m;
+}
+
+ClusterManager::ClusterManager(engine::EventLoop& loop, ClusterConfig config,
+                               ClusteredServices& services, ClusterCallbacks callbacks)
+    : loop_(loop),
+      config_(std::move(config)),
+      services_(services),
+      callbacks_(std::move(callbacks)) {
+  // Fencing is only asked for where there is a command to do it.
+  for (auto& s : config_.services)
+    if (config_.fence.argv.empty()) s.fence = false;
+  ledger_ = std::make_unique<Ledger>(config_.services);
+  // Adopt copies that already run here (a restarted amatad): they are announced, and the
+  // placement rules decide whether they stay.
+  for (const auto& s : config_.services)
+    phase_[s.name] = services_.is_running(s.name) ? Phase::kRunning : Phase::kStopped;
+}
+
+ClusterManager::~ClusterManager() {
+  // The session leaves the group cleanly in its destructor; pending fence callbacks see
+  // `alive_` expire and do nothing.
+  session_.reset();
+}
+
+void ClusterManager::log(bool warning, std::string message) {
+  if (callbacks_.on_log) callbacks_.on_log(warning, message);
+}
+
+std::string ClusterManager::node_name(NodeId id) const {
+  if (auto it = config_.node_names.find(id); it != config_.node_names.end()) return it->second;
+  if (session_) {
+    const auto& names = session_->node_names();
+    if (auto it = names.find(id); it != names.end()) return it->second;
+  }
+  return "node" + std::to_string(id);
+}
+
+bool ClusterManager::running_here(const std::string& name) const {
+  auto it = phase_.find(name);
+  return it != phase_.end() && it->second != Phase::kStopped;
+}
+
+void ClusterManager::resolve_preferences() {
+  std::map<std::string, NodeId> by_name;
+  for (const auto& [id, name] : session_->node_names()) by_name[name] = id;
+  for (const auto& [id, name] : config_.node_names) by_name[name] = id;
+  for (auto& s : config_.services) {
+    auto it = config_.preferred_names.find(s.name);
+    if (it == config_.preferred_names.end()) continue;
+    s.preferred.clear();
+    for (const auto& name : it->second) {
+      auto id = by_name.find(name);
+      if (id == by_name.end()) {
+        log(true, "service " + s.name + ": preferred node '" + name + "' is not in the nodelist");
+        continue;
+      }
+      s.preferred.push_back(id->second);
+    }
+  }
+}
+
+void ClusterManager::on_connection(bool connected, std::string_view why) {
+  log(!connected,
+      std::string(connected ? "cluster: " : "cluster: corosync unavailable: ") + std::string(why));
+  // A new connection starts a new history: the ledger is rebuilt from the next membership.
+  if (connected) resolve_preferences();
+  ledger_ = std::make_unique<Ledger>(config_.services);
+  last_announced_.reset();
+  fencing_.clear();
+  group_ring_ = RingId{};
+  update_peers();
+  reconcile();
+}
+
+void ClusterManager::on_group_change(const GroupChange& change) {
+  MembershipChange m;
+  m.members = unique_nodes(change.members);
+  m.joined = unique_nodes(change.joined);
+  for (const auto& [member, reason] : change.left) {
+    if (std::binary_search(m.members.begin(), m.members.end(), member.node)) continue;
+    m.left.emplace_back(member.node, reason);
+  }
+  ledger_->apply_membership(m);
+  group_ring_ = change.ring;
+  std::string text = "cluster: members";
+  for (NodeId n : m.members) text += " " + node_name(n);
+  for (NodeId n : m.joined) text += ", joined " + node_name(n);
+  for (const auto& [n, reason] : m.left)
+    text += ", left " + node_name(n) +
+            (reason == LeaveReason::kLeave      ? " (leave)"
+             : reason == LeaveReason::kProcDown ? " (amatad died)"
+                                                : " (node down)");
+  log(false, text);
+  // Every membership change is followed by an announcement: after a join it is what the
+  // ledger waits for; after a departure it refreshes the list of unfenced nodes.
+  last_announced_.reset();
+  update_peers();
+  reconcile();
+  announce();
+}
+
+void ClusterManager::on_quorum(const QuorumView& q) {
+  log(false, std::string("cluster: partition ") + (q.quorate ? "quorate" : "NOT quorate") +
+                 " with " + std::to_string(q.nodes.size()) + " node(s), ring " +
+                 std::to_string(q.ring.representative) + "." + std::to_string(q.ring.seq));
+  update_peers();
+  reconcile();
+}
+
+void ClusterManager::on_deliver(const Delivery& d) {
+  try {
+    json j = json::parse(d.payload);
+    const std::string kind = j.at("t").get<std::string>();
+    if (kind == "announce") {
+      ledger_->apply_announcement(d.from.node, decode_announcement(j));
+    } else if (kind == "failover") {
+      FailoverRequest r{j.at("service").get<std::string>(), std::nullopt};
+      if (j.contains("target")) r.target = j.at("target").get<NodeId>();
+      if (ledger_->apply_failover(r)) {
+        if (r.target == session_->local_node()) gave_up_.erase(r.service);
+        log(false, "cluster: failover of " + r.service + " requested by " + node_name(d.from.node));
+      } else {
+        log(true, "cluster: failover of " + r.service + " requested by " + node_name(d.from.node) +
+                      " cannot be honoured");
+      }
+    } else if (kind == "fenced") {
+      NodeId victim = j.at("node").get<NodeId>();
+      ledger_->apply_fenced(victim);
+      fencing_.erase(victim);
+      log(false, "cluster: " + node_name(victim) + " fenced by " + node_name(d.from.node));
+    } else if (kind == "event") {
+      BusMessage m{d.from.node, d.ring, d.seq, ++history_index_, j.at("body")};
+      if (callbacks_.on_bus) callbacks_.on_bus(m);
+    } else {
+      log(true, "cluster: ignoring bus message of unknown kind '" + kind + "'");
+    }
+  } catch (const std::exception& e) {
+    // A malformed message (another version, a bug) must not take the daemon down.
+    log(true, std::string("cluster: ignoring malformed bus message: ") + e.what());
+    return;
+  }
+  reconcile();
+}
+
+bool ClusterManager::quorum_confirmed() const {
+  // After a totem change the CPG and quorum notifications arrive on separate connections;
+  // until the quorum service has reported on the current ring its `quorate` may describe the
+  // old partition (an isolated node would still believe it is quorate and start a copy).
+  return session_->quorum().ring == session_->ring();
+}
+
+void ClusterManager::reconcile() {
+  if (in_reconcile_) {  // a ClusteredServices call reported back synchronously
+    reconcile_again_ = true;
+    return;
+  }
+  in_reconcile_ = true;
+  do {
+    reconcile_again_ = false;
+    bool joined = session_ && session_->joined();
+    if (joined && !quorum_confirmed()) break;  // wait for the quorum of the current ring
+    bool quorate = joined && session_->quorum().quorate;
+    NodeId self = session_ ? session_->local_node() : 0;
+    for (const auto& s : config_.services) {
+      Decision d =
+          ledger_->decide(s.name, self, running_here(s.name), quorate, config_.on_quorum_loss);
+      Phase& phase = phase_[s.name];
+      switch (d.action) {
+        case LocalAction::kStart:
+          if (phase != Phase::kStopped) break;
+          phase = Phase::kStarting;
+          log(false, "cluster: starting " + s.name + " here");
+          services_.start_clustered(s.name);
+          break;
+        case LocalAction::kStop:
+          if (phase != Phase::kStarting && phase != Phase::kRunning) break;
+          phase = Phase::kStopping;
+          log(false, "cluster: stopping " + s.name + " here (" +
+                         (!quorate ? std::string("no quorum")
+                                   : "owner is " + (d.owner ? node_name(*d.owner) : "none")) +
+                         ")");
+          services_.stop_clustered(s.name);
+          break;
+        case LocalAction::kFence:
+          for (NodeId v : d.fence)
+            if (!fencing_.count(v)) fence(v);
+          break;
+        case LocalAction::kNone:
+        case LocalAction::kWait:
+          break;
+      }
+    }
+  } while (reconcile_again_);
+  in_reconcile_ = false;
+  announce();
+}
+
+void ClusterManager::announce() {
+  if (!session_ || !session_->joined()) return;
+  Announcement a;
+  for (const auto& [name, phase] : phase_)
+    if (phase != Phase::kStopped) a.running.insert(name);
+  a.gave_up = gave_up_;
+  a.unfenced = ledger_->unfenced();
+  if (last_announced_ && *last_announced_ == a) return;
+  if (Status st = session_->send(encode(a).dump()); !st.ok()) {
+    log(true, "cluster: cannot announce: " + st.error().message);
+    return;
+  }
+  last_announced_ = a;
+}
+
+void ClusterManager::fence(NodeId victim) {
+  fencing_.insert(victim);
+  std::string name = node_name(victim);
+  log(true, "cluster: fencing " + name + " before taking over its services");
+  std::weak_ptr<bool> alive = alive_;
+  services_.run_fence(
+      config_.fence.argv, fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
+      [alive, this, victim, name](bool ok, std::string detail) {
+        if (!alive.lock()) return;
+        if (ok) {
+          // Stays in fencing_ until the "fenced" message comes back in order.
+          log(false, "cluster: fenced " + name + (detail.empty() ? "" : ": " + detail));
+          if (Status st = session_->send(json{{"t", "fenced"}, {"node", victim}}.dump()); !st.ok())
+            fencing_.erase(victim);
+          return;
+        }
+        log(true, "cluster: fencing " + name + " failed: " + detail + "; retrying");
+        fencing_.erase(victim);
+        loop_.add_timer_after(config_.fence.retry, [alive, this] {
+          if (alive.lock()) reconcile();
+        });
+      });
+}
+
+void ClusterManager::update_peers() {
+  bool joined = session_ && session_->joined();
+  const QuorumView& q = session_ ? session_->quorum() : QuorumView{};
+  std::set<NodeId> ids;
+  if (session_)
+    for (const auto& [id, name] : session_->node_names()) ids.insert(id);
+  for (const auto& [id, name] : config_.node_names) ids.insert(id);
+  ids.insert(q.nodes.begin(), q.nodes.end());
+  for (const auto& [id, peer] : peers_) ids.insert(id);
+  auto now = engine::Clock::now();
+  NodeId self = session_ ? session_->local_node() : 0;
+  for (NodeId id : ids) {
+    bool member = joined && std::binary_search(q.nodes.begin(), q.nodes.end(), id);
+    auto [it, inserted] = peers_.try_emplace(id);
+    PeerView& p = it->second;
+    if (inserted || p.member != member) p.since = now;
+    p.node_id = id;
+    p.name = node_name(id);
+    p.member = member;
+    p.quorate = joined && q.quorate;
+    p.local = id == self;
+  }
+  if (callbacks_.on_peers) callbacks_.on_peers(peers());
+}
+
+std::vector<PeerView> ClusterManager::peers() const {
+  std::vector<PeerView> out;
+  for (const auto& [id, p] : peers_) out.push_back(p);
+  return out;
+}
+
+Status ClusterManager::publish(json body) {
+  return session_->send(json{{"t", "event"}, {"body", std::move(body)}}.dump());
+}
+
+Status ClusterManager::request_failover(const std::string& service,
+                                        std::optional<std::string> target) {
+  if (!ledger_->find(service)) return Error{"'" + service + "' is not a clustered service"};
+  if (!session_->joined()) return Error{"not joined to the cluster"};
+  json j{{"t", "failover"}, {"service", service}};
+  if (target) {
+    std::optional<NodeId> id;
+    for (const auto& [n, p] : peers_)
+      if (p.name == *target) id = n;
+    if (!id) return Error{"unknown peer '" + *target + "'"};
+    j["target"] = *id;
+  }
+  return session_->send(j.dump());
+}
+
+void ClusterManager::service_started(const std::string& name) {
+  auto it = phase_.find(name);
+  if (it == phase_.end() || it->second == Phase::kStopping) return;
+  it->second = Phase::kRunning;
+  reconcile();
+}
+
+void ClusterManager::service_stopped(const std::string& name) {
+  auto it = phase_.find(name);
+  if (it == phase_.end()) return;
+  it->second = Phase::kStopped;
+  reconcile();
+}
+
+void ClusterManager::service_gave_up(const std::string& name) {
+  auto it = phase_.find(name);
+  if (it == phase_.end()) return;
+  it->second = Phase::kStopped;
+  gave_up_.insert(name);
+  log(true, "cluster: gave up on " + name + " here; another node takes it over");
+  reconcile();
+}
+
+ClusterStatus ClusterManager::status() const {
+  ClusterStatus s;
+  s.connected = session_ && session_->joined();
+  s.quorate = s.connected && session_->quorum().quorate;
+  s.synced = ledger_->synced();
+  s.local_node = session_ ? session_->local_node() : 0;
+  s.members = ledger_->members();
+  for (const auto& sp : config_.services) s.owners[sp.name] = ledger_->owner(sp.name);
+  for (const auto& [name, phase] : phase_)
+    if (phase != Phase::kStopped) s.running_here.insert(name);
+  return s;
+}
+
+}  // namespace amata::cluster

@@ -1,0 +1,170 @@
+// The cluster layer of amatad: membership and quorum from Corosync, the ordered event bus,
+// and failover of clustered services. The daemon creates one ClusterManager when (and only
+// when) its policy declares a cluster, implements ClusteredServices for it, and maps the
+// PeerView callback onto the `peer` objects of the policy.
+//
+// The manager never forks, prints or blocks: it drives the daemon through ClusteredServices
+// and reports through the callbacks in ClusterCallbacks, all on the daemon's EventLoop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/support/result.h"
+#include "engine/cluster/corosync_session.h"
+#include "engine/cluster/placement.h"
+#include "engine/loop/event_loop.h"
+
+namespace amata::cluster {
+
+/// The part of the daemon the cluster layer drives. Calls come from the loop; outcomes are
+/// reported back through ClusterManager::service_started / service_stopped /
+/// service_gave_up, later or from inside the call.
+class ClusteredServices {
+ public:
+  virtual ~ClusteredServices() = default;
+  /// Starts the clustered service `name` on this node.
+  virtual void start_clustered(const std::string& name) = 0;
+  /// Stops it on this node (the daemon's usual stop: signal, then KILL after a timeout).
+  virtual void stop_clustered(const std::string& name) = 0;
+  /// Whether this node runs it now (read when (re)connecting, to adopt running copies).
+  virtual bool is_running(const std::string& name) const = 0;
+  /// Runs a fence agent: `argv` (never a shell) with `stdin_text` on its stdin; calls `done`
+  /// from the loop with whether it exited 0, and a detail for the log.
+  virtual void run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
+                         std::function<void(bool ok, std::string detail)> done) = 0;
+};
+
+/// How to fence a node (the fence-agents convention: options on stdin, one key=value a line).
+struct FenceConfig {
+  std::vector<std::string> argv;                             // empty: no fencing
+  std::vector<std::pair<std::string, std::string>> options;  // e.g. {"ip","10.0.0.9"}
+  bool use_port = false;                  // name the victim as port= instead of nodename=
+  std::chrono::milliseconds retry{1000};  // after a failed fence
+};
+
+/// The cluster declaration of a policy, resolved.
+struct ClusterConfig {
+  std::string group = "amata";  // CPG group name
+  std::vector<ServicePlacement> services;
+  /// Names of preferred nodes may be given instead of ids: resolved against the node names
+  /// (corosync.conf's nodelist, or `node_names` below) when the session connects.
+  std::map<std::string, std::vector<std::string>> preferred_names;
+  std::map<NodeId, std::string> node_names;  // override / complete cmap's names
+  QuorumLossPolicy on_quorum_loss = QuorumLossPolicy::kStop;
+  FenceConfig fence;
+  CorosyncSession::Options session;  // `group` is taken from above
+};
+
+/// One node of the cluster as the policy's `peer` objects see it (catalog: member, quorate,
+/// node_id, name, since).
+struct PeerView {
+  NodeId node_id = 0;
+  std::string name;
+  bool member = false;              // in the local partition's membership (Corosync quorum view)
+  bool quorate = false;             // the local partition has quorum
+  bool local = false;               // this node itself
+  engine::Clock::time_point since;  // when `member` last changed (or first seen)
+};
+
+/// One message of the ordered bus, identical (and identically ordered) on every member.
+struct BusMessage {
+  NodeId from = 0;
+  RingId ring;
+  std::uint64_t seq = 0;    // position within the ring
+  std::uint64_t index = 0;  // position in this node's history since start (1, 2, ...)
+  nlohmann::json body;
+};
+
+/// A snapshot for status displays.
+struct ClusterStatus {
+  bool connected = false;
+  bool quorate = false;
+  bool synced = false;
+  NodeId local_node = 0;
+  std::vector<NodeId> members;                          // CPG members (nodes running amatad)
+  std::map<std::string, std::optional<NodeId>> owners;  // computed owner of each service
+  std::set<std::string> running_here;                   // started or starting here
+};
+
+struct ClusterCallbacks {
+  std::function<void(const std::vector<PeerView>&)> on_peers;  // after every change
+  std::function<void(const BusMessage&)> on_bus;  // every published event, in agreed order
+  /// Things worth a log line: connection lost/regained, placement decisions, fences.
+  std::function<void(bool warning, std::string_view message)> on_log;
+};
+
+class ClusterManager {
+ public:
+  /// Connects (asynchronously) and starts following the cluster. `services` must outlive the
+  /// manager.
+  static std::unique_ptr<ClusterManager> create(engine::EventLoop& loop, ClusterConfig config,
+                                                ClusteredServices& services,
+                                                ClusterCallbacks callbacks);
+  ~ClusterManager();
+
+  /// Multicasts an event or action outcome on the bus; every member (this one included)
+  /// delivers it through on_bus in the same order.
+  Status publish(nlohmann::json body);
+  /// `failover s` (no target) or `failover s to p`: a request on the bus, applied by every
+  /// member in order. Errors: unknown service or peer name, or not joined.
+  Status request_failover(const std::string& service, std::optional<std::string> target);
+
+  /// Outcomes of the ClusteredServices calls.
+  void service_started(const std::string& name);
+  void service_stopped(const std::string& name);
+  /// The daemon could not keep it running here (restart limits): another node takes it.
+  void service_gave_up(const std::string& name);
+
+  ClusterStatus status() const;
+  std::vector<PeerView> peers() const;
+  /// The name of a node (cmap, config, or "node<id>").
+  std::string node_name(NodeId id) const;
+
+ private:
+  ClusterManager(engine::EventLoop& loop, ClusterConfig config, ClusteredServices& services,
+                 ClusterCallbacks callbacks);
+  enum class Phase : std::uint8_t { kStopped, kStarting, kRunning, kStopping };
+
+  void on_connection(bool connected, std::string_view why);
+  void on_group_change(const GroupChange& change);
+  void on_deliver(const Delivery& d);
+  void on_quorum(const QuorumView& q);
+  void resolve_preferences();
+  void announce();
+  /// Quorum known for the current ring: the quorum service has reported on it.
+  bool quorum_confirmed() const;
+  /// Compares every service's decision with what runs here, and acts.
+  void reconcile();
+  void fence(NodeId victim);
+  void update_peers();
+  void log(bool warning, std::string message);
+  bool running_here(const std::string& name) const;
+
+  engine::EventLoop& loop_;
+  ClusterConfig config_;
+  ClusteredServices& services_;
+  ClusterCallbacks callbacks_;
+  std::unique_ptr<CorosyncSession> session_;
+  std::unique_ptr<Ledger> ledger_;
+  std::map<std::string, Phase> phase_;
+  std::set<std::string> gave_up_;
+  std::set<NodeId> fencing_;  // fences in flight
+  std::optional<Announcement> last_announced_;
+  RingId group_ring_;  // the totem ring of the last CPG change
+  bool in_reconcile_ = false;
+  bool reconcile_again_ = false;
+  std::uint64_t history_index_ = 0;
+  std::map<NodeId, PeerView> peers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace amata::cluster

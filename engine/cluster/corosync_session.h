@@ -1,0 +1,164 @@
+// One connection of amatad to the local Corosync: a CPG group (membership of the amatad
+// processes and an ordered message bus), the quorum service (is this partition quorate, which
+// nodes are in it) and cmap (node names from corosync.conf's nodelist).
+//
+// Everything runs on the caller's EventLoop: the CPG and quorum fds are watched there and
+// dispatched with CS_DISPATCH_ALL (never blocks); CS_ERR_TRY_AGAIN is retried on a loop timer;
+// when Corosync goes away (dispatch error, HUP on an fd) the session drops its handles,
+// reports it through on_connection, and reconnects on a timer with exponential backoff.
+// Nothing here sleeps, prints, throws into the loop or forks.
+//
+// Messages are multicast with CPG_TYPE_AGREED: every member delivers the same messages in
+// the same order, and a configuration change is delivered at the same point of that order on
+// every member that survives it (virtual synchrony).
+#pragma once
+
+#include <corosync/cpg.h>
+#include <corosync/quorum.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/support/result.h"
+#include "engine/cluster/placement.h"
+#include "engine/loop/event_loop.h"
+
+namespace amata::cluster {
+
+/// A totem ring: the representative node and the ring's sequence number.
+struct RingId {
+  NodeId representative = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const RingId&) const = default;
+};
+
+/// One process in the CPG group.
+struct GroupMember {
+  NodeId node = 0;
+  std::uint32_t pid = 0;
+  bool operator==(const GroupMember&) const = default;
+};
+
+/// A CPG configuration change of the group, delivered in order with the messages.
+struct GroupChange {
+  std::vector<GroupMember> members;  // after the change
+  std::vector<GroupMember> joined;
+  std::vector<std::pair<GroupMember, LeaveReason>> left;
+  RingId ring;  // the totem ring current when the change was delivered
+};
+
+/// One message of the bus, as delivered on every member.
+struct Delivery {
+  GroupMember from;
+  RingId ring;        // the totem ring it was delivered in
+  std::uint64_t seq;  // 1, 2, ... within that ring: (ring, seq) is the same on every member
+  std::string payload;
+};
+
+/// The quorum service's view of the local partition.
+struct QuorumView {
+  bool quorate = false;
+  RingId ring;
+  std::vector<NodeId> nodes;  // the nodes in the partition (node level, not CPG level)
+};
+
+class CorosyncSession {
+ public:
+  struct Options {
+    std::string group = "amata";                 // the CPG group name (at most 127 bytes)
+    std::chrono::milliseconds try_again{10};     // retry delay after CS_ERR_TRY_AGAIN
+    std::chrono::milliseconds min_backoff{100};  // first reconnect delay
+    std::chrono::milliseconds max_backoff{5000};
+    std::size_t max_queued = 10000;  // messages kept while not joined; older ones are dropped
+  };
+  struct Callbacks {
+    std::function<void(const GroupChange&)> on_group_change;
+    std::function<void(const Delivery&)> on_deliver;
+    std::function<void(const QuorumView&)> on_quorum;
+    /// Connected and joined (true), or lost / a connection attempt failed (false), with a
+    /// human-readable reason the daemon logs. Called on every transition, not on every retry.
+    std::function<void(bool connected, std::string_view why)> on_connection;
+  };
+
+  /// Starts connecting at once (on the loop); failures are retried, never fatal.
+  static std::unique_ptr<CorosyncSession> create(engine::EventLoop& loop, Options options,
+                                                 Callbacks callbacks);
+  /// Leaves the group cleanly and closes every handle.
+  ~CorosyncSession();
+  CorosyncSession(const CorosyncSession&) = delete;
+  CorosyncSession& operator=(const CorosyncSession&) = delete;
+
+  /// Queues `payload` for agreed-order multicast; it is sent as soon as the group is joined.
+  /// While disconnected, messages wait (up to Options::max_queued); they are dropped when the
+  /// connection is lost, since a new membership starts a new history.
+  Status send(std::string payload);
+
+  /// Joined to the group (our own join has been delivered).
+  bool joined() const { return joined_; }
+  bool connected() const { return cpg_ != 0; }
+  /// The local node id (0 until the first connection).
+  NodeId local_node() const { return local_node_; }
+  /// Node names from corosync.conf's nodelist (read from cmap at each connection).
+  const std::map<NodeId, std::string>& node_names() const { return names_; }
+  const QuorumView& quorum() const { return quorum_; }
+  /// The current totem ring (from CPG's totem configuration callback).
+  const RingId& ring() const { return ring_; }
+
+  // Trampolines for the C callbacks; not for callers.
+  void handle_deliver(NodeId node, std::uint32_t pid, const void* msg, std::size_t len);
+  void handle_confchg(const cpg_address* members, std::size_t n_members, const cpg_address* left,
+                      std::size_t n_left, const cpg_address* joined, std::size_t n_joined);
+  void handle_totem(cpg_ring_id ring);
+  void handle_quorum(bool quorate, quorum_ring_id ring, std::uint32_t n,
+                     const std::uint32_t* nodes);
+
+ private:
+  CorosyncSession(engine::EventLoop& loop, Options options, Callbacks callbacks);
+  void connect();
+  Status try_connect();
+  void try_join();
+  void flush();
+  void on_cpg_ready(std::uint32_t events);
+  void on_quorum_ready(std::uint32_t events);
+  /// Drops every handle and schedules a reconnect; safe from inside a dispatch.
+  void lost(std::string why);
+  void close_handles();
+  void schedule_reconnect();
+  void report(bool connected, std::string why);
+
+  engine::EventLoop& loop_;
+  Options options_;
+  Callbacks callbacks_;
+  cpg_handle_t cpg_ = 0;
+  quorum_handle_t quorum_handle_ = 0;
+  int cpg_fd_ = -1;
+  int quorum_fd_ = -1;
+  bool joined_ = false;
+  bool dispatching_ = false;
+  bool lost_pending_ = false;
+  std::string lost_why_;
+  NodeId local_node_ = 0;
+  std::uint32_t local_pid_ = 0;
+  std::map<NodeId, std::string> names_;
+  QuorumView quorum_;
+  RingId ring_;
+  std::uint64_t seq_ = 0;
+  std::deque<std::string> outbox_;
+  std::chrono::milliseconds backoff_;
+  engine::EventLoop::TimerId retry_timer_ = 0;
+  bool reported_connected_ = false;
+  bool reported_failure_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timers after death
+};
+
+/// Reads corosync.conf's nodelist (nodelist.node.N.{nodeid,name}) from cmap.
+Result<std::map<NodeId, std::string>> read_node_names();
+
+}  // namespace amata::cluster

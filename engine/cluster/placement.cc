@@ -1,0 +1,200 @@
+#include "engine/cluster/placement.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+
+namespace amata::cluster {
+
+Ledger::Ledger(std::vector<ServicePlacement> services) : services_(std::move(services)) {}
+
+bool Ledger::is_member(NodeId n) const {
+  return std::binary_search(members_.begin(), members_.end(), n);
+}
+
+const ServicePlacement* Ledger::find(const std::string& service) const {
+  for (const auto& s : services_)
+    if (s.name == service) return &s;
+  return nullptr;
+}
+
+std::vector<NodeId> Ledger::holders(const std::string& service) const {
+  std::vector<NodeId> out;
+  for (const auto& [node, a] : announced_)
+    if (a.running.count(service)) out.push_back(node);
+  return out;  // std::map iterates in ascending node order
+}
+
+std::optional<NodeId> Ledger::target(const std::string& service) const {
+  auto it = targets_.find(service);
+  if (it == targets_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool Ledger::banned(const std::string& service, NodeId n) const {
+  auto it = announced_.find(n);
+  return it != announced_.end() && it->second.gave_up.count(service) != 0;
+}
+
+std::vector<NodeId> Ledger::ranked_candidates(const ServicePlacement& s) const {
+  constexpr std::size_t kUnlisted = std::numeric_limits<std::size_t>::max();
+  std::vector<std::pair<std::size_t, NodeId>> ranked;
+  for (NodeId m : members_) {
+    if (banned(s.name, m)) continue;
+    auto pos = std::find(s.preferred.begin(), s.preferred.end(), m);
+    std::size_t rank = pos == s.preferred.end() ? kUnlisted : pos - s.preferred.begin();
+    if (rank == kUnlisted && s.only_preferred) continue;
+    ranked.emplace_back(rank, m);
+  }
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<NodeId> out;
+  out.reserve(ranked.size());
+  for (const auto& r : ranked) out.push_back(r.second);
+  return out;
+}
+
+void Ledger::apply_membership(const MembershipChange& change) {
+  // A holder of a fenced service that vanished without leaving cleanly may still run it
+  // (a cut link, a hung node): it must be fenced before anyone starts another copy. This is
+  // judged on the history before the change, which every survivor shares.
+  for (const auto& [node, reason] : change.left) {
+    if (reason == LeaveReason::kLeave) continue;
+    if (std::find(change.members.begin(), change.members.end(), node) != change.members.end())
+      continue;
+    auto it = announced_.find(node);
+    if (it == announced_.end()) continue;
+    for (const auto& s : services_)
+      if (s.fence && it->second.running.count(s.name)) unfenced_.insert(node);
+  }
+
+  members_ = change.members;
+  std::sort(members_.begin(), members_.end());
+  members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
+
+  for (auto it = announced_.begin(); it != announced_.end();)
+    it = is_member(it->first) ? std::next(it) : announced_.erase(it);
+  for (auto it = awaiting_.begin(); it != awaiting_.end();)
+    it = is_member(*it) ? std::next(it) : awaiting_.erase(it);
+  for (auto it = targets_.begin(); it != targets_.end();)
+    it = is_member(it->second) ? std::next(it) : targets_.erase(it);
+  // A member is alive, so it needs no fencing (it will announce what it runs instead).
+  for (NodeId m : members_) unfenced_.erase(m);
+
+  if (!change.joined.empty()) {
+    // Newcomers bring histories of their own: forget everything learnt from announcements
+    // and rebuild it from a fresh round, identical on every member.
+    announced_.clear();
+    targets_.clear();
+    awaiting_.clear();
+    awaiting_.insert(members_.begin(), members_.end());
+  }
+}
+
+void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
+  if (!is_member(from)) return;
+  announced_[from] = announcement;
+  awaiting_.erase(from);
+  for (NodeId u : announcement.unfenced)
+    if (!is_member(u)) unfenced_.insert(u);
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    bool reached = it->second == from &&
+                   (announcement.running.count(it->first) || announcement.gave_up.count(it->first));
+    it = reached ? targets_.erase(it) : std::next(it);
+  }
+}
+
+bool Ledger::apply_failover(const FailoverRequest& request) {
+  const ServicePlacement* s = find(request.service);
+  if (!s) return false;
+  if (request.target) {
+    NodeId t = *request.target;
+    if (!is_member(t)) return false;
+    if (s->only_preferred &&
+        std::find(s->preferred.begin(), s->preferred.end(), t) == s->preferred.end())
+      return false;
+    // An explicit request is the operator's "clean up": the target may try again.
+    auto a = announced_.find(t);
+    if (a != announced_.end()) a->second.gave_up.erase(s->name);
+    targets_[s->name] = t;
+    return true;
+  }
+  std::optional<NodeId> current = owner(s->name);
+  for (NodeId c : ranked_candidates(*s)) {
+    if (current && c == *current) continue;
+    targets_[s->name] = c;
+    return true;
+  }
+  return false;
+}
+
+void Ledger::apply_fenced(NodeId fenced) {
+  unfenced_.erase(fenced);
+}
+
+bool Ledger::synced() const {
+  return awaiting_.empty();
+}
+
+std::optional<NodeId> Ledger::owner(const std::string& service) const {
+  const ServicePlacement* s = find(service);
+  if (!s) return std::nullopt;
+  std::vector<NodeId> candidates = ranked_candidates(*s);
+  if (candidates.empty()) return std::nullopt;
+  if (auto t = target(service);
+      t && std::find(candidates.begin(), candidates.end(), *t) != candidates.end())
+    return *t;
+  std::vector<NodeId> running = holders(service);
+  for (NodeId c : candidates)
+    if (std::binary_search(running.begin(), running.end(), c)) return c;
+  return candidates.front();
+}
+
+Decision Ledger::decide(const std::string& service, NodeId self, bool running_here, bool quorate,
+                        QuorumLossPolicy policy) const {
+  Decision d;
+  d.owner = owner(service);
+  if (!find(service)) return d;
+  if (!quorate) {
+    if (running_here && policy == QuorumLossPolicy::kStop) d.action = LocalAction::kStop;
+    return d;
+  }
+  if (!synced()) {
+    d.action = d.owner == self && !running_here ? LocalAction::kWait : LocalAction::kNone;
+    return d;
+  }
+  if (d.owner != self) {
+    if (running_here) d.action = LocalAction::kStop;
+    return d;
+  }
+  if (running_here) return d;
+  for (NodeId h : holders(service)) {
+    if (h != self) {
+      d.action = LocalAction::kWait;  // the other holder stops first: never two copies
+      return d;
+    }
+  }
+  if (find(service)->fence && !unfenced_.empty()) {
+    d.action = LocalAction::kFence;
+    d.fence.assign(unfenced_.begin(), unfenced_.end());
+    return d;
+  }
+  d.action = LocalAction::kStart;
+  return d;
+}
+
+std::string fence_agent_stdin(const std::vector<std::pair<std::string, std::string>>& options,
+                              const std::string& victim_name, bool use_port) {
+  std::string out;
+  bool has_action = false, has_victim = false;
+  const char* victim_key = use_port ? "port" : "nodename";
+  for (const auto& [key, value] : options) {
+    out += key + "=" + value + "\n";
+    if (key == "action") has_action = true;
+    if (key == victim_key) has_victim = true;
+  }
+  if (!has_action) out += "action=off\n";
+  if (!has_victim) out += std::string(victim_key) + "=" + victim_name + "\n";
+  return out;
+}
+
+}  // namespace amata::cluster

@@ -1,0 +1,144 @@
+// Where each clustered service runs: a pure, deterministic replicated state machine.
+//
+// Every node feeds its Ledger the same inputs in the same order — CPG configuration changes
+// and the messages of the ordered bus (announcements, failover requests, fence results) — so
+// every node of a partition computes the same owner for every service without a voting
+// round. The ledger knows nothing of Corosync, processes or time; ClusterManager drives it.
+//
+// Rules (docs/operations-cluster.md explains them for operators):
+// - The owner is chosen among the CPG members that have not given up on the service:
+//   a pinned failover target first, else the best-ranked member already running it
+//   (stickiness: a running copy is never moved by a join), else the best-ranked member.
+//   Rank: position in the service's preference list, then unlisted nodes by node id.
+// - After a configuration change that adds members, the ledger forgets what it learnt from
+//   announcements and waits until every member has announced again (what it runs, what it
+//   gave up on, which departed holders are still unfenced); only then may anything start.
+//   Departures alone need no new round: survivors already share the same history.
+// - The owner starts only when no other member announces running the service, so within a
+//   partition there is at most one copy; a holder that is not the owner stops.
+// - A holder that departs with its node (not a clean leave) must be fenced before the copy
+//   starts elsewhere, when a fence command is configured; the owner fences it.
+// - Only a quorate partition starts anything; on losing quorum a node stops its services
+//   (QuorumLossPolicy::kStop) or keeps them as they are (kFreeze).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace amata::cluster {
+
+using NodeId = std::uint32_t;
+
+/// What a node does with its clustered services when its partition loses quorum.
+enum class QuorumLossPolicy : std::uint8_t { kStop, kFreeze };
+
+/// The placement settings of one clustered service.
+struct ServicePlacement {
+  std::string name;
+  std::vector<NodeId> preferred;  // best first; unlisted nodes rank after, by node id
+  bool only_preferred = false;    // true: never run on a node that is not listed
+  bool fence = false;             // a departed holder must be fenced before a new copy starts
+};
+
+/// Why a member left the CPG group (the CPG_REASON_* values that mean leaving).
+enum class LeaveReason : std::uint8_t {
+  kLeave,     // the process left the group cleanly
+  kProcDown,  // the process died, its node is still in the membership
+  kNodeDown,  // the node left the totem ring: crashed, cut off or corosync died
+};
+
+/// One CPG configuration change, as every member sees it.
+struct MembershipChange {
+  std::vector<NodeId> members;  // after the change
+  std::vector<NodeId> joined;
+  std::vector<std::pair<NodeId, LeaveReason>> left;
+};
+
+/// What a node says about itself after every membership change and every start or stop.
+struct Announcement {
+  std::set<std::string> running;  // clustered services it runs (or is starting)
+  std::set<std::string> gave_up;  // services it failed to keep running (it is banned)
+  std::set<NodeId> unfenced;      // departed holders it knows still need fencing
+  bool operator==(const Announcement&) const = default;
+};
+
+/// A request for a service to move: to `target`, or (empty) to the best other member.
+struct FailoverRequest {
+  std::string service;
+  std::optional<NodeId> target;
+};
+
+/// What one node should do for one service, given the ledger and its local situation.
+enum class LocalAction : std::uint8_t {
+  kNone,   // nothing to change
+  kStart,  // start the service here
+  kStop,   // stop the service here
+  kFence,  // fence the nodes in Decision::fence first, then start
+  kWait,   // this node owns it but another copy still runs or the ledger is syncing
+};
+
+struct Decision {
+  LocalAction action = LocalAction::kNone;
+  std::optional<NodeId> owner;  // the owner the ledger computes (empty: none)
+  std::vector<NodeId> fence;    // kFence: the nodes to fence, ascending
+};
+
+/// The replicated placement state of one partition, as seen by one node.
+class Ledger {
+ public:
+  explicit Ledger(std::vector<ServicePlacement> services);
+
+  /// Applies one CPG configuration change.
+  void apply_membership(const MembershipChange& change);
+  /// Applies a node's announcement, delivered in agreed order.
+  void apply_announcement(NodeId from, const Announcement& announcement);
+  /// Applies a failover request, delivered in agreed order. Returns false when it cannot be
+  /// honoured (unknown service, target not a member, no other candidate).
+  bool apply_failover(const FailoverRequest& request);
+  /// Applies "node `fenced` was fenced": it no longer blocks any start.
+  void apply_fenced(NodeId fenced);
+
+  /// True once every member has announced since the last change that added members.
+  bool synced() const;
+  /// The owner every synced member computes for `service` (empty: none can run it).
+  std::optional<NodeId> owner(const std::string& service) const;
+  /// What `self` should do for `service`. `running_here` is whether this node runs or is
+  /// starting it; `quorate` whether this node's partition has quorum (and Corosync is up).
+  Decision decide(const std::string& service, NodeId self, bool running_here, bool quorate,
+                  QuorumLossPolicy policy) const;
+
+  const std::vector<NodeId>& members() const { return members_; }
+  /// The members announced (since the last resync) as running `service`, ascending.
+  std::vector<NodeId> holders(const std::string& service) const;
+  /// Departed holders not yet fenced, ascending.
+  const std::set<NodeId>& unfenced() const { return unfenced_; }
+  const std::vector<ServicePlacement>& services() const { return services_; }
+  const ServicePlacement* find(const std::string& service) const;
+  /// The pinned failover target of `service`, if any.
+  std::optional<NodeId> target(const std::string& service) const;
+
+ private:
+  bool is_member(NodeId n) const;
+  bool banned(const std::string& service, NodeId n) const;
+  /// Members allowed to run `service`, best first.
+  std::vector<NodeId> ranked_candidates(const ServicePlacement& s) const;
+
+  std::vector<ServicePlacement> services_;
+  std::vector<NodeId> members_;               // ascending, unique
+  std::set<NodeId> awaiting_;                 // members not yet announced since resync
+  std::map<NodeId, Announcement> announced_;  // latest announcement per member
+  std::set<NodeId> unfenced_;                 // departed holders needing a fence
+  std::map<std::string, NodeId> targets_;     // pinned failover targets
+};
+
+/// The text a fence agent reads on stdin (the fence-agents convention: one `key=value` a
+/// line): the configured options, then `action=off` and the victim as `nodename=` (or as
+/// `port=` when `use_port`), unless the options already set them.
+std::string fence_agent_stdin(const std::vector<std::pair<std::string, std::string>>& options,
+                              const std::string& victim_name, bool use_port);
+
+}  // namespace amata::cluster

@@ -1,0 +1,435 @@
+#include "engine/cluster/placement.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <variant>
+
+namespace amata::cluster {
+namespace {
+
+// A simulated cluster: each node holds a Ledger and acts on its decisions the way
+// ClusterManager does (start/stop synchronously, announce after every change). Partitions
+// deliver their messages to all their members in one order, as CPG's agreed order does.
+struct FencedMsg {
+  NodeId victim;
+};
+struct FailoverMsg {
+  FailoverRequest request;
+};
+struct AnnounceMsg {
+  Announcement a;
+};
+using Payload = std::variant<AnnounceMsg, FailoverMsg, FencedMsg>;
+struct Msg {
+  NodeId from;
+  Payload payload;
+};
+
+struct SimNode {
+  NodeId id;
+  Ledger ledger;
+  std::set<std::string> running;
+  std::set<std::string> gave_up;
+  std::vector<NodeId> view;  // its current CPG membership
+  bool alive = true;
+  std::set<NodeId> fencing;  // fences whose result is not delivered yet
+};
+
+class Sim {
+ public:
+  Sim(int n, std::vector<ServicePlacement> services, QuorumLossPolicy policy)
+      : total_(n), policy_(policy) {
+    for (int i = 1; i <= n; ++i)
+      nodes_.emplace(i, SimNode{NodeId(i), Ledger(services), {}, {}, {}});
+  }
+
+  /// Splits the live nodes into `groups` (nodes absent from every group are dead).
+  void partition(const std::vector<std::vector<NodeId>>& groups) {
+    std::set<NodeId> placed;
+    for (const auto& g : groups) placed.insert(g.begin(), g.end());
+    for (auto& [id, node] : nodes_) {
+      if (!placed.count(id)) {
+        node.alive = false;  // a dead node's services die with it
+        node.running.clear();
+        node.view.clear();
+      }
+    }
+    groups_ = groups;
+    queues_.assign(groups.size(), {});
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      std::vector<NodeId> members = groups[g];
+      std::sort(members.begin(), members.end());
+      for (NodeId id : members) {
+        SimNode& node = nodes_.at(id);
+        if (!node.alive) {  // a restarted node comes back empty
+          node = SimNode{id, Ledger(node.ledger.services()), {}, {}, {}};
+        }
+        MembershipChange c;
+        c.members = members;
+        for (NodeId m : members)
+          if (std::find(node.view.begin(), node.view.end(), m) == node.view.end())
+            c.joined.push_back(m);
+        for (NodeId m : node.view)
+          if (std::find(members.begin(), members.end(), m) == members.end())
+            c.left.emplace_back(m, LeaveReason::kNodeDown);
+        if (c.joined.empty() && c.left.empty()) continue;
+        node.view = members;
+        node.ledger.apply_membership(c);
+        announce(node, g);
+      }
+    }
+    settle();
+  }
+
+  void gave_up(NodeId id, const std::string& service) {
+    SimNode& node = nodes_.at(id);
+    node.running.erase(service);
+    node.gave_up.insert(service);
+    announce(node, group_of(id));
+    settle();
+  }
+
+  void failover(NodeId from, FailoverRequest r) {
+    queues_[group_of(from)].push_back(Msg{from, FailoverMsg{std::move(r)}});
+    settle();
+  }
+
+  bool quorate(std::size_t g) const { return groups_[g].size() * 2 > std::size_t(total_); }
+
+  /// Nodes running `service`, ascending.
+  std::vector<NodeId> copies(const std::string& service) const {
+    std::vector<NodeId> out;
+    for (const auto& [id, node] : nodes_)
+      if (node.alive && node.running.count(service)) out.push_back(id);
+    return out;
+  }
+  std::vector<NodeId> copies_in(std::size_t g, const std::string& service) const {
+    std::vector<NodeId> out;
+    for (NodeId id : copies(service))
+      if (group_of(id) == g) out.push_back(id);
+    return out;
+  }
+  const SimNode& node(NodeId id) const { return nodes_.at(id); }
+  std::vector<NodeId> fenced;  // every fence run, in order
+
+ private:
+  std::size_t group_of(NodeId id) const {
+    for (std::size_t g = 0; g < groups_.size(); ++g)
+      if (std::find(groups_[g].begin(), groups_[g].end(), id) != groups_[g].end()) return g;
+    ADD_FAILURE() << "node " << id << " is in no group";
+    return 0;
+  }
+
+  void announce(SimNode& node, std::size_t g) {
+    Announcement a{
+        node.running, node.gave_up, {node.ledger.unfenced().begin(), node.ledger.unfenced().end()}};
+    queues_[g].push_back(Msg{node.id, AnnounceMsg{a}});
+  }
+
+  // Delivers every queued message to every member of its partition, then lets every node act,
+  // until nothing changes. Checks after each delivery that a quorate partition never has two
+  // copies of a service.
+  void settle() {
+    for (int round = 0; round < 1000; ++round) {
+      bool progress = false;
+      for (std::size_t g = 0; g < groups_.size(); ++g) {
+        while (!queues_[g].empty()) {
+          Msg m = queues_[g].front();
+          queues_[g].pop_front();
+          progress = true;
+          for (NodeId id : groups_[g]) deliver(nodes_.at(id), m);
+          for (NodeId id : groups_[g]) act(nodes_.at(id), g);
+          check_single_copy(g);
+        }
+        for (NodeId id : groups_[g]) act(nodes_.at(id), g);
+        if (!queues_[g].empty()) progress = true;
+      }
+      if (!progress) return;
+    }
+    ADD_FAILURE() << "the simulation did not settle";
+  }
+
+  void deliver(SimNode& node, const Msg& m) {
+    if (auto* a = std::get_if<AnnounceMsg>(&m.payload)) {
+      node.ledger.apply_announcement(m.from, a->a);
+    } else if (auto* f = std::get_if<FailoverMsg>(&m.payload)) {
+      if (node.ledger.apply_failover(f->request) && f->request.target == node.id)
+        node.gave_up.erase(f->request.service);
+    } else if (auto* d = std::get_if<FencedMsg>(&m.payload)) {
+      node.ledger.apply_fenced(d->victim);
+      node.fencing.erase(d->victim);
+    }
+  }
+
+  void act(SimNode& node, std::size_t g) {
+    bool changed = false;
+    for (const auto& s : node.ledger.services()) {
+      Decision d =
+          node.ledger.decide(s.name, node.id, node.running.count(s.name) != 0, quorate(g), policy_);
+      switch (d.action) {
+        case LocalAction::kStart:
+          node.running.insert(s.name);
+          changed = true;
+          break;
+        case LocalAction::kStop:
+          node.running.erase(s.name);
+          changed = true;
+          break;
+        case LocalAction::kFence:
+          for (NodeId v : d.fence) {
+            if (!node.fencing.insert(v).second) continue;
+            fenced.push_back(v);
+            queues_[g].push_back(Msg{node.id, FencedMsg{v}});
+          }
+          return;  // the start comes once the fence results are delivered
+        case LocalAction::kNone:
+        case LocalAction::kWait:
+          break;
+      }
+    }
+    if (changed) announce(node, g);
+  }
+
+  // With kFreeze a heal merges two copies by design; they are resolved once it settles.
+  void check_single_copy(std::size_t g) {
+    if (!quorate(g) || policy_ == QuorumLossPolicy::kFreeze) return;
+    for (const auto& s : nodes_.begin()->second.ledger.services())
+      EXPECT_LE(copies_in(g, s.name).size(), 1u) << "two copies of " << s.name;
+  }
+
+  int total_;
+  QuorumLossPolicy policy_;
+  std::map<NodeId, SimNode> nodes_;
+  std::vector<std::vector<NodeId>> groups_;
+  std::vector<std::deque<Msg>> queues_;
+};
+
+std::vector<ServicePlacement> one_service(std::vector<NodeId> preferred = {1, 2, 3},
+                                          bool fence = false) {
+  return {ServicePlacement{"web", std::move(preferred), false, fence}};
+}
+
+TEST(Ledger, StartsOnThePreferredNodeOnly) {
+  Sim sim(3, one_service({2, 1, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+  for (NodeId n : {1, 2, 3}) EXPECT_EQ(sim.node(n).ledger.owner("web"), 2u);
+}
+
+TEST(Ledger, UnlistedNodesRankByNodeId) {
+  Sim sim(3, one_service({}), QuorumLossPolicy::kStop);
+  sim.partition({{3, 2, 1}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+}
+
+TEST(Ledger, OnlyPreferredNodesMayRunIt) {
+  Sim sim(3, {ServicePlacement{"web", {3}, true, false}}, QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+  sim.partition({{1, 2}});
+  EXPECT_TRUE(sim.copies("web").empty());
+}
+
+TEST(Ledger, OwnerDeathMovesItToTheNextPreferred) {
+  Sim sim(3, one_service({1, 2, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.partition({{2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+}
+
+TEST(Ledger, ARejoiningPreferredNodeDoesNotTakeItBack) {
+  Sim sim(3, one_service({1, 2, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.partition({{2, 3}});
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+  for (NodeId n : {1, 2, 3}) EXPECT_TRUE(sim.node(n).ledger.synced());
+}
+
+TEST(Ledger, IsolatedOwnerStopsAndMajorityStartsOne) {
+  Sim sim(3, one_service({3, 1, 2}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  ASSERT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+  sim.partition({{1, 2}, {3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+}
+
+TEST(Ledger, FreezeKeepsTheIsolatedCopyAndHealResolvesTheDuplicate) {
+  Sim sim(3, one_service({3, 1, 2}), QuorumLossPolicy::kFreeze);
+  sim.partition({{1, 2, 3}});
+  sim.partition({{1, 2}, {3}});
+  EXPECT_EQ(sim.copies("web"), (std::vector<NodeId>{1, 3}));
+  sim.partition({{1, 2, 3}});
+  // Both copies are announced; the preferred holder (3) keeps it, the other stops.
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+}
+
+TEST(Ledger, NoPartitionWithoutQuorumStartsAnything) {
+  Sim sim(3, one_service(), QuorumLossPolicy::kStop);
+  sim.partition({{1}, {2}, {3}});
+  EXPECT_TRUE(sim.copies("web").empty());
+  sim.partition({{1}, {2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+}
+
+TEST(Ledger, GaveUpMovesItAndAllGivingUpStopsIt) {
+  Sim sim(3, one_service({1, 2, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.gave_up(1, "web");
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+  sim.gave_up(2, "web");
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+  sim.gave_up(3, "web");
+  EXPECT_TRUE(sim.copies("web").empty());
+  // Bans survive a resync: they are announced again by the nodes that gave up.
+  sim.partition({{1, 2}, {3}});
+  sim.partition({{1, 2, 3}});
+  EXPECT_TRUE(sim.copies("web").empty());
+  // An explicit failover to a node lifts its ban.
+  sim.failover(1, FailoverRequest{"web", NodeId{2}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+}
+
+TEST(Ledger, FailoverToBestOtherAndToANamedPeer) {
+  Sim sim(3, one_service({1, 2, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.failover(3, FailoverRequest{"web", std::nullopt});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+  // Once the target runs it, the pin is gone and stickiness keeps it there.
+  for (NodeId n : {1, 2, 3}) EXPECT_FALSE(sim.node(n).ledger.target("web"));
+  sim.failover(1, FailoverRequest{"web", NodeId{3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+}
+
+TEST(Ledger, FailoverRequestsThatCannotBeHonouredAreRefused) {
+  Ledger l(one_service({1, 2}));
+  l.apply_membership({{1}, {1}, {}});
+  l.apply_announcement(1, {{"web"}, {}, {}});
+  EXPECT_FALSE(l.apply_failover({"nope", std::nullopt}));
+  EXPECT_FALSE(l.apply_failover({"web", NodeId{2}}));     // not a member
+  EXPECT_FALSE(l.apply_failover({"web", std::nullopt}));  // no other member
+  EXPECT_EQ(l.owner("web"), 1u);
+}
+
+TEST(Ledger, DepartedHolderIsFencedByTheNewOwnerBeforeItStarts) {
+  Sim sim(3, one_service({3, 1, 2}, /*fence=*/true), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.partition({{1, 2}, {3}});
+  EXPECT_EQ(sim.fenced, std::vector<NodeId>{3});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+  for (NodeId n : {1, 2}) EXPECT_TRUE(sim.node(n).ledger.unfenced().empty());
+}
+
+TEST(Ledger, ANodeThatDidNotHoldItIsNotFenced) {
+  Sim sim(3, one_service({3, 1, 2}, /*fence=*/true), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.partition({{3, 1}, {2}});
+  EXPECT_TRUE(sim.fenced.empty());
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+}
+
+TEST(Ledger, CleanLeaveNeedsNoFence) {
+  Ledger l(one_service({1, 2}, true));
+  l.apply_membership({{1, 2}, {1, 2}, {}});
+  l.apply_announcement(1, {{"web"}, {}, {}});
+  l.apply_announcement(2, {{}, {}, {}});
+  l.apply_membership({{2}, {}, {{1, LeaveReason::kLeave}}});
+  EXPECT_TRUE(l.unfenced().empty());
+  EXPECT_EQ(l.decide("web", 2, false, true, QuorumLossPolicy::kStop).action, LocalAction::kStart);
+}
+
+TEST(Ledger, NothingStartsUntilEveryMemberHasAnnounced) {
+  Ledger l(one_service({1, 2, 3}));
+  l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  l.apply_announcement(1, {});
+  l.apply_announcement(2, {});
+  EXPECT_FALSE(l.synced());
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kWait);
+  l.apply_announcement(3, {});
+  EXPECT_TRUE(l.synced());
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kStart);
+}
+
+TEST(Ledger, OwnerWaitsForTheOtherHolderToStop) {
+  Ledger l(one_service({1, 2}));
+  l.apply_membership({{1, 2}, {1, 2}, {}});
+  l.apply_announcement(1, {});
+  l.apply_announcement(2, {{"web"}, {}, {}});
+  ASSERT_TRUE(l.apply_failover({"web", NodeId{1}}));
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kWait);
+  EXPECT_EQ(l.decide("web", 2, true, true, QuorumLossPolicy::kStop).action, LocalAction::kStop);
+  l.apply_announcement(2, {});
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kStart);
+}
+
+TEST(Ledger, LosingQuorumStopsOrFreezes) {
+  Ledger l(one_service({1}));
+  l.apply_membership({{1}, {1}, {}});
+  l.apply_announcement(1, {{"web"}, {}, {}});
+  EXPECT_EQ(l.decide("web", 1, true, false, QuorumLossPolicy::kStop).action, LocalAction::kStop);
+  EXPECT_EQ(l.decide("web", 1, true, false, QuorumLossPolicy::kFreeze).action, LocalAction::kNone);
+  EXPECT_EQ(l.decide("web", 1, false, false, QuorumLossPolicy::kStop).action, LocalAction::kNone);
+}
+
+TEST(Ledger, AnnouncementsFromNonMembersAreIgnored) {
+  Ledger l(one_service({1, 2}));
+  l.apply_membership({{1}, {1}, {}});
+  l.apply_announcement(2, {{"web"}, {}, {}});
+  l.apply_announcement(1, {});
+  EXPECT_TRUE(l.holders("web").empty());
+  EXPECT_EQ(l.owner("web"), 1u);
+}
+
+// Random kills, restarts, partitions and heals of a five-node cluster. After every change has
+// settled: every quorate partition runs exactly one copy (stop policy: nowhere else), and all
+// members of a partition agree on the owner.
+TEST(Ledger, RandomMembershipSequencesKeepExactlyOneCopy) {
+  std::vector<ServicePlacement> services = {
+      {"a", {1, 2, 3, 4, 5}, false, false},
+      {"b", {5, 4}, false, true},
+      {"c", {}, false, false},
+  };
+  for (unsigned seed = 1; seed <= 150; ++seed) {
+    std::mt19937 rng(seed);
+    Sim sim(5, services, QuorumLossPolicy::kStop);
+    sim.partition({{1, 2, 3, 4, 5}});
+    for (int step = 0; step < 25; ++step) {
+      // Each node is dead (group 0) or in one of up to three partitions.
+      std::vector<std::vector<NodeId>> groups(3);
+      for (NodeId n = 1; n <= 5; ++n) {
+        int g = std::uniform_int_distribution<int>(0, step % 4 == 3 ? 1 : 3)(rng);
+        if (g > 0) groups[g - 1].push_back(n);
+      }
+      std::erase_if(groups, [](const auto& g) { return g.empty(); });
+      sim.partition(groups);
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        for (const auto& s : services) {
+          auto copies = sim.copies_in(g, s.name);
+          if (sim.quorate(g))
+            ASSERT_EQ(copies.size(), 1u) << "seed " << seed << " step " << step << " " << s.name;
+          else
+            ASSERT_TRUE(copies.empty()) << "seed " << seed << " step " << step;
+          auto owner = sim.node(groups[g][0]).ledger.owner(s.name);
+          for (NodeId n : groups[g]) ASSERT_EQ(sim.node(n).ledger.owner(s.name), owner);
+        }
+      }
+    }
+  }
+}
+
+TEST(FenceAgentStdin, AddsActionAndVictim) {
+  EXPECT_EQ(fence_agent_stdin({{"ip", "10.0.0.9"}, {"username", "admin"}}, "n3", false),
+            "ip=10.0.0.9\nusername=admin\naction=off\nnodename=n3\n");
+  EXPECT_EQ(fence_agent_stdin({{"action", "reboot"}}, "n3", true), "action=reboot\nport=n3\n");
+  EXPECT_EQ(fence_agent_stdin({{"port", "7"}}, "n3", true), "port=7\naction=off\n");
+}
+
+}  // namespace
+}  // namespace amata::cluster

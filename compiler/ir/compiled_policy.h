@@ -135,7 +135,8 @@ struct ActionRequest {
                                   // unmonitor/failover; notify/run: the event's first arg)
   int signal = 0;                 // kSignal: signal number
   std::vector<std::string> argv;  // kRun: program and arguments, already interpolated
-  std::string message;            // kNotify: the message; kFailover: target node ("" = any)
+  std::string channel;            // kNotify: where to ("pager", a hook; "" = console only)
+  std::string message;            // kNotify: the message
   double seconds = 0;             // kWait: how long
   double backoff_initial = 0;     // kRestart/kStart: first delay, doubling (0: none)
   double backoff_max = 0;         //   ... up to this delay

@@ -196,6 +196,7 @@ void run_body(const Program& p, const RuntimeFrame& f, const std::vector<Stmt>& 
     }
     a.signal = s.signal;
     for (const Text& t : s.argv) a.argv.push_back(render(p, f, t, args));
+    a.channel = s.channel;
     a.message = render(p, f, s.message, args);
     a.seconds = s.seconds;
     a.backoff_initial = s.backoff_initial;

@@ -287,6 +287,7 @@ void dump_body(const Program& p, const std::vector<Stmt>& body, int depth, std::
     if (s.target.param >= 0 || s.target.object >= 0) out += " " + ref(s.target);
     if (s.action == ActionKind::kSignal) out += fmt::format(" sig{}", s.signal);
     for (const Text& a : s.argv) out += " " + text(a);
+    if (!s.channel.empty()) out += " " + s.channel + ":";
     if (!s.message.empty()) out += " " + text(s.message);
     if (s.action == ActionKind::kWait) out += " " + number(s.seconds) + "s";
     if (s.backoff_initial > 0) {

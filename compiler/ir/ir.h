@@ -116,7 +116,8 @@ struct Stmt {
   ObjectRef target;
   int signal = 0;
   std::vector<Text> argv;  // kRun
-  Text message;            // kNotify (and kFailover target)
+  std::string channel;     // kNotify
+  Text message;            // kNotify
   double seconds = 0;      // kWait
   double backoff_initial = 0, backoff_max = 0;
   int limit = 0;

@@ -228,6 +228,22 @@ void ChildSet::release_all() {
   children_.clear();
 }
 
+void ChildSet::kill_all() {
+  for (auto& [pid, child] : children_) {
+    loop_.unwatch(child.pidfd);
+    if (child.ours) {
+      // A child that has not reached setsid() yet has no group of its own: kill it alone.
+      if (kill(-pid, SIGKILL) < 0) pidfd_send_signal(child.pidfd, SIGKILL);
+      siginfo_t info;
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(child.pidfd), &info, WEXITED);
+    } else {
+      pidfd_send_signal(child.pidfd, SIGKILL);
+    }
+    close(child.pidfd);
+  }
+  children_.clear();
+}
+
 Result<pid_t> ChildSet::spawn(const SpawnSpec& spec, ExitCallback on_exit) {
   auto prepared = prepare(spec);
   if (!prepared) return prepared.error();

@@ -78,6 +78,9 @@ class ChildSet {
   /// Stops watching every child without signalling it (they keep running; used at exit
   /// when services are left for the next amatad to adopt).
   void release_all();
+  /// SIGKILLs every child's group and reaps it, blocking until each has ended (a matter of
+  /// microseconds after SIGKILL). For shutdown only: transient jobs must not outlive amatad.
+  void kill_all();
 
  private:
   struct Child {

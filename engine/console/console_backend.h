@@ -17,6 +17,9 @@
 
 namespace amata::console {
 
+/// The console protocol's version (docs/console.md); requests may carry "protocol": N.
+inline constexpr int kProtocolVersion = 1;
+
 /// The answer to one command: a JSON result, or a refusal with a stable machine-readable code.
 class Outcome {
  public:

@@ -421,6 +421,12 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
     Json id = request.contains("id") ? request["id"] : Json();
     reply = error_reply(id, "internal", std::string("internal error: ") + e.what());
   }
+  if (reply["ok"] == false && reply["error"]["code"] == "bad_request") {
+    ++stats_.bad_requests;
+    log(LogLevel::kWarning,
+        fmt::format("client {} (pid {}): bad request: {}", client.serial, client.peer.pid,
+                    reply["error"]["message"].get<std::string>()));
+  }
   const int fd = client.fd;
   send_line(client, to_line(reply));
   if (close_after && clients_.count(fd)) close_after_flush(client);
@@ -430,7 +436,6 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
   Json id;
   if (auto it = request.find("id"); it != request.end()) {
     if (!(it->is_number() || it->is_string() || it->is_null())) {
-      ++stats_.bad_requests;
       return error_reply(nullptr, "bad_request", "\"id\" must be a number or a string");
     }
     id = *it;
@@ -445,14 +450,12 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
   }
   auto cmd_it = request.find("cmd");
   if (cmd_it == request.end() || !cmd_it->is_string()) {
-    ++stats_.bad_requests;
     return error_reply(id, "bad_request", "the request needs a string \"cmd\"");
   }
   const std::string& cmd = cmd_it->get_ref<const std::string&>();
   Json args = Json::object();
   if (auto it = request.find("args"); it != request.end()) {
     if (!it->is_object()) {
-      ++stats_.bad_requests;
       return error_reply(id, "bad_request", "\"args\" must be an object");
     }
     args = *it;
@@ -538,7 +541,6 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
                                      client.peer.uid, outcome.ok() ? "ok" : outcome.code()));
     return outcome_reply(id, outcome);
   } catch (const std::invalid_argument& e) {
-    ++stats_.bad_requests;
     return error_reply(id, "bad_request", e.what());
   }
 }

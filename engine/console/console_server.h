@@ -24,9 +24,6 @@
 
 namespace amata::console {
 
-/// The protocol version this server speaks; requests may carry "protocol": N.
-inline constexpr int kProtocolVersion = 1;
-
 /// How loud a console log line is.
 enum class LogLevel : std::uint8_t { kDebug, kInfo, kWarning, kError };
 

@@ -1,0 +1,684 @@
+// Tests of the console server over its real Unix socket: the loop runs on the test's main
+// thread (as in amatad) and clients are threads or forked processes doing blocking I/O.
+#include "engine/console/console_server.h"
+
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "engine/console/client.h"
+#include "engine/console/ctl.h"
+
+namespace amata::console {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+/// A daemon stand-in: canned answers, and a record of every call the server made.
+class RecordingBackend : public ConsoleBackend {
+ public:
+  std::vector<std::string> calls;
+  Json status_result = {{"policy", "web_node"},
+                        {"objects",
+                         {{{"name", "web"},
+                           {"kind", "service"},
+                           {"state", "running"},
+                           {"monitored", true},
+                           {"since_unix_ms", 1764081000000},
+                           {"restarts", 2},
+                           {"pid", 4242},
+                           {"attributes", {{"cpu", 3.2}, {"alive", true}}}},
+                          {{"name", "uplink"},
+                           {"kind", "interface"},
+                           {"state", "up"},
+                           {"monitored", true},
+                           {"since_unix_ms", 1764080000000},
+                           {"restarts", 0},
+                           {"attributes", {{"carrier", "up"}}}}}}};
+  std::vector<Json> stored_events;
+  bool throw_on_status = false;
+
+  Outcome status() override {
+    calls.push_back("status");
+    if (throw_on_status) throw std::runtime_error("status table is being rebuilt");
+    return Outcome::success(status_result);
+  }
+  Outcome rules() override {
+    calls.push_back("rules");
+    return Outcome::success({{"rules",
+                              {{{"name", "hot"},
+                                {"state", "pending"},
+                                {"pending_left_ms", 1200},
+                                {"last_edge", nullptr}}}}});
+  }
+  Outcome events(const EventFilter& filter) override {
+    calls.push_back("events");
+    Json matching = Json::array();
+    for (const auto& e : stored_events) {
+      if (filter.matches(e)) matching.push_back(e);
+    }
+    while (matching.size() > filter.limit) matching.erase(matching.begin());
+    return Outcome::success({{"events", matching}});
+  }
+  Outcome explain(std::string_view rule) override {
+    calls.push_back("explain " + std::string(rule));
+    if (rule != "hot")
+      return Outcome::failure("unknown_rule", "no rule named " + std::string(rule));
+    return Outcome::success({{"rule", "hot"},
+                             {"state", "pending"},
+                             {"firing", false},
+                             {"reason", "true for 12s of 30s"},
+                             {"condition",
+                              {{"text", "self.cpu > 90%"},
+                               {"value", true},
+                               {"children",
+                                {{{"text", "self.cpu"}, {"value", 95.5}, {"unit", "%"}},
+                                 {{"text", "90%"}, {"value", 90}, {"unit", "%"}}}}}}});
+  }
+  Outcome control(ControlVerb verb, std::string_view object) override {
+    calls.push_back(std::string(to_string(verb)) + " " + std::string(object));
+    if (object != "web")
+      return Outcome::failure("unknown_object", "no object named " + std::string(object));
+    return Outcome::success({{"object", object},
+                             {"verb", to_string(verb)},
+                             {"accepted", true},
+                             {"message", "scheduled"}});
+  }
+  Outcome reload(const std::optional<std::string>& file) override {
+    calls.push_back("reload " + file.value_or("-"));
+    if (file && *file == "bad.amata") {
+      return Outcome::failure("policy_rejected",
+                              "the new policy has 1 error; the old one keeps running",
+                              {{"diagnostics",
+                                {{{"severity", "error"},
+                                  {"file", "bad.amata"},
+                                  {"line", 3},
+                                  {"column", 7},
+                                  {"code", "E0102"},
+                                  {"message", "unknown attribute 'cpux'"}}}}});
+    }
+    return Outcome::success({{"policy", "web_node"}, {"objects", 2}, {"rules", 1}});
+  }
+  Outcome version() override {
+    calls.push_back("version");
+    return Outcome::success({{"amatad", "0.1.0"}, {"policy", "web_node"}});
+  }
+
+  std::size_t count(const std::string& call) const {
+    return static_cast<std::size_t>(std::count(calls.begin(), calls.end(), call));
+  }
+};
+
+Json make_event(std::int64_t id, const std::string& object) {
+  return Json{{"id", id},         {"at_unix_ms", 1764081000000 + id},
+              {"type", "raised"}, {"event", "ServiceDown"},
+              {"object", object}, {"message", "event " + std::to_string(id)}};
+}
+
+class ConsoleServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/amata-console-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    // Traversable by the unprivileged children of the permission tests.
+    ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
+    auto loop = engine::EventLoop::create();
+    ASSERT_TRUE(loop.ok()) << loop.error().message;
+    loop_ = std::move(loop).value();
+    config_.socket_path = dir_ + "/amatad.sock";
+    config_.log = [this](LogLevel, std::string_view line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_.emplace_back(line);
+    };
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void start() {
+    auto server = ConsoleServer::start(*loop_, backend_, config_);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(server).value();
+  }
+
+  /// Runs the loop until `done` holds; fails the test after 20 s.
+  void pump_until(const std::function<bool()>& done,
+                  const std::function<void()>& each_turn = nullptr) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out";
+      ASSERT_TRUE(loop_->run_once(5ms).ok());
+      if (each_turn) each_turn();
+    }
+  }
+
+  /// Runs `body` on a client thread while the loop serves it on this thread.
+  void with_client_thread(const std::function<void()>& body) {
+    std::atomic<bool> finished{false};
+    std::thread thread([&] {
+      body();
+      finished = true;
+    });
+    pump_until([&] { return finished.load(); });
+    thread.join();
+  }
+
+  ConsoleClient connect() {
+    auto client = ConsoleClient::connect(config_.socket_path);
+    if (!client) throw std::runtime_error(client.error().message);
+    return std::move(client).value();
+  }
+
+  Json call(const std::string& cmd, const Json& args = Json::object()) {
+    Json reply;
+    with_client_thread([&] {
+      auto client = connect();
+      auto r = client.call(cmd, args);
+      reply = r ? *r : Json{{"client_error", r.error().message}};
+    });
+    return reply;
+  }
+
+  bool logged(std::string_view fragment) {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    for (const auto& line : log_) {
+      if (line.find(fragment) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  /// Forks a child that drops to `uid`/`gid` (with `groups` as supplementary groups) and
+  /// returns `child()`'s value as its exit status, serving the console meanwhile.
+  int as_user(uid_t uid, gid_t gid, std::vector<gid_t> groups, const std::function<int()>& child) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (setgroups(groups.size(), groups.data()) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+        _exit(100);
+      }
+      if (getuid() != uid || geteuid() != uid) _exit(101);
+      _exit(child());
+    }
+    EXPECT_GT(pid, 0);
+    int status = -1;
+    pump_until([&] { return waitpid(pid, &status, WNOHANG) == pid; });
+    EXPECT_TRUE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+  }
+
+  std::string dir_;
+  std::unique_ptr<engine::EventLoop> loop_;
+  RecordingBackend backend_;
+  ConsoleConfig config_;
+  std::unique_ptr<ConsoleServer> server_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(ConsoleServerTest, StatusRoundTripsOverTheSocket) {
+  start();
+  Json reply = call("status");
+  EXPECT_EQ(reply["ok"], true) << reply.dump();
+  EXPECT_EQ(reply["id"], 1);
+  EXPECT_EQ(reply["result"], backend_.status_result);
+  EXPECT_EQ(backend_.count("status"), 1u);
+}
+
+TEST_F(ConsoleServerTest, SocketIsCreated0660AndOwnedByTheConsoleGroup) {
+  config_.group = "nogroup";
+  start();
+  struct stat st {};
+  ASSERT_EQ(lstat(config_.socket_path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, getgrnam("nogroup")->gr_gid);
+  server_.reset();
+  EXPECT_NE(access(config_.socket_path.c_str(), F_OK), 0) << "the socket is removed on shutdown";
+}
+
+TEST_F(ConsoleServerTest, UnknownGroupIsAnError) {
+  config_.group = "no-such-group-amata";
+  auto server = ConsoleServer::start(*loop_, backend_, config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.error().message.find("no-such-group-amata"), std::string::npos);
+}
+
+TEST_F(ConsoleServerTest, ReplacesAStaleSocketButNotALiveOneOrAFile) {
+  start();
+  // A second server on the same path must not steal the live socket.
+  auto second = ConsoleServer::start(*loop_, backend_, config_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("another server"), std::string::npos);
+  // A stale socket file (no listener) is replaced.
+  std::string stale = dir_ + "/stale.sock";
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", stale.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  close(fd);
+  ConsoleConfig stale_config = config_;
+  stale_config.socket_path = stale;
+  auto replaced = ConsoleServer::start(*loop_, backend_, stale_config);
+  EXPECT_TRUE(replaced.ok());
+  // A regular file is never removed.
+  std::string file = dir_ + "/not-a-socket";
+  std::ofstream(file) << "data";
+  stale_config.socket_path = file;
+  auto refused = ConsoleServer::start(*loop_, backend_, stale_config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(std::filesystem::exists(file));
+}
+
+TEST_F(ConsoleServerTest, EveryCommandReachesTheBackend) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto rules = client.call("rules");
+    EXPECT_EQ((*rules)["result"]["rules"][0]["state"], "pending");
+    auto version = client.call("version");
+    EXPECT_EQ((*version)["result"]["protocol"], kProtocolVersion);
+    EXPECT_EQ((*version)["result"]["amatad"], "0.1.0");
+    auto explain = client.call("explain", {{"rule", "hot"}});
+    EXPECT_EQ((*explain)["result"]["condition"]["children"][0]["value"], 95.5);
+    auto unknown_rule = client.call("explain", {{"rule", "cold"}});
+    EXPECT_EQ((*unknown_rule)["error"]["code"], "unknown_rule");
+    for (const char* verb : {"restart", "start", "stop", "monitor", "unmonitor"}) {
+      auto reply = client.call(verb, {{"object", "web"}});
+      EXPECT_EQ((*reply)["ok"], true) << verb;
+      EXPECT_EQ((*reply)["result"]["verb"], verb);
+    }
+    auto unknown_object = client.call("restart", {{"object", "nope"}});
+    EXPECT_EQ((*unknown_object)["error"]["code"], "unknown_object");
+    auto no_object = client.call("restart");
+    EXPECT_EQ((*no_object)["error"]["code"], "bad_request");
+    auto reload = client.call("reload");
+    EXPECT_EQ((*reload)["ok"], true);
+    auto rejected = client.call("reload", {{"file", "bad.amata"}});
+    EXPECT_EQ((*rejected)["error"]["code"], "policy_rejected");
+    EXPECT_EQ((*rejected)["error"]["details"]["diagnostics"][0]["line"], 3);
+  });
+  EXPECT_EQ(backend_.count("restart web"), 1u);
+  EXPECT_EQ(backend_.count("unmonitor web"), 1u);
+  EXPECT_EQ(backend_.count("restart nope"), 1u);
+  EXPECT_EQ(backend_.count("reload -"), 1u);
+  EXPECT_EQ(backend_.count("reload bad.amata"), 1u);
+  EXPECT_EQ(backend_.count("explain hot"), 1u);
+}
+
+TEST_F(ConsoleServerTest, GarbageGetsAnErrorReplyAndALogLineAndTheConnectionSurvives) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    for (const char* garbage :
+         {"this is not json", "[1,2,3]", "{\"cmd\": 5}", "{\"id\": {}, \"cmd\": \"status\"}",
+          "{\"cmd\": \"status\", \"args\": []}", "{\"cmd\": \"explain\", \"args\": {\"rule\": 7}}",
+          "{\"cmd\": \"events\", \"args\": {\"since_unix_ms\": \"yesterday\"}}", "\xff\xfe{\"cmd\"",
+          "{\"cmd\": \"selfdestruct\"}"}) {
+      ASSERT_TRUE(client.send_raw(garbage).ok());
+      auto reply = client.read_line();
+      ASSERT_TRUE(reply.ok()) << garbage;
+      EXPECT_EQ((*reply)["ok"], false) << garbage;
+      std::string code = (*reply)["error"]["code"];
+      EXPECT_TRUE(code == "bad_request" || code == "unknown_command") << garbage << ": " << code;
+    }
+    auto status = client.call("status");
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ((*status)["ok"], true);
+  });
+  EXPECT_TRUE(logged("malformed request 'this is not json'"));
+  EXPECT_GE(server_->stats().bad_requests, 8u);
+}
+
+TEST_F(ConsoleServerTest, OversizedRequestIsRefusedAndTheConnectionClosed) {
+  start();
+  with_client_thread([&] {
+    // A complete line over the limit.
+    auto client = connect();
+    std::string huge = "{\"cmd\": \"status\", \"pad\": \"" + std::string(70 * 1024, 'x') + "\"}";
+    ASSERT_TRUE(client.send_raw(huge).ok());
+    auto reply = client.read_line();
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    EXPECT_EQ((*reply)["error"]["code"], "request_too_large");
+    EXPECT_FALSE(client.read_line(5s).ok()) << "the server closes after the refusal";
+
+    // A line that never ends: refused as soon as it passes the limit, not buffered forever.
+    auto endless = connect();
+    std::string chunk(16 * 1024, 'y');
+    Result<Json> refusal = Error{"no reply"};
+    for (int i = 0; i < 64; ++i) {
+      if (send(endless.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+    }
+    refusal = endless.read_line();
+    ASSERT_TRUE(refusal.ok()) << refusal.error().message;
+    EXPECT_EQ((*refusal)["error"]["code"], "request_too_large");
+  });
+  EXPECT_TRUE(logged("exceeds"));
+  pump_until([&] { return server_->client_count() == 0; });
+}
+
+TEST_F(ConsoleServerTest, UnsupportedProtocolVersionIsRefused) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    ASSERT_TRUE(client.send_raw(R"({"id": 9, "protocol": 99, "cmd": "status"})").ok());
+    auto reply = client.read_line();
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ((*reply)["id"], 9);
+    EXPECT_EQ((*reply)["error"]["code"], "unsupported_protocol");
+    EXPECT_EQ((*reply)["error"]["details"]["protocol"], kProtocolVersion);
+  });
+  EXPECT_EQ(backend_.count("status"), 0u);
+}
+
+TEST_F(ConsoleServerTest, BackendExceptionBecomesAnInternalErrorAndTheLoopCarriesOn) {
+  start();
+  backend_.throw_on_status = true;
+  Json reply = call("status");
+  EXPECT_EQ(reply["error"]["code"], "internal");
+  EXPECT_TRUE(logged("status table is being rebuilt"));
+  backend_.throw_on_status = false;
+  EXPECT_EQ(call("status")["ok"], true);
+}
+
+TEST_F(ConsoleServerTest, RateLimitPerClient) {
+  config_.request_burst = 5;
+  config_.requests_per_second = 1;
+  start();
+  int ok = 0, limited = 0;
+  with_client_thread([&] {
+    auto client = connect();
+    std::string batch;
+    for (int i = 0; i < 30; ++i)
+      batch += "{\"id\": " + std::to_string(i) + ", \"cmd\": \"version\"}\n";
+    ASSERT_EQ(send(client.fd(), batch.data(), batch.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(batch.size()));
+    for (int i = 0; i < 30; ++i) {
+      auto reply = client.read_line();
+      ASSERT_TRUE(reply.ok());
+      if ((*reply)["ok"] == true)
+        ++ok;
+      else if ((*reply)["error"]["code"] == "rate_limited")
+        ++limited;
+    }
+  });
+  // 5 from the burst, maybe one or two refilled meanwhile; the rest refused.
+  EXPECT_GE(ok, 5);
+  EXPECT_LE(ok, 10);
+  EXPECT_EQ(ok + limited, 30);
+  EXPECT_TRUE(logged("exceeds 1 requests/s"));
+}
+
+TEST_F(ConsoleServerTest, ClientsBeyondTheLimitGetAnErrorLineThenEof) {
+  config_.max_clients = 4;
+  start();
+  std::vector<ConsoleClient> held;
+  for (int i = 0; i < 4; ++i) held.push_back(connect());
+  pump_until([&] { return server_->client_count() == 4; });
+  with_client_thread([&] {
+    auto extra = connect();
+    auto reply = extra.read_line();
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    EXPECT_TRUE((*reply)["id"].is_null());
+    EXPECT_EQ((*reply)["error"]["code"], "too_many_clients");
+    EXPECT_FALSE(extra.read_line(5s).ok());
+  });
+  EXPECT_EQ(server_->stats().refused_too_many, 1u);
+  held.clear();
+  pump_until([&] { return server_->client_count() == 0; });
+  EXPECT_EQ(call("status")["ok"], true) << "a slot frees when a client leaves";
+}
+
+TEST_F(ConsoleServerTest, HundredConcurrentClientsWhileAFollowStreamReceivesEvents) {
+  config_.max_clients = 128;
+  start();
+  backend_.stored_events = {make_event(1, "web"), make_event(2, "db"), make_event(3, "web")};
+  constexpr int kClients = 100;
+  constexpr int kCallsEach = 10;
+  constexpr int kLiveEvents = 500;
+
+  std::atomic<int> succeeded{0};
+  std::atomic<int> clients_done{0};
+  std::vector<std::int64_t> followed_ids;
+  std::atomic<bool> follower_done{false};
+  std::string follower_error;
+
+  std::thread follower([&] {
+    try {
+      auto client = connect();
+      auto history = client.call("events", {{"follow", true}});
+      if (!history || (*history)["result"]["events"].size() != 3) {
+        follower_error = "bad history";
+      } else {
+        for (const auto& e : (*history)["result"]["events"]) followed_ids.push_back(e["id"]);
+        while (followed_ids.size() < 3 + kLiveEvents) {
+          auto line = client.read_line(20s);
+          if (!line) {
+            follower_error = line.error().message;
+            break;
+          }
+          if ((*line)["stream"] != "events" || (*line)["id"] != (*history)["id"]) {
+            follower_error = "unexpected line " + line->dump();
+            break;
+          }
+          followed_ids.push_back((*line)["event"]["id"]);
+        }
+      }
+    } catch (const std::exception& e) {
+      follower_error = e.what();
+    }
+    follower_done = true;
+  });
+  pump_until([&] { return server_->follower_count() == 1; });
+
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      try {
+        auto client = connect();
+        for (int i = 0; i < kCallsEach; ++i) {
+          auto reply = client.call(i % 2 ? "status" : "rules");
+          if (reply && (*reply)["ok"] == true) ++succeeded;
+        }
+      } catch (const std::exception&) {
+      }
+      ++clients_done;
+    });
+  }
+  // Events are published from the loop's thread, interleaved with the clients' requests.
+  std::int64_t next_event = 4;
+  std::size_t peak_clients = 0;
+  pump_until([&] { return clients_done == kClients && follower_done; },
+             [&] {
+               peak_clients = std::max(peak_clients, server_->client_count());
+               for (int burst = 0; burst < 5 && next_event < 4 + kLiveEvents; ++burst) {
+                 const std::int64_t id = next_event++;
+                 Json e = make_event(id, id % 2 ? "web" : "db");
+                 backend_.stored_events.push_back(e);
+                 server_->publish_event(e);
+               }
+             });
+  for (auto& t : clients) t.join();
+  follower.join();
+
+  EXPECT_EQ(succeeded, kClients * kCallsEach);
+  EXPECT_TRUE(follower_error.empty()) << follower_error;
+  ASSERT_EQ(followed_ids.size(), 3u + kLiveEvents);
+  for (std::size_t i = 0; i < followed_ids.size(); ++i) {
+    EXPECT_EQ(followed_ids[i], static_cast<std::int64_t>(i + 1)) << "in order, none lost";
+  }
+  EXPECT_GT(peak_clients, 10u) << "the clients really overlapped";
+  EXPECT_EQ(server_->stats().dropped_slow, 0u);
+}
+
+TEST_F(ConsoleServerTest, FollowStreamAppliesItsFilter) {
+  start();
+  std::vector<Json> received;
+  std::atomic<bool> subscribed{false};
+  std::atomic<bool> done{false};
+  std::thread follower([&] {
+    auto client = connect();
+    auto history = client.call("events", {{"follow", true}, {"object", "web"}});
+    subscribed = history.ok();
+    while (received.size() < 3) {
+      auto line = client.read_line(20s);
+      if (!line) break;
+      received.push_back((*line)["event"]);
+    }
+    done = true;
+  });
+  pump_until([&] { return server_->follower_count() == 1; });
+  for (int i = 1; i <= 6; ++i) server_->publish_event(make_event(i, i % 2 ? "web" : "db"));
+  pump_until([&] { return done.load(); });
+  follower.join();
+  ASSERT_EQ(received.size(), 3u);
+  for (const auto& e : received) EXPECT_EQ(e["object"], "web");
+  EXPECT_EQ(received[2]["id"], 5);
+}
+
+TEST_F(ConsoleServerTest, StalledClientIsDroppedAndDoesNotBlockOthers) {
+  config_.max_output_bytes = 64 * 1024;
+  config_.request_burst = 1e6;
+  config_.requests_per_second = 1e6;
+  start();
+  // ~20 KB per status reply.
+  for (int i = 0; i < 200; ++i) {
+    backend_.status_result["objects"].push_back({{"name", "svc" + std::to_string(i)},
+                                                 {"kind", "service"},
+                                                 {"state", "running"},
+                                                 {"attributes", {{"note", std::string(60, 'n')}}}});
+  }
+  // The stalled client asks for much more than any socket buffer holds and never reads.
+  auto stalled = connect();
+  std::string requests;
+  for (int i = 0; i < 400; ++i) requests += "{\"cmd\": \"status\"}\n";
+  ASSERT_EQ(send(stalled.fd(), requests.data(), requests.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(requests.size()));
+  int answered = 0;
+  with_client_thread([&] {
+    auto client = connect();
+    for (int i = 0; i < 20; ++i) {
+      auto reply = client.call("version", Json::object(), 10s);
+      if (reply && (*reply)["ok"] == true) ++answered;
+    }
+  });
+  EXPECT_EQ(answered, 20);
+  pump_until([&] { return server_->stats().dropped_slow == 1; });
+  EXPECT_TRUE(logged("bytes unread"));
+  // Its connection is gone: after draining what was sent, EOF or a reset.
+  bool ended = false;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = recv(stalled.fd(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) continue;
+    ended = n == 0 || errno != EAGAIN;
+    break;
+  }
+  EXPECT_TRUE(ended);
+}
+
+TEST_F(ConsoleServerTest, NobodyCannotConnectToA0660Socket) {
+  start();
+  int code = as_user(65534, 65534, {}, [&] {
+    CtlCommand command;
+    command.socket_path = config_.socket_path;
+    command.cmd = "restart";
+    command.target = "web";
+    std::ostringstream out, err;
+    return run_ctl(command, out, err);
+  });
+  EXPECT_EQ(code, kExitPermissionDenied);
+  EXPECT_EQ(backend_.count("restart web"), 0u);
+}
+
+TEST_F(ConsoleServerTest, PeerCredentialsRefuseAnOutsiderEvenIfTheSocketIsOpen) {
+  start();
+  // An operator who loosened the socket's mode does not loosen the check: SO_PEERCRED decides.
+  ASSERT_EQ(chmod(config_.socket_path.c_str(), 0666), 0);
+  int code = as_user(65534, 65534, {}, [&] {
+    auto client = ConsoleClient::connect(config_.socket_path);
+    if (!client) return 10;
+    auto reply = client->call("restart", {{"object", "web"}});
+    if (!reply) return 11;
+    if ((*reply)["error"]["code"] != "permission_denied") return 12;
+    if (client->read_line(5s).ok()) return 13;  // closed after the refusal
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(backend_.count("restart web"), 0u);
+  EXPECT_EQ(server_->stats().refused_permission, 1u);
+  EXPECT_TRUE(logged("refused pid"));
+}
+
+TEST_F(ConsoleServerTest, ReadOnlyOutsiderMayReadButNotControl) {
+  config_.others_read_only = true;
+  start();
+  struct stat st {};
+  ASSERT_EQ(lstat(config_.socket_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0666u);
+  int code = as_user(65534, 65534, {}, [&] {
+    auto client = ConsoleClient::connect(config_.socket_path);
+    if (!client) return 10;
+    auto status = client->call("status");
+    if (!status || (*status)["ok"] != true) return 11;
+    for (const char* verb : {"restart", "start", "stop", "monitor", "unmonitor"}) {
+      auto reply = client->call(verb, {{"object", "web"}});
+      if (!reply || (*reply)["error"]["code"] != "permission_denied") return 12;
+    }
+    auto reload = client->call("reload");
+    if (!reload || (*reload)["error"]["code"] != "permission_denied") return 13;
+    CtlCommand command;
+    command.socket_path = config_.socket_path;
+    command.cmd = "restart";
+    command.target = "web";
+    std::ostringstream out, err;
+    return run_ctl(command, out, err) == kExitPermissionDenied ? 0 : 14;
+  });
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(backend_.count("status"), 1u);
+  EXPECT_EQ(backend_.count("restart web"), 0u);
+  EXPECT_EQ(backend_.count("reload -"), 0u);
+}
+
+TEST_F(ConsoleServerTest, MembersOfTheConsoleGroupMayControlBySupplementaryGroup) {
+  config_.group = "nogroup";
+  start();
+  const gid_t console_gid = getgrnam("nogroup")->gr_gid;
+  // Primary gid "daemon" (1); the console group only as a supplementary group.
+  int code = as_user(65534, 1, {console_gid}, [&] {
+    auto client = ConsoleClient::connect(config_.socket_path);
+    if (!client) return 10;
+    auto reply = client->call("restart", {{"object", "web"}});
+    if (!reply || (*reply)["ok"] != true) return 11;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(backend_.count("restart web"), 1u);
+  // Without the membership the same user is refused.
+  code = as_user(65534, 1, {}, [&] {
+    bool denied = false;
+    auto client = ConsoleClient::connect(config_.socket_path, &denied);
+    return denied ? 0 : 20;
+  });
+  EXPECT_EQ(code, 0);
+}
+
+}  // namespace
+}  // namespace amata::console

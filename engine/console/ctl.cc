@@ -1,0 +1,188 @@
+#include "engine/console/ctl.h"
+
+#include <time.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "engine/console/client.h"
+#include "engine/console/console_backend.h"
+#include "engine/console/render.h"
+
+namespace amata::console {
+namespace {
+
+using Json = nlohmann::json;
+
+std::int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_known_command(const std::string& cmd) {
+  return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
+         cmd == "reload" || cmd == "version" || control_verb_from(cmd).has_value();
+}
+
+int exit_code_for_error(const Json& reply) {
+  const Json& error = reply.contains("error") ? reply["error"] : Json();
+  std::string code = error.is_object() ? error.value("code", "") : "";
+  if (code == "permission_denied") return kExitPermissionDenied;
+  if (code == "too_many_clients") return kExitCannotConnect;
+  return kExitRefused;
+}
+
+}  // namespace
+
+Result<std::int64_t> parse_since(const std::string& text, std::int64_t now) {
+  // A duration: digits then a unit.
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits > 0 && digits < text.size() && text.find_first_of("-:T ") == std::string::npos) {
+    std::int64_t amount = 0;
+    try {
+      amount = std::stoll(text.substr(0, digits));
+    } catch (const std::exception&) {
+      return Error{"--since: '" + text + "' is out of range"};
+    }
+    std::string unit = text.substr(digits);
+    std::int64_t scale = 0;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s")
+      scale = 1000;
+    else if (unit == "m" || unit == "min")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit == "d")
+      scale = 86'400'000;
+    if (scale == 0) {
+      return Error{"--since: unknown unit '" + unit + "' (use ms, s, m, h or d)"};
+    }
+    return now - amount * scale;
+  }
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  char sep = 0;
+  int fields = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &sep,
+                           &hour, &minute, &second);
+  bool date_only = fields == 3 && text.size() == 10;
+  bool full = fields == 7 && (sep == 'T' || sep == ' ');
+  if (!date_only && !full) {
+    return Error{"--since: '" + text +
+                 "' is neither a duration (10m, 2h, 1d) nor a UTC time (2026-11-25T15:04:05Z)"};
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return Error{"--since: '" + text + "' is not a valid date and time"};
+  }
+  tm parts{};
+  parts.tm_year = year - 1900;
+  parts.tm_mon = month - 1;
+  parts.tm_mday = day;
+  parts.tm_hour = hour;
+  parts.tm_min = minute;
+  parts.tm_sec = second;
+  return static_cast<std::int64_t>(timegm(&parts)) * 1000;
+}
+
+int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
+  if (!is_known_command(command.cmd)) {
+    err << "amatactl: unknown command '" << command.cmd << "'\n";
+    return kExitUsage;
+  }
+  const bool needs_target = command.cmd == "explain" || control_verb_from(command.cmd);
+  if (needs_target && command.target.empty()) {
+    err << "amatactl: " << command.cmd << " needs "
+        << (command.cmd == "explain" ? "a RULE" : "an OBJECT") << "\n";
+    return kExitUsage;
+  }
+
+  Json args = Json::object();
+  if (command.cmd == "explain") args["rule"] = command.target;
+  if (control_verb_from(command.cmd)) args["object"] = command.target;
+  if (command.cmd == "reload" && !command.target.empty()) args["file"] = command.target;
+  if (command.cmd == "events") {
+    if (command.since) {
+      auto since = parse_since(*command.since, now_unix_ms());
+      if (!since) {
+        err << "amatactl: " << since.error().message << "\n";
+        return kExitUsage;
+      }
+      args["since_unix_ms"] = *since;
+    }
+    if (command.object) args["object"] = *command.object;
+    if (command.event) args["event"] = *command.event;
+    if (command.follow) args["follow"] = true;
+  }
+
+  bool permission_denied = false;
+  auto client = ConsoleClient::connect(command.socket_path, &permission_denied);
+  if (!client) {
+    err << "amatactl: cannot reach amatad: " << client.error().message << "\n";
+    return permission_denied ? kExitPermissionDenied : kExitCannotConnect;
+  }
+  auto reply = client->call(command.cmd, args);
+  if (!reply) {
+    err << "amatactl: " << reply.error().message << "\n";
+    return kExitCannotConnect;
+  }
+  RenderStyle style{command.colour, now_unix_ms()};
+  if (!reply->value("ok", false)) {
+    if (command.json) {
+      out << reply->value("error", Json::object()).dump(2) << "\n";
+    }
+    err << "amatactl: " << render_error(reply->value("error", Json::object()), style);
+    return exit_code_for_error(*reply);
+  }
+  const Json& result = (*reply)["result"];
+  if (command.json) {
+    // Following: the history as one line, then one line per event (JSON lines).
+    out << (command.follow ? result.dump() : result.dump(2)) << "\n";
+  } else if (command.cmd == "status") {
+    out << render_status(result, style);
+  } else if (command.cmd == "rules") {
+    out << render_rules(result, style);
+  } else if (command.cmd == "events") {
+    out << render_events(result, style);
+  } else if (command.cmd == "explain") {
+    out << render_explain(result, style);
+  } else if (command.cmd == "reload") {
+    out << render_reload(result, style);
+  } else if (command.cmd == "version") {
+    out << render_version(result, style);
+  } else {
+    out << render_control(result, style);
+  }
+  out.flush();
+  if (command.cmd != "events" || !command.follow) return kExitOk;
+
+  std::size_t seen = 0;
+  while (!command.follow_limit || seen < *command.follow_limit) {
+    auto line = client->read_line(std::nullopt);
+    if (!line) {
+      err << "amatactl: " << line.error().message << "\n";
+      return kExitCannotConnect;
+    }
+    if (!line->is_object() || !line->contains("event")) {
+      if (line->is_object() && line->contains("ok") && !line->value("ok", true)) {
+        err << "amatactl: " << render_error(line->value("error", Json::object()), style);
+        return exit_code_for_error(*line);
+      }
+      continue;
+    }
+    const Json& event = (*line)["event"];
+    if (command.json) {
+      out << event.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+    } else {
+      out << render_event_line(event, style);
+    }
+    out.flush();
+    ++seen;
+  }
+  return kExitOk;
+}
+
+}  // namespace amata::console

@@ -1,0 +1,46 @@
+// amatactl's logic, as a library: one command against amatad's console socket, rendered
+// for a human or as JSON, with exit codes scripts can rely on. tools/amatactl only parses
+// the command line into a CtlCommand.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "compiler/support/result.h"
+
+namespace amata::console {
+
+/// amatactl's exit codes (docs/console.md).
+enum ExitCode : int {
+  kExitOk = 0,                // the command succeeded
+  kExitRefused = 1,           // amatad refused it or it failed (unknown object, rejected policy)
+  kExitUsage = 2,             // bad command line
+  kExitCannotConnect = 3,     // no daemon at the socket, or the connection broke
+  kExitPermissionDenied = 4,  // the socket or the daemon refused this user
+};
+
+/// One amatactl invocation, already parsed.
+struct CtlCommand {
+  std::string socket_path = "/run/amata/amatad.sock";
+  bool json = false;    // print raw results, one JSON document (or one per line when following)
+  bool colour = false;  // the caller decides: stdout is a terminal and NO_COLOR is unset
+  std::string cmd;      // status, rules, events, explain, restart, ..., reload, version
+  std::string target;   // the RULE of explain, the OBJECT of a verb, the FILE of reload
+  std::optional<std::string> since;  // events --since: "10m", "2h", "1d", or ISO-8601 UTC
+  std::optional<std::string> object;
+  std::optional<std::string> event;
+  bool follow = false;
+  /// For tests: stop a --follow stream after this many events (none: until EOF).
+  std::optional<std::size_t> follow_limit;
+};
+
+/// Parses --since: a duration before `now_unix_ms` ("90s", "10m", "2h", "1d", "500ms"), or an
+/// absolute UTC time "2026-11-25T15:04:05Z" / "2026-11-25 15:04:05" / "2026-11-25".
+Result<std::int64_t> parse_since(const std::string& text, std::int64_t now_unix_ms);
+
+/// Runs `command`, writing results to `out` and messages to `err`; returns the exit code.
+int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err);
+
+}  // namespace amata::console

@@ -1,0 +1,320 @@
+#include "engine/console/render.h"
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace amata::console {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kRed = "\x1b[31m";
+constexpr std::string_view kGreen = "\x1b[32m";
+constexpr std::string_view kYellow = "\x1b[33m";
+constexpr std::string_view kDim = "\x1b[2m";
+constexpr std::string_view kBold = "\x1b[1m";
+constexpr std::string_view kReset = "\x1b[0m";
+
+std::string paint(const RenderStyle& style, std::string_view colour, std::string_view text) {
+  if (!style.colour || colour.empty()) return std::string(text);
+  return fmt::format("{}{}{}", colour, text, kReset);
+}
+
+// Colours by meaning, not by exact word: the daemon's states are free text.
+std::string_view state_colour(std::string_view state) {
+  static constexpr std::string_view kBad[] = {"failed", "firing",      "down",  "dead",
+                                              "error",  "unreachable", "raised"};
+  static constexpr std::string_view kBusy[] = {"pending",     "starting", "stopping", "restarting",
+                                               "unmonitored", "degraded", "unknown"};
+  static constexpr std::string_view kGood[] = {"running", "armed",   "up",       "ok",
+                                               "healthy", "cleared", "reachable"};
+  for (auto s : kBad)
+    if (state == s) return kRed;
+  for (auto s : kBusy)
+    if (state == s) return kYellow;
+  for (auto s : kGood)
+    if (state == s) return kGreen;
+  return {};
+}
+
+std::string str(const Json& object, const char* key, std::string_view fallback = "-") {
+  if (!object.is_object()) return std::string(fallback);
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return std::string(fallback);
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<std::int64_t> millis(const Json& object, const char* key) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number()) return std::nullopt;
+  return static_cast<std::int64_t>(it->get<double>());
+}
+
+std::string scalar(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_null()) return "-";
+  if (value.is_number_float()) {
+    // Whole numbers (byte counts, pids) in full; fractions to four significant digits.
+    double d = value.get<double>();
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15) {
+      return fmt::format("{}", static_cast<std::int64_t>(d));
+    }
+    return fmt::format("{:.4g}", d);
+  }
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::size_t display_width(std::string_view s) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == 0x1b) {  // skip an SGR sequence: ESC [ ... m
+      while (i < s.size() && s[i] != 'm') ++i;
+      continue;
+    }
+    if ((c & 0xC0) != 0x80) ++width;  // count UTF-8 lead bytes only
+  }
+  return width;
+}
+
+std::string utc_clock(std::int64_t unix_ms) {
+  time_t seconds = static_cast<time_t>(unix_ms / 1000);
+  tm parts{};
+  gmtime_r(&seconds, &parts);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}Z", parts.tm_year + 1900,
+                     parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                     static_cast<int>(((unix_ms % 1000) + 1000) % 1000));
+}
+
+const Json& array_field(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return kEmpty;
+  return *it;
+}
+
+void explain_node(const Json& node, const RenderStyle& style, int depth, std::string& out) {
+  if (!node.is_object()) return;
+  std::string value = node.contains("value") ? scalar(node["value"]) : "-";
+  if (auto unit = str(node, "unit", ""); !unit.empty() && value != "-") value += unit;
+  std::string_view colour;
+  if (node.contains("value") && node["value"].is_boolean()) {
+    colour = node["value"].get<bool>() ? kGreen : kDim;
+  }
+  out += fmt::format("{:{}}{}  = {}", "", depth * 2, str(node, "text", "?"),
+                     paint(style, colour, value));
+  if (auto note = str(node, "note", ""); !note.empty()) {
+    out += "  " + paint(style, kDim, "(" + note + ")");
+  }
+  out += '\n';
+  for (const auto& child : array_field(node, "children")) {
+    explain_node(child, style, depth + 1, out);
+  }
+}
+
+std::string render_diagnostics(const Json& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) {
+    if (auto rendered = str(d, "rendered", ""); !rendered.empty()) {
+      out += rendered;
+      if (rendered.back() != '\n') out += '\n';
+      continue;
+    }
+    out += fmt::format("{}:{}:{}: {}: {}\n", str(d, "file", "?"), str(d, "line", "?"),
+                       str(d, "column", "?"), str(d, "severity", "error"), str(d, "message", ""));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string short_duration(std::int64_t ms) {
+  if (ms < 0) ms = -ms;
+  if (ms < 1000) return fmt::format("{}ms", ms);
+  if (ms < 10'000) return fmt::format("{:.1f}s", static_cast<double>(ms) / 1000.0);
+  std::int64_t s = ms / 1000;
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+  return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
+}
+
+std::string relative_time(std::int64_t now_unix_ms, std::optional<std::int64_t> then_unix_ms) {
+  if (!then_unix_ms || *then_unix_ms <= 0) return "-";
+  std::int64_t delta = now_unix_ms - *then_unix_ms;
+  bool future = delta < 0;
+  std::int64_t s = (future ? -delta : delta) / 1000;
+  std::string amount;
+  if (s < 1) return future ? "now" : "just now";
+  if (s < 60) {
+    amount = fmt::format("{}s", s);
+  } else if (s < 3600) {
+    amount = fmt::format("{}m", s / 60);
+  } else if (s < 86400) {
+    amount = fmt::format("{}h", s / 3600);
+  } else {
+    amount = fmt::format("{}d", s / 86400);
+  }
+  return future ? "in " + amount : amount + " ago";
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      widths[c] = std::max(widths[c], display_width(row[c]));
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c];
+      if (c + 1 < row.size()) line.append(widths[c] - display_width(row[c]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string render_status(const Json& result, const RenderStyle& style) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({paint(style, kBold, "OBJECT"), paint(style, kBold, "KIND"),
+                  paint(style, kBold, "STATE"), paint(style, kBold, "SINCE"),
+                  paint(style, kBold, "RESTARTS"), paint(style, kBold, "ATTRIBUTES")});
+  for (const auto& object : array_field(result, "objects")) {
+    std::string state = str(object, "state");
+    if (object.is_object() && object.value("monitored", true) == false && state != "unmonitored") {
+      state += " (unmonitored)";
+    }
+    std::string attributes;
+    if (object.is_object()) {
+      if (auto pid = object.find("pid"); pid != object.end() && pid->is_number()) {
+        attributes = "pid=" + scalar(*pid);
+      }
+      if (auto it = object.find("attributes"); it != object.end() && it->is_object()) {
+        for (const auto& [name, value] : it->items()) {
+          if (!attributes.empty()) attributes += ' ';
+          attributes += name + "=" + scalar(value);
+        }
+      }
+    }
+    rows.push_back({str(object, "name"), str(object, "kind"),
+                    paint(style, state_colour(str(object, "state")), state),
+                    relative_time(style.now_unix_ms, millis(object, "since_unix_ms")),
+                    str(object, "restarts", "0"), attributes});
+  }
+  std::string out;
+  if (auto policy = str(result, "policy", ""); !policy.empty()) out += "policy " + policy + "\n";
+  if (rows.size() == 1) return out + "no objects\n";
+  return out + format_table(rows);
+}
+
+std::string render_rules(const Json& result, const RenderStyle& style) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({paint(style, kBold, "RULE"), paint(style, kBold, "STATE"),
+                  paint(style, kBold, "DETAIL"), paint(style, kBold, "LAST EDGE")});
+  for (const auto& rule : array_field(result, "rules")) {
+    std::string state = str(rule, "state");
+    std::string detail;
+    if (auto left = millis(rule, "pending_left_ms"); left && state == "pending") {
+      detail = short_duration(*left) + " left";
+    }
+    std::string edge = "-";
+    if (rule.is_object()) {
+      if (auto it = rule.find("last_edge"); it != rule.end() && it->is_object()) {
+        edge = str(*it, "edge") + " " + relative_time(style.now_unix_ms, millis(*it, "at_unix_ms"));
+      }
+    }
+    rows.push_back({str(rule, "name"), paint(style, state_colour(state), state), detail, edge});
+  }
+  if (rows.size() == 1) return "no rules\n";
+  return format_table(rows);
+}
+
+std::string render_events(const Json& result, const RenderStyle& style) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({paint(style, kBold, "WHEN"), paint(style, kBold, "TYPE"),
+                  paint(style, kBold, "EVENT"), paint(style, kBold, "OBJECT"),
+                  paint(style, kBold, "MESSAGE")});
+  for (const auto& event : array_field(result, "events")) {
+    std::string type = str(event, "type");
+    rows.push_back({relative_time(style.now_unix_ms, millis(event, "at_unix_ms")),
+                    paint(style, state_colour(type), type), str(event, "event"),
+                    str(event, "object"), str(event, "message", "")});
+  }
+  if (rows.size() == 1) return "no events\n";
+  return format_table(rows);
+}
+
+std::string render_event_line(const Json& event, const RenderStyle& style) {
+  std::string type = str(event, "type");
+  std::string line = fmt::format(
+      "{}  {}  {}  {}", utc_clock(millis(event, "at_unix_ms").value_or(0)),
+      paint(style, state_colour(type), type), str(event, "event"), str(event, "object"));
+  if (auto message = str(event, "message", ""); !message.empty()) line += "  " + message;
+  return line + "\n";
+}
+
+std::string render_explain(const Json& result, const RenderStyle& style) {
+  std::string state = str(result, "state");
+  std::string out =
+      fmt::format("rule {}: {}\n", str(result, "rule"), paint(style, state_colour(state), state));
+  if (auto reason = str(result, "reason", ""); !reason.empty()) out += reason + "\n";
+  if (result.is_object() && result.contains("condition")) {
+    out += "\n";
+    explain_node(result["condition"], style, 1, out);
+  }
+  return out;
+}
+
+std::string render_control(const Json& result, const RenderStyle& style) {
+  std::string out = fmt::format("{} {}: {}", str(result, "verb"), str(result, "object"),
+                                paint(style, kGreen, "accepted"));
+  if (auto message = str(result, "message", ""); !message.empty()) out += " (" + message + ")";
+  return out + "\n";
+}
+
+std::string render_reload(const Json& result, const RenderStyle& style) {
+  std::string out =
+      fmt::format("{} policy {}", paint(style, kGreen, "reloaded"), str(result, "policy"));
+  if (auto file = str(result, "file", ""); !file.empty()) out += " from " + file;
+  if (result.is_object() && result.contains("objects")) {
+    out += fmt::format(" ({} objects, {} rules)", str(result, "objects"), str(result, "rules"));
+  }
+  out += "\n";
+  out += render_diagnostics(array_field(result, "warnings"));
+  return out;
+}
+
+std::string render_version(const Json& result, const RenderStyle& /*style*/) {
+  std::string out = fmt::format("amatad {} (console protocol {})\n", str(result, "amatad"),
+                                str(result, "protocol"));
+  if (auto policy = str(result, "policy", ""); !policy.empty()) out += "policy " + policy + "\n";
+  if (auto backend = str(result, "backend", ""); !backend.empty()) {
+    out += "backend " + backend + "\n";
+  }
+  return out;
+}
+
+std::string render_error(const Json& error, const RenderStyle& style) {
+  std::string out = fmt::format("{}: {}\n", paint(style, kRed, "error"), str(error, "message"));
+  if (error.is_object()) {
+    if (auto it = error.find("details"); it != error.end() && it->is_object()) {
+      out += render_diagnostics(array_field(*it, "diagnostics"));
+    }
+  }
+  return out;
+}
+
+}  // namespace amata::console

@@ -1,0 +1,40 @@
+// Human output of amatactl: aligned tables, relative times, optional colour. Pure functions
+// from the protocol's JSON results (docs/console.md) to text, so they are tested directly.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amata::console {
+
+/// How to render: colour only for terminals; `now_unix_ms` makes relative times testable.
+struct RenderStyle {
+  bool colour = false;
+  std::int64_t now_unix_ms = 0;
+};
+
+/// "3s ago", "5m ago", "2h ago", "4d ago"; "in 3s" for the future; "-" when absent.
+std::string relative_time(std::int64_t now_unix_ms, std::optional<std::int64_t> then_unix_ms);
+/// "850ms", "1.2s", "3m20s", "2h05m".
+std::string short_duration(std::int64_t milliseconds);
+/// A plain table: columns padded to their widest cell (by display width, colour codes
+/// excluded), two spaces apart, no trailing blanks.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+std::string render_status(const nlohmann::json& result, const RenderStyle& style);
+std::string render_rules(const nlohmann::json& result, const RenderStyle& style);
+std::string render_events(const nlohmann::json& result, const RenderStyle& style);
+/// One event of a --follow stream, with an absolute UTC time (the stream is read live).
+std::string render_event_line(const nlohmann::json& event, const RenderStyle& style);
+std::string render_explain(const nlohmann::json& result, const RenderStyle& style);
+std::string render_control(const nlohmann::json& result, const RenderStyle& style);
+std::string render_reload(const nlohmann::json& result, const RenderStyle& style);
+std::string render_version(const nlohmann::json& result, const RenderStyle& style);
+/// An error reply's "error" object: the message, then diagnostics when there are any.
+std::string render_error(const nlohmann::json& error, const RenderStyle& style);
+
+}  // namespace amata::console

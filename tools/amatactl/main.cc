@@ -1,0 +1,52 @@
+// amatactl: talks to a running amatad over its console socket. Command-line parsing only;
+// the client, rendering and exit codes live in engine/console/ctl.h.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "engine/console/ctl.h"
+
+int main(int argc, char** argv) {
+  using amata::console::CtlCommand;
+  CtlCommand command;
+  CLI::App app{"amatactl: query and control a running amatad"};
+  app.set_version_flag("--client-version", "amatactl 0.1.0");
+  app.require_subcommand(1, 1);
+  app.fallthrough();  // global options may follow the subcommand: `amatactl status --json`
+  app.add_option("--socket", command.socket_path, "amatad's console socket")->capture_default_str();
+  app.add_flag("--json", command.json, "print raw JSON results for scripts");
+  bool no_colour = false;
+  app.add_flag("--no-color", no_colour, "never colour the output");
+
+  app.add_subcommand("status", "every object: kind, state, key attributes, restarts");
+  app.add_subcommand("rules", "every rule: armed, pending (time left) or firing; its last edge");
+  auto* events = app.add_subcommand("events", "event history; --follow streams new events");
+  events->add_option("--since", command.since, "a duration (10m, 2h, 1d) or a UTC time");
+  events->add_option("--object", command.object, "only events about this object");
+  events->add_option("--event", command.event, "only events of this name");
+  events->add_flag("--follow,-f", command.follow, "keep streaming new events");
+  auto* explain = app.add_subcommand("explain", "why a rule is or is not firing");
+  explain->add_option("RULE", command.target, "the rule")->required();
+  for (const char* verb : {"restart", "start", "stop", "monitor", "unmonitor"}) {
+    auto* sub = app.add_subcommand(verb, std::string(verb) + " an object");
+    sub->add_option("OBJECT", command.target, "the object")->required();
+  }
+  auto* reload = app.add_subcommand("reload", "reload the policy (or load FILE)");
+  reload->add_option("FILE", command.target, "a policy file to load instead");
+  app.add_subcommand("version", "amatad's version and console protocol");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return amata::console::kExitUsage;
+  }
+  command.cmd = app.get_subcommands().front()->get_name();
+  command.colour = !no_colour && isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
+  return amata::console::run_ctl(command, std::cout, std::cerr);
+}

@@ -1,0 +1,140 @@
+// Network checks on the loop: a non-blocking connect (TCP or Unix), an ICMP echo, and HTTP(S)
+// through libcurl's multi interface driven by the loop's fds and timers. Each check is
+// started, runs as loop callbacks only, and reports once through its completion callback
+// (success or failure, latency in seconds) — or is cancelled.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "compiler/support/result.h"
+#include "engine/loop/event_loop.h"
+
+typedef void CURL;
+typedef void CURLM;
+
+namespace amata::probes {
+
+/// What a finished check reports.
+struct CheckOutcome {
+  bool ok = false;
+  double latency = 0;  // seconds from start to answer (or to the failure)
+  std::string error;   // why it failed (empty when ok)
+};
+using CheckCallback = std::function<void(const CheckOutcome&)>;
+
+/// A resolved socket address.
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  int family = 0;
+};
+
+/// "127.0.0.1:80", "[::1]:80", "name:80" (resolved once, here: call it at setup, not in the
+/// loop), or a Unix socket path (starts with '/' or '@' for the abstract namespace).
+Result<Endpoint> resolve_endpoint(const std::string& target, int default_port = 0);
+/// An address without a port, for ICMP and for host probes with a separate port.
+Result<Endpoint> resolve_host(const std::string& host, int port);
+
+/// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR.
+class ConnectCheck {
+ public:
+  explicit ConnectCheck(engine::EventLoop& loop) : loop_(loop) {}
+  ~ConnectCheck() { cancel(); }
+  ConnectCheck(const ConnectCheck&) = delete;
+  ConnectCheck& operator=(const ConnectCheck&) = delete;
+
+  /// Starts connecting; `done` runs exactly once from a loop callback (or from here when the
+  /// socket cannot even be created), unless cancel() comes first.
+  void start(const Endpoint& endpoint, double timeout, CheckCallback done);
+  void cancel();
+  bool busy() const { return fd_ >= 0; }
+
+ private:
+  void finish(bool ok, std::string error);
+
+  engine::EventLoop& loop_;
+  int fd_ = -1;
+  engine::EventLoop::TimerId timer_ = 0;
+  double started_ = 0;
+  CheckCallback done_;
+};
+
+/// One ICMP echo with a timeout, through an unprivileged ping socket (SOCK_DGRAM,
+/// IPPROTO_ICMP) or, where that is refused, a raw socket.
+class IcmpEcho {
+ public:
+  explicit IcmpEcho(engine::EventLoop& loop) : loop_(loop) {}
+  ~IcmpEcho() { cancel(); }
+  IcmpEcho(const IcmpEcho&) = delete;
+  IcmpEcho& operator=(const IcmpEcho&) = delete;
+
+  void start(const Endpoint& endpoint, double timeout, CheckCallback done);
+  void cancel();
+  bool busy() const { return fd_ >= 0; }
+
+ private:
+  void on_readable();
+  void finish(bool ok, std::string error);
+
+  engine::EventLoop& loop_;
+  int fd_ = -1;
+  bool raw_ = false;
+  std::uint16_t id_ = 0, seq_ = 0;
+  engine::EventLoop::TimerId timer_ = 0;
+  double started_ = 0;
+  CheckCallback done_;
+};
+
+/// libcurl's multi handle on the loop (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION).
+class CurlMulti {
+ public:
+  static Result<std::unique_ptr<CurlMulti>> create(engine::EventLoop& loop);
+  ~CurlMulti();
+  CurlMulti(const CurlMulti&) = delete;
+  CurlMulti& operator=(const CurlMulti&) = delete;
+
+  /// Adds an easy handle; `done(curl_code)` runs when the transfer ends.
+  Status add(CURL* easy, std::function<void(int curl_code)> done);
+  /// Removes a transfer that has not finished (its callback never runs).
+  void remove(CURL* easy);
+
+ private:
+  explicit CurlMulti(engine::EventLoop& loop);
+  static int on_socket(CURL* easy, int fd, int what, void* self, void* socket_data);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  void drive(int fd, int events);
+  void collect_finished();
+
+  engine::EventLoop& loop_;
+  CURLM* multi_ = nullptr;
+  engine::EventLoop::TimerId timer_ = 0;
+  bool timer_armed_ = false;
+  std::vector<std::pair<CURL*, std::function<void(int)>>> transfers_;
+};
+
+/// An HTTP(S) GET whose status must equal `expect_status` (any 2xx when 0).
+class HttpCheck {
+ public:
+  HttpCheck(engine::EventLoop& loop, CurlMulti& multi) : loop_(loop), multi_(multi) {}
+  ~HttpCheck();
+  HttpCheck(const HttpCheck&) = delete;
+  HttpCheck& operator=(const HttpCheck&) = delete;
+
+  void start(const std::string& url, int expect_status, double timeout, CheckCallback done);
+  void cancel();
+  bool busy() const { return running_; }
+
+ private:
+  engine::EventLoop& loop_;
+  CurlMulti& multi_;
+  CURL* easy_ = nullptr;  // kept between checks so connections and buffers are reused
+  bool running_ = false;
+  double started_ = 0;
+  CheckCallback done_;
+};
+
+}  // namespace amata::probes

@@ -1,0 +1,42 @@
+// What every probe of a ProbeSet shares: the loop, the sink, the options and the listeners
+// (proc connector, rtnetlink, curl multi), any of which may be missing. Internal to probes/.
+#pragma once
+
+#include <time.h>
+
+#include <memory>
+
+#include "engine/loop/event_loop.h"
+#include "probes/probe.h"
+
+namespace amata::probes {
+
+class ProcConnector;
+class LinkMonitor;
+class CurlMulti;
+
+struct ProbeContext {
+  engine::EventLoop& loop;
+  MeasurementSink& sink;
+  ProbeOptions options;
+  ProcConnector* proc_connector = nullptr;  // null: not available, processes are polled
+  LinkMonitor* link_monitor = nullptr;      // null: not available, links are polled
+  CurlMulti* curl = nullptr;                // null until an HTTP check needs it
+  bool periodic = false;                    // ProbeSet::start() ran: probes keep own timers
+  std::unique_ptr<CurlMulti>* curl_owner = nullptr;
+
+  /// The curl multi handle, created on first use.
+  Result<CurlMulti*> get_curl();
+};
+
+/// Seconds on CLOCK_MONOTONIC, the loop's clock.
+inline double monotonic_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// Attribute writers that keep the sink's vocabulary in one place.
+inline constexpr double kUnknown = __builtin_nan("");
+
+}  // namespace amata::probes

@@ -1,0 +1,491 @@
+#include "probes/process_probe.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+namespace amata::probes {
+
+/// One health check of a service, rescheduled every `interval` once the set is periodic.
+class HealthRunner {
+ public:
+  HealthRunner(ProbeContext& ctx, catalog::HealthCheckSpec spec)
+      : ctx_(ctx), spec_(std::move(spec)) {}
+  ~HealthRunner() {
+    if (timer_ != 0) ctx_.loop.cancel_timer(timer_);
+  }
+
+  Status init() {
+    using P = catalog::HealthCheckSpec::Protocol;
+    if (spec_.protocol == P::kHttp) {
+      auto curl = ctx_.get_curl();
+      if (!curl) return curl.error();
+      http_ = std::make_unique<HttpCheck>(ctx_.loop, **curl);
+      return {};
+    }
+    auto endpoint = resolve_endpoint(spec_.target);
+    if (!endpoint) return endpoint.error();
+    if (spec_.protocol == P::kUnix && endpoint->family != AF_UNIX) {
+      return Error{"unix health check needs a socket path, got " + spec_.target};
+    }
+    endpoint_ = *endpoint;
+    connect_ = std::make_unique<ConnectCheck>(ctx_.loop);
+    return {};
+  }
+
+  /// Runs one check now unless one is in flight; `done` is called with the result.
+  void run(std::function<void()> done) {
+    if (busy()) return;
+    auto finish = [this, done = std::move(done)](const CheckOutcome& outcome) {
+      has_result_ = true;
+      ok_ = outcome.ok;
+      latency_ = outcome.latency;
+      done();
+      if (periodic_) schedule();
+    };
+    if (http_) {
+      http_->start(spec_.target, spec_.expect_status, spec_.timeout, finish);
+    } else {
+      connect_->start(endpoint_, spec_.timeout, finish);
+    }
+  }
+
+  /// Runs now and then every interval, from loop timers.
+  void start_periodic(std::function<void()> on_result) {
+    periodic_ = true;
+    on_result_ = std::move(on_result);
+    run(on_result_);
+  }
+
+  bool busy() const { return (http_ && http_->busy()) || (connect_ && connect_->busy()); }
+  bool has_result() const { return has_result_; }
+  bool ok() const { return ok_; }
+  double latency() const { return latency_; }
+
+ private:
+  void schedule() {
+    if (timer_ != 0) ctx_.loop.cancel_timer(timer_);
+    auto delay = std::chrono::nanoseconds(static_cast<std::int64_t>(spec_.interval * 1e9));
+    timer_ = ctx_.loop.add_timer_after(delay, [this] {
+      timer_ = 0;
+      run(on_result_);
+    });
+  }
+
+  ProbeContext& ctx_;
+  catalog::HealthCheckSpec spec_;
+  Endpoint endpoint_;
+  std::unique_ptr<ConnectCheck> connect_;
+  std::unique_ptr<HttpCheck> http_;
+  bool periodic_ = false;
+  std::function<void()> on_result_;
+  engine::EventLoop::TimerId timer_ = 0;
+  bool has_result_ = false, ok_ = false;
+  double latency_ = 0;
+};
+
+namespace {
+
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+std::string_view basename_of(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+ExitStatus exit_status_from_wait(int status) {
+  if (WIFSIGNALED(status)) return ExitStatus{-1, WTERMSIG(status)};
+  return ExitStatus{WEXITSTATUS(status), 0};
+}
+
+}  // namespace
+
+ProcessProbe::ProcessProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx)
+    : Probe(object, spec), ctx_(ctx) {}
+
+Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
+                                                           const catalog::ObjectSpec& spec,
+                                                           ProbeContext& ctx) {
+  std::unique_ptr<ProcessProbe> p(new ProcessProbe(object, spec, ctx));
+  if (!spec.match.empty()) {
+    try {
+      p->regex_.emplace(spec.match, std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return Error{"object " + spec.name + ": bad match regex '" + spec.match + "': " + e.what()};
+    }
+  }
+  const std::string& root = ctx.options.proc_root;
+  p->proc_fd_ = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (p->proc_fd_ < 0) return errno_error("open " + root, errno);
+  auto uptime = ProcFile::open("uptime", p->proc_fd_, 256);
+  if (!uptime) return uptime.error();
+  p->uptime_ = std::move(*uptime);
+  long hz = sysconf(_SC_CLK_TCK);
+  if (hz > 0) p->ticks_per_second_ = static_cast<double>(hz);
+  long page = sysconf(_SC_PAGESIZE);
+  if (page > 0) p->page_size_ = static_cast<double>(page);
+  for (const auto& check : spec.health) {
+    auto runner = std::make_unique<HealthRunner>(ctx, check);
+    if (Status s = runner->init(); !s) {
+      return Error{"object " + spec.name + ": health check " + check.target + ": " +
+                   s.error().message};
+    }
+    p->health_.push_back(std::move(runner));
+  }
+  if (ctx.proc_connector != nullptr) ctx.proc_connector->add_listener(p.get());
+  // Until found, the process is known not to be running.
+  ctx.sink.set_number(object, "alive", 0);
+  ctx.sink.set_number(object, "pid", 0);
+  return p;
+}
+
+ProcessProbe::~ProcessProbe() {
+  if (ctx_.proc_connector != nullptr) ctx_.proc_connector->remove_listener(this);
+  health_.clear();
+  release();
+  if (proc_fd_ >= 0) ::close(proc_fd_);
+}
+
+bool ProcessProbe::busy() const {
+  for (const auto& h : health_) {
+    if (h->busy()) return true;
+  }
+  return false;
+}
+
+void ProcessProbe::release() {
+  if (pidfd_ >= 0) {
+    ctx_.loop.unwatch(pidfd_);
+    ::close(pidfd_);
+    pidfd_ = -1;
+  }
+  if (fd_dir_fd_ >= 0) ::close(fd_dir_fd_);
+  if (dir_fd_ >= 0) ::close(dir_fd_);
+  fd_dir_fd_ = dir_fd_ = -1;
+  stat_.close();
+  io_.close();
+  children_.close();
+  pid_ = 0;
+  owned_ = false;
+  have_prev_ = have_prev_io_ = false;
+}
+
+bool ProcessProbe::adopt(pid_t pid, bool owned) {
+  release();
+  char name[32];
+  snprintf(name, sizeof name, "%d", static_cast<int>(pid));
+  dir_fd_ = ::openat(proc_fd_, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0) return false;
+  auto stat = ProcFile::open("stat", dir_fd_, 1024);
+  if (!stat) {
+    release();
+    return false;
+  }
+  stat_ = std::move(*stat);
+  auto text = stat_.read();
+  std::optional<PidStat> parsed;
+  if (text) parsed = parse_pid_stat(*text);
+  if (!parsed || parsed->state == 'Z' || parsed->state == 'X') {
+    release();
+    return false;
+  }
+  starttime_ = parsed->starttime;
+  // /proc/PID/io needs ptrace access; without it the I/O rates stay unknown.
+  if (auto io = ProcFile::open("io", dir_fd_, 512)) io_ = std::move(*io);
+  snprintf(name, sizeof name, "task/%d/children", static_cast<int>(pid));
+  if (auto children = ProcFile::open(name, dir_fd_, 1024)) children_ = std::move(*children);
+  fd_dir_fd_ = ::openat(dir_fd_, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  pid_ = pid;
+  owned_ = owned;
+  if (!owned) {
+    // A foreign process: its pidfd becomes readable the moment it exits. The engine owns the
+    // pidfd of its own children, so none is opened for them.
+    pidfd_ = pidfd_open(pid);
+    if (pidfd_ >= 0) {
+      Status s = ctx_.loop.watch(pidfd_, EPOLLIN, [this](std::uint32_t) {
+        // Give the proc connector's EXIT (which carries the status) a chance to be first;
+        // without it the status stays unknown.
+        lost(std::nullopt);
+      });
+      if (!s) {
+        ::close(pidfd_);
+        pidfd_ = -1;
+      }
+    } else if (errno == ESRCH) {
+      release();
+      return false;
+    }
+  }
+  return true;
+}
+
+std::optional<pid_t> ProcessProbe::pid_from_pidfile() {
+  const std::string& path = spec().pidfile;
+  auto text = read_small_file(path, 256);
+  if (!text) return std::nullopt;
+  auto pid = parse_pidfile(*text);
+  if (!pid) return std::nullopt;
+  // A stale pidfile may name a pid that now belongs to another program. The writer must have
+  // started no later than the file was written, and must look like the declared program.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  char name[48];
+  snprintf(name, sizeof name, "%d/stat", static_cast<int>(*pid));
+  auto stat_text = read_small_file(ctx_.options.proc_root + "/" + name, 4096);
+  if (!stat_text) return std::nullopt;
+  auto ps = parse_pid_stat(*stat_text);
+  auto up = uptime_.read();
+  if (!ps || !up) return std::nullopt;
+  auto uptime = parse_uptime(*up);
+  if (!uptime) return std::nullopt;
+  double process_age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  double file_age = static_cast<double>(now.tv_sec - st.st_mtim.tv_sec) +
+                    static_cast<double>(now.tv_nsec - st.st_mtim.tv_nsec) * 1e-9;
+  // Two seconds of slack for clock granularity between the two clocks.
+  if (process_age + 2.0 < file_age) return std::nullopt;
+  if (regex_ && !cmdline_matches(*pid)) return std::nullopt;
+  if (!spec().start.empty()) {
+    snprintf(name, sizeof name, "%d/cmdline", static_cast<int>(*pid));
+    auto raw = read_small_file(ctx_.options.proc_root + "/" + name, 4096);
+    if (!raw) return std::nullopt;
+    std::string_view argv0(raw->data(),
+                           raw->find('\0') == std::string::npos ? raw->size() : raw->find('\0'));
+    std::string_view want = basename_of(spec().start.front());
+    // comm is the executable's name cut to 15 bytes; argv0 may have been rewritten.
+    if (basename_of(argv0) != want && ps->comm != want.substr(0, 15)) return std::nullopt;
+  }
+  return pid;
+}
+
+bool ProcessProbe::cmdline_matches(pid_t pid) {
+  char name[48];
+  snprintf(name, sizeof name, "%d/cmdline", static_cast<int>(pid));
+  int fd = ::openat(proc_fd_, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[4096];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return false;  // kernel threads and zombies have an empty command line
+  cmdline_to_string(std::string_view(buf, static_cast<std::size_t>(n)), cmdline_);
+  return std::regex_search(cmdline_, *regex_);
+}
+
+std::optional<pid_t> ProcessProbe::pid_from_match() {
+  // Of all matching processes the oldest (lowest start time) is the one watched, so a
+  // short-lived helper with a similar command line does not steal the probe.
+  pid_t self = getpid();
+  std::optional<pid_t> best;
+  std::uint64_t best_start = 0;
+  char name[48];
+  (void)for_each_pid(proc_fd_, [&](pid_t pid) {
+    if (pid == self || !cmdline_matches(pid)) return;
+    snprintf(name, sizeof name, "%d/stat", static_cast<int>(pid));
+    int fd = ::openat(proc_fd_, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) return;
+    auto ps = parse_pid_stat(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (!ps || ps->state == 'Z') return;
+    if (!best || ps->starttime < best_start) {
+      best = pid;
+      best_start = ps->starttime;
+    }
+  });
+  return best;
+}
+
+bool ProcessProbe::locate() {
+  std::optional<pid_t> pid;
+  if (!spec().pidfile.empty()) {
+    pid = pid_from_pidfile();
+  } else if (regex_) {
+    pid = pid_from_match();
+  }
+  return pid && adopt(*pid, false);
+}
+
+void ProcessProbe::poll() {
+  if (pid_ == 0) locate();
+  if (pid_ != 0) {
+    if (sample()) {
+      // alive and pid are event-driven: a process found by polling is news for discovery.
+    } else {
+      lost(std::nullopt);
+    }
+  }
+  if (!health_.empty()) {
+    if (ctx_.periodic) {
+      if (!health_started_) start_health();
+    } else {
+      for (auto& h : health_) h->run([this] { write_health(); });
+    }
+  }
+  ctx_.sink.sampled(object());
+}
+
+bool ProcessProbe::sample() {
+  auto text = stat_.read();
+  if (!text) return false;
+  auto ps = parse_pid_stat(*text);
+  // A changed start time means the pid was reused by another process.
+  if (!ps || ps->starttime != starttime_ || ps->state == 'Z' || ps->state == 'X') return false;
+  MeasurementSink& sink = ctx_.sink;
+  int o = object();
+  double now = monotonic_seconds();
+  sink.set_number(o, "alive", 1);
+  sink.set_number(o, "pid", pid_);
+  char state[2] = {ps->state, '\0'};
+  sink.set_string(o, "state", state);
+  std::uint64_t ticks = ps->utime + ps->stime;
+  if (have_prev_ && now > prev_time_ && ticks >= prev_ticks_) {
+    double cpu = static_cast<double>(ticks - prev_ticks_) / ticks_per_second_ / (now - prev_time_);
+    sink.set_number(o, "cpu", cpu * 100.0);
+  } else {
+    sink.set_number(o, "cpu", kUnknown);
+  }
+  sink.set_number(o, "rss", static_cast<double>(ps->rss_pages) * page_size_);
+  sink.set_number(o, "threads", static_cast<double>(ps->threads));
+  if (auto up = uptime_.read()) {
+    if (auto uptime = parse_uptime(*up)) {
+      double age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
+      sink.set_number(o, "uptime", age < 0 ? 0 : age);
+    }
+  }
+  double children = kUnknown;
+  if (children_.is_open()) {
+    if (auto c = children_.read()) children = static_cast<double>(count_pids(*c));
+  }
+  sink.set_number(o, "children", children);
+  double fds = kUnknown;
+  if (fd_dir_fd_ >= 0) {
+    if (auto n = count_dir_entries(fd_dir_fd_, false)) fds = static_cast<double>(*n);
+  }
+  sink.set_number(o, "fds", fds);
+  double read_rate = kUnknown, write_rate = kUnknown;
+  if (io_.is_open()) {
+    auto io_text = io_.read();
+    std::optional<PidIo> io;
+    if (io_text) io = parse_pid_io(*io_text);
+    if (io && have_prev_io_ && now > prev_time_ && io->read_bytes >= prev_io_.read_bytes &&
+        io->write_bytes >= prev_io_.write_bytes) {
+      read_rate = static_cast<double>(io->read_bytes - prev_io_.read_bytes) / (now - prev_time_);
+      write_rate = static_cast<double>(io->write_bytes - prev_io_.write_bytes) / (now - prev_time_);
+    }
+    if (io) prev_io_ = *io;
+    have_prev_io_ = io.has_value();
+  }
+  sink.set_number(o, "read_rate", read_rate);
+  sink.set_number(o, "write_rate", write_rate);
+  have_prev_ = true;
+  prev_time_ = now;
+  prev_ticks_ = ticks;
+  return true;
+}
+
+void ProcessProbe::lost(std::optional<ExitStatus> status) {
+  if (pid_ == 0) return;
+  last_dead_pid_ = pid_;
+  last_exit_known_ = status.has_value();
+  release();
+  MeasurementSink& sink = ctx_.sink;
+  int o = object();
+  sink.set_number(o, "alive", 0);
+  sink.set_number(o, "pid", 0);
+  sink.set_string(o, "state", "");
+  for (const char* attr :
+       {"cpu", "rss", "threads", "children", "fds", "uptime", "read_rate", "write_rate"}) {
+    sink.set_number(o, attr, kUnknown);
+  }
+  if (status) {
+    sink.set_number(o, "exit_code", status->code);
+    sink.set_number(o, "exit_signal", status->signal);
+  }
+  sink.changed(o);
+}
+
+void ProcessProbe::write_exit(ExitStatus status) {
+  ctx_.sink.set_number(object(), "exit_code", status.code);
+  ctx_.sink.set_number(object(), "exit_signal", status.signal);
+}
+
+Status ProcessProbe::child_started(pid_t pid) {
+  if (!adopt(pid, true)) {
+    return Error{"object " + spec().name + ": child " + std::to_string(pid) + " is not running"};
+  }
+  sample();
+  ctx_.sink.changed(object());
+  return {};
+}
+
+void ProcessProbe::child_exited(ExitStatus status) {
+  if (pid_ != 0 && owned_) {
+    lost(status);
+  } else {
+    write_exit(status);
+    ctx_.sink.changed(object());
+  }
+  // A forking daemon's launcher exits once the daemon is up: look for it by pidfile.
+  if ((!spec().pidfile.empty() || regex_) && locate()) {
+    sample();
+    ctx_.sink.changed(object());
+  }
+}
+
+void ProcessProbe::on_exec(pid_t pid) {
+  if (pid_ != 0 || !regex_ || !spec().pidfile.empty()) return;
+  if (pid == getpid() || !cmdline_matches(pid)) return;
+  if (adopt(pid, false) && sample()) ctx_.sink.changed(object());
+}
+
+void ProcessProbe::on_exit(pid_t pid, int wait_status) {
+  if (owned_) return;  // the engine reaps its children and reports their status
+  if (pid != 0 && pid == pid_) {
+    lost(exit_status_from_wait(wait_status));
+  } else if (pid == last_dead_pid_ && !last_exit_known_) {
+    // The pidfd woke first; the connector's event brings the status afterwards.
+    last_exit_known_ = true;
+    write_exit(exit_status_from_wait(wait_status));
+    ctx_.sink.changed(object());
+  }
+}
+
+void ProcessProbe::on_events_lost() {
+  // A lost EXIT is still caught by the pidfd or the next sample; a lost EXEC by the next poll.
+}
+
+void ProcessProbe::start_health() {
+  health_started_ = true;
+  for (auto& h : health_) h->start_periodic([this] { write_health(); });
+}
+
+void ProcessProbe::write_health() {
+  bool all_ok = true, any = false;
+  double latency = 0;
+  for (const auto& h : health_) {
+    if (!h->has_result()) continue;
+    any = true;
+    all_ok = all_ok && h->ok();
+    latency = std::max(latency, h->latency());
+  }
+  if (!any) return;
+  MeasurementSink& sink = ctx_.sink;
+  sink.set_number(object(), "health.ok", all_ok ? 1 : 0);
+  sink.set_number(object(), "health.failed", all_ok ? 0 : 1);
+  sink.set_number(object(), "health.latency", latency);
+  sink.changed(object());
+}
+
+}  // namespace amata::probes

@@ -1,0 +1,93 @@
+// The probe of a process or service: finds the process (pidfile, command-line regex, or the
+// child the engine handed over), measures it from /proc/PID through files kept open, and
+// reports its death as an event (pidfd on the loop, proc connector EXIT, or the engine's
+// child_exited). Services also run their health checks here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "probes/net_checks.h"
+#include "probes/probe.h"
+#include "probes/probe_context.h"
+#include "probes/proc_connector.h"
+#include "probes/procfs.h"
+
+namespace amata::probes {
+
+class HealthRunner;
+
+class ProcessProbe : public Probe, public ProcEventListener {
+ public:
+  static Result<std::unique_ptr<ProcessProbe>> create(int object, const catalog::ObjectSpec& spec,
+                                                      ProbeContext& ctx);
+  ~ProcessProbe() override;
+
+  void poll() override;
+  bool busy() const override;
+
+  /// The engine started `pid` as this service's child (see ProbeSet::child_started).
+  Status child_started(pid_t pid);
+  /// The engine reaped this service's child.
+  void child_exited(ExitStatus status);
+  /// The pid measured now, 0 when none.
+  pid_t pid() const { return pid_; }
+
+  void on_exec(pid_t pid) override;
+  void on_exit(pid_t pid, int wait_status) override;
+  void on_events_lost() override;
+
+ private:
+  ProcessProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx);
+  /// Looks for the process by pidfile, then by regex; adopts it when found.
+  bool locate();
+  std::optional<pid_t> pid_from_pidfile();
+  std::optional<pid_t> pid_from_match();
+  /// Whether /proc/PID/cmdline matches the regex (reads into cmdline_).
+  bool cmdline_matches(pid_t pid);
+  /// Opens /proc/PID and its files (and a pidfd unless the engine owns the child).
+  bool adopt(pid_t pid, bool owned);
+  /// Reads every file of the adopted process and writes the sink; false when it is gone.
+  bool sample();
+  /// The process is gone: close everything, write alive=0 and the exit status if known.
+  void lost(std::optional<ExitStatus> status);
+  void release();
+  void write_exit(ExitStatus status);
+  void start_health();
+  void write_health();
+
+  ProbeContext& ctx_;
+  std::optional<std::regex> regex_;
+  int proc_fd_ = -1;  // the proc root, for scanning pids and opening /proc/PID
+
+  pid_t pid_ = 0;
+  bool owned_ = false;  // the engine's child: it holds the pidfd and reaps
+  int pidfd_ = -1;
+  int dir_fd_ = -1;
+  int fd_dir_fd_ = -1;
+  std::uint64_t starttime_ = 0;
+  ProcFile stat_, io_, children_, uptime_;
+  std::string cmdline_;
+
+  // The previous sample, for cpu % and I/O rates.
+  bool have_prev_ = false;
+  double prev_time_ = 0;
+  std::uint64_t prev_ticks_ = 0;
+  PidIo prev_io_;
+  bool have_prev_io_ = false;
+
+  pid_t last_dead_pid_ = 0;  // a late proc-connector EXIT for it still carries the status
+  bool last_exit_known_ = false;
+
+  std::vector<std::unique_ptr<HealthRunner>> health_;
+  bool health_started_ = false;
+  double ticks_per_second_ = 100;
+  double page_size_ = 4096;
+};
+
+}  // namespace amata::probes

@@ -1,0 +1,482 @@
+#include "probes/procfs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace amata::probes {
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::string_view skip_spaces(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size() && is_space(s[i])) ++i;
+  return s.substr(i);
+}
+
+/// Takes the next whitespace-separated token off the front of `s`.
+std::string_view next_token(std::string_view& s) {
+  s = skip_spaces(s);
+  std::size_t i = 0;
+  while (i < s.size() && !is_space(s[i])) ++i;
+  std::string_view token = s.substr(0, i);
+  s.remove_prefix(i);
+  return token;
+}
+
+template <typename T>
+std::optional<T> to_integer(std::string_view token) {
+  T value{};
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<double> to_double(std::string_view token) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return std::nullopt;
+  return value;
+}
+
+/// Splits off the next line (without its '\n').
+std::string_view next_line(std::string_view& s) {
+  std::size_t nl = s.find('\n');
+  std::string_view line = s.substr(0, nl);
+  s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
+  return line;
+}
+
+/// Decodes mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash).
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto oct = [](char c) { return c >= '0' && c <= '7'; };
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      if (oct(s[i + 1]) && oct(s[i + 2]) && oct(s[i + 3])) {
+        out.push_back(static_cast<char>(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) |
+                                        (s[i + 3] - '0')));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<CpuTimes> parse_proc_stat_cpu(std::string_view text) {
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    std::string_view rest = line;
+    if (next_token(rest) != "cpu") continue;
+    CpuTimes t;
+    std::uint64_t* fields[] = {&t.user,   &t.nice, &t.system,  &t.idle,
+                               &t.iowait, &t.irq,  &t.softirq, &t.steal};
+    int n = 0;
+    for (; n < 8; ++n) {
+      std::string_view token = next_token(rest);
+      if (token.empty()) break;
+      auto v = to_integer<std::uint64_t>(token);
+      if (!v) return std::nullopt;
+      *fields[n] = *v;
+    }
+    if (n < 4) return std::nullopt;
+    t.columns = n;
+    // guest and guest_nice (columns 9 and 10) are already counted in user and nice.
+    while (!next_token(rest).empty()) ++t.columns;
+    return t;
+  }
+  return std::nullopt;
+}
+
+std::optional<CpuPercent> cpu_percent(const CpuTimes& a, const CpuTimes& b) {
+  auto d = [](std::uint64_t x, std::uint64_t y) -> double { return y >= x ? double(y - x) : -1; };
+  double total = d(a.total(), b.total());
+  if (total <= 0) return std::nullopt;
+  double idle = d(a.idle, b.idle), iowait = d(a.iowait, b.iowait);
+  double user = d(a.user, b.user) + d(a.nice, b.nice);
+  double system = d(a.system, b.system) + d(a.irq, b.irq) + d(a.softirq, b.softirq);
+  double steal = d(a.steal, b.steal);
+  // A counter that went backwards (iowait can, on some kernels) is clamped to zero.
+  auto pct = [&](double x) { return std::clamp(x / total * 100.0, 0.0, 100.0); };
+  CpuPercent p;
+  p.busy = pct(total - std::max(idle, 0.0) - std::max(iowait, 0.0));
+  p.user = pct(user);
+  p.system = pct(system);
+  p.iowait = pct(iowait);
+  p.steal = pct(steal);
+  return p;
+}
+
+std::optional<MemInfo> parse_meminfo(std::string_view text) {
+  MemInfo m;
+  bool has_total = false, has_free = false, has_available = false;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    auto value = to_integer<std::uint64_t>(next_token(rest));
+    if (!value) continue;
+    std::string_view unit = next_token(rest);
+    std::uint64_t bytes = unit == "kB" ? *value * 1024 : *value;
+    if (key == "MemTotal") {
+      m.total = bytes;
+      has_total = true;
+    } else if (key == "MemFree") {
+      m.free = bytes;
+      has_free = true;
+    } else if (key == "MemAvailable") {
+      m.available = bytes;
+      has_available = true;
+    } else if (key == "Buffers") {
+      m.buffers = bytes;
+    } else if (key == "Cached") {
+      m.cached = bytes;
+    } else if (key == "SwapTotal") {
+      m.swap_total = bytes;
+    } else if (key == "SwapFree") {
+      m.swap_free = bytes;
+    }
+  }
+  if (!has_total || !has_free) return std::nullopt;
+  if (!has_available) {
+    m.available = std::min(m.total, m.free + m.buffers + m.cached);
+    m.available_estimated = true;
+  }
+  return m;
+}
+
+std::optional<LoadAvg> parse_loadavg(std::string_view text) {
+  LoadAvg l;
+  auto a = to_double(next_token(text));
+  auto b = to_double(next_token(text));
+  auto c = to_double(next_token(text));
+  if (!a || !b || !c) return std::nullopt;
+  l.load1 = *a;
+  l.load5 = *b;
+  l.load15 = *c;
+  std::string_view tasks = next_token(text);
+  std::size_t slash = tasks.find('/');
+  if (slash != std::string_view::npos) {
+    l.running = to_integer<std::uint64_t>(tasks.substr(0, slash)).value_or(0);
+    l.tasks = to_integer<std::uint64_t>(tasks.substr(slash + 1)).value_or(0);
+  }
+  return l;
+}
+
+std::optional<double> parse_uptime(std::string_view text) {
+  auto v = to_double(next_token(text));
+  if (!v || *v < 0) return std::nullopt;
+  return v;
+}
+
+std::optional<std::uint64_t> parse_file_nr(std::string_view text) {
+  return to_integer<std::uint64_t>(next_token(text));
+}
+
+std::optional<PidStat> parse_pid_stat(std::string_view text) {
+  PidStat s;
+  std::size_t open = text.find('(');
+  std::size_t close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return std::nullopt;
+  }
+  std::string_view head = text.substr(0, open);
+  auto pid = to_integer<pid_t>(next_token(head));
+  if (!pid) return std::nullopt;
+  s.pid = *pid;
+  s.comm = text.substr(open + 1, close - open - 1);
+  std::string_view rest = text.substr(close + 1);
+  // Field numbers as in proc(5): 3 state, 4 ppid, 14 utime, 15 stime, 20 num_threads,
+  // 22 starttime, 24 rss.
+  std::string_view state = next_token(rest);
+  if (state.size() != 1) return std::nullopt;
+  s.state = state[0];
+  int field = 4;
+  bool got_rss = false;
+  for (; field <= 24; ++field) {
+    std::string_view token = next_token(rest);
+    if (token.empty()) break;
+    auto v = to_integer<std::int64_t>(token);
+    if (!v) return std::nullopt;
+    switch (field) {
+      case 4:
+        s.ppid = static_cast<pid_t>(*v);
+        break;
+      case 14:
+        s.utime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
+        break;
+      case 15:
+        s.stime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
+        break;
+      case 20:
+        s.threads = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
+        break;
+      case 22:
+        s.starttime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
+        break;
+      case 24:
+        s.rss_pages = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
+        got_rss = true;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!got_rss) return std::nullopt;
+  return s;
+}
+
+std::optional<PidIo> parse_pid_io(std::string_view text) {
+  PidIo io;
+  bool r = false, w = false;
+  while (!text.empty()) {
+    std::string_view line = next_line(text);
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view rest = line.substr(colon + 1);
+    auto v = to_integer<std::uint64_t>(next_token(rest));
+    if (!v) continue;
+    if (key == "read_bytes") {
+      io.read_bytes = *v;
+      r = true;
+    } else if (key == "write_bytes") {
+      io.write_bytes = *v;
+      w = true;
+    }
+  }
+  if (!r || !w) return std::nullopt;
+  return io;
+}
+
+std::size_t count_pids(std::string_view text) {
+  std::size_t n = 0;
+  for (std::string_view t = next_token(text); !t.empty(); t = next_token(text)) {
+    if (to_integer<pid_t>(t)) ++n;
+  }
+  return n;
+}
+
+void cmdline_to_string(std::string_view raw, std::string& out) {
+  out.clear();
+  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  for (char c : raw) out.push_back(c == '\0' ? ' ' : c);
+}
+
+std::optional<pid_t> parse_pidfile(std::string_view text) {
+  auto pid = to_integer<pid_t>(next_token(text));
+  if (!pid || *pid <= 0) return std::nullopt;
+  return pid;
+}
+
+std::optional<DiskStats> parse_diskstats_line(std::string_view line) {
+  DiskStats d;
+  auto major = to_integer<unsigned>(next_token(line));
+  auto minor = to_integer<unsigned>(next_token(line));
+  std::string_view name = next_token(line);
+  if (!major || !minor || name.empty()) return std::nullopt;
+  d.major = *major;
+  d.minor = *minor;
+  d.name = name;
+  std::uint64_t f[11] = {};
+  int n = 0;
+  for (; n < 11; ++n) {
+    std::string_view token = next_token(line);
+    if (token.empty()) break;
+    auto v = to_integer<std::uint64_t>(token);
+    if (!v) return std::nullopt;
+    f[n] = *v;
+  }
+  if (n == 4) {
+    // Partitions on 2.6.x: reads, sectors read, writes, sectors written.
+    d.sectors_read = f[1];
+    d.sectors_written = f[3];
+    return d;
+  }
+  if (n < 10) return std::nullopt;
+  d.sectors_read = f[2];
+  d.sectors_written = f[6];
+  d.io_ticks_ms = f[9];
+  d.has_io_ticks = true;
+  return d;
+}
+
+std::optional<DiskStats> find_diskstats(std::string_view text, unsigned major, unsigned minor,
+                                        std::string_view name) {
+  while (!text.empty()) {
+    auto d = parse_diskstats_line(next_line(text));
+    if (!d) continue;
+    if (major == 0 && minor == 0) {
+      if (!name.empty() && d->name == name) return d;
+    } else if (d->major == major && d->minor == minor) {
+      return d;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<MountInfo> parse_mountinfo_line(std::string_view line) {
+  MountInfo m;
+  std::string_view id = next_token(line);
+  std::string_view parent = next_token(line);
+  std::string_view dev = next_token(line);
+  std::string_view root = next_token(line);
+  std::string_view point = next_token(line);
+  std::string_view options = next_token(line);
+  if (id.empty() || parent.empty() || point.empty() || options.empty()) return std::nullopt;
+  std::size_t colon = dev.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto major = to_integer<unsigned>(dev.substr(0, colon));
+  auto minor = to_integer<unsigned>(dev.substr(colon + 1));
+  if (!major || !minor) return std::nullopt;
+  m.major = *major;
+  m.minor = *minor;
+  // Optional fields ("shared:1 master:2") run up to a lone "-".
+  for (;;) {
+    std::string_view t = next_token(line);
+    if (t.empty()) return std::nullopt;
+    if (t == "-") break;
+  }
+  std::string_view fstype = next_token(line);
+  std::string_view source = next_token(line);
+  if (fstype.empty()) return std::nullopt;
+  m.root = unescape_octal(root);
+  m.mount_point = unescape_octal(point);
+  m.options = std::string(options);
+  m.fstype = unescape_octal(fstype);
+  m.source = unescape_octal(source);
+  return m;
+}
+
+std::optional<MountInfo> find_mount(std::string_view mountinfo, std::string_view path) {
+  std::optional<MountInfo> best;
+  while (!mountinfo.empty()) {
+    auto m = parse_mountinfo_line(next_line(mountinfo));
+    if (!m) continue;
+    const std::string& mp = m->mount_point;
+    bool covers =
+        path == mp || mp == "/" ||
+        (path.size() > mp.size() && path.substr(0, mp.size()) == mp && path[mp.size()] == '/');
+    if (!covers) continue;
+    // The deepest mount point wins; among equals the later one, which hides the earlier.
+    if (!best || mp.size() >= best->mount_point.size()) best = std::move(m);
+  }
+  return best;
+}
+
+ProcFile::~ProcFile() {
+  close();
+}
+
+ProcFile::ProcFile(ProcFile&& other) noexcept
+    : fd_(other.fd_), path_(std::move(other.path_)), buffer_(std::move(other.buffer_)) {
+  other.fd_ = -1;
+}
+
+ProcFile& ProcFile::operator=(ProcFile&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = other.fd_;
+    path_ = std::move(other.path_);
+    buffer_ = std::move(other.buffer_);
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+void ProcFile::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Result<ProcFile> ProcFile::open(const std::string& path, int dir_fd, std::size_t capacity) {
+  int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open " + path, errno);
+  ProcFile f;
+  f.fd_ = fd;
+  f.path_ = path;
+  f.buffer_.resize(std::max<std::size_t>(capacity, 64));
+  return f;
+}
+
+Result<std::string_view> ProcFile::read() {
+  if (fd_ < 0) return Error{"read " + path_ + ": not open"};
+  for (;;) {
+    std::size_t total = 0;
+    for (;;) {
+      ssize_t n =
+          pread(fd_, buffer_.data() + total, buffer_.size() - total, static_cast<off_t>(total));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno_error("read " + path_, errno);
+      }
+      if (n == 0) break;
+      total += static_cast<std::size_t>(n);
+      if (total == buffer_.size()) break;
+    }
+    if (total < buffer_.size()) return std::string_view(buffer_.data(), total);
+    // Full buffer: the file may be longer. Grow (rare: only when the file outgrows it) and
+    // read again from the start so the view is one consistent snapshot.
+    buffer_.resize(buffer_.size() * 2);
+  }
+}
+
+Result<std::size_t> count_dir_entries(int dir_fd, bool digits_only) {
+  if (lseek(dir_fd, 0, SEEK_SET) < 0) return errno_error("lseek(dir)", errno);
+  alignas(8) char buf[8192];
+  std::size_t count = 0;
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir_fd, buf, sizeof buf);
+    if (n < 0) return errno_error("getdents64", errno);
+    if (n == 0) return count;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<linux_dirent64_view*>(buf + off);
+      off += d->reclen;
+      const char* name = d->name;
+      if (digits_only) {
+        const char* c = name;
+        if (*c == '\0') continue;
+        while (*c >= '0' && *c <= '9') ++c;
+        if (*c == '\0') ++count;
+      } else if (std::strcmp(name, ".") != 0 && std::strcmp(name, "..") != 0) {
+        ++count;
+      }
+    }
+  }
+}
+
+Result<std::string> read_small_file(const std::string& path, std::size_t max) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("open " + path, errno);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return errno_error("read " + path, err);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() >= max) break;
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace amata::probes

@@ -1,0 +1,22 @@
+// amatad's log: readable lines on stderr with levels, through spdlog. Under systemd
+// (JOURNAL_STREAM set) each line starts with a `<N>` syslog priority that journald turns into
+// the entry's priority and no timestamp (journald adds its own); on a terminal, levels are
+// coloured; otherwise plain timestamped lines.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "compiler/support/result.h"
+
+namespace amata::engine {
+
+enum class LogStyle { kAuto, kJournal, kTerminal, kPlain };
+
+/// Installs the default logger. `level`: trace, debug, info, warn, error, critical, off.
+Status setup_logging(const std::string& level, LogStyle style = LogStyle::kAuto);
+
+/// The style kAuto resolves to in this environment.
+LogStyle detect_log_style();
+
+}  // namespace amata::engine

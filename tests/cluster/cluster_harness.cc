@@ -1,0 +1,316 @@
+#include "tests/cluster/cluster_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace amata::cluster::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string tail(const std::string& path, std::size_t lines) {
+  std::ifstream in(path);
+  std::deque<std::string> last;
+  std::string line;
+  while (std::getline(in, line)) {
+    last.push_back(line);
+    if (last.size() > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& l : last) out += "    " + l + "\n";
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+}  // namespace
+
+ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
+                               std::vector<std::string> node_args)
+    : n_(nodes),
+      totem_(totem),
+      cluster_node_(std::move(cluster_node)),
+      node_args_(std::move(node_args)),
+      corosync_pid_(nodes + 1, 0),
+      node_pid_(nodes + 1, 0) {
+  if (geteuid() != 0) {
+    usable_ = false;
+    why_ = "needs root (network namespaces)";
+    return;
+  }
+  if (access("/usr/sbin/corosync", X_OK) != 0 || access(cluster_node_.c_str(), X_OK) != 0) {
+    usable_ = false;
+    why_ = "corosync or " + cluster_node_ + " not found";
+    return;
+  }
+  static std::atomic<int> instance{0};
+  // Unique per process and per harness, so concurrent test runs never share a name.
+  prefix_ = "am" + std::to_string(getpid()) + static_cast<char>('a' + instance++ % 26);
+  char tmpl[] = "/tmp/amata-cluster-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    usable_ = false;
+    why_ = "mkdtemp failed";
+    return;
+  }
+  dir_ = tmpl;
+
+  std::string bridge = prefix_ + "b";
+  run({"ip", "netns", "add", bridge});
+  made_netns_.push_back(bridge);
+  run({"ip", "-n", bridge, "link", "set", "lo", "up"});
+  run({"ip", "-n", bridge, "link", "add", "br0", "type", "bridge"});
+  run({"ip", "-n", bridge, "link", "set", "br0", "up"});
+  for (int i = 1; i <= n_ && usable_; ++i) {
+    std::string ns = netns(i), port = "cb" + std::to_string(i);
+    run({"ip", "netns", "add", ns});
+    made_netns_.push_back(ns);
+    run({"ip", "-n", ns, "link", "set", "lo", "up"});
+    run({"ip", "-n", bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns",
+         ns});
+    run({"ip", "-n", bridge, "link", "set", port, "master", "br0"});
+    run({"ip", "-n", bridge, "link", "set", port, "up"});
+    run({"ip", "-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
+    run({"ip", "-n", ns, "link", "set", "eth0", "up"});
+
+    std::string d = node_dir(i);
+    fs::create_directories(d + "/run");
+    fs::create_directories(d + "/lib");
+    std::ostringstream conf;
+    conf << "totem {\n  version: 2\n  cluster_name: " << prefix_
+         << "\n  transport: knet\n  crypto_cipher: none\n  crypto_hash: none\n"
+         << "  token: " << totem_.token_ms << "\n";
+    if (totem_.token_coefficient_ms)
+      conf << "  token_coefficient: " << *totem_.token_coefficient_ms << "\n";
+    if (totem_.knet_ping)
+      conf << "  interface {\n    linknumber: 0\n    knet_ping_interval: "
+           << totem_.knet_ping->first << "\n    knet_ping_timeout: " << totem_.knet_ping->second
+           << "\n  }\n";
+    conf << "}\nnodelist {\n";
+    for (int j = 1; j <= n_; ++j)
+      conf << "  node {\n    ring0_addr: " << address(j) << "\n    nodeid: " << j << "\n    name: n"
+           << j << "\n  }\n";
+    conf << "}\nquorum {\n  provider: corosync_votequorum\n}\n"
+         << "logging {\n  to_stderr: no\n  to_logfile: yes\n  logfile: " << d
+         << "/corosync.log\n  to_syslog: no\n  timestamp: hires\n}\n"
+         << "system {\n  state_dir: " << d << "/lib\n}\n";
+    write_file(d + "/corosync.conf", conf.str());
+  }
+}
+
+ClusterHarness::~ClusterHarness() {
+  for (auto& pid : node_pid_) {
+    if (pid > 0) kill(pid, SIGKILL);
+    reap(pid);
+  }
+  for (auto& pid : corosync_pid_) {
+    if (pid > 0) kill(pid, SIGKILL);
+    reap(pid);
+  }
+  for (auto it = made_netns_.rbegin(); it != made_netns_.rend(); ++it)
+    run({"ip", "netns", "del", *it}, false);
+  // A SIGKILLed corosync leaves its libqb ring buffers in /dev/shm, named after its pid.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/dev/shm", ec)) {
+    std::string name = entry.path().filename().string();
+    for (pid_t pid : every_corosync_) {
+      std::string p = std::to_string(pid);
+      if (name.rfind("qb-" + p + "-", 0) == 0 || name.rfind("qb-corosync-" + p + "-", 0) == 0)
+        fs::remove_all(entry.path(), ec);
+    }
+  }
+  if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+std::string ClusterHarness::node_dir(int i) const {
+  return dir_ + "/n" + std::to_string(i);
+}
+
+void ClusterHarness::run(const std::vector<std::string>& argv, bool check) {
+  pid_t pid = spawn(argv, "");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (check && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    usable_ = false;
+    std::string cmd;
+    for (const auto& a : argv) cmd += a + " ";
+    why_ += "failed: " + cmd + "; ";
+  }
+}
+
+pid_t ClusterHarness::spawn(const std::vector<std::string>& argv, const std::string& log) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  // If the test process dies, everything it started dies too (no stray corosync).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int in = open("/dev/null", O_RDONLY);
+  int out = log.empty() ? open("/dev/null", O_WRONLY)
+                        : open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(out, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
+void ClusterHarness::reap(pid_t& pid) {
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  pid = 0;
+}
+
+void ClusterHarness::start_corosync(int i) {
+  std::string d = node_dir(i);
+  std::error_code ec;
+  fs::remove_all(d + "/run", ec);
+  fs::create_directories(d + "/run");
+  // ip netns exec -> unshare -> sh -> exec corosync: the pid we get is corosync's. The private
+  // mount namespace gives each instance its own /run (corosync's pid file is hard-coded).
+  corosync_pid_[i] = spawn(
+      {"ip", "netns", "exec", netns(i), "unshare", "-m", "--propagation", "private", "sh", "-c",
+       "mount --bind " + d + "/run /run && exec corosync -f -c " + d + "/corosync.conf"},
+      d + "/corosync.stdout");
+  every_corosync_.push_back(corosync_pid_[i]);
+}
+
+void ClusterHarness::start_node(int i) {
+  std::string d = node_dir(i);
+  std::vector<std::string> argv = {"ip",
+                                   "netns",
+                                   "exec",
+                                   netns(i),
+                                   cluster_node_,
+                                   "--state",
+                                   d + "/state.json",
+                                   "--bind",
+                                   address(i),
+                                   "--port",
+                                   std::to_string(port())};
+  argv.insert(argv.end(), node_args_.begin(), node_args_.end());
+  node_pid_[i] = spawn(argv, d + "/node.log");
+}
+
+void ClusterHarness::start_all() {
+  for (int i = 1; i <= n_; ++i) start_corosync(i);
+  for (int i = 1; i <= n_; ++i) start_node(i);
+}
+
+void ClusterHarness::kill_corosync(int i) {
+  if (corosync_pid_[i] > 0) kill(corosync_pid_[i], SIGKILL);
+  reap(corosync_pid_[i]);
+}
+
+void ClusterHarness::kill_node(int i) {
+  if (node_pid_[i] > 0) kill(node_pid_[i], SIGKILL);
+  reap(node_pid_[i]);
+}
+
+void ClusterHarness::set_link(int i, bool up) {
+  run({"ip", "-n", netns(i), "link", "set", "eth0", up ? "up" : "down"});
+}
+
+nlohmann::json ClusterHarness::state(int i) const {
+  std::ifstream in(node_dir(i) + "/state.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+int ClusterHarness::socket_in(int i) const {
+  // setns() changes only the calling thread's namespace; a socket keeps the namespace it was
+  // created in, so the test thread can use it afterwards.
+  int fd = -1;
+  std::string path = "/run/netns/" + netns(i);
+  std::thread t([&] {
+    int ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return;
+    if (setns(ns, CLONE_NEWNET) == 0) fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    close(ns);
+  });
+  t.join();
+  return fd;
+}
+
+bool ClusterHarness::serves(int i) const {
+  int fd = socket_in(i);
+  if (fd < 0) return false;
+  fcntl(fd, F_SETFL, O_NONBLOCK);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port()));
+  inet_pton(AF_INET, address(i).c_str(), &sa.sin_addr);
+  bool ok = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    ok = true;
+  } else if (errno == EINPROGRESS) {
+    pollfd p{fd, POLLOUT, 0};
+    if (poll(&p, 1, 300) == 1) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      ok = err == 0;
+    }
+  }
+  close(fd);
+  return ok;
+}
+
+std::vector<int> ClusterHarness::serving() const {
+  std::vector<int> out;
+  for (int i = 1; i <= n_; ++i)
+    if (serves(i)) out.push_back(i);
+  return out;
+}
+
+bool ClusterHarness::wait_until(const std::function<bool()>& pred,
+                                std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+bool ClusterHarness::settled(const std::vector<int>& which) const {
+  nlohmann::json expected = nlohmann::json::array();
+  for (int i : which) expected.push_back(i);
+  for (int i : which) {
+    auto s = state(i);
+    if (!s.value("connected", false) || !s.value("quorate", false) || !s.value("synced", false))
+      return false;
+    if (s.value("members", nlohmann::json::array()) != expected) return false;
+  }
+  return true;
+}
+
+std::string ClusterHarness::logs() const {
+  std::string out;
+  for (int i = 1; i <= n_; ++i) {
+    out += "  n" + std::to_string(i) + " cluster_node:\n" + tail(node_dir(i) + "/node.log", 25);
+    out += "  n" + std::to_string(i) + " corosync:\n" + tail(node_dir(i) + "/corosync.log", 8);
+  }
+  return out;
+}
+
+}  // namespace amata::cluster::testing

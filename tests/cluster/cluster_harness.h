@@ -1,0 +1,90 @@
+// A Corosync cluster of N nodes on one host, for tests and benchmarks (needs root):
+// a bridge namespace `<prefix>b` with br0, and per node a network namespace `<prefix>n<i>`
+// whose eth0 (10.250.0.<i>/24) is a veth into the bridge. Each node runs its own corosync
+// (own mount namespace with a private /run, as in notes/corosync-lab) and a cluster_node.
+//
+// Everything the harness creates it removes in its destructor — the processes it started
+// (by pid), their libqb shared-memory files, the namespaces, the temp directory — so a
+// failing test leaves nothing behind. Nothing is added to the root network namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace amata::cluster::testing {
+
+struct TotemSettings {
+  int token_ms = 300;
+  std::optional<int> token_coefficient_ms = 0;  // empty: corosync's default (650)
+  std::optional<std::pair<int, int>> knet_ping = std::make_pair(200, 1000);  // interval, timeout
+};
+
+class ClusterHarness {
+ public:
+  /// Creates namespaces and the temp directory; `cluster_node` is the helper binary's path.
+  ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
+                 std::vector<std::string> node_args = {});
+  ~ClusterHarness();
+  ClusterHarness(const ClusterHarness&) = delete;
+  ClusterHarness& operator=(const ClusterHarness&) = delete;
+
+  /// False (with why()) if the environment cannot host the cluster: not root, no corosync.
+  bool usable() const { return usable_; }
+  const std::string& why() const { return why_; }
+
+  int nodes() const { return n_; }
+  std::string netns(int i) const { return prefix_ + "n" + std::to_string(i); }
+  std::string address(int i) const { return "10.250.0." + std::to_string(i); }
+  int port() const { return 8080; }
+
+  void start_corosync(int i);
+  void start_node(int i);
+  void start_all();
+  /// SIGKILL, then reap.
+  void kill_corosync(int i);
+  void kill_node(int i);
+  /// `ip link set eth0 down|up` inside node i's namespace.
+  void set_link(int i, bool up);
+
+  /// Node i's state file, parsed (empty object if absent or unreadable).
+  nlohmann::json state(int i) const;
+  /// Whether node i's demo service accepts a TCP connection, probed from inside its netns.
+  bool serves(int i) const;
+  /// Nodes whose service accepts connections, probed from each node's own namespace.
+  std::vector<int> serving() const;
+  /// Polls `pred` every 20 ms until it holds or `timeout` passes.
+  static bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+  /// Every node in `which` is connected, quorate, synced and sees exactly `which` as members.
+  bool settled(const std::vector<int>& which) const;
+  /// The last lines of every node's logs (cluster_node and corosync), for failure messages.
+  std::string logs() const;
+  /// Opens a TCP socket inside node i's network namespace (-1 on failure).
+  int socket_in(int i) const;
+
+ private:
+  void run(const std::vector<std::string>& argv, bool check = true);
+  pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
+  void reap(pid_t& pid);
+  std::string node_dir(int i) const;
+
+  int n_;
+  TotemSettings totem_;
+  std::string cluster_node_;
+  std::vector<std::string> node_args_;
+  std::string prefix_;
+  std::string dir_;
+  bool usable_ = true;
+  std::string why_;
+  std::vector<std::string> made_netns_;
+  std::vector<pid_t> corosync_pid_;
+  std::vector<pid_t> node_pid_;
+  std::vector<pid_t> every_corosync_;  // for the shm cleanup
+};
+
+}  // namespace amata::cluster::testing

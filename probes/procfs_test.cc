@@ -1,0 +1,315 @@
+#include "probes/procfs.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <string>
+
+#include "probes/node_probe.h"
+#include "probes/process_probe.h"
+#include "probes/test_sink.h"
+
+namespace amata::probes {
+namespace {
+
+const std::string kModern = "tests/fixtures/proc/modern";
+const std::string kOld = "tests/fixtures/proc/old";
+
+std::string fixture(const std::string& path) {
+  auto text = read_small_file(path, 1 << 20);
+  EXPECT_TRUE(text.ok()) << path << ": " << (text.ok() ? "" : text.error().message);
+  return text.ok() ? *text : std::string();
+}
+
+TEST(ProcStat, ModernKernelHasStealAndGuestColumns) {
+  auto cpu = parse_proc_stat_cpu(fixture(kModern + "/stat"));
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->columns, 10);
+  EXPECT_EQ(cpu->user, 36047u);
+  EXPECT_EQ(cpu->system, 5863u);
+  EXPECT_EQ(cpu->idle, 138918u);
+  EXPECT_EQ(cpu->iowait, 588u);
+  EXPECT_EQ(cpu->softirq, 80u);
+  EXPECT_EQ(cpu->steal, 24u);
+  // The per-CPU lines ("cpu0") are not the aggregate.
+  EXPECT_EQ(cpu->total(), 36047u + 5863 + 138918 + 588 + 80 + 24);
+}
+
+TEST(ProcStat, OldKernelWithoutStealColumn) {
+  auto cpu = parse_proc_stat_cpu(fixture(kOld + "/stat"));
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->columns, 7);
+  EXPECT_EQ(cpu->steal, 0u);
+  EXPECT_EQ(cpu->softirq, 20u);
+}
+
+TEST(ProcStat, Linux24HasFourColumns) {
+  auto cpu = parse_proc_stat_cpu("cpu  10 20 30 40\n");
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ(cpu->columns, 4);
+  EXPECT_EQ(cpu->total(), 100u);
+}
+
+TEST(ProcStat, MalformedIsRejected) {
+  EXPECT_FALSE(parse_proc_stat_cpu(""));
+  EXPECT_FALSE(parse_proc_stat_cpu("cpu  1 2\n"));
+  EXPECT_FALSE(parse_proc_stat_cpu("cpu  1 x 3 4\n"));
+  EXPECT_FALSE(parse_proc_stat_cpu("cpu0 1 2 3 4\n"));
+}
+
+TEST(ProcStat, PercentagesOfTheInterval) {
+  CpuTimes a{100, 0, 100, 700, 50, 0, 0, 50, 8};
+  CpuTimes b{200, 0, 150, 950, 100, 0, 0, 100, 8};  // 500 ticks: 100 user, 50 sys, 250 idle
+  auto p = cpu_percent(a, b);
+  ASSERT_TRUE(p);
+  EXPECT_DOUBLE_EQ(p->user, 20);
+  EXPECT_DOUBLE_EQ(p->system, 10);
+  EXPECT_DOUBLE_EQ(p->iowait, 10);
+  EXPECT_DOUBLE_EQ(p->steal, 10);
+  EXPECT_DOUBLE_EQ(p->busy, 40);    // everything but idle and iowait
+  EXPECT_FALSE(cpu_percent(b, b));  // no tick passed
+  EXPECT_FALSE(cpu_percent(b, a));  // counters went backwards
+}
+
+TEST(Meminfo, ModernHasMemAvailable) {
+  auto m = parse_meminfo(fixture(kModern + "/meminfo"));
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->available_estimated);
+  EXPECT_GT(m->total, 0u);
+  EXPECT_LE(m->available, m->total);
+  EXPECT_EQ(m->total % 1024, 0u);  // kB converted to bytes
+}
+
+TEST(Meminfo, OldKernelEstimatesAvailable) {
+  auto m = parse_meminfo(fixture(kOld + "/meminfo"));
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->available_estimated);
+  EXPECT_EQ(m->available, (100000u + 50000u + 200000u) * 1024u);
+  EXPECT_EQ(m->swap_total, 500000u * 1024u);
+  EXPECT_EQ(m->swap_free, 250000u * 1024u);
+}
+
+TEST(Meminfo, MissingTotalIsRejected) {
+  EXPECT_FALSE(parse_meminfo("MemFree: 100 kB\n"));
+  EXPECT_FALSE(parse_meminfo("garbage"));
+}
+
+TEST(Loadavg, Fields) {
+  auto l = parse_loadavg(fixture(kOld + "/loadavg"));
+  ASSERT_TRUE(l);
+  EXPECT_DOUBLE_EQ(l->load1, 0.5);
+  EXPECT_DOUBLE_EQ(l->load5, 0.4);
+  EXPECT_DOUBLE_EQ(l->load15, 0.3);
+  EXPECT_EQ(l->running, 2u);
+  EXPECT_EQ(l->tasks, 150u);
+  EXPECT_FALSE(parse_loadavg("0.1 0.2\n"));
+  EXPECT_TRUE(parse_loadavg(fixture(kModern + "/loadavg")));
+}
+
+TEST(Uptime, AndFileNr) {
+  EXPECT_DOUBLE_EQ(*parse_uptime(fixture(kOld + "/uptime")), 3600.5);
+  EXPECT_FALSE(parse_uptime("x"));
+  EXPECT_EQ(*parse_file_nr(fixture(kOld + "/sys/fs/file-nr")), 512u);
+  EXPECT_FALSE(parse_file_nr(""));
+}
+
+TEST(PidStat, CommWithSpacesAndParentheses) {
+  std::string text = fixture(kModern + "/4242/stat");  // comm points into it
+  auto s = parse_pid_stat(text);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_EQ(s->comm, "(a) b)");
+  EXPECT_EQ(s->state, 'S');
+  EXPECT_EQ(s->ppid, 1);
+  EXPECT_EQ(s->utime, 150u);
+  EXPECT_EQ(s->stime, 50u);
+  EXPECT_EQ(s->threads, 3u);
+  EXPECT_EQ(s->starttime, 12345u);
+  EXPECT_EQ(s->rss_pages, 2560u);
+}
+
+TEST(PidStat, RealProcess) {
+  auto s = parse_pid_stat(fixture("/proc/self/stat"));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, getpid());
+  EXPECT_EQ(s->ppid, getppid());
+  EXPECT_GE(s->threads, 1u);
+  EXPECT_GT(s->rss_pages, 0u);
+}
+
+TEST(PidStat, MissingFieldsAreRejected) {
+  EXPECT_FALSE(parse_pid_stat("4242 (x) S 1 2 3"));  // cut before rss
+  EXPECT_FALSE(parse_pid_stat("4242 x S 1"));        // no parentheses
+  EXPECT_FALSE(parse_pid_stat("4242 (x"));
+  EXPECT_FALSE(parse_pid_stat(") (x S"));
+  EXPECT_FALSE(parse_pid_stat(""));
+}
+
+TEST(PidIo, StorageBytes) {
+  auto io = parse_pid_io(fixture(kModern + "/4242/io"));
+  ASSERT_TRUE(io);
+  EXPECT_EQ(io->read_bytes, 40960u);
+  EXPECT_EQ(io->write_bytes, 8192u);
+  EXPECT_FALSE(parse_pid_io("rchar: 1\n"));
+}
+
+TEST(PidFiles, ChildrenCmdlinePidfile) {
+  EXPECT_EQ(count_pids(fixture(kModern + "/4242/task/4242/children")), 3u);
+  EXPECT_EQ(count_pids(""), 0u);
+  std::string line;
+  cmdline_to_string(fixture(kModern + "/4242/cmdline"), line);
+  EXPECT_EQ(line, "/usr/bin/my daemon --flag (a) b)");
+  EXPECT_EQ(*parse_pidfile(" 123\n"), 123);
+  EXPECT_FALSE(parse_pidfile("abc"));
+  EXPECT_FALSE(parse_pidfile("-5"));
+  EXPECT_FALSE(parse_pidfile(""));
+}
+
+TEST(Diskstats, ModernAndOldFormats) {
+  auto vda = find_diskstats(fixture(kModern + "/diskstats"), 254, 0);
+  ASSERT_TRUE(vda);
+  EXPECT_EQ(vda->name, "vda");
+  EXPECT_EQ(vda->sectors_read, 4655642u);
+  EXPECT_EQ(vda->sectors_written, 6206312u);
+  EXPECT_EQ(vda->io_ticks_ms, 10352u);
+  EXPECT_TRUE(vda->has_io_ticks);
+  std::string old = fixture(kOld + "/diskstats");
+  auto hda1 = find_diskstats(old, 3, 1);
+  ASSERT_TRUE(hda1);
+  EXPECT_FALSE(hda1->has_io_ticks);
+  EXPECT_EQ(hda1->sectors_read, 38030u);
+  auto by_name = find_diskstats(old, 0, 0, "hda");
+  ASSERT_TRUE(by_name);
+  EXPECT_EQ(by_name->io_ticks_ms, 3376340u);
+  EXPECT_FALSE(find_diskstats(old, 9, 9));
+  EXPECT_FALSE(parse_diskstats_line("8 0 sda 1 2"));
+}
+
+TEST(Mountinfo, EscapesAndDeepestMountWins) {
+  std::string text = fixture(kModern + "/self/mountinfo");
+  auto root = find_mount(text, "/etc");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->mount_point, "/");
+  EXPECT_EQ(root->major, 254u);
+  EXPECT_EQ(root->minor, 0u);
+  EXPECT_EQ(root->fstype, "ext4");
+  EXPECT_EQ(root->source, "/dev/vda");
+  auto data = find_mount(text, "/srv/my data/sub");
+  ASSERT_TRUE(data);
+  EXPECT_EQ(data->mount_point, "/srv/my data");  // \040 decoded
+  EXPECT_EQ(data->minor, 16u);
+  // "/srv/my data2" is not under "/srv/my data".
+  EXPECT_EQ(find_mount(text, "/srv/my data2")->mount_point, "/");
+  EXPECT_EQ(find_mount(text, "/sys/fs/cgroup/cpu")->fstype, "cgroup");
+  EXPECT_FALSE(parse_mountinfo_line("1 2 3:4 / /x rw"));  // no " - " separator
+}
+
+TEST(ProcFile, RereadsWithoutReopening) {
+  char path[] = "/tmp/amata-procfile-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "first", 5), 5);
+  auto f = ProcFile::open(path, AT_FDCWD, 2);  // tiny buffer: must grow
+  ASSERT_TRUE(f);
+  EXPECT_EQ(*f->read(), "first");
+  ASSERT_EQ(pwrite(fd, "second!", 7, 0), 7);
+  EXPECT_EQ(*f->read(), "second!");
+  close(fd);
+  unlink(path);
+  EXPECT_FALSE(ProcFile::open("/nonexistent/file"));
+}
+
+TEST(DirEntries, CountsPidsAndFds) {
+  int fd = open((kModern + "/4242/fd").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(*count_dir_entries(fd, false), 4u);
+  close(fd);
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+  std::size_t seen_self = 0, total = 0;
+  ASSERT_TRUE(for_each_pid(proc, [&](pid_t pid) {
+    ++total;
+    if (pid == getpid()) ++seen_self;
+  }));
+  EXPECT_EQ(seen_self, 1u);
+  EXPECT_EQ(*count_dir_entries(proc, true), total);
+  close(proc);
+}
+
+// --- Probes on the fixture trees -----------------------------------------------------------
+
+struct Harness {
+  std::unique_ptr<engine::EventLoop> loop = engine::EventLoop::create().value();
+  TestSink sink;
+};
+
+TEST(NodeProbeFixture, OldKernelLeavesStealUnknown) {
+  Harness h;
+  ProbeOptions options;
+  options.proc_root = kOld;
+  auto set = ProbeSet::create(*h.loop, h.sink, options);
+  ASSERT_TRUE(set);
+  catalog::ObjectSpec spec;
+  spec.name = "self";
+  spec.kind = catalog::Kind::kNode;
+  ASSERT_TRUE((*set)->add(0, spec));
+  (*set)->poll_all();
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "load1"), 0.5);
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "uptime"), 3600.5);
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "open_files"), 512);
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "swap"), 50);
+  double total = 1026060.0 * 1024, available = 350000.0 * 1024;
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "mem_available"), available);
+  EXPECT_DOUBLE_EQ(h.sink.number(0, "mem_used"), total - available);
+  EXPECT_NEAR(h.sink.number(0, "mem"), (total - available) / total * 100, 1e-9);
+  EXPECT_FALSE(h.sink.has(0, "cpu"));       // needs two samples
+  EXPECT_EQ(h.sink.number(0, "procs"), 0);  // no pid directories in the fixture
+  (*set)->poll_all();
+  // Same file twice: no tick passed, so cpu stays unknown rather than a made-up 0.
+  EXPECT_FALSE(h.sink.has(0, "cpu"));
+  EXPECT_FALSE(h.sink.has(0, "cpu_steal"));
+}
+
+TEST(ProcessProbeFixture, MeasuresAHandedOverPid) {
+  Harness h;
+  ProbeOptions options;
+  options.proc_root = kModern;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*h.loop, h.sink, options);
+  ASSERT_TRUE(set);
+  catalog::ObjectSpec spec;
+  spec.name = "svc";
+  spec.kind = catalog::Kind::kService;
+  ASSERT_TRUE((*set)->add(0, spec));
+  ASSERT_EQ(h.sink.notices().size(), 1u);  // the polling fallback is said once
+  ASSERT_TRUE((*set)->child_started(0, 4242));
+  EXPECT_EQ(h.sink.number(0, "alive"), 1);
+  EXPECT_EQ(h.sink.number(0, "pid"), 4242);
+  EXPECT_EQ(h.sink.string(0, "state"), "S");
+  EXPECT_EQ(h.sink.number(0, "rss"), 2560.0 * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  EXPECT_EQ(h.sink.number(0, "threads"), 3);
+  EXPECT_EQ(h.sink.number(0, "children"), 3);
+  EXPECT_EQ(h.sink.number(0, "fds"), 4);
+  EXPECT_NEAR(h.sink.number(0, "uptime"), 910.23 - 12345.0 / sysconf(_SC_CLK_TCK), 1e-6);
+  EXPECT_GE(h.sink.changes(0), 1);
+  (*set)->child_exited(0, ExitStatus{-1, 9});
+  EXPECT_EQ(h.sink.number(0, "alive"), 0);
+  EXPECT_EQ(h.sink.number(0, "pid"), 0);
+  EXPECT_EQ(h.sink.number(0, "exit_code"), -1);
+  EXPECT_EQ(h.sink.number(0, "exit_signal"), 9);
+  EXPECT_FALSE(h.sink.has(0, "rss"));
+}
+
+TEST(ProcessProbeFixture, BadRegexIsAnError) {
+  Harness h;
+  auto set = ProbeSet::create(*h.loop, h.sink, {});
+  catalog::ObjectSpec spec;
+  spec.name = "p";
+  spec.kind = catalog::Kind::kProcess;
+  spec.match = "([unclosed";
+  EXPECT_FALSE((*set)->add(0, spec));
+}
+
+}  // namespace
+}  // namespace amata::probes

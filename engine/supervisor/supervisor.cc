@@ -379,6 +379,11 @@ void Supervisor::restart(const std::string& name, const RestartPolicy& policy, D
   op->root = name;
   op->order = with_dependants(name);
   op->delay_elapsed = delay <= 0;
+  // Dependants go down with the root; a restart requested for one of them meanwhile (its
+  // own death rule firing) joins this restart instead of starting it before its dependency.
+  for (const auto& n : op->order) {
+    if (Service* x = find(n)) x->restarting = true;
+  }
   op->pending_stops = 1;  // held until every stop has been issued
   for (auto it = op->order.rbegin(); it != op->order.rend(); ++it) {
     Service* x = find(*it);
@@ -432,12 +437,18 @@ void Supervisor::finish_restart(const std::shared_ptr<RestartOp>& op) {
     }
     if (ok) detail = "pid " + std::to_string(root->pid);
   }
-  if (!root) return;
-  root->restarting = false;
-  auto waiters = std::move(root->restart_waiters);
-  root->restart_waiters.clear();
-  for (auto& done : waiters) {
-    if (done) done(ok, detail);
+  std::vector<std::pair<Done, std::string>> waiters;
+  for (const auto& n : op->order) {
+    Service* x = find(n);
+    if (!x) continue;
+    x->restarting = false;
+    std::string member_detail =
+        x == root ? detail : "restarted with " + op->root + ", pid " + std::to_string(x->pid);
+    for (auto& done : x->restart_waiters) waiters.emplace_back(std::move(done), member_detail);
+    x->restart_waiters.clear();
+  }
+  for (auto& [done, text] : waiters) {
+    if (done) done(ok, text);
   }
 }
 

@@ -274,3 +274,29 @@ TEST_F(SupervisorTest, ReloadKeepsRunningServicesAndStopsRemovedOnes) {
 
 }  // namespace
 }  // namespace amata::engine
+
+namespace amata::engine {
+namespace {
+
+TEST_F(SupervisorTest, ADependantsOwnRestartJoinsItsDependencysRestart) {
+  auto app = service("app", {"sleep", "30"});
+  app.depends = {"db"};
+  sup_->configure({app, service("db", {"sleep", "30"})});
+  sup_->start_all();
+  log_.clear();
+  std::vector<std::string> done;
+  sup_->restart("db", {}, [&](bool ok, const std::string& d) {
+    done.push_back("db " + d + (ok ? "" : " failed"));
+  });
+  sup_->restart("app", {}, [&](bool ok, const std::string& d) {
+    done.push_back("app " + d + (ok ? "" : " failed"));
+  });
+  ASSERT_TRUE(run_until([&] { return done.size() == 2; }));
+  EXPECT_EQ(count("started app"), 1);
+  EXPECT_EQ(count("started db"), 1);
+  EXPECT_EQ(log_.back(), "started app");  // after db
+  EXPECT_NE(done[1].find("restarted with db"), std::string::npos) << done[1];
+}
+
+}  // namespace
+}  // namespace amata::engine

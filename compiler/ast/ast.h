@@ -16,6 +16,8 @@ namespace amata::ast {
 
 /// Identifies one loaded source file in a source::SourceManager.
 using FileId = std::uint32_t;
+/// A FileId that names no file (a diagnostic about a file that could not be read).
+inline constexpr FileId kNoFile = 0xffffffffu;
 
 /// A half-open byte range [begin, end) in one file; line:column is computed only on output.
 struct SourceRange {

@@ -1,0 +1,126 @@
+#include "compiler/frontend/frontend.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "compiler/check/checker.h"
+#include "compiler/parse/parser.h"
+
+namespace amata::frontend {
+namespace {
+
+/// Includes nest at most this deep (each level is a file on the include stack).
+constexpr int kMaxIncludeDepth = 32;
+
+std::string canonical(const std::string& path) {
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(path, ec);
+  return ec ? path : p.string();
+}
+
+class Loader {
+ public:
+  Loader(source::SourceManager& sources, diag::DiagnosticEngine& diags)
+      : sources_(sources), diags_(diags) {}
+
+  void load(ast::FileId id, std::vector<std::string>& stack, ast::Program& program) {
+    canonical_of_.resize(std::max<std::size_t>(canonical_of_.size(), id + 1));
+    canonical_of_[id] = canonical(sources_.file(id).path);
+    stack.push_back(canonical_of_[id]);
+    program.files.push_back(parse::parse_file(sources_, id, diags_));
+    const std::size_t index = program.files.size() - 1;
+    // Collect first: loading appends to program.files and would invalidate references.
+    std::vector<std::pair<std::string, ast::SourceRange>> includes;
+    for (const auto& st : program.files[index].statements) {
+      if (st.kind == ast::Statement::Kind::kInclude) {
+        includes.emplace_back(st.include->path, st.include->path_range);
+      }
+    }
+    for (const auto& [path, range] : includes) include(id, path, range, stack, program);
+    stack.pop_back();
+  }
+
+ private:
+  void include(ast::FileId from, const std::string& path, ast::SourceRange range,
+               std::vector<std::string>& stack, ast::Program& program) {
+    std::filesystem::path p(path);
+    if (p.is_relative()) p = std::filesystem::path(sources_.file(from).path).parent_path() / p;
+    const std::string resolved = p.lexically_normal().string();
+    const std::string canon = canonical(resolved);
+    for (std::size_t i = 0; i < stack.size(); ++i) {
+      if (stack[i] == canon) {
+        auto& d =
+            diags_.error("E0002", range, "include cycle: '" + path + "' is already being included");
+        std::optional<ast::SourceRange> at = sources_.file(from).included_from;
+        for (int guard = 0; at && guard < kMaxIncludeDepth; ++guard) {
+          d.notes.push_back({*at, "included from here"});
+          at = sources_.file(at->file).included_from;
+        }
+        return;
+      }
+    }
+    if (static_cast<int>(stack.size()) >= kMaxIncludeDepth) {
+      diags_.error(
+          "E0003", range,
+          "includes nested too deep (the limit is " + std::to_string(kMaxIncludeDepth) + " files)");
+      return;
+    }
+    // A file included twice along different paths (a diamond) is loaded once.
+    for (std::size_t i = 0; i < canonical_of_.size(); ++i) {
+      if (canonical_of_[i] == canon) return;
+    }
+    auto loaded = sources_.load(resolved, range);
+    if (!loaded) {
+      diags_.error("E0001", range, "cannot read included file: " + loaded.error().message);
+      return;
+    }
+    load(*loaded, stack, program);
+  }
+
+  source::SourceManager& sources_;
+  diag::DiagnosticEngine& diags_;
+  std::vector<std::string> canonical_of_;  // by FileId
+};
+
+}  // namespace
+
+ast::Program parse_program(ast::FileId root, source::SourceManager& sources,
+                           diag::DiagnosticEngine& diags) {
+  ast::Program program;
+  Loader loader(sources, diags);
+  std::vector<std::string> stack;
+  loader.load(root, stack, program);
+  return program;
+}
+
+ast::Program parse_program(const std::string& path, source::SourceManager& sources,
+                           diag::DiagnosticEngine& diags) {
+  auto loaded = sources.load(path);
+  if (!loaded) {
+    diags.error("E0001", {ast::kNoFile, 0, 0}, "cannot read policy: " + loaded.error().message);
+    return {};
+  }
+  return parse_program(*loaded, sources, diags);
+}
+
+std::optional<check::CheckedPolicy> compile_file(const std::string& path,
+                                                 source::SourceManager& sources,
+                                                 diag::DiagnosticEngine& diags) {
+  ast::Program program = parse_program(path, sources, diags);
+  if (program.files.empty()) return std::nullopt;
+  auto policy = check::check_program(program, sources, diags);
+  if (diags.has_errors()) return std::nullopt;
+  return policy;
+}
+
+std::optional<check::CheckedPolicy> compile_text(const std::string& name, std::string text,
+                                                 source::SourceManager& sources,
+                                                 diag::DiagnosticEngine& diags) {
+  const ast::FileId id = sources.add(name, std::move(text));
+  ast::Program program = parse_program(id, sources, diags);
+  auto policy = check::check_program(program, sources, diags);
+  if (diags.has_errors()) return std::nullopt;
+  return policy;
+}
+
+}  // namespace amata::frontend

@@ -1,0 +1,90 @@
+#include "engine/metrics/metrics_server.h"
+
+#include <httplib.h>
+
+#include <charconv>
+
+namespace amata::metrics {
+
+Result<std::pair<std::string, int>> parse_listen_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Error{"--metrics-listen: '" + text + "' is not HOST:PORT"};
+  }
+  std::string host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']') return Error{"--metrics-listen: '" + text + "' has an unclosed '['"};
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  const char* first = text.data() + colon + 1;
+  const char* last = text.data() + text.size();
+  auto [end, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc() || end != last || port < 0 || port > 65535) {
+    return Error{"--metrics-listen: bad port in '" + text + "'"};
+  }
+  return std::make_pair(host, port);
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+  auto address = parse_listen_address(listen);
+  if (!address) return address.error();
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  server->http_ = std::make_unique<httplib::Server>();
+  auto& http = *server->http_;
+  // One worker: scrapes are rare and small; more threads would only be more attack surface.
+  http.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  http.set_read_timeout(5, 0);
+  http.set_write_timeout(5, 0);
+  http.set_keep_alive_max_count(10);
+  // httplib's default adds SO_REUSEPORT: a second amatad would then share the port and the
+  // kernel would split scrapes between the two. SO_REUSEADDR alone allows a quick restart.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  MetricsServer* self = server.get();
+  http.Get("/metrics", [self](const httplib::Request&, httplib::Response& response) {
+    auto snapshot = self->current();
+    if (!snapshot) {
+      response.status = 503;
+      response.set_content("amatad has not published metrics yet\n", "text/plain");
+      return;
+    }
+    response.set_content(render_exposition(*snapshot), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http.Get("/", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("amatad: see /metrics\n", "text/plain");
+  });
+
+  const auto& [host, port] = *address;
+  int bound = port;
+  if (port == 0) {
+    bound = http.bind_to_any_port(host);
+    if (bound < 0) return Error{"metrics: cannot bind " + listen};
+  } else if (!http.bind_to_port(host, port)) {
+    return Error{"metrics: cannot bind " + listen + " (in use, or not a local address)"};
+  }
+  server->host_ = host;
+  server->port_ = bound;
+  server->thread_ = std::thread([self] { self->http_->listen_after_bind(); });
+  return server;
+}
+
+MetricsServer::~MetricsServer() {
+  if (http_) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetricsServer::publish(MetricsSnapshot snapshot) {
+  auto fresh = std::make_shared<const MetricsSnapshot>(std::move(snapshot));
+  std::lock_guard<std::mutex> lock(mutex_);
+  snapshot_ = std::move(fresh);  // the old one dies with its last reader
+}
+
+std::shared_ptr<const MetricsSnapshot> MetricsServer::current() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return snapshot_;
+}
+
+}  // namespace amata::metrics

@@ -1,0 +1,51 @@
+// The opt-in /metrics endpoint (amatad --metrics-listen 127.0.0.1:9469). cpp-httplib serves
+// it on its own thread; the loop only hands over a new snapshot, so a slow or hostile scraper
+// can never stall the daemon.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "compiler/support/result.h"
+#include "engine/metrics/metrics_snapshot.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace amata::metrics {
+
+/// "127.0.0.1:9469", "[::1]:9469", "localhost:0" → host and port (0: any free port).
+Result<std::pair<std::string, int>> parse_listen_address(const std::string& text);
+
+class MetricsServer {
+ public:
+  /// Binds `listen` ("HOST:PORT") and starts the serving thread. The endpoint has no
+  /// authentication: bind it to loopback unless a firewall guards it.
+  static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  /// Replaces what /metrics serves. Called on the loop; costs a move and a pointer swap (the
+  /// text is rendered on the serving thread, per scrape).
+  void publish(MetricsSnapshot snapshot);
+  /// The bound port (the real one when 0 was asked for).
+  int port() const { return port_; }
+  const std::string& host() const { return host_; }
+
+ private:
+  MetricsServer() = default;
+  std::shared_ptr<const MetricsSnapshot> current() const;
+
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+  std::string host_;
+  int port_ = 0;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const MetricsSnapshot> snapshot_;
+};
+
+}  // namespace amata::metrics

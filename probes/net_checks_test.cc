@@ -1,0 +1,287 @@
+// Health checks and host probes against servers this test starts on loopback: a TCP
+// listener, a Unix socket, and a tiny HTTP responder driven by the same loop.
+#include "probes/net_checks.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "probes/test_sink.h"
+
+namespace amata::probes {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// A listening TCP socket on 127.0.0.1 with a kernel-chosen port.
+int tcp_listener(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  listen(fd, 16);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/// A port nobody listens on: bound (so nobody else takes it) but not listening.
+int closed_port(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/// An HTTP responder on the loop: /ok answers 200, /down 503, /hang never answers.
+class HttpResponder {
+ public:
+  explicit HttpResponder(engine::EventLoop& loop) : loop_(loop) {
+    fd_ = tcp_listener(&port_);
+    EXPECT_TRUE(loop_.watch(fd_, EPOLLIN, [this](std::uint32_t) { accept_one(); }));
+  }
+  ~HttpResponder() {
+    for (auto& [fd, request] : clients_) {
+      loop_.unwatch(fd);
+      close(fd);
+    }
+    loop_.unwatch(fd_);
+    close(fd_);
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  int requests = 0;
+
+ private:
+  void accept_one() {
+    int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) return;
+    clients_[c] = "";
+    EXPECT_TRUE(loop_.watch(c, EPOLLIN, [this, c](std::uint32_t) { on_client(c); }));
+  }
+  void on_client(int c) {
+    char buf[2048];
+    ssize_t n = read(c, buf, sizeof buf);
+    if (n <= 0) {
+      loop_.unwatch(c);
+      close(c);
+      clients_.erase(c);
+      return;
+    }
+    std::string& request = clients_[c];
+    request.append(buf, static_cast<std::size_t>(n));
+    if (request.find("\r\n\r\n") == std::string::npos) return;
+    ++requests;
+    if (request.rfind("GET /hang", 0) == 0) return;  // hold the connection, say nothing
+    bool ok = request.rfind("GET /ok", 0) == 0;
+    std::string body = ok ? "ok\n" : "down\n";
+    std::string response = std::string(ok ? "HTTP/1.1 200 OK" : "HTTP/1.1 503 Unavailable") +
+                           "\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\nConnection: close\r\n\r\n" + body;
+    EXPECT_EQ(write(c, response.data(), response.size()), static_cast<ssize_t>(response.size()));
+    loop_.unwatch(c);
+    close(c);
+    clients_.erase(c);
+  }
+
+  engine::EventLoop& loop_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::map<int, std::string> clients_;
+};
+
+class NetChecksTest : public ::testing::Test {
+ protected:
+  void SetUp() override { loop_ = engine::EventLoop::create().value(); }
+
+  /// Runs the loop until `done()` or 10 s.
+  template <typename Pred>
+  bool run_until(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      EXPECT_TRUE(loop_->run_once(100ms));
+    }
+    return done();
+  }
+
+  /// Runs one check to completion and returns its outcome.
+  template <typename Check, typename... Args>
+  CheckOutcome run(Check& check, Args&&... args) {
+    bool done = false;
+    CheckOutcome result;
+    check.start(std::forward<Args>(args)..., [&](const CheckOutcome& o) {
+      result = o;
+      done = true;
+    });
+    EXPECT_TRUE(run_until([&] { return done; }));
+    return result;
+  }
+
+  std::unique_ptr<engine::EventLoop> loop_;
+};
+
+TEST_F(NetChecksTest, TcpConnectSucceedsAndIsRefused) {
+  int port = 0;
+  int listener = tcp_listener(&port);
+  ConnectCheck check(*loop_);
+  auto ok = run(check, resolve_endpoint("127.0.0.1:" + std::to_string(port)).value(), 1.0);
+  EXPECT_TRUE(ok.ok) << ok.error;
+  EXPECT_GE(ok.latency, 0);
+  EXPECT_LT(ok.latency, 5);
+  close(listener);
+  int dead_port = 0;
+  int bound = closed_port(&dead_port);
+  auto refused =
+      run(check, resolve_endpoint("127.0.0.1:" + std::to_string(dead_port)).value(), 1.0);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("refused"), std::string::npos) << refused.error;
+  close(bound);
+}
+
+TEST_F(NetChecksTest, UnixSocketConnect) {
+  std::string path = "/tmp/amata-nc-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  ConnectCheck check(*loop_);
+  auto ok = run(check, resolve_endpoint(path).value(), 1.0);
+  EXPECT_TRUE(ok.ok) << ok.error;
+  close(fd);
+  unlink(path.c_str());
+  auto missing = run(check, resolve_endpoint(path).value(), 1.0);
+  EXPECT_FALSE(missing.ok);
+}
+
+TEST_F(NetChecksTest, HttpStatusAndTimeout) {
+  HttpResponder server(*loop_);
+  auto multi = CurlMulti::create(*loop_).value();
+  HttpCheck check(*loop_, *multi);
+  auto ok = run(check, server.url("/ok"), 200, 2.0);
+  EXPECT_TRUE(ok.ok) << ok.error;
+  auto down = run(check, server.url("/down"), 200, 2.0);
+  EXPECT_FALSE(down.ok);
+  EXPECT_EQ(down.error, "HTTP status 503");
+  // expect_status 0 accepts any 2xx.
+  EXPECT_TRUE(run(check, server.url("/ok"), 0, 2.0).ok);
+  EXPECT_FALSE(run(check, server.url("/down"), 0, 2.0).ok);
+  auto hang = run(check, server.url("/hang"), 200, 0.3);
+  EXPECT_FALSE(hang.ok);
+  EXPECT_GE(hang.latency, 0.25);
+  EXPECT_LT(hang.latency, 5);
+  EXPECT_EQ(server.requests, 5);
+}
+
+TEST_F(NetChecksTest, IcmpEchoToLoopback) {
+  IcmpEcho echo(*loop_);
+  auto ok = run(echo, resolve_host("127.0.0.1", 0).value(), 2.0);
+  EXPECT_TRUE(ok.ok) << ok.error;
+}
+
+TEST_F(NetChecksTest, EndpointParsing) {
+  EXPECT_EQ(resolve_endpoint("127.0.0.1:80")->family, AF_INET);
+  EXPECT_EQ(resolve_endpoint("[::1]:80")->family, AF_INET6);
+  EXPECT_EQ(resolve_endpoint("/run/x.sock")->family, AF_UNIX);
+  EXPECT_FALSE(resolve_endpoint("127.0.0.1"));  // no port
+  EXPECT_FALSE(resolve_endpoint("127.0.0.1:99999"));
+  EXPECT_FALSE(resolve_endpoint("127.0.0.1:http"));
+}
+
+TEST_F(NetChecksTest, ServiceHealthAndHostThroughProbeSet) {
+  TestSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop_, sink, options).value();
+  HttpResponder server(*loop_);
+  int port = 0;
+  int listener = tcp_listener(&port);
+  std::string path = "/tmp/amata-nc-svc-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  int ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(ufd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(ufd, 4), 0);
+
+  using P = catalog::HealthCheckSpec::Protocol;
+  catalog::ObjectSpec healthy;
+  healthy.name = "web";
+  healthy.kind = catalog::Kind::kService;
+  healthy.health = {{P::kTcp, "127.0.0.1:" + std::to_string(port), 1.0, 1.0, 200},
+                    {P::kUnix, path, 1.0, 1.0, 200},
+                    {P::kHttp, server.url("/ok"), 1.0, 1.0, 200}};
+  catalog::ObjectSpec sick = healthy;
+  sick.name = "sick";
+  sick.health.push_back({P::kHttp, server.url("/down"), 1.0, 1.0, 200});
+  catalog::ObjectSpec host;
+  host.name = "lo";
+  host.kind = catalog::Kind::kHost;
+  host.host = {catalog::HostProbeSpec::Method::kTcp, "127.0.0.1", port, 1.0};
+  catalog::ObjectSpec ping = host;
+  ping.host.method = catalog::HostProbeSpec::Method::kIcmp;
+  ASSERT_TRUE(set->add(0, healthy));
+  ASSERT_TRUE(set->add(1, sick));
+  ASSERT_TRUE(set->add(2, host));
+  ASSERT_TRUE(set->add(3, ping));
+  set->poll_all();
+  ASSERT_TRUE(run_until([&] { return !set->busy(); }));
+  EXPECT_EQ(sink.number(0, "health.ok"), 1);
+  EXPECT_EQ(sink.number(0, "health.failed"), 0);
+  EXPECT_GE(sink.number(0, "health.latency"), 0);
+  EXPECT_GE(sink.changes(0), 1);  // health is event-driven
+  EXPECT_EQ(sink.number(1, "health.ok"), 0);
+  EXPECT_EQ(sink.number(1, "health.failed"), 1);
+  EXPECT_EQ(sink.number(2, "reachable"), 1);
+  EXPECT_GE(sink.number(2, "latency"), 0);
+  EXPECT_EQ(sink.number(3, "reachable"), 1);
+
+  // The listener goes away: the next round fails the service and the host.
+  close(listener);
+  set->poll_all();
+  ASSERT_TRUE(run_until([&] { return !set->busy(); }));
+  EXPECT_EQ(sink.number(0, "health.failed"), 1);
+  EXPECT_EQ(sink.number(2, "reachable"), 0);
+  set.reset();
+  close(ufd);
+  unlink(path.c_str());
+}
+
+TEST_F(NetChecksTest, PeriodicHealthChecksRunOnTheirInterval) {
+  TestSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop_, sink, options).value();
+  HttpResponder server(*loop_);
+  catalog::ObjectSpec svc;
+  svc.name = "web";
+  svc.kind = catalog::Kind::kService;
+  svc.every = 10;  // the process part rarely; health every 0.1 s
+  svc.health = {{catalog::HealthCheckSpec::Protocol::kHttp, server.url("/ok"), 0.1, 1.0, 200}};
+  ASSERT_TRUE(set->add(0, svc));
+  set->start();
+  ASSERT_TRUE(run_until([&] { return server.requests >= 3; }));
+  EXPECT_EQ(sink.number(0, "health.ok"), 1);
+  set.reset();
+}
+
+}  // namespace
+}  // namespace amata::probes

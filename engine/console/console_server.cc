@@ -363,14 +363,12 @@ void ConsoleServer::read_from(Client& client) {
     return;
   }
   if (eof) {
-    // The peer finished sending (it may still read): answer what it sent, then close.
-    if (client.pending() == 0 && client.follows.empty()) {
+    // The peer finished sending; it may still read. Answer what it sent, then close. A
+    // follower's stream ends here too: EOF is how a stream consumer says it is gone.
+    if (client.pending() == 0 || !client.follows.empty()) {
       drop(fd);
-    } else if (client.follows.empty()) {
-      close_after_flush(client);
     } else {
-      // A follower that half-closed keeps its stream; stop polling its read side.
-      rearm(fd, client.writable_armed ? std::uint32_t{EPOLLOUT} : 0u);
+      close_after_flush(client);
     }
   }
 }

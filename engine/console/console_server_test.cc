@@ -23,113 +23,15 @@
 
 #include "engine/console/client.h"
 #include "engine/console/ctl.h"
+#include "engine/console/test_backend.h"
 
 namespace amata::console {
 namespace {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
-
-/// A daemon stand-in: canned answers, and a record of every call the server made.
-class RecordingBackend : public ConsoleBackend {
- public:
-  std::vector<std::string> calls;
-  Json status_result = {{"policy", "web_node"},
-                        {"objects",
-                         {{{"name", "web"},
-                           {"kind", "service"},
-                           {"state", "running"},
-                           {"monitored", true},
-                           {"since_unix_ms", 1764081000000},
-                           {"restarts", 2},
-                           {"pid", 4242},
-                           {"attributes", {{"cpu", 3.2}, {"alive", true}}}},
-                          {{"name", "uplink"},
-                           {"kind", "interface"},
-                           {"state", "up"},
-                           {"monitored", true},
-                           {"since_unix_ms", 1764080000000},
-                           {"restarts", 0},
-                           {"attributes", {{"carrier", "up"}}}}}}};
-  std::vector<Json> stored_events;
-  bool throw_on_status = false;
-
-  Outcome status() override {
-    calls.push_back("status");
-    if (throw_on_status) throw std::runtime_error("status table is being rebuilt");
-    return Outcome::success(status_result);
-  }
-  Outcome rules() override {
-    calls.push_back("rules");
-    return Outcome::success({{"rules",
-                              {{{"name", "hot"},
-                                {"state", "pending"},
-                                {"pending_left_ms", 1200},
-                                {"last_edge", nullptr}}}}});
-  }
-  Outcome events(const EventFilter& filter) override {
-    calls.push_back("events");
-    Json matching = Json::array();
-    for (const auto& e : stored_events) {
-      if (filter.matches(e)) matching.push_back(e);
-    }
-    while (matching.size() > filter.limit) matching.erase(matching.begin());
-    return Outcome::success({{"events", matching}});
-  }
-  Outcome explain(std::string_view rule) override {
-    calls.push_back("explain " + std::string(rule));
-    if (rule != "hot")
-      return Outcome::failure("unknown_rule", "no rule named " + std::string(rule));
-    return Outcome::success({{"rule", "hot"},
-                             {"state", "pending"},
-                             {"firing", false},
-                             {"reason", "true for 12s of 30s"},
-                             {"condition",
-                              {{"text", "self.cpu > 90%"},
-                               {"value", true},
-                               {"children",
-                                {{{"text", "self.cpu"}, {"value", 95.5}, {"unit", "%"}},
-                                 {{"text", "90%"}, {"value", 90}, {"unit", "%"}}}}}}});
-  }
-  Outcome control(ControlVerb verb, std::string_view object) override {
-    calls.push_back(std::string(to_string(verb)) + " " + std::string(object));
-    if (object != "web")
-      return Outcome::failure("unknown_object", "no object named " + std::string(object));
-    return Outcome::success({{"object", object},
-                             {"verb", to_string(verb)},
-                             {"accepted", true},
-                             {"message", "scheduled"}});
-  }
-  Outcome reload(const std::optional<std::string>& file) override {
-    calls.push_back("reload " + file.value_or("-"));
-    if (file && *file == "bad.amata") {
-      return Outcome::failure("policy_rejected",
-                              "the new policy has 1 error; the old one keeps running",
-                              {{"diagnostics",
-                                {{{"severity", "error"},
-                                  {"file", "bad.amata"},
-                                  {"line", 3},
-                                  {"column", 7},
-                                  {"code", "E0102"},
-                                  {"message", "unknown attribute 'cpux'"}}}}});
-    }
-    return Outcome::success({{"policy", "web_node"}, {"objects", 2}, {"rules", 1}});
-  }
-  Outcome version() override {
-    calls.push_back("version");
-    return Outcome::success({{"amatad", "0.1.0"}, {"policy", "web_node"}});
-  }
-
-  std::size_t count(const std::string& call) const {
-    return static_cast<std::size_t>(std::count(calls.begin(), calls.end(), call));
-  }
-};
-
-Json make_event(std::int64_t id, const std::string& object) {
-  return Json{{"id", id},         {"at_unix_ms", 1764081000000 + id},
-              {"type", "raised"}, {"event", "ServiceDown"},
-              {"object", object}, {"message", "event " + std::to_string(id)}};
-}
+using testing::make_event;
+using testing::RecordingBackend;
 
 class ConsoleServerTest : public ::testing::Test {
  protected:

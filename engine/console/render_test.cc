@@ -1,0 +1,151 @@
+#include "engine/console/render.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/console/ctl.h"
+
+namespace amata::console {
+namespace {
+
+using Json = nlohmann::json;
+constexpr std::int64_t kNow = 1764081600000;  // 2025-11-25T14:40:00Z
+
+TEST(RelativeTime, PicksTheLargestWholeUnit) {
+  EXPECT_EQ(relative_time(kNow, kNow - 400), "just now");
+  EXPECT_EQ(relative_time(kNow, kNow - 3'000), "3s ago");
+  EXPECT_EQ(relative_time(kNow, kNow - 59'999), "59s ago");
+  EXPECT_EQ(relative_time(kNow, kNow - 180'000), "3m ago");
+  EXPECT_EQ(relative_time(kNow, kNow - 7'200'000), "2h ago");
+  EXPECT_EQ(relative_time(kNow, kNow - 4 * 86'400'000LL), "4d ago");
+  EXPECT_EQ(relative_time(kNow, kNow + 5'000), "in 5s");
+  EXPECT_EQ(relative_time(kNow, std::nullopt), "-");
+}
+
+TEST(ShortDuration, ReadsNaturally) {
+  EXPECT_EQ(short_duration(850), "850ms");
+  EXPECT_EQ(short_duration(1200), "1.2s");
+  EXPECT_EQ(short_duration(42'000), "42s");
+  EXPECT_EQ(short_duration(200'000), "3m20s");
+  EXPECT_EQ(short_duration(7'500'000), "2h05m");
+}
+
+TEST(FormatTable, AlignsColumnsIgnoringColourCodes) {
+  std::string table = format_table({{"A", "BB", "C"}, {"\x1b[31mlonger\x1b[0m", "x", ""}});
+  EXPECT_EQ(table,
+            "A       BB  C\n"
+            "\x1b[31mlonger\x1b[0m  x\n");
+}
+
+Json status_result() {
+  return Json{{"policy", "web_node"},
+              {"objects",
+               {{{"name", "web"},
+                 {"kind", "service"},
+                 {"state", "running"},
+                 {"monitored", true},
+                 {"since_unix_ms", kNow - 180'000},
+                 {"restarts", 2},
+                 {"pid", 4242},
+                 {"attributes", {{"cpu", 3.25}, {"rss", 12582912.0}}}},
+                {{"name", "uplink"},
+                 {"kind", "interface"},
+                 {"state", "down"},
+                 {"monitored", false},
+                 {"since_unix_ms", kNow - 7'200'000},
+                 {"restarts", 0}}}}};
+}
+
+TEST(RenderStatus, IsAnAlignedTableWithRelativeTimes) {
+  EXPECT_EQ(render_status(status_result(), RenderStyle{false, kNow}),
+            "policy web_node\n"
+            "OBJECT  KIND       STATE               SINCE   RESTARTS  ATTRIBUTES\n"
+            "web     service    running             3m ago  2         pid=4242 cpu=3.25 "
+            "rss=12582912\n"
+            "uplink  interface  down (unmonitored)  2h ago  0\n");
+}
+
+TEST(RenderStatus, ColoursOnlyWhenAsked) {
+  std::string plain = render_status(status_result(), RenderStyle{false, kNow});
+  std::string coloured = render_status(status_result(), RenderStyle{true, kNow});
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos);
+  EXPECT_NE(coloured.find("\x1b[32mrunning\x1b[0m"), std::string::npos);
+  EXPECT_NE(coloured.find("\x1b[31mdown (unmonitored)\x1b[0m"), std::string::npos);
+}
+
+TEST(RenderRules, ShowsTimeLeftAndLastEdge) {
+  Json rules = {{"rules",
+                 {{{"name", "hot"},
+                   {"state", "pending"},
+                   {"pending_left_ms", 18'000},
+                   {"last_edge", nullptr}},
+                  {{"name", "down(web)"},
+                   {"state", "firing"},
+                   {"last_edge", {{"edge", "rise"}, {"at_unix_ms", kNow - 5'000}}}}}}};
+  EXPECT_EQ(render_rules(rules, RenderStyle{false, kNow}),
+            "RULE       STATE    DETAIL    LAST EDGE\n"
+            "hot        pending  18s left  -\n"
+            "down(web)  firing             rise 5s ago\n");
+}
+
+TEST(RenderEvents, OneRowPerEventAndAStreamLineWithUtcTime) {
+  Json event = {{"id", 1},          {"at_unix_ms", kNow - 60'000},
+                {"type", "raised"}, {"event", "ServiceDown"},
+                {"object", "web"},  {"message", "web exited 1"}};
+  EXPECT_EQ(render_events({{"events", {event}}}, RenderStyle{false, kNow}),
+            "WHEN    TYPE    EVENT        OBJECT  MESSAGE\n"
+            "1m ago  raised  ServiceDown  web     web exited 1\n");
+  EXPECT_EQ(render_event_line(event, RenderStyle{false, kNow}),
+            "2025-11-25 14:39:00.000Z  raised  ServiceDown  web  web exited 1\n");
+  EXPECT_EQ(render_events({{"events", Json::array()}}, RenderStyle{}), "no events\n");
+}
+
+TEST(RenderExplain, PrintsTheExpressionTreeWithValues) {
+  Json explain = {{"rule", "hot"},
+                  {"state", "pending"},
+                  {"reason", "true for 12s of the required 30s"},
+                  {"condition",
+                   {{"text", "self.cpu > cpu_high"},
+                    {"value", true},
+                    {"note", "for 30s: true since 12s"},
+                    {"children",
+                     {{{"text", "self.cpu"}, {"value", 95.5}, {"unit", "%"}},
+                      {{"text", "cpu_high"}, {"value", 90}, {"unit", "%"}}}}}}};
+  EXPECT_EQ(render_explain(explain, RenderStyle{false, kNow}),
+            "rule hot: pending\n"
+            "true for 12s of the required 30s\n"
+            "\n"
+            "  self.cpu > cpu_high  = true  (for 30s: true since 12s)\n"
+            "    self.cpu  = 95.5%\n"
+            "    cpu_high  = 90%\n");
+}
+
+TEST(RenderError, IncludesDiagnostics) {
+  Json error = {{"code", "policy_rejected"},
+                {"message", "the new policy has 1 error"},
+                {"details",
+                 {{"diagnostics",
+                   {{{"severity", "error"},
+                     {"file", "bad.amata"},
+                     {"line", 3},
+                     {"column", 7},
+                     {"message", "unknown attribute 'cpux'"}}}}}}};
+  EXPECT_EQ(render_error(error, RenderStyle{}),
+            "error: the new policy has 1 error\n"
+            "bad.amata:3:7: error: unknown attribute 'cpux'\n");
+}
+
+TEST(ParseSince, DurationsAndUtcTimes) {
+  EXPECT_EQ(*parse_since("10m", kNow), kNow - 600'000);
+  EXPECT_EQ(*parse_since("2h", kNow), kNow - 7'200'000);
+  EXPECT_EQ(*parse_since("1d", kNow), kNow - 86'400'000);
+  EXPECT_EQ(*parse_since("500ms", kNow), kNow - 500);
+  EXPECT_EQ(*parse_since("2025-11-25T14:40:00Z", kNow), kNow);
+  EXPECT_EQ(*parse_since("2025-11-25 14:40:00", kNow), kNow);
+  EXPECT_EQ(*parse_since("2025-11-25", kNow), kNow - (14 * 60 + 40) * 60'000LL);
+  for (const char* bad : {"", "10", "5x", "m", "2025-13-01", "yesterday", "2025-11-25T25:00:00"}) {
+    EXPECT_FALSE(parse_since(bad, kNow).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace amata::console

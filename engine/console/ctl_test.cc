@@ -1,0 +1,235 @@
+// amatactl end to end: run_ctl and the real amatactl binary against a live console server
+// whose loop runs on this thread, checking output and the documented exit codes.
+#include "engine/console/ctl.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "engine/console/console_server.h"
+#include "engine/console/test_backend.h"
+
+namespace amata::console {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::make_event;
+using testing::RecordingBackend;
+using Json = nlohmann::json;
+
+struct CtlRun {
+  int code = -1;
+  std::string out, err;
+};
+
+class CtlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/amata-ctl-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    auto loop = engine::EventLoop::create();
+    ASSERT_TRUE(loop.ok());
+    loop_ = std::move(loop).value();
+    ConsoleConfig config;
+    config.socket_path = dir_ + "/amatad.sock";
+    config.log = [](LogLevel, std::string_view) {};
+    auto server = ConsoleServer::start(*loop_, backend_, config);
+    ASSERT_TRUE(server.ok()) << server.error().message;
+    server_ = std::move(server).value();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void pump_until(const std::function<bool()>& done,
+                  const std::function<void()>& each_turn = nullptr) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out";
+      ASSERT_TRUE(loop_->run_once(5ms).ok());
+      if (each_turn) each_turn();
+    }
+  }
+
+  CtlCommand command(const std::string& cmd, const std::string& target = "") {
+    CtlCommand c;
+    c.socket_path = server_->socket_path();
+    c.cmd = cmd;
+    c.target = target;
+    return c;
+  }
+
+  CtlRun ctl(const CtlCommand& c) {
+    CtlRun run;
+    std::atomic<bool> done{false};
+    std::thread thread([&] {
+      std::ostringstream out, err;
+      run.code = run_ctl(c, out, err);
+      run.out = out.str();
+      run.err = err.str();
+      done = true;
+    });
+    pump_until([&] { return done.load(); });
+    thread.join();
+    return run;
+  }
+
+  /// Runs the amatactl binary with `args`, serving the socket meanwhile.
+  CtlRun amatactl(std::vector<std::string> args) {
+    int out_pipe[2], err_pipe[2];
+    EXPECT_EQ(pipe(out_pipe), 0);
+    EXPECT_EQ(pipe(err_pipe), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(out_pipe[1], 1);
+      dup2(err_pipe[1], 2);
+      std::vector<char*> argv;
+      static std::string binary = AMATACTL_BINARY;
+      argv.push_back(binary.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    CtlRun run;
+    std::atomic<bool> done{false};
+    // Drain both pipes on a thread so the child never blocks on a full pipe.
+    std::thread reader([&] {
+      char buffer[4096];
+      for (int fd : {out_pipe[0], err_pipe[0]}) {
+        std::string& into = fd == out_pipe[0] ? run.out : run.err;
+        ssize_t n;
+        while ((n = read(fd, buffer, sizeof buffer)) > 0) into.append(buffer, n);
+        close(fd);
+      }
+      done = true;
+    });
+    int status = 0;
+    pump_until([&] { return done.load(); });
+    reader.join();
+    EXPECT_EQ(waitpid(pid, &status, 0), pid);
+    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+  std::string dir_;
+  std::unique_ptr<engine::EventLoop> loop_;
+  RecordingBackend backend_;
+  std::unique_ptr<ConsoleServer> server_;
+};
+
+TEST_F(CtlTest, StatusForHumansAndForScripts) {
+  CtlRun human = ctl(command("status"));
+  EXPECT_EQ(human.code, kExitOk) << human.err;
+  EXPECT_EQ(human.out.rfind("policy web_node\nOBJECT  KIND", 0), 0u) << human.out;
+  EXPECT_NE(human.out.find("web     service"), std::string::npos) << human.out;
+  EXPECT_EQ(human.out.find('\x1b'), std::string::npos);
+
+  CtlCommand json = command("status");
+  json.json = true;
+  CtlRun scripted = ctl(json);
+  EXPECT_EQ(scripted.code, kExitOk);
+  EXPECT_EQ(Json::parse(scripted.out), backend_.status_result);
+}
+
+TEST_F(CtlTest, ExitCodesScriptsCanRelyOn) {
+  EXPECT_EQ(ctl(command("restart", "web")).code, kExitOk);
+  EXPECT_EQ(backend_.count("restart web"), 1u);
+
+  CtlRun unknown = ctl(command("restart", "nope"));
+  EXPECT_EQ(unknown.code, kExitRefused);
+  EXPECT_NE(unknown.err.find("no object named nope"), std::string::npos) << unknown.err;
+
+  CtlRun rejected = ctl(command("reload", "bad.amata"));
+  EXPECT_EQ(rejected.code, kExitRefused);
+  EXPECT_NE(rejected.err.find("bad.amata:3:7: error: unknown attribute 'cpux'"), std::string::npos)
+      << rejected.err;
+
+  EXPECT_EQ(ctl(command("explain")).code, kExitUsage);
+  EXPECT_EQ(ctl(command("frobnicate")).code, kExitUsage);
+  CtlCommand bad_since = command("events");
+  bad_since.since = "fortnight";
+  EXPECT_EQ(ctl(bad_since).code, kExitUsage);
+
+  CtlCommand nowhere = command("status");
+  nowhere.socket_path = dir_ + "/absent.sock";
+  CtlRun absent = ctl(nowhere);
+  EXPECT_EQ(absent.code, kExitCannotConnect);
+  EXPECT_NE(absent.err.find("cannot reach amatad"), std::string::npos);
+}
+
+TEST_F(CtlTest, EventsFiltersAndFollows) {
+  backend_.stored_events = {make_event(1, "web"), make_event(2, "db")};
+  CtlCommand filtered = command("events");
+  filtered.object = "db";
+  filtered.since = "1h";
+  filtered.json = true;
+  CtlRun history = ctl(filtered);
+  ASSERT_EQ(history.code, kExitOk) << history.err;
+  Json events = Json::parse(history.out)["events"];
+  ASSERT_EQ(events.size(), 0u) << "the canned events are older than an hour";
+  filtered.since.reset();
+  history = ctl(filtered);
+  events = Json::parse(history.out)["events"];
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["object"], "db");
+
+  CtlCommand follow = command("events");
+  follow.follow = true;
+  follow.object = "web";
+  follow.follow_limit = 2;
+  CtlRun streamed;
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
+    std::ostringstream out, err;
+    streamed.code = run_ctl(follow, out, err);
+    streamed.out = out.str();
+    done = true;
+  });
+  pump_until([&] { return server_->follower_count() == 1; });
+  for (int id = 3; id <= 6; ++id) server_->publish_event(make_event(id, id % 2 ? "web" : "db"));
+  pump_until([&] { return done.load(); });
+  thread.join();
+  EXPECT_EQ(streamed.code, kExitOk);
+  EXPECT_NE(streamed.out.find("event 1"), std::string::npos) << "history first";
+  EXPECT_NE(streamed.out.find("ServiceDown  web  event 3\n"), std::string::npos) << streamed.out;
+  EXPECT_NE(streamed.out.find("ServiceDown  web  event 5\n"), std::string::npos) << streamed.out;
+  EXPECT_EQ(streamed.out.find("event 4"), std::string::npos) << "db events are filtered out";
+}
+
+TEST_F(CtlTest, TheAmatactlBinary) {
+  CtlRun status = amatactl({"--socket", server_->socket_path(), "--json", "status"});
+  EXPECT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(Json::parse(status.out), backend_.status_result);
+
+  // Global options may also follow the subcommand.
+  CtlRun version = amatactl({"version", "--socket", server_->socket_path()});
+  EXPECT_EQ(version.code, 0) << version.err;
+  EXPECT_EQ(version.out, "amatad 0.1.0 (console protocol 1)\npolicy web_node\n");
+
+  CtlRun restart = amatactl({"--socket", server_->socket_path(), "restart", "web"});
+  EXPECT_EQ(restart.code, 0);
+  EXPECT_EQ(restart.out, "restart web: accepted (scheduled)\n");
+
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart", "nope"}).code, 1);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path()}).code, 2) << "no command";
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart"}).code, 2) << "no object";
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "status", "extra"}).code, 2);
+  EXPECT_EQ(amatactl({"--socket", dir_ + "/absent.sock", "status"}).code, 3);
+  CtlRun help = amatactl({"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("unmonitor"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace amata::console

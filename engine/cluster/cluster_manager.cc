@@ -7,6 +7,10 @@ namespace {
 
 using nlohmann::json;
 
+// How long to wait for the quorum service's report after CPG saw a node leave. It normally
+// comes 1-5 ms later; the timeout only guards against a report that raced ahead of CPG.
+constexpr std::chrono::milliseconds kQuorumReportTimeout{2000};
+
 // Wire format of the bus: one JSON object a message, "t" says which kind.
 json encode(const Announcement& a) {
   return json{
@@ -119,6 +123,7 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   last_announced_.reset();
   fencing_.clear();
   group_ring_ = RingId{};
+  quorum_stale_ = false;
   update_peers();
   reconcile();
 }
@@ -133,6 +138,22 @@ void ClusterManager::on_group_change(const GroupChange& change) {
   }
   ledger_->apply_membership(m);
   group_ring_ = change.ring;
+  // CPG delivers a node-level change a few ms before the quorum service reports on the new
+  // ring; until then `quorate` describes the old partition, and an isolated node would still
+  // believe it is quorate and start a copy. Act only once quorum has been reported again.
+  bool node_left = std::any_of(m.left.begin(), m.left.end(),
+                               [](const auto& l) { return l.second == LeaveReason::kNodeDown; });
+  if (node_left) {
+    quorum_stale_ = true;
+    loop_.cancel_timer(stale_timer_);
+    std::weak_ptr<bool> alive = alive_;
+    stale_timer_ = loop_.add_timer_after(kQuorumReportTimeout, [alive, this] {
+      if (!alive.lock() || !quorum_stale_) return;
+      quorum_stale_ = false;
+      log(true, "cluster: no quorum report after a membership change; using the last one");
+      reconcile();
+    });
+  }
   std::string text = "cluster: members";
   for (NodeId n : m.members) text += " " + node_name(n);
   for (NodeId n : m.joined) text += ", joined " + node_name(n);
@@ -141,6 +162,8 @@ void ClusterManager::on_group_change(const GroupChange& change) {
             (reason == LeaveReason::kLeave      ? " (leave)"
              : reason == LeaveReason::kProcDown ? " (amatad died)"
                                                 : " (node down)");
+  text += "; ring " + std::to_string(change.ring.representative) + "." +
+          std::to_string(change.ring.seq);
   log(false, text);
   // Every membership change is followed by an announcement: after a join it is what the
   // ledger waits for; after a departure it refreshes the list of unfenced nodes.
@@ -151,6 +174,8 @@ void ClusterManager::on_group_change(const GroupChange& change) {
 }
 
 void ClusterManager::on_quorum(const QuorumView& q) {
+  quorum_stale_ = false;
+  loop_.cancel_timer(stale_timer_);
   log(false, std::string("cluster: partition ") + (q.quorate ? "quorate" : "NOT quorate") +
                  " with " + std::to_string(q.nodes.size()) + " node(s), ring " +
                  std::to_string(q.ring.representative) + "." + std::to_string(q.ring.seq));
@@ -193,13 +218,6 @@ void ClusterManager::on_deliver(const Delivery& d) {
   reconcile();
 }
 
-bool ClusterManager::quorum_confirmed() const {
-  // After a totem change the CPG and quorum notifications arrive on separate connections;
-  // until the quorum service has reported on the current ring its `quorate` may describe the
-  // old partition (an isolated node would still believe it is quorate and start a copy).
-  return session_->quorum().ring == session_->ring();
-}
-
 void ClusterManager::reconcile() {
   if (in_reconcile_) {  // a ClusteredServices call reported back synchronously
     reconcile_again_ = true;
@@ -209,7 +227,7 @@ void ClusterManager::reconcile() {
   do {
     reconcile_again_ = false;
     bool joined = session_ && session_->joined();
-    if (joined && !quorum_confirmed()) break;  // wait for the quorum of the current ring
+    if (joined && quorum_stale_) break;  // wait for the quorum of the new ring
     bool quorate = joined && session_->quorum().quorate;
     NodeId self = session_ ? session_->local_node() : 0;
     for (const auto& s : config_.services) {

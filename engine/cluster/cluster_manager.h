@@ -140,8 +140,6 @@ class ClusterManager {
   void on_quorum(const QuorumView& q);
   void resolve_preferences();
   void announce();
-  /// Quorum known for the current ring: the quorum service has reported on it.
-  bool quorum_confirmed() const;
   /// Compares every service's decision with what runs here, and acts.
   void reconcile();
   void fence(NodeId victim);
@@ -159,7 +157,9 @@ class ClusterManager {
   std::set<std::string> gave_up_;
   std::set<NodeId> fencing_;  // fences in flight
   std::optional<Announcement> last_announced_;
-  RingId group_ring_;  // the totem ring of the last CPG change
+  RingId group_ring_;          // the totem ring of the last CPG change
+  bool quorum_stale_ = false;  // a node left; the quorum service has not reported since
+  engine::EventLoop::TimerId stale_timer_ = 0;
   bool in_reconcile_ = false;
   bool reconcile_again_ = false;
   std::uint64_t history_index_ = 0;

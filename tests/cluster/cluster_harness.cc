@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -136,7 +137,8 @@ ClusterHarness::~ClusterHarness() {
         fs::remove_all(entry.path(), ec);
     }
   }
-  if (!dir_.empty()) fs::remove_all(dir_, ec);
+  // AMATA_CLUSTER_KEEP=1 keeps the logs and state files for a post-mortem.
+  if (!dir_.empty() && !std::getenv("AMATA_CLUSTER_KEEP")) fs::remove_all(dir_, ec);
 }
 
 std::string ClusterHarness::node_dir(int i) const {

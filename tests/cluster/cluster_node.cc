@@ -94,7 +94,8 @@ class Node : public amata::cluster::ClusteredServices {
 
   void start_clustered(const std::string& name) override {
     if (pid_ > 0) return;
-    pid_ = spawn({"python3", "-m", "http.server", std::to_string(port_), "--bind", bind_}, -1);
+    pid_ =
+        spawn({"python3", "-S", "-m", "http.server", std::to_string(port_), "--bind", bind_}, -1);
     if (pid_ < 0) {
       pid_ = 0;
       log(true, "fork failed");

@@ -102,6 +102,25 @@ TEST_F(ClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) {
       << h_->logs();
 }
 
+// A node cut off alone is, for a few ms, the only member of its CPG group while the quorum
+// service still calls its old partition quorate: it must not start a copy in that window.
+TEST_F(ClusterTest, IsolatedNonOwnerNeverStartsACopy) {
+  ASSERT_EQ(owner(), 1);
+  h_->set_link(3, false);
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        return h_->settled({1, 2}) && !h_->state(3).value("quorate", true);
+      },
+      seconds(15)))
+      << h_->logs();
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_TRUE(one_copy({1}));
+  json isolated = h_->state(3);
+  ASSERT_TRUE(isolated.contains("log"));
+  for (const auto& line : isolated["log"])
+    EXPECT_EQ(line.get<std::string>().find("spawned"), std::string::npos) << line;
+}
+
 // The histories of two nodes: the bus events both delivered appear in the same order, and a
 // (ring, seq) position holds the same event on both. Returns how many events they share.
 std::size_t check_same_order(const json& a, const json& b, int na, int nb) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "compiler/frontend/commands.h"
+#include "tools/amatac/backend_commands.h"
 
 namespace {
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   add_check_command(app, exit_code);
   add_dump_command(app, exit_code);
+  amata::amatac::add_backend_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -44,7 +44,10 @@ class Lowering {
  private:
   // --- Slots -------------------------------------------------------------------------------
 
-  const ir::SlotInfo& slot(int object, const std::string& attribute, const catalog::Type& type) {
+  const ir::SlotInfo& slot(int object, const std::string& attribute, catalog::Type type) {
+    // The catalog is the source of truth for an attribute's type (perfdata has none there).
+    const auto kind = c_.objects[static_cast<std::size_t>(object)].kind;
+    if (const catalog::Attribute* a = catalog::find_attribute(kind, attribute)) type = a->type;
     auto key = std::make_pair(object, attribute);
     if (auto it = slots_.find(key); it != slots_.end()) {
       return p_->tables.slots[it->second];

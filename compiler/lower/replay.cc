@@ -41,8 +41,11 @@ Result<Assignment> resolve_assignment(const ir::PolicyTables& tables, std::strin
     type = slot->type;
   }
   a.is_string = type.kind == catalog::ValueKind::kString;
-  const auto wrong = [&](std::string_view got) {
-    return Error{fmt::format("{} is {}, not {}", name, catalog::type_name(type), got)};
+  const auto wrong = [&](std::string_view) {
+    const std::string_view given = std::holds_alternative<bool>(value)     ? "a boolean"
+                                   : std::holds_alternative<double>(value) ? "a number"
+                                                                           : "a string";
+    return Error{fmt::format("{} is {}, not {}", name, catalog::type_name(type), given)};
   };
   if (std::holds_alternative<std::monostate>(value)) {
     a.number = kNaN;  // missing; a string slot keeps ""

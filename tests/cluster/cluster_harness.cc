@@ -207,7 +207,10 @@ void ClusterHarness::start_node(int i) {
                                    address(i),
                                    "--port",
                                    std::to_string(port())};
-  argv.insert(argv.end(), node_args_.begin(), node_args_.end());
+  for (std::string a : node_args_) {
+    if (auto at = a.find("{dir}"); at != std::string::npos) a.replace(at, 5, dir_);
+    argv.push_back(a);
+  }
   node_pid_[i] = spawn(argv, d + "/node.log");
 }
 
@@ -224,6 +227,10 @@ void ClusterHarness::kill_corosync(int i) {
 void ClusterHarness::kill_node(int i) {
   if (node_pid_[i] > 0) kill(node_pid_[i], SIGKILL);
   reap(node_pid_[i]);
+}
+
+void ClusterHarness::signal_node(int i, int signal) {
+  if (node_pid_[i] > 0) kill(node_pid_[i], signal);
 }
 
 void ClusterHarness::set_link(int i, bool up) {

@@ -39,6 +39,10 @@ class ClusterHarness {
   const std::string& why() const { return why_; }
 
   int nodes() const { return n_; }
+  /// The temp directory (logs, state files); "{dir}" in node_args is replaced by it.
+  const std::string& dir() const { return dir_; }
+  /// Sends `signal` to node i's cluster_node.
+  void signal_node(int i, int signal);
   std::string netns(int i) const { return prefix_ + "n" + std::to_string(i); }
   std::string address(int i) const { return "10.250.0." + std::to_string(i); }
   int port() const { return 8080; }

@@ -8,6 +8,8 @@
 // Usage: cluster_node --state FILE --bind ADDR [--port 8080] [--group amata]
 //                     [--prefer n1,n2,n3] [--policy stop|freeze] [--publish-ms 250]
 //                     [--fence "argv..."]  (run from inside the node's network namespace)
+// Signals: SIGUSR1 requests `failover demo`, SIGUSR2 `failover demo to n3` (on the bus).
+// Signals: SIGUSR1 requests `failover demo`, SIGUSR2 `failover demo to n3` (on the bus).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -345,11 +347,23 @@ int main(int argc, char** argv) {
   callbacks.on_log = [&node](bool warning, std::string_view m) { node.log(warning, m); };
   callbacks.on_bus = [&node](const amata::cluster::BusMessage& m) { node.on_bus(m); };
   callbacks.on_peers = [&node](const auto& peers) { node.on_peers(peers); };
-  auto manager = ClusterManager::create(**loop, config, node, callbacks);
+  // Signals are blocked before anything (libqb) may start a thread that would take them.
+  // SIGUSR1: `failover demo` (to the best other node); SIGUSR2: `failover demo to n3`.
+  std::unique_ptr<ClusterManager> manager;
+  (void)(*loop)->watch_signals(
+      {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}, [&](const signalfd_siginfo& si) {
+        if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+          std::optional<std::string> target;
+          if (si.ssi_signo == SIGUSR2) target = "n3";
+          if (auto st = manager->request_failover(kService, target); !st.ok())
+            node.log(true, "failover request refused: " + st.error().message);
+          return;
+        }
+        (*loop)->stop();
+      });
+  manager = ClusterManager::create(**loop, config, node, callbacks);
   node.set_manager(manager.get());
 
-  (void)(*loop)->watch_signals({SIGTERM, SIGINT},
-                               [&](const signalfd_siginfo&) { (*loop)->stop(); });
   std::function<void()> tick = [&] {
     node.publish_tick();
     (*loop)->add_timer_after(std::chrono::milliseconds(publish_ms), tick);

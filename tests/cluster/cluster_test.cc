@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/cluster/cluster_harness.h"
@@ -19,9 +22,9 @@ using std::chrono::seconds;
 
 class ClusterTest : public ::testing::Test {
  protected:
+  virtual std::vector<std::string> node_args() const { return {"--prefer", "n1,n2,n3"}; }
   void SetUp() override {
-    h_ = std::make_unique<ClusterHarness>(3, TotemSettings{}, CLUSTER_NODE_PATH,
-                                          std::vector<std::string>{"--prefer", "n1,n2,n3"});
+    h_ = std::make_unique<ClusterHarness>(3, TotemSettings{}, CLUSTER_NODE_PATH, node_args());
     if (!h_->usable()) GTEST_SKIP() << h_->why();
     h_->start_all();
     ASSERT_TRUE(ClusterHarness::wait_until(
@@ -119,6 +122,48 @@ TEST_F(ClusterTest, IsolatedNonOwnerNeverStartsACopy) {
   ASSERT_TRUE(isolated.contains("log"));
   for (const auto& line : isolated["log"])
     EXPECT_EQ(line.get<std::string>().find("spawned"), std::string::npos) << line;
+}
+
+TEST_F(ClusterTest, FailoverRequestsOnTheBusMoveTheService) {
+  ASSERT_EQ(owner(), 1);
+  h_->signal_node(3, SIGUSR1);  // `failover demo`: to the best other node, n2
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({2}); }, seconds(10))) << h_->logs();
+  h_->signal_node(1, SIGUSR2);  // `failover demo to n3`
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({3}); }, seconds(10))) << h_->logs();
+}
+
+// With a fence command, the node that takes over fences the departed holder first, with the
+// fence-agents convention on the agent's stdin. The "agent" here appends its stdin to a file.
+class FencedClusterTest : public ClusterTest {
+ protected:
+  std::vector<std::string> node_args() const override {
+    return {"--prefer", "n1,n2,n3", "--fence", "tee -a {dir}/fence.log"};
+  }
+};
+
+TEST_F(FencedClusterTest, SurvivorFencesTheCutOffOwnerBeforeStartingIt) {
+  ASSERT_EQ(owner(), 1);
+  h_->set_link(1, false);
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        return h_->settled({2, 3}) && one_copy({2});
+      },
+      seconds(15)))
+      << h_->logs();
+  std::ifstream in(h_->dir() + "/fence.log");
+  std::stringstream fence_input;
+  fence_input << in.rdbuf();
+  EXPECT_EQ(fence_input.str(), "action=off\nnodename=n1\n");
+  json s2 = h_->state(2);
+  std::size_t fenced_at = std::string::npos, started_at = std::string::npos, k = 0;
+  for (const auto& line : s2["log"]) {
+    std::string text = line.get<std::string>();
+    if (text.find("fenced n1") != std::string::npos && fenced_at == std::string::npos)
+      fenced_at = k;
+    if (text.find("spawned") != std::string::npos) started_at = k;
+    ++k;
+  }
+  EXPECT_LT(fenced_at, started_at) << "n2 started before fencing n1\n" << h_->logs();
 }
 
 // The histories of two nodes: the bus events both delivered appear in the same order, and a

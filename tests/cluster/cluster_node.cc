@@ -347,7 +347,7 @@ int main(int argc, char** argv) {
   callbacks.on_log = [&node](bool warning, std::string_view m) { node.log(warning, m); };
   callbacks.on_bus = [&node](const amata::cluster::BusMessage& m) { node.on_bus(m); };
   callbacks.on_peers = [&node](const auto& peers) { node.on_peers(peers); };
-  // Signals are blocked before anything (libqb) may start a thread that would take them.
+  // Signals arrive through the loop (signalfd), blocked before any other setup.
   // SIGUSR1: `failover demo` (to the best other node); SIGUSR2: `failover demo to n3`.
   std::unique_ptr<ClusterManager> manager;
   (void)(*loop)->watch_signals(

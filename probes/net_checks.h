@@ -119,7 +119,7 @@ class CurlMulti {
 /// An HTTP(S) GET whose status must equal `expect_status` (any 2xx when 0).
 class HttpCheck {
  public:
-  HttpCheck(engine::EventLoop& loop, CurlMulti& multi) : loop_(loop), multi_(multi) {}
+  explicit HttpCheck(CurlMulti& multi) : multi_(multi) {}
   ~HttpCheck();
   HttpCheck(const HttpCheck&) = delete;
   HttpCheck& operator=(const HttpCheck&) = delete;
@@ -129,7 +129,6 @@ class HttpCheck {
   bool busy() const { return running_; }
 
  private:
-  engine::EventLoop& loop_;
   CurlMulti& multi_;
   CURL* easy_ = nullptr;  // kept between checks so connections and buffers are reused
   bool running_ = false;

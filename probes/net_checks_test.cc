@@ -174,7 +174,7 @@ TEST_F(NetChecksTest, UnixSocketConnect) {
 TEST_F(NetChecksTest, HttpStatusAndTimeout) {
   HttpResponder server(*loop_);
   auto multi = CurlMulti::create(*loop_).value();
-  HttpCheck check(*loop_, *multi);
+  HttpCheck check(*multi);
   auto ok = run(check, server.url("/ok"), 200, 2.0);
   EXPECT_TRUE(ok.ok) << ok.error;
   auto down = run(check, server.url("/down"), 200, 2.0);

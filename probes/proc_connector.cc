@@ -86,13 +86,18 @@ void ProcConnector::on_readable() {
       }
       return;  // EAGAIN: drained
     }
-    int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+    // Walk the messages by hand: NLMSG_OK mixes signed and unsigned lengths.
+    std::size_t offset = 0;
+    const std::size_t total = static_cast<std::size_t>(n);
+    while (offset + sizeof(nlmsghdr) <= total) {
+      auto* h = reinterpret_cast<nlmsghdr*>(buf + offset);
+      if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > total - offset) break;
+      offset += NLMSG_ALIGN(h->nlmsg_len);
       if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_NOOP) continue;
       auto* msg = static_cast<cn_msg*>(NLMSG_DATA(h));
       if (msg->id.idx != CN_IDX_PROC || msg->id.val != CN_VAL_PROC) continue;
       if (msg->len < sizeof(proc_event) - sizeof(proc_event::event_data)) continue;
-      proc_event ev;
+      proc_event ev{};
       std::memcpy(&ev, msg->data, std::min<std::size_t>(msg->len, sizeof ev));
       ++events_seen_;
       // Listeners may remove themselves while being called: iterate by index over a size

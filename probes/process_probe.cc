@@ -27,7 +27,7 @@ class HealthRunner {
     if (spec_.protocol == P::kHttp) {
       auto curl = ctx_.get_curl();
       if (!curl) return curl.error();
-      http_ = std::make_unique<HttpCheck>(ctx_.loop, **curl);
+      http_ = std::make_unique<HttpCheck>(**curl);
       return {};
     }
     auto endpoint = resolve_endpoint(spec_.target);

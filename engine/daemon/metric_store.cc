@@ -1,0 +1,132 @@
+#include "engine/daemon/metric_store.h"
+
+#include <time.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace amata::engine {
+
+double monotonic_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double unix_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_change,
+                         NoticeCallback on_notice)
+    : tables_(tables),
+      on_change_(std::move(on_change)),
+      on_notice_(std::move(on_notice)),
+      numbers_(static_cast<std::size_t>(tables.number_slot_count), std::nan("")),
+      strings_(static_cast<std::size_t>(tables.string_slot_count)),
+      object_times_(tables.objects.size(), std::nan("")),
+      grace_until_(tables.objects.size(), 0),
+      number_slot_(tables.objects.size()),
+      string_slot_(tables.objects.size()),
+      latest_numbers_(tables.objects.size()),
+      latest_strings_(tables.objects.size()) {
+  for (const auto& slot : tables.slots) {
+    if (slot.object < 0 || static_cast<std::size_t>(slot.object) >= tables.objects.size()) continue;
+    auto& index = slot.is_string ? string_slot_[static_cast<std::size_t>(slot.object)]
+                                 : number_slot_[static_cast<std::size_t>(slot.object)];
+    index[slot.attribute] = slot.index;
+  }
+}
+
+void MetricStore::set_number(int object, std::string_view attribute, double value) {
+  auto o = static_cast<std::size_t>(object);
+  if (o >= number_slot_.size()) return;
+  // During a service's start grace a failing health check is not yet a failure: the
+  // service is still coming up, and counting it would restart it a second time.
+  if (grace_until_[o] > 0 && (attribute == "health.failed" || attribute == "health.ok") &&
+      monotonic_now() < grace_until_[o]) {
+    value = attribute == "health.failed" ? 0.0 : 1.0;
+  }
+  auto latest = latest_numbers_[o].find(attribute);
+  if (latest == latest_numbers_[o].end()) {
+    latest_numbers_[o].emplace(std::string(attribute), value);
+  } else {
+    latest->second = value;
+  }
+  auto& index = number_slot_[o];
+  if (index.empty()) return;
+  auto it = index.find(std::string(attribute));
+  if (it != index.end()) numbers_[static_cast<std::size_t>(it->second)] = value;
+}
+
+void MetricStore::set_string(int object, std::string_view attribute, std::string_view value) {
+  auto o = static_cast<std::size_t>(object);
+  if (o >= string_slot_.size()) return;
+  latest_strings_[o][std::string(attribute)] = std::string(value);
+  auto& index = string_slot_[o];
+  if (index.empty()) return;
+  auto it = index.find(std::string(attribute));
+  if (it != index.end()) strings_[static_cast<std::size_t>(it->second)] = std::string(value);
+}
+
+void MetricStore::changed(int object) {
+  if (on_change_) on_change_(object, true);
+}
+
+void MetricStore::sampled(int object) {
+  auto o = static_cast<std::size_t>(object);
+  if (o < object_times_.size()) object_times_[o] = monotonic_now();
+  if (on_change_) on_change_(object, false);
+}
+
+void MetricStore::notice(int object, std::string_view message) {
+  if (on_notice_) on_notice_(object, message);
+}
+
+ir::Samples MetricStore::samples() const {
+  // Until every object has completed a sample, let discover() count each call as a check.
+  bool all_sampled = true;
+  for (double t : object_times_) all_sampled &= !std::isnan(t);
+  return ir::Samples{
+      numbers_, strings_,
+      all_sampled ? std::span<const double>(object_times_) : std::span<const double>()};
+}
+
+void MetricStore::set_grace(int object, double until_monotonic) {
+  auto o = static_cast<std::size_t>(object);
+  if (o < grace_until_.size()) grace_until_[o] = until_monotonic;
+}
+
+const std::map<std::string, double, std::less<>>& MetricStore::numbers_of(int object) const {
+  static const std::map<std::string, double, std::less<>> kEmpty;
+  auto o = static_cast<std::size_t>(object);
+  return o < latest_numbers_.size() ? latest_numbers_[o] : kEmpty;
+}
+
+const std::map<std::string, std::string, std::less<>>& MetricStore::strings_of(int object) const {
+  static const std::map<std::string, std::string, std::less<>> kEmpty;
+  auto o = static_cast<std::size_t>(object);
+  return o < latest_strings_.size() ? latest_strings_[o] : kEmpty;
+}
+
+std::string MetricStore::values_json(const std::vector<int>& objects) const {
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& slot : tables_.slots) {
+    bool wanted = false;
+    for (int o : objects) wanted |= o == slot.object;
+    if (!wanted) continue;
+    std::string key =
+        tables_.objects[static_cast<std::size_t>(slot.object)].name + "." + slot.attribute;
+    if (slot.is_string) {
+      values[key] = strings_[static_cast<std::size_t>(slot.index)];
+    } else {
+      double v = numbers_[static_cast<std::size_t>(slot.index)];
+      values[key] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+    }
+  }
+  return values.dump();
+}
+
+}  // namespace amata::engine

@@ -1,0 +1,35 @@
+// From a policy file to a running CompiledPolicy: parse, check, lower, then the chosen back
+// end. Used at start and on every reload; failures come back as rendered diagnostics, so a
+// bad reload is logged and the old policy keeps running.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/check/checked_policy.h"
+#include "compiler/ir/compiled_policy.h"
+
+namespace amata::engine {
+
+enum class Backend { kInterp, kJit };
+
+/// A policy ready to run, or why not.
+struct LoadedPolicy {
+  std::shared_ptr<const ir::CompiledPolicy> policy;  // null when loading failed
+  std::string diagnostics;  // rendered text (errors and warnings), empty when clean
+  int errors = 0;
+  int warnings = 0;
+  std::string file;
+};
+
+/// Loads, checks and compiles `path` with `backend`. Never throws.
+LoadedPolicy load_policy(const std::string& path, Backend backend, bool color = false);
+
+/// Parses and checks only (for --once): the objects of the policy, or nullopt with the
+/// diagnostics in `diagnostics`.
+std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& path,
+                                                             std::string& diagnostics,
+                                                             bool color = false);
+
+}  // namespace amata::engine

@@ -1,0 +1,97 @@
+// amatad: runs a policy — probes, discovery, recovery — on this node. Thin: options here,
+// everything else in engine/daemon.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "engine/daemon/daemon.h"
+#include "engine/daemon/logging.h"
+#include "engine/daemon/policy_loader.h"
+#include "probes/once.h"
+
+namespace {
+
+int run_once(const std::string& policy_path) {
+  std::string diagnostics;
+  auto objects = amata::engine::load_objects(policy_path, diagnostics, isatty(STDERR_FILENO));
+  std::cerr << diagnostics;
+  if (!objects) return 1;
+  auto result = amata::probes::probe_once(*objects);
+  if (!result) {
+    std::cerr << "amatad: " << result.error().message << "\n";
+    return 1;
+  }
+  std::cout << result->dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Taken out of the environment before anything can start a child (systemd's variables are
+  // for amatad, not for the services it runs).
+  auto notifier = amata::engine::SystemdNotifier::from_environment();
+
+  CLI::App app{"amatad: keeps the services and nodes of a policy available"};
+  amata::engine::DaemonOptions options;
+  std::string log_level = "info";
+  std::string backend = "jit";
+  bool once = false, json = false;
+  app.add_option("POLICY", options.policy_path, "the .amata policy to run")->required();
+  app.add_option("--state-dir", options.state_dir, "event store, service logs")
+      ->capture_default_str();
+  app.add_option("--socket", options.socket_path, "console socket (empty: none)")
+      ->capture_default_str();
+  app.add_option("--hooks", options.hooks_dir, "hook scripts: DIR/EVENT and DIR/any")
+      ->capture_default_str();
+  app.add_option("--metrics-listen", options.metrics_listen, "serve /metrics on ADDR:PORT");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_option("--backend", backend, "rule back end")
+      ->check(CLI::IsMember({"interp", "jit"}))
+      ->capture_default_str();
+  app.add_option("--hook-timeout", options.hook_timeout, "seconds before a hook is killed")
+      ->capture_default_str();
+  app.add_flag("--leave-running", options.leave_running,
+               "on SIGTERM leave services running for the next amatad to adopt");
+  app.add_flag("--once", once, "probe every object once, print, exit");
+  app.add_flag("--json", json, "with --once: JSON output (the only format)");
+  CLI11_PARSE(app, argc, argv);
+  (void)json;
+
+  if (once) return run_once(options.policy_path);
+
+  if (auto s = amata::engine::setup_logging(log_level); !s) {
+    std::cerr << "amatad: " << s.error().message << "\n";
+    return 1;
+  }
+  options.backend =
+      backend == "jit" ? amata::engine::Backend::kJit : amata::engine::Backend::kInterp;
+  auto loaded =
+      amata::engine::load_policy(options.policy_path, options.backend, isatty(STDERR_FILENO));
+  if (!loaded.policy && loaded.errors > 0 && options.backend == amata::engine::Backend::kJit &&
+      loaded.diagnostics.find("error[") == std::string::npos) {
+    // Not a policy mistake but the JIT itself failing: the interpreter runs the same rules.
+    auto interp = amata::engine::load_policy(options.policy_path, amata::engine::Backend::kInterp);
+    if (interp.policy) {
+      spdlog::warn("JIT unavailable ({}), using the interpreter", loaded.diagnostics);
+      loaded = std::move(interp);
+      options.backend = amata::engine::Backend::kInterp;
+    }
+  }
+  if (!loaded.policy) {
+    std::cerr << loaded.diagnostics;
+    return 1;
+  }
+  if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
+
+  auto daemon = amata::engine::Daemon::create(options, std::move(loaded), std::move(notifier));
+  if (!daemon) {
+    spdlog::critical("{}", daemon.error().message);
+    return 1;
+  }
+  return (*daemon)->run();
+}

@@ -1,0 +1,164 @@
+// The cost of one probe cycle: N real sleeping processes (children of the benchmark, killed
+// after), each measured by its own process probe (/proc/PID/stat, io, children, fd/), plus
+// the node, interface and filesystem probes. Also counts heap allocations per cycle: the
+// steady state must allocate nothing.
+//
+// Reproduce: cmake --preset bench -B build/bench && cmake --build build/bench --target
+//            probe_bench && build/bench/bench/probe_bench
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <vector>
+
+#include "probes/probe.h"
+
+namespace {
+
+std::atomic<std::uint64_t> g_allocations{0};
+
+}  // namespace
+
+// Counts every heap allocation of the process (C++ new goes through malloc, and so do libnl
+// and libcurl), by interposing glibc's malloc family; the benchmark reads the delta per cycle.
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t n, std::size_t size);
+void* __libc_realloc(void* p, std::size_t size);
+void* malloc(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+}
+
+namespace amata::probes {
+namespace {
+
+/// A sink that keeps nothing, so the figure is the probes' cost alone.
+class NullSink : public MeasurementSink {
+ public:
+  void set_number(int, std::string_view, double value) override { benchmark::DoNotOptimize(value); }
+  void set_string(int, std::string_view, std::string_view value) override {
+    benchmark::DoNotOptimize(value.data());
+  }
+  void changed(int) override {}
+};
+
+/// N forked children that sleep until killed; they die with the benchmark if it dies.
+class SleepingChildren {
+ public:
+  explicit SleepingChildren(int n) {
+    for (int i = 0; i < n; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (;;) pause();
+      }
+      if (pid > 0) pids_.push_back(pid);
+    }
+  }
+  ~SleepingChildren() {
+    for (pid_t pid : pids_) kill(pid, SIGKILL);
+    for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
+  }
+  const std::vector<pid_t>& pids() const { return pids_; }
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
+void BM_ProcessProbeCycle(benchmark::State& state) {
+  int n = static_cast<int>(state.range(0));
+  SleepingChildren children(n);
+  auto loop = engine::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  for (int i = 0; i < n; ++i) {
+    catalog::ObjectSpec spec;
+    spec.name = "svc" + std::to_string(i);
+    spec.kind = catalog::Kind::kService;
+    if (!set->add(i, spec) || !set->child_started(i, children.pids()[i])) {
+      state.SkipWithError("could not set up the probes");
+      return;
+    }
+  }
+  set->poll_all();  // warm: buffers sized, previous samples taken
+  std::uint64_t allocs_before = g_allocations.load();
+  for (auto _ : state) set->poll_all();
+  std::uint64_t allocs = g_allocations.load() - allocs_before;
+  state.counters["processes"] = n;
+  state.counters["per_process"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * n,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["allocs_per_cycle"] =
+      static_cast<double>(allocs) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_ProcessProbeCycle)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
+  auto loop = engine::EventLoop::create().value();
+  NullSink sink;
+  auto set = ProbeSet::create(*loop, sink, {}).value();
+  catalog::ObjectSpec node, lo, root;
+  node.name = "self";
+  node.kind = catalog::Kind::kNode;
+  lo.name = "lo";
+  lo.kind = catalog::Kind::kInterface;
+  lo.ifname = "lo";
+  root.name = "root";
+  root.kind = catalog::Kind::kFilesystem;
+  root.path = "/";
+  if (!set->add(0, node) || !set->add(1, lo) || !set->add(2, root)) {
+    state.SkipWithError("could not set up the probes");
+    return;
+  }
+  (void)loop->run_once(std::chrono::milliseconds(50));  // the rtnetlink dump
+  set->poll_all();
+  std::uint64_t allocs_before = g_allocations.load();
+  for (auto _ : state) set->poll_all();
+  state.counters["allocs_per_cycle"] = static_cast<double>(g_allocations.load() - allocs_before) /
+                                       static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_NodeInterfaceFilesystemCycle)->Unit(benchmark::kMicrosecond);
+
+/// Finding a process by regex scans /proc: the cost when it is missing, with N extra
+/// processes on the machine.
+void BM_MatchScanMissing(benchmark::State& state) {
+  int n = static_cast<int>(state.range(0));
+  SleepingChildren children(n);
+  auto loop = engine::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  catalog::ObjectSpec spec;
+  spec.name = "p";
+  spec.kind = catalog::Kind::kProcess;
+  spec.match = "^no-such-program-anywhere";
+  if (!set->add(0, spec)) {
+    state.SkipWithError("could not set up the probe");
+    return;
+  }
+  for (auto _ : state) set->poll_all();
+  state.counters["extra_processes"] = n;
+}
+BENCHMARK(BM_MatchScanMissing)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace amata::probes
+
+BENCHMARK_MAIN();

@@ -1,0 +1,104 @@
+// The steady state allocates nothing and opens nothing: after a warm-up cycle, polling the
+// node, a process, lo and "/" makes no heap allocation (malloc is interposed and counted)
+// and opens no new file descriptor.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+
+#include "probes/probe.h"
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+}
+
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t n, std::size_t size);
+void* __libc_realloc(void* p, std::size_t size);
+void* malloc(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, size);
+}
+}
+
+namespace amata::probes {
+namespace {
+
+class NullSink : public MeasurementSink {
+ public:
+  void set_number(int, std::string_view, double) override {}
+  void set_string(int, std::string_view, std::string_view) override {}
+  void changed(int) override {}
+};
+
+int count_open_fds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+TEST(SteadyState, PollingAllocatesAndOpensNothing) {
+  pid_t child = fork();
+  if (child == 0) {
+    for (;;) pause();
+  }
+  auto loop = engine::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  using catalog::Kind;
+  catalog::ObjectSpec node, svc, lo, root;
+  node.name = "self";
+  node.kind = Kind::kNode;
+  svc.name = "svc";
+  svc.kind = Kind::kService;
+  lo.name = "lo";
+  lo.kind = Kind::kInterface;
+  lo.ifname = "lo";
+  root.name = "root";
+  root.kind = Kind::kFilesystem;
+  root.path = "/";
+  ASSERT_TRUE(set->add(0, node));
+  ASSERT_TRUE(set->add(1, svc));
+  ASSERT_TRUE(set->add(2, lo));
+  ASSERT_TRUE(set->add(3, root));
+  ASSERT_TRUE(set->child_started(1, child));
+  ASSERT_TRUE(loop->run_once(std::chrono::milliseconds(50)));  // the rtnetlink dump
+  set->poll_all();
+  set->poll_all();
+
+  int fds = count_open_fds();
+  std::uint64_t before = g_allocations.load();
+  for (int i = 0; i < 20; ++i) set->poll_all();
+  std::uint64_t allocations = g_allocations.load() - before;
+  int fds_after = count_open_fds();
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(allocations, 0u);
+  // The counter does count: a heap string moves it.
+  std::uint64_t probe_before = g_allocations.load();
+  auto* heap = new std::string(200, 'x');
+  EXPECT_GT(g_allocations.load(), probe_before);
+  delete heap;
+  EXPECT_EQ(fds_after, fds);
+}
+
+}  // namespace
+}  // namespace amata::probes

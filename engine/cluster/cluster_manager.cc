@@ -124,8 +124,11 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   fencing_.clear();
   group_ring_ = RingId{};
   quorum_stale_ = false;
+  heard_from_corosync_ = true;
   update_peers();
-  reconcile();
+  // Connected: our own join is being delivered and on_group_change follows at once, with the
+  // membership to decide on. Lost: no quorum, act on the policy now.
+  if (!connected) reconcile();
 }
 
 void ClusterManager::on_group_change(const GroupChange& change) {
@@ -226,8 +229,14 @@ void ClusterManager::reconcile() {
   in_reconcile_ = true;
   do {
     reconcile_again_ = false;
+    // Until the first connection attempt has succeeded or failed, nothing is known: an
+    // adopted copy is neither stopped for lack of quorum nor announced.
+    if (!heard_from_corosync_) break;
     bool joined = session_ && session_->joined();
     if (joined && quorum_stale_) break;  // wait for the quorum of the new ring
+    if (joined && !std::binary_search(ledger_->members().begin(), ledger_->members().end(),
+                                      session_->local_node()))
+      break;  // joined, but our own membership change has not been applied yet
     bool quorate = joined && session_->quorum().quorate;
     NodeId self = session_ ? session_->local_node() : 0;
     for (const auto& s : config_.services) {

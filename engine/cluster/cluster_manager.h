@@ -157,8 +157,9 @@ class ClusterManager {
   std::set<std::string> gave_up_;
   std::set<NodeId> fencing_;  // fences in flight
   std::optional<Announcement> last_announced_;
-  RingId group_ring_;          // the totem ring of the last CPG change
-  bool quorum_stale_ = false;  // a node left; the quorum service has not reported since
+  RingId group_ring_;                 // the totem ring of the last CPG change
+  bool heard_from_corosync_ = false;  // a connection attempt has succeeded or failed
+  bool quorum_stale_ = false;         // a node left; the quorum service has not reported since
   engine::EventLoop::TimerId stale_timer_ = 0;
   bool in_reconcile_ = false;
   bool reconcile_again_ = false;

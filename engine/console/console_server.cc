@@ -545,14 +545,20 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
 
 void ConsoleServer::publish_event(const Json& event_record) {
   ++stats_.events_published;
+  // The record is serialised once; each follower's line only differs by its request id.
+  std::string event_text;
   // Collect first: sending may drop a client and so change clients_.
   std::vector<std::pair<int, std::string>> deliveries;
   for (auto& [fd, client] : clients_) {
     if (client->closing) continue;
     for (const auto& follow : client->follows) {
       if (!follow.filter.matches(event_record)) continue;
+      if (event_text.empty()) {
+        event_text = event_record.dump(-1, ' ', false, Json::error_handler_t::replace);
+      }
       deliveries.emplace_back(
-          fd, to_line(Json{{"id", follow.id}, {"stream", "events"}, {"event", event_record}}));
+          fd, "{\"id\":" + follow.id.dump(-1, ' ', false, Json::error_handler_t::replace) +
+                  ",\"stream\":\"events\",\"event\":" + event_text + "}\n");
     }
   }
   for (auto& [fd, line] : deliveries) {

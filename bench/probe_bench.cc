@@ -56,6 +56,13 @@ class NullSink : public MeasurementSink {
   void changed(int) override {}
 };
 
+catalog::ObjectSpec make_spec(std::string name, catalog::Kind kind) {
+  catalog::ObjectSpec spec;
+  spec.name = std::move(name);
+  spec.kind = kind;
+  return spec;
+}
+
 /// N forked children that sleep until killed; they die with the benchmark if it dies.
 class SleepingChildren {
  public:
@@ -113,14 +120,10 @@ void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
   auto loop = engine::EventLoop::create().value();
   NullSink sink;
   auto set = ProbeSet::create(*loop, sink, {}).value();
-  catalog::ObjectSpec node, lo, root;
-  node.name = "self";
-  node.kind = catalog::Kind::kNode;
-  lo.name = "lo";
-  lo.kind = catalog::Kind::kInterface;
+  catalog::ObjectSpec node = make_spec("self", catalog::Kind::kNode);
+  catalog::ObjectSpec lo = make_spec("lo", catalog::Kind::kInterface);
   lo.ifname = "lo";
-  root.name = "root";
-  root.kind = catalog::Kind::kFilesystem;
+  catalog::ObjectSpec root = make_spec("root", catalog::Kind::kFilesystem);
   root.path = "/";
   if (!set->add(0, node) || !set->add(1, lo) || !set->add(2, root)) {
     state.SkipWithError("could not set up the probes");

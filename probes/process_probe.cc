@@ -129,6 +129,7 @@ Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
   auto uptime = ProcFile::open("uptime", p->proc_fd_, 256);
   if (!uptime) return uptime.error();
   p->uptime_ = std::move(*uptime);
+  p->use_boottime_ = root == "/proc";
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) p->ticks_per_second_ = static_cast<double>(hz);
   long page = sysconf(_SC_PAGESIZE);
@@ -243,10 +244,8 @@ std::optional<pid_t> ProcessProbe::pid_from_pidfile() {
   auto stat_text = read_small_file(ctx_.options.proc_root + "/" + name, 4096);
   if (!stat_text) return std::nullopt;
   auto ps = parse_pid_stat(*stat_text);
-  auto up = uptime_.read();
-  if (!ps || !up) return std::nullopt;
-  auto uptime = parse_uptime(*up);
-  if (!uptime) return std::nullopt;
+  auto uptime = system_uptime();
+  if (!ps || !uptime) return std::nullopt;
   double process_age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
@@ -336,6 +335,19 @@ void ProcessProbe::poll() {
   ctx_.sink.sampled(object());
 }
 
+std::optional<double> ProcessProbe::system_uptime() {
+  // /proc/uptime is CLOCK_BOOTTIME; reading the clock saves a syscall into procfs per
+  // process. A fixture proc root has its own recorded uptime.
+  if (use_boottime_) {
+    timespec ts{};
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  auto text = uptime_.read();
+  if (!text) return std::nullopt;
+  return parse_uptime(*text);
+}
+
 bool ProcessProbe::sample() {
   auto text = stat_.read();
   if (!text) return false;
@@ -358,11 +370,9 @@ bool ProcessProbe::sample() {
   }
   sink.set_number(o, "rss", static_cast<double>(ps->rss_pages) * page_size_);
   sink.set_number(o, "threads", static_cast<double>(ps->threads));
-  if (auto up = uptime_.read()) {
-    if (auto uptime = parse_uptime(*up)) {
-      double age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
-      sink.set_number(o, "uptime", age < 0 ? 0 : age);
-    }
+  if (auto uptime = system_uptime()) {
+    double age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
+    sink.set_number(o, "uptime", age < 0 ? 0 : age);
   }
   double children = kUnknown;
   if (children_.is_open()) {

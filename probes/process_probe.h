@@ -57,6 +57,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// The process is gone: close everything, write alive=0 and the exit status if known.
   void lost(std::optional<ExitStatus> status);
   void release();
+  /// Seconds since boot, the clock of /proc/PID/stat's start time.
+  std::optional<double> system_uptime();
   void write_exit(ExitStatus status);
   void start_health();
   void write_health();
@@ -72,6 +74,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   int fd_dir_fd_ = -1;
   std::uint64_t starttime_ = 0;
   ProcFile stat_, io_, children_, uptime_;
+  bool use_boottime_ = false;
   std::string cmdline_;
 
   // The previous sample, for cpu % and I/O rates.

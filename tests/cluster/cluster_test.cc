@@ -166,6 +166,34 @@ TEST_F(FencedClusterTest, SurvivorFencesTheCutOffOwnerBeforeStartingIt) {
   EXPECT_LT(fenced_at, started_at) << "n2 started before fencing n1\n" << h_->logs();
 }
 
+// With `freeze`, a cut-off owner keeps its copy while the majority starts another; on heal
+// both are announced and the better-ranked holder (n1) keeps it, the other stops.
+class FreezeClusterTest : public ClusterTest {
+ protected:
+  std::vector<std::string> node_args() const override {
+    return {"--prefer", "n1,n2,n3", "--policy", "freeze"};
+  }
+};
+
+TEST_F(FreezeClusterTest, HealResolvesTheDuplicateInFavourOfThePreferredHolder) {
+  ASSERT_EQ(owner(), 1);
+  h_->set_link(1, false);
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        return h_->settled({2, 3}) && h_->serving() == std::vector<int>{1, 2} &&
+               !h_->state(1).value("quorate", true);
+      },
+      seconds(15)))
+      << h_->logs();
+  h_->set_link(1, true);
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        return h_->settled({1, 2, 3}) && one_copy({1});
+      },
+      seconds(20)))
+      << h_->logs();
+}
+
 // The histories of two nodes: the bus events both delivered appear in the same order, and a
 // (ring, seq) position holds the same event on both. Returns how many events they share.
 std::size_t check_same_order(const json& a, const json& b, int na, int nb) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 
@@ -61,6 +62,20 @@ using Op = TypedExpr::Op;
 
 std::string quote(std::string_view s) {
   return "'" + std::string(s) + "'";
+}
+
+/// "2.5", "0", "1e+06": numbers as a person writes them.
+std::string format_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+/// "a service", "an interface".
+std::string a_kind(Kind k) {
+  const std::string_view name = catalog::kind_name(k);
+  return (std::string_view("aeiou").find(name[0]) != std::string_view::npos ? "an " : "a ") +
+         std::string(name);
 }
 
 std::string with_suggestion(std::string message, std::string_view word,
@@ -704,7 +719,7 @@ class Checker {
       type_error("E0304", e.range,
                  std::string(what) + " must be a whole number from 1 to 1000000, but this is " +
                      (v->op == Op::kNumber && v->type.dimension == Dimension::kCount
-                          ? std::to_string(v->number)
+                          ? format_number(v->number)
                           : type_str(*v)));
       return std::nullopt;
     }
@@ -1069,9 +1084,9 @@ class Checker {
       allowed += catalog::kind_name(k);
     }
     diags_.error("E0403", a.target.range,
-                 "cannot " + std::string(verb) + " " + quote(a.target.text) + ": it is a " +
-                     std::string(catalog::kind_name(ref.kind)) + ", and only a " + allowed +
-                     " can be " + std::string(verb == "stop" ? "stopp" : verb) + "ed");
+                 "cannot " + std::string(verb) + " " + quote(a.target.text) + ": it is " +
+                     a_kind(ref.kind) + ", and only a " + allowed + " can be " +
+                     std::string(verb == "stop" ? "stopp" : verb) + "ed");
     return false;
   }
 
@@ -1726,8 +1741,12 @@ void Checker::object_settings(std::size_t id) {
     }
   }
 
-  // Required settings and defaults.
+  // Required settings and defaults. A setting that is present but invalid was reported
+  // already; "missing" would only repeat it.
   auto missing = [&](const std::string& what) {
+    for (const ast::Setting& s : decl.settings) {
+      if (what.find("'" + s.name.text + " ") != std::string::npos) return;
+    }
     diags_.error(
         "E0207", decl.name.range,
         std::string(catalog::kind_name(spec.kind)) + " " + quote(spec.name) + " needs " + what);

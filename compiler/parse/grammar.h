@@ -78,9 +78,18 @@ struct kw_to : kw<'t', 'o'> {};
 struct kw_backoff : kw<'b', 'a', 'c', 'k', 'o', 'f', 'f'> {};
 struct kw_limit : kw<'l', 'i', 'm', 'i', 't'> {};
 
-/// Words that can never be a name inside an expression.
+struct kw_kind
+    : sor<kw<'n', 'o', 'd', 'e'>, kw<'s', 'e', 'r', 'v', 'i', 'c', 'e'>,
+          kw<'p', 'r', 'o', 'c', 'e', 's', 's'>, kw<'i', 'n', 't', 'e', 'r', 'f', 'a', 'c', 'e'>,
+          kw<'f', 'i', 'l', 'e', 's', 'y', 's', 't', 'e', 'm'>, kw<'h', 'o', 's', 't'>,
+          kw<'p', 'e', 'e', 'r'>> {};
+
+/// Words that can never be a name inside an expression. Statement keywords and kind names
+/// are among them so that an unfinished expression (`let a = 1 +`) does not swallow the
+/// next statement.
 struct reserved : sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_when, kw_else, kw_raise, kw_for,
-                      kw_within, kw_times, kw_checks> {};
+                      kw_within, kw_times, kw_checks, kw_let, kw_include, kw_policy, kw_event,
+                      kw_discover, kw_recover, kw_kind> {};
 
 struct digits : plus<pegtl::digit> {};
 /// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`.

@@ -30,9 +30,15 @@ using Selector = pegtl::parse_tree::selector<
         g::peer_name, g::failover_action, g::when_action, g::when_block, g::action_block,
         g::recover_body, g::policy_decl, g::include_decl, g::let_decl, g::event_decl,
         g::object_decl, g::discover_rule, g::recover_rule>,
-    // Chains with a single operand collapse into that operand.
-    pegtl::parse_tree::fold_one::on<g::within_expr, g::mul_chain, g::add_rhs, g::add_chain,
-                                    g::cmp_rhs, g::cmp_chain, g::and_chain, g::or_rhs, g::expr>>;
+    // Chains with a single operand collapse into that operand. The wrappers that carry an
+    // error message are selected too: PEGTL's parse tree only reports the failure of a rule
+    // that is selected or has nothing selected inside it, so an unselected wrapper would
+    // fail silently instead of raising its message.
+    pegtl::parse_tree::fold_one::on<
+        g::within_expr, g::mul_chain, g::add_rhs, g::add_chain, g::cmp_rhs, g::cmp_chain,
+        g::and_chain, g::or_rhs, g::expr, g::within_window, g::neg_operand, g::mul_rhs,
+        g::not_operand, g::and_rhs, g::for_value, g::times_window, g::backoff_min, g::backoff_max,
+        g::limit_count, g::limit_window, g::wait_value, g::first_run_arg, g::else_body>>;
 
 template <typename Rule>
 struct DepthLimit : pegtl::limit_depth<kMaxRuleDepth> {};
@@ -526,7 +532,19 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
         resume = static_cast<std::size_t>(in.current() - text.data());
       }
     } catch (const pegtl::parse_error& e) {
-      const std::size_t at = e.positions().empty() ? pos : pos + e.positions().front().byte;
+      std::size_t at = e.positions().empty() ? pos : pos + e.positions().front().byte;
+      // "expected X" after a line break belongs at the end of the previous line, where the
+      // missing piece should have been, not at the start of the next statement.
+      std::size_t back = at;
+      bool newline = false;
+      while (back > pos && std::isspace(static_cast<unsigned char>(text[back - 1]))) {
+        newline = newline || text[back - 1] == '\n';
+        --back;
+      }
+      // Errors about the token that is there ("expected ... or '}'") stay on it.
+      const bool about_token = e.message().find("or '}'") != std::string_view::npos ||
+                               e.message().find("or a setting") != std::string_view::npos;
+      if (newline && !about_token) at = back;
       const std::string_view msg = e.message();
       diags.error(std::string(code_for(msg)), token_range(text, id, at),
                   msg.find("nesting depth") != std::string_view::npos

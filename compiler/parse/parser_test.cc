@@ -106,8 +106,7 @@ TEST(ParserTest, RecoversAtStatementBoundariesAndReportsAll) {
       "12 34\n"
       "let b = \"unterminated\n"
       "let c = 2\n");
-  // The unclosed parenthesis swallows line 2, so the first error is reported there.
-  EXPECT_EQ(codes(*p), (std::vector<std::string>{"E0100", "E0102", "E0101"}));
+  EXPECT_EQ(codes(*p), (std::vector<std::string>{"E0100", "E0100", "E0102", "E0101"}));
   ASSERT_EQ(p->file.statements.size(), 2u);
   EXPECT_EQ(p->file.statements[0].let->name.text, "ok");
   EXPECT_EQ(p->file.statements[1].let->name.text, "c");

@@ -1,0 +1,229 @@
+#include "compiler/check/checker.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "compiler/frontend/frontend.h"
+
+namespace amata::check {
+namespace {
+
+struct Compiled {
+  source::SourceManager sources;
+  diag::DiagnosticEngine diags;
+  std::optional<CheckedPolicy> policy;
+
+  std::vector<std::string> codes() const {
+    std::vector<std::string> out;
+    for (const auto& d : diags.sorted()) out.push_back(d.code);
+    return out;
+  }
+  std::string messages() const {
+    std::string out;
+    for (const auto& d : diags.sorted()) out += d.code + ": " + d.message + "\n";
+    return out;
+  }
+};
+
+std::unique_ptr<Compiled> compile(std::string text) {
+  auto c = std::make_unique<Compiled>();
+  c->policy = frontend::compile_text("test.amata", std::move(text), c->sources, c->diags);
+  return c;
+}
+
+TEST(CheckerTest, ObjectsBecomeSpecsInBaseUnits) {
+  auto c = compile(
+      "service web {\n"
+      "  start \"/usr/bin/web\" \"--port\" \"8080\"\n"
+      "  stop TERM then KILL after 1500ms\n"
+      "  health http \"http://127.0.0.1:8080/\" every 2s timeout 250ms expect 204\n"
+      "  env MODE \"prod\"\n"
+      "  every 1min\n"
+      "}\n"
+      "interface up {}\n"
+      "host gw { address \"10.0.0.1\"; port 22; timeout 2s }\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& web = c->policy->objects.at(0);
+  EXPECT_EQ(web.kind, catalog::Kind::kService);
+  EXPECT_EQ(web.start, (std::vector<std::string>{"/usr/bin/web", "--port", "8080"}));
+  EXPECT_EQ(web.stop.signal, SIGTERM);
+  EXPECT_DOUBLE_EQ(web.stop.kill_after, 1.5);
+  ASSERT_EQ(web.health.size(), 1u);
+  EXPECT_EQ(web.health[0].protocol, catalog::HealthCheckSpec::Protocol::kHttp);
+  EXPECT_DOUBLE_EQ(web.health[0].interval, 2);
+  EXPECT_DOUBLE_EQ(web.health[0].timeout, 0.25);
+  EXPECT_EQ(web.health[0].expect_status, 204);
+  EXPECT_EQ(web.env.at(0), (std::pair<std::string, std::string>{"MODE", "prod"}));
+  EXPECT_DOUBLE_EQ(web.every, 60);
+  EXPECT_EQ(c->policy->objects.at(1).ifname, "up");  // defaults to the object's name
+  EXPECT_EQ(c->policy->objects.at(2).host.port, 22);
+  EXPECT_EQ(c->policy->find_object("gw"), 2);
+}
+
+TEST(CheckerTest, ConstantsFoldAndLiteralsNormalise) {
+  auto c = compile(
+      "let high = 90%\n"
+      "let mem = 2GiB\n"
+      "let grace = 1min + 30s\n"
+      "node self {}\n"
+      "discover hot when self.cpu > high and self.mem_used > mem for grace raise Hot(self)\n"
+      "event Hot(n: node) notify_only\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& r = c->policy->discover.at(0);
+  EXPECT_EQ(r.temporal.kind, Temporal::Kind::kForDuration);
+  EXPECT_DOUBLE_EQ(r.temporal.duration, 90);
+  ASSERT_EQ(r.condition.op, TypedExpr::Op::kAnd);
+  const TypedExpr& mem = r.condition.operands[1].operands[1];
+  EXPECT_EQ(mem.op, TypedExpr::Op::kNumber);
+  EXPECT_DOUBLE_EQ(mem.number, 2147483648.0);
+  EXPECT_EQ(mem.type, catalog::Type::number(catalog::Dimension::kBytes));
+  const TypedExpr& cpu = r.condition.operands[0].operands[0];
+  EXPECT_EQ(cpu.op, TypedExpr::Op::kAttr);
+  EXPECT_EQ(cpu.attr.attribute, "cpu");
+  EXPECT_EQ(cpu.attr.object.base, ObjectRef::Base::kObject);
+}
+
+TEST(CheckerTest, EnumsResolveToOrdinals) {
+  auto c = compile(
+      "interface eth0 {}\n"
+      "discover a when eth0.carrier == up raise A(eth0)\n"
+      "discover b when eth0.operstate == down raise A(eth0)\n"
+      "event A(i: interface) notify_only\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  EXPECT_EQ(c->policy->discover[0].condition.operands[1].enum_ordinal,
+            *catalog::enum_ordinal(catalog::EnumType::kLinkState, "up"));
+  EXPECT_EQ(c->policy->discover[1].condition.operands[1].enum_ordinal,
+            *catalog::enum_ordinal(catalog::EnumType::kOperState, "down"));
+}
+
+TEST(CheckerTest, KindRulesEventsAndRecovery) {
+  auto c = compile(
+      "service web { start \"/bin/web\" }\n"
+      "peer beta {}\n"
+      "discover down(s: service) when not s.alive 3 times within 1min raise Down(s)\n"
+      "recover Down(x) {\n"
+      "  restart x backoff 100ms .. 10s limit 5 within 10min\n"
+      "  when x.restarts within 5min > 3 { failover x to beta } else { signal x HUP }\n"
+      "  run \"/bin/report\" x.name x.pid\n"
+      "  raise Escalated(x)\n"
+      "}\n"
+      "event Escalated(s: service) notify_only\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& d = c->policy->discover.at(0);
+  ASSERT_EQ(d.params.size(), 1u);
+  EXPECT_EQ(d.temporal.kind, Temporal::Kind::kTimesWithin);
+  EXPECT_EQ(d.temporal.count, 3);
+  EXPECT_DOUBLE_EQ(d.temporal.duration, 60);
+  EXPECT_EQ(d.args.at(0).base, ObjectRef::Base::kParameter);
+  const auto& ev = c->policy->events.at(d.event);
+  EXPECT_EQ(ev.name, "Down");
+  EXPECT_FALSE(ev.declared);
+  const auto& r = c->policy->recover.at(0);
+  EXPECT_EQ(r.event, d.event);
+  ASSERT_EQ(r.body.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.body[0].backoff->min, 0.1);
+  EXPECT_EQ(r.body[0].limit->count, 5);
+  EXPECT_EQ(r.body[1].condition.operands[0].op, TypedExpr::Op::kDelta);
+  EXPECT_DOUBLE_EQ(r.body[1].condition.operands[0].duration, 300);
+  EXPECT_EQ(r.body[1].then_body.at(0).peer->index, 1);
+  EXPECT_EQ(r.body[1].else_body.at(0).signal, SIGHUP);
+  EXPECT_EQ(r.body[2].argv[1].kind, RunArg::Kind::kObjectName);
+  EXPECT_EQ(r.body[2].argv[2].kind, RunArg::Kind::kAttribute);
+  EXPECT_EQ(c->policy->events.at(r.body[3].event).name, "Escalated");
+  EXPECT_EQ(c->diags.warning_count(), 0u) << c->messages();
+}
+
+TEST(CheckerTest, WindowFunctionsAndTypes) {
+  auto c = compile(
+      "node self {}\n"
+      "interface i {}\n"
+      "filesystem f { path \"/\" }\n"
+      "discover a when avg(self.cpu, 5min) > 50% raise E(self)\n"
+      "discover b when rate(i.rx_bytes) > 10MB/s raise E(self)\n"
+      "discover c when predict(f.used, 1h) > 100% raise E(self)\n"
+      "discover d when changed(i.carrier) raise E(self)\n"
+      "discover e when delta(self.procs) > 100 raise E(self)\n"
+      "event E(n: node) notify_only\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& b = c->policy->discover[1].condition.operands[0];
+  EXPECT_EQ(b.op, TypedExpr::Op::kRate);
+  EXPECT_EQ(b.type, catalog::Type::number(catalog::Dimension::kBytesPerSecond));
+  EXPECT_DOUBLE_EQ(c->policy->discover[1].condition.operands[1].number, 10e6);
+  EXPECT_DOUBLE_EQ(c->policy->discover[2].condition.operands[0].duration, 3600);
+  EXPECT_EQ(c->policy->discover[3].condition.op, TypedExpr::Op::kChanged);
+}
+
+TEST(CheckerTest, TypeAndUnitErrors) {
+  EXPECT_EQ(compile("node self {}\ndiscover h when self.cpu > 2GB raise H(self)\n"
+                    "event H(n: node) notify_only\n")
+                ->codes(),
+            std::vector<std::string>{"E0300"});
+  EXPECT_EQ(compile("node self {}\ndiscover h when self.cpu raise H(self)\n"
+                    "event H(n: node) notify_only\n")
+                ->codes(),
+            std::vector<std::string>{"E0302"});
+  EXPECT_EQ(compile("node self {}\ndiscover h when self.cpu > 1% for 3 raise H(self)\n"
+                    "event H(n: node) notify_only\n")
+                ->codes(),
+            std::vector<std::string>{"E0303"});
+  EXPECT_EQ(compile("service s { start \"/x\" }\n"
+                    "discover h when s.alive + 1 > 0 raise H(s)\nevent H(s: service) notify_only\n")
+                ->codes(),
+            std::vector<std::string>{"E0301"});
+}
+
+TEST(CheckerTest, DidYouMeanSuggestions) {
+  auto c = compile(
+      "node self {}\ndiscover h when self.cpus > 1% raise H(self)\n"
+      "event H(n: node) notify_only\n");
+  ASSERT_EQ(c->codes(), std::vector<std::string>{"E0203"});
+  EXPECT_NE(c->diags.diagnostics()[0].message.find("did you mean 'cpu'"), std::string::npos);
+  ASSERT_EQ(c->diags.diagnostics()[0].fixits.size(), 1u);
+  EXPECT_EQ(c->diags.diagnostics()[0].fixits[0].replacement, "cpu");
+  auto k = compile("servce web { start \"/x\" }\n");
+  EXPECT_NE(k->messages().find("did you mean 'service'"), std::string::npos);
+}
+
+TEST(CheckerTest, EventConsistencyAndWarnings) {
+  auto c = compile(
+      "service web { start \"/x\" }\nnode self {}\n"
+      "discover a when not web.alive raise Down(web)\n"
+      "discover b when self.cpu > 1% raise Down(self)\n"
+      "recover Down(s) { restart s }\n");
+  EXPECT_EQ(c->codes(), std::vector<std::string>{"E0401"});
+  ASSERT_EQ(c->diags.diagnostics()[0].notes.size(), 1u);
+  auto w = compile(
+      "service web { start \"/x\" }\n"
+      "discover a when not web.alive raise Down(web)\n"
+      "recover Up(s) { start s }\n");
+  EXPECT_EQ(w->codes(), (std::vector<std::string>{"W0201", "W0202"}));
+  EXPECT_TRUE(w->policy);  // warnings do not fail the check
+}
+
+TEST(CheckerTest, DependencyCycle) {
+  auto c = compile(
+      "service a { start \"/a\"; depends b }\n"
+      "service b { start \"/b\"; depends a }\n");
+  EXPECT_EQ(c->codes(), std::vector<std::string>{"E0211"});
+  EXPECT_NE(c->messages().find("a -> b -> a"), std::string::npos) << c->messages();
+}
+
+TEST(CheckerTest, PassesAreObservable) {
+  source::SourceManager sources;
+  diag::DiagnosticEngine diags;
+  const auto id = sources.add("t.amata", "node self {}\nlet x = 1s\n");
+  auto program = frontend::parse_program(id, sources, diags);
+  std::vector<std::string> seen;
+  std::size_t objects_after_declarations = 0;
+  check_program(program, sources, diags, [&](std::string_view pass, const CheckedPolicy& p) {
+    seen.emplace_back(pass);
+    if (pass == "declarations") objects_after_declarations = p.objects.size();
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"declarations", "constants", "objects", "discover",
+                                            "recover", "lint"}));
+  EXPECT_EQ(objects_after_declarations, 1u);
+}
+
+}  // namespace
+}  // namespace amata::check

@@ -1,0 +1,132 @@
+// Hostile inputs through the whole front end (`amatac check`'s library entry point): every
+// one must end in diagnostics and exit code 1 (or 0 when valid), never a crash or a hang.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "compiler/frontend/commands.h"
+
+namespace amata::frontend {
+namespace {
+
+class RobustnessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() / ("amata-robustness-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  /// Writes `text` to a file and runs `amatac check --format=json` on it.
+  int check(const std::string& name, const std::string& text, std::string* output = nullptr) {
+    const auto path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    CheckOptions opts;
+    opts.files = {path.string()};
+    opts.format = "json";
+    std::ostringstream out, err;
+    const int rc = run_check(opts, out, err);
+    if (output) *output = out.str();
+    return rc;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(RobustnessTest, EmptyFileIsValid) {
+  EXPECT_EQ(check("empty.amata", ""), 0);
+}
+
+TEST_F(RobustnessTest, BinaryJunk) {
+  std::mt19937 rng(42);
+  std::string junk(64 * 1024, '\0');
+  for (char& c : junk) c = static_cast<char>(rng() & 0xff);
+  std::string out;
+  EXPECT_EQ(check("junk.amata", junk, &out), 1);
+  EXPECT_NE(out.find("\"E01"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, NonUtf8InStringsAndNames) {
+  std::string out;
+  EXPECT_EQ(check("latin1.amata", "service caf\xe9 { start \"/bin/\xff\xfe\" }\n", &out), 1);
+  EXPECT_NE(out.find("\"errors\""), std::string::npos);  // JSON survived the bytes
+  EXPECT_EQ(check("latin1-ok.amata", "service web { start \"/bin/caf\xe9\" }\n"), 0);
+}
+
+TEST_F(RobustnessTest, HundredThousandNestedParentheses) {
+  const std::string text = "node self {}\ndiscover d when " + std::string(100000, '(') +
+                           "self.cpu > 1%" + std::string(100000, ')') + " raise D(self)\n";
+  std::string out;
+  EXPECT_EQ(check("parens.amata", text, &out), 1);
+  EXPECT_NE(out.find("E0003"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, HundredThousandTermExpression) {
+  std::string text = "node self {}\nevent D(n: node) notify_only\ndiscover d when self.load1";
+  for (int i = 0; i < 100000; ++i) text += " + self.load1";
+  text += " > 1 raise D(self)\n";
+  std::string out;
+  EXPECT_EQ(check("terms.amata", text, &out), 1);
+  EXPECT_NE(out.find("E0004"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, HundredThousandNots) {
+  std::string text = "let x = ";
+  for (int i = 0; i < 100000; ++i) text += "not ";
+  text += "true\n";
+  EXPECT_EQ(check("nots.amata", text), 1);
+}
+
+TEST_F(RobustnessTest, TenMegabyteFileHitsTheStatementLimit) {
+  std::string text;
+  text.reserve(10 * 1024 * 1024);
+  for (int i = 0; text.size() < 10 * 1024 * 1024; ++i)
+    text += "let c" + std::to_string(i) + " = 1\n";
+  std::string out;
+  EXPECT_EQ(check("big.amata", text, &out), 1);
+  EXPECT_NE(out.find("E0005"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, TenMegabyteSingleLine) {
+  std::string text = "let x = \"" + std::string(10 * 1024 * 1024, 'a');  // unterminated
+  std::string out;
+  EXPECT_EQ(check("line.amata", text, &out), 1);
+  EXPECT_NE(out.find("E0101"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, UnreadableFileIsAnIoError) {
+  CheckOptions opts;
+  opts.files = {(dir_ / "does-not-exist.amata").string()};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 2);
+  EXPECT_NE(err.str().find("E0001"), std::string::npos);
+}
+
+TEST_F(RobustnessTest, VerifyModeMatchesInlineExpectations) {
+  const std::string good =
+      "node self {}\n"
+      "event H(n: node) notify_only\n"
+      "# expect-error@+1: E0300\n"
+      "discover h when self.cpu > 2GB raise H(self)\n"
+      "let unused = 1  # expect-warning: W0203\n";
+  const auto path = dir_ / "verify.amata";
+  std::ofstream(path) << good;
+  CheckOptions opts;
+  opts.files = {path.string()};
+  opts.verify = true;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 0) << out.str();
+  std::ofstream(path) << "node self {}\n# expect-error@+1: E0300\nlet x = 1s\n";
+  std::ostringstream out2;
+  EXPECT_EQ(run_check(opts, out2, err), 1);
+  EXPECT_NE(out2.str().find("expected error E0300 was not reported"), std::string::npos);
+  EXPECT_NE(out2.str().find("unexpected warning W0203"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace amata::frontend

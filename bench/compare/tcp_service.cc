@@ -1,0 +1,100 @@
+// compare_tcp_service: the small TCP service that every supervisor in bench/compare keeps
+// alive. It writes its pidfile first (Monit finds processes by pidfile; the meter sees a new
+// process through that file), then listens on 127.0.0.1:PORT and accepts and closes
+// connections until it is killed. C++ rather than a python3 one-liner: it starts in about a
+// millisecond, so the figures measure the supervisors, not an interpreter starting up.
+//
+//   compare_tcp_service PORT PIDFILE [--daemon]
+// --daemon: detach first (fork, the parent exits 0, the child starts a new session with
+// /dev/null for stdio). Monit waits for its start program to exit, so it needs this; amatad
+// and supervisord run the service in the foreground.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+/// Writes `pid` to `path` atomically (temp file + rename), so a reader never sees half a pid.
+bool write_pidfile(const std::string& path, pid_t pid) {
+  std::string tmp = path + ".tmp." + std::to_string(pid);
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return false;
+  bool ok = std::fprintf(f, "%d\n", static_cast<int>(pid)) > 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool daemon = argc == 4 && std::string(argv[3]) == "--daemon";
+  if (argc != 3 && !daemon) {
+    std::fprintf(stderr, "usage: %s PORT PIDFILE [--daemon]\n", argv[0]);
+    return 2;
+  }
+  int port = std::atoi(argv[1]);
+  if (port <= 0 || port > 65535) {
+    std::fprintf(stderr, "compare_tcp_service: bad port %s\n", argv[1]);
+    return 2;
+  }
+  if (daemon) {
+    pid_t child = fork();
+    if (child < 0) {
+      std::perror("compare_tcp_service: fork");
+      return 1;
+    }
+    if (child > 0) _exit(0);
+    setsid();
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+      close(null);
+    }
+  }
+  // A client closing first must not kill the service.
+  signal(SIGPIPE, SIG_IGN);
+  if (!write_pidfile(argv[2], getpid())) {
+    std::perror("compare_tcp_service: pidfile");
+    return 1;
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    std::perror("compare_tcp_service: socket");
+    return 1;
+  }
+  // The previous instance was killed a moment ago; its accepted connections may still sit in
+  // TIME_WAIT on this port.
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
+    std::perror("compare_tcp_service: bind/listen");
+    return 1;
+  }
+  for (;;) {
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) {
+      close(c);
+    } else if (errno != EINTR && errno != ECONNABORTED) {
+      std::perror("compare_tcp_service: accept");
+      return 1;
+    }
+  }
+}

@@ -27,9 +27,23 @@ bool is_known_command(const std::string& cmd) {
          cmd == "reload" || cmd == "version" || control_verb_from(cmd).has_value();
 }
 
+// Replies come from another process: read them without trusting their shape (nlohmann's
+// value() throws on a type mismatch, and amatactl must not die of a odd reply).
+bool reply_ok(const Json& reply) {
+  auto it = reply.find("ok");
+  return it != reply.end() && it->is_boolean() && it->get<bool>();
+}
+
+const Json& reply_error(const Json& reply) {
+  static const Json kEmpty = Json::object();
+  auto it = reply.find("error");
+  return it != reply.end() && it->is_object() ? *it : kEmpty;
+}
+
 int exit_code_for_error(const Json& reply) {
-  const Json& error = reply.contains("error") ? reply["error"] : Json();
-  std::string code = error.is_object() ? error.value("code", "") : "";
+  const Json& error = reply_error(reply);
+  auto it = error.find("code");
+  std::string code = it != error.end() && it->is_string() ? it->get<std::string>() : "";
   if (code == "permission_denied") return kExitPermissionDenied;
   if (code == "too_many_clients") return kExitCannotConnect;
   return kExitRefused;
@@ -130,11 +144,9 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     return kExitCannotConnect;
   }
   RenderStyle style{command.colour, now_unix_ms()};
-  if (!reply->value("ok", false)) {
-    if (command.json) {
-      out << reply->value("error", Json::object()).dump(2) << "\n";
-    }
-    err << "amatactl: " << render_error(reply->value("error", Json::object()), style);
+  if (!reply_ok(*reply)) {
+    if (command.json) out << reply_error(*reply).dump(2) << "\n";
+    err << "amatactl: " << render_error(reply_error(*reply), style);
     return exit_code_for_error(*reply);
   }
   const Json& result = (*reply)["result"];
@@ -167,8 +179,8 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
       return kExitCannotConnect;
     }
     if (!line->is_object() || !line->contains("event")) {
-      if (line->is_object() && line->contains("ok") && !line->value("ok", true)) {
-        err << "amatactl: " << render_error(line->value("error", Json::object()), style);
+      if (line->is_object() && line->contains("ok") && !reply_ok(*line)) {
+        err << "amatactl: " << render_error(reply_error(*line), style);
         return exit_code_for_error(*line);
       }
       continue;

@@ -102,6 +102,10 @@ const Json& array_field(const Json& object, const char* key) {
 
 void explain_node(const Json& node, const RenderStyle& style, int depth, std::string& out) {
   if (!node.is_object()) return;
+  if (depth > 64) {  // the tree comes from another process: bound the recursion
+    out += fmt::format("{:{}}...\n", "", depth * 2);
+    return;
+  }
   std::string value = node.contains("value") ? scalar(node["value"]) : "-";
   if (auto unit = str(node, "unit", ""); !unit.empty() && value != "-") value += unit;
   std::string_view colour;
@@ -194,7 +198,9 @@ std::string render_status(const Json& result, const RenderStyle& style) {
                   paint(style, kBold, "RESTARTS"), paint(style, kBold, "ATTRIBUTES")});
   for (const auto& object : array_field(result, "objects")) {
     std::string state = str(object, "state");
-    if (object.is_object() && object.value("monitored", true) == false && state != "unmonitored") {
+    auto monitored = object.is_object() ? object.find("monitored") : object.end();
+    if (object.is_object() && monitored != object.end() && monitored->is_boolean() &&
+        !monitored->get<bool>() && state != "unmonitored") {
       state += " (unmonitored)";
     }
     std::string attributes;

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <span>
+
+#include "compiler/catalog/catalog.h"
 
 namespace amata::console {
 namespace {
@@ -68,6 +72,68 @@ std::string scalar(const Json& value) {
     return fmt::format("{:.4g}", d);
   }
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// The few attributes of each kind worth a column in `amatactl status`; --json has them all.
+std::span<const std::string_view> key_attributes(std::string_view kind) {
+  static constexpr std::string_view kNode[] = {"cpu", "load1", "mem", "swap"};
+  static constexpr std::string_view kProcess[] = {"cpu", "rss", "threads", "fds", "uptime"};
+  static constexpr std::string_view kInterface[] = {"carrier", "operstate", "rx_rate", "tx_rate",
+                                                    "error_rate"};
+  static constexpr std::string_view kFilesystem[] = {"used", "free", "inodes", "busy"};
+  static constexpr std::string_view kHost[] = {"reachable", "latency"};
+  static constexpr std::string_view kCheck[] = {"status", "exit_code", "duration"};
+  static constexpr std::string_view kPeer[] = {"member", "quorate"};
+  if (kind == "node") return kNode;
+  if (kind == "service" || kind == "process") return kProcess;
+  if (kind == "interface") return kInterface;
+  if (kind == "filesystem") return kFilesystem;
+  if (kind == "host") return kHost;
+  if (kind == "check") return kCheck;
+  if (kind == "peer") return kPeer;
+  return {};
+}
+
+std::string trimmed(double v, std::string_view suffix) {
+  std::string text = fmt::format("{:.1f}", v);
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+  return text + std::string(suffix);
+}
+
+std::string bytes_text(double v, std::string_view per) {
+  static constexpr std::string_view kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  std::size_t u = 0;
+  while (std::fabs(v) >= 1024 && u + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++u;
+  }
+  return trimmed(v, std::string(kUnits[u]) + std::string(per));
+}
+
+// A number in the unit the catalog gives the attribute ("3.2%", "12MiB", "3m20s").
+std::string attribute_text(std::string_view kind, std::string_view name, const Json& value) {
+  if (!value.is_number()) return scalar(value);
+  auto parsed_kind = catalog::kind_from_name(kind);
+  const catalog::Attribute* attribute =
+      parsed_kind ? catalog::find_attribute(*parsed_kind, name) : nullptr;
+  if (!attribute || attribute->type.kind != catalog::ValueKind::kNumber) return scalar(value);
+  double v = value.get<double>();
+  if (!std::isfinite(v)) return scalar(value);
+  switch (attribute->type.dimension) {
+    case catalog::Dimension::kPercent:
+      return trimmed(v, "%");
+    case catalog::Dimension::kBytes:
+      return bytes_text(v, "");
+    case catalog::Dimension::kBytesPerSecond:
+      return bytes_text(v, "/s");
+    case catalog::Dimension::kPerSecond:
+      return trimmed(v, "/s");
+    case catalog::Dimension::kDuration:
+      return short_duration(static_cast<std::int64_t>(std::llround(v * 1000)));
+    case catalog::Dimension::kCount:
+      break;
+  }
+  return scalar(value);
 }
 
 std::size_t display_width(std::string_view s) {
@@ -204,14 +270,28 @@ std::string render_status(const Json& result, const RenderStyle& style) {
       state += " (unmonitored)";
     }
     std::string attributes;
+    auto add = [&](std::string_view name, std::string text) {
+      if (!attributes.empty()) attributes += ' ';
+      attributes += std::string(name) + "=" + text;
+    };
     if (object.is_object()) {
+      const std::string kind = str(object, "kind");
       if (auto pid = object.find("pid"); pid != object.end() && pid->is_number()) {
-        attributes = "pid=" + scalar(*pid);
+        add("pid", scalar(*pid));
       }
       if (auto it = object.find("attributes"); it != object.end() && it->is_object()) {
-        for (const auto& [name, value] : it->items()) {
-          if (!attributes.empty()) attributes += ' ';
-          attributes += name + "=" + scalar(value);
+        auto keys = key_attributes(kind);
+        if (keys.empty()) {  // a kind this amatactl does not know: the first few
+          std::size_t shown = 0;
+          for (const auto& [name, value] : it->items()) {
+            if (shown++ == 6) break;
+            add(name, attribute_text(kind, name, value));
+          }
+        }
+        for (auto name : keys) {
+          auto value = it->find(std::string(name));
+          if (value != it->end() && !value->is_null())
+            add(name, attribute_text(kind, name, *value));
         }
       }
     }

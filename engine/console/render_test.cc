@@ -37,31 +37,34 @@ TEST(FormatTable, AlignsColumnsIgnoringColourCodes) {
 }
 
 Json status_result() {
-  return Json{{"policy", "web_node"},
-              {"objects",
-               {{{"name", "web"},
-                 {"kind", "service"},
-                 {"state", "running"},
-                 {"monitored", true},
-                 {"since_unix_ms", kNow - 180'000},
-                 {"restarts", 2},
-                 {"pid", 4242},
-                 {"attributes", {{"cpu", 3.25}, {"rss", 12582912.0}}}},
-                {{"name", "uplink"},
-                 {"kind", "interface"},
-                 {"state", "down"},
-                 {"monitored", false},
-                 {"since_unix_ms", kNow - 7'200'000},
-                 {"restarts", 0}}}}};
+  return Json{
+      {"policy", "web_node"},
+      {"objects",
+       {{{"name", "web"},
+         {"kind", "service"},
+         {"state", "running"},
+         {"monitored", true},
+         {"since_unix_ms", kNow - 180'000},
+         {"restarts", 2},
+         {"pid", 4242},
+         {"attributes", {{"cpu", 3.25}, {"rss", 12582912.0}, {"uptime", 200.0}, {"children", 1}}}},
+        {{"name", "uplink"},
+         {"kind", "interface"},
+         {"state", "down"},
+         {"monitored", false},
+         {"since_unix_ms", kNow - 7'200'000},
+         {"restarts", 0},
+         {"attributes", {{"carrier", "down"}, {"rx_rate", 1536.0}, {"rx_bytes", 9}}}}}}};
 }
 
 TEST(RenderStatus, IsAnAlignedTableWithRelativeTimes) {
   EXPECT_EQ(render_status(status_result(), RenderStyle{false, kNow}),
             "policy web_node\n"
             "OBJECT  KIND       STATE               SINCE   RESTARTS  ATTRIBUTES\n"
-            "web     service    running             3m ago  2         pid=4242 cpu=3.25 "
-            "rss=12582912\n"
-            "uplink  interface  down (unmonitored)  2h ago  0\n");
+            "web     service    running             3m ago  2         pid=4242 cpu=3.2% rss=12MiB "
+            "uptime=3m20s\n"
+            "uplink  interface  down (unmonitored)  2h ago  0         carrier=down "
+            "rx_rate=1.5KiB/s\n");
 }
 
 TEST(RenderStatus, ColoursOnlyWhenAsked) {

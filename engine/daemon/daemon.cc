@@ -587,6 +587,8 @@ void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned lon
       if (Status s = runtime_->probes->child_started(object, pid); !s) {
         spdlog::warn("{}: probe: {}", name, s.error().message);
       }
+      // The rules must see it up (and its down event fall) even if it dies at once.
+      schedule_discover();
     }
   }
   update_status();
@@ -594,6 +596,10 @@ void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned lon
 
 void Daemon::on_service_exited(const std::string& name, pid_t pid, const ExitStatus& status,
                                bool expected) {
+  // A pass still pending has not yet seen the state before this death (a process that
+  // exits at once after its start): run it first, or the rule would never see the service
+  // up, never fall, and never rise again for this death.
+  if (discover_pending_) discover_now();
   (void)store_->forget_process(name);
   if (expected) {
     spdlog::info("{} (pid {}) stopped: {}", name, pid, status.describe());

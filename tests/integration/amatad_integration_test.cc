@@ -1,0 +1,322 @@
+// amatad end to end: the real binary, real services (sh + sleep), kill -9, SIGHUP, hooks,
+// sd_notify, adoption. Each service writes its pid to DIR/NAME.pid so the test sees it from
+// outside, as an operator would.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "tests/integration/amatad_harness.h"
+
+namespace amata::itest {
+namespace {
+
+/// A service that records its pid and sleeps: `service NAME { start ... }`.
+std::string service(const std::string& name, const std::string& extra = "") {
+  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
+         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
+         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n" + extra + "}\n";
+}
+
+const char* kDownRule =
+    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+    "recover ServiceDown(s) { restart s }\n";
+
+int count_events(const std::vector<engine::EventRecord>& events, const std::string& event,
+                 const std::string& object, const std::string& edge) {
+  int n = 0;
+  for (const auto& e : events) {
+    n += e.event == event && !e.objects.empty() && e.objects[0] == object && e.edge == edge;
+  }
+  return n;
+}
+
+int count_actions(const std::vector<engine::ActionRecord>& actions, const std::string& kind,
+                  const std::string& object, const std::string& outcome) {
+  int n = 0;
+  for (const auto& a : actions) n += a.kind == kind && a.object == object && a.outcome == outcome;
+  return n;
+}
+
+class AmatadBackends : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AmatadBackends, Kill9RestartsTheServiceAndStoresEventAndAction) {
+  Amatad a;
+  a.write_policy("policy itest\n" + service("web") + kDownRule);
+  a.start({"--backend", GetParam()});
+  pid_t first = a.wait_new_pid("web", 0);
+  ASSERT_GT(first, 0) << a.log();
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  pid_t second = a.wait_new_pid("web", first);
+  ASSERT_GT(second, 0) << a.log();
+  ASSERT_TRUE(Amatad::wait_for([&] {
+    return count_events(a.events(), "ServiceDown", "web", "clear") == 1;
+  })) << a.log();
+  auto events = a.events();
+  EXPECT_EQ(count_events(events, "ServiceDown", "web", "raise"), 1);
+  auto raised =
+      std::find_if(events.begin(), events.end(), [](const auto& e) { return e.edge == "raise"; });
+  ASSERT_NE(raised, events.end());
+  EXPECT_EQ(raised->rule, "down[web]");
+  EXPECT_NE(raised->values.find("\"web.alive\":0"), std::string::npos) << raised->values;
+  auto actions = a.actions();
+  ASSERT_EQ(count_actions(actions, "restart", "web", "ok"), 1);
+  EXPECT_EQ(actions[0].event_id, raised->id);
+  EXPECT_TRUE(a.zombie_children().empty());
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  EXPECT_FALSE(process_alive(second));  // a normal shutdown stops the services
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AmatadBackends, ::testing::Values("interp", "jit"));
+
+TEST(Amatad, ThreeServicesKilledAtOnceAllComeBack) {
+  Amatad a;
+  a.write_policy("policy three\n" + service("s1") + service("s2") + service("s3") + kDownRule);
+  a.start({"--backend", "interp"});
+  pid_t p[3];
+  for (int i = 0; i < 3; ++i) ASSERT_GT(p[i] = a.wait_new_pid("s" + std::to_string(i + 1), 0), 0);
+  for (pid_t pid : p) kill(pid, SIGKILL);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_GT(a.wait_new_pid("s" + std::to_string(i + 1), p[i]), 0) << a.log();
+  }
+  ASSERT_TRUE(Amatad::wait_for([&] {
+    auto actions = a.actions();
+    return count_actions(actions, "restart", "s1", "ok") +
+               count_actions(actions, "restart", "s2", "ok") +
+               count_actions(actions, "restart", "s3", "ok") ==
+           3;
+  })) << a.log();
+  ASSERT_TRUE(Amatad::wait_for([&] { return a.zombie_children().empty(); }, 2));
+}
+
+TEST(Amatad, CrashLoopBacksOffThenGivesUpWithLowCpu) {
+  Amatad a;
+  a.write_hook("GaveUp", "echo \"$AMATA_OBJECT: $AMATA_MESSAGE\" > \"@DIR@/gaveup\"");
+  std::string hook = read_file(a.hooks_dir() + "/GaveUp");
+  a.write_hook("GaveUp", "echo \"$AMATA_OBJECT: $AMATA_MESSAGE\" > " + a.dir() + "/gaveup");
+  a.write_policy(
+      "policy crash\n"
+      "service crasher { start \"/bin/false\" }\n"
+      "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+      "recover ServiceDown(s) { restart s backoff 50ms .. 400ms limit 6 within 1min }\n");
+  a.start({"--backend", "interp"});
+  ASSERT_TRUE(Amatad::wait_for([&] { return a.log().find("amatad ready") != std::string::npos; }))
+      << a.log();
+  double cpu0 = a.cpu_seconds();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Amatad::wait_for(
+      [&] { return count_events(a.events(), "GaveUp", "crasher", "raise") == 1; }, 20))
+      << a.log();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Six restarts: at once, then 50, 100, 200, 400, 400 ms apart.
+  EXPECT_GE(elapsed, 0.8);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // given up: nothing more happens
+  double cpu = a.cpu_seconds() - cpu0;
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  RecordProperty("cpu_fraction", std::to_string(cpu / total));
+  EXPECT_LT(cpu / total, 0.25) << "amatad used " << cpu << " s CPU in " << total << " s";
+  auto actions = a.actions();
+  EXPECT_EQ(count_actions(actions, "restart", "crasher", "ok"), 6);
+  EXPECT_EQ(count_actions(actions, "restart", "crasher", "failed"), 1);
+  ASSERT_TRUE(Amatad::wait_for([&] { return !read_file(a.dir() + "/gaveup").empty(); }, 5));
+  EXPECT_NE(read_file(a.dir() + "/gaveup").find("crasher: gave up after 6 restarts"),
+            std::string::npos);
+  EXPECT_TRUE(a.zombie_children().empty());
+}
+
+/// The services in the order amatad started them, from its log ("NAME running (pid N)").
+std::vector<std::string> start_order(const std::string& log) {
+  std::vector<std::string> order;
+  std::istringstream lines(log);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto at = line.find(" running (pid ");
+    if (at == std::string::npos) continue;
+    auto begin = line.rfind(' ', at - 1);
+    order.push_back(line.substr(begin + 1, at - begin - 1));
+  }
+  return order;
+}
+
+TEST(Amatad, StartsInDependencyOrderAndRestartsDependants) {
+  Amatad a;
+  a.write_policy("policy deps\n" + service("web", "  depends app\n") +
+                 service("app", "  depends db\n") + service("db") + service("other") + kDownRule);
+  a.start({"--backend", "interp"});
+  pid_t db = a.wait_new_pid("db", 0), app = a.wait_new_pid("app", 0),
+        web = a.wait_new_pid("web", 0), other = a.wait_new_pid("other", 0);
+  ASSERT_GT(db, 0);
+  ASSERT_GT(app, 0);
+  ASSERT_GT(web, 0);
+  ASSERT_GT(other, 0);
+  auto order = start_order(a.log());
+  ASSERT_EQ(order.size(), 4u) << a.log();
+  auto pos = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
+  EXPECT_LT(pos("db"), pos("app"));
+  EXPECT_LT(pos("app"), pos("web"));
+
+  kill(db, SIGKILL);
+  ASSERT_GT(a.wait_new_pid("db", db), 0);
+  // Restarted with what they depend on, in order; `other` is left alone.
+  ASSERT_GT(a.wait_new_pid("app", app), 0) << a.log();
+  ASSERT_GT(a.wait_new_pid("web", web), 0) << a.log();
+  EXPECT_EQ(a.service_pid("other"), other);
+  ASSERT_TRUE(Amatad::wait_for([&] { return start_order(a.log()).size() == 7; })) << a.log();
+  order = start_order(a.log());
+  EXPECT_EQ(std::vector<std::string>(order.begin() + 4, order.end()),
+            (std::vector<std::string>{"db", "app", "web"}))
+      << a.log();
+}
+
+TEST(Amatad, ReloadGoodThenBadKeepsServicesAndTheOldPolicy) {
+  Amatad a;
+  a.write_policy("policy v1\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp"});
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  ASSERT_TRUE(a.wait_for_log("amatad ready"));
+
+  a.write_policy("policy v2\n" + service("web") + service("api") + kDownRule);
+  a.signal(SIGHUP);
+  pid_t api = a.wait_new_pid("api", 0);
+  ASSERT_GT(api, 0) << a.log();
+  ASSERT_TRUE(a.wait_for_log("reloaded policy v2"));
+  EXPECT_EQ(a.service_pid("web"), web);  // kept across the reload
+  EXPECT_TRUE(process_alive(web));
+
+  a.write_policy("policy v3\nservice web { start }\ndiscover broken when nothing.at.all\n");
+  a.signal(SIGHUP);
+  ASSERT_TRUE(a.wait_for_log("rejected")) << a.log();
+  EXPECT_TRUE(process_alive(web));
+  EXPECT_TRUE(process_alive(api));
+  // v2 is still the running policy: a killed api is restarted.
+  kill(api, SIGKILL);
+  EXPECT_GT(a.wait_new_pid("api", api), 0) << a.log();
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
+TEST(Amatad, Kill9OfAmatadDuringARestartThenAdoptsWithoutDuplicates) {
+  Amatad a;
+  a.write_policy("policy adopt\n" + service("web") + service("slow") +
+                 "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+                 "recover ServiceDown(s) { wait 2s\n restart s }\n");
+  a.start({"--backend", "interp"});
+  pid_t web = a.wait_new_pid("web", 0), slow = a.wait_new_pid("slow", 0);
+  ASSERT_GT(web, 0);
+  ASSERT_GT(slow, 0);
+  kill(slow, SIGKILL);
+  // The event is stored at once; the restart waits 2 s: kill amatad in between.
+  ASSERT_TRUE(Amatad::wait_for(
+      [&] { return count_events(a.events(), "ServiceDown", "slow", "raise") == 1; }));
+  a.kill9();
+  EXPECT_TRUE(process_alive(web));  // services outlive amatad
+  a.track(web);
+
+  a.start({"--backend", "interp"});
+  ASSERT_TRUE(a.wait_for_log("adopted web (pid " + std::to_string(web) + ")")) << a.log();
+  pid_t slow2 = a.wait_new_pid("slow", slow);
+  ASSERT_GT(slow2, 0) << a.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(a.service_pid("web"), web);     // no second web
+  EXPECT_EQ(a.service_pid("slow"), slow2);  // started once
+  auto events = a.events();
+  EXPECT_EQ(count_events(events, "ServiceDown", "slow", "raise"), 1);  // not lost
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  EXPECT_FALSE(process_alive(web));  // the adopted one is stopped like the others
+  EXPECT_FALSE(process_alive(slow2));
+}
+
+TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {
+  Amatad a;
+  a.write_hook("ServiceDown", "env | grep ^AMATA_ | sort > " + a.dir() + "/hook.env.tmp && mv " +
+                                  a.dir() + "/hook.env.tmp " + a.dir() + "/hook.env; echo $$ > " +
+                                  a.dir() + "/hook.pid; exec sleep 30");
+  a.write_policy("policy hooks\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp", "--hook-timeout", "60"});
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  kill(web, SIGKILL);
+  pid_t web2 = a.wait_new_pid("web", web);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_GT(web2, 0);
+  EXPECT_LT(took, 5.0);  // far less than the hook's 30 s
+  ASSERT_TRUE(Amatad::wait_for([&] { return !read_file(a.dir() + "/hook.env").empty(); }));
+  pid_t hook = static_cast<pid_t>(std::stoi("0" + read_file(a.dir() + "/hook.pid")));
+  EXPECT_TRUE(process_alive(hook));  // still sleeping while the service is back
+  std::string env = read_file(a.dir() + "/hook.env");
+  EXPECT_NE(env.find("AMATA_EVENT=ServiceDown\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_OBJECT=web\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_RULE=down[web]\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_EDGE=raise\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_POLICY=hooks\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_EVENT_ID="), std::string::npos) << env;
+  EXPECT_NE(env.find("AMATA_TIME="), std::string::npos) << env;
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  EXPECT_FALSE(process_alive(hook));  // hooks never outlive amatad
+}
+
+TEST(Amatad, SpeaksSdNotify) {
+  Amatad a;
+  std::string sock_path = a.dir() + "/notify.sock";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  a.write_policy("policy notify\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp"}, {"NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=400000"});
+  std::vector<std::string> messages;
+  auto drain = [&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+      messages.emplace_back(buf, static_cast<size_t>(n));
+  };
+  ASSERT_TRUE(Amatad::wait_for([&] {
+    drain();
+    return std::count(messages.begin(), messages.end(), "WATCHDOG=1") >= 4;
+  })) << a.log();
+  EXPECT_NE(std::find(messages.begin(), messages.end(), "READY=1"), messages.end());
+  EXPECT_NE(std::find(messages.begin(), messages.end(), "STATUS=1/1 services running"),
+            messages.end());
+  // The service must not inherit amatad's NOTIFY_SOCKET.
+  pid_t web = a.wait_new_pid("web", 0);
+  std::string environ_text = read_file("/proc/" + std::to_string(web) + "/environ");
+  EXPECT_EQ(environ_text.find("NOTIFY_SOCKET"), std::string::npos);
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  drain();
+  EXPECT_NE(std::find(messages.begin(), messages.end(), "STOPPING=1"), messages.end());
+  close(fd);
+}
+
+TEST(Amatad, BadPolicyPrintsDiagnosticsAndExits1) {
+  Amatad a;
+  a.write_policy(
+      "policy bad\nservice web { start \"/bin/true\" }\ndiscover d when web.nonsense > 3 raise "
+      "X(web)\n");
+  std::string out, err;
+  EXPECT_EQ(
+      a.run_to_exit({a.policy_path(), "--state-dir", a.state_dir(), "--socket", ""}, out, err), 1);
+  EXPECT_NE(err.find("error"), std::string::npos) << err;
+  EXPECT_NE(err.find("policy.amata:3"), std::string::npos) << err;
+}
+
+TEST(Amatad, OncePrintsEveryObjectAsJson) {
+  Amatad a;
+  a.write_policy("policy once\nnode self { every 1s }\nfilesystem root { path \"/\" }\n");
+  std::string out, err;
+  ASSERT_EQ(a.run_to_exit({"--once", "--json", a.policy_path()}, out, err), 0) << err;
+  EXPECT_NE(out.find("\"self\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"root\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"cpu\""), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace amata::itest

@@ -168,7 +168,8 @@ TEST(PidFiles, ChildrenCmdlinePidfile) {
 }
 
 TEST(Diskstats, ModernAndOldFormats) {
-  auto vda = find_diskstats(fixture(kModern + "/diskstats"), 254, 0);
+  std::string modern = fixture(kModern + "/diskstats");  // name points into it
+  auto vda = find_diskstats(modern, 254, 0);
   ASSERT_TRUE(vda);
   EXPECT_EQ(vda->name, "vda");
   EXPECT_EQ(vda->sectors_read, 4655642u);

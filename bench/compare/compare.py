@@ -344,7 +344,8 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                     break
                 continue
             services = json.loads(r.stdout)["services"]
-            cell["reps"].append([[s["running_ms"], s["accepting_ms"]] for s in services])
+            cell["reps"].append([[s["running_ms"], s["accepting_ms"], s["dead_ms"]]
+                                 for s in services])
             rss_max = max(rss_max, proc_rss_kib(sup.pid) or 0)
             if not sup.wait_ready(60):
                 cell["errors"].append(f"rep {rep}: services not back within 60 s")
@@ -363,6 +364,7 @@ def run_cell(tool, condition, n, reps, root, args, rng):
     accepting = [x[1] for rep in cell["reps"] for x in rep]
     cell["running"] = summarize(running)
     cell["accepting"] = summarize(accepting)
+    cell["dead"] = summarize([x[2] for rep in cell["reps"] for x in rep])
     return cell
 
 

@@ -7,14 +7,16 @@
 //
 // "Running" is the moment the new process has written its pidfile (compare_tcp_service does
 // that first thing in main), seen through inotify on the pidfile's directory — no polling
-// delay. "Accepting" is the first successful connect() to 127.0.0.1:PORT, tried every 0.5 ms
-// once the new process runs (not before: the old listener might still be dying).
+// delay. "Dead" (the kernel's part) is the old process's pidfd turning readable. "Accepting" is the
+// first successful connect() to 127.0.0.1:PORT, tried every 0.5 ms once the new process runs (not
+// before: the old listener might still be dying).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,8 @@ struct Service {
   pid_t old_pid = 0;
   pid_t new_pid = 0;
   long long kill_ns = 0;
+  int pidfd = -1;               // of the old process: readable once it has died
+  long long dead_ns = -1;       // kill -> the old process has died (the kernel's part)
   long long running_ns = -1;    // kill -> new process running; -1 while not yet seen
   long long accepting_ns = -1;  // kill -> connect succeeds
 };
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     s.old_pid = *pid;
+    s.pidfd = static_cast<int>(syscall(SYS_pidfd_open, s.old_pid, 0));
     std::string dir = dirname_of(s.pidfile);
     int wd = inotify_add_watch(ino, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE);
     if (wd < 0) {
@@ -167,10 +172,23 @@ int main(int argc, char** argv) {
     if (now > deadline) break;
     bool connecting = false;
     for (const Service& s : services) connecting |= s.running_ns >= 0 && s.accepting_ns < 0;
-    pollfd pfd{ino, POLLIN, 0};
+    std::vector<pollfd> pfds{{ino, POLLIN, 0}};
+    std::vector<Service*> dying;
+    for (Service& s : services) {
+      if (s.pidfd >= 0 && s.dead_ns < 0) {
+        pfds.push_back({s.pidfd, POLLIN, 0});
+        dying.push_back(&s);
+      }
+    }
     timespec wait{0, connecting ? 500000 : 10000000};
-    ppoll(&pfd, 1, &wait, nullptr);
+    ppoll(pfds.data(), pfds.size(), &wait, nullptr);
     now = now_ns();
+    for (std::size_t i = 1; i < pfds.size(); ++i) {
+      if (pfds[i].revents == 0) continue;
+      dying[i - 1]->dead_ns = now - dying[i - 1]->kill_ns;
+      close(dying[i - 1]->pidfd);
+      dying[i - 1]->pidfd = -1;
+    }
     for (;;) {
       ssize_t n = read(ino, buf, sizeof buf);
       if (n <= 0) break;
@@ -205,10 +223,10 @@ int main(int argc, char** argv) {
       return ns < 0 ? std::string("null") : std::to_string(static_cast<double>(ns) / 1e6);
     };
     std::printf(
-        "%s{\"name\": \"%s\", \"old_pid\": %d, \"new_pid\": %d, \"running_ms\": %s, "
-        "\"accepting_ms\": %s}",
+        "%s{\"name\": \"%s\", \"old_pid\": %d, \"new_pid\": %d, \"dead_ms\": %s, "
+        "\"running_ms\": %s, \"accepting_ms\": %s}",
         i ? ", " : "", s.name.c_str(), static_cast<int>(s.old_pid), static_cast<int>(s.new_pid),
-        ms(s.running_ns).c_str(), ms(s.accepting_ns).c_str());
+        ms(s.dead_ns).c_str(), ms(s.running_ns).c_str(), ms(s.accepting_ns).c_str());
   }
   std::printf("]}\n");
   return done == services.size() ? 0 : 3;

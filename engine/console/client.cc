@@ -1,5 +1,6 @@
 #include "engine/console/client.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,7 +14,8 @@
 namespace amata::console {
 
 Result<ConsoleClient> ConsoleClient::connect(const std::string& socket_path,
-                                             bool* permission_denied) {
+                                             bool* permission_denied,
+                                             std::chrono::milliseconds timeout) {
   if (permission_denied) *permission_denied = false;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -21,13 +23,29 @@ Result<ConsoleClient> ConsoleClient::connect(const std::string& socket_path,
     return Error{"socket path '" + socket_path + "' is empty or too long"};
   }
   std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: a Unix-socket connect() to a full backlog would otherwise wait for as long
+  // as the daemon does not accept. EAGAIN there means "full, try again"; there is no
+  // EINPROGRESS to poll for, so retry briefly until the deadline.
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return errno_error("socket", errno);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
     int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN && std::chrono::steady_clock::now() < deadline) {
+      poll(nullptr, 0, 10);
+      continue;
+    }
     close(fd);
     if (permission_denied) *permission_denied = err == EACCES || err == EPERM;
+    if (err == EAGAIN) return Error{"connect " + socket_path + ": amatad is not accepting"};
     return errno_error("connect " + socket_path, err);
+  }
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    int err = errno;
+    close(fd);
+    return errno_error("fcntl", err);
   }
   return ConsoleClient(fd);
 }

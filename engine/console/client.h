@@ -17,9 +17,11 @@ namespace amata::console {
 class ConsoleClient {
  public:
   /// Connects to `socket_path`. On failure `*permission_denied` (when given) tells a refusal
-  /// by file permissions (EACCES/EPERM) apart from an absent or dead daemon.
+  /// by file permissions (EACCES/EPERM) apart from an absent or dead daemon. A daemon whose
+  /// listen backlog stays full (a hung amatad) fails after `timeout` instead of blocking.
   static Result<ConsoleClient> connect(const std::string& socket_path,
-                                       bool* permission_denied = nullptr);
+                                       bool* permission_denied = nullptr,
+                                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ConsoleClient(ConsoleClient&& other) noexcept;
   ConsoleClient& operator=(ConsoleClient&& other) noexcept;
   ConsoleClient(const ConsoleClient&) = delete;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -133,12 +134,13 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
   }
 
   bool permission_denied = false;
-  auto client = ConsoleClient::connect(command.socket_path, &permission_denied);
+  auto client = ConsoleClient::connect(command.socket_path, &permission_denied,
+                                       std::min(command.timeout, std::chrono::milliseconds(5000)));
   if (!client) {
     err << "amatactl: cannot reach amatad: " << client.error().message << "\n";
     return permission_denied ? kExitPermissionDenied : kExitCannotConnect;
   }
-  auto reply = client->call(command.cmd, args);
+  auto reply = client->call(command.cmd, args, command.timeout);
   if (!reply) {
     err << "amatactl: " << reply.error().message << "\n";
     return kExitCannotConnect;

@@ -3,6 +3,7 @@
 // the command line into a CtlCommand.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -32,6 +33,8 @@ struct CtlCommand {
   std::optional<std::string> object;
   std::optional<std::string> event;
   bool follow = false;
+  /// How long to wait for the connection and for each reply before giving up (exit 3).
+  std::chrono::milliseconds timeout{30'000};
   /// For tests: stop a --follow stream after this many events (none: until EOF).
   std::optional<std::size_t> follow_limit;
 };

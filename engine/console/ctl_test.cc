@@ -3,6 +3,8 @@
 #include "engine/console/ctl.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/console/client.h"
 #include "engine/console/console_server.h"
 #include "engine/console/test_backend.h"
 
@@ -205,6 +208,43 @@ TEST_F(CtlTest, EventsFiltersAndFollows) {
   EXPECT_NE(streamed.out.find("ServiceDown  web  event 3\n"), std::string::npos) << streamed.out;
   EXPECT_NE(streamed.out.find("ServiceDown  web  event 5\n"), std::string::npos) << streamed.out;
   EXPECT_EQ(streamed.out.find("event 4"), std::string::npos) << "db events are filtered out";
+}
+
+TEST_F(CtlTest, AHungDaemonIsCannotConnectNotAHang) {
+  // A listener that never accepts and never answers: the kernel completes the first connect
+  // (backlog), the next one finds the backlog full.
+  std::string path = dir_ + "/hung.sock";
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+
+  CtlCommand silent = command("status");
+  silent.socket_path = path;
+  silent.timeout = 300ms;
+  CtlRun first = ctl(silent);
+  EXPECT_EQ(first.code, kExitCannotConnect);
+  EXPECT_NE(first.err.find("timed out"), std::string::npos) << first.err;
+
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      fillers.push_back(fd);
+    } else {
+      close(fd);
+    }
+  }
+  bool denied = false;
+  auto blocked = ConsoleClient::connect(path, &denied, 200ms);
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_NE(blocked.error().message.find("not accepting"), std::string::npos)
+      << blocked.error().message;
+  EXPECT_FALSE(denied);
+  for (int fd : fillers) close(fd);
+  close(listener);
 }
 
 TEST_F(CtlTest, TheAmatactlBinary) {

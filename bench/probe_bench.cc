@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -160,6 +162,63 @@ void BM_MatchScanMissing(benchmark::State& state) {
   state.counters["extra_processes"] = n;
 }
 BENCHMARK(BM_MatchScanMissing)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+/// Counts changed() notifications, so the death-latency benchmark can wait for one.
+class CountingSink : public NullSink {
+ public:
+  void changed(int) override { ++changes; }
+  int changes = 0;
+};
+
+/// From kill(SIGKILL) to the probe's changed(): how fast a death reaches the engine. Arg 0:
+/// pidfd only; arg 1: pidfd and the proc connector (whichever reports first).
+void BM_DeathLatency(benchmark::State& state) {
+  bool connector = state.range(0) != 0;
+  auto loop = engine::EventLoop::create().value();
+  CountingSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = connector;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  std::string pidfile = "/tmp/amata-bench-" + std::to_string(getpid()) + ".pid";
+  catalog::ObjectSpec spec = make_spec("p", catalog::Kind::kProcess);
+  spec.pidfile = pidfile;
+  if (!set->add(0, spec)) {
+    state.SkipWithError("could not set up the probe");
+    return;
+  }
+  for (auto _ : state) {
+    // A small process (sleep), as a real service would be, not a copy of this benchmark:
+    // the kernel tears down the address space before it reports the exit.
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl("/bin/sleep", "sleep", "1000", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    char comm[64] = "";
+    std::string comm_path = "/proc/" + std::to_string(pid) + "/comm";
+    while (std::string_view(comm).substr(0, 5) != "sleep") {
+      FILE* c = std::fopen(comm_path.c_str(), "r");
+      if (c == nullptr || std::fgets(comm, sizeof comm, c) == nullptr) comm[0] = '\0';
+      if (c != nullptr) std::fclose(c);
+    }
+    FILE* f = std::fopen(pidfile.c_str(), "w");
+    std::fprintf(f, "%d\n", pid);
+    std::fclose(f);
+    set->poll_all();  // adopts the pid: opens its pidfd
+    int before = sink.changes;
+    auto start = std::chrono::steady_clock::now();
+    kill(pid, SIGKILL);
+    while (sink.changes == before) {
+      if (!loop->run_once(std::chrono::seconds(5))) break;
+    }
+    auto end = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+    waitpid(pid, nullptr, 0);
+    loop->run_once(std::chrono::milliseconds(0)).ok();  // the other source's late event
+  }
+  unlink(pidfile.c_str());
+}
+BENCHMARK(BM_DeathLatency)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace amata::probes

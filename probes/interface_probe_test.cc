@@ -140,6 +140,37 @@ TEST(InterfaceProbe, CarrierAndOperstateEventsOnVethInNetns) {
   ASSERT_TRUE(wait_for([&] { return probe.sink.number(0, "operstate") == 1; }));
 }
 
+TEST(ProcConnectorFallback, RefusedInsideANewNetnsAndSaidOnce) {
+  Netns ns;
+  if (!ns.ok()) GTEST_SKIP() << "cannot create a network namespace (needs root and iproute2)";
+  std::vector<std::pair<int, std::string>> notices;
+  bool ok = false;
+  std::thread t([&] {
+    int fd = open(("/var/run/netns/" + ns.name()).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return;
+    close(fd);
+    auto loop = engine::EventLoop::create();
+    TestSink sink;
+    auto set = ProbeSet::create(**loop, sink, {});
+    catalog::ObjectSpec spec;
+    spec.name = "p";
+    spec.kind = catalog::Kind::kProcess;
+    spec.match = "^never-running-anywhere$";
+    ok = (*set)->add(0, spec).ok() && (*set)->add(1, spec).ok();
+    (*set)->poll_all();  // polling still works
+    ok = ok && sink.number(0, "alive") == 0;
+    notices = sink.notices();
+  });
+  t.join();
+  ASSERT_TRUE(ok);
+  // The kernel refuses the proc connector outside the initial network namespace: the probes
+  // fall back to polling and say so once, not once per object.
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].first, 0);
+  EXPECT_NE(notices[0].second.find("proc connector unavailable"), std::string::npos)
+      << notices[0].second;
+}
+
 TEST(InterfaceProbe, LoopbackCountersAndRates) {
   auto loop = engine::EventLoop::create().value();
   TestSink sink;

@@ -25,6 +25,11 @@ Announcement decode_announcement(const json& j) {
   return a;
 }
 
+/// Serialises without ever throwing: invalid UTF-8 in an event becomes U+FFFD.
+std::string wire(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::vector<NodeId> unique_nodes(const std::vector<GroupMember>& members) {
   std::vector<NodeId> out;
   for (const auto& m : members) out.push_back(m.node);
@@ -187,6 +192,7 @@ void ClusterManager::on_quorum(const QuorumView& q) {
 }
 
 void ClusterManager::on_deliver(const Delivery& d) {
+  std::optional<BusMessage> event;
   try {
     json j = json::parse(d.payload);
     const std::string kind = j.at("t").get<std::string>();
@@ -208,8 +214,7 @@ void ClusterManager::on_deliver(const Delivery& d) {
       fencing_.erase(victim);
       log(false, "cluster: " + node_name(victim) + " fenced by " + node_name(d.from.node));
     } else if (kind == "event") {
-      BusMessage m{d.from.node, d.ring, d.seq, ++history_index_, j.at("body")};
-      if (callbacks_.on_bus) callbacks_.on_bus(m);
+      event = BusMessage{d.from.node, d.ring, d.seq, ++history_index_, j.at("body")};
     } else {
       log(true, "cluster: ignoring bus message of unknown kind '" + kind + "'");
     }
@@ -217,6 +222,10 @@ void ClusterManager::on_deliver(const Delivery& d) {
     // A malformed message (another version, a bug) must not take the daemon down.
     log(true, std::string("cluster: ignoring malformed bus message: ") + e.what());
     return;
+  }
+  if (event) {
+    if (callbacks_.on_bus) callbacks_.on_bus(*event);
+    return;  // events do not change placement
   }
   reconcile();
 }
@@ -281,7 +290,7 @@ void ClusterManager::announce() {
   a.gave_up = gave_up_;
   a.unfenced = ledger_->unfenced();
   if (last_announced_ && *last_announced_ == a) return;
-  if (Status st = session_->send(encode(a).dump()); !st.ok()) {
+  if (Status st = session_->send(wire(encode(a))); !st.ok()) {
     log(true, "cluster: cannot announce: " + st.error().message);
     return;
   }
@@ -300,7 +309,7 @@ void ClusterManager::fence(NodeId victim) {
         if (ok) {
           // Stays in fencing_ until the "fenced" message comes back in order.
           log(false, "cluster: fenced " + name + (detail.empty() ? "" : ": " + detail));
-          if (Status st = session_->send(json{{"t", "fenced"}, {"node", victim}}.dump()); !st.ok())
+          if (Status st = session_->send(wire(json{{"t", "fenced"}, {"node", victim}})); !st.ok())
             fencing_.erase(victim);
           return;
         }
@@ -344,7 +353,7 @@ std::vector<PeerView> ClusterManager::peers() const {
 }
 
 Status ClusterManager::publish(json body) {
-  return session_->send(json{{"t", "event"}, {"body", std::move(body)}}.dump());
+  return session_->send(wire(json{{"t", "event"}, {"body", std::move(body)}}));
 }
 
 Status ClusterManager::request_failover(const std::string& service,
@@ -359,7 +368,7 @@ Status ClusterManager::request_failover(const std::string& service,
     if (!id) return Error{"unknown peer '" + *target + "'"};
     j["target"] = *id;
   }
-  return session_->send(j.dump());
+  return session_->send(wire(j));
 }
 
 void ClusterManager::service_started(const std::string& name) {

@@ -59,8 +59,10 @@ Status CheckProbe::spawn() {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // The convention is read from stdout alone (as Nagios does); stderr chatter must not end
+  // up in the status line or the perfdata.
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Its own process group, so a timeout kills the plugin and whatever it started. The loop
@@ -80,7 +82,8 @@ Status CheckProbe::spawn() {
   // not reading gets EAGAIN — but we always read, so clear it for the child's end.
   fcntl(pipe_fds[1], F_SETFL, 0);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv_[0], &actions, &attr, argv_.data(), environ);
+  // A bare program name is looked up in PATH; a path is used as it is.
+  int rc = posix_spawnp(&pid, argv_[0], &actions, &attr, argv_.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(pipe_fds[1]);

@@ -172,6 +172,7 @@ TEST_F(CheckProbeTest, ExitCodesOutputAndUnits) {
   int weird = add({"/bin/sh", "-c", "exit 42"});
   int missing = add({"/nonexistent/plugin"});
   int signalled = add({"/bin/sh", "-c", "kill -TERM $$"});
+  int noisy = add({"sh", "-c", "echo 'OK - fine | x=1' ; echo 'complaint | y=2' >&2"});
   run_all();
   EXPECT_EQ(sink_.number(warn, "status"), 1);
   EXPECT_EQ(sink_.string(warn, "output"), "SLOW - 250 ms");
@@ -185,6 +186,10 @@ TEST_F(CheckProbeTest, ExitCodesOutputAndUnits) {
   EXPECT_NE(sink_.string(missing, "output").find("/nonexistent/plugin"), std::string::npos);
   EXPECT_EQ(sink_.number(signalled, "status"), 3);
   EXPECT_NE(sink_.string(signalled, "output").find("signal"), std::string::npos);
+  // stderr is not part of the convention; a bare name is found in PATH.
+  EXPECT_EQ(sink_.string(noisy, "output"), "OK - fine");
+  EXPECT_EQ(sink_.number(noisy, "perf.x"), 1);
+  EXPECT_FALSE(sink_.has(noisy, "perf.y"));
 }
 
 TEST_F(CheckProbeTest, TimeoutKillsTheWholeProcessGroup) {

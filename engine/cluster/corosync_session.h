@@ -51,7 +51,9 @@ struct GroupChange {
   std::vector<GroupMember> members;  // after the change
   std::vector<GroupMember> joined;
   std::vector<std::pair<GroupMember, LeaveReason>> left;
-  RingId ring;  // the totem ring current when the change was delivered
+  // The totem ring current when the change was delivered. CPG reports a new totem ring just
+  // after the group change it causes, so this is the ring the change ended.
+  RingId ring;
 };
 
 /// One message of the bus, as delivered on every member.

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 
 namespace amata::probes {
 
@@ -170,8 +171,9 @@ void ProcessProbe::release() {
     pidfd_ = -1;
   }
   if (fd_dir_fd_ >= 0) ::close(fd_dir_fd_);
+  if (task_fd_ >= 0) ::close(task_fd_);
   if (dir_fd_ >= 0) ::close(dir_fd_);
-  fd_dir_fd_ = dir_fd_ = -1;
+  fd_dir_fd_ = task_fd_ = dir_fd_ = -1;
   stat_.close();
   io_.close();
   children_.close();
@@ -205,6 +207,7 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   snprintf(name, sizeof name, "task/%d/children", static_cast<int>(pid));
   if (auto children = ProcFile::open(name, dir_fd_, 1024)) children_ = std::move(*children);
   fd_dir_fd_ = ::openat(dir_fd_, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  task_fd_ = ::openat(dir_fd_, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   pid_ = pid;
   owned_ = owned;
   if (!owned) {
@@ -377,6 +380,21 @@ bool ProcessProbe::sample() {
   double children = kUnknown;
   if (children_.is_open()) {
     if (auto c = children_.read()) children = static_cast<double>(count_pids(*c));
+  }
+  if (ps->threads > 1 && task_fd_ >= 0 && !std::isnan(children)) {
+    // A child belongs to the thread that forked it (Go forks from any thread): add the other
+    // threads' lists. Threads come and go, so their files are opened per sample.
+    (void)for_each_pid(task_fd_, [&](pid_t tid) {
+      if (tid == pid_) return;
+      char path[48];
+      snprintf(path, sizeof path, "%d/children", static_cast<int>(tid));
+      int fd = ::openat(task_fd_, path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return;
+      char buf[1024];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      ::close(fd);
+      if (n > 0) children += static_cast<double>(count_pids({buf, static_cast<std::size_t>(n)}));
+    });
   }
   sink.set_number(o, "children", children);
   double fds = kUnknown;

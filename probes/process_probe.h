@@ -72,6 +72,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   int pidfd_ = -1;
   int dir_fd_ = -1;
   int fd_dir_fd_ = -1;
+  int task_fd_ = -1;  // /proc/PID/task, for the children of threads other than the leader
   std::uint64_t starttime_ = 0;
   ProcFile stat_, io_, children_, uptime_;
   bool use_boottime_ = false;

@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "probes/test_sink.h"
 
@@ -227,6 +229,34 @@ TEST_F(ProcessProbeTest, EngineChildHandOff) {
   node.kind = catalog::Kind::kNode;
   ASSERT_TRUE(set_->add(1, node));
   EXPECT_FALSE(set_->child_started(1, getpid()));
+}
+
+TEST_F(ProcessProbeTest, ChildrenOfEveryThreadAreCounted) {
+  make_set(false);
+  write_pidfile(getpid());  // this test process: a thread of it forks one child, main another
+  catalog::ObjectSpec spec;
+  spec.name = "me";
+  spec.kind = catalog::Kind::kProcess;
+  spec.pidfile = pidfile_;
+  ASSERT_TRUE(set_->add(0, spec));
+  set_->poll_all();
+  ASSERT_EQ(sink_.number(0, "pid"), getpid());
+  double before = sink_.number(0, "children");
+  pid_t from_thread = 0;
+  std::atomic<bool> forked{false}, done{false};
+  std::thread worker([&] {
+    from_thread = spawn_sleep("100");
+    forked = true;
+    while (!done) std::this_thread::sleep_for(10ms);  // a child stays with a living thread
+  });
+  while (!forked) std::this_thread::sleep_for(1ms);
+  children_.push_back(from_thread);
+  children_.push_back(spawn_sleep("100"));
+  set_->poll_all();
+  EXPECT_EQ(sink_.number(0, "children"), before + 2);
+  EXPECT_GE(sink_.number(0, "threads"), 2);
+  done = true;
+  worker.join();
 }
 
 TEST_F(ProcessProbeTest, PeriodicPollingFindsProcessAfterStart) {

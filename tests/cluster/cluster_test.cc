@@ -113,6 +113,18 @@ TEST_F(ClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) {
       << h_->logs();
   int moved_to = owner();
   EXPECT_EQ(moved_to, best(survivors)) << "not the preferred survivor";
+  // The survivors' peer view: the dead node is no longer a member; they are quorate.
+  for (int i : survivors) {
+    json st = h_->state(i);
+    for (const auto& p : st["peers"]) {
+      EXPECT_EQ(p["member"].get<bool>(), p["node_id"] != o) << "n" << i << ": " << p;
+      EXPECT_TRUE(p["quorate"].get<bool>());
+    }
+  }
+  // The node without corosync says so, and keeps trying.
+  json lonely = h_->state(o);
+  EXPECT_FALSE(lonely.value("connected", true));
+  EXPECT_NE(lonely["log"].dump().find("corosync unavailable"), std::string::npos);
   // corosync comes back: the node reconnects and rejoins; the service stays where it is.
   h_->start_corosync(o);
   EXPECT_TRUE(ClusterHarness::wait_until(
@@ -121,6 +133,9 @@ TEST_F(ClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) {
       },
       seconds(20)))
       << h_->logs();
+  std::string log = h_->state(o)["log"].dump();
+  EXPECT_NE(log.find("joined CPG group", log.rfind("corosync unavailable")), std::string::npos)
+      << "no rejoin logged after the loss";
 }
 
 // A node cut off alone is, for a few ms, the only member of its CPG group while the quorum

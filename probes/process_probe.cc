@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -98,6 +99,32 @@ int pidfd_open(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
+// struct pidfd_info (Linux 6.13; exit_code since 6.15). Debian 12's headers predate it.
+struct PidfdInfo {
+  std::uint64_t mask, cgroupid;
+  std::uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  std::int32_t exit_code;  // a wait status
+};
+static_assert(sizeof(PidfdInfo) == 64, "PIDFD_INFO_SIZE_VER0");
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+constexpr std::uint64_t kPidfdInfoExit = 1ull << 3;
+
+enum class PidfdExit { kKnown, kNotYet, kUnsupported };
+
+/// Asks the kernel how the process behind `pidfd` ended. The status is recorded when its
+/// parent reaps it, so a dead but unreaped process answers kNotYet.
+PidfdExit query_pidfd_exit(int pidfd, ExitStatus* status) {
+  PidfdInfo info{};
+  info.mask = kPidfdInfoExit;
+  if (ioctl(pidfd, kPidfdGetInfo, &info) < 0) {
+    return errno == ESRCH ? PidfdExit::kNotYet : PidfdExit::kUnsupported;
+  }
+  if ((info.mask & kPidfdInfoExit) == 0) return PidfdExit::kNotYet;
+  int w = info.exit_code;
+  *status = WIFSIGNALED(w) ? ExitStatus{-1, WTERMSIG(w)} : ExitStatus{WEXITSTATUS(w), 0};
+  return PidfdExit::kKnown;
+}
+
 std::string_view basename_of(std::string_view path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -153,6 +180,7 @@ Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
 ProcessProbe::~ProcessProbe() {
   if (ctx_.proc_connector != nullptr) ctx_.proc_connector->remove_listener(this);
   health_.clear();
+  forget_dead_pidfd();
   release();
   if (proc_fd_ >= 0) ::close(proc_fd_);
 }
@@ -215,11 +243,7 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
     // pidfd of its own children, so none is opened for them.
     pidfd_ = pidfd_open(pid);
     if (pidfd_ >= 0) {
-      Status s = ctx_.loop.watch(pidfd_, EPOLLIN, [this](std::uint32_t) {
-        // Give the proc connector's EXIT (which carries the status) a chance to be first;
-        // without it the status stays unknown.
-        lost(std::nullopt);
-      });
+      Status s = ctx_.loop.watch(pidfd_, EPOLLIN, [this](std::uint32_t) { on_pidfd_exit(); });
       if (!s) {
         ::close(pidfd_);
         pidfd_ = -1;
@@ -280,7 +304,13 @@ bool ProcessProbe::cmdline_matches(pid_t pid) {
   ::close(fd);
   if (n <= 0) return false;  // kernel threads and zombies have an empty command line
   cmdline_to_string(std::string_view(buf, static_cast<std::size_t>(n)), cmdline_);
-  return std::regex_search(cmdline_, *regex_);
+  try {
+    return std::regex_search(cmdline_, *regex_);
+  } catch (const std::regex_error&) {
+    // A pathological command line can exhaust the matcher (error_complexity/error_stack):
+    // no match, and nothing thrown into the loop.
+    return false;
+  }
 }
 
 std::optional<pid_t> ProcessProbe::pid_from_match() {
@@ -442,6 +472,65 @@ void ProcessProbe::lost(std::optional<ExitStatus> status) {
     sink.set_number(o, "exit_signal", status->signal);
   }
   sink.changed(o);
+}
+
+void ProcessProbe::on_pidfd_exit() {
+  ExitStatus status;
+  PidfdExit answer = query_pidfd_exit(pidfd_, &status);
+  if (answer == PidfdExit::kKnown) {
+    lost(status);
+    return;
+  }
+  // The death is news now; the status follows from the proc connector's EXIT, or from the
+  // pidfd once the parent has reaped the process (asked again a few times, backing off).
+  int fd = pidfd_;
+  ctx_.loop.unwatch(fd);
+  pidfd_ = -1;  // kept out of release(): it is still needed for the status
+  lost(std::nullopt);
+  forget_dead_pidfd();
+  if (answer == PidfdExit::kUnsupported) {
+    ::close(fd);
+    return;
+  }
+  dead_pidfd_ = fd;
+  dead_queries_ = 0;
+  query_dead_pidfd_later();
+}
+
+void ProcessProbe::query_dead_pidfd_later() {
+  static constexpr std::chrono::milliseconds kDelays[] = {
+      std::chrono::milliseconds(10), std::chrono::milliseconds(50), std::chrono::milliseconds(250),
+      std::chrono::milliseconds(1000), std::chrono::milliseconds(5000)};
+  if (dead_queries_ >= static_cast<int>(std::size(kDelays))) {
+    forget_dead_pidfd();
+    return;
+  }
+  dead_timer_ = ctx_.loop.add_timer_after(kDelays[dead_queries_++], [this] {
+    dead_timer_ = 0;
+    if (last_exit_known_) {  // the proc connector told it meanwhile
+      forget_dead_pidfd();
+      return;
+    }
+    ExitStatus status;
+    PidfdExit answer = query_pidfd_exit(dead_pidfd_, &status);
+    if (answer == PidfdExit::kKnown) {
+      last_exit_known_ = true;
+      write_exit(status);
+      ctx_.sink.changed(object());
+      forget_dead_pidfd();
+    } else if (answer == PidfdExit::kNotYet) {
+      query_dead_pidfd_later();
+    } else {
+      forget_dead_pidfd();
+    }
+  });
+}
+
+void ProcessProbe::forget_dead_pidfd() {
+  if (dead_timer_ != 0) ctx_.loop.cancel_timer(dead_timer_);
+  dead_timer_ = 0;
+  if (dead_pidfd_ >= 0) ::close(dead_pidfd_);
+  dead_pidfd_ = -1;
 }
 
 void ProcessProbe::write_exit(ExitStatus status) {

@@ -60,6 +60,10 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// Seconds since boot, the clock of /proc/PID/stat's start time.
   std::optional<double> system_uptime();
   void write_exit(ExitStatus status);
+  /// The pidfd of a foreign process became readable: it died.
+  void on_pidfd_exit();
+  void query_dead_pidfd_later();
+  void forget_dead_pidfd();
   void start_health();
   void write_health();
 
@@ -87,6 +91,9 @@ class ProcessProbe : public Probe, public ProcEventListener {
 
   pid_t last_dead_pid_ = 0;  // a late proc-connector EXIT for it still carries the status
   bool last_exit_known_ = false;
+  int dead_pidfd_ = -1;  // of the last dead process, until its exit status is known
+  int dead_queries_ = 0;
+  engine::EventLoop::TimerId dead_timer_ = 0;
 
   std::vector<std::unique_ptr<HealthRunner>> health_;
   bool health_started_ = false;

@@ -82,7 +82,7 @@ def alive(pid):
 def read_pid(path):
     try:
         with open(path) as f:
-            return int(f.read().strip() or 0)
+            return int(f.readline().strip() or 0)
     except (OSError, ValueError):
         return 0
 
@@ -101,10 +101,12 @@ def accepts(port):
 class Supervisor:
     """One supervisor keeping N services, in its own directory, under compare_reaper."""
 
-    # Seconds between "all accepting" and the next kill, plus a uniform random 0..--jitter s:
-    # Monit polls every second, and a fixed pause would lock the kill to one phase of its
-    # cycle (it did: every Monit sample came out at 914 ms).
+    # Seconds between "all accepting" and the next kill, plus a uniform random 0..jitter s:
+    # Monit and supervisord wake every second, and a fixed pause would lock the kill to one
+    # phase of that cycle (it did: every Monit sample came out at 914 ms). amata has no such
+    # cycle on its path (pidfd), so its pause is shorter.
     settle = 0.2
+    jitter = 1.0
 
     def __init__(self, name, n, port_base, root, args):
         self.name, self.n, self.args = name, n, args
@@ -187,6 +189,8 @@ class Supervisor:
 
 
 class Amata(Supervisor):
+    jitter = 0.2
+
     def command(self):
         policy = os.path.join(self.dir, "bench.amata")
         with open(policy, "w") as f:
@@ -344,13 +348,13 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                     break
                 continue
             services = json.loads(r.stdout)["services"]
-            cell["reps"].append([[s["running_ms"], s["accepting_ms"], s["dead_ms"]]
-                                 for s in services])
+            cell["reps"].append([[s["running_ms"], s["accepting_ms"], s["dead_ms"],
+                                  s["listening_ms"]] for s in services])
             rss_max = max(rss_max, proc_rss_kib(sup.pid) or 0)
             if not sup.wait_ready(60):
                 cell["errors"].append(f"rep {rep}: services not back within 60 s")
                 break
-            time.sleep(sup.settle + rng.uniform(0, args.jitter))
+            time.sleep(sup.settle + rng.uniform(0, sup.jitter * args.jitter))
         cpu1, t1 = proc_cpu_seconds(sup.pid), time.monotonic()
         if cpu0 is not None and cpu1 is not None:
             cell["cpu_recovering_pct"] = 100.0 * (cpu1 - cpu0) / (t1 - t0)
@@ -365,6 +369,9 @@ def run_cell(tool, condition, n, reps, root, args, rng):
     cell["running"] = summarize(running)
     cell["accepting"] = summarize(accepting)
     cell["dead"] = summarize([x[2] for rep in cell["reps"] for x in rep])
+    # The supervisor's own part: from the old process's death to the new one running.
+    cell["own"] = summarize([x[0] - x[2] if x[0] is not None and x[2] is not None else None
+                             for rep in cell["reps"] for x in rep])
     return cell
 
 
@@ -428,10 +435,12 @@ def main():
     p.add_argument("--ns", default="1,2,3,10,100", help="numbers of services per cell")
     p.add_argument("--conditions", default=",".join(CONDITIONS))
     p.add_argument("--reps", type=int, default=20)
-    p.add_argument("--reps-100", type=int, default=None, help="repetitions when N >= 100")
+    p.add_argument("--reps-100", type=int, default=None,
+                   help="repetitions when N >= 100 (each already gives N samples)")
     p.add_argument("--idle-seconds", type=float, default=30)
     p.add_argument("--jitter", type=float, default=1.0,
-                   help="random extra pause before each kill, up to this many seconds")
+                   help="scale of the random pause before each kill (1: up to 1 s for Monit "
+                        "and supervisord, 0.2 s for amata)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rep-timeout", type=float, default=30)
     p.add_argument("--stress-timeout", type=float, default=600)
@@ -569,6 +578,26 @@ def report(results):
                     row.append(cellstr)
                 w("| " + " | ".join(row) + " |")
         w("")
+
+    w("### Where the time goes: kill → old process dead (the kernel), dead → new process "
+      "running (the supervisor), ms\n")
+    w("Median of the kernel's part / median / p99 / max of the supervisor's part.\n")
+    head = "| tool | N | " + " | ".join(conditions) + " |"
+    w(head)
+    w("|" + "---|" * (head.count("|") - 1))
+    for t in tools:
+        for n in ns:
+            row = [t, str(n)]
+            for c in conditions:
+                cell = cells.get((t, c, n), {})
+                d, o = cell.get("dead", {}), cell.get("own", {})
+                if not o.get("n"):
+                    row.append("–")
+                    continue
+                row.append(f"{fmt_ms(d.get('median'))} / " +
+                           " / ".join(fmt_ms(o.get(k)) for k in ["median", "p99", "max"]))
+            w("| " + " | ".join(row) + " |")
+    w("")
 
     w("### Supervisor CPU (% of one core) and RSS, the paper's Table 2 beside\n")
     w("Idle: 10 services, nothing killed, all four supervisors side by side for "

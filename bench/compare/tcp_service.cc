@@ -1,8 +1,11 @@
 // compare_tcp_service: the small TCP service that every supervisor in bench/compare keeps
-// alive. It writes its pidfile first (Monit finds processes by pidfile; the meter sees a new
-// process through that file), then listens on 127.0.0.1:PORT and accepts and closes
-// connections until it is killed. C++ rather than a python3 one-liner: it starts in about a
-// millisecond, so the figures measure the supervisors, not an interpreter starting up.
+// alive. It listens on 127.0.0.1:PORT, then writes its pidfile (Monit finds processes by
+// pidfile; the meter sees a new process through that file), and accepts and closes
+// connections until it is killed. The pidfile's second line holds two CLOCK_MONOTONIC
+// stamps, in ns: main() entered and listen() done. They let the meter time "running" by the
+// service's own clock, whatever its own scheduling delay on a loaded machine. C++ rather than a
+// python3 one-liner: it starts in about a millisecond, so the figures measure the supervisors, not
+// an interpreter starting up.
 //
 //   compare_tcp_service PORT PIDFILE [--daemon]
 // --daemon: detach first (fork, the parent exits 0, the child starts a new session with
@@ -13,6 +16,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,12 +26,19 @@
 
 namespace {
 
-/// Writes `pid` to `path` atomically (temp file + rename), so a reader never sees half a pid.
-bool write_pidfile(const std::string& path, pid_t pid) {
+long long now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
+}
+
+/// Writes `pid` and the two stamps to `path` atomically (temp file + rename), so a reader never
+/// sees half a pid.
+bool write_pidfile(const std::string& path, pid_t pid, long long started, long long listening) {
   std::string tmp = path + ".tmp." + std::to_string(pid);
   FILE* f = std::fopen(tmp.c_str(), "w");
   if (f == nullptr) return false;
-  bool ok = std::fprintf(f, "%d\n", static_cast<int>(pid)) > 0;
+  bool ok = std::fprintf(f, "%d\n%lld %lld\n", static_cast<int>(pid), started, listening) > 0;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -39,6 +50,7 @@ bool write_pidfile(const std::string& path, pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const long long started = now_ns();
   bool daemon = argc == 4 && std::string(argv[3]) == "--daemon";
   if (argc != 3 && !daemon) {
     std::fprintf(stderr, "usage: %s PORT PIDFILE [--daemon]\n", argv[0]);
@@ -67,10 +79,6 @@ int main(int argc, char** argv) {
   }
   // A client closing first must not kill the service.
   signal(SIGPIPE, SIG_IGN);
-  if (!write_pidfile(argv[2], getpid())) {
-    std::perror("compare_tcp_service: pidfile");
-    return 1;
-  }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     std::perror("compare_tcp_service: socket");
@@ -86,6 +94,10 @@ int main(int argc, char** argv) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 128) != 0) {
     std::perror("compare_tcp_service: bind/listen");
+    return 1;
+  }
+  if (!write_pidfile(argv[2], getpid(), started, now_ns())) {
+    std::perror("compare_tcp_service: pidfile");
     return 1;
   }
   for (;;) {

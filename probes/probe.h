@@ -32,7 +32,13 @@
 // lets a `match` probe adopt a matching process the moment it execs. When the proc connector
 // is refused (no CAP_NET_ADMIN, or inside a new network namespace) the probes fall back to
 // finding processes by polling at their period and say so once through
-// MeasurementSink::notice().
+// MeasurementSink::notice(); the exit status then comes from the pidfd (PIDFD_GET_INFO,
+// Linux 6.15+) once the process's parent has reaped it. Without pidfds (pre-5.3 kernels)
+// deaths are found by polling, also said once.
+//
+// Reaping: the engine must reap only its own children, by pid or pidfd (waitid(P_PIDFD) or
+// waitpid(pid)), never waitpid(-1): check programs are children of the daemon too, and the
+// check probe reaps them itself through their pidfds.
 //
 // Kind peer has no probe: the cluster layer fills member/quorate/node_id/name/since.
 #pragma once

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 namespace amata::probes {
 
@@ -251,6 +252,10 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
     } else if (errno == ESRCH) {
       release();
       return false;
+    } else if (!pidfd_notice_given_) {
+      pidfd_notice_given_ = true;
+      ctx_.sink.notice(object(), std::string("pidfd_open unavailable (") + std::strerror(errno) +
+                                     "): deaths are found by polling at each period");
     }
   }
   return true;

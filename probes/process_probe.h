@@ -93,6 +93,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   bool last_exit_known_ = false;
   int dead_pidfd_ = -1;  // of the last dead process, until its exit status is known
   int dead_queries_ = 0;
+  bool pidfd_notice_given_ = false;
   engine::EventLoop::TimerId dead_timer_ = 0;
 
   std::vector<std::unique_ptr<HealthRunner>> health_;

@@ -150,11 +150,15 @@ void CheckProbe::on_timeout() {
 
 void CheckProbe::on_exit() {
   siginfo_t info{};
-  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG) <
-          0 ||
-      info.si_pid == 0) {
-    return;  // not yet reapable (spurious wake-up)
+  int rc =
+      waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info, WEXITED | WNOHANG);
+  if (rc < 0 && errno == ECHILD) {
+    // Someone else reaped it (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere).
+    if (out_fd_ >= 0) on_output();
+    finish(3, timed_out_, timed_out_ ? "" : "exit status lost: the plugin was reaped elsewhere");
+    return;
   }
+  if (rc < 0 || info.si_pid == 0) return;  // not yet reapable (spurious wake-up)
   // Whatever is still in the pipe was written before the exit.
   if (out_fd_ >= 0) on_output();
   if (timed_out_) {

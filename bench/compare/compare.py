@@ -456,6 +456,8 @@ def main():
     if args.smoke:
         args.tools, args.ns, args.conditions, args.reps, args.idle_seconds = \
             "amata", "1", "none", 2, 1
+    # The supervisors run in their own directories: every path handed to them is absolute.
+    args.bin_dir, args.amatad = os.path.abspath(args.bin_dir), os.path.abspath(args.amatad)
     tools = args.tools.split(",")
     ns = [int(x) for x in args.ns.split(",")]
     conditions = args.conditions.split(",")

@@ -121,6 +121,8 @@ Status Daemon::init(LoadedPolicy loaded) {
   auto store = EventStore::open(options_.state_dir + "/events.db", options_.retention);
   if (!store) return store.error();
   store_ = std::move(*store);
+  // Checkpoints (with their fsync) happen on an idle timer, never inside a recovery.
+  if (Status s = store_->use_manual_checkpoints(); !s) return s;
 
   auto loop = EventLoop::create();
   if (!loop) return loop.error();
@@ -159,6 +161,7 @@ Status Daemon::init(LoadedPolicy loaded) {
   supervisor_->start_all();
   runtime_->probes->start();
   start_console();
+  schedule_checkpoint();
   if (!options_.metrics_listen.empty()) {
     // /metrics (engine/metrics, the console engineer's server) plugs in here once built.
     spdlog::warn("--metrics-listen {}: this amatad was built without the /metrics server",
@@ -305,6 +308,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
   for (const auto& st : supervisor_->statuses()) {
     int object = tables.find_object(st.name);
     if (object < 0 || st.state != ServiceState::kRunning) continue;
+    runtime_->metrics->set_supervised_alive(object, true);
     (void)runtime_->probes->child_started(object, st.pid);
     runtime_->metrics->set_number(object, "restarts", st.restarts);
   }
@@ -317,6 +321,15 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
   (void)notifier_.ready();
   update_status();
   return loaded;
+}
+
+void Daemon::schedule_checkpoint() {
+  std::weak_ptr<bool> alive = alive_;
+  loop_->add_timer_after(std::chrono::seconds(10), [this, alive] {
+    if (alive.expired()) return;
+    if (Status s = store_->checkpoint(); !s) spdlog::warn("event store: {}", s.error().message);
+    schedule_checkpoint();
+  });
 }
 
 void Daemon::schedule_discover() {
@@ -583,6 +596,7 @@ void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned lon
     if (object >= 0) {
       const auto& spec = runtime_->policy->tables().objects[static_cast<std::size_t>(object)];
       runtime_->metrics->set_grace(object, monotonic_now() + spec.grace);
+      runtime_->metrics->set_supervised_alive(object, true);
       if (st) runtime_->metrics->set_number(object, "restarts", st->restarts);
       if (Status s = runtime_->probes->child_started(object, pid); !s) {
         spdlog::warn("{}: probe: {}", name, s.error().message);
@@ -612,6 +626,7 @@ void Daemon::on_service_exited(const std::string& name, pid_t pid, const ExitSta
       probes::ExitStatus probe_status;
       probe_status.code = status.known && !status.signaled ? status.exit_code : -1;
       probe_status.signal = status.signaled ? status.signal : 0;
+      runtime_->metrics->set_supervised_alive(object, false);
       runtime_->probes->child_exited(object, probe_status);
     }
   }

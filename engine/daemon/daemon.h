@@ -105,6 +105,7 @@ class Daemon : public console::ConsoleBackend {
   void on_signal(const signalfd_siginfo& info);
 
   void schedule_discover();
+  void schedule_checkpoint();
   void discover_now();
   void handle_edge(const ir::Edge& edge, double now);
   /// Stores and announces an event, runs its hooks and (on a raise) its recovery.

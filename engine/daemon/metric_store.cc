@@ -28,6 +28,7 @@ MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_chang
       strings_(static_cast<std::size_t>(tables.string_slot_count)),
       object_times_(tables.objects.size(), std::nan("")),
       grace_until_(tables.objects.size(), 0),
+      supervised_alive_(tables.objects.size(), -1),
       number_slot_(tables.objects.size()),
       string_slot_(tables.objects.size()),
       latest_numbers_(tables.objects.size()),
@@ -49,6 +50,7 @@ void MetricStore::set_number(int object, std::string_view attribute, double valu
       monotonic_now() < grace_until_[o]) {
     value = attribute == "health.failed" ? 0.0 : 1.0;
   }
+  if (supervised_alive_[o] >= 0 && attribute == "alive") value = supervised_alive_[o];
   auto latest = latest_numbers_[o].find(attribute);
   if (latest == latest_numbers_[o].end()) {
     latest_numbers_[o].emplace(std::string(attribute), value);
@@ -97,6 +99,13 @@ ir::Samples MetricStore::samples() const {
 void MetricStore::set_grace(int object, double until_monotonic) {
   auto o = static_cast<std::size_t>(object);
   if (o < grace_until_.size()) grace_until_[o] = until_monotonic;
+}
+
+void MetricStore::set_supervised_alive(int object, bool alive) {
+  auto o = static_cast<std::size_t>(object);
+  if (o >= supervised_alive_.size()) return;
+  supervised_alive_[o] = alive ? 1 : 0;
+  set_number(object, "alive", alive ? 1.0 : 0.0);
 }
 
 const std::map<std::string, double, std::less<>>& MetricStore::numbers_of(int object) const {

@@ -34,6 +34,10 @@ class MetricStore : public probes::MeasurementSink {
   ir::Samples samples() const;
   /// Health failures of `object` do not count until `until` (a service's start grace).
   void set_grace(int object, double until_monotonic);
+  /// For a service amatad supervises, its pidfd is the truth about `alive`: a probe that
+  /// finds the process gone before amatad has reaped it must not run ahead of the reaping
+  /// (the rules would miss the start that preceded the death).
+  void set_supervised_alive(int object, bool alive);
   /// The latest value of every numeric attribute of `object` ever written (NaN: unknown).
   const std::map<std::string, double, std::less<>>& numbers_of(int object) const;
   const std::map<std::string, std::string, std::less<>>& strings_of(int object) const;
@@ -48,6 +52,7 @@ class MetricStore : public probes::MeasurementSink {
   std::vector<std::string> strings_;
   std::vector<double> object_times_;
   std::vector<double> grace_until_;
+  std::vector<signed char> supervised_alive_;  // -1: not supervised, else 0/1
   // Per object: attribute -> slot index (numbers or strings), built from the tables.
   std::vector<std::unordered_map<std::string, int>> number_slot_, string_slot_;
   std::vector<std::map<std::string, double, std::less<>>> latest_numbers_;

@@ -297,6 +297,21 @@ Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, 
   return out;
 }
 
+Status EventStore::use_manual_checkpoints() {
+  if (sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=0;", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return sqlite_error(db_, "disable automatic checkpoints");
+  }
+  return {};
+}
+
+Status EventStore::checkpoint() {
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return sqlite_error(db_, "checkpoint");
+  }
+  return {};
+}
+
 Status EventStore::maybe_prune() {
   if (++writes_since_prune_ < retention_.prune_every) return {};
   return prune();

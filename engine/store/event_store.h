@@ -94,6 +94,11 @@ class EventStore {
 
   /// Applies the retention limits now (also done every `prune_every` writes).
   Status prune();
+  /// Stops SQLite from checkpointing the WAL inside a write (a checkpoint fsyncs and can take
+  /// milliseconds): the owner calls checkpoint() from an idle timer instead.
+  Status use_manual_checkpoints();
+  /// Copies the WAL into the database without waiting for readers (PASSIVE).
+  Status checkpoint();
   const std::string& path() const { return path_; }
 
  private:

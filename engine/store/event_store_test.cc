@@ -129,9 +129,25 @@ TEST_F(EventStoreTest, CommittedEventsSurviveKill9) {
   EXPECT_EQ(events->size(), 100u);
 }
 
+TEST_F(EventStoreTest, ManualCheckpointsKeepEverything) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->use_manual_checkpoints());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE((*store)->add_event(event("r", "raise")));
+  auto wal = std::filesystem::file_size(path_ + "-wal");
+  ASSERT_TRUE((*store)->checkpoint());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE((*store)->add_event(event("r", "raise")));
+  // After a checkpoint the WAL is reused from its start instead of growing.
+  EXPECT_LE(std::filesystem::file_size(path_ + "-wal"), wal);
+  store = EventStore::open(path_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ((*store)->events_after(0, 1000)->size(), 310u);
+}
+
 TEST_F(EventStoreTest, WriteLatencyIsSmall) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->use_manual_checkpoints());
   std::vector<double> us;
   for (int i = 0; i < 2000; ++i) {
     auto t0 = std::chrono::steady_clock::now();

@@ -234,9 +234,10 @@ TEST(Amatad, Kill9OfAmatadDuringARestartThenAdoptsWithoutDuplicates) {
 
 TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {
   Amatad a;
-  a.write_hook("ServiceDown", "env | grep ^AMATA_ | sort > " + a.dir() + "/hook.env.tmp && mv " +
-                                  a.dir() + "/hook.env.tmp " + a.dir() + "/hook.env; echo $$ > " +
-                                  a.dir() + "/hook.pid; exec sleep 30");
+  // The pid first: once hook.env exists, hook.pid is complete.
+  a.write_hook("ServiceDown", "echo $$ > " + a.dir() + "/hook.pid; env | grep ^AMATA_ | sort > " +
+                                  a.dir() + "/hook.env.tmp && mv " + a.dir() + "/hook.env.tmp " +
+                                  a.dir() + "/hook.env; exec sleep 30");
   a.write_policy("policy hooks\n" + service("web") + kDownRule);
   a.start({"--backend", "interp", "--hook-timeout", "60"});
   pid_t web = a.wait_new_pid("web", 0);

@@ -21,6 +21,8 @@ packages=(
   # run-time programs the tests and benchmarks drive for real
   corosync iproute2 procps python3 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
+  # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
+  python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test
   prometheus
 )

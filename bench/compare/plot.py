@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 TOOLS = ["amata", "monit-process", "monit-port", "supervisord"]
 COLORS = {"amata": "#1b7837", "monit-process": "#2166ac", "monit-port": "#67a9cf",
           "supervisord": "#b2182b"}
+PAPER_SECONDS = {"none": {1: 3.960, 3: 4.794}, "cpu": {1: 12.782, 3: 19.458},
+                 "io": {1: 6.840, 3: 16.249}}
 CONDITION_TITLE = {"none": "no load", "cpu": "CPU load (stress-ng --cpu 2×nproc)",
                    "io": "I/O load (stress-ng --hdd, --iomix)"}
 
@@ -80,6 +82,11 @@ def cdf_plot(results, out_dir):
                 continue
             ys = [(i + 1) / len(values) for i in range(len(values))]
             ax.step(values, ys, where="post", color=COLORS[tool], label=tool)
+        # The paper's recovery times for 1 and 3 services under this condition.
+        for n, style in ((1, "--"), (3, ":")):
+            paper_ms = PAPER_SECONDS[condition][n] * 1000
+            ax.axvline(paper_ms, color="gray", linestyle=style,
+                       label=f"paper (2002), {n} service{'s' if n > 1 else ''}")
         ax.set_xscale("log")
         ax.set_xlabel("kill → accepting TCP (ms, log scale)")
         ax.set_title(CONDITION_TITLE[condition], fontsize=10)

@@ -632,6 +632,9 @@ void ConsoleServer::close_after_flush(Client& client) {
     auto it = clients_.find(fd);
     if (it == clients_.end() || it->second->serial != serial) return;
     it->second->linger_timer = 0;
+    log(LogLevel::kWarning,
+        fmt::format("closed client {} (pid {}): its last reply was unread after {} ms", serial,
+                    it->second->peer.pid, config_.close_linger.count()));
     drop(fd);
   });
 }

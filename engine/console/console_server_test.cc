@@ -496,6 +496,33 @@ TEST_F(ConsoleServerTest, StalledClientIsDroppedAndDoesNotBlockOthers) {
   EXPECT_TRUE(ended);
 }
 
+TEST_F(ConsoleServerTest, AClosingClientThatNeverReadsIsDroppedAfterTheLinger) {
+  config_.close_linger = 200ms;
+  config_.max_output_bytes = 16 * 1024 * 1024;  // so only the linger can end it
+  config_.request_burst = 1e6;
+  config_.requests_per_second = 1e6;
+  start();
+  for (int i = 0; i < 200; ++i) {
+    backend_.status_result["objects"].push_back(
+        {{"name", "svc" + std::to_string(i)}, {"attributes", {{"note", std::string(60, 'n')}}}});
+  }
+  auto silent = connect();
+  // Replies it will never read, then a line too long: the refusal queues behind the replies.
+  std::string requests;
+  for (int i = 0; i < 100; ++i) requests += "{\"cmd\": \"status\"}\n";
+  requests += std::string(70 * 1024, 'z') + "\n";
+  std::atomic<bool> sent{false};
+  std::thread writer([&] {
+    send(silent.fd(), requests.data(), requests.size(), MSG_NOSIGNAL);
+    sent = true;
+  });
+  pump_until([&] { return sent && server_->stats().bad_requests == 1; });
+  writer.join();
+  EXPECT_EQ(server_->client_count(), 1u) << "still draining";
+  pump_until([&] { return server_->client_count() == 0; });
+  EXPECT_TRUE(logged("its last reply was unread after 200 ms"));
+}
+
 TEST_F(ConsoleServerTest, NobodyCannotConnectToA0660Socket) {
   start();
   int code = as_user(65534, 65534, {}, [&] {

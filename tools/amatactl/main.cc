@@ -16,7 +16,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--client-version", "amatactl 0.1.0");
   app.require_subcommand(1, 1);
   app.fallthrough();  // global options may follow the subcommand: `amatactl status --json`
-  app.add_option("--socket", command.socket_path, "amatad's console socket")->capture_default_str();
+  app.add_option("--socket", command.socket_path, "amatad's console socket")
+      ->envname("AMATA_SOCKET")
+      ->capture_default_str();
+  app.footer(
+      "Exit codes: 0 ok, 1 amatad refused or the command failed, 2 usage, 3 cannot connect,\n"
+      "4 permission denied. Protocol and output: docs/console.md.");
   app.add_flag("--json", command.json, "print raw JSON results for scripts");
   bool no_colour = false;
   app.add_flag("--no-color", no_colour, "never colour the output");

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +167,40 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
   child_fail(p, "execve", errno);
 }
 
+struct CloneArgs {
+  const Prepared* prepared;
+  int stdin_fd, log_fd;
+};
+
+int clone_child(void* arg) {
+  auto* a = static_cast<CloneArgs*>(arg);
+  exec_child(*a->prepared, a->stdin_fd, a->log_fd);
+}
+
+/// Starts the child. Without an id change it shares amatad's memory until exec
+/// (CLONE_VM | CLONE_VFORK, as posix_spawn does): no page tables are copied, which is most of
+/// the cost of fork() in a process that maps libLLVM. Changing ids needs fork(): glibc's
+/// setuid() signals every thread of the process, and a CLONE_VM child would reach amatad's.
+pid_t start_child(const Prepared& p, int stdin_fd, int log_fd) {
+  if (p.change_ids) {
+    pid_t pid = fork();
+    if (pid == 0) exec_child(p, stdin_fd, log_fd);
+    return pid;
+  }
+  constexpr std::size_t kStack = 256 * 1024;
+  void* stack =
+      mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  CloneArgs args{&p, stdin_fd, log_fd};
+  // The parent resumes once the child has exec'd (or exited), so the stack is free again.
+  pid_t pid = clone(clone_child, static_cast<char*>(stack) + kStack,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  int err = errno;
+  munmap(stack, kStack);
+  errno = err;
+  return pid;
+}
+
 }  // namespace
 
 std::string ExitStatus::describe() const {
@@ -257,8 +293,7 @@ Result<pid_t> ChildSet::spawn(const SpawnSpec& spec, ExitCallback on_exit) {
     close(stdin_fd);
     return errno_error("open " + spec.log_path, err);
   }
-  pid_t pid = fork();
-  if (pid == 0) exec_child(*prepared, stdin_fd, log_fd);
+  pid_t pid = start_child(*prepared, stdin_fd, log_fd);
   int fork_errno = errno;
   close(stdin_fd);
   close(log_fd);

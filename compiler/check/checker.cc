@@ -1287,6 +1287,7 @@ class Checker {
       pending = unknown;
     }
     for (const ast::RecoverRule* r : unknown) {
+      orphan_recovers_.push_back(r->event.text);
       std::vector<std::string_view> names;
       for (const auto& e : policy_.events) names.push_back(e.name);
       auto& d = diags_.warning("W0202", r->event.range,
@@ -1345,9 +1346,16 @@ class Checker {
       const Event& ev = policy_.events[i];
       const bool raised = raised_.count(static_cast<int>(i)) > 0;
       if (raised && !ev.notify_only && !recovered_.count(static_cast<int>(i))) {
-        diags_.warning("W0201", ev.range,
-                       "event " + quote(ev.name) + " is raised but never recovered (add 'recover " +
-                           ev.name + "(...) { ... }', or declare it 'notify_only')");
+        // A recover rule for a misspelt name is the usual cause: suggest it.
+        std::vector<std::string_view> handled(orphan_recovers_.begin(), orphan_recovers_.end());
+        std::string msg = "event " + quote(ev.name) + " is raised but never recovered";
+        const std::string best = diag::closest_match(ev.name, handled);
+        if (!best.empty()) {
+          msg += "; did you mean to raise " + quote(best) + ", which has a recover rule?";
+        } else {
+          msg += " (add 'recover " + ev.name + "(...) { ... }', or declare it 'notify_only')";
+        }
+        diags_.warning("W0201", ev.range, msg);
       }
     }
     for (const ast::LetDecl* let : lets_) {
@@ -1372,6 +1380,7 @@ class Checker {
   std::set<std::string> used_constants_;
   std::set<int> raised_;
   std::map<int, ast::SourceRange> recovered_;
+  std::vector<std::string> orphan_recovers_;  // recover rules for events nobody raises
 
   friend struct SettingReader;
 };

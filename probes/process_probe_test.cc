@@ -99,7 +99,8 @@ TEST_F(ProcessProbeTest, KilledProcessSeenThroughPidfd) {
   set_->poll_all();
   ASSERT_EQ(sink_.number(0, "alive"), 1);
   EXPECT_EQ(sink_.number(0, "pid"), child);
-  EXPECT_GT(sink_.number(0, "rss"), 0);
+  // Known, but maybe 0: the kernel's per-CPU RSS counters lag for a process that just exec'd.
+  EXPECT_GE(sink_.number(0, "rss"), 0);
   EXPECT_EQ(sink_.number(0, "threads"), 1);
   EXPECT_EQ(sink_.number(0, "children"), 0);
   EXPECT_GE(sink_.number(0, "fds"), 3);

@@ -5,7 +5,8 @@ Each supervisor keeps N small TCP services alive (compare_tcp_service). compare_
 all N at once with SIGKILL and measures, per service, kill -> new process running and
 kill -> accepting TCP connections, for REPS repetitions per cell, under no load, CPU load and
 I/O load (stress-ng, one bounded instance per cell). Each supervisor's own CPU (on-CPU time
-of all its threads, /proc/PID/task/*/schedstat) and RSS are recorded idle (10 services) and while recovering.
+of all its threads, /proc/PID/task/*/schedstat) and RSS are recorded idle (10 services) and
+while recovering.
 
 Everything runs in a temporary directory with its own configs, sockets, state and pid files;
 everything started is stopped by pid at the end. No system service is touched.

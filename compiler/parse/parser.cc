@@ -508,7 +508,9 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
   const std::string& text = sources.file(id).text;
   const std::string& path = sources.file(id).path;
   Converter convert(sources, id, diags);
-  std::size_t pos = skip_layout(text, 0);
+  // Editors on some systems start UTF-8 files with a byte-order mark; it is not a token.
+  const std::size_t start = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;
+  std::size_t pos = skip_layout(text, start);
   while (pos < text.size()) {
     if (out.statements.size() >= kMaxStatements) {
       diags.error(

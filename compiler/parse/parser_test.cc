@@ -135,6 +135,7 @@ TEST(ParserTest, HugeFlatExpressionIsCapped) {
 TEST(ParserTest, EmptyAndBinaryInputs) {
   EXPECT_EQ(parse_text("")->diags.error_count(), 0u);
   EXPECT_EQ(parse_text("# only a comment")->diags.error_count(), 0u);
+  EXPECT_EQ(parse_text("\xEF\xBB\xBFnode self {}\n")->diags.error_count(), 0u);
   std::string junk;
   for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 7919) & 0xff);
   auto p = parse_text(junk);

@@ -1,6 +1,7 @@
 #include "compiler/frontend/commands.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <regex>
@@ -31,7 +32,9 @@ std::multiset<Expectation> expectations(const source::SourceManager& sources) {
         long target = line;
         if (m[3].matched) {
           const std::string off = m[3].str();
-          target = (off[0] == '+' || off[0] == '-') ? line + std::stol(off) : std::stol(off);
+          // strtol, not stol: an absurd offset must not throw out of the command.
+          const long n = std::strtol(off.c_str(), nullptr, 10);
+          target = (off[0] == '+' || off[0] == '-') ? line + n : n;
         }
         out.emplace(f.path, static_cast<std::uint32_t>(target), m[1].str(), m[4].str());
       }

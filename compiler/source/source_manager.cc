@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +24,9 @@ ast::FileId SourceManager::add(std::string path, std::string text,
 
 Result<ast::FileId> SourceManager::load(const std::string& path,
                                         std::optional<ast::SourceRange> included_from) {
+  std::error_code ec;
+  // A directory opens as an empty stream; say what it is instead of checking "nothing".
+  if (std::filesystem::is_directory(path, ec)) return errno_error("read " + path, EISDIR);
   std::ifstream in(path, std::ios::binary);
   if (!in) return errno_error("open " + path, errno);
   std::ostringstream buf;

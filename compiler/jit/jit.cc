@@ -358,10 +358,13 @@ class Codegen {
     }
     // Branch-free edge detection: a bit per rule in a 64-bit mask, so a rule costs a few
     // instructions and no branch; the caller walks the set bits (edges are rare).
+    // The flag word holds exactly 0.0 or 1.0, so it is read and written as integer bits:
+    // fast isel turns a double select into a compare-and-blend, an integer one into cmov.
     auto* was_ptr = word_ptr(r.state_offset);
-    auto* was = b_.CreateFCmpONE(b_.CreateLoad(b_.getDoubleTy(), was_ptr), c(0));
+    auto* was = b_.CreateICmpNE(b_.CreateLoad(b_.getInt64Ty(), was_ptr), b_.getInt64(0));
     auto* changed = b_.CreateXor(active, was);
-    b_.CreateStore(bool_to_double(active), was_ptr);
+    b_.CreateStore(b_.CreateSelect(active, b_.getInt64(0x3FF0000000000000), b_.getInt64(0)),
+                   was_ptr);
     auto* bit = b_.CreateShl(b_.CreateZExt(changed, b_.getInt64Ty()), i % 64);
     mask_ = i % 64 == 0 ? bit : b_.CreateOr(mask_, bit);
   }

@@ -147,14 +147,19 @@ class ProbeSet {
 
  private:
   ProbeSet(engine::EventLoop& loop, MeasurementSink& sink, ProbeOptions options);
-  void schedule(std::size_t index);
+  /// Polls every probe that is due and re-arms the timerfd for the next one.
+  void on_tick();
+  void arm();
 
   engine::EventLoop& loop_;
   MeasurementSink& sink_;
   ProbeOptions options_;
   std::unique_ptr<ProbeShared> shared_;
   std::vector<std::unique_ptr<Probe>> probes_;
-  std::vector<engine::EventLoop::TimerId> timers_;
+  // One timerfd for all periodic polls: due_[i] is probe i's next poll (CLOCK_MONOTONIC
+  // seconds). Steady-state scheduling allocates nothing, unlike one loop timer per poll.
+  std::vector<double> due_;
+  int timer_fd_ = -1;
   bool started_ = false;
 };
 

@@ -1,4 +1,10 @@
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "probes/check_probe.h"
 #include "probes/filesystem_probe.h"
@@ -13,6 +19,13 @@
 #include "probes/process_probe.h"
 
 namespace amata::probes {
+namespace {
+
+double period_of(const Probe& probe) {
+  return probe.spec().every > 0 ? probe.spec().every : 1.0;
+}
+
+}  // namespace
 
 /// The listeners every probe of a set shares, created when the first probe needs them.
 struct ProbeShared {
@@ -49,7 +62,10 @@ Result<std::unique_ptr<ProbeSet>> ProbeSet::create(engine::EventLoop& loop, Meas
 }
 
 ProbeSet::~ProbeSet() {
-  for (auto id : timers_) loop_.cancel_timer(id);
+  if (timer_fd_ >= 0) {
+    loop_.unwatch(timer_fd_);
+    close(timer_fd_);
+  }
   probes_.clear();  // before the listeners they are registered with
 }
 
@@ -128,40 +144,60 @@ Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
     }
   }
   probes_.push_back(std::move(probe));
-  timers_.push_back(0);
-  if (started_) schedule(probes_.size() - 1);
+  due_.push_back(0);
+  if (started_) {
+    Probe* p = probes_.back().get();
+    p->poll();
+    due_.back() = monotonic_seconds() + period_of(*p);
+    arm();
+  }
   return {};
-}
-
-void ProbeSet::schedule(std::size_t index) {
-  Probe* probe = probes_[index].get();
-  probe->poll();
-  double every = probe->spec().every > 0 ? probe->spec().every : 1.0;
-  auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(every * 1e9));
-  // Re-armed from the previous deadline, not from "now", so periods do not drift.
-  struct Tick {
-    ProbeSet* set;
-    std::size_t index;
-    engine::Clock::time_point due;
-    std::chrono::nanoseconds period;
-    void operator()() const {
-      Probe* p = set->probes_[index].get();
-      p->poll();
-      auto next = due + period;
-      auto now = engine::Clock::now();
-      if (next <= now) next = now + period;  // overran: skip, do not burst
-      set->timers_[index] = set->loop_.add_timer(next, Tick{set, index, next, period});
-    }
-  };
-  auto first = engine::Clock::now() + period;
-  timers_[index] = loop_.add_timer(first, Tick{this, index, first, period});
 }
 
 void ProbeSet::start() {
   if (started_) return;
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (timer_fd_ < 0 || !loop_.watch(timer_fd_, EPOLLIN, [this](std::uint32_t) { on_tick(); })) {
+    sink_.notice(probes_.empty() ? -1 : probes_.front()->object(),
+                 std::string("probe timer unavailable: ") + std::strerror(errno) +
+                     "; objects are probed only on demand");
+    return;
+  }
   started_ = true;
   shared_->ctx.periodic = true;
-  for (std::size_t i = 0; i < probes_.size(); ++i) schedule(i);
+  for (std::size_t i = 0; i < probes_.size(); ++i) {
+    probes_[i]->poll();
+    due_[i] = monotonic_seconds() + period_of(*probes_[i]);
+  }
+  arm();
+}
+
+void ProbeSet::on_tick() {
+  std::uint64_t expirations;
+  while (read(timer_fd_, &expirations, sizeof expirations) > 0) {
+  }
+  double now = monotonic_seconds();
+  for (std::size_t i = 0; i < probes_.size(); ++i) {
+    if (due_[i] > now) continue;
+    probes_[i]->poll();
+    double period = period_of(*probes_[i]);
+    // From the previous deadline, so periods do not drift; after an overrun, skip ahead
+    // rather than burst.
+    due_[i] += period;
+    if (due_[i] <= now) due_[i] = now + period;
+  }
+  arm();
+}
+
+void ProbeSet::arm() {
+  if (due_.empty()) return;
+  double next = *std::min_element(due_.begin(), due_.end());
+  itimerspec spec{};
+  auto ns = static_cast<std::int64_t>(next * 1e9);
+  if (ns <= 0) ns = 1;  // 0 would disarm
+  spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+  spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+  timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
 }
 
 void ProbeSet::poll_all() {

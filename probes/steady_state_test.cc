@@ -57,6 +57,8 @@ class NullSink : public MeasurementSink {
   void set_number(int, std::string_view, double) override {}
   void set_string(int, std::string_view, std::string_view) override {}
   void changed(int) override {}
+  void sampled(int) override { ++samples; }
+  int samples = 0;
 };
 
 int count_open_fds() {
@@ -113,6 +115,41 @@ TEST(SteadyState, PollingAllocatesAndOpensNothing) {
   EXPECT_GT(g_allocations.load(), probe_before);
   delete heap;
   EXPECT_EQ(fds_after, fds);
+}
+
+TEST(SteadyState, PeriodicPollingOnTheLoopAllocatesNothing) {
+  if (!AMATA_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocation counting is off under ASan";
+  auto loop = engine::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  catalog::ObjectSpec node, lo;
+  node.name = "self";
+  node.kind = catalog::Kind::kNode;
+  node.every = 0.02;
+  lo.name = "lo";
+  lo.kind = catalog::Kind::kInterface;
+  lo.ifname = "lo";
+  lo.every = 0.03;
+  ASSERT_TRUE(set->add(0, node));
+  ASSERT_TRUE(set->add(1, lo));
+  set->start();
+  auto run_for = [&](std::chrono::milliseconds d) {
+    auto end = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < end) {
+      if (!loop->run_once(std::chrono::milliseconds(10))) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(run_for(std::chrono::milliseconds(100)));  // warm-up, rtnetlink dump
+  int samples = sink.samples;
+  std::uint64_t before = g_allocations.load();
+  bool ran = run_for(std::chrono::milliseconds(400));
+  std::uint64_t allocations = g_allocations.load() - before;
+  ASSERT_TRUE(ran);
+  EXPECT_GT(sink.samples - samples, 10);  // the timerfd kept both probes going
+  EXPECT_EQ(allocations, 0u);
 }
 
 }  // namespace

@@ -161,6 +161,27 @@ int Amatad::run_to_exit(const std::vector<std::string>& args, std::string& out, 
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int Amatad::ctl(const std::vector<std::string>& args, std::string& out) {
+#ifdef AMATACTL_PATH
+  std::vector<std::string> argv = {AMATACTL_PATH, "--socket", dir_ + "/amatad.sock"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string out_path = dir_ + "/ctl.out";
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = open((dir_ + "/ctl.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = spawn(argv, {}, out_fd, err_fd);
+  close(out_fd);
+  close(err_fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  out = read_file(out_path) + read_file(dir_ + "/ctl.err");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+#else
+  (void)args;
+  out = "amatactl was not built";
+  return 127;
+#endif
+}
+
 std::string Amatad::log() const {
   return read_file(dir_ + "/amatad.log");
 }

@@ -49,6 +49,9 @@ class Amatad {
   /// Runs amatad to completion (e.g. --once), capturing stdout; returns the exit code.
   int run_to_exit(const std::vector<std::string>& args, std::string& out, std::string& err);
 
+  /// Runs `amatactl --socket DIR/amatad.sock ARGS...`; its exit code, stdout in `out`.
+  int ctl(const std::vector<std::string>& args, std::string& out);
+
   /// amatad's stderr so far.
   std::string log() const;
   /// Polls until `pred` or `timeout` seconds; returns pred().

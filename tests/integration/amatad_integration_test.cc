@@ -297,6 +297,40 @@ TEST(Amatad, SpeaksSdNotify) {
   close(fd);
 }
 
+TEST(Amatad, AnswersAmatactl) {
+  Amatad a;
+  a.write_policy("policy ctl\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp"});
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  ASSERT_TRUE(a.wait_for_log("console on"));
+  std::string out;
+  ASSERT_EQ(a.ctl({"--json", "status"}, out), 0) << out;
+  EXPECT_NE(out.find("\"policy\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"pid\": " + std::to_string(web)), std::string::npos) << out;
+
+  // An operator restart: a new process, recorded as an action.
+  ASSERT_EQ(a.ctl({"restart", "web"}, out), 0) << out;
+  pid_t web2 = a.wait_new_pid("web", web);
+  ASSERT_GT(web2, 0) << a.log();
+  ASSERT_TRUE(
+      Amatad::wait_for([&] { return count_actions(a.actions(), "restart", "web", "ok") == 1; }));
+
+  // stop means stopped: its death is not a fault, nothing restarts it.
+  ASSERT_EQ(a.ctl({"stop", "web"}, out), 0) << out;
+  ASSERT_TRUE(Amatad::wait_for([&] { return !process_alive(web2); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(a.service_pid("web"), web2);
+  ASSERT_EQ(a.ctl({"start", "web"}, out), 0) << out;
+  EXPECT_GT(a.wait_new_pid("web", web2), 0) << a.log();
+
+  ASSERT_EQ(a.ctl({"--json", "events"}, out), 0) << out;
+  EXPECT_NE(out.find("ServiceDown"), std::string::npos) << out;
+  EXPECT_NE(out.find("operator"), std::string::npos) << out;
+  EXPECT_NE(a.ctl({"restart", "nosuch"}, out), 0);
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
 TEST(Amatad, BadPolicyPrintsDiagnosticsAndExits1) {
   Amatad a;
   a.write_policy(

@@ -1,0 +1,145 @@
+// Lowering from the checked policy, trace parsing and offline test files, through the real
+// front end.
+#include "compiler/lower/lower.h"
+
+#include <gtest/gtest.h>
+
+#include "compiler/frontend/frontend.h"
+#include "compiler/lower/backend.h"
+#include "compiler/lower/replay.h"
+#include "compiler/lower/scenario.h"
+
+namespace amata::lower {
+namespace {
+
+constexpr const char* kPolicy = R"(
+policy t
+node self { every 1s }
+service web { start "/bin/true" }
+service db  { start "/bin/true" }
+interface up { name "eth0" }
+discover down(s: service) when not s.alive raise ServiceDown(s)
+discover hot when avg(self.cpu, 1min) > 90% for 30s raise Overload(self)
+discover link when up.carrier == down for 2 checks raise LinkDown(up)
+event Overload(n: node) notify_only
+event LinkDown(i: interface) notify_only
+recover ServiceDown(s) {
+  restart s backoff 100ms .. 30s
+  when s.restarts within 5min > 3 { unmonitor s }
+}
+)";
+
+std::shared_ptr<const ir::Program> lowered() {
+  source::SourceManager sources;
+  diag::DiagnosticEngine diags;
+  auto checked = frontend::compile_text("t.amata", kPolicy, sources, diags);
+  EXPECT_TRUE(checked.has_value());
+  if (!checked) return nullptr;
+  auto program =
+      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
+  EXPECT_TRUE(program.ok()) << (program.ok() ? "" : program.error().message);
+  return program.ok() ? *program : nullptr;
+}
+
+TEST(LowerTest, ExpandsQuantifiedRulesPerObjectAndLaysOutSlots) {
+  auto p = lowered();
+  ASSERT_TRUE(p);
+  const auto& t = p->tables;
+  ASSERT_EQ(t.rules.size(), 4u);
+  EXPECT_EQ(t.rules[0].name, "down[web]");
+  EXPECT_EQ(t.rules[1].name, "down[db]");
+  EXPECT_EQ(t.rules[1].source_rule, "down");
+  EXPECT_EQ(t.rules[1].args, std::vector<int>{t.find_object("db")});
+  EXPECT_EQ(t.rules[2].text, "avg(self.cpu, 1min) > 90%");
+  EXPECT_EQ(p->rules[2].temporal, ir::Temporal::kForDuration);
+  EXPECT_EQ(p->rules[2].seconds, 30);
+  EXPECT_EQ(p->rules[3].temporal, ir::Temporal::kForChecks);
+  EXPECT_EQ(p->rules[3].check_object, t.find_object("up"));
+  const ir::SlotInfo* cpu = t.find_slot(t.find_object("self"), "cpu");
+  ASSERT_NE(cpu, nullptr);
+  EXPECT_TRUE(cpu->needs_history);
+  EXPECT_EQ(cpu->history_seconds, 60);
+  // The recovery body reads restarts of any service: both get a slot with 5min of history.
+  for (const char* s : {"web", "db"}) {
+    const ir::SlotInfo* r = t.find_slot(t.find_object(s), "restarts");
+    ASSERT_NE(r, nullptr) << s;
+    EXPECT_EQ(r->history_seconds, 300) << s;
+  }
+  EXPECT_EQ(t.events[static_cast<std::size_t>(t.find_event("Overload"))].recovery, -1);
+  EXPECT_TRUE(ir::validate(*p).ok());
+}
+
+TEST(LowerTest, TraceLinesAreResolvedAndBadOnesLocated) {
+  auto p = lowered();
+  ASSERT_TRUE(p);
+  auto ok = parse_trace_line(
+      p->tables, R"({"t": 2, "set": {"web.alive": false, "up.carrier": "down", "self.cpu": null}})",
+      "x.jsonl", 1);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->t, 2);
+  ASSERT_EQ(ok->set.size(), 3u);
+  auto bad_attr = parse_trace_line(p->tables, R"({"t": 2, "set": {"web.wings": 1}})", "x.jsonl", 7);
+  ASSERT_FALSE(bad_attr.ok());
+  EXPECT_EQ(bad_attr.error().message, "x.jsonl:7:18: error: a service has no attribute 'wings'");
+  auto bad_enum =
+      parse_trace_line(p->tables, R"({"t": 2, "set": {"up.carrier": "sideways"}})", "x.jsonl", 3);
+  ASSERT_FALSE(bad_enum.ok());
+  EXPECT_NE(bad_enum.error().message.find("x.jsonl:3:18: error: 'sideways' is not a"),
+            std::string::npos)
+      << bad_enum.error().message;
+  EXPECT_FALSE(parse_trace_line(p->tables, R"({"set": {}})", "x.jsonl", 1).ok());
+  auto syntax = parse_trace_line(p->tables, R"({"t": 1,})", "x.jsonl", 4);
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_EQ(syntax.error().message.rfind("x.jsonl:4:", 0), 0u) << syntax.error().message;
+}
+
+TEST(LowerTest, ScenariosPassFailAndReportInBothBackends) {
+  auto p = lowered();
+  ASSERT_TRUE(p);
+  const std::string text = R"(
+test "down and back"
+  at 0 set web.alive=true web.restarts=0
+  at 1 set web.alive=false
+  at 2 set web.alive=true
+  expect 1 raise ServiceDown(web)
+  expect 1 restart web
+  expect 2 clear ServiceDown(web)
+end
+test "wrong on purpose"
+  at 0 set web.alive=false
+  expect 5 raise ServiceDown(web)
+end
+)";
+  auto scenarios = parse_scenarios(p->tables, text, "x.test");
+  ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
+  ASSERT_EQ(scenarios->size(), 2u);
+  for (Backend b : {Backend::kInterp, Backend::kJit}) {
+    auto policy = compile_program(p, BackendOptions{b, {}});
+    ASSERT_TRUE(policy.ok());
+    EXPECT_EQ(run_scenario(*policy, (*scenarios)[0]), "");
+    EXPECT_EQ(run_scenario(*policy, (*scenarios)[1]),
+              "  - at 5: raise ServiceDown(web)   (expected, not produced)\n"
+              "  + at 0: raise ServiceDown(web)   (produced, not expected)\n"
+              "  + at 0: restart web   (produced, not expected)\n");
+  }
+}
+
+TEST(LowerTest, MalformedTestFilesAreLocated) {
+  auto p = lowered();
+  ASSERT_TRUE(p);
+  auto r = parse_scenarios(p->tables, "test a\n  at 1 set web.alive=maybe\nend\n", "x.test");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("x.test:2:12: error:", 0), 0u) << r.error().message;
+  r = parse_scenarios(p->tables, "test a\n  at 1\n  at 0\nend\n", "x.test");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "x.test:3:6: error: time goes back");
+  r = parse_scenarios(p->tables, "test a\n  at 1\n", "x.test");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("has no 'end'"), std::string::npos);
+  r = parse_scenarios(p->tables, "test a\n  frobnicate\nend\n", "x.test");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("x.test:2:3: error: unknown statement", 0), 0u);
+}
+
+}  // namespace
+}  // namespace amata::lower

@@ -1,0 +1,91 @@
+#include "engine/daemon/metric_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace amata::engine {
+namespace {
+
+ir::PolicyTables tables() {
+  ir::PolicyTables t;
+  t.name = "t";
+  catalog::ObjectSpec web, db;
+  web.name = "web";
+  web.kind = catalog::Kind::kService;
+  db.name = "db";
+  db.kind = catalog::Kind::kService;
+  t.objects = {web, db};
+  auto boolean = catalog::Type::boolean();
+  t.slots = {
+      {0, "alive", boolean, false, 0},
+      {0, "health.failed", boolean, false, 1},
+      {1, "alive", boolean, false, 2},
+      {0, "state", catalog::Type::string(), true, 0},
+  };
+  t.number_slot_count = 3;
+  t.string_slot_count = 1;
+  return t;
+}
+
+TEST(MetricStore, WritesSlotsAndKeepsEveryAttributeForTheConsole) {
+  auto t = tables();
+  MetricStore store(t, nullptr, nullptr);
+  auto s = store.samples();
+  ASSERT_EQ(s.numbers.size(), 3u);
+  EXPECT_TRUE(std::isnan(s.numbers[0]));  // unknown until a probe says
+  store.set_number(0, "alive", 1);
+  store.set_number(1, "alive", 0);
+  store.set_number(0, "rss", 1e6);  // no rule reads it: console only
+  store.set_string(0, "state", "S");
+  s = store.samples();
+  EXPECT_EQ(s.numbers[0], 1);
+  EXPECT_EQ(s.numbers[2], 0);
+  EXPECT_EQ(s.strings[0], "S");
+  EXPECT_EQ(store.numbers_of(0).at("rss"), 1e6);
+  EXPECT_EQ(store.strings_of(0).at("state"), "S");
+  EXPECT_EQ(store.values_json({0}),
+            R"({"web.alive":1.0,"web.health.failed":null,"web.state":"S"})");
+  EXPECT_EQ(store.values_json({1}), R"({"db.alive":0.0})");
+  store.set_number(7, "alive", 1);  // an object the policy does not have: ignored
+}
+
+TEST(MetricStore, ReportsChangesAndCountsChecksOnceEveryObjectWasSampled) {
+  auto t = tables();
+  std::vector<std::pair<int, bool>> changes;
+  MetricStore store(
+      t, [&](int o, bool event) { changes.emplace_back(o, event); }, nullptr);
+  store.changed(0);
+  store.sampled(1);
+  EXPECT_EQ(changes, (std::vector<std::pair<int, bool>>{{0, true}, {1, false}}));
+  EXPECT_TRUE(store.samples().object_times.empty());  // web has no sample yet
+  store.sampled(0);
+  EXPECT_EQ(store.samples().object_times.size(), 2u);
+}
+
+TEST(MetricStore, HealthFailuresDoNotCountDuringGrace) {
+  auto t = tables();
+  MetricStore store(t, nullptr, nullptr);
+  store.set_grace(0, monotonic_now() + 60);
+  store.set_number(0, "health.failed", 1);
+  EXPECT_EQ(store.samples().numbers[1], 0);
+  store.set_grace(0, monotonic_now() - 1);
+  store.set_number(0, "health.failed", 1);
+  EXPECT_EQ(store.samples().numbers[1], 1);
+}
+
+TEST(MetricStore, SupervisedLivenessWinsOverAProbeThatRunsAhead) {
+  auto t = tables();
+  MetricStore store(t, nullptr, nullptr);
+  store.set_supervised_alive(0, true);
+  EXPECT_EQ(store.samples().numbers[0], 1);
+  store.set_number(0, "alive", 0);  // the probe saw the zombie before amatad reaped it
+  EXPECT_EQ(store.samples().numbers[0], 1);
+  store.set_supervised_alive(0, false);
+  EXPECT_EQ(store.samples().numbers[0], 0);
+  store.set_number(1, "alive", 1);  // not supervised: the probe decides
+  EXPECT_EQ(store.samples().numbers[2], 1);
+}
+
+}  // namespace
+}  // namespace amata::engine

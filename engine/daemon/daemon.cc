@@ -11,6 +11,7 @@
 #include <set>
 
 #include "engine/console/console_server.h"
+#include "engine/metrics/metrics_server.h"
 
 namespace amata::engine {
 namespace {
@@ -95,6 +96,7 @@ Daemon::Daemon(DaemonOptions options, SystemdNotifier notifier)
 Daemon::~Daemon() {
   *alive_ = false;
   console_.reset();
+  metrics_server_.reset();
   runtime_.reset();  // probes first: they reference the loop
   supervisor_.reset();
   hooks_.reset();
@@ -162,11 +164,7 @@ Status Daemon::init(LoadedPolicy loaded) {
   runtime_->probes->start();
   start_console();
   schedule_checkpoint();
-  if (!options_.metrics_listen.empty()) {
-    // /metrics (engine/metrics, the console engineer's server) plugs in here once built.
-    spdlog::warn("--metrics-listen {}: this amatad was built without the /metrics server",
-                 options_.metrics_listen);
-  }
+  start_metrics();
   return {};
 }
 
@@ -179,6 +177,8 @@ Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const LoadedPolicy
   rt->monitored.assign(tables.objects.size(), true);
   rt->last_edge_unix.assign(tables.rules.size(), 0);
   rt->last_edge_raise.assign(tables.rules.size(), false);
+  rt->rises.assign(tables.rules.size(), 0);
+  rt->raised_at.assign(tables.rules.size(), 0);
   std::weak_ptr<bool> alive = alive_;
   rt->metrics = std::make_unique<MetricStore>(
       tables,
@@ -360,6 +360,13 @@ void Daemon::handle_edge(const ir::Edge& edge, double) {
   auto r = static_cast<std::size_t>(edge.rule);
   runtime_->last_edge_unix[r] = unix_now();
   runtime_->last_edge_raise[r] = edge.raise;
+  if (edge.raise) {
+    runtime_->rises[r]++;
+    runtime_->raised_at[r] = monotonic_now();
+  } else if (runtime_->raised_at[r] > 0) {
+    recovery_durations_.push_back(monotonic_now() - runtime_->raised_at[r]);
+    runtime_->raised_at[r] = 0;
+  }
   raise_event(runtime_->policy->event_of(edge.rule), tables.rules[r].name, edge.raise, 0);
 }
 
@@ -370,6 +377,11 @@ std::string Daemon::object_name(const ir::CompiledPolicy& policy, int object) co
 }
 
 void Daemon::record_event(EventRecord& record, const std::string& message) {
+  if (record.edge == "raise") events_total_[record.event]++;
+  if (record.event == "Reload") {
+    reloads_total_++;
+    if (record.values.find("\"ok\":false") != std::string::npos) reload_failures_total_++;
+  }
   auto id = store_->add_event(record);
   if (id) {
     record.id = *id;
@@ -471,6 +483,7 @@ void Daemon::finish_action(const std::shared_ptr<ActionChain>& chain,
                       ms};
   auto id = store_->add_action(record);
   if (id) record.id = *id;
+  count_action(record.kind, outcome);
   if (console_) console_->publish_event(action_record_json(record));
   auto line = fmt::format("{} {}: {}{} ({:.1f} ms)", record.kind, record.object, outcome,
                           detail.empty() ? "" : ", " + detail, ms);
@@ -682,6 +695,69 @@ void Daemon::start_console() {
   }
   console_ = std::move(*server);
   spdlog::info("console on {}", options_.socket_path);
+}
+
+void Daemon::count_action(const std::string& kind, const std::string& outcome) {
+  actions_total_[{kind, outcome}]++;
+}
+
+void Daemon::start_metrics() {
+  if (options_.metrics_listen.empty()) return;
+  auto server = metrics::MetricsServer::start(options_.metrics_listen);
+  if (!server) {
+    spdlog::error("/metrics on {}: {}", options_.metrics_listen, server.error().message);
+    return;
+  }
+  metrics_server_ = std::move(*server);
+  spdlog::info("metrics on {}:{}", metrics_server_->host(), metrics_server_->port());
+  publish_metrics();
+}
+
+void Daemon::publish_metrics() {
+  if (!metrics_server_) return;
+  metrics::MetricsSnapshot snap;
+  snap.version = "0.1.0";
+  const auto& tables = runtime_->policy->tables();
+  snap.policy = tables.name;
+  snap.started_unix_seconds = started_unix_;
+  snap.reloads_total = reloads_total_;
+  snap.reload_failures_total = reload_failures_total_;
+  for (std::size_t i = 0; i < tables.objects.size(); ++i) {
+    metrics::ObjectMetrics o;
+    o.name = tables.objects[i].name;
+    o.kind = std::string(catalog::kind_name(tables.objects[i].kind));
+    if (auto st = supervisor_->status(o.name)) {
+      o.state = std::string(service_state_name(st->state));
+      o.monitored = st->monitored;
+      o.restarts = static_cast<std::uint64_t>(st->restarts);
+    } else {
+      o.monitored = runtime_->monitored[i];
+      o.state = o.monitored ? "monitored" : "unmonitored";
+    }
+    if (runtime_->metrics) {
+      for (const auto& [attr, v] : runtime_->metrics->numbers_of(static_cast<int>(i))) {
+        if (!std::isnan(v)) o.attributes.emplace_back(attr, v);
+      }
+    }
+    snap.objects.push_back(std::move(o));
+  }
+  for (std::size_t r = 0; r < tables.rules.size(); ++r) {
+    snap.rules.push_back({tables.rules[r].name, runtime_->last_edge_raise[r] ? "firing" : "armed",
+                          runtime_->rises[r]});
+  }
+  for (const auto& [name, n] : events_total_) snap.events_total.emplace_back(name, n);
+  for (const auto& [key, n] : actions_total_)
+    snap.actions_total.push_back({key.first, key.second, n});
+  for (double d : recovery_durations_) recovery_histogram_.observe(d);
+  recovery_durations_.clear();
+  snap.recovery_seconds = recovery_histogram_;
+  snap.console_clients = console_ ? console_->client_count() : 0;
+  metrics_server_->publish(std::move(snap));
+  // Scrapers see data at most a second old; rendering happens on the server's thread.
+  std::weak_ptr<bool> alive = alive_;
+  loop_->add_timer_after(std::chrono::seconds(1), [this, alive] {
+    if (!alive.expired()) publish_metrics();
+  });
 }
 
 // --- console::ConsoleBackend ----------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,12 +25,16 @@
 #include "engine/daemon/policy_loader.h"
 #include "engine/daemon/systemd_notify.h"
 #include "engine/loop/event_loop.h"
+#include "engine/metrics/metrics_snapshot.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
 #include "probes/probe.h"
 
 namespace amata::console {
 class ConsoleServer;
+}
+namespace amata::metrics {
+class MetricsServer;
 }
 
 namespace amata::engine {
@@ -94,6 +99,8 @@ class Daemon : public console::ConsoleBackend {
     std::vector<bool> monitored;         // per object (services: the supervisor decides)
     std::vector<double> last_edge_unix;  // per rule, 0: never
     std::vector<bool> last_edge_raise;
+    std::vector<std::uint64_t> rises;  // per rule, for /metrics
+    std::vector<double> raised_at;     // per rule: monotonic time of the open raise, or 0
   };
   struct ActionChain;
 
@@ -127,6 +134,9 @@ class Daemon : public console::ConsoleBackend {
 
   void update_status();
   void start_console();
+  void start_metrics();
+  void publish_metrics();
+  void count_action(const std::string& kind, const std::string& outcome);
   std::string object_name(const ir::CompiledPolicy& policy, int object) const;
 
   DaemonOptions options_;
@@ -138,6 +148,13 @@ class Daemon : public console::ConsoleBackend {
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<console::ConsoleServer> console_;
+  std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  // /metrics counters since amatad started.
+  std::map<std::string, std::uint64_t> events_total_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;
+  std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
+  std::vector<double> recovery_durations_;  // raise -> clear, seconds, not yet published
+  metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
   std::vector<ir::Edge> edges_;
   bool discover_pending_ = false;
   double last_now_ = 0;

@@ -1,7 +1,9 @@
 // amatad end to end: the real binary, real services (sh + sleep), kill -9, SIGHUP, hooks,
 // sd_notify, adoption. Each service writes its pid to DIR/NAME.pid so the test sees it from
 // outside, as an operator would.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -328,6 +330,56 @@ TEST(Amatad, AnswersAmatactl) {
   EXPECT_NE(out.find("ServiceDown"), std::string::npos) << out;
   EXPECT_NE(out.find("operator"), std::string::npos) << out;
   EXPECT_NE(a.ctl({"restart", "nosuch"}, out), 0);
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
+/// GET http://127.0.0.1:PORT/metrics with a plain socket; the body ("" on failure).
+std::string http_get_metrics(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    close(fd);
+    return "";
+  }
+  std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (write(fd, request.data(), request.size()) < 0) {
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return response;
+}
+
+TEST(Amatad, ServesMetricsThatFollowRecovery) {
+  Amatad a;
+  a.write_policy("policy metered\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp", "--metrics-listen", "127.0.0.1:0"});
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  ASSERT_TRUE(a.wait_for_log("metrics on 127.0.0.1:")) << a.log();
+  std::string log = a.log();
+  int port = std::stoi(log.substr(log.find("metrics on 127.0.0.1:") + 21));
+  kill(web, SIGKILL);
+  ASSERT_GT(a.wait_new_pid("web", web), 0);
+  std::string body;
+  // Published once a second: wait for the restart to show.
+  ASSERT_TRUE(Amatad::wait_for(
+      [&] {
+        body = http_get_metrics(port);
+        return body.find("amata_actions_total{action=\"restart\",outcome=\"ok\"} 1") !=
+               std::string::npos;
+      },
+      5))
+      << body;
+  EXPECT_NE(body.find("amata_events_total{event=\"ServiceDown\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("amata_recovery_duration_seconds_count"), std::string::npos) << body;
   EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <string>
 
+#include "probes/filesystem_probe.h"
 #include "probes/node_probe.h"
 #include "probes/process_probe.h"
 #include "probes/test_sink.h"
@@ -300,6 +301,49 @@ TEST(ProcessProbeFixture, MeasuresAHandedOverPid) {
   EXPECT_EQ(h.sink.number(0, "exit_code"), -1);
   EXPECT_EQ(h.sink.number(0, "exit_signal"), 9);
   EXPECT_FALSE(h.sink.has(0, "rss"));
+}
+
+TEST(FilesystemProbeFixture, DeviceFoundThroughMountinfo) {
+  Harness h;
+  ProbeOptions options;
+  options.proc_root = kModern;
+  auto set = ProbeSet::create(*h.loop, h.sink, options).value();
+  catalog::ObjectSpec root, data;
+  root.name = "root";
+  root.kind = catalog::Kind::kFilesystem;
+  root.path = "/";
+  data = root;
+  data.name = "data";
+  data.path = "/srv/my data/sub";  // does not exist here: only the recorded mount table knows it
+  ASSERT_TRUE(set->add(0, root));
+  ASSERT_TRUE(set->add(1, data));
+  EXPECT_EQ(dynamic_cast<FilesystemProbe*>(set->find(0))->device(), "vda");
+  EXPECT_EQ(dynamic_cast<FilesystemProbe*>(set->find(1))->device(), "vdb");
+  set->poll_all();
+  set->poll_all();
+  // Space comes from statvfs on this machine's "/"; I/O from the recorded (unchanging) file.
+  EXPECT_GT(h.sink.number(0, "size"), 0);
+  EXPECT_EQ(h.sink.number(0, "read_rate"), 0);
+  EXPECT_EQ(h.sink.number(0, "busy"), 0);
+  EXPECT_FALSE(h.sink.has(1, "size"));  // statvfs of a missing path: unknown
+  EXPECT_EQ(h.sink.number(1, "write_rate"), 0);
+}
+
+TEST(FilesystemProbeFixture, OldPartitionLineHasNoBusyTime) {
+  Harness h;
+  ProbeOptions options;
+  options.proc_root = kOld;
+  auto set = ProbeSet::create(*h.loop, h.sink, options).value();
+  catalog::ObjectSpec root;
+  root.name = "root";
+  root.kind = catalog::Kind::kFilesystem;
+  root.path = "/";
+  ASSERT_TRUE(set->add(0, root));
+  EXPECT_EQ(dynamic_cast<FilesystemProbe*>(set->find(0))->device(), "hda1");
+  set->poll_all();
+  set->poll_all();
+  EXPECT_EQ(h.sink.number(0, "read_rate"), 0);
+  EXPECT_FALSE(h.sink.has(0, "busy"));  // 2.6 partition lines carry no io_ticks
 }
 
 TEST(ProcessProbeFixture, BadRegexIsAnError) {

@@ -400,10 +400,20 @@ void init_llvm_once() {
     // X86 domain reassignment takes ~70% of an optimised compile of one huge function
     // (notes/STACK.md) for no measurable gain on this code. The option is global; it only
     // matters at the optimising level.
+    // Codegen merges the policy's chain of blocks into one block of thousands of
+    // instructions, on which the pre-RA machine scheduler and the X86 machine combiner are
+    // quadratic (1,000 rules: 1.2 s, mostly in ScheduleDAGInstrs and MachineTraceMetrics);
+    // an out-of-order core gains little from either on this code.
     auto& options = llvm::cl::getRegisteredOptions();
-    auto it = options.find("disable-x86-domain-reassignment");
-    if (it != options.end())
-      it->second->addOccurrence(0, "disable-x86-domain-reassignment", "true");
+    const std::pair<const char*, const char*> settings[] = {
+        {"disable-x86-domain-reassignment", "true"},
+        {"enable-misched", "false"},
+        {"x86-machine-combiner", "false"},
+    };
+    for (const auto& [name, value] : settings) {
+      auto it = options.find(name);
+      if (it != options.end()) it->second->addOccurrence(0, name, value);
+    }
   });
 }
 

@@ -95,6 +95,7 @@ Daemon::Daemon(DaemonOptions options, SystemdNotifier notifier)
 
 Daemon::~Daemon() {
   *alive_ = false;
+  notifier_.stop_watchdog();  // declared before the loop, so it would outlive it
   console_.reset();
   metrics_server_.reset();
   runtime_.reset();  // probes first: they reference the loop

@@ -44,7 +44,7 @@ SystemdNotifier::SystemdNotifier(SystemdNotifier&& other) noexcept
 }
 
 SystemdNotifier::~SystemdNotifier() {
-  if (loop_) loop_->cancel_timer(timer_);
+  stop_watchdog();
   if (fd_ >= 0) close(fd_);
 }
 
@@ -67,6 +67,12 @@ Status SystemdNotifier::send(const std::string& message) {
     return errno_error("sd_notify to " + socket_path_, errno);
   }
   return {};
+}
+
+void SystemdNotifier::stop_watchdog() {
+  if (loop_) loop_->cancel_timer(timer_);
+  loop_ = nullptr;
+  timer_ = 0;
 }
 
 void SystemdNotifier::start_watchdog(EventLoop& loop) {

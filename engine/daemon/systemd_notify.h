@@ -43,6 +43,8 @@ class SystemdNotifier {
   /// Pings the watchdog at half its period from a self-renewing loop timer. The pings come
   /// from the loop itself, so a wedged loop stops them and systemd restarts amatad.
   void start_watchdog(EventLoop& loop);
+  /// Cancels the pings; call before the loop goes away if the notifier outlives it.
+  void stop_watchdog();
 
  private:
   std::string socket_path_;

@@ -77,6 +77,7 @@ TEST(SystemdNotifier, SendsReadyStatusAndWatchdogPings) {
   n.start_watchdog(**loop);
   auto end = Clock::now() + std::chrono::milliseconds(550);
   while (Clock::now() < end) ASSERT_TRUE((*loop)->run_once(std::chrono::milliseconds(20)));
+  n.stop_watchdog();  // the loop goes before the notifier
   auto messages = sock.drain();
   ASSERT_GE(messages.size(), 4u);
   EXPECT_EQ(messages[0], "READY=1");

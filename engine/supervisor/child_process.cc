@@ -181,8 +181,20 @@ int clone_child(void* arg) {
 /// (CLONE_VM | CLONE_VFORK, as posix_spawn does): no page tables are copied, which is most of
 /// the cost of fork() in a process that maps libLLVM. Changing ids needs fork(): glibc's
 /// setuid() signals every thread of the process, and a CLONE_VM child would reach amatad's.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kShareMemoryUntilExec = false;  // ASan cannot follow a CLONE_VM child's stack
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kShareMemoryUntilExec = false;
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+
 pid_t start_child(const Prepared& p, int stdin_fd, int log_fd) {
-  if (p.change_ids) {
+  if (p.change_ids || !kShareMemoryUntilExec) {
     pid_t pid = fork();
     if (pid == 0) exec_child(p, stdin_fd, log_fd);
     return pid;

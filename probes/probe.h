@@ -5,7 +5,9 @@
 //
 //   auto probes = ProbeSet::create(loop, sink, ProbeOptions{});   // once
 //   for (int i = 0; i < objects.size(); ++i) probes->add(i, objects[i]);
-//   probes->start();          // every probe polls now and then every spec.every seconds
+//   probes->start();          // every probe polls now, then every spec.every seconds
+//                             // (one timerfd for the whole set; health checks keep their
+//                             // own interval)
 //   ... loop.run() ...
 //
 // All work happens in callbacks of the one EventLoop. Nothing blocks: procfs/sysfs reads of
@@ -37,10 +39,11 @@
 // deaths are found by polling, also said once.
 //
 // Reaping: the engine must reap only its own children, by pid or pidfd (waitid(P_PIDFD) or
-// waitpid(pid)), never waitpid(-1): check programs are children of the daemon too, and the
-// check probe reaps them itself through their pidfds.
+// waitpid(pid)), never waitpid(-1), and must not set SIGCHLD to SIG_IGN: check programs are
+// children of the daemon too, and the check probe reaps them itself through their pidfds.
 //
-// Kind peer has no probe: the cluster layer fills member/quorate/node_id/name/since.
+// Not filled here: a service's `restarts` (the engine counts them) and kind peer, which has
+// no probe (the cluster layer fills member/quorate/node_id/name/since).
 #pragma once
 
 #include <sys/types.h>

@@ -115,6 +115,9 @@ struct ObjectDecl {
   Name name;
   std::vector<Setting> settings;
   SourceRange range;
+  /// The body had a syntax error: the name is declared (so uses of it do not cascade into
+  /// more errors) but its settings are not checked.
+  bool incomplete = false;
 };
 
 // --- Declarations --------------------------------------------------------------------------
@@ -134,8 +137,10 @@ struct IncludeDecl {
 /// `let cpu_high = 90%`
 struct LetDecl {
   Name name;
-  ExprPtr value;
+  ExprPtr value;  // null when `incomplete`
   SourceRange range;
+  /// The value had a syntax error: the name is declared, its uses are not errors.
+  bool incomplete = false;
 };
 
 /// A typed parameter: `s: service`.

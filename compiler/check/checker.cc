@@ -112,6 +112,7 @@ class Checker {
 
   std::optional<CheckedPolicy> run(const PassObserver& observer) {
     const std::size_t errors_before = diags_.error_count();
+    errors_before_check_ = errors_before;
     struct Pass {
       std::string_view name;
       void (Checker::*fn)();
@@ -250,6 +251,11 @@ class Checker {
       diags_.error("E0308", let.name.range,
                    "constant " + quote(let.name.text) + " is defined in terms of itself");
       constant_state_[index] = 2;
+      return constant_values_[index];
+    }
+    if (!let.value) {  // incomplete: its syntax error was reported
+      constant_state_[index] = 2;
+      used_constants_.insert(let.name.text);
       return constant_values_[index];
     }
     constant_state_[index] = 1;
@@ -1342,6 +1348,9 @@ class Checker {
   // --- lint --------------------------------------------------------------------------------
 
   void lint() {
+    // After syntax errors, rules and uses are missing from the tree: "never raised",
+    // "never recovered" and "never used" would mostly be echoes of those errors.
+    if (errors_before_check_ > 0) return;
     for (std::size_t i = 0; i < policy_.events.size(); ++i) {
       const Event& ev = policy_.events[i];
       const bool raised = raised_.count(static_cast<int>(i)) > 0;
@@ -1381,6 +1390,7 @@ class Checker {
   std::set<int> raised_;
   std::map<int, ast::SourceRange> recovered_;
   std::vector<std::string> orphan_recovers_;  // recover rules for events nobody raises
+  std::size_t errors_before_check_ = 0;       // syntax and I/O errors: lint stays quiet
 
   friend struct SettingReader;
 };
@@ -1546,6 +1556,7 @@ void Checker::objects() {
 void Checker::object_settings(std::size_t id) {
   catalog::ObjectSpec& spec = policy_.objects[id];
   const ast::ObjectDecl& decl = *object_decls_[id];
+  if (decl.incomplete) return;  // its syntax error was reported; settings unknown
   std::map<std::string, ast::SourceRange> seen;
   for (const ast::Setting& s : decl.settings) {
     const settings::Info* info = settings::find(s.name.text);

@@ -490,6 +490,46 @@ ast::SourceRange token_range(const std::string& t, ast::FileId file, std::size_t
   return {file, static_cast<std::uint32_t>(p), static_cast<std::uint32_t>(e)};
 }
 
+/// After a syntax error in the statement at `pos`: if it began `KIND NAME` or `let NAME`,
+/// keep the declaration (marked incomplete) so later uses of the name do not cascade.
+void salvage(const std::string& t, ast::FileId file, std::size_t pos, ast::File& out) {
+  auto word = [&](std::size_t& p, ast::Name& name) {
+    while (p < t.size() && (t[p] == ' ' || t[p] == '\t')) ++p;
+    const std::size_t b = p;
+    if (p >= t.size() || !(std::isalpha(static_cast<unsigned char>(t[p])) || t[p] == '_')) {
+      return false;
+    }
+    while (p < t.size() && is_ident_char(t[p])) ++p;
+    name.text = t.substr(b, p - b);
+    name.range = {file, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(p)};
+    return true;
+  };
+  std::size_t p = pos;
+  ast::Name first, second;
+  if (!word(p, first) || !word(p, second)) return;
+  static constexpr std::string_view kKeywords[] = {"policy", "include", "event", "discover",
+                                                   "recover"};
+  for (auto k : kKeywords) {
+    if (first.text == k) return;
+  }
+  ast::Statement st;
+  if (first.text == "let") {
+    st.kind = ast::Statement::Kind::kLet;
+    st.let = std::make_unique<ast::LetDecl>();
+    st.let->name = second;
+    st.let->range = {file, first.range.begin, second.range.end};
+    st.let->incomplete = true;
+  } else {
+    st.kind = ast::Statement::Kind::kObject;
+    st.object = std::make_unique<ast::ObjectDecl>();
+    st.object->kind = first;
+    st.object->name = second;
+    st.object->range = {file, first.range.begin, second.range.end};
+    st.object->incomplete = true;
+  }
+  out.statements.push_back(std::move(st));
+}
+
 std::string_view code_for(std::string_view message) {
   if (message.find("nesting depth") != std::string_view::npos) return "E0003";
   if (message.find("string") != std::string_view::npos ||
@@ -553,6 +593,7 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
                       ? "nesting too deep: the parser's limit is " + std::to_string(kMaxRuleDepth) +
                             " levels of grammar rules"
                       : std::string(msg));
+      salvage(text, id, pos, out);
       resume = next_statement_start(text, std::max(at, pos));
     } catch (const std::exception& e) {
       diags.error("E0100", token_range(text, id, pos), std::string("cannot parse: ") + e.what());

@@ -107,9 +107,17 @@ TEST(ParserTest, RecoversAtStatementBoundariesAndReportsAll) {
       "let b = \"unterminated\n"
       "let c = 2\n");
   EXPECT_EQ(codes(*p), (std::vector<std::string>{"E0100", "E0100", "E0102", "E0101"}));
-  ASSERT_EQ(p->file.statements.size(), 2u);
-  EXPECT_EQ(p->file.statements[0].let->name.text, "ok");
-  EXPECT_EQ(p->file.statements[1].let->name.text, "c");
+  // Declarations cut short by an error are kept, marked incomplete, so that their names
+  // are still declared: `a`, `web` and `b` here.
+  ASSERT_EQ(p->file.statements.size(), 5u);
+  EXPECT_TRUE(p->file.statements[0].let->incomplete);
+  EXPECT_EQ(p->file.statements[0].let->name.text, "a");
+  EXPECT_TRUE(p->file.statements[1].object->incomplete);
+  EXPECT_EQ(p->file.statements[1].object->name.text, "web");
+  EXPECT_EQ(p->file.statements[2].let->name.text, "ok");
+  EXPECT_FALSE(p->file.statements[2].let->incomplete);
+  EXPECT_TRUE(p->file.statements[3].let->incomplete);
+  EXPECT_EQ(p->file.statements[4].let->name.text, "c");
 }
 
 TEST(ParserTest, SettingEndErrorPointsAtTheSameLine) {

@@ -49,8 +49,16 @@ case "$mode" in
   build) build dev ;;
   demo)
     build dev
-    exec build/dev/tools/amatad dsl-examples/demo.amata --state-dir "${AMATA_STATE_DIR:-/tmp/amata-demo}" \
-      --socket "${AMATA_SOCKET:-/tmp/amata-demo/amatad.sock}" ;;
+    state=${AMATA_STATE_DIR:-/tmp/amata-demo}
+    mkdir -p "$state"
+    cat <<HINT
+amatad runs dsl-examples/demo.amata in the foreground (Ctrl-C stops it and its service).
+In another terminal:
+  build/dev/tools/amatactl/amatactl --socket $state/amatad.sock status
+  kill -9 \$(pgrep -f "http.server 8765")   # and watch amatad restart it
+HINT
+    exec build/dev/tools/amatad/amatad dsl-examples/demo.amata --state-dir "$state" \
+      --socket "$state/amatad.sock" --hooks "${AMATA_HOOKS_DIR:-$state/hooks}" ;;
   test)
     build dev
     ctest --preset dev -j "$jobs"

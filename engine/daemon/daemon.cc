@@ -244,6 +244,7 @@ int Daemon::run() {
 void Daemon::on_signal(const signalfd_siginfo& info) {
   int sig = static_cast<int>(info.ssi_signo);
   if (sig == SIGHUP) {
+    if (shutting_down_) return;
     spdlog::info("SIGHUP: reloading {}", runtime_->file);
     (void)reload_policy(std::nullopt);
     return;
@@ -825,19 +826,9 @@ console::Outcome Daemon::events(const console::EventFilter& filter) {
   if (!events) return console::Outcome::failure("internal", events.error().message);
   std::vector<nlohmann::json> records;
   for (const auto& e : *events) records.push_back(event_record_json(e));
-  std::int64_t first_action = 0;
-  if (!events->empty()) {
-    // Actions of the listed events and after.
-    auto all = store_->actions_after(0, 1000000);
-    if (all) {
-      for (const auto& a : *all) {
-        if (a.event_id >= events->front().id || a.event_id == 0) {
-          records.push_back(action_record_json(a));
-        }
-      }
-    }
-  }
-  (void)first_action;
+  auto actions = store_->recent_actions(limit);
+  if (!actions) return console::Outcome::failure("internal", actions.error().message);
+  for (const auto& a : *actions) records.push_back(action_record_json(a));
   std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
     return a["at_unix_ms"].template get<std::int64_t>() <
            b["at_unix_ms"].template get<std::int64_t>();

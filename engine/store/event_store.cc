@@ -272,29 +272,46 @@ Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
                      0, limit);
 }
 
-Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  Query q(db_,
-          "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms FROM actions "
-          "WHERE id > ? ORDER BY id LIMIT ?");
-  if (!q.ok()) return sqlite_error(db_, "prepare actions query");
-  sqlite3_bind_int64(q.get(), 1, after);
+namespace {
+
+Result<std::vector<ActionRecord>> read_actions(sqlite3* db, const char* sql, std::int64_t a,
+                                               int limit) {
+  Query q(db, sql);
+  if (!q.ok()) return sqlite_error(db, "prepare actions query");
+  sqlite3_bind_int64(q.get(), 1, a);
   sqlite3_bind_int(q.get(), 2, limit);
   std::vector<ActionRecord> out;
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    ActionRecord a;
-    a.id = sqlite3_column_int64(q.get(), 0);
-    a.time = sqlite3_column_double(q.get(), 1);
-    a.event_id = sqlite3_column_int64(q.get(), 2);
-    a.kind = column_text(q.get(), 3);
-    a.object = column_text(q.get(), 4);
-    a.outcome = column_text(q.get(), 5);
-    a.detail = column_text(q.get(), 6);
-    a.duration_ms = sqlite3_column_double(q.get(), 7);
-    out.push_back(std::move(a));
+    ActionRecord r;
+    r.id = sqlite3_column_int64(q.get(), 0);
+    r.time = sqlite3_column_double(q.get(), 1);
+    r.event_id = sqlite3_column_int64(q.get(), 2);
+    r.kind = column_text(q.get(), 3);
+    r.object = column_text(q.get(), 4);
+    r.outcome = column_text(q.get(), 5);
+    r.detail = column_text(q.get(), 6);
+    r.duration_ms = sqlite3_column_double(q.get(), 7);
+    out.push_back(std::move(r));
   }
-  if (rc != SQLITE_DONE) return sqlite_error(db_, "read actions");
+  if (rc != SQLITE_DONE) return sqlite_error(db, "read actions");
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
+  return read_actions(db_,
+                      "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms "
+                      "FROM actions WHERE id > ? ORDER BY id LIMIT ?",
+                      after, limit);
+}
+
+Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
+  return read_actions(db_,
+                      "SELECT * FROM (SELECT id, time, event_id, kind, object, outcome, detail, "
+                      "duration_ms FROM actions WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                      0, limit);
 }
 
 Status EventStore::use_manual_checkpoints() {

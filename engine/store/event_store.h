@@ -91,6 +91,8 @@ class EventStore {
   /// The newest `limit` events, oldest first.
   Result<std::vector<EventRecord>> recent_events(int limit);
   Result<std::vector<ActionRecord>> actions_after(std::int64_t after, int limit = 1000);
+  /// The newest `limit` actions, oldest first.
+  Result<std::vector<ActionRecord>> recent_actions(int limit);
 
   /// Applies the retention limits now (also done every `prune_every` writes).
   Status prune();

@@ -59,6 +59,11 @@ TEST_F(EventStoreTest, EventsAndActionsRoundTrip) {
   EXPECT_EQ((*actions)[0].event_id, *id);
   EXPECT_EQ((*actions)[0].detail, "pid 42");
   EXPECT_DOUBLE_EQ((*actions)[0].duration_ms, 1.25);
+  ASSERT_TRUE((*store)->add_action(ActionRecord{0, 1002, 0, "stop", "web", "ok", "operator", 3}));
+  auto recent = (*store)->recent_actions(1);
+  ASSERT_TRUE(recent);
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].kind, "stop");
 }
 
 TEST_F(EventStoreTest, RestartCountersAndProcessesPersistAcrossReopen) {

@@ -56,6 +56,10 @@ struct ObjectSpec {
   std::vector<std::pair<std::string, std::string>> env;  // extra environment
   std::string log;                                       // stdout/stderr file (empty: default)
   double grace = 5.0;  // after a start, health failures do not count
+  // service in a cluster: the cluster decides where it runs; amatad does not start it at boot.
+  bool clustered = false;
+  std::vector<std::string> prefer;  // node names (the peers' `name`), most preferred first
+  bool only_preferred = false;      // never run on a node outside `prefer`
 
   // process (and optionally service): how to find it.
   std::string pidfile;
@@ -73,6 +77,19 @@ struct ObjectSpec {
   // peer
   std::string peer_name;
   std::optional<std::uint32_t> node_id;
+};
+
+/// `cluster NAME { group "G"; on_quorum_loss stop|freeze; fence "/abs/agent" "arg"... }`:
+/// this node is one member of a Corosync cluster that places the `clustered` services.
+struct ClusterSpec {
+  enum class QuorumLoss : std::uint8_t {
+    kStop,    // a node without quorum stops its clustered services (the majority takes over)
+    kFreeze,  // a node without quorum keeps what runs, starts nothing new
+  };
+  std::string name;
+  std::string group;  // the Corosync CPG group (default: "amata-" + name)
+  QuorumLoss on_quorum_loss = QuorumLoss::kStop;
+  std::vector<std::string> fence;  // argv of the fence agent (empty: no fencing)
 };
 
 }  // namespace amata::catalog

@@ -216,6 +216,7 @@ struct CheckedPolicy {
   std::vector<Event> events;  // index = event id
   std::vector<DiscoverRule> discover;
   std::vector<RecoverRule> recover;
+  std::optional<catalog::ClusterSpec> cluster;  // the policy's cluster declaration, if any
 
   /// The id of the object named `name`, or -1.
   int find_object(std::string_view name) const;

@@ -92,7 +92,7 @@ bool is_literal(const TypedExpr& e) {
 
 /// Where a name was first defined, for "previous definition" notes.
 struct Definition {
-  enum class What { kObject, kConstant, kEvent, kRule } what;
+  enum class What { kObject, kConstant, kEvent, kRule, kCluster } what;
   int index;
   ast::SourceRange range;
 };
@@ -158,8 +158,8 @@ class Checker {
     std::string msg = "unknown kind " + quote(kind.text);
     const std::string best = diag::closest_match(kind.text, kinds);
     // A misspelt statement keyword parses as an object declaration; suggest those too.
-    const std::string keyword =
-        diag::closest_match(kind.text, {"discover", "recover", "event", "include", "policy"});
+    const std::string keyword = diag::closest_match(
+        kind.text, {"discover", "recover", "event", "include", "policy", "cluster"});
     auto& d = diags_.error("E0200", kind.range, "");
     if (!best.empty()) {
       msg += "; did you mean " + quote(best) + "?";
@@ -186,6 +186,19 @@ class Checker {
     });
     each_statement(ast::Statement::Kind::kObject, [&](const ast::Statement& st) {
       const auto& o = *st.object;
+      if (o.kind.text == "cluster") {
+        // Not an object: the cluster this node belongs to (its settings: the objects pass).
+        if (cluster_decl_) {
+          auto& d = diags_.error(
+              "E0213", o.name.range,
+              "a second cluster " + quote(o.name.text) + " (a node belongs to one cluster)");
+          d.notes.push_back({cluster_decl_->name.range, "the cluster is declared here"});
+          return;
+        }
+        if (!define(o.name, Definition::What::kCluster, 0)) return;
+        cluster_decl_ = &o;
+        return;
+      }
       auto kind = resolve_kind(o.kind);
       if (!kind) return;
       if (!define(o.name, Definition::What::kObject, static_cast<int>(policy_.objects.size()))) {
@@ -936,6 +949,7 @@ class Checker {
   void objects();
   void object_settings(std::size_t id);
   void depends_cycles();
+  void cluster_settings();
 
   // --- rules -------------------------------------------------------------------------------
 
@@ -1257,6 +1271,30 @@ class Checker {
           }
           out.peer = peer;
         }
+        if (!cluster_decl_) {
+          diags_.error("E0407", a.range,
+                       "failover hands a service to another node of the cluster, but the policy "
+                       "declares no cluster (add 'cluster NAME { group \"...\" }')");
+          return std::nullopt;
+        }
+        // A parameter is bound per raise; at least one service must be able to move.
+        bool movable = false;
+        if (out.target.base == ObjectRef::Base::kObject) {
+          movable = policy_.objects[static_cast<std::size_t>(out.target.index)].clustered;
+        } else {
+          for (const auto& o : policy_.objects) movable = movable || o.clustered;
+        }
+        if (!movable) {
+          diags_.error("E0406", a.target.range,
+                       out.target.base == ObjectRef::Base::kObject
+                           ? "service " + quote(a.target.text) +
+                                 " is not clustered, so it cannot fail over (add 'clustered' "
+                                 "to its settings)"
+                           : "failover of " + quote(a.target.text) +
+                                 ", but no service is clustered (add 'clustered' to the "
+                                 "settings of the services that may move)");
+          return std::nullopt;
+        }
         return out;
       }
       case K::kWhen: {
@@ -1383,6 +1421,7 @@ class Checker {
   std::unordered_map<std::string, Definition> names_;  // objects and constants
   std::map<std::string, ast::SourceRange> event_defs_;
   std::vector<const ast::ObjectDecl*> object_decls_;  // parallel to policy_.objects
+  const ast::ObjectDecl* cluster_decl_ = nullptr;     // the `cluster` declaration, if any
   std::vector<const ast::LetDecl*> lets_;
   std::vector<std::optional<TypedExpr>> constant_values_;
   std::vector<int> constant_state_;  // 0 new, 1 in progress, 2 done
@@ -1429,6 +1468,16 @@ const Info kSettings[] = {
     {"timeout", {Kind::kHost, Kind::kCheck}, "timeout DURATION"},
     {"command", {Kind::kCheck}, "command \"/abs/plugin\" \"arg\"..."},
     {"node_id", {Kind::kPeer}, "node_id NUMBER"},
+    {"clustered",      {Kind::kService}, "clustered"},
+    {"prefer",         {Kind::kService}, "prefer PEER..."},
+    {"only_preferred", {Kind::kService}, "only_preferred"},
+};
+
+/// The settings of a `cluster` declaration (it is not an object kind).
+const Info kClusterSettings[] = {
+    {"group",          {}, "group \"CPG-GROUP\""},
+    {"on_quorum_loss", {}, "on_quorum_loss stop|freeze"},
+    {"fence",          {}, "fence \"/abs/agent\" \"arg\"..."},
 };
 // clang-format on
 
@@ -1551,6 +1600,93 @@ struct Checker::SettingReader {
 void Checker::objects() {
   for (std::size_t id = 0; id < policy_.objects.size(); ++id) object_settings(id);
   depends_cycles();
+  cluster_settings();
+}
+
+void Checker::cluster_settings() {
+  if (cluster_decl_) {
+    const ast::ObjectDecl& decl = *cluster_decl_;
+    catalog::ClusterSpec cluster;
+    cluster.name = decl.name.text;
+    cluster.group = "amata-" + decl.name.text;
+    std::map<std::string, ast::SourceRange> seen;
+    for (const ast::Setting& s : decl.incomplete ? std::vector<ast::Setting>{} : decl.settings) {
+      const settings::Info* info = nullptr;
+      std::vector<std::string_view> names;
+      for (const auto& x : settings::kClusterSettings) {
+        names.push_back(x.name);
+        if (x.name == s.name.text) info = &x;
+      }
+      if (!info) {
+        auto& d =
+            diags_.error("E0205", s.name.range,
+                         with_suggestion("unknown setting " + quote(s.name.text) + " for a cluster",
+                                         s.name.text, names));
+        const std::string best = diag::closest_match(s.name.text, names);
+        if (!best.empty()) d.fixits.push_back({s.name.range, best});
+        continue;
+      }
+      auto [it, inserted] = seen.emplace(s.name.text, s.name.range);
+      if (!inserted) {
+        auto& d =
+            diags_.error("E0201", s.name.range, "setting " + quote(s.name.text) + " given twice");
+        d.notes.push_back({it->second, "first given here"});
+        continue;
+      }
+      SettingReader r{*this, s, *info};
+      if (s.name.text == "group") {
+        if (r.count(1, 1)) {
+          if (auto v = r.str(0)) {
+            if (v->empty() || v->size() > 127) {
+              r.bad(s.args[0].range, "a group name has 1 to 127 characters");
+            } else {
+              cluster.group = *v;
+            }
+          }
+        }
+      } else if (s.name.text == "on_quorum_loss") {
+        if (r.count(1, 1)) {
+          if (auto w = r.word(0)) {
+            if (*w == "stop") {
+              cluster.on_quorum_loss = catalog::ClusterSpec::QuorumLoss::kStop;
+            } else if (*w == "freeze") {
+              cluster.on_quorum_loss = catalog::ClusterSpec::QuorumLoss::kFreeze;
+            } else {
+              r.bad(s.args[0].range,
+                    with_suggestion("unknown policy " + quote(*w), *w, {"stop", "freeze"}));
+            }
+          }
+        }
+      } else if (s.name.text == "fence") {
+        if (r.count(1, 4096)) {
+          std::vector<std::string> argv;
+          if (auto p = r.abs_path(0)) argv.push_back(*p);
+          for (std::size_t i = 1; i < s.args.size(); ++i) {
+            if (auto a = r.str(i)) argv.push_back(*a);
+          }
+          if (r.ok) cluster.fence = std::move(argv);
+        }
+      }
+    }
+    policy_.cluster = std::move(cluster);
+  }
+  // `prefer` named peer objects; the cluster knows nodes by their names.
+  for (auto& spec : policy_.objects) {
+    for (auto& node : spec.prefer) {
+      const int peer = policy_.find_object(node);
+      if (peer >= 0) node = policy_.objects[static_cast<std::size_t>(peer)].peer_name;
+    }
+  }
+  // A clustered service is placed by the cluster: without one it would never start.
+  if (!cluster_decl_) {
+    for (std::size_t id = 0; id < policy_.objects.size(); ++id) {
+      if (!policy_.objects[id].clustered) continue;
+      diags_.error("E0407", object_decls_[id]->name.range,
+                   "service " + quote(policy_.objects[id].name) +
+                       " is clustered, but the policy declares no cluster (add 'cluster NAME { "
+                       "group \"...\" }')");
+    }
+  }
 }
 
 void Checker::object_settings(std::size_t id) {
@@ -1758,6 +1894,37 @@ void Checker::object_settings(std::size_t id) {
       if (r.count(1, 1)) {
         if (auto v = r.integer(0, 1, 0xffffffffL)) spec.node_id = static_cast<std::uint32_t>(*v);
       }
+    } else if (n == "clustered" || n == "only_preferred") {
+      if (r.count(0, 0)) (n == "clustered" ? spec.clustered : spec.only_preferred) = true;
+    } else if (n == "prefer") {
+      // prefer PEER...: declared peers, stored as their node names (what Corosync knows).
+      if (r.count(1, 64)) {
+        std::vector<std::string> nodes;
+        for (std::size_t i = 0; i < s.args.size(); ++i) {
+          auto w = r.word(i);
+          if (!w) continue;
+          auto it = names_.find(*w);
+          if (it == names_.end() || it->second.what != Definition::What::kObject) {
+            std::vector<std::string_view> peers;
+            for (const auto& o : policy_.objects) {
+              if (o.kind == Kind::kPeer) peers.push_back(o.name);
+            }
+            diags_.error("E0202", s.args[i].range,
+                         with_suggestion("unknown peer " + quote(*w), *w, peers));
+            r.ok = false;
+            continue;
+          }
+          const catalog::ObjectSpec& peer = policy_.objects[it->second.index];
+          if (peer.kind != Kind::kPeer) {
+            r.bad(s.args[i].range, quote(*w) + " is a " +
+                                       std::string(catalog::kind_name(peer.kind)) + ", not a peer");
+            continue;
+          }
+          // The peer's node name is known once its own settings are read (cluster_settings).
+          nodes.push_back(peer.name);
+        }
+        if (r.ok) spec.prefer = std::move(nodes);
+      }
     }
   }
 
@@ -1774,6 +1941,17 @@ void Checker::object_settings(std::size_t id) {
   switch (spec.kind) {
     case Kind::kService:
       if (spec.start.empty()) missing("'start \"/path/to/program\" ...'");
+      if (!spec.clustered) {
+        for (const ast::Setting& s : decl.settings) {
+          if (s.name.text == "prefer" || s.name.text == "only_preferred") {
+            diags_.error("E0207", s.name.range,
+                         quote(s.name.text) + " places a clustered service; service " +
+                             quote(spec.name) + " needs 'clustered'");
+          }
+        }
+      } else if (spec.only_preferred && spec.prefer.empty()) {
+        missing("'prefer PEER...' for 'only_preferred'");
+      }
       break;
     case Kind::kProcess:
       if (spec.pidfile.empty() && spec.match.empty()) {

@@ -97,9 +97,61 @@ TEST(CheckerTest, EnumsResolveToOrdinals) {
             *catalog::enum_ordinal(catalog::EnumType::kOperState, "down"));
 }
 
+TEST(CheckerTest, ClusterDeclarationAndClusteredServices) {
+  auto c = compile(
+      "service db { start \"/bin/db\"; clustered; prefer b a; only_preferred }\n"
+      "service web { start \"/bin/web\" }\n"
+      "cluster pair {\n"
+      "  group \"amata-db\"\n"
+      "  on_quorum_loss freeze\n"
+      "  fence \"/usr/sbin/fence_x\" \"--ip\" \"10.0.0.9\"\n"
+      "}\n"
+      "peer a { node_id 1 }\n"
+      "peer b { name \"node-b\"; node_id 2 }\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  ASSERT_TRUE(c->policy->cluster);
+  EXPECT_EQ(c->policy->cluster->name, "pair");
+  EXPECT_EQ(c->policy->cluster->group, "amata-db");
+  EXPECT_EQ(c->policy->cluster->on_quorum_loss, catalog::ClusterSpec::QuorumLoss::kFreeze);
+  EXPECT_EQ(c->policy->cluster->fence,
+            (std::vector<std::string>{"/usr/sbin/fence_x", "--ip", "10.0.0.9"}));
+  const auto& db = c->policy->objects.at(c->policy->find_object("db"));
+  EXPECT_TRUE(db.clustered);
+  EXPECT_TRUE(db.only_preferred);
+  // Peers declared after the service: prefer holds their node names, in the written order.
+  EXPECT_EQ(db.prefer, (std::vector<std::string>{"node-b", "a"}));
+  EXPECT_FALSE(c->policy->objects.at(c->policy->find_object("web")).clustered);
+  EXPECT_EQ(c->policy->find_object("pair"), -1);  // a cluster is not an object
+}
+
+TEST(CheckerTest, ClusterDefaultsAndMisuse) {
+  auto ok = compile("cluster web_pair {}\n");
+  ASSERT_TRUE(ok->policy) << ok->messages();
+  EXPECT_EQ(ok->policy->cluster->group, "amata-web_pair");
+  EXPECT_EQ(ok->policy->cluster->on_quorum_loss, catalog::ClusterSpec::QuorumLoss::kStop);
+  EXPECT_TRUE(ok->policy->cluster->fence.empty());
+
+  auto none = compile("service web { start \"/bin/web\" }\n");
+  ASSERT_TRUE(none->policy);
+  EXPECT_FALSE(none->policy->cluster);
+
+  auto bad = compile(
+      "cluster c { on_quorum_loss panic; fence \"relative\"; grup \"x\" }\n"
+      "service web { start \"/bin/web\"; only_preferred }\n"
+      "service db { start \"/bin/db\"; clustered; prefer web }\n");
+  EXPECT_FALSE(bad->policy);
+  const std::string m = bad->messages();
+  EXPECT_NE(m.find("unknown policy 'panic'"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected an absolute path"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'group'"), std::string::npos) << m;
+  EXPECT_NE(m.find("needs 'clustered'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'web' is a service, not a peer"), std::string::npos) << m;
+}
+
 TEST(CheckerTest, KindRulesEventsAndRecovery) {
   auto c = compile(
-      "service web { start \"/bin/web\" }\n"
+      "cluster pair { group \"amata-pair\" }\n"
+      "service web { start \"/bin/web\"; clustered }\n"
       "peer beta {}\n"
       "discover down(s: service) when not s.alive 3 times within 1min raise Down(s)\n"
       "recover Down(x) {\n"

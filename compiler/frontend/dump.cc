@@ -341,6 +341,11 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
         if (!o.log.empty()) oj["log"] = o.log;
         if (!o.pidfile.empty()) oj["pidfile"] = o.pidfile;
         if (!o.match.empty()) oj["match"] = o.match;
+        if (o.clustered) {
+          oj["clustered"] = true;
+          oj["prefer"] = o.prefer;
+          oj["only_preferred"] = o.only_preferred;
+        }
         break;
       case catalog::Kind::kInterface:
         oj["ifname"] = o.ifname;
@@ -366,6 +371,13 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
         break;
     }
     j["objects"].push_back(std::move(oj));
+  }
+  if (p.cluster) {
+    static const char* kQuorumLoss[] = {"stop", "freeze"};
+    j["cluster"] = {{"name", p.cluster->name},
+                    {"group", p.cluster->group},
+                    {"on_quorum_loss", kQuorumLoss[static_cast<int>(p.cluster->on_quorum_loss)]},
+                    {"fence", p.cluster->fence}};
   }
   j["constants"] = json::array();
   for (const auto& c : p.constants) {

@@ -74,6 +74,8 @@ struct PolicyTables {
   std::vector<RuleInfo> rules;               // rule id = index; order of the source
   std::vector<EventInfo> events;             // event id = index
   int state_words = 0;                       // size of PolicyState::words
+  /// `cluster NAME {...}`: the cluster this node belongs to (none: never touch Corosync).
+  std::optional<catalog::ClusterSpec> cluster;
 
   /// The slot of `object`.`attribute`, or nullptr when no rule reads it.
   const SlotInfo* find_slot(int object, std::string_view attribute) const;
@@ -143,6 +145,7 @@ struct ActionRequest {
   int limit = 0;                  // kRestart: at most `limit` restarts (0: unlimited)
   double limit_window = 0;        //   ... within this many seconds (0: ever)
   EventInstance raised;           // kRaise: the event to raise
+  int failover_service = -1;      // kFailover: the service to move (`object`: the peer or -1)
 };
 
 /// Receives the action requests of a recovery body, in body order.

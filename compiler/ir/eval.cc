@@ -203,6 +203,9 @@ void run_body(const Program& p, const RuntimeFrame& f, const std::vector<Stmt>& 
     a.backoff_max = s.backoff_max;
     a.limit = s.limit;
     a.limit_window = s.limit_window;
+    if (s.action == ActionKind::kFailover) {
+      a.failover_service = resolve_object(s.failover_service, args);
+    }
     if (s.action == ActionKind::kRaise) {
       a.raised.event = s.raise_event;
       for (const ObjectRef& r : s.raise_args) a.raised.args.push_back(resolve_object(r, args));

@@ -114,6 +114,7 @@ struct Stmt {
   // kAction
   ActionKind action = ActionKind::kRestart;
   ObjectRef target;
+  ObjectRef failover_service;  // kFailover: the service to move (`target`: the peer, if any)
   int signal = 0;
   std::vector<Text> argv;  // kRun
   std::string channel;     // kNotify

@@ -22,6 +22,7 @@ class Lowering {
 
   Result<std::shared_ptr<const ir::Program>> run() {
     p_->tables.name = c_.name;
+    p_->tables.cluster = c_.cluster;
     p_->tables.objects = c_.objects;
     for (const check::Event& e : c_.events) {
       ir::EventInfo info{e.name, {}, -1};
@@ -369,6 +370,7 @@ class Lowering {
                             a.kind == K::kSignal;
       if (targeted) s.target = ref(a.target);
       if (a.kind == K::kFailover && a.peer) s.target = ref(*a.peer);
+      if (a.kind == K::kFailover) s.failover_service = ref(a.target);
       s.signal = a.signal;
       for (const check::RunArg& arg : a.argv) {
         ir::TextPiece piece;

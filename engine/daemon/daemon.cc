@@ -11,6 +11,7 @@
 #include <set>
 
 #include "engine/console/console_server.h"
+#include "engine/daemon/cluster_glue.h"
 #include "engine/metrics/metrics_server.h"
 
 namespace amata::engine {
@@ -96,6 +97,7 @@ Daemon::Daemon(DaemonOptions options, SystemdNotifier notifier)
 Daemon::~Daemon() {
   *alive_ = false;
   notifier_.stop_watchdog();  // declared before the loop, so it would outlive it
+  cluster_.reset();           // leaves the cluster group while the supervisor exists
   console_.reset();
   metrics_server_.reset();
   runtime_.reset();  // probes first: they reference the loop
@@ -161,6 +163,23 @@ Status Daemon::init(LoadedPolicy loaded) {
 
   supervisor_->configure(service_configs(runtime_->policy->tables()));
   adopt_or_forget();
+  if (const auto& cluster = runtime_->policy->tables().cluster) {
+    // The cluster, not the boot, places the clustered services (create() holds them back).
+    ClusterGlue::Callbacks cb;
+    cb.on_peers = [this](const std::vector<cluster::PeerView>& peers) {
+      if (runtime_) ClusterGlue::write_peers(peers, runtime_->policy->tables(), *runtime_->metrics);
+    };
+    cb.on_bus = [](const cluster::BusMessage& m) {
+      spdlog::info("cluster bus #{} from node {}: {}", m.index, m.from, m.body.dump());
+    };
+    cb.on_log = [](bool warning, std::string_view message) {
+      warning ? spdlog::warn("cluster: {}", message) : spdlog::info("cluster: {}", message);
+    };
+    auto glue = ClusterGlue::create(*loop_, *cluster, runtime_->policy->tables().objects,
+                                    *supervisor_, std::move(cb));
+    if (!glue) return Error{"cluster " + cluster->name + ": " + glue.error().message};
+    cluster_ = std::move(*glue);
+  }
   supervisor_->start_all();
   runtime_->probes->start();
   start_console();
@@ -314,6 +333,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
     (void)runtime_->probes->child_started(object, st.pid);
     runtime_->metrics->set_number(object, "restarts", st.restarts);
   }
+  if (cluster_) cluster_->hold_back();  // the cluster still places its services
   supervisor_->start_all();
   runtime_->probes->start();
   spdlog::info("reloaded policy {} from {}: {} objects, {} rules", tables.name, path,
@@ -396,6 +416,11 @@ void Daemon::record_event(EventRecord& record, const std::string& message) {
     published["message"] = message;
   }
   if (console_) console_->publish_event(published);
+  if (cluster_) {
+    if (Status s = cluster_->publish(published); !s) {
+      spdlog::debug("cluster publish: {}", s.error().message);
+    }
+  }
 }
 
 void Daemon::raise_event(const ir::EventInstance& instance, const std::string& rule, bool raise,
@@ -593,8 +618,17 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
                   chain->depth + 1);
       return finish("ok", "raised");
     }
-    case ir::ActionKind::kFailover:
-      return finish("skipped", "no cluster layer in this amatad");
+    case ir::ActionKind::kFailover: {
+      if (!cluster_) return finish("skipped", "no cluster layer in this amatad");
+      const std::string service = object_name(*chain->policy, action.failover_service);
+      std::optional<std::string> to;
+      if (action.object >= 0) {
+        to = chain->policy->tables().objects[static_cast<std::size_t>(action.object)].peer_name;
+      }
+      Status s = cluster_->failover(service, to);
+      return s ? finish("ok", "failover of " + service + " requested")
+               : finish("failed", s.error().message);
+    }
   }
   finish("failed", "unknown action");
 }
@@ -654,6 +688,7 @@ void Daemon::on_service_gave_up(const std::string& name, const std::string& reas
   EventRecord record{
       0, unix_now(), "", "GaveUp", {name}, nlohmann::json({{"reason", reason}}).dump(), "raise"};
   record_event(record, name + ": " + reason);
+  if (cluster_) cluster_->gave_up(name);  // another node takes the service over
   EventEnvironment env;
   env.event = "GaveUp";
   env.objects = {name};

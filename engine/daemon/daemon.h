@@ -39,6 +39,8 @@ class MetricsServer;
 
 namespace amata::engine {
 
+class ClusterGlue;
+
 /// Everything amatad is told on its command line.
 struct DaemonOptions {
   std::string policy_path;
@@ -146,6 +148,7 @@ class Daemon : public console::ConsoleBackend {
   std::unique_ptr<JobRunner> jobs_;
   std::unique_ptr<HookRunner> hooks_;
   std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<ClusterGlue> cluster_;  // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;

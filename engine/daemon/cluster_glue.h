@@ -1,0 +1,95 @@
+// amatad's side of the cluster layer: it lets a ClusterManager drive the daemon's Supervisor
+// (start, stop, is_running of the `clustered` services), runs fence agents, turns the
+// manager's peer views into the `peer` objects' attributes, and forwards `failover` actions,
+// restart limits and stored events to the manager.
+//
+// The daemon creates one only when its policy declares a `cluster`; otherwise Corosync is
+// never touched. Everything runs on the daemon's EventLoop and never throws into it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compiler/catalog/object_spec.h"
+#include "compiler/ir/compiled_policy.h"
+#include "compiler/support/result.h"
+#include "engine/cluster/cluster_manager.h"
+#include "engine/loop/event_loop.h"
+#include "engine/supervisor/supervisor.h"
+
+namespace amata::engine {
+
+class MetricStore;
+
+/// The cluster layer attached to one amatad.
+class ClusterGlue final : public cluster::ClusteredServices {
+ public:
+  struct Callbacks {
+    /// After every membership or quorum change, and every second (for `since`).
+    std::function<void(const std::vector<cluster::PeerView>&)> on_peers;
+    /// Every message of the ordered bus, in the order all members deliver it.
+    std::function<void(const cluster::BusMessage&)> on_bus;
+    /// A line for amatad's log.
+    std::function<void(bool warning, std::string_view message)> on_log;
+  };
+
+  /// The cluster configuration of a policy: its `cluster` declaration and the placement of
+  /// every `clustered` service (`prefer` by node name, resolved when the session connects).
+  static cluster::ClusterConfig config_of(const catalog::ClusterSpec& spec,
+                                          const std::vector<catalog::ObjectSpec>& objects);
+
+  /// Takes the clustered services of `objects` away from boot (unmonitored unless a copy
+  /// is already running here, e.g. adopted) and joins the cluster. Call after the
+  /// supervisor is configured and before its start_all(); `loop` must watch signals already.
+  static Result<std::unique_ptr<ClusterGlue>> create(
+      EventLoop& loop, const catalog::ClusterSpec& spec,
+      const std::vector<catalog::ObjectSpec>& objects, Supervisor& supervisor, Callbacks callbacks);
+  ~ClusterGlue() override;
+  ClusterGlue(const ClusterGlue&) = delete;
+  ClusterGlue& operator=(const ClusterGlue&) = delete;
+
+  /// Whether the cluster (not amatad's boot or restart logic) places `service`.
+  bool places(const std::string& service) const { return clustered_.count(service) != 0; }
+  /// `failover service [to peer]`: `peer_node` is the peer's node name (nullopt: any).
+  Status failover(const std::string& service, std::optional<std::string> peer_node);
+  /// After a reload reconfigured the supervisor: holds back (unmonitors) the clustered
+  /// services the cluster does not run here, so start_all() does not start them.
+  void hold_back();
+  /// The supervisor gave up on a clustered service here: another node takes it over.
+  void gave_up(const std::string& service);
+  /// A stored event, for every member's view of the cluster.
+  Status publish(nlohmann::json event);
+  cluster::ClusterStatus status() const { return manager_->status(); }
+
+  /// Writes `peers` into `metrics` as the attributes of the policy's `peer` objects
+  /// (member, quorate, node_id, name, since), matched by node_id or else by name.
+  static void write_peers(const std::vector<cluster::PeerView>& peers,
+                          const ir::PolicyTables& tables, MetricStore& metrics);
+
+  // cluster::ClusteredServices
+  void start_clustered(const std::string& name) override;
+  void stop_clustered(const std::string& name) override;
+  bool is_running(const std::string& name) const override;
+  void run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
+                 std::function<void(bool ok, std::string detail)> done) override;
+
+ private:
+  ClusterGlue(EventLoop& loop, Supervisor& supervisor, Callbacks callbacks,
+              std::set<std::string> clustered);
+  void tick_peers();
+
+  EventLoop& loop_;
+  Supervisor& supervisor_;
+  Callbacks callbacks_;
+  std::set<std::string> clustered_;
+  EventLoop::TimerId peer_timer_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::unique_ptr<cluster::ClusterManager> manager_;  // last: destroyed first
+};
+
+}  // namespace amata::engine

@@ -1,0 +1,179 @@
+#include "engine/daemon/cluster_glue.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/daemon/metric_store.h"
+
+namespace amata::engine {
+namespace {
+
+catalog::ObjectSpec peer(std::string name, std::string node, std::optional<std::uint32_t> id) {
+  catalog::ObjectSpec p;
+  p.name = std::move(name);
+  p.kind = catalog::Kind::kPeer;
+  p.peer_name = std::move(node);
+  p.node_id = id;
+  return p;
+}
+
+catalog::ObjectSpec service(std::string name, bool clustered, std::vector<std::string> prefer) {
+  catalog::ObjectSpec s;
+  s.name = std::move(name);
+  s.kind = catalog::Kind::kService;
+  s.start = {"/bin/sleep", "1000"};
+  s.clustered = clustered;
+  s.prefer = std::move(prefer);
+  s.only_preferred = !s.prefer.empty();
+  return s;
+}
+
+TEST(ClusterGlue, ConfigOfAPolicy) {
+  catalog::ClusterSpec spec;
+  spec.name = "pair";
+  spec.group = "amata-web";
+  spec.on_quorum_loss = catalog::ClusterSpec::QuorumLoss::kFreeze;
+  spec.fence = {"/usr/sbin/fence_x", "--ip", "10.0.0.9"};
+  std::vector<catalog::ObjectSpec> objects = {
+      peer("alpha", "n1", 1), peer("beta", "n2", 2), peer("gamma", "n3", std::nullopt),
+      service("vip", true, {"n2", "n1"}), service("local", false, {})};
+  auto config = ClusterGlue::config_of(spec, objects);
+  EXPECT_EQ(config.group, "amata-web");
+  EXPECT_EQ(config.on_quorum_loss, cluster::QuorumLossPolicy::kFreeze);
+  EXPECT_EQ(config.fence.argv, spec.fence);
+  ASSERT_EQ(config.services.size(), 1u);  // only the clustered service
+  EXPECT_EQ(config.services[0].name, "vip");
+  EXPECT_TRUE(config.services[0].only_preferred);
+  EXPECT_TRUE(config.services[0].fence);
+  EXPECT_EQ(config.preferred_names.at("vip"), (std::vector<std::string>{"n2", "n1"}));
+  EXPECT_EQ(config.node_names.size(), 2u);  // peers with a node id name their node
+  EXPECT_EQ(config.node_names.at(2), "n2");
+}
+
+TEST(ClusterGlue, PeersBecomePeerAttributes) {
+  ir::PolicyTables t;
+  t.objects = {peer("alpha", "n1", 1), peer("beta", "n2", std::nullopt), peer("gone", "n9", 9)};
+  MetricStore store(t, nullptr, nullptr);
+  std::vector<cluster::PeerView> views(2);
+  views[0].node_id = 1;
+  views[0].name = "n1";
+  views[0].member = true;
+  views[0].quorate = true;
+  views[0].local = true;
+  views[0].since = Clock::now() - std::chrono::seconds(30);
+  views[1].node_id = 2;
+  views[1].name = "n2";  // beta has no node_id: matched by name
+  views[1].member = false;
+  views[1].quorate = true;
+  views[1].since = Clock::now();
+  ClusterGlue::write_peers(views, t, store);
+  EXPECT_EQ(store.numbers_of(0).at("member"), 1);
+  EXPECT_EQ(store.numbers_of(0).at("quorate"), 1);
+  EXPECT_EQ(store.numbers_of(0).at("node_id"), 1);
+  EXPECT_GE(store.numbers_of(0).at("since"), 29);
+  EXPECT_EQ(store.strings_of(0).at("name"), "n1");
+  EXPECT_EQ(store.numbers_of(1).at("member"), 0);
+  EXPECT_EQ(store.numbers_of(1).at("node_id"), 2);
+  // A declared peer Corosync does not know: not a member, the partition's quorum still shown.
+  EXPECT_EQ(store.numbers_of(2).at("member"), 0);
+  EXPECT_EQ(store.numbers_of(2).at("quorate"), 1);
+  EXPECT_EQ(store.numbers_of(2).at("node_id"), 9);
+  EXPECT_EQ(store.strings_of(2).at("name"), "n9");
+}
+
+/// A glue over a real supervisor; Corosync need not run (the manager keeps retrying).
+struct GlueFixture : ::testing::Test {
+  void SetUp() override {
+    char tmpl[] = "/tmp/amata-glue-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    auto l = EventLoop::create();
+    ASSERT_TRUE(l);
+    loop = std::move(*l);
+    ASSERT_TRUE(loop->watch_signals({SIGTERM}, [](const signalfd_siginfo&) {}));
+    supervisor = std::make_unique<Supervisor>(*loop, SupervisorEvents{});
+    objects = {service("vip", true, {}), service("local", false, {})};
+    std::vector<ServiceConfig> configs;
+    for (const auto& o : objects) configs.push_back(ServiceConfig::from_spec(o, dir));
+    supervisor->configure(configs);
+    catalog::ClusterSpec spec;
+    spec.name = "t";
+    spec.group = "amata-glue-test-" + std::to_string(getpid());
+    auto g = ClusterGlue::create(*loop, spec, objects, *supervisor, {});
+    ASSERT_TRUE(g) << g.error().message;
+    glue = std::move(*g);
+  }
+  void TearDown() override {
+    glue.reset();
+    if (supervisor) {
+      bool stopped = false;
+      supervisor->stop_all([&](bool, const std::string&) { stopped = true; });
+      for (int i = 0; i < 200 && !stopped; ++i) (void)loop->run_once(std::chrono::milliseconds(50));
+    }
+    supervisor.reset();
+    std::filesystem::remove_all(dir);
+  }
+  void run_until(const std::function<bool()>& done) {
+    for (int i = 0; i < 200 && !done(); ++i) (void)loop->run_once(std::chrono::milliseconds(50));
+  }
+
+  std::string dir;  // the services' logs
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<Supervisor> supervisor;
+  std::vector<catalog::ObjectSpec> objects;
+  std::unique_ptr<ClusterGlue> glue;
+};
+
+TEST_F(GlueFixture, BootLeavesClusteredServicesToTheCluster) {
+  EXPECT_TRUE(glue->places("vip"));
+  EXPECT_FALSE(glue->places("local"));
+  supervisor->start_all();
+  run_until([&] { return glue->is_running("local"); });
+  EXPECT_TRUE(glue->is_running("local"));
+  EXPECT_FALSE(glue->is_running("vip"));  // held back: unmonitored at boot
+  EXPECT_FALSE(supervisor->status("vip")->monitored);
+  glue->start_clustered("vip");
+  run_until([&] { return glue->is_running("vip"); });
+  EXPECT_TRUE(glue->is_running("vip"));
+  EXPECT_TRUE(supervisor->status("vip")->monitored);
+  glue->stop_clustered("vip");
+  run_until([&] { return !glue->is_running("vip"); });
+  EXPECT_FALSE(glue->is_running("vip"));
+  EXPECT_FALSE(glue->failover("local", std::nullopt));  // not clustered
+}
+
+TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
+  const std::string out = "/tmp/amata-fence-" + std::to_string(getpid());
+  std::optional<std::pair<bool, std::string>> result;
+  glue->run_fence({"/bin/sh", "-c", "cat > " + out + "; grep -q '^nodename=n2$' " + out},
+                  "action=off\nnodename=n2\n",
+                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+  run_until([&] { return result.has_value(); });
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->first) << result->second;
+  std::ifstream f(out);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "action=off\nnodename=n2\n");
+  std::filesystem::remove(out);
+
+  result.reset();
+  glue->run_fence({"/bin/sh", "-c", "exit 3"}, "",
+                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+  run_until([&] { return result.has_value(); });
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->first);
+  EXPECT_EQ(result->second, "exited 3");
+
+  result.reset();
+  glue->run_fence({"relative-agent"}, "",
+                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->first);
+}
+
+}  // namespace
+}  // namespace amata::engine

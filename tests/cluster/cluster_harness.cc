@@ -211,7 +211,29 @@ void ClusterHarness::start_node(int i) {
     if (auto at = a.find("{dir}"); at != std::string::npos) a.replace(at, 5, dir_);
     argv.push_back(a);
   }
+  if (node_command_) {
+    argv = {"ip", "netns", "exec", netns(i)};
+    for (std::string a : node_command_(i)) {
+      if (auto at = a.find("{dir}"); at != std::string::npos) a.replace(at, 5, dir_);
+      argv.push_back(a);
+    }
+  }
   node_pid_[i] = spawn(argv, d + "/node.log");
+}
+
+void ClusterHarness::stop_node(int i, int signal, std::chrono::milliseconds grace) {
+  if (node_pid_[i] <= 0) return;
+  kill(node_pid_[i], signal);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(node_pid_[i], nullptr, WNOHANG) == node_pid_[i]) {
+      node_pid_[i] = 0;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(node_pid_[i], SIGKILL);
+  reap(node_pid_[i]);
 }
 
 void ClusterHarness::start_all() {

@@ -47,6 +47,15 @@ class ClusterHarness {
   std::string address(int i) const { return "10.250.0." + std::to_string(i); }
   int port() const { return 8080; }
 
+  /// Runs `argv(i)` in node i's network namespace instead of cluster_node (e.g. the real
+  /// amatad with its own state dir and socket); "{dir}" is replaced as in node_args.
+  void set_node_command(std::function<std::vector<std::string>(int i)> argv) {
+    node_command_ = std::move(argv);
+  }
+  /// Sends `signal` to node i's program and reaps it; SIGKILL if it is still there after
+  /// `grace` (amatad stops its services on SIGTERM: a SIGKILL would leave them running).
+  void stop_node(int i, int signal, std::chrono::milliseconds grace);
+
   void start_corosync(int i);
   void start_node(int i);
   void start_all();
@@ -81,6 +90,7 @@ class ClusterHarness {
   TotemSettings totem_;
   std::string cluster_node_;
   std::vector<std::string> node_args_;
+  std::function<std::vector<std::string>(int)> node_command_;
   std::string prefix_;
   std::string dir_;
   bool usable_ = true;

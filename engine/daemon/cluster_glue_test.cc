@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "engine/daemon/metric_store.h"
+#include "engine/daemon/policy_loader.h"
 
 namespace amata::engine {
 namespace {
@@ -83,6 +84,44 @@ TEST(ClusterGlue, PeersBecomePeerAttributes) {
   EXPECT_EQ(store.numbers_of(2).at("quorate"), 1);
   EXPECT_EQ(store.numbers_of(2).at("node_id"), 9);
   EXPECT_EQ(store.strings_of(2).at("name"), "n9");
+}
+
+struct Collect : ir::ActionSink {
+  void request(const ir::ActionRequest& a) override { actions.push_back(a); }
+  std::vector<ir::ActionRequest> actions;
+};
+
+// What the daemon hands to ClusterGlue::failover: the service (a recover parameter here) and
+// the peer's node name, from the compiled policy that amatad loads.
+TEST(ClusterGlue, CompiledFailoverNamesTheServiceAndThePeer) {
+  char tmpl[] = "/tmp/amata-glue-policy-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/p.amata";
+  std::ofstream(path) << "cluster pair { group \"g\"; on_quorum_loss freeze }\n"
+                         "peer beta { name \"node-b\"; node_id 2 }\n"
+                         "service web { start \"/bin/sleep\" \"100\"; clustered; prefer beta }\n"
+                         "discover d(s: service) when not s.alive raise Down(s)\n"
+                         "recover Down(s) { failover s to beta; failover s }\n";
+  LoadedPolicy loaded = load_policy(path, Backend::kInterp);
+  std::filesystem::remove_all(tmpl);
+  ASSERT_TRUE(loaded.policy) << loaded.diagnostics;
+  const auto& tables = loaded.policy->tables();
+  ASSERT_TRUE(tables.cluster);
+  EXPECT_EQ(tables.cluster->group, "g");
+  auto config = ClusterGlue::config_of(*tables.cluster, tables.objects);
+  EXPECT_EQ(config.on_quorum_loss, cluster::QuorumLossPolicy::kFreeze);
+  EXPECT_EQ(config.preferred_names.at("web"), (std::vector<std::string>{"node-b"}));
+  const int web = tables.find_object("web"), beta = tables.find_object("beta");
+  MetricStore store(tables, nullptr, nullptr);
+  auto state = loaded.policy->make_state();
+  Collect sink;
+  loaded.policy->recover({tables.find_event("Down"), {web}}, 1.0, store.samples(), state, sink);
+  ASSERT_EQ(sink.actions.size(), 2u);
+  EXPECT_EQ(sink.actions[0].kind, ir::ActionKind::kFailover);
+  EXPECT_EQ(sink.actions[0].failover_service, web);
+  EXPECT_EQ(sink.actions[0].object, beta);
+  EXPECT_EQ(sink.actions[1].failover_service, web);
+  EXPECT_EQ(sink.actions[1].object, -1);  // to any node
 }
 
 /// A glue over a real supervisor; Corosync need not run (the manager keeps retrying).

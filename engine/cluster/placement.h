@@ -5,7 +5,7 @@
 // every node of a partition computes the same owner for every service without a voting
 // round. The ledger knows nothing of Corosync, processes or time; ClusterManager drives it.
 //
-// Rules (docs/operations-cluster.md explains them for operators):
+// Rules (docs/operations.md, "The cluster", explains them for operators):
 // - The owner is chosen among the CPG members that have not given up on the service:
 //   a pinned failover target first, else the best-ranked member already running it
 //   (stickiness: a running copy is never moved by a join), else the best-ranked member.

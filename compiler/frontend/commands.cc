@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <set>
 #include <regex>
+#include <set>
 #include <tuple>
 
 #include "compiler/check/checker.h"

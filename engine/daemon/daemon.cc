@@ -1,5 +1,6 @@
 #include "engine/daemon/daemon.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "compiler/ir/explain.h"
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/metrics/metrics_server.h"
@@ -76,6 +78,85 @@ nlohmann::json action_record_json(const ActionRecord& a) {
                         {"duration_ms", a.duration_ms},
                         {"event_id", a.event_id}}}};
   if (!a.object.empty()) j["object"] = a.object;
+  return j;
+}
+
+// The console's state of a rule: firing once its event is raised, pending while the
+// condition holds but its `for`/`times within` qualifier has not been met, else armed.
+std::string_view rule_state(bool firing, const ir::TemporalExplanation& t) {
+  if (firing) return "firing";
+  return t.pending ? "pending" : "armed";
+}
+
+// Comparisons and logic give truth values; shown as booleans rather than 0/1.
+bool is_truth_op(std::string_view op) {
+  static constexpr std::string_view kTruth[] = {
+      "<", "<=", ">", "==", "!=", ">=", "and", "or", "not", "str==", "str!=", "match", "changed"};
+  return std::find(std::begin(kTruth), std::end(kTruth), op) != std::end(kTruth);
+}
+
+// What the qualifier is waiting for, in words: "for 30s: true since 12.3 s, 17.7 s left".
+std::string temporal_note(const ir::TemporalExplanation& t) {
+  switch (t.kind) {
+    case ir::Temporal::kNone:
+      return {};
+    case ir::Temporal::kForDuration:
+      if (!t.holds) return fmt::format("for {:g}s: condition false", t.seconds);
+      if (std::isnan(t.since))
+        return fmt::format("for {:g}s: condition just turned true", t.seconds);
+      return fmt::format("for {:g}s: true since {:.1f} s, {:.1f} s left", t.seconds, t.held_s,
+                         t.left_s);
+    case ir::Temporal::kForChecks:
+      return fmt::format("for {} checks: {} counted, {} left", t.count, t.checks,
+                         std::max(0, t.count - t.checks));
+    case ir::Temporal::kTimesWithin:
+      return fmt::format("{} times within {:g}s: {} rises in the window", t.count, t.seconds,
+                         t.rises_in_window);
+  }
+  return {};
+}
+
+nlohmann::json explain_node_json(const ir::RuleExplanation& e, int pos, int depth) {
+  const ir::ExprExplanation& n = e.nodes[static_cast<std::size_t>(pos)];
+  nlohmann::json j = {{"text", n.text}, {"op", n.op}};
+  if (std::isnan(n.value)) {
+    j["value"] = nullptr;  // missing: not measured yet
+  } else if (is_truth_op(n.op)) {
+    j["value"] = n.value != 0;
+  } else {
+    j["value"] = n.value;
+  }
+  nlohmann::json children = nlohmann::json::array();
+  if (depth < 64) {
+    for (int c : n.children) children.push_back(explain_node_json(e, c, depth + 1));
+  }
+  j["children"] = std::move(children);
+  return j;
+}
+
+nlohmann::json temporal_json(const ir::TemporalExplanation& t) {
+  nlohmann::json j = {{"kind", ir::temporal_name(t.kind)},
+                      {"holds", t.holds},
+                      {"active", t.active},
+                      {"pending", t.pending}};
+  switch (t.kind) {
+    case ir::Temporal::kNone:
+      break;
+    case ir::Temporal::kForDuration:
+      j["seconds"] = t.seconds;
+      j["held_s"] = t.held_s;
+      j["left_s"] = t.left_s;
+      break;
+    case ir::Temporal::kForChecks:
+      j["count"] = t.count;
+      j["checks"] = t.checks;
+      break;
+    case ir::Temporal::kTimesWithin:
+      j["count"] = t.count;
+      j["seconds"] = t.seconds;
+      j["rises_in_window"] = t.rises_in_window;
+      break;
+  }
   return j;
 }
 
@@ -837,12 +918,24 @@ console::Outcome Daemon::status() {
 
 console::Outcome Daemon::rules() {
   const auto& tables = runtime_->policy->tables();
+  const double now = std::max(monotonic_now(), last_now_);
+  auto explained =
+      ir::explain_rules(*runtime_->policy, now, runtime_->metrics->samples(), runtime_->state);
+  if (!explained) return console::Outcome::failure("internal", explained.error().message);
   nlohmann::json rules = nlohmann::json::array();
   for (std::size_t r = 0; r < tables.rules.size(); ++r) {
     const auto& rule = tables.rules[r];
-    nlohmann::json j = {{"name", rule.name},
-                        {"rule", rule.source_rule},
-                        {"state", runtime_->last_edge_raise[r] ? "firing" : "armed"}};
+    const ir::TemporalExplanation& t = (*explained)[r].temporal;
+    const bool firing = runtime_->last_edge_raise[r];
+    nlohmann::json j = {
+        {"name", rule.name}, {"rule", rule.source_rule}, {"state", rule_state(firing, t)}};
+    if (!firing && t.pending) {
+      if (t.kind == ir::Temporal::kForDuration) {
+        j["pending_left_ms"] = std::llround(t.left_s * 1000);
+      } else if (t.kind == ir::Temporal::kForChecks) {
+        j["pending_checks_left"] = std::max(0, t.count - t.checks);
+      }
+    }
     if (!rule.args.empty()) j["object"] = object_name(*runtime_->policy, rule.args.front());
     if (runtime_->last_edge_unix[r] > 0) {
       j["last_edge"] = {{"edge", runtime_->last_edge_raise[r] ? "rise" : "fall"},
@@ -883,15 +976,34 @@ console::Outcome Daemon::explain(std::string_view name) {
   for (std::size_t r = 0; r < tables.rules.size(); ++r) {
     const auto& rule = tables.rules[r];
     if (rule.name != name && rule.source_rule != name) continue;
-    bool firing = runtime_->last_edge_raise[r];
-    nlohmann::json condition = {{"text", rule.text}, {"value", firing}};
-    return console::Outcome::success(
-        {{"rule", rule.name},
-         {"state", firing ? "firing" : "armed"},
-         {"firing", firing},
-         {"reason", firing ? "the condition held: the event was raised and not yet cleared"
-                           : "the condition does not hold (or has not held long enough)"},
-         {"condition", condition}});
+    const bool firing = runtime_->last_edge_raise[r];
+    auto e = ir::explain_rule(*runtime_->policy, static_cast<int>(r),
+                              std::max(monotonic_now(), last_now_), runtime_->metrics->samples(),
+                              runtime_->state);
+    if (!e) return console::Outcome::failure("internal", e.error().message);
+    nlohmann::json condition = explain_node_json(*e, 0, 0);
+    condition["text"] = rule.text;  // the root as written, not as lowered
+    const std::string note = temporal_note(e->temporal);
+    if (!note.empty()) condition["note"] = note;
+    std::string reason;
+    if (firing) {
+      reason = "firing: the condition held (" + (note.empty() ? "now" : note) +
+               "), the event was raised and not yet cleared";
+    } else if (e->temporal.pending) {
+      reason = "pending: the condition holds but its qualifier is not met yet (" + note + ")";
+    } else if (e->temporal.holds) {
+      reason = "armed: the condition holds now; the next evaluation decides";
+    } else {
+      reason = std::isnan(e->nodes.front().value)
+                   ? "armed: the condition is unknown (a value it reads is missing)"
+                   : "armed: the condition does not hold";
+    }
+    return console::Outcome::success({{"rule", rule.name},
+                                      {"state", rule_state(firing, e->temporal)},
+                                      {"firing", firing},
+                                      {"reason", reason},
+                                      {"condition", condition},
+                                      {"temporal", temporal_json(e->temporal)}});
   }
   return console::Outcome::failure("unknown_rule", "no rule named " + std::string(name));
 }

@@ -333,6 +333,33 @@ TEST(Amatad, AnswersAmatactl) {
   EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 
+TEST(Amatad, RulesShowsAPendingForRuleAndExplainHasItsValues) {
+  Amatad a;
+  a.write_policy("policy pending\n" + service("web") + kDownRule +
+                 "discover steady(s: service) when s.alive and s.restarts < 5 for 600s "
+                 "raise Steady(s)\n");
+  a.start({"--backend", "interp"});
+  ASSERT_GT(a.wait_new_pid("web", 0), 0);
+  ASSERT_TRUE(a.wait_for_log("console on"));
+  std::string out;
+  // Pending once the service is seen alive; 600 s cannot elapse within the test.
+  ASSERT_TRUE(Amatad::wait_for([&] {
+    return a.ctl({"--json", "rules"}, out) == 0 && out.find("\"pending\"") != std::string::npos;
+  })) << out;
+  EXPECT_NE(out.find("\"pending_left_ms\""), std::string::npos) << out;
+  ASSERT_EQ(a.ctl({"--json", "explain", "steady"}, out), 0) << out;
+  EXPECT_NE(out.find("\"state\": \"pending\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"web.alive\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"web.restarts\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"left_s\""), std::string::npos) << out;
+  EXPECT_NE(out.find("s left"), std::string::npos) << out;
+  // The human form shows the tree with the note.
+  ASSERT_EQ(a.ctl({"explain", "steady"}, out), 0) << out;
+  EXPECT_NE(out.find("pending"), std::string::npos) << out;
+  EXPECT_NE(out.find("web.restarts"), std::string::npos) << out;
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
 /// GET http://127.0.0.1:PORT/metrics with a plain socket; the body ("" on failure).
 std::string http_get_metrics(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

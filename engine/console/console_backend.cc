@@ -20,8 +20,16 @@ bool string_field_is(const nlohmann::json& record, const char* key, const std::s
 
 }  // namespace
 
+bool is_cluster_record(const nlohmann::json& record) {
+  if (!record.is_object()) return false;
+  auto it = record.find("scope");
+  return it != record.end() && it->is_string() &&
+         it->get_ref<const std::string&>() == kClusterScope;
+}
+
 bool EventFilter::matches(const nlohmann::json& event_record) const {
   if (!event_record.is_object()) return false;
+  if (is_cluster_record(event_record) != cluster) return false;
   if (since_unix_ms) {
     auto it = event_record.find("at_unix_ms");
     if (it == event_record.end() || !it->is_number() || it->get<double>() < *since_unix_ms) {

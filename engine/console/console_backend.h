@@ -58,12 +58,22 @@ class Outcome {
   nlohmann::json details_;
 };
 
+/// The "scope" of a record of the cluster log; local records have no scope.
+inline constexpr std::string_view kClusterScope = "cluster";
+
+/// True when `record` is a record of the cluster log ("scope": "cluster"), not of this node's
+/// own history. The one test of which view a record belongs to, for the server and amatactl.
+bool is_cluster_record(const nlohmann::json& record);
+
 /// Which stored events the `events` command wants. Empty fields match everything.
 struct EventFilter {
   std::optional<std::int64_t> since_unix_ms;  // events at or after this wall-clock time
   std::optional<std::string> object;          // events about this object only
   std::optional<std::string> event;           // events of this name only ("ServiceDown")
   std::size_t limit = 1000;                   // at most this many, the newest ones
+  /// The cluster log instead of this node's history. The two views never mix: a filter
+  /// matches cluster records only when this is set, and local records only when it is not.
+  bool cluster = false;
 
   /// True when a live event (shape of one element of events().events) passes the filter;
   /// the server applies it to published events for --follow streams.
@@ -90,6 +100,18 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///                          "attributes": {"cpu": 3.2, "rss": 1.2e7, "alive": true}}]}
 ///            `state` is free text from the daemon ("running", "stopped", "starting",
 ///            "failed", "up", "down", "unmonitored", ...); attributes are the latest samples.
+///            Only when the policy declares a cluster, also:
+///            "cluster": {"name": "demo", "group": "amata-demo",  // the cluster, its CPG group
+///                        "connected": true, "quorate": true, "synced": true,
+///                        "local_node": {"id": 1, "name": "n1"},
+///                        "config_mismatch": ["n3"],  // members announcing another cluster
+///                                                    // configuration; usually empty
+///                        "peers": [{"id": 1, "name": "n1", "member": true, "local": true,
+///                                   "since_unix_ms": ..., "runs": ["web"]}],
+///                        "services": [{"name": "web", "owner": "n2" | null,
+///                                      "holders": ["n2"],
+///                                      "here": "running" | "starting" | "stopping" |
+///                                              "stopped"}]}
 ///
 /// rules():   {"rules": [{"name": "down(web)", "rule": "down", "object": "web",
 ///                        "state": "armed" | "pending" | "firing",
@@ -102,6 +124,26 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///                         "message": "restart web: ok (43 ms)", "data": {...}}]}
 ///            oldest first; fields other than id, at_unix_ms, type may be absent.
 ///            The same record shape is what the daemon passes to publish_event().
+///            With f.cluster the daemon answers from its cluster log instead (a daemon whose
+///            policy declares no cluster answers {"events": []}), in delivery order, with
+///            cluster records:
+///              {"id": 42,                          // this node's cluster-log row, increasing
+///               "at_unix_ms": ...,                 // when it happened at its origin
+///               "delivered_unix_ms": ...,          // when this node delivered it
+///               "scope": "cluster",                // what tells it from a local record
+///               "type": "raised" | ... | "membership",
+///               "node": "n2", "node_id": 2,        // the publisher; absent for membership
+///               "origin_id": 17,                   // its id in the origin's own history;
+///                                                  // absent for membership
+///               "position": {"ring": "1.52", "view": "3fa2c011", "seq": 7},
+///               "event"?, "object"?, "rule"?, "message"?, "data"?}   // as in a local record
+///            `position` is the bus's total order: the same on every node that delivered the
+///            message. A membership record (at_unix_ms: when this node saw the change) has
+///            "message": "members n1 n2; left n3 (node down)" and
+///            "data": {"members": ["n1", "n2"], "joined": [],
+///                     "left": [{"node": "n3", "reason": "leave" | "amatad died" | "node down"}]}.
+///            The daemon publishes cluster records through publish_event() too; each follower
+///            gets those its filter matches (EventFilter::cluster).
 ///
 /// explain(r):{"rule": "hot", "state": "pending", "firing": false,
 ///             "reason": "condition true for 12s of the required 30s",

@@ -32,6 +32,48 @@ TEST(EventFilter, MatchesOnEveryGivenField) {
   EXPECT_FALSE(EventFilter{}.matches(Json::array()));
 }
 
+TEST(EventFilter, KeepsTheLocalHistoryAndTheClusterLogApart) {
+  Json local = {{"id", 7}, {"at_unix_ms", 1000}, {"type", "raised"}, {"object", "web"}};
+  Json cluster = {{"id", 42},
+                  {"at_unix_ms", 1000},
+                  {"scope", "cluster"},
+                  {"type", "raised"},
+                  {"node", "n2"},
+                  {"object", "web"},
+                  {"position", {{"ring", "1.52"}, {"view", "3fa2c011"}, {"seq", 7}}}};
+  Json membership = {{"id", 41},
+                     {"at_unix_ms", 900},
+                     {"scope", "cluster"},
+                     {"type", "membership"},
+                     {"data", {{"members", {"n1", "n2"}}}}};
+  EventFilter local_view;
+  EXPECT_TRUE(local_view.matches(local));
+  EXPECT_FALSE(local_view.matches(cluster));
+  EXPECT_FALSE(local_view.matches(membership));
+  EventFilter cluster_view;
+  cluster_view.cluster = true;
+  EXPECT_FALSE(cluster_view.matches(local));
+  EXPECT_TRUE(cluster_view.matches(cluster));
+  EXPECT_TRUE(cluster_view.matches(membership));
+  // The other criteria still apply inside the cluster view.
+  cluster_view.object = "web";
+  EXPECT_TRUE(cluster_view.matches(cluster));
+  EXPECT_FALSE(cluster_view.matches(membership)) << "membership is about no object";
+  cluster_view.object.reset();
+  cluster_view.since_unix_ms = 1000;
+  EXPECT_TRUE(cluster_view.matches(cluster));
+  EXPECT_FALSE(cluster_view.matches(membership));
+  // Only the exact scope string marks a cluster record.
+  Json odd_scope = local;
+  odd_scope["scope"] = "Cluster";
+  EXPECT_TRUE(local_view.matches(odd_scope));
+  odd_scope["scope"] = true;
+  EXPECT_TRUE(local_view.matches(odd_scope));
+  EXPECT_TRUE(is_cluster_record(cluster));
+  EXPECT_FALSE(is_cluster_record(local));
+  EXPECT_FALSE(is_cluster_record(Json("cluster")));
+}
+
 TEST(ControlVerb, RoundTripsItsSpelling) {
   for (auto verb : {ControlVerb::kRestart, ControlVerb::kStart, ControlVerb::kStop,
                     ControlVerb::kMonitor, ControlVerb::kUnmonitor}) {

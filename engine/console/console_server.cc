@@ -516,6 +516,10 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
         if (!it->is_boolean()) return error_reply(id, "bad_request", "\"follow\" must be boolean");
         follow = it->get<bool>();
       }
+      if (auto it = args.find("cluster"); it != args.end() && !it->is_null()) {
+        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"cluster\" must be boolean");
+        filter.cluster = it->get<bool>();
+      }
       Outcome outcome = backend_.events(filter);
       // History and subscription happen in the same loop turn, so the stream continues
       // exactly where the history ends: no event is lost or repeated in between.

@@ -30,7 +30,9 @@ namespace {
 
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
+using testing::make_cluster_event;
 using testing::make_event;
+using testing::make_membership_event;
 using testing::RecordingBackend;
 
 class ConsoleServerTest : public ::testing::Test {
@@ -453,6 +455,84 @@ TEST_F(ConsoleServerTest, FollowStreamAppliesItsFilter) {
   ASSERT_EQ(received.size(), 3u);
   for (const auto& e : received) EXPECT_EQ(e["object"], "web");
   EXPECT_EQ(received[2]["id"], 5);
+}
+
+TEST_F(ConsoleServerTest, TheClusterArgumentChoosesTheViewAndMustBeBoolean) {
+  backend_.stored_events = {make_event(1, "web")};
+  backend_.cluster_log = {make_membership_event(41, "n3", "node down"),
+                          make_cluster_event(42, "n2", "web")};
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto cluster = client.call("events", {{"cluster", true}});
+    ASSERT_EQ((*cluster)["ok"], true) << cluster->dump();
+    ASSERT_EQ((*cluster)["result"]["events"].size(), 2u);
+    EXPECT_EQ((*cluster)["result"]["events"][0]["type"], "membership");
+    EXPECT_EQ((*cluster)["result"]["events"][1]["node"], "n2");
+    for (const Json& local_args : {Json{{"cluster", false}}, Json{{"cluster", nullptr}}}) {
+      auto local = client.call("events", local_args);
+      ASSERT_EQ((*local)["result"]["events"].size(), 1u) << local_args.dump();
+      EXPECT_EQ((*local)["result"]["events"][0]["id"], 1);
+    }
+    for (const Json& bad : {Json("yes"), Json(1)}) {
+      auto refused = client.call("events", {{"cluster", bad}});
+      EXPECT_EQ((*refused)["error"]["code"], "bad_request") << bad.dump();
+      EXPECT_EQ((*refused)["error"]["message"], "\"cluster\" must be boolean");
+    }
+  });
+  ASSERT_EQ(backend_.event_filters.size(), 3u) << "the refusals never reach the backend";
+  EXPECT_TRUE(backend_.event_filters[0].cluster);
+  EXPECT_FALSE(backend_.event_filters[1].cluster);
+  EXPECT_FALSE(backend_.event_filters[2].cluster);
+}
+
+TEST_F(ConsoleServerTest, ClusterAndLocalFollowersEachGetOnlyTheirView) {
+  start();
+  struct Follower {
+    Json args;
+    std::size_t wanted;  // how many of the published events its filter lets through
+    std::vector<Json> received;
+    std::thread thread;
+  };
+  Follower cluster{{{"follow", true}, {"cluster", true}}, 3, {}, {}};
+  Follower local{{{"follow", true}}, 3, {}, {}};
+  Follower cluster_web{{{"follow", true}, {"cluster", true}, {"object", "web"}}, 2, {}, {}};
+  std::atomic<int> done{0};
+  for (Follower* f : {&cluster, &local, &cluster_web}) {
+    f->thread = std::thread([this, f, &done] {
+      auto client = connect();
+      auto history = client.call("events", f->args);
+      while (history.ok() && f->received.size() < f->wanted) {
+        auto line = client.read_line(20s);
+        if (!line) break;
+        f->received.push_back((*line)["event"]);
+      }
+      ++done;
+    });
+  }
+  pump_until([&] { return server_->follower_count() == 3; });
+  server_->publish_event(make_event(1, "web"));
+  server_->publish_event(make_cluster_event(41, "n2", "web"));
+  server_->publish_event(make_membership_event(42, "n3", "node down"));
+  server_->publish_event(make_event(2, "db"));
+  server_->publish_event(make_cluster_event(43, "n1", "web", "cleared"));
+  server_->publish_event(make_event(3, "web"));
+  pump_until([&] { return done.load() == 3; });
+  for (Follower* f : {&cluster, &local, &cluster_web}) f->thread.join();
+
+  ASSERT_EQ(cluster.received.size(), 3u);
+  EXPECT_EQ(cluster.received[0]["id"], 41);
+  EXPECT_EQ(cluster.received[1]["type"], "membership");
+  EXPECT_EQ(cluster.received[2]["id"], 43);
+  for (const auto& e : cluster.received) EXPECT_EQ(e.value("scope", ""), "cluster");
+  ASSERT_EQ(local.received.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(local.received[i]["id"], static_cast<int>(i + 1));
+    EXPECT_FALSE(local.received[i].contains("scope"));
+  }
+  ASSERT_EQ(cluster_web.received.size(), 2u);
+  EXPECT_EQ(cluster_web.received[0]["id"], 41);
+  EXPECT_EQ(cluster_web.received[1]["id"], 43);
 }
 
 TEST_F(ConsoleServerTest, StalledClientIsDroppedAndDoesNotBlockOthers) {

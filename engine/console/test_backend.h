@@ -36,6 +36,11 @@ class RecordingBackend : public ConsoleBackend {
                            {"restarts", 0},
                            {"attributes", {{"carrier", "up"}}}}}}};
   std::vector<Json> stored_events;
+  /// What events() answers when the filter asks for the cluster view, as amatad answers
+  /// from its cluster log.
+  std::vector<Json> cluster_log;
+  /// Every filter events() received, in order.
+  std::vector<EventFilter> event_filters;
   bool throw_on_status = false;
 
   Outcome status() override {
@@ -53,8 +58,9 @@ class RecordingBackend : public ConsoleBackend {
   }
   Outcome events(const EventFilter& filter) override {
     calls.push_back("events");
+    event_filters.push_back(filter);
     Json matching = Json::array();
-    for (const auto& e : stored_events) {
+    for (const auto& e : filter.cluster ? cluster_log : stored_events) {
       if (filter.matches(e)) matching.push_back(e);
     }
     while (matching.size() > filter.limit) matching.erase(matching.begin());
@@ -113,6 +119,71 @@ inline Json make_event(std::int64_t id, const std::string& object) {
   return Json{{"id", id},         {"at_unix_ms", 1764081000000 + id},
               {"type", "raised"}, {"event", "ServiceDown"},
               {"object", object}, {"message", "event " + std::to_string(id)}};
+}
+
+/// A record of the cluster log: `type` published by `node` (its id is the digit in its name).
+inline Json make_cluster_event(std::int64_t id, const std::string& node, const std::string& object,
+                               const std::string& type = "raised") {
+  return Json{{"id", id},
+              {"at_unix_ms", 1764081000000 + id},
+              {"delivered_unix_ms", 1764081000002 + id},
+              {"scope", "cluster"},
+              {"type", type},
+              {"node", node},
+              {"node_id", std::stoi(node.substr(1))},
+              {"origin_id", 100 + id},
+              {"position", {{"ring", "1.52"}, {"view", "3fa2c011"}, {"seq", id}}},
+              {"event", "ServiceDown"},
+              {"object", object},
+              {"message", node + " event " + std::to_string(id)}};
+}
+
+/// A membership record of the cluster log: n1 and n2 remain, `left` went away for `reason`.
+inline Json make_membership_event(std::int64_t id, const std::string& left,
+                                  const std::string& reason) {
+  return Json{{"id", id},
+              {"at_unix_ms", 1764081000000 + id},
+              {"delivered_unix_ms", 1764081000000 + id},
+              {"scope", "cluster"},
+              {"type", "membership"},
+              {"position", {{"ring", "1.52"}, {"view", "3fa2c011"}, {"seq", id}}},
+              {"message", "members n1 n2; left " + left + " (" + reason + ")"},
+              {"data",
+               {{"members", {"n1", "n2"}},
+                {"joined", Json::array()},
+                {"left", {{{"node", left}, {"reason", reason}}}}}}};
+}
+
+/// The `cluster` object of a status result: three nodes, n3 down, web owned by n1 (here).
+inline Json make_cluster_status(std::int64_t now_unix_ms) {
+  return Json{
+      {"name", "demo"},
+      {"group", "amata-demo"},
+      {"connected", true},
+      {"quorate", true},
+      {"synced", true},
+      {"local_node", {{"id", 1}, {"name", "n1"}}},
+      {"config_mismatch", Json::array()},
+      {"peers",
+       {{{"id", 1},
+         {"name", "n1"},
+         {"member", true},
+         {"local", true},
+         {"since_unix_ms", now_unix_ms - 180'000},
+         {"runs", {"web"}}},
+        {{"id", 2},
+         {"name", "n2"},
+         {"member", true},
+         {"local", false},
+         {"since_unix_ms", now_unix_ms - 180'000},
+         {"runs", Json::array()}},
+        {{"id", 3},
+         {"name", "n3"},
+         {"member", false},
+         {"local", false},
+         {"since_unix_ms", now_unix_ms - 12'000},
+         {"runs", Json::array()}}}},
+      {"services", {{{"name", "web"}, {"owner", "n1"}, {"holders", {"n1"}}, {"here", "running"}}}}};
 }
 
 }  // namespace amata::console::testing

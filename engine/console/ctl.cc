@@ -131,6 +131,7 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     if (command.object) args["object"] = *command.object;
     if (command.event) args["event"] = *command.event;
     if (command.follow) args["follow"] = true;
+    if (command.cluster) args["cluster"] = true;
   }
 
   bool permission_denied = false;

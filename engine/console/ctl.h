@@ -33,6 +33,7 @@ struct CtlCommand {
   std::optional<std::string> object;
   std::optional<std::string> event;
   bool follow = false;
+  bool cluster = false;  // events --cluster: the cluster log rather than this node's history
   /// How long to wait for the connection and for each reply before giving up (exit 3).
   std::chrono::milliseconds timeout{30'000};
   /// For tests: stop a --follow stream after this many events (none: until EOF).

@@ -22,7 +22,9 @@ namespace amata::console {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::make_cluster_event;
 using testing::make_event;
+using testing::make_membership_event;
 using testing::RecordingBackend;
 using Json = nlohmann::json;
 
@@ -210,6 +212,105 @@ TEST_F(CtlTest, EventsFiltersAndFollows) {
   EXPECT_EQ(streamed.out.find("event 4"), std::string::npos) << "db events are filtered out";
 }
 
+TEST_F(CtlTest, EventsClusterReadsAndFollowsTheClusterLog) {
+  backend_.stored_events = {make_event(1, "web")};
+  backend_.cluster_log = {make_membership_event(41, "n3", "node down"),
+                          make_cluster_event(42, "n2", "web"), make_cluster_event(43, "n2", "db")};
+  CtlCommand scripted = command("events");
+  scripted.cluster = true;
+  scripted.json = true;
+  CtlRun history = ctl(scripted);
+  ASSERT_EQ(history.code, kExitOk) << history.err;
+  EXPECT_EQ(Json::parse(history.out)["events"], Json(backend_.cluster_log));
+  ASSERT_FALSE(backend_.event_filters.empty());
+  EXPECT_TRUE(backend_.event_filters.back().cluster);
+
+  scripted.object = "db";
+  history = ctl(scripted);
+  Json events = Json::parse(history.out)["events"];
+  ASSERT_EQ(events.size(), 1u) << "--object applies inside the cluster view";
+  EXPECT_EQ(events[0]["id"], 43);
+
+  CtlCommand human = command("events");
+  human.cluster = true;
+  CtlRun table = ctl(human);
+  ASSERT_EQ(table.code, kExitOk) << table.err;
+  EXPECT_NE(table.out.find("NODE  TYPE        EVENT        OBJECT  MESSAGE\n"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  -     membership  -            -       members n1 n2; left n3 (node "
+                           "down)\n"),
+            std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("  n2    raised      ServiceDown  web     n2 event 42\n"),
+            std::string::npos)
+      << table.out;
+
+  // The local view is untouched by the cluster log, and keeps its narrow table.
+  CtlRun local = ctl(command("events"));
+  EXPECT_EQ(local.out.find("NODE"), std::string::npos) << local.out;
+  EXPECT_NE(local.out.find("event 1\n"), std::string::npos) << local.out;
+  EXPECT_FALSE(backend_.event_filters.back().cluster);
+
+  CtlCommand follow = command("events");
+  follow.cluster = true;
+  follow.follow = true;
+  follow.follow_limit = 3;
+  CtlRun streamed;
+  std::atomic<bool> done{false};
+  std::thread thread([&] {
+    std::ostringstream out, err;
+    streamed.code = run_ctl(follow, out, err);
+    streamed.out = out.str();
+    streamed.err = err.str();
+    done = true;
+  });
+  pump_until([&] { return server_->follower_count() == 1; });
+  server_->publish_event(make_event(2, "web"));
+  server_->publish_event(make_cluster_event(44, "n1", "web", "action"));
+  server_->publish_event(make_event(3, "web"));
+  server_->publish_event(make_membership_event(45, "n2", "amatad died"));
+  server_->publish_event(make_cluster_event(46, "n1", "web", "cleared"));
+  pump_until([&] { return done.load(); });
+  thread.join();
+  EXPECT_EQ(streamed.code, kExitOk) << streamed.err;
+  EXPECT_NE(streamed.out.find("n2 event 43\n"), std::string::npos) << "history first";
+  EXPECT_NE(streamed.out.find("Z  n1  action  ServiceDown  web  n1 event 44\n"), std::string::npos)
+      << streamed.out;
+  EXPECT_NE(streamed.out.find("Z  -  membership  -  -  members n1 n2; left n2 (amatad died)\n"),
+            std::string::npos)
+      << streamed.out;
+  EXPECT_NE(streamed.out.find("Z  n1  cleared  ServiceDown  web  n1 event 46\n"), std::string::npos)
+      << streamed.out;
+  EXPECT_EQ(streamed.out.find("event 2"), std::string::npos) << "local events stay out";
+  EXPECT_EQ(streamed.out.find("event 3"), std::string::npos) << "local events stay out";
+}
+
+TEST_F(CtlTest, StatusShowsTheClusterWhenThereIsOne) {
+  CtlRun plain = ctl(command("status"));
+  EXPECT_EQ(plain.out.find("cluster"), std::string::npos) << plain.out;
+
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  backend_.status_result["cluster"] = testing::make_cluster_status(now);
+  backend_.status_result["cluster"]["config_mismatch"] = {"n3"};
+  CtlRun clustered = ctl(command("status"));
+  ASSERT_EQ(clustered.code, kExitOk) << clustered.err;
+  EXPECT_NE(clustered.out.find("\n\ncluster demo (group amata-demo): connected, quorate, synced; "
+                               "this node n1 (id 1)\n"
+                               "warning: n3 runs a different cluster configuration; reload every "
+                               "node with the same policy\n"
+                               "NODE  ID  MEMBER  SINCE"),
+            std::string::npos)
+      << clustered.out;
+  EXPECT_NE(clustered.out.find("\nweb      n1     n1       running\n"), std::string::npos)
+      << clustered.out;
+
+  CtlCommand json = command("status");
+  json.json = true;
+  EXPECT_EQ(Json::parse(ctl(json).out)["cluster"], backend_.status_result["cluster"]);
+}
+
 TEST_F(CtlTest, AHungDaemonIsCannotConnectNotAHang) {
   // A listener that never accepts and never answers: the kernel completes the first connect
   // (backlog), the next one finds the backlog full.
@@ -260,6 +361,15 @@ TEST_F(CtlTest, TheAmatactlBinary) {
   CtlRun restart = amatactl({"--socket", server_->socket_path(), "restart", "web"});
   EXPECT_EQ(restart.code, 0);
   EXPECT_EQ(restart.out, "restart web: accepted (scheduled)\n");
+
+  backend_.cluster_log = {make_cluster_event(42, "n2", "web")};
+  CtlRun cluster = amatactl({"--socket", server_->socket_path(), "events", "--cluster", "--json"});
+  EXPECT_EQ(cluster.code, 0) << cluster.err;
+  EXPECT_EQ(Json::parse(cluster.out)["events"][0]["node"], "n2");
+  ASSERT_FALSE(backend_.event_filters.empty());
+  EXPECT_TRUE(backend_.event_filters.back().cluster);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "status", "--cluster"}).code, 2)
+      << "--cluster belongs to events";
 
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart", "nope"}).code, 1);
   EXPECT_EQ(amatactl({"--socket", server_->socket_path()}).code, 2) << "no command";

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "compiler/catalog/catalog.h"
+#include "engine/console/console_backend.h"
 
 namespace amata::console {
 namespace {
@@ -21,6 +22,9 @@ constexpr std::string_view kYellow = "\x1b[33m";
 constexpr std::string_view kDim = "\x1b[2m";
 constexpr std::string_view kBold = "\x1b[1m";
 constexpr std::string_view kReset = "\x1b[0m";
+// What needs an operator's eye without being a failure: a cluster not connected or not
+// quorate, nodes disagreeing on the configuration, a node leaving.
+constexpr std::string_view kWarning = kYellow;
 
 std::string paint(const RenderStyle& style, std::string_view colour, std::string_view text) {
   if (!style.colour || colour.empty()) return std::string(text);
@@ -166,6 +170,131 @@ const Json& array_field(const Json& object, const char* key) {
   return *it;
 }
 
+const Json& object_field(const Json& object, const char* key) {
+  static const Json kEmpty = Json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_object()) return kEmpty;
+  return *it;
+}
+
+std::optional<bool> flag(const Json& object, const char* key) {
+  if (!object.is_object()) return std::nullopt;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
+// Node or service names of a list, `separator` apart; `empty` when there are none.
+std::string joined(const Json& names, std::string_view separator, std::string_view empty = "-") {
+  std::string out;
+  for (const auto& name : names) {
+    if (!out.empty()) out += separator;
+    out += scalar(name);
+  }
+  return out.empty() ? std::string(empty) : out;
+}
+
+bool is_membership(const Json& record) {
+  return is_cluster_record(record) && str(record, "type", "") == "membership";
+}
+
+// "members n1 n2; joined n4; left n3 (node down)", from a membership record's data: what
+// amatactl shows when the daemon sent no message.
+std::string membership_summary(const Json& record) {
+  const Json& data = object_field(record, "data");
+  std::string text = "members " + joined(array_field(data, "members"), " ");
+  if (const Json& joined_nodes = array_field(data, "joined"); !joined_nodes.empty()) {
+    text += "; joined " + joined(joined_nodes, " ");
+  }
+  std::string left;
+  for (const auto& departure : array_field(data, "left")) {
+    if (!left.empty()) left += ", ";
+    left += departure.is_object() ? str(departure, "node", "?") : scalar(departure);
+    if (auto reason = str(departure, "reason", ""); !reason.empty()) left += " (" + reason + ")";
+  }
+  if (!left.empty()) text += "; left " + left;
+  return text;
+}
+
+std::string event_message(const Json& record) {
+  std::string message = str(record, "message", "");
+  if (message.empty() && is_membership(record)) {
+    return membership_summary(record);
+  }
+  return message;
+}
+
+// The node that published a cluster record; "-" for membership changes, which no node
+// publishes.
+std::string publishing_node(const Json& record) {
+  std::string node = str(record, "node", "");
+  return node.empty() ? str(record, "node_id") : node;
+}
+
+// Membership changes stand out from the events around them; a departure in the warning colour.
+std::string_view type_colour(const Json& record) {
+  if (!is_membership(record)) return state_colour(str(record, "type"));
+  return array_field(object_field(record, "data"), "left").empty() ? kBold : kWarning;
+}
+
+std::string render_cluster(const Json& cluster, const RenderStyle& style) {
+  std::string out = "cluster";
+  if (auto name = str(cluster, "name", ""); !name.empty()) out += " " + name;
+  if (auto group = str(cluster, "group", ""); !group.empty()) out += " (group " + group + ")";
+  std::vector<std::string> conditions;
+  for (const char* condition : {"connected", "quorate", "synced"}) {
+    auto holds = flag(cluster, condition);
+    if (!holds) continue;
+    conditions.push_back(*holds ? std::string(condition)
+                                : paint(style, kWarning, std::string("not ") + condition));
+  }
+  for (std::size_t i = 0; i < conditions.size(); ++i) {
+    out += (i == 0 ? ": " : ", ") + conditions[i];
+  }
+  const Json& local = object_field(cluster, "local_node");
+  if (auto name = str(local, "name", ""); !name.empty()) {
+    out += "; this node " + name;
+    if (auto id = str(local, "id", ""); !id.empty()) out += " (id " + id + ")";
+  }
+  out += "\n";
+
+  if (const Json& mismatch = array_field(cluster, "config_mismatch"); !mismatch.empty()) {
+    out += paint(style, kWarning,
+                 fmt::format("warning: {} {} a different cluster configuration; reload every node "
+                             "with the same policy",
+                             joined(mismatch, ", "), mismatch.size() == 1 ? "runs" : "run"));
+    out += "\n";
+  }
+
+  std::vector<std::vector<std::string>> peers;
+  peers.push_back({paint(style, kBold, "NODE"), paint(style, kBold, "ID"),
+                   paint(style, kBold, "MEMBER"), paint(style, kBold, "SINCE"),
+                   paint(style, kBold, "RUNS")});
+  for (const auto& peer : array_field(cluster, "peers")) {
+    std::string member = "-";
+    if (auto is_member = flag(peer, "member")) {
+      member = *is_member ? "yes" : paint(style, kWarning, "no");
+    }
+    peers.push_back({str(peer, "name"), str(peer, "id"), member,
+                     relative_time(style.now_unix_ms, millis(peer, "since_unix_ms")),
+                     joined(array_field(peer, "runs"), ",")});
+  }
+  if (peers.size() > 1) out += format_table(peers);
+
+  std::vector<std::vector<std::string>> services;
+  services.push_back({paint(style, kBold, "SERVICE"), paint(style, kBold, "OWNER"),
+                      paint(style, kBold, "HOLDERS"), paint(style, kBold, "HERE")});
+  for (const auto& service : array_field(cluster, "services")) {
+    std::string here = str(service, "here");
+    services.push_back({str(service, "name"), str(service, "owner"),
+                        joined(array_field(service, "holders"), ","),
+                        paint(style, state_colour(here), here)});
+  }
+  if (services.size() > 1) out += format_table(services);
+  return out;
+}
+
 void explain_node(const Json& node, const RenderStyle& style, int depth, std::string& out) {
   if (!node.is_object()) return;
   if (depth > 64) {  // the tree comes from another process: bound the recursion
@@ -302,8 +431,13 @@ std::string render_status(const Json& result, const RenderStyle& style) {
   }
   std::string out;
   if (auto policy = str(result, "policy", ""); !policy.empty()) out += "policy " + policy + "\n";
-  if (rows.size() == 1) return out + "no objects\n";
-  return out + format_table(rows);
+  out += rows.size() == 1 ? "no objects\n" : format_table(rows);
+  if (result.is_object()) {
+    if (auto it = result.find("cluster"); it != result.end() && it->is_object()) {
+      out += "\n" + render_cluster(*it, style);
+    }
+  }
+  return out;
 }
 
 std::string render_rules(const Json& result, const RenderStyle& style) {
@@ -329,26 +463,36 @@ std::string render_rules(const Json& result, const RenderStyle& style) {
 }
 
 std::string render_events(const Json& result, const RenderStyle& style) {
+  const Json& events = array_field(result, "events");
+  // The cluster log gets a NODE column; this node's own history keeps its narrower table.
+  const bool cluster = std::any_of(events.begin(), events.end(),
+                                   [](const Json& event) { return is_cluster_record(event); });
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({paint(style, kBold, "WHEN"), paint(style, kBold, "TYPE"),
-                  paint(style, kBold, "EVENT"), paint(style, kBold, "OBJECT"),
-                  paint(style, kBold, "MESSAGE")});
-  for (const auto& event : array_field(result, "events")) {
-    std::string type = str(event, "type");
-    rows.push_back({relative_time(style.now_unix_ms, millis(event, "at_unix_ms")),
-                    paint(style, state_colour(type), type), str(event, "event"),
-                    str(event, "object"), str(event, "message", "")});
+  std::vector<std::string> header = {paint(style, kBold, "WHEN")};
+  if (cluster) header.push_back(paint(style, kBold, "NODE"));
+  for (const char* column : {"TYPE", "EVENT", "OBJECT", "MESSAGE"}) {
+    header.push_back(paint(style, kBold, column));
+  }
+  rows.push_back(std::move(header));
+  for (const auto& event : events) {
+    std::vector<std::string> row = {relative_time(style.now_unix_ms, millis(event, "at_unix_ms"))};
+    if (cluster) row.push_back(publishing_node(event));
+    row.push_back(paint(style, type_colour(event), str(event, "type")));
+    row.push_back(str(event, "event"));
+    row.push_back(str(event, "object"));
+    row.push_back(event_message(event));
+    rows.push_back(std::move(row));
   }
   if (rows.size() == 1) return "no events\n";
   return format_table(rows);
 }
 
 std::string render_event_line(const Json& event, const RenderStyle& style) {
-  std::string type = str(event, "type");
-  std::string line = fmt::format(
-      "{}  {}  {}  {}", utc_clock(millis(event, "at_unix_ms").value_or(0)),
-      paint(style, state_colour(type), type), str(event, "event"), str(event, "object"));
-  if (auto message = str(event, "message", ""); !message.empty()) line += "  " + message;
+  std::string line = utc_clock(millis(event, "at_unix_ms").value_or(0));
+  if (is_cluster_record(event)) line += "  " + publishing_node(event);
+  line += fmt::format("  {}  {}  {}", paint(style, type_colour(event), str(event, "type")),
+                      str(event, "event"), str(event, "object"));
+  if (auto message = event_message(event); !message.empty()) line += "  " + message;
   return line + "\n";
 }
 

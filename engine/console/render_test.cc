@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/console/ctl.h"
+#include "engine/console/test_backend.h"
 
 namespace amata::console {
 namespace {
@@ -75,6 +76,81 @@ TEST(RenderStatus, ColoursOnlyWhenAsked) {
   EXPECT_NE(coloured.find("\x1b[31mdown (unmonitored)\x1b[0m"), std::string::npos);
 }
 
+TEST(RenderStatus, AClusterSectionFollowsTheObjects) {
+  Json status = status_result();
+  status["objects"].erase(1);
+  status["cluster"] = testing::make_cluster_status(kNow);
+  EXPECT_EQ(render_status(status, RenderStyle{false, kNow}),
+            "policy web_node\n"
+            "OBJECT  KIND     STATE    SINCE   RESTARTS  ATTRIBUTES\n"
+            "web     service  running  3m ago  2         pid=4242 cpu=3.2% rss=12MiB uptime=3m20s\n"
+            "\n"
+            "cluster demo (group amata-demo): connected, quorate, synced; this node n1 (id 1)\n"
+            "NODE  ID  MEMBER  SINCE    RUNS\n"
+            "n1    1   yes     3m ago   web\n"
+            "n2    2   yes     3m ago   -\n"
+            "n3    3   no      12s ago  -\n"
+            "SERVICE  OWNER  HOLDERS  HERE\n"
+            "web      n1     n1       running\n");
+  // Without a cluster (a policy that declares none) there is no section at all.
+  EXPECT_EQ(render_status(status_result(), RenderStyle{false, kNow}).find("cluster"),
+            std::string::npos);
+}
+
+TEST(RenderStatus, ClusterTroubleIsPaintedInTheWarningColour) {
+  Json status = {{"objects", Json::array()}, {"cluster", testing::make_cluster_status(kNow)}};
+  Json& cluster = status["cluster"];
+  cluster["connected"] = false;
+  cluster["quorate"] = false;
+  cluster["config_mismatch"] = {"n3"};
+  cluster["services"][0]["owner"] = nullptr;
+  cluster["services"][0]["holders"] = Json::array();
+  cluster["services"][0]["here"] = "stopped";
+  std::string plain = render_status(status, RenderStyle{false, kNow});
+  EXPECT_NE(plain.find("no objects\n\ncluster demo (group amata-demo): not connected, not quorate, "
+                       "synced; this node n1 (id 1)\n"
+                       "warning: n3 runs a different cluster configuration; reload every node "
+                       "with the same policy\n"
+                       "NODE  ID"),
+            std::string::npos)
+      << plain;
+  EXPECT_NE(plain.find("web      -      -        stopped\n"), std::string::npos) << plain;
+  std::string coloured = render_status(status, RenderStyle{true, kNow});
+  EXPECT_NE(coloured.find(": \x1b[33mnot connected\x1b[0m, \x1b[33mnot quorate\x1b[0m, synced;"),
+            std::string::npos)
+      << coloured;
+  EXPECT_NE(coloured.find("\x1b[33mwarning: n3 runs a different cluster configuration; reload "
+                          "every node with the same policy\x1b[0m\n"),
+            std::string::npos)
+      << coloured;
+  EXPECT_NE(coloured.find("\x1b[33mno\x1b[0m"), std::string::npos) << "n3 is not a member";
+
+  cluster["config_mismatch"] = {"n2", "n3"};
+  EXPECT_NE(render_status(status, RenderStyle{false, kNow})
+                .find("warning: n2, n3 run a different cluster configuration"),
+            std::string::npos);
+}
+
+TEST(RenderStatus, OddClusterJsonNeverThrows) {
+  const Json odd_clusters[] = {
+      Json::object(),
+      Json{{"name", 7}, {"connected", "yes"}, {"local_node", "n1"}, {"config_mismatch", "n3"}},
+      Json{{"peers", {1, nullptr, Json::array(), {{"runs", "web"}, {"member", 1}}}},
+           {"services", {"web", {{"holders", {1, {{"a", 2}}}}, {"here", 3}}}}},
+      Json{{"config_mismatch", {nullptr, {{"node", "n3"}}}}, {"local_node", {{"id", "x"}}}},
+  };
+  for (const auto& cluster : odd_clusters) {
+    Json status = {{"objects", Json::array()}, {"cluster", cluster}};
+    std::string out;
+    EXPECT_NO_THROW(out = render_status(status, RenderStyle{true, kNow})) << cluster.dump();
+    EXPECT_NE(out.find("cluster"), std::string::npos) << cluster.dump();
+  }
+  Json empty = {{"objects", Json::array()}, {"cluster", Json::object()}};
+  EXPECT_EQ(render_status(empty, RenderStyle{false, kNow}), "no objects\n\ncluster\n");
+  Json not_an_object = {{"objects", Json::array()}, {"cluster", "demo"}};
+  EXPECT_EQ(render_status(not_an_object, RenderStyle{false, kNow}), "no objects\n");
+}
+
 TEST(RenderRules, ShowsTimeLeftAndLastEdge) {
   Json rules = {{"rules",
                  {{{"name", "hot"},
@@ -100,6 +176,55 @@ TEST(RenderEvents, OneRowPerEventAndAStreamLineWithUtcTime) {
   EXPECT_EQ(render_event_line(event, RenderStyle{false, kNow}),
             "2025-11-25 14:39:00.000Z  raised  ServiceDown  web  web exited 1\n");
   EXPECT_EQ(render_events({{"events", Json::array()}}, RenderStyle{}), "no events\n");
+}
+
+TEST(RenderEvents, TheClusterLogHasANodeColumnAndMembershipStandsOut) {
+  Json raised = testing::make_cluster_event(42, "n2", "web");
+  raised["at_unix_ms"] = kNow - 60'000;
+  raised["message"] = "web exited 1";
+  Json membership = testing::make_membership_event(43, "n3", "node down");
+  membership["at_unix_ms"] = kNow - 12'000;
+  EXPECT_EQ(render_events({{"events", {raised, membership}}}, RenderStyle{false, kNow}),
+            "WHEN     NODE  TYPE        EVENT        OBJECT  MESSAGE\n"
+            "1m ago   n2    raised      ServiceDown  web     web exited 1\n"
+            "12s ago  -     membership  -            -       members n1 n2; left n3 (node down)\n");
+  EXPECT_EQ(render_event_line(raised, RenderStyle{false, kNow}),
+            "2025-11-25 14:39:00.000Z  n2  raised  ServiceDown  web  web exited 1\n");
+  EXPECT_EQ(render_event_line(membership, RenderStyle{false, kNow}),
+            "2025-11-25 14:39:48.000Z  -  membership  -  -  members n1 n2; left n3 (node down)\n");
+  // A departure is painted as a warning, a join only in bold.
+  EXPECT_NE(render_event_line(membership, RenderStyle{true, kNow}).find("\x1b[33mmembership"),
+            std::string::npos);
+  Json joined = membership;
+  joined["data"]["left"] = Json::array();
+  joined["data"]["joined"] = {"n3"};
+  joined["data"]["members"] = {"n1", "n2", "n3"};
+  joined.erase("message");
+  EXPECT_EQ(render_event_line(joined, RenderStyle{true, kNow}),
+            "2025-11-25 14:39:48.000Z  -  \x1b[1mmembership\x1b[0m  -  -  members n1 n2 n3; "
+            "joined n3\n");
+}
+
+TEST(RenderEvents, MembershipWithoutAMessageIsSummarisedFromItsData) {
+  Json membership = testing::make_membership_event(43, "n3", "amatad died");
+  membership.erase("message");
+  membership["data"]["left"].push_back({{"node", "n4"}, {"reason", "leave"}});
+  EXPECT_EQ(render_event_line(membership, RenderStyle{false, kNow}).substr(26),
+            "-  membership  -  -  members n1 n2; left n3 (amatad died), n4 (leave)\n");
+  // Odd data: no crash, still a line.
+  membership["data"] = {{"members", "n1"}, {"left", {7, nullptr}}};
+  EXPECT_NO_THROW(render_event_line(membership, RenderStyle{true, kNow}));
+  membership["data"] = 3;
+  EXPECT_EQ(render_event_line(membership, RenderStyle{false, kNow}).substr(26),
+            "-  membership  -  -  members -\n");
+}
+
+TEST(RenderEvents, LocalRecordsKeepTheirNarrowTable) {
+  // A local record beside a type the cluster also uses: no NODE column, no scope needed.
+  Json local = {{"id", 1}, {"at_unix_ms", kNow - 1'000}, {"type", "membership"}};
+  EXPECT_EQ(render_events({{"events", {local}}}, RenderStyle{false, kNow}),
+            "WHEN    TYPE        EVENT  OBJECT  MESSAGE\n"
+            "1s ago  membership  -      -\n");
 }
 
 TEST(RenderExplain, PrintsTheExpressionTreeWithValues) {

@@ -26,13 +26,16 @@ int main(int argc, char** argv) {
   bool no_colour = false;
   app.add_flag("--no-color", no_colour, "never colour the output");
 
-  app.add_subcommand("status", "every object: kind, state, key attributes, restarts");
+  app.add_subcommand("status",
+                     "every object: kind, state, key attributes, restarts; the cluster, if any");
   app.add_subcommand("rules", "every rule: armed, pending (time left) or firing; its last edge");
   auto* events = app.add_subcommand("events", "event history; --follow streams new events");
   events->add_option("--since", command.since, "a duration (10m, 2h, 1d) or a UTC time");
   events->add_option("--object", command.object, "only events about this object");
   events->add_option("--event", command.event, "only events of this name");
   events->add_flag("--follow,-f", command.follow, "keep streaming new events");
+  events->add_flag("--cluster", command.cluster,
+                   "the cluster log: every node's events and membership changes, in bus order");
   auto* explain = app.add_subcommand("explain", "why a rule is or is not firing");
   explain->add_option("RULE", command.target, "the rule")->required();
   for (const char* verb : {"restart", "start", "stop", "monitor", "unmonitor"}) {

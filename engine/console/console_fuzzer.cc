@@ -54,7 +54,9 @@ void fuzz_server(Harness& h, const std::uint8_t* data, std::size_t size) {
     if (n < 0 && errno != EAGAIN) break;  // the server closed (too large, bad protocol)
     (void)h.loop->run_once(0ms);
   }
+  // One record of each view, so local and cluster follow streams both get to filter.
   h.server->publish_event(console::testing::make_event(1, "web"));
+  h.server->publish_event(console::testing::make_cluster_event(2, "n2", "web"));
   shutdown(fd, SHUT_WR);
   char buffer[65536];
   for (int turn = 0; turn < 10000; ++turn) {

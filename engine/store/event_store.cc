@@ -42,6 +42,16 @@ CREATE TABLE IF NOT EXISTS processes (
   argv        TEXT NOT NULL,   -- JSON array
   started     REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cluster_log (
+  id     INTEGER PRIMARY KEY,  -- delivery order on this node
+  time   REAL NOT NULL,        -- delivered here
+  origin INTEGER NOT NULL,     -- publishing node id, 0 for a membership change
+  ring   TEXT NOT NULL,
+  view   TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
+  record TEXT NOT NULL         -- JSON: the console record
+);
+CREATE INDEX IF NOT EXISTS cluster_log_time ON cluster_log(time);
 )sql";
 
 Error sqlite_error(sqlite3* db, const std::string& what) {
@@ -149,7 +159,7 @@ EventStore::EventStore(sqlite3* db, std::string path, Retention retention)
 
 EventStore::~EventStore() {
   for (sqlite3_stmt* st : {insert_event_, insert_action_, add_restart_, restart_count_,
-                           upsert_process_, delete_process_}) {
+                           upsert_process_, delete_process_, insert_cluster_entry_}) {
     sqlite3_finalize(st);
   }
   sqlite3_close(db_);
@@ -173,6 +183,8 @@ Status EventStore::prepare_all() {
        "INSERT OR REPLACE INTO processes(service, pid, start_ticks, argv, started) "
        "VALUES(?,?,?,?,?)"},
       {&delete_process_, "DELETE FROM processes WHERE service = ?"},
+      {&insert_cluster_entry_,
+       "INSERT INTO cluster_log(time, origin, ring, view, seq, record) VALUES(?,?,?,?,?,?)"},
   };
   for (auto& s : statements) {
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
@@ -314,6 +326,61 @@ Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
                       0, limit);
 }
 
+Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
+  sqlite3_bind_double(insert_cluster_entry_, 1, e.time);
+  sqlite3_bind_int64(insert_cluster_entry_, 2, e.origin);
+  bind_text(insert_cluster_entry_, 3, e.ring);
+  bind_text(insert_cluster_entry_, 4, e.view);
+  sqlite3_bind_int64(insert_cluster_entry_, 5, static_cast<sqlite3_int64>(e.seq));
+  bind_text(insert_cluster_entry_, 6, e.record.empty() ? std::string("{}") : e.record);
+  if (Status s = run(db_, insert_cluster_entry_, "insert cluster log entry"); !s) return s.error();
+  std::int64_t id = sqlite3_last_insert_rowid(db_);
+  if (Status s = maybe_prune(); !s) return s.error();
+  return id;
+}
+
+namespace {
+
+Result<std::vector<ClusterLogRecord>> read_cluster_log(sqlite3* db, const char* sql, std::int64_t a,
+                                                       int limit) {
+  Query q(db, sql);
+  if (!q.ok()) return sqlite_error(db, "prepare cluster log query");
+  sqlite3_bind_int64(q.get(), 1, a);
+  sqlite3_bind_int(q.get(), 2, limit);
+  std::vector<ClusterLogRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    ClusterLogRecord r;
+    r.id = sqlite3_column_int64(q.get(), 0);
+    r.time = sqlite3_column_double(q.get(), 1);
+    r.origin = static_cast<std::uint32_t>(sqlite3_column_int64(q.get(), 2));
+    r.ring = column_text(q.get(), 3);
+    r.view = column_text(q.get(), 4);
+    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 5));
+    r.record = column_text(q.get(), 6);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return sqlite_error(db, "read cluster log");
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
+  return read_cluster_log(db_,
+                          "SELECT * FROM (SELECT id, time, origin, ring, view, seq, record FROM "
+                          "cluster_log WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+                          0, limit);
+}
+
+Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
+                                                                        int limit) {
+  return read_cluster_log(db_,
+                          "SELECT id, time, origin, ring, view, seq, record FROM cluster_log "
+                          "WHERE id > ? ORDER BY id LIMIT ?",
+                          after, limit);
+}
+
 Status EventStore::use_manual_checkpoints() {
   if (sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=0;", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return sqlite_error(db_, "disable automatic checkpoints");
@@ -339,7 +406,8 @@ Status EventStore::prune() {
   double cutoff = unix_now() - retention_.max_age_days * 86400.0;
   for (const auto& [table, keep] :
        {std::pair<const char*, std::int64_t>{"events", retention_.max_events},
-        {"actions", retention_.max_actions}}) {
+        {"actions", retention_.max_actions},
+        {"cluster_log", retention_.max_cluster_entries}}) {
     std::string sql = std::string("DELETE FROM ") + table + " WHERE id <= (SELECT max(id) FROM " +
                       table + ") - ?1 OR time < ?2";
     Query q(db_, sql.c_str());

@@ -1,6 +1,7 @@
 // The event store: everything a user can see about what amatad did — events (raised and
 // cleared), the actions taken with their outcome and duration, restart counters, and the
-// processes amatad started (so a restarted amatad can adopt them instead of starting twice).
+// processes amatad started (so a restarted amatad can adopt them instead of starting twice),
+// and, on a cluster node, the cluster log: what every node published on the ordered bus.
 //
 // One SQLite database in WAL mode in the state dir. synchronous=NORMAL: a commit survives a
 // crash of amatad (kill -9), though not necessarily a power loss. Each write is one small
@@ -45,6 +46,19 @@ struct ActionRecord {
   double duration_ms = 0;     // request to completion
 };
 
+/// One entry of the cluster log: a message of the cluster's ordered bus (an event or action
+/// outcome some node published) or a membership change, in the order this node delivered it.
+/// Every node that delivered an entry holds it at the same position (ring, view, seq).
+struct ClusterLogRecord {
+  std::int64_t id = 0;       // assigned by the store: this node's delivery order
+  double time = 0;           // when this node delivered it (Unix seconds)
+  std::uint32_t origin = 0;  // the publishing node's id; 0 for a membership change
+  std::string ring;          // the totem ring, "representative.seq"
+  std::string view;          // the CPG view (a hash of its member list), hex
+  std::uint64_t seq = 0;     // position within that view (0: the membership change itself)
+  std::string record;        // JSON object: the console record (docs/console.md)
+};
+
 /// A process amatad started, for adoption after a restart of amatad.
 struct ProcessRecord {
   std::string service;
@@ -58,6 +72,7 @@ struct ProcessRecord {
 struct Retention {
   std::int64_t max_events = 100000;
   std::int64_t max_actions = 100000;
+  std::int64_t max_cluster_entries = 100000;
   double max_age_days = 30;
   int prune_every = 500;  // writes between two prunes
 };
@@ -94,6 +109,13 @@ class EventStore {
   /// The newest `limit` actions, oldest first.
   Result<std::vector<ActionRecord>> recent_actions(int limit);
 
+  /// Appends an entry to the cluster log; returns its id.
+  Result<std::int64_t> add_cluster_entry(const ClusterLogRecord& entry);
+  /// The newest `limit` cluster-log entries, oldest first.
+  Result<std::vector<ClusterLogRecord>> recent_cluster_entries(int limit);
+  /// Cluster-log entries with id > `after`, oldest first, at most `limit`.
+  Result<std::vector<ClusterLogRecord>> cluster_entries_after(std::int64_t after, int limit = 1000);
+
   /// Applies the retention limits now (also done every `prune_every` writes).
   Status prune();
   /// Stops SQLite from checkpointing the WAL inside a write (a checkpoint fsyncs and can take
@@ -118,6 +140,7 @@ class EventStore {
   sqlite3_stmt* restart_count_ = nullptr;
   sqlite3_stmt* upsert_process_ = nullptr;
   sqlite3_stmt* delete_process_ = nullptr;
+  sqlite3_stmt* insert_cluster_entry_ = nullptr;
 };
 
 }  // namespace amata::engine

@@ -112,6 +112,44 @@ TEST_F(EventStoreTest, RetentionKeepsTheNewestRows) {
   for (const auto& e : *kept) EXPECT_NE(e.rule, "ancient");
 }
 
+TEST_F(EventStoreTest, ClusterLogKeepsDeliveryOrderAndPositions) {
+  Retention r;
+  r.max_cluster_entries = 5;
+  r.prune_every = 1000;
+  auto store = EventStore::open(path_, r);
+  ASSERT_TRUE(store);
+  auto now = static_cast<double>(time(nullptr));
+  ASSERT_TRUE(
+      (*store)->add_cluster_entry({0, now, 0, "1.52", "3fa2c011", 0, R"({"type":"membership"})"}));
+  for (std::uint64_t seq = 1; seq <= 7; ++seq) {
+    auto id = (*store)->add_cluster_entry(
+        {0, now + static_cast<double>(seq), 2, "1.52", "3fa2c011", seq, R"({"type":"raised"})"});
+    ASSERT_TRUE(id) << id.error().message;
+  }
+  auto all = (*store)->cluster_entries_after(0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 8u);
+  EXPECT_EQ((*all)[0].origin, 0u);
+  EXPECT_EQ((*all)[0].record, R"({"type":"membership"})");
+  EXPECT_EQ((*all)[3].ring, "1.52");
+  EXPECT_EQ((*all)[3].view, "3fa2c011");
+  EXPECT_EQ((*all)[3].seq, 3u);
+  EXPECT_EQ((*all)[3].origin, 2u);
+  for (std::size_t i = 1; i < all->size(); ++i) EXPECT_GT((*all)[i].id, (*all)[i - 1].id);
+
+  auto recent = (*store)->recent_cluster_entries(2);
+  ASSERT_TRUE(recent);
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_EQ((*recent)[0].seq, 6u);  // oldest first
+  EXPECT_EQ((*recent)[1].seq, 7u);
+
+  ASSERT_TRUE((*store)->prune());  // keeps the newest max_cluster_entries
+  auto kept = (*store)->cluster_entries_after(0);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->size(), 5u);
+  EXPECT_EQ(kept->back().seq, 7u);
+}
+
 TEST_F(EventStoreTest, CommittedEventsSurviveKill9) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);

@@ -13,8 +13,10 @@ constexpr std::chrono::milliseconds kQuorumReportTimeout{2000};
 
 // Wire format of the bus: one JSON object a message, "t" says which kind.
 json encode(const Announcement& a) {
-  return json{
+  json j{
       {"t", "announce"}, {"running", a.running}, {"gave_up", a.gave_up}, {"unfenced", a.unfenced}};
+  if (a.placement) j["placement"] = *a.placement;
+  return j;
 }
 
 Announcement decode_announcement(const json& j) {
@@ -22,7 +24,20 @@ Announcement decode_announcement(const json& j) {
   a.running = j.at("running").get<std::set<std::string>>();
   a.gave_up = j.at("gave_up").get<std::set<std::string>>();
   a.unfenced = j.at("unfenced").get<std::set<NodeId>>();
+  if (auto it = j.find("placement"); it != j.end()) a.placement = it->get<PlacementFingerprints>();
   return a;
+}
+
+std::string_view reason_text(LeaveReason reason) {
+  switch (reason) {
+    case LeaveReason::kLeave:
+      return "leave";
+    case LeaveReason::kProcDown:
+      return "amatad died";
+    case LeaveReason::kNodeDown:
+      return "node down";
+  }
+  return "unknown";
 }
 
 /// Serialises without ever throwing: invalid UTF-8 in an event becomes U+FFFD.
@@ -166,19 +181,35 @@ void ClusterManager::on_group_change(const GroupChange& change) {
   for (NodeId n : m.members) text += " " + node_name(n);
   for (NodeId n : m.joined) text += ", joined " + node_name(n);
   for (const auto& [n, reason] : m.left)
-    text += ", left " + node_name(n) +
-            (reason == LeaveReason::kLeave      ? " (leave)"
-             : reason == LeaveReason::kProcDown ? " (amatad died)"
-                                                : " (node down)");
+    text += ", left " + node_name(n) + " (" + std::string(reason_text(reason)) + ")";
   text += "; ring " + std::to_string(change.ring.representative) + "." +
           std::to_string(change.ring.seq);
   log(false, text);
+  record_membership(change, m);
   // Every membership change is followed by an announcement: after a join it is what the
   // ledger waits for; after a departure it refreshes the list of unfenced nodes.
   last_announced_.reset();
   update_peers();
   reconcile();
   announce();
+}
+
+void ClusterManager::record_membership(const GroupChange& change, const MembershipChange& m) {
+  if (!session_ || !session_->joined()) return;  // we left: the change is not ours to record
+  json members = json::array(), joined = json::array(), left = json::array();
+  for (NodeId n : m.members) members.push_back(node_name(n));
+  for (NodeId n : m.joined) joined.push_back(node_name(n));
+  for (const auto& [n, reason] : m.left)
+    left.push_back({{"node", node_name(n)}, {"reason", reason_text(reason)}});
+  BusMessage entry{BusMessage::Kind::kMembership,
+                   0,
+                   "",
+                   change.ring,
+                   change.view,
+                   0,
+                   ++history_index_,
+                   {{"members", members}, {"joined", joined}, {"left", left}}};
+  if (callbacks_.on_bus) callbacks_.on_bus(entry);
 }
 
 void ClusterManager::on_quorum(const QuorumView& q) {
@@ -197,7 +228,18 @@ void ClusterManager::on_deliver(const Delivery& d) {
     json j = json::parse(d.payload);
     const std::string kind = j.at("t").get<std::string>();
     if (kind == "announce") {
+      const auto before = ledger_->disagreeing();
       ledger_->apply_announcement(d.from.node, decode_announcement(j));
+      if (const auto after = ledger_->disagreeing(); after != before) {
+        std::string names;
+        for (NodeId n : after) names += (names.empty() ? "" : ", ") + node_name(n);
+        log(!after.empty(), after.empty()
+                                ? "cluster: every member places the clustered services alike again"
+                                : "cluster: " + names +
+                                      " place(s) clustered services differently (another policy? "
+                                      "reload every node with the same one); those services "
+                                      "stay where they are until they agree");
+      }
     } else if (kind == "failover") {
       FailoverRequest r{j.at("service").get<std::string>(), std::nullopt};
       if (j.contains("target")) r.target = j.at("target").get<NodeId>();
@@ -214,7 +256,9 @@ void ClusterManager::on_deliver(const Delivery& d) {
       fencing_.erase(victim);
       log(false, "cluster: " + node_name(victim) + " fenced by " + node_name(d.from.node));
     } else if (kind == "event") {
-      event = BusMessage{d.from.node, d.ring, d.seq, ++history_index_, j.at("body")};
+      event = BusMessage{
+          BusMessage::Kind::kEvent, d.from.node, node_name(d.from.node), d.ring, d.view, d.seq,
+          ++history_index_,         j.at("body")};
     } else {
       log(true, "cluster: ignoring bus message of unknown kind '" + kind + "'");
     }
@@ -257,17 +301,17 @@ void ClusterManager::reconcile() {
           if (phase != Phase::kStopped) break;
           phase = Phase::kStarting;
           log(false, "cluster: starting " + s.name + " here");
-          services_.start_clustered(s.name);
+          services_.start_clustered(s.name, start_reason(s.name));
           break;
-        case LocalAction::kStop:
+        case LocalAction::kStop: {
           if (phase != Phase::kStarting && phase != Phase::kRunning) break;
           phase = Phase::kStopping;
-          log(false, "cluster: stopping " + s.name + " here (" +
-                         (!quorate ? std::string("no quorum")
-                                   : "owner is " + (d.owner ? node_name(*d.owner) : "none")) +
-                         ")");
-          services_.stop_clustered(s.name);
+          const std::string why = !quorate ? std::string("no quorum")
+                                           : "owner is " + (d.owner ? node_name(*d.owner) : "none");
+          log(false, "cluster: stopping " + s.name + " here (" + why + ")");
+          services_.stop_clustered(s.name, "cluster: " + why);
           break;
+        }
         case LocalAction::kFence:
           for (NodeId v : d.fence)
             if (!fencing_.count(v)) fence(v);
@@ -289,6 +333,7 @@ void ClusterManager::announce() {
     if (phase != Phase::kStopped) a.running.insert(name);
   a.gave_up = gave_up_;
   a.unfenced = ledger_->unfenced();
+  a.placement = ledger_->fingerprints();
   if (last_announced_ && *last_announced_ == a) return;
   if (Status st = session_->send(wire(encode(a))); !st.ok()) {
     log(true, "cluster: cannot announce: " + st.error().message);
@@ -303,7 +348,8 @@ void ClusterManager::fence(NodeId victim) {
   log(true, "cluster: fencing " + name + " before taking over its services");
   std::weak_ptr<bool> alive = alive_;
   services_.run_fence(
-      config_.fence.argv, fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
+      name, config_.fence.argv,
+      fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
       [alive, this, victim, name](bool ok, std::string detail) {
         if (!alive.lock()) return;
         if (ok) {
@@ -356,6 +402,38 @@ Status ClusterManager::publish(json body) {
   return session_->send(wire(json{{"t", "event"}, {"body", std::move(body)}}));
 }
 
+Status ClusterManager::reconfigure(ClusterConfig config) {
+  if (config.group != config_.group)
+    return Error{"the CPG group changed (" + config_.group + " -> " + config.group + ")"};
+  config.session = config_.session;
+  config_ = std::move(config);
+  for (auto& s : config_.services)
+    if (config_.fence.argv.empty()) s.fence = false;
+  if (session_ && session_->connected()) resolve_preferences();
+  ledger_->set_services(config_.services);
+  // Services the cluster no longer places are the daemon's again, as they are; new ones
+  // start as the supervisor has them (an adopted or previously local copy stays, announced).
+  std::map<std::string, Phase> phases;
+  for (const auto& s : config_.services) {
+    auto it = phase_.find(s.name);
+    phases[s.name] = it != phase_.end()             ? it->second
+                     : services_.is_running(s.name) ? Phase::kRunning
+                                                    : Phase::kStopped;
+  }
+  phase_ = std::move(phases);
+  std::erase_if(gave_up_, [this](const std::string& name) { return !ledger_->find(name); });
+  log(false, "cluster: placement settings reloaded (" + std::to_string(config_.services.size()) +
+                 " clustered service(s))");
+  reconcile();  // announces the new fingerprints as well
+  return {};
+}
+
+std::string ClusterManager::start_reason(const std::string& service) const {
+  if (auto t = ledger_->target(service); t && session_ && *t == session_->local_node())
+    return "cluster: failover to this node";
+  return "cluster: placed on this node";
+}
+
 Status ClusterManager::request_failover(const std::string& service,
                                         std::optional<std::string> target) {
   if (!ledger_->find(service)) return Error{"'" + service + "' is not a clustered service"};
@@ -401,9 +479,18 @@ ClusterStatus ClusterManager::status() const {
   s.synced = ledger_->synced();
   s.local_node = session_ ? session_->local_node() : 0;
   s.members = ledger_->members();
-  for (const auto& sp : config_.services) s.owners[sp.name] = ledger_->owner(sp.name);
-  for (const auto& [name, phase] : phase_)
+  for (const auto& sp : config_.services) {
+    s.owners[sp.name] = ledger_->owner(sp.name);
+    s.holders[sp.name] = ledger_->holders(sp.name);
+  }
+  for (const auto& [name, phase] : phase_) {
     if (phase != Phase::kStopped) s.running_here.insert(name);
+    s.here[name] = phase == Phase::kRunning    ? "running"
+                   : phase == Phase::kStarting ? "starting"
+                   : phase == Phase::kStopping ? "stopping"
+                                               : "stopped";
+  }
+  s.disagreeing = ledger_->disagreeing();
   return s;
 }
 

@@ -31,15 +31,16 @@ namespace amata::cluster {
 class ClusteredServices {
  public:
   virtual ~ClusteredServices() = default;
-  /// Starts the clustered service `name` on this node.
-  virtual void start_clustered(const std::string& name) = 0;
+  /// Starts the clustered service `name` on this node; `reason` says why, in words.
+  virtual void start_clustered(const std::string& name, const std::string& reason) = 0;
   /// Stops it on this node (the daemon's usual stop: signal, then KILL after a timeout).
-  virtual void stop_clustered(const std::string& name) = 0;
+  virtual void stop_clustered(const std::string& name, const std::string& reason) = 0;
   /// Whether this node runs it now (read when (re)connecting, to adopt running copies).
   virtual bool is_running(const std::string& name) const = 0;
-  /// Runs a fence agent: `argv` (never a shell) with `stdin_text` on its stdin; calls `done`
-  /// from the loop with whether it exited 0, and a detail for the log.
-  virtual void run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
+  /// Runs a fence agent against node `victim`: `argv` (never a shell) with `stdin_text` on
+  /// its stdin; calls `done` from the loop with whether it exited 0, and a detail for the log.
+  virtual void run_fence(const std::string& victim, const std::vector<std::string>& argv,
+                         const std::string& stdin_text,
                          std::function<void(bool ok, std::string detail)> done) = 0;
 };
 
@@ -75,12 +76,20 @@ struct PeerView {
   engine::Clock::time_point since;  // when `member` last changed (or first seen)
 };
 
-/// One message of the ordered bus, identical (and identically ordered) on every member.
+/// One entry of the cluster's history, identical (and identically placed) on every member
+/// that delivered it: an event or action outcome a node published on the ordered bus, or a
+/// change of the group's membership (delivered at the same point of the order everywhere).
 struct BusMessage {
-  NodeId from = 0;
+  enum class Kind : std::uint8_t { kEvent, kMembership };
+  Kind kind = Kind::kEvent;
+  NodeId from = 0;        // the publisher (kMembership: 0)
+  std::string from_name;  // its node name (ClusterManager::node_name)
   RingId ring;
-  std::uint64_t seq = 0;    // position within the ring
+  std::uint32_t view = 0;   // the CPG view (view_of its members)
+  std::uint64_t seq = 0;    // position within the view (kMembership: 0, the view's start)
   std::uint64_t index = 0;  // position in this node's history since start (1, 2, ...)
+  /// kEvent: what the publisher passed to publish(). kMembership: {"members": [names],
+  /// "joined": [names], "left": [{"node": name, "reason": "leave"|"amatad died"|"node down"}]}.
   nlohmann::json body;
 };
 
@@ -92,7 +101,13 @@ struct ClusterStatus {
   NodeId local_node = 0;
   std::vector<NodeId> members;                          // CPG members (nodes running amatad)
   std::map<std::string, std::optional<NodeId>> owners;  // computed owner of each service
+  std::map<std::string, std::vector<NodeId>> holders;   // members announcing it running
   std::set<std::string> running_here;                   // started or starting here
+  /// Per service, what this node is doing with it: running, starting, stopping, stopped.
+  std::map<std::string, std::string> here;
+  /// Members that place some service differently (another policy: a reload not done
+  /// everywhere). While they do, those services are not moved.
+  std::vector<NodeId> disagreeing;
 };
 
 struct ClusterCallbacks {
@@ -114,6 +129,13 @@ class ClusterManager {
   /// Multicasts an event or action outcome on the bus; every member (this one included)
   /// delivers it through on_bus in the same order.
   Status publish(nlohmann::json body);
+  /// A reload: new placement settings, preferences, fencing and quorum-loss policy for the
+  /// same CPG group (an error, changing nothing, if `config.group` differs: the caller
+  /// makes a new manager then). Services no longer listed are forgotten, not stopped;
+  /// new ones are adopted if they run here. Every member re-announces and re-decides.
+  Status reconfigure(ClusterConfig config);
+  const std::string& group() const { return config_.group; }
+
   /// `failover s` (no target) or `failover s to p`: a request on the bus, applied by every
   /// member in order. Errors: unknown service or peer name, or not joined.
   Status request_failover(const std::string& service, std::optional<std::string> target);
@@ -138,10 +160,13 @@ class ClusterManager {
   void on_group_change(const GroupChange& change);
   void on_deliver(const Delivery& d);
   void on_quorum(const QuorumView& q);
+  void record_membership(const GroupChange& change, const MembershipChange& m);
   void resolve_preferences();
   void announce();
   /// Compares every service's decision with what runs here, and acts.
   void reconcile();
+  /// Why this node starts `service`, for the action record.
+  std::string start_reason(const std::string& service) const;
   void fence(NodeId victim);
   void update_peers();
   void log(bool warning, std::string message);

@@ -33,6 +33,13 @@ std::vector<GroupMember> to_members(const cpg_address* a, std::size_t n) {
   return out;
 }
 
+void fnv1a(std::uint32_t& hash, std::uint32_t word) {
+  for (int byte = 0; byte < 4; ++byte) {
+    hash ^= (word >> (8 * byte)) & 0xffU;
+    hash *= 16777619U;
+  }
+}
+
 CorosyncSession* session_of_cpg(cpg_handle_t handle) {
   void* context = nullptr;
   if (cpg_context_get(handle, &context) != CS_OK) return nullptr;
@@ -64,6 +71,18 @@ void quorum_trampoline(quorum_handle_t handle, std::uint32_t quorate, quorum_rin
 }
 
 }  // namespace
+
+std::uint32_t view_of(std::vector<GroupMember> members) {
+  std::sort(members.begin(), members.end(), [](const GroupMember& a, const GroupMember& b) {
+    return a.node != b.node ? a.node < b.node : a.pid < b.pid;
+  });
+  std::uint32_t hash = 2166136261U;
+  for (const auto& m : members) {
+    fnv1a(hash, m.node);
+    fnv1a(hash, m.pid);
+  }
+  return hash;
+}
 
 Result<std::map<NodeId, std::string>> read_node_names() {
   cmap_handle_t h = 0;
@@ -264,7 +283,8 @@ void CorosyncSession::handle_deliver(NodeId node, std::uint32_t pid, const void*
                                      std::size_t len) {
   ++seq_;
   if (!callbacks_.on_deliver) return;
-  Delivery d{GroupMember{node, pid}, ring_, seq_, std::string(static_cast<const char*>(msg), len)};
+  Delivery d{GroupMember{node, pid}, ring_, view_, seq_,
+             std::string(static_cast<const char*>(msg), len)};
   callbacks_.on_deliver(d);
 }
 
@@ -278,6 +298,11 @@ void CorosyncSession::handle_confchg(const cpg_address* members, std::size_t n_m
     change.left.emplace_back(GroupMember{left[i].nodeid, left[i].pid},
                              leave_reason(left[i].reason));
   change.ring = ring_;
+  change.view = view_of(change.members);
+  // Every member delivers this change at the same point of the message order: numbering
+  // restarts here, so a process that joins mid-ring counts as the others do.
+  view_ = change.view;
+  seq_ = 0;
   const GroupMember self{local_node_, local_pid_};
   bool in_group =
       std::find(change.members.begin(), change.members.end(), self) != change.members.end();
@@ -336,6 +361,7 @@ void CorosyncSession::close_handles() {
   joined_ = false;
   quorum_ = QuorumView{};
   ring_ = RingId{};
+  view_ = 0;
   seq_ = 0;
 }
 

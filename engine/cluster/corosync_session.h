@@ -46,6 +46,12 @@ struct GroupMember {
   bool operator==(const GroupMember&) const = default;
 };
 
+/// Names a CPG view (one membership of the group) the same way on every member: a 32-bit
+/// FNV-1a hash of its (node, pid) list in ascending order. CPG numbers neither views nor
+/// messages; a process joining mid-ring cannot learn how many views or messages the ring had,
+/// but every member knows the member list, so (ring, view, seq) is one position everywhere.
+std::uint32_t view_of(std::vector<GroupMember> members);
+
 /// A CPG configuration change of the group, delivered in order with the messages.
 struct GroupChange {
   std::vector<GroupMember> members;  // after the change
@@ -54,13 +60,16 @@ struct GroupChange {
   // The totem ring current when the change was delivered. CPG reports a new totem ring just
   // after the group change it causes, so this is the ring the change ended.
   RingId ring;
+  std::uint32_t view = 0;  // view_of(members): the view this change starts
 };
 
 /// One message of the bus, as delivered on every member.
 struct Delivery {
   GroupMember from;
-  RingId ring;        // the totem ring it was delivered in
-  std::uint64_t seq;  // 1, 2, ... within that ring: (ring, seq) is the same on every member
+  RingId ring;             // the totem ring it was delivered in
+  std::uint32_t view = 0;  // the CPG view it was delivered in (view_of its members)
+  std::uint64_t seq = 0;   // 1, 2, ... since the view or ring began: (ring, view, seq) is
+                           // the same on every member that delivered it
   std::string payload;
 };
 
@@ -151,6 +160,7 @@ class CorosyncSession {
   std::map<NodeId, std::string> names_;
   QuorumView quorum_;
   RingId ring_;
+  std::uint32_t view_ = 0;
   std::uint64_t seq_ = 0;
   std::deque<std::string> outbox_;
   std::chrono::milliseconds backoff_;

@@ -6,7 +6,58 @@
 
 namespace amata::cluster {
 
-Ledger::Ledger(std::vector<ServicePlacement> services) : services_(std::move(services)) {}
+namespace {
+
+void fnv1a(std::uint32_t& hash, const void* data, std::size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < size; ++i) {
+    hash ^= bytes[i];
+    hash *= 16777619U;
+  }
+}
+
+}  // namespace
+
+std::uint32_t placement_fingerprint(const ServicePlacement& service) {
+  std::uint32_t hash = 2166136261U;
+  fnv1a(hash, service.name.c_str(), service.name.size() + 1);  // with its NUL: a separator
+  const unsigned char flags[] = {static_cast<unsigned char>(service.only_preferred),
+                                 static_cast<unsigned char>(service.fence)};
+  fnv1a(hash, flags, sizeof flags);
+  for (NodeId n : service.preferred) fnv1a(hash, &n, sizeof n);
+  return hash;
+}
+
+Ledger::Ledger(std::vector<ServicePlacement> services) {
+  set_services(std::move(services));
+}
+
+void Ledger::set_services(std::vector<ServicePlacement> services) {
+  services_ = std::move(services);
+  fingerprints_.clear();
+  for (const auto& s : services_) fingerprints_[s.name] = placement_fingerprint(s);
+  for (auto it = targets_.begin(); it != targets_.end();)
+    it = find(it->first) ? std::next(it) : targets_.erase(it);
+}
+
+bool Ledger::agreed(const std::string& service) const {
+  auto mine = fingerprints_.find(service);
+  for (const auto& [node, a] : announced_) {
+    if (!a.placement) continue;  // it did not say (an amatad without fingerprints)
+    auto theirs = a.placement->find(service);
+    if (mine == fingerprints_.end() || theirs == a.placement->end() ||
+        theirs->second != mine->second)
+      return false;
+  }
+  return true;
+}
+
+std::vector<NodeId> Ledger::disagreeing() const {
+  std::vector<NodeId> out;
+  for (const auto& [node, a] : announced_)
+    if (a.placement && *a.placement != fingerprints_) out.push_back(node);
+  return out;
+}
 
 bool Ledger::is_member(NodeId n) const {
   return std::binary_search(members_.begin(), members_.end(), n);
@@ -158,7 +209,7 @@ Decision Ledger::decide(const std::string& service, NodeId self, bool running_he
     if (running_here && policy == QuorumLossPolicy::kStop) d.action = LocalAction::kStop;
     return d;
   }
-  if (!synced()) {
+  if (!synced() || !agreed(service)) {
     d.action = d.owner == self && !running_here ? LocalAction::kWait : LocalAction::kNone;
     return d;
   }

@@ -20,6 +20,10 @@
 //   starts elsewhere, when a fence command is configured; the owner fences it.
 // - Only a quorate partition starts anything; on losing quorum a node stops its services
 //   (QuorumLossPolicy::kStop) or keeps them as they are (kFreeze).
+// - Determinism needs every member to place a service by the same settings. Announcements
+//   carry a fingerprint of each service's settings; while a member places a service
+//   differently (a reload not yet done everywhere), nobody starts or stops it for placement
+//   reasons — two nodes that disagree on the owner could otherwise both keep a copy.
 #pragma once
 
 #include <cstdint>
@@ -58,13 +62,22 @@ struct MembershipChange {
   std::vector<std::pair<NodeId, LeaveReason>> left;
 };
 
+/// A fingerprint of the settings by which a node places each of its clustered services.
+using PlacementFingerprints = std::map<std::string, std::uint32_t>;
+
 /// What a node says about itself after every membership change and every start or stop.
 struct Announcement {
   std::set<std::string> running;  // clustered services it runs (or is starting)
   std::set<std::string> gave_up;  // services it failed to keep running (it is banned)
   std::set<NodeId> unfenced;      // departed holders it knows still need fencing
+  /// Its fingerprint of every service it places; empty optional: it did not say.
+  std::optional<PlacementFingerprints> placement;
   bool operator==(const Announcement&) const = default;
 };
+
+/// The fingerprint of one service's placement settings (name, preferences, restriction,
+/// fencing): equal on two nodes exactly when both place it the same way.
+std::uint32_t placement_fingerprint(const ServicePlacement& service);
 
 /// A request for a service to move: to `target`, or (empty) to the best other member.
 struct FailoverRequest {
@@ -91,6 +104,16 @@ struct Decision {
 class Ledger {
  public:
   explicit Ledger(std::vector<ServicePlacement> services);
+
+  /// Replaces the placement settings (a reload); the membership and what members announced
+  /// stay. Pinned failover targets of services that are gone are dropped.
+  void set_services(std::vector<ServicePlacement> services);
+  /// This node's fingerprints of its services, for its announcements.
+  const PlacementFingerprints& fingerprints() const { return fingerprints_; }
+  /// Whether every member that announced fingerprints places `service` as this node does.
+  bool agreed(const std::string& service) const;
+  /// Members whose announced fingerprints differ from this node's, ascending.
+  std::vector<NodeId> disagreeing() const;
 
   /// Applies one CPG configuration change.
   void apply_membership(const MembershipChange& change);
@@ -128,6 +151,7 @@ class Ledger {
   std::vector<NodeId> ranked_candidates(const ServicePlacement& s) const;
 
   std::vector<ServicePlacement> services_;
+  PlacementFingerprints fingerprints_;        // of services_
   std::vector<NodeId> members_;               // ascending, unique
   std::set<NodeId> awaiting_;                 // members not yet announced since resync
   std::map<NodeId, Announcement> announced_;  // latest announcement per member

@@ -86,6 +86,15 @@ class Sim {
     settle();
   }
 
+  /// A reload on node `id`: new placement settings, then an announcement (as the manager).
+  void reconfigure(NodeId id, std::vector<ServicePlacement> services) {
+    SimNode& node = nodes_.at(id);
+    node.ledger.set_services(std::move(services));
+    if (!node.alive) return;
+    announce(node, group_of(id));
+    settle();
+  }
+
   void gave_up(NodeId id, const std::string& service) {
     SimNode& node = nodes_.at(id);
     node.running.erase(service);
@@ -126,8 +135,10 @@ class Sim {
   }
 
   void announce(SimNode& node, std::size_t g) {
-    Announcement a{
-        node.running, node.gave_up, {node.ledger.unfenced().begin(), node.ledger.unfenced().end()}};
+    Announcement a{node.running,
+                   node.gave_up,
+                   {node.ledger.unfenced().begin(), node.ledger.unfenced().end()},
+                   node.ledger.fingerprints()};
     queues_[g].push_back(Msg{node.id, AnnounceMsg{a}});
   }
 
@@ -421,6 +432,84 @@ TEST(Ledger, RandomMembershipSequencesKeepExactlyOneCopy) {
         }
       }
     }
+  }
+}
+
+TEST(Ledger, FingerprintsDifferWhenPlacementDiffers) {
+  ServicePlacement web{"web", {1, 2, 3}, false, false};
+  auto base = placement_fingerprint(web);
+  EXPECT_EQ(placement_fingerprint(web), base);
+  for (ServicePlacement other : {ServicePlacement{"web", {3, 2, 1}, false, false},
+                                 ServicePlacement{"web", {1, 2}, false, false},
+                                 ServicePlacement{"web", {1, 2, 3}, true, false},
+                                 ServicePlacement{"web", {1, 2, 3}, false, true},
+                                 ServicePlacement{"web2", {1, 2, 3}, false, false}}) {
+    EXPECT_NE(placement_fingerprint(other), base) << other.name;
+  }
+}
+
+TEST(Ledger, AServiceMembersPlaceDifferentlyIsLeftAlone) {
+  // Node 2 reloaded with other preferences, node 3 not yet: when the owner dies nobody may
+  // start a copy, since 2 and 3 would disagree on who owns it.
+  Sim sim(3, one_service({1, 2, 3}), QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  ASSERT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+  sim.reconfigure(2, one_service({3, 2, 1}));
+  EXPECT_EQ(sim.node(3).ledger.disagreeing(), std::vector<NodeId>{2});
+  EXPECT_FALSE(sim.node(3).ledger.agreed("web"));
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});  // a running copy stays
+  sim.partition({{2, 3}});
+  EXPECT_TRUE(sim.copies("web").empty());
+  // Node 3 reloads the same policy: they agree again, and the new first choice starts it.
+  sim.reconfigure(3, one_service({3, 2, 1}));
+  EXPECT_TRUE(sim.node(2).ledger.disagreeing().empty());
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+}
+
+TEST(Ledger, AnAnnouncementWithoutFingerprintsDoesNotBlock) {
+  Ledger l(one_service({1, 2}));
+  l.apply_membership({{1, 2}, {1, 2}, {}});
+  l.apply_announcement(1, {{}, {}, {}, l.fingerprints()});
+  l.apply_announcement(2, {});  // said nothing about its settings
+  EXPECT_TRUE(l.agreed("web"));
+  EXPECT_TRUE(l.disagreeing().empty());
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kStart);
+  l.apply_announcement(2, {{}, {}, {}, PlacementFingerprints{}});  // places nothing
+  EXPECT_FALSE(l.agreed("web"));
+  EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kWait);
+}
+
+TEST(Ledger, RandomReloadsNeverMakeTwoCopies) {
+  const std::vector<std::vector<ServicePlacement>> configs = {
+      {{"a", {1, 2, 3, 4, 5}, false, false}, {"b", {5, 4}, false, false}},
+      {{"a", {5, 4, 3, 2, 1}, false, false}, {"b", {4, 5}, true, false}},
+      {{"a", {2, 1}, true, false}},  // b is no longer clustered here
+  };
+  for (unsigned seed = 1; seed <= 100; ++seed) {
+    std::mt19937 rng(seed);
+    Sim sim(5, configs[0], QuorumLossPolicy::kStop);
+    sim.partition({{1, 2, 3, 4, 5}});
+    std::vector<std::size_t> config_of(6, 0);
+    for (int step = 0; step < 20; ++step) {
+      if (step % 3 == 0) {
+        std::vector<std::vector<NodeId>> groups(2);
+        for (NodeId n = 1; n <= 5; ++n) {
+          int g = std::uniform_int_distribution<int>(0, 2)(rng);
+          if (g > 0) groups[g - 1].push_back(n);
+        }
+        std::erase_if(groups, [](const auto& g) { return g.empty(); });
+        sim.partition(groups);  // settle() checks at most one copy per quorate partition
+      }
+      auto n = static_cast<NodeId>(std::uniform_int_distribution<int>(1, 5)(rng));
+      config_of[n] = std::uniform_int_distribution<std::size_t>(0, configs.size() - 1)(rng);
+      sim.reconfigure(n, configs[config_of[n]]);
+    }
+    // Once every node runs the same policy, placement resumes: one copy of each service.
+    const std::size_t final_config = seed % configs.size();
+    sim.partition({{1, 2, 3, 4, 5}});
+    for (NodeId n = 1; n <= 5; ++n) sim.reconfigure(n, configs[final_config]);
+    for (const auto& s : configs[final_config])
+      ASSERT_EQ(sim.copies(s.name).size(), 1u) << "seed " << seed << " " << s.name;
   }
 }
 

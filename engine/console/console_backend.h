@@ -106,7 +106,8 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///                        "local_node": {"id": 1, "name": "n1"},
 ///                        "config_mismatch": ["n3"],  // members announcing another cluster
 ///                                                    // configuration; usually empty
-///                        "peers": [{"id": 1, "name": "n1", "member": true, "local": true,
+///                        "peers": [{"id": 1, "name": "n1", "member": true, "amatad": true,
+///                                   "local": true,
 ///                                   "since_unix_ms": ..., "runs": ["web"]}],
 ///                        "services": [{"name": "web", "owner": "n2" | null,
 ///                                      "holders": ["n2"],

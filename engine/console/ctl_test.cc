@@ -300,7 +300,7 @@ TEST_F(CtlTest, StatusShowsTheClusterWhenThereIsOne) {
                                "this node n1 (id 1)\n"
                                "warning: n3 runs a different cluster configuration; reload every "
                                "node with the same policy\n"
-                               "NODE  ID  MEMBER  SINCE"),
+                               "NODE  ID  MEMBER  AMATAD  SINCE"),
             std::string::npos)
       << clustered.out;
   EXPECT_NE(clustered.out.find("\nweb      n1     n1       running\n"), std::string::npos)

@@ -269,14 +269,19 @@ std::string render_cluster(const Json& cluster, const RenderStyle& style) {
 
   std::vector<std::vector<std::string>> peers;
   peers.push_back({paint(style, kBold, "NODE"), paint(style, kBold, "ID"),
-                   paint(style, kBold, "MEMBER"), paint(style, kBold, "SINCE"),
-                   paint(style, kBold, "RUNS")});
+                   paint(style, kBold, "MEMBER"), paint(style, kBold, "AMATAD"),
+                   paint(style, kBold, "SINCE"), paint(style, kBold, "RUNS")});
   for (const auto& peer : array_field(cluster, "peers")) {
     std::string member = "-";
     if (auto is_member = flag(peer, "member")) {
       member = *is_member ? "yes" : paint(style, kWarning, "no");
     }
-    peers.push_back({str(peer, "name"), str(peer, "id"), member,
+    // A member node whose amatad is not in the group runs nothing the cluster places.
+    std::string amatad = "-";
+    if (auto in_group = flag(peer, "amatad")) {
+      amatad = *in_group ? "yes" : paint(style, kWarning, "no");
+    }
+    peers.push_back({str(peer, "name"), str(peer, "id"), member, amatad,
                      relative_time(style.now_unix_ms, millis(peer, "since_unix_ms")),
                      joined(array_field(peer, "runs"), ",")});
   }

@@ -86,10 +86,10 @@ TEST(RenderStatus, AClusterSectionFollowsTheObjects) {
             "web     service  running  3m ago  2         pid=4242 cpu=3.2% rss=12MiB uptime=3m20s\n"
             "\n"
             "cluster demo (group amata-demo): connected, quorate, synced; this node n1 (id 1)\n"
-            "NODE  ID  MEMBER  SINCE    RUNS\n"
-            "n1    1   yes     3m ago   web\n"
-            "n2    2   yes     3m ago   -\n"
-            "n3    3   no      12s ago  -\n"
+            "NODE  ID  MEMBER  AMATAD  SINCE    RUNS\n"
+            "n1    1   yes     yes     3m ago   web\n"
+            "n2    2   yes     yes     3m ago   -\n"
+            "n3    3   no      no      12s ago  -\n"
             "SERVICE  OWNER  HOLDERS  HERE\n"
             "web      n1     n1       running\n");
   // Without a cluster (a policy that declares none) there is no section at all.

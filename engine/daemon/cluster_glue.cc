@@ -47,21 +47,27 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
   return config;
 }
 
-Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
-    EventLoop& loop, const catalog::ClusterSpec& spec,
-    const std::vector<catalog::ObjectSpec>& objects, Supervisor& supervisor, Callbacks callbacks) {
+Result<std::set<std::string>> ClusterGlue::clustered_of(
+    const std::vector<catalog::ObjectSpec>& objects, const Supervisor& supervisor) {
   std::set<std::string> clustered;
   for (const auto& o : objects) {
     if (o.kind != catalog::Kind::kService || !o.clustered) continue;
     if (!supervisor.has(o.name)) return Error{"clustered service " + o.name + " is not supervised"};
     clustered.insert(o.name);
-    // Boot (start_all) skips unmonitored services: the cluster decides where this one runs.
-    // A copy already running here (adopted) stays supervised; the manager adopts it.
-    auto st = supervisor.status(o.name);
-    if (!st || st->state != ServiceState::kRunning) supervisor.unmonitor(o.name);
   }
+  return clustered;
+}
+
+Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
+    EventLoop& loop, const catalog::ClusterSpec& spec,
+    const std::vector<catalog::ObjectSpec>& objects, Supervisor& supervisor, Callbacks callbacks) {
+  auto clustered = clustered_of(objects, supervisor);
+  if (!clustered) return clustered.error();
   std::unique_ptr<ClusterGlue> glue(
-      new ClusterGlue(loop, supervisor, std::move(callbacks), std::move(clustered)));
+      new ClusterGlue(loop, supervisor, std::move(callbacks), std::move(*clustered)));
+  // Boot (start_all) skips unmonitored services: the cluster decides where they run. A copy
+  // already running here (adopted) stays supervised; the manager adopts it.
+  glue->hold_back();
   cluster::ClusterCallbacks cb;
   ClusterGlue* self = glue.get();
   cb.on_peers = [self](const std::vector<cluster::PeerView>& peers) {
@@ -107,8 +113,29 @@ Status ClusterGlue::failover(const std::string& service, std::optional<std::stri
   return manager_->request_failover(service, std::move(peer_node));
 }
 
+Status ClusterGlue::reconfigure(const catalog::ClusterSpec& spec,
+                                const std::vector<catalog::ObjectSpec>& objects) {
+  auto clustered = clustered_of(objects, supervisor_);
+  if (!clustered) return clustered.error();
+  if (Status s = manager_->reconfigure(config_of(spec, objects)); !s) return s;
+  for (const auto& name : clustered_) {
+    if (!clustered->count(name) && supervisor_.has(name)) supervisor_.monitor(name);
+  }
+  clustered_ = std::move(*clustered);
+  hold_back();
+  return {};
+}
+
+void ClusterGlue::release() {
+  for (const auto& name : clustered_) {
+    if (supervisor_.has(name)) supervisor_.monitor(name);
+  }
+  clustered_.clear();
+}
+
 void ClusterGlue::hold_back() {
-  const auto here = manager_->status().running_here;
+  std::set<std::string> here;
+  if (manager_) here = manager_->status().running_here;
   for (const auto& name : clustered_) {
     if (!here.count(name) && !is_running(name)) supervisor_.unmonitor(name);
   }
@@ -122,26 +149,43 @@ Status ClusterGlue::publish(nlohmann::json event) {
   return manager_->publish(std::move(event));
 }
 
-void ClusterGlue::start_clustered(const std::string& name) {
-  std::weak_ptr<bool> alive = alive_;
-  supervisor_.monitor(name);
-  supervisor_.start(name, [this, alive, name](bool ok, const std::string& detail) {
-    if (alive.expired()) return;
-    if (ok) {
-      manager_->service_started(name);
-      return;
-    }
-    if (callbacks_.on_log) callbacks_.on_log(true, name + ": cluster start failed: " + detail);
-    supervisor_.unmonitor(name);
-    manager_->service_gave_up(name);
-  });
+void ClusterGlue::report(const std::string& kind, const std::string& object, bool ok,
+                         const std::string& detail, Clock::time_point started,
+                         double requested_unix) {
+  if (!callbacks_.on_action) return;
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  callbacks_.on_action(
+      ActionRecord{0, requested_unix, 0, kind, object, ok ? "ok" : "failed", detail, ms});
 }
 
-void ClusterGlue::stop_clustered(const std::string& name) {
+void ClusterGlue::start_clustered(const std::string& name, const std::string& reason) {
   std::weak_ptr<bool> alive = alive_;
+  const auto started = Clock::now();
+  const double requested = unix_now();
+  supervisor_.monitor(name);
+  supervisor_.start(
+      name, [this, alive, name, reason, started, requested](bool ok, const std::string& detail) {
+        if (alive.expired()) return;
+        report("start", name, ok, reason + "; " + detail, started, requested);
+        if (ok) {
+          manager_->service_started(name);
+          return;
+        }
+        if (callbacks_.on_log) callbacks_.on_log(true, name + ": cluster start failed: " + detail);
+        supervisor_.unmonitor(name);
+        manager_->service_gave_up(name);
+      });
+}
+
+void ClusterGlue::stop_clustered(const std::string& name, const std::string& reason) {
+  std::weak_ptr<bool> alive = alive_;
+  const auto started = Clock::now();
+  const double requested = unix_now();
   supervisor_.unmonitor(name);  // stopped on purpose: its death is not a fault
-  supervisor_.stop(name, [this, alive, name](bool ok, const std::string& detail) {
+  supervisor_.stop(name, [this, alive, name, reason, started, requested](
+                             bool ok, const std::string& detail) {
     if (alive.expired()) return;
+    report("stop", name, ok, reason + (detail.empty() ? "" : "; " + detail), started, requested);
     if (!ok && callbacks_.on_log) {
       callbacks_.on_log(true, name + ": cluster stop: " + detail);
     }
@@ -154,8 +198,16 @@ bool ClusterGlue::is_running(const std::string& name) const {
   return st && (st->state == ServiceState::kRunning || st->state == ServiceState::kBackoff);
 }
 
-void ClusterGlue::run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
-                            std::function<void(bool ok, std::string detail)> done) {
+void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::string>& argv,
+                            const std::string& stdin_text,
+                            std::function<void(bool ok, std::string detail)> done_fencing) {
+  // Every outcome of a fence is an action of this node, stored and published like a restart.
+  auto done = [this, alive = std::weak_ptr<bool>(alive_), victim, started = Clock::now(),
+               requested = unix_now(),
+               done_fencing = std::move(done_fencing)](bool ok, std::string detail) {
+    if (!alive.expired()) report("fence", victim, ok, detail, started, requested);
+    done_fencing(ok, std::move(detail));
+  };
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
     done(false, "no fence agent (an absolute path) configured");
     return;

@@ -20,6 +20,7 @@
 #include "compiler/support/result.h"
 #include "engine/cluster/cluster_manager.h"
 #include "engine/loop/event_loop.h"
+#include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
 
 namespace amata::engine {
@@ -32,8 +33,12 @@ class ClusterGlue final : public cluster::ClusteredServices {
   struct Callbacks {
     /// After every membership or quorum change, and every second (for `since`).
     std::function<void(const std::vector<cluster::PeerView>&)> on_peers;
-    /// Every message of the ordered bus, in the order all members deliver it.
+    /// Every entry of the cluster's history (bus messages and membership changes), in the
+    /// order all members deliver them.
     std::function<void(const cluster::BusMessage&)> on_bus;
+    /// What the cluster made this node do — start, stop, fence — once it is done (event_id
+    /// 0, `detail` says why and how it went), for the event store and the bus.
+    std::function<void(const ActionRecord&)> on_action;
     /// A line for amatad's log.
     std::function<void(bool warning, std::string_view message)> on_log;
   };
@@ -57,9 +62,22 @@ class ClusterGlue final : public cluster::ClusteredServices {
   bool places(const std::string& service) const { return clustered_.count(service) != 0; }
   /// `failover service [to peer]`: `peer_node` is the peer's node name (nullopt: any).
   Status failover(const std::string& service, std::optional<std::string> peer_node);
+  /// A reload with a cluster declaration for the same CPG group: new placement settings.
+  /// Services that became clustered are held back unless they run here; services no longer
+  /// clustered are monitored again, so start_all() starts them as ordinary services.
+  /// Fails (changing nothing) when the group differs: the caller makes a new glue then.
+  Status reconfigure(const catalog::ClusterSpec& spec,
+                     const std::vector<catalog::ObjectSpec>& objects);
+  /// Gives the clustered services back to the daemon (the cluster declaration is gone, or
+  /// the group changes): monitored again, so start_all() starts them as ordinary services.
+  void release();
   /// After a reload reconfigured the supervisor: holds back (unmonitors) the clustered
   /// services the cluster does not run here, so start_all() does not start them.
   void hold_back();
+  const std::string& group() const { return manager_->group(); }
+  /// The name of node `id` (cmap, the policy's peers, or "node<id>").
+  std::string node_name(cluster::NodeId id) const { return manager_->node_name(id); }
+  std::vector<cluster::PeerView> peers() const { return manager_->peers(); }
   /// The supervisor gave up on a clustered service here: another node takes it over.
   void gave_up(const std::string& service);
   /// A stored event, for every member's view of the cluster.
@@ -72,16 +90,23 @@ class ClusterGlue final : public cluster::ClusteredServices {
                           const ir::PolicyTables& tables, MetricStore& metrics);
 
   // cluster::ClusteredServices
-  void start_clustered(const std::string& name) override;
-  void stop_clustered(const std::string& name) override;
+  void start_clustered(const std::string& name, const std::string& reason) override;
+  void stop_clustered(const std::string& name, const std::string& reason) override;
   bool is_running(const std::string& name) const override;
-  void run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
+  void run_fence(const std::string& victim, const std::vector<std::string>& argv,
+                 const std::string& stdin_text,
                  std::function<void(bool ok, std::string detail)> done) override;
 
  private:
   ClusterGlue(EventLoop& loop, Supervisor& supervisor, Callbacks callbacks,
               std::set<std::string> clustered);
   void tick_peers();
+  /// Reports a finished cluster action through on_action.
+  void report(const std::string& kind, const std::string& object, bool ok,
+              const std::string& detail, Clock::time_point started, double requested_unix);
+  /// The clustered services of `objects` (all must be supervised).
+  static Result<std::set<std::string>> clustered_of(const std::vector<catalog::ObjectSpec>& objects,
+                                                    const Supervisor& supervisor);
 
   EventLoop& loop_;
   Supervisor& supervisor_;

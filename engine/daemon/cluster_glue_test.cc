@@ -175,11 +175,11 @@ TEST_F(GlueFixture, BootLeavesClusteredServicesToTheCluster) {
   EXPECT_TRUE(glue->is_running("local"));
   EXPECT_FALSE(glue->is_running("vip"));  // held back: unmonitored at boot
   EXPECT_FALSE(supervisor->status("vip")->monitored);
-  glue->start_clustered("vip");
+  glue->start_clustered("vip", "test");
   run_until([&] { return glue->is_running("vip"); });
   EXPECT_TRUE(glue->is_running("vip"));
   EXPECT_TRUE(supervisor->status("vip")->monitored);
-  glue->stop_clustered("vip");
+  glue->stop_clustered("vip", "test");
   run_until([&] { return !glue->is_running("vip"); });
   EXPECT_FALSE(glue->is_running("vip"));
   EXPECT_FALSE(glue->failover("local", std::nullopt));  // not clustered
@@ -188,7 +188,7 @@ TEST_F(GlueFixture, BootLeavesClusteredServicesToTheCluster) {
 TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
   const std::string out = "/tmp/amata-fence-" + std::to_string(getpid());
   std::optional<std::pair<bool, std::string>> result;
-  glue->run_fence({"/bin/sh", "-c", "cat > " + out + "; grep -q '^nodename=n2$' " + out},
+  glue->run_fence("n2", {"/bin/sh", "-c", "cat > " + out + "; grep -q '^nodename=n2$' " + out},
                   "action=off\nnodename=n2\n",
                   [&](bool ok, std::string detail) { result.emplace(ok, detail); });
   run_until([&] { return result.has_value(); });
@@ -200,7 +200,7 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
   std::filesystem::remove(out);
 
   result.reset();
-  glue->run_fence({"/bin/sh", "-c", "exit 3"}, "",
+  glue->run_fence("n2", {"/bin/sh", "-c", "exit 3"}, "",
                   [&](bool ok, std::string detail) { result.emplace(ok, detail); });
   run_until([&] { return result.has_value(); });
   ASSERT_TRUE(result);
@@ -208,7 +208,7 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
   EXPECT_EQ(result->second, "exited 3");
 
   result.reset();
-  glue->run_fence({"relative-agent"}, "",
+  glue->run_fence("n2", {"relative-agent"}, "",
                   [&](bool ok, std::string detail) { result.emplace(ok, detail); });
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->first);

@@ -14,6 +14,7 @@
 #include "compiler/ir/explain.h"
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/cluster_view.h"
 #include "engine/metrics/metrics_server.h"
 
 namespace amata::engine {
@@ -245,21 +246,7 @@ Status Daemon::init(LoadedPolicy loaded) {
   supervisor_->configure(service_configs(runtime_->policy->tables()));
   adopt_or_forget();
   if (const auto& cluster = runtime_->policy->tables().cluster) {
-    // The cluster, not the boot, places the clustered services (create() holds them back).
-    ClusterGlue::Callbacks cb;
-    cb.on_peers = [this](const std::vector<cluster::PeerView>& peers) {
-      if (runtime_) ClusterGlue::write_peers(peers, runtime_->policy->tables(), *runtime_->metrics);
-    };
-    cb.on_bus = [](const cluster::BusMessage& m) {
-      spdlog::info("cluster bus #{} from node {}: {}", m.index, m.from, m.body.dump());
-    };
-    cb.on_log = [](bool warning, std::string_view message) {
-      warning ? spdlog::warn("cluster: {}", message) : spdlog::info("cluster: {}", message);
-    };
-    auto glue = ClusterGlue::create(*loop_, *cluster, runtime_->policy->tables().objects,
-                                    *supervisor_, std::move(cb));
-    if (!glue) return Error{"cluster " + cluster->name + ": " + glue.error().message};
-    cluster_ = std::move(*glue);
+    if (Status s = attach_cluster(*cluster); !s) return s;
   }
   supervisor_->start_all();
   runtime_->probes->start();
@@ -267,6 +254,84 @@ Status Daemon::init(LoadedPolicy loaded) {
   schedule_checkpoint();
   start_metrics();
   return {};
+}
+
+Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
+  // The cluster, not the boot, places the clustered services (create() holds them back).
+  ClusterGlue::Callbacks cb;
+  cb.on_peers = [this](const std::vector<cluster::PeerView>& peers) {
+    if (runtime_) ClusterGlue::write_peers(peers, runtime_->policy->tables(), *runtime_->metrics);
+  };
+  cb.on_bus = [this](const cluster::BusMessage& m) { record_cluster_entry(m); };
+  cb.on_action = [this](const ActionRecord& a) {
+    ActionRecord record = a;
+    count_action(record.kind, record.outcome);
+    publish_action(record);
+    const std::string line =
+        fmt::format("cluster {} {}: {}{} ({:.1f} ms)", record.kind, record.object, record.outcome,
+                    record.detail.empty() ? "" : ", " + record.detail, record.duration_ms);
+    record.outcome == "ok" ? spdlog::info("{}", line) : spdlog::warn("{}", line);
+  };
+  cb.on_log = [](bool warning, std::string_view message) {
+    warning ? spdlog::warn("cluster: {}", message) : spdlog::info("cluster: {}", message);
+  };
+  auto glue =
+      ClusterGlue::create(*loop_, spec, runtime_->policy->tables().objects, *supervisor_, cb);
+  if (!glue) return Error{"cluster " + spec.name + ": " + glue.error().message};
+  cluster_ = std::move(*glue);
+  return {};
+}
+
+void Daemon::reload_cluster() {
+  const auto& tables = runtime_->policy->tables();
+  const auto& spec = tables.cluster;
+  if (cluster_ && (!spec || spec->group != cluster_->group())) {
+    spdlog::info("cluster: leaving CPG group {}{}", cluster_->group(),
+                 spec ? " for " + spec->group : " (the policy no longer declares a cluster)");
+    cluster_->release();  // its services are ordinary ones now, or the new group places them
+    cluster_.reset();
+  }
+  if (!spec) return;
+  if (cluster_) {
+    if (Status s = cluster_->reconfigure(*spec, tables.objects); !s) {
+      spdlog::error("cluster {}: reload: {}", spec->name, s.error().message);
+    }
+    return;
+  }
+  if (Status s = attach_cluster(*spec); !s) {
+    // Never let start_all() run the clustered services on every node instead.
+    for (const auto& o : tables.objects)
+      if (o.clustered && supervisor_->has(o.name) && !supervisor_->status(o.name)->pid)
+        supervisor_->unmonitor(o.name);
+    spdlog::error("{}; its clustered services stay stopped here", s.error().message);
+  }
+}
+
+void Daemon::record_cluster_entry(const cluster::BusMessage& m) {
+  const double now = unix_now();
+  nlohmann::json record = cluster_record_json(m, now);
+  if (auto id = store_->add_cluster_entry(cluster_log_row(m, now, record))) {
+    record["id"] = *id;
+  } else {
+    spdlog::error("event store: {}", id.error().message);
+  }
+  spdlog::debug("cluster history #{}: {}", m.index, record.dump());
+  if (console_) console_->publish_event(record);
+}
+
+void Daemon::publish_action(ActionRecord& record) {
+  if (auto id = store_->add_action(record)) {
+    record.id = *id;
+  } else {
+    spdlog::error("event store: {}", id.error().message);
+  }
+  nlohmann::json published = action_record_json(record);
+  if (console_) console_->publish_event(published);
+  if (cluster_) {
+    if (Status s = cluster_->publish(std::move(published)); !s) {
+      spdlog::debug("cluster publish: {}", s.error().message);
+    }
+  }
 }
 
 Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const LoadedPolicy& loaded) {
@@ -414,6 +479,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
     (void)runtime_->probes->child_started(object, st.pid);
     runtime_->metrics->set_number(object, "restarts", st.restarts);
   }
+  reload_cluster();
   if (cluster_) cluster_->hold_back();  // the cluster still places its services
   supervisor_->start_all();
   runtime_->probes->start();
@@ -589,10 +655,8 @@ void Daemon::finish_action(const std::shared_ptr<ActionChain>& chain,
                       outcome,
                       detail,
                       ms};
-  auto id = store_->add_action(record);
-  if (id) record.id = *id;
   count_action(record.kind, outcome);
-  if (console_) console_->publish_event(action_record_json(record));
+  publish_action(record);
   auto line = fmt::format("{} {}: {}{} ({:.1f} ms)", record.kind, record.object, outcome,
                           detail.empty() ? "" : ", " + detail, ms);
   if (outcome == "ok") {
@@ -913,7 +977,18 @@ console::Outcome Daemon::status() {
     o["attributes"] = attrs;
     objects.push_back(o);
   }
-  return console::Outcome::success({{"policy", tables.name}, {"objects", objects}});
+  nlohmann::json result = {{"policy", tables.name}, {"objects", objects}};
+  if (cluster_ && tables.cluster) {
+    ClusterStatusInput in{tables.cluster->name,
+                          cluster_->group(),
+                          cluster_->status(),
+                          cluster_->peers(),
+                          [this](cluster::NodeId id) { return cluster_->node_name(id); },
+                          unix_now(),
+                          Clock::now()};
+    result["cluster"] = cluster_status_json(in);
+  }
+  return console::Outcome::success(result);
 }
 
 console::Outcome Daemon::rules() {
@@ -950,6 +1025,17 @@ console::Outcome Daemon::rules() {
 
 console::Outcome Daemon::events(const console::EventFilter& filter) {
   int limit = static_cast<int>(std::min<std::size_t>(filter.limit, 100000));
+  if (filter.cluster) {
+    // The cluster history: already in delivery order, which is the order on every node.
+    auto rows = store_->recent_cluster_entries(limit);
+    if (!rows) return console::Outcome::failure("internal", rows.error().message);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& row : *rows) {
+      nlohmann::json r = cluster_record_of(row);
+      if (filter.matches(r)) out.push_back(std::move(r));
+    }
+    return console::Outcome::success({{"events", out}});
+  }
   auto events = store_->recent_events(limit);
   if (!events) return console::Outcome::failure("internal", events.error().message);
   std::vector<nlohmann::json> records;
@@ -1029,8 +1115,7 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     ActionRecord a{0, requested, 0, verb_name, object, ok ? "ok" : "failed", "operator: " + detail,
                    ms};
-    if (auto id = store_->add_action(a)) a.id = *id;
-    if (console_) console_->publish_event(action_record_json(a));
+    publish_action(a);
     spdlog::info("operator {} {}: {}", verb_name, object, detail);
   };
   std::string message = verb_name + " scheduled";

@@ -36,6 +36,9 @@ class ConsoleServer;
 namespace amata::metrics {
 class MetricsServer;
 }
+namespace amata::cluster {
+struct BusMessage;
+}
 
 namespace amata::engine {
 
@@ -111,6 +114,15 @@ class Daemon : public console::ConsoleBackend {
   Result<std::unique_ptr<Runtime>> make_runtime(const LoadedPolicy& loaded);
   std::vector<ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
   void adopt_or_forget();
+  /// Joins the cluster the policy declares (its clustered services held back).
+  Status attach_cluster(const catalog::ClusterSpec& spec);
+  /// After a reload: the cluster layer follows the new policy's cluster declaration — new
+  /// settings for the same group, another group, joined or left.
+  void reload_cluster();
+  /// Stores an entry of the cluster history and streams it to console followers.
+  void record_cluster_entry(const cluster::BusMessage& entry);
+  /// Stores an action, streams it to console followers and publishes it on the bus.
+  void publish_action(ActionRecord& record);
   void on_signal(const signalfd_siginfo& info);
 
   void schedule_discover();

@@ -1,23 +1,30 @@
 // Three Corosync nodes in network namespaces, each running the real amatad with a policy that
 // declares a cluster and one clustered service (a TCP listener on the node's port 8080): the
-// service runs on exactly one node through corosync deaths, link cuts and heals.
+// service runs on exactly one node through corosync deaths, link cuts, heals and reloads, and
+// every node's cluster view (read over its console socket, as amatactl reads it) holds the
+// same history in the same order at the same positions.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
 
+#include "engine/console/client.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace amata::cluster::testing {
 namespace {
 
+using nlohmann::json;
 using std::chrono::seconds;
 
-constexpr const char* kPolicy = R"(policy amatad_cluster
+/// The test policy; `web_settings` goes inside the service block (placement lines).
+std::string policy(const std::string& web_settings) {
+  return R"(policy amatad_cluster
 cluster demo { group "amata-demo"; on_quorum_loss stop }
 peer n1 { node_id 1 }
 peer n2 { node_id 2 }
@@ -25,12 +32,14 @@ peer n3 { node_id 3 }
 service web {
   start "/usr/bin/python3" "-m" "http.server" "--bind" "0.0.0.0" "8080"
   stop TERM then KILL after 2s
-  clustered
-  prefer n1 n2 n3
+)" + web_settings +
+         R"(
 }
 discover lost(p: peer) when not p.member raise PeerLost(p)
 event PeerLost(p: peer) notify_only
 )";
+}
+const std::string kClustered = "  clustered\n  prefer n1 n2 n3";
 
 class AmatadClusterTest : public ::testing::Test {
  protected:
@@ -38,7 +47,7 @@ class AmatadClusterTest : public ::testing::Test {
     if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
     h_ = std::make_unique<ClusterHarness>(3, TotemSettings{}, AMATAD_PATH);
     if (!h_->usable()) GTEST_SKIP() << h_->why();
-    std::ofstream(h_->dir() + "/policy.amata") << kPolicy;
+    write_policy("policy.amata", kClustered);
     h_->set_node_command([](int i) {
       std::string d = "{dir}/amatad" + std::to_string(i);
       return std::vector<std::string>{
@@ -60,6 +69,10 @@ class AmatadClusterTest : public ::testing::Test {
     for (int i = 1; i <= h_->nodes(); ++i) h_->stop_node(i, SIGTERM, std::chrono::seconds(10));
   }
 
+  void write_policy(const std::string& file, const std::string& web_settings) {
+    std::ofstream(h_->dir() + "/" + file) << policy(web_settings);
+  }
+
   bool one_copy(const std::vector<int>& allowed) const {
     auto serving = h_->serving();
     return serving.size() == 1 &&
@@ -78,34 +91,71 @@ class AmatadClusterTest : public ::testing::Test {
     auto s = h_->serving();
     return s.size() == 1 ? s[0] : 0;
   }
-  /// The bus messages node i's amatad delivered, in order ("from N: BODY"), from its log.
-  std::vector<std::string> bus(int i) const {
-    std::ifstream in(h_->dir() + "/n" + std::to_string(i) + "/node.log");
-    std::vector<std::string> out;
-    const std::string mark = "cluster bus #";
-    for (std::string line; std::getline(in, line);) {
-      auto at = line.find(mark);
-      if (at == std::string::npos) continue;
-      auto from = line.find(" from node ", at);
-      if (from != std::string::npos) out.push_back(line.substr(from + 1));
-    }
-    return out;
-  }
-  /// Every message both nodes delivered appears in the same order on both; how many there were.
-  static std::size_t same_order(const std::vector<std::string>& a,
-                                const std::vector<std::string>& b) {
-    std::vector<std::string> common_a, common_b;
-    for (const auto& m : a)
-      if (std::find(b.begin(), b.end(), m) != b.end()) common_a.push_back(m);
-    for (const auto& m : b)
-      if (std::find(a.begin(), a.end(), m) != a.end()) common_b.push_back(m);
-    EXPECT_EQ(common_a, common_b);
-    return common_a.size();
-  }
   static std::vector<int> others(int except) {
     std::vector<int> out;
     for (int i = 1; i <= 3; ++i)
       if (i != except) out.push_back(i);
+    return out;
+  }
+  static std::string name(int i) { return "n" + std::to_string(i); }
+
+  /// One console command to node i's amatad; its result (an empty object on any failure).
+  json call(int i, const std::string& cmd, const json& args = json::object()) const {
+    auto client =
+        console::ConsoleClient::connect(h_->dir() + "/amatad" + std::to_string(i) + ".sock");
+    if (!client) return json::object();
+    auto reply = client->call(cmd, args, seconds(10));
+    if (!reply || !reply->value("ok", false)) return json::object();
+    return (*reply)["result"];
+  }
+  /// Node i's cluster view, oldest first (`amatactl events --cluster`).
+  json history(int i) const {
+    json r = call(i, "events", {{"cluster", true}, {"limit", 100000}});
+    return r.value("events", json::array());
+  }
+  /// Node i's status `cluster` object.
+  json cluster_status(int i) const { return call(i, "status").value("cluster", json::object()); }
+
+  /// The same entry on two nodes: an event or action by its origin and its id there, a
+  /// membership change by its position and text (the same change may happen twice).
+  static std::string identity(const json& e) {
+    if (e.value("type", "") == "membership") return e["position"].dump() + e.value("message", "");
+    return e.value("node", "") + "#" + e.value("origin_id", json()).dump();
+  }
+  /// The entries both histories hold appear in the same order and at the same position on
+  /// both; returns how many they share.
+  static std::size_t check_same_history(const json& a, const json& b, int na, int nb) {
+    std::map<std::string, std::size_t> index_in_b;
+    for (std::size_t k = 0; k < b.size(); ++k) index_in_b[identity(b[k])] = k;
+    std::size_t shared = 0, last = 0;
+    for (const auto& e : a) {
+      auto it = index_in_b.find(identity(e));
+      if (it == index_in_b.end()) continue;
+      if (shared > 0) {
+        EXPECT_GT(it->second, last) << "n" << na << " and n" << nb << " differ at " << e.dump();
+      }
+      EXPECT_EQ(e["position"], b[it->second]["position"])
+          << "n" << na << " and n" << nb << " place " << e.dump() << " differently";
+      last = it->second;
+      ++shared;
+    }
+    return shared;
+  }
+  /// Entries of `h` matching every key/value of `want`.
+  static std::vector<json> find(const json& h, const json& want) {
+    std::vector<json> out;
+    for (const auto& e : h) {
+      bool all = true;
+      for (const auto& [k, v] : want.items()) {
+        if (k == "data") {
+          for (const auto& [dk, dv] : v.items())
+            all = all && e.contains("data") && e["data"].value(dk, json()) == dv;
+        } else {
+          all = all && e.value(k, json()) == v;
+        }
+      }
+      if (all) out.push_back(e);
+    }
     return out;
   }
 
@@ -119,9 +169,49 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
   EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy(others(o)); }, seconds(30)))
       << h_->logs();
   EXPECT_TRUE(stays_one_copy(others(o), seconds(3))) << h_->logs();
-  // The survivors stored PeerLost and published it: both delivered both in one order.
-  auto s = others(o);
-  EXPECT_GE(same_order(bus(s[0]), bus(s[1])), 2u) << h_->logs();
+  const int taker = owner();
+  const auto s = others(o);
+
+  // Every survivor's cluster view holds o's departure, the taker's start of the service and
+  // both survivors' PeerLost events, in one order at the same positions.
+  const json left = {{"type", "membership"}};
+  const json started = {{"type", "action"},
+                        {"node", name(taker)},
+                        {"object", "web"},
+                        {"data", {{"kind", "start"}, {"outcome", "ok"}}}};
+  json views[4];
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        for (int i : s) {
+          views[i] = history(i);
+          bool departure = false;
+          for (const auto& m : find(views[i], left))
+            departure = departure || m["message"].get<std::string>().find(
+                                         "left " + name(o) + " (node down)") != std::string::npos;
+          if (!departure || find(views[i], started).empty()) return false;
+          for (int j : s)
+            if (find(views[i], {{"event", "PeerLost"}, {"node", name(j)}}).empty()) return false;
+        }
+        return true;
+      },
+      seconds(10)))
+      << views[s[0]].dump(1) << "\n"
+      << views[s[1]].dump(1) << "\n"
+      << h_->logs();
+  EXPECT_GE(check_same_history(views[s[0]], views[s[1]], s[0], s[1]), 4u);
+
+  // The status of a survivor shows the new placement and the departed node.
+  json c = cluster_status(s[0]);
+  EXPECT_TRUE(c.value("quorate", false)) << c.dump(1);
+  ASSERT_EQ(c["services"].size(), 1u) << c.dump(1);
+  EXPECT_EQ(c["services"][0]["owner"], name(taker));
+  EXPECT_EQ(c["services"][0]["holders"], json::array({name(taker)}));
+  for (const auto& p : c["peers"]) {
+    EXPECT_EQ(p["member"].get<bool>(), p["id"].get<int>() != o) << p.dump();
+    if (p["id"].get<int>() == taker) {
+      EXPECT_EQ(p["runs"], json::array({"web"}));
+    }
+  }
 }
 
 TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOne) {
@@ -131,14 +221,71 @@ TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOn
   EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy(others(o)); }, seconds(30)))
       << h_->logs();
   int moved_to = owner();
+  // The isolated node's own view says it lost quorum and stopped its copy for that reason.
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        json c = cluster_status(o);
+        return c.contains("quorate") && !c["quorate"].get<bool>() &&
+               !find(history(o), {{"type", "action"},
+                                  {"node", name(o)},
+                                  {"object", "web"},
+                                  {"data", {{"kind", "stop"}}}})
+                    .empty();
+      },
+      seconds(10)))
+      << history(o).dump(1);
   h_->set_link(o, true);
   std::this_thread::sleep_for(seconds(5));  // the partitions merge
   EXPECT_TRUE(stays_one_copy({moved_to}, seconds(3))) << h_->logs();
-  for (int i = 1; i <= 3; ++i) {
-    for (int j = i + 1; j <= 3; ++j) same_order(bus(i), bus(j));
-  }
+  json views[4];
+  for (int i = 1; i <= 3; ++i) views[i] = history(i);
+  for (int i = 1; i <= 3; ++i)
+    for (int j = i + 1; j <= 3; ++j) check_same_history(views[i], views[j], i, j);
   auto s = others(o);
-  EXPECT_GE(same_order(bus(s[0]), bus(s[1])), 2u) << h_->logs();
+  EXPECT_GE(check_same_history(views[s[0]], views[s[1]], s[0], s[1]), 4u);
+  // After the heal all three delivered the merge: the isolated node shares history again.
+  EXPECT_GE(check_same_history(views[o], views[moved_to], o, moved_to), 1u)
+      << views[o].dump(1) << "\n"
+      << views[moved_to].dump(1);
+}
+
+TEST_F(AmatadClusterTest, ReloadsChangePlacementOnlyOnceEveryNodeAgrees) {
+  int o = owner();
+  ASSERT_NE(o, 0);
+  // One node reloads other preferences: the others see that it places `web` differently.
+  write_policy("reversed.amata", "  clustered\n  prefer n3 n2 n1");
+  const std::string reversed = h_->dir() + "/reversed.amata";
+  ASSERT_TRUE(call(1, "reload", {{"file", reversed}}).contains("policy"));
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] { return cluster_status(2).value("config_mismatch", json()) == json::array({"n1"}); },
+      seconds(10)))
+      << cluster_status(2).dump(1);
+  EXPECT_TRUE(one_copy({o}));
+  for (int i : {2, 3}) ASSERT_TRUE(call(i, "reload", {{"file", reversed}}).contains("policy"));
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        for (int i = 1; i <= 3; ++i)
+          if (cluster_status(i).value("config_mismatch", json()) != json::array()) return false;
+        return true;
+      },
+      seconds(10)));
+  EXPECT_TRUE(stays_one_copy({o}, seconds(2))) << "a running copy moved on a reload";
+
+  // No longer clustered: every node runs its own copy, as for any other service.
+  write_policy("local.amata", "");
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(call(i, "reload", {{"file", h_->dir() + "/local.amata"}}).contains("policy"));
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return h_->serving().size() == 3; }, seconds(15)))
+      << h_->logs();
+
+  // Clustered again: the best-ranked holder keeps its copy, the others stop theirs.
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(call(i, "reload", {{"file", reversed}}).contains("policy"));
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({3}); }, seconds(15))) << h_->logs();
+  EXPECT_TRUE(stays_one_copy({3}, seconds(2))) << h_->logs();
+  json c = cluster_status(1);
+  ASSERT_EQ(c["services"].size(), 1u) << c.dump(1);
+  EXPECT_EQ(c["services"][0]["owner"], "n3");
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ class Node : public amata::cluster::ClusteredServices {
 
   void set_manager(ClusterManager* m) { manager_ = m; }
 
-  void start_clustered(const std::string& name) override {
+  void start_clustered(const std::string& name, const std::string&) override {
     if (pid_ > 0) return;
     pid_ =
         spawn({"python3", "-S", "-m", "http.server", std::to_string(port_), "--bind", bind_}, -1);
@@ -112,7 +112,7 @@ class Node : public amata::cluster::ClusteredServices {
     poll_ready();
   }
 
-  void stop_clustered(const std::string&) override {
+  void stop_clustered(const std::string&, const std::string&) override {
     if (pid_ <= 0) {
       manager_->service_stopped(kService);
       return;
@@ -127,7 +127,8 @@ class Node : public amata::cluster::ClusteredServices {
 
   bool is_running(const std::string&) const override { return pid_ > 0; }
 
-  void run_fence(const std::vector<std::string>& argv, const std::string& stdin_text,
+  void run_fence(const std::string&, const std::vector<std::string>& argv,
+                 const std::string& stdin_text,
                  std::function<void(bool, std::string)> done) override {
     int fds[2];
     if (argv.empty() || pipe2(fds, O_CLOEXEC) < 0) {
@@ -168,12 +169,14 @@ class Node : public amata::cluster::ClusteredServices {
   }
 
   void on_bus(const amata::cluster::BusMessage& m) {
-    history_.push_back(
-        json{{"from", m.from},
-             {"ring", std::to_string(m.ring.representative) + "." + std::to_string(m.ring.seq)},
-             {"seq", m.seq},
-             {"index", m.index},
-             {"body", m.body}});
+    history_.push_back(json{
+        {"kind", m.kind == amata::cluster::BusMessage::Kind::kMembership ? "membership" : "event"},
+        {"from", m.from},
+        {"ring", std::to_string(m.ring.representative) + "." + std::to_string(m.ring.seq)},
+        {"view", m.view},
+        {"seq", m.seq},
+        {"index", m.index},
+        {"body", m.body}});
     dirty();
   }
 

@@ -237,29 +237,31 @@ TEST_F(FreezeClusterTest, HealResolvesTheDuplicateInFavourOfThePreferredHolder) 
       << h_->logs();
 }
 
-// The histories of two nodes: the bus events both delivered appear in the same order, and a
-// (ring, seq) position holds the same event on both. Returns how many events they share.
+// The histories of two nodes: the entries both delivered appear in the same order and at the
+// same (ring, view, seq) position on both. An event is known by its body (each is numbered);
+// a membership change by its position and body, since the same change may happen twice.
+// Returns how many entries they share.
 std::size_t check_same_order(const json& a, const json& b, int na, int nb) {
-  std::map<std::string, std::size_t> pos_in_b;
-  std::map<std::pair<std::string, std::uint64_t>, std::string> at_b;
-  for (std::size_t k = 0; k < b.size(); ++k) {
-    pos_in_b[b[k]["body"].dump()] = k;
-    at_b[{b[k]["ring"].get<std::string>(), b[k]["seq"].get<std::uint64_t>()}] = b[k]["body"].dump();
-  }
+  auto position = [](const json& e) {
+    return e["ring"].get<std::string>() + "/" + std::to_string(e["view"].get<std::uint32_t>()) +
+           "/" + std::to_string(e["seq"].get<std::uint64_t>());
+  };
+  auto key = [&](const json& e) {
+    return e["kind"] == "membership" ? position(e) + e["body"].dump() : e["body"].dump();
+  };
+  std::map<std::string, std::size_t> index_in_b;
+  for (std::size_t k = 0; k < b.size(); ++k) index_in_b[key(b[k])] = k;
   std::size_t shared = 0, last = 0;
   for (const auto& e : a) {
-    std::string body = e["body"].dump();
-    auto it = pos_in_b.find(body);
-    if (it == pos_in_b.end()) continue;
+    auto it = index_in_b.find(key(e));
+    if (it == index_in_b.end()) continue;
     if (shared > 0) {
-      EXPECT_GT(it->second, last) << "n" << na << " and n" << nb << " differ at " << body;
+      EXPECT_GT(it->second, last) << "n" << na << " and n" << nb << " differ at " << e.dump();
     }
+    EXPECT_EQ(position(e), position(b[it->second]))
+        << "n" << na << " and n" << nb << " place " << e["body"].dump() << " differently";
     last = it->second;
     ++shared;
-    auto same_pos = at_b.find({e["ring"].get<std::string>(), e["seq"].get<std::uint64_t>()});
-    if (same_pos != at_b.end()) {
-      EXPECT_EQ(same_pos->second, body);
-    }
   }
   return shared;
 }

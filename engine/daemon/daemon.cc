@@ -82,6 +82,17 @@ nlohmann::json action_record_json(const ActionRecord& a) {
   return j;
 }
 
+/// "restart web: ok, pid 42 (3.1 ms)": at info when it went well, else as a warning.
+void log_action(const ActionRecord& a, std::string_view prefix) {
+  auto line = fmt::format("{}{} {}: {}{} ({:.1f} ms)", prefix, a.kind, a.object, a.outcome,
+                          a.detail.empty() ? "" : ", " + a.detail, a.duration_ms);
+  if (a.outcome == "ok") {
+    spdlog::info("{}", line);
+  } else {
+    spdlog::warn("{}", line);
+  }
+}
+
 // The console's state of a rule: firing once its event is raised, pending while the
 // condition holds but its `for`/`times within` qualifier has not been met, else armed.
 std::string_view rule_state(bool firing, const ir::TemporalExplanation& t) {
@@ -267,10 +278,7 @@ Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
     ActionRecord record = a;
     count_action(record.kind, record.outcome);
     publish_action(record);
-    const std::string line =
-        fmt::format("cluster {} {}: {}{} ({:.1f} ms)", record.kind, record.object, record.outcome,
-                    record.detail.empty() ? "" : ", " + record.detail, record.duration_ms);
-    record.outcome == "ok" ? spdlog::info("{}", line) : spdlog::warn("{}", line);
+    log_action(record, "cluster ");
   };
   cb.on_log = [](bool warning, std::string_view message) {
     warning ? spdlog::warn("cluster: {}", message) : spdlog::info("cluster: {}", message);
@@ -657,13 +665,7 @@ void Daemon::finish_action(const std::shared_ptr<ActionChain>& chain,
                       ms};
   count_action(record.kind, outcome);
   publish_action(record);
-  auto line = fmt::format("{} {}: {}{} ({:.1f} ms)", record.kind, record.object, outcome,
-                          detail.empty() ? "" : ", " + detail, ms);
-  if (outcome == "ok") {
-    spdlog::info("{}", line);
-  } else {
-    spdlog::warn("{}", line);
-  }
+  log_action(record, "");
   chain->next++;
   run_chain(chain);
 }

@@ -212,6 +212,27 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
       EXPECT_EQ(p["runs"], json::array({"web"}));
     }
   }
+
+  // Corosync comes back: o's amatad reconnects by itself, rejoins (a membership entry in its
+  // own view, naming it as joined) and the copy stays where it went.
+  h_->start_corosync(o);
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        json st = cluster_status(o);
+        if (!st.value("connected", false) || !st.value("synced", false)) return false;
+        for (const auto& p : st["peers"])
+          if (!p.value("amatad", false)) return false;
+        return true;
+      },
+      seconds(30)))
+      << cluster_status(o).dump(1) << h_->logs();
+  bool rejoined = false;
+  for (const auto& m : find(history(o), left)) {
+    const json joined = m["data"].value("joined", json::array());
+    rejoined = std::find(joined.begin(), joined.end(), json(name(o))) != joined.end();
+  }
+  EXPECT_TRUE(rejoined) << history(o).dump(1);
+  EXPECT_TRUE(stays_one_copy({taker}, seconds(2))) << h_->logs();
 }
 
 TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOne) {

@@ -55,12 +55,14 @@ class AmatadClusterTest : public ::testing::Test {
           "--hooks",   d + "/no-hooks",      "--log-level", "info"};
     });
     h_->start_all();
+    // One copy is not enough: two nodes may form the cluster first and the third join later,
+    // and a test must start from all three in one membership.
     ASSERT_TRUE(ClusterHarness::wait_until(
         [&] {
-          return one_copy({1, 2, 3});
+          return one_copy({1, 2, 3}) && settled();
         },
         seconds(40)))
-        << "the service never ran on exactly one node\n"
+        << "the cluster never settled with the service on exactly one node\n"
         << h_->logs();
   }
   void TearDown() override {
@@ -115,6 +117,20 @@ class AmatadClusterTest : public ::testing::Test {
   }
   /// Node i's status `cluster` object.
   json cluster_status(int i) const { return call(i, "status").value("cluster", json::object()); }
+  /// Every amatad is joined, quorate and synced, and sees all three nodes as members with an
+  /// amatad in the group.
+  bool settled() const {
+    for (int i = 1; i <= 3; ++i) {
+      json c = cluster_status(i);
+      if (!c.value("connected", false) || !c.value("quorate", false) || !c.value("synced", false))
+        return false;
+      const json peers = c.value("peers", json::array());
+      if (peers.size() != 3) return false;
+      for (const auto& p : peers)
+        if (!p.value("member", false) || !p.value("amatad", false)) return false;
+    }
+    return true;
+  }
 
   /// The same entry on two nodes: an event or action by its origin and its id there, a
   /// membership change by its position and text (the same change may happen twice).
@@ -216,15 +232,7 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
   // Corosync comes back: o's amatad reconnects by itself, rejoins (a membership entry in its
   // own view, naming it as joined) and the copy stays where it went.
   h_->start_corosync(o);
-  EXPECT_TRUE(ClusterHarness::wait_until(
-      [&] {
-        json st = cluster_status(o);
-        if (!st.value("connected", false) || !st.value("synced", false)) return false;
-        for (const auto& p : st["peers"])
-          if (!p.value("amatad", false)) return false;
-        return true;
-      },
-      seconds(30)))
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return settled(); }, seconds(30)))
       << cluster_status(o).dump(1) << h_->logs();
   bool rejoined = false;
   for (const auto& m : find(history(o), left)) {

@@ -72,7 +72,9 @@ class CtlTest : public ::testing::Test {
     return c;
   }
 
-  CtlRun ctl(const CtlCommand& c) {
+  /// Runs `c` on a thread while the loop serves it; `meanwhile` (e.g. publishing events to a
+  /// --follow stream) runs on the loop's thread first.
+  CtlRun ctl(const CtlCommand& c, const std::function<void()>& meanwhile = {}) {
     CtlRun run;
     std::atomic<bool> done{false};
     std::thread thread([&] {
@@ -82,6 +84,7 @@ class CtlTest : public ::testing::Test {
       run.err = err.str();
       done = true;
     });
+    if (meanwhile) meanwhile();
     pump_until([&] { return done.load(); });
     thread.join();
     return run;
@@ -193,18 +196,10 @@ TEST_F(CtlTest, EventsFiltersAndFollows) {
   follow.follow = true;
   follow.object = "web";
   follow.follow_limit = 2;
-  CtlRun streamed;
-  std::atomic<bool> done{false};
-  std::thread thread([&] {
-    std::ostringstream out, err;
-    streamed.code = run_ctl(follow, out, err);
-    streamed.out = out.str();
-    done = true;
+  CtlRun streamed = ctl(follow, [&] {
+    pump_until([&] { return server_->follower_count() == 1; });
+    for (int id = 3; id <= 6; ++id) server_->publish_event(make_event(id, id % 2 ? "web" : "db"));
   });
-  pump_until([&] { return server_->follower_count() == 1; });
-  for (int id = 3; id <= 6; ++id) server_->publish_event(make_event(id, id % 2 ? "web" : "db"));
-  pump_until([&] { return done.load(); });
-  thread.join();
   EXPECT_EQ(streamed.code, kExitOk);
   EXPECT_NE(streamed.out.find("event 1"), std::string::npos) << "history first";
   EXPECT_NE(streamed.out.find("ServiceDown  web  event 3\n"), std::string::npos) << streamed.out;
@@ -255,23 +250,14 @@ TEST_F(CtlTest, EventsClusterReadsAndFollowsTheClusterLog) {
   follow.cluster = true;
   follow.follow = true;
   follow.follow_limit = 3;
-  CtlRun streamed;
-  std::atomic<bool> done{false};
-  std::thread thread([&] {
-    std::ostringstream out, err;
-    streamed.code = run_ctl(follow, out, err);
-    streamed.out = out.str();
-    streamed.err = err.str();
-    done = true;
+  CtlRun streamed = ctl(follow, [&] {
+    pump_until([&] { return server_->follower_count() == 1; });
+    server_->publish_event(make_event(2, "web"));
+    server_->publish_event(make_cluster_event(44, "n1", "web", "action"));
+    server_->publish_event(make_event(3, "web"));
+    server_->publish_event(make_membership_event(45, "n2", "amatad died"));
+    server_->publish_event(make_cluster_event(46, "n1", "web", "cleared"));
   });
-  pump_until([&] { return server_->follower_count() == 1; });
-  server_->publish_event(make_event(2, "web"));
-  server_->publish_event(make_cluster_event(44, "n1", "web", "action"));
-  server_->publish_event(make_event(3, "web"));
-  server_->publish_event(make_membership_event(45, "n2", "amatad died"));
-  server_->publish_event(make_cluster_event(46, "n1", "web", "cleared"));
-  pump_until([&] { return done.load(); });
-  thread.join();
   EXPECT_EQ(streamed.code, kExitOk) << streamed.err;
   EXPECT_NE(streamed.out.find("n2 event 43\n"), std::string::npos) << "history first";
   EXPECT_NE(streamed.out.find("Z  n1  action  ServiceDown  web  n1 event 44\n"), std::string::npos)

@@ -105,27 +105,56 @@ class Query {
   int rc_;
 };
 
-Result<std::vector<EventRecord>> read_events(sqlite3* db, const char* sql, std::int64_t a,
-                                             int limit) {
+/// Runs `sql` with ?1 = `a` and ?2 = `limit`, decoding each row with `decode`.
+template <typename Row, typename Decode>
+Result<std::vector<Row>> read_rows(sqlite3* db, const char* sql, std::int64_t a, int limit,
+                                   const char* what, Decode decode) {
   Query q(db, sql);
-  if (!q.ok()) return sqlite_error(db, "prepare events query");
+  if (!q.ok()) return sqlite_error(db, std::string("prepare ") + what + " query");
   sqlite3_bind_int64(q.get(), 1, a);
   sqlite3_bind_int(q.get(), 2, limit);
-  std::vector<EventRecord> out;
+  std::vector<Row> out;
   int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    EventRecord e;
-    e.id = sqlite3_column_int64(q.get(), 0);
-    e.time = sqlite3_column_double(q.get(), 1);
-    e.rule = column_text(q.get(), 2);
-    e.event = column_text(q.get(), 3);
-    e.objects = json_strings(column_text(q.get(), 4));
-    e.values = column_text(q.get(), 5);
-    e.edge = column_text(q.get(), 6);
-    out.push_back(std::move(e));
-  }
-  if (rc != SQLITE_DONE) return sqlite_error(db, "read events");
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) out.push_back(decode(q.get()));
+  if (rc != SQLITE_DONE) return sqlite_error(db, std::string("read ") + what);
   return out;
+}
+
+EventRecord event_row(sqlite3_stmt* st) {
+  EventRecord e;
+  e.id = sqlite3_column_int64(st, 0);
+  e.time = sqlite3_column_double(st, 1);
+  e.rule = column_text(st, 2);
+  e.event = column_text(st, 3);
+  e.objects = json_strings(column_text(st, 4));
+  e.values = column_text(st, 5);
+  e.edge = column_text(st, 6);
+  return e;
+}
+
+ActionRecord action_row(sqlite3_stmt* st) {
+  ActionRecord r;
+  r.id = sqlite3_column_int64(st, 0);
+  r.time = sqlite3_column_double(st, 1);
+  r.event_id = sqlite3_column_int64(st, 2);
+  r.kind = column_text(st, 3);
+  r.object = column_text(st, 4);
+  r.outcome = column_text(st, 5);
+  r.detail = column_text(st, 6);
+  r.duration_ms = sqlite3_column_double(st, 7);
+  return r;
+}
+
+ClusterLogRecord cluster_row(sqlite3_stmt* st) {
+  ClusterLogRecord r;
+  r.id = sqlite3_column_int64(st, 0);
+  r.time = sqlite3_column_double(st, 1);
+  r.origin = static_cast<std::uint32_t>(sqlite3_column_int64(st, 2));
+  r.ring = column_text(st, 3);
+  r.view = column_text(st, 4);
+  r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 5));
+  r.record = column_text(st, 6);
+  return r;
 }
 
 }  // namespace
@@ -271,59 +300,34 @@ Result<std::vector<ProcessRecord>> EventStore::processes() {
 }
 
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
-  return read_events(db_,
-                     "SELECT id, time, rule, event, objects, vals, edge FROM events "
-                     "WHERE id > ? ORDER BY id LIMIT ?",
-                     after, limit);
+  return read_rows<EventRecord>(db_,
+                                "SELECT id, time, rule, event, objects, vals, edge FROM events "
+                                "WHERE id > ? ORDER BY id LIMIT ?",
+                                after, limit, "events", event_row);
 }
 
 Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
-  return read_events(db_,
-                     "SELECT * FROM (SELECT id, time, rule, event, objects, vals, edge FROM "
-                     "events WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-                     0, limit);
+  return read_rows<EventRecord>(
+      db_,
+      "SELECT * FROM (SELECT id, time, rule, event, objects, vals, edge FROM "
+      "events WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+      0, limit, "events", event_row);
 }
-
-namespace {
-
-Result<std::vector<ActionRecord>> read_actions(sqlite3* db, const char* sql, std::int64_t a,
-                                               int limit) {
-  Query q(db, sql);
-  if (!q.ok()) return sqlite_error(db, "prepare actions query");
-  sqlite3_bind_int64(q.get(), 1, a);
-  sqlite3_bind_int(q.get(), 2, limit);
-  std::vector<ActionRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    ActionRecord r;
-    r.id = sqlite3_column_int64(q.get(), 0);
-    r.time = sqlite3_column_double(q.get(), 1);
-    r.event_id = sqlite3_column_int64(q.get(), 2);
-    r.kind = column_text(q.get(), 3);
-    r.object = column_text(q.get(), 4);
-    r.outcome = column_text(q.get(), 5);
-    r.detail = column_text(q.get(), 6);
-    r.duration_ms = sqlite3_column_double(q.get(), 7);
-    out.push_back(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return sqlite_error(db, "read actions");
-  return out;
-}
-
-}  // namespace
 
 Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  return read_actions(db_,
-                      "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms "
-                      "FROM actions WHERE id > ? ORDER BY id LIMIT ?",
-                      after, limit);
+  return read_rows<ActionRecord>(
+      db_,
+      "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms "
+      "FROM actions WHERE id > ? ORDER BY id LIMIT ?",
+      after, limit, "actions", action_row);
 }
 
 Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
-  return read_actions(db_,
-                      "SELECT * FROM (SELECT id, time, event_id, kind, object, outcome, detail, "
-                      "duration_ms FROM actions WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-                      0, limit);
+  return read_rows<ActionRecord>(
+      db_,
+      "SELECT * FROM (SELECT id, time, event_id, kind, object, outcome, detail, "
+      "duration_ms FROM actions WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+      0, limit, "actions", action_row);
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
@@ -339,46 +343,21 @@ Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
   return id;
 }
 
-namespace {
-
-Result<std::vector<ClusterLogRecord>> read_cluster_log(sqlite3* db, const char* sql, std::int64_t a,
-                                                       int limit) {
-  Query q(db, sql);
-  if (!q.ok()) return sqlite_error(db, "prepare cluster log query");
-  sqlite3_bind_int64(q.get(), 1, a);
-  sqlite3_bind_int(q.get(), 2, limit);
-  std::vector<ClusterLogRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    ClusterLogRecord r;
-    r.id = sqlite3_column_int64(q.get(), 0);
-    r.time = sqlite3_column_double(q.get(), 1);
-    r.origin = static_cast<std::uint32_t>(sqlite3_column_int64(q.get(), 2));
-    r.ring = column_text(q.get(), 3);
-    r.view = column_text(q.get(), 4);
-    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 5));
-    r.record = column_text(q.get(), 6);
-    out.push_back(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return sqlite_error(db, "read cluster log");
-  return out;
-}
-
-}  // namespace
-
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
-  return read_cluster_log(db_,
-                          "SELECT * FROM (SELECT id, time, origin, ring, view, seq, record FROM "
-                          "cluster_log WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-                          0, limit);
+  return read_rows<ClusterLogRecord>(
+      db_,
+      "SELECT * FROM (SELECT id, time, origin, ring, view, seq, record FROM "
+      "cluster_log WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+      0, limit, "cluster log", cluster_row);
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
                                                                         int limit) {
-  return read_cluster_log(db_,
-                          "SELECT id, time, origin, ring, view, seq, record FROM cluster_log "
-                          "WHERE id > ? ORDER BY id LIMIT ?",
-                          after, limit);
+  return read_rows<ClusterLogRecord>(
+      db_,
+      "SELECT id, time, origin, ring, view, seq, record FROM cluster_log "
+      "WHERE id > ? ORDER BY id LIMIT ?",
+      after, limit, "cluster log", cluster_row);
 }
 
 Status EventStore::use_manual_checkpoints() {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -62,6 +64,10 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
     why_ = "corosync or " + cluster_node_ + " not found";
     return;
   }
+  // A crashed node's amatad leaves its services (own session) behind; as a subreaper this
+  // process inherits them and crash_node() reaps them once killed. This machine's init does
+  // not reap orphans: without it every crash would leave a zombie.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   static std::atomic<int> instance{0};
   // Unique per process and per harness, so concurrent test runs never share a name.
   prefix_ = "am" + std::to_string(getpid()) + static_cast<char>('a' + instance++ % 26);
@@ -117,14 +123,9 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
 }
 
 ClusterHarness::~ClusterHarness() {
-  for (auto& pid : node_pid_) {
-    if (pid > 0) kill(pid, SIGKILL);
-    reap(pid);
-  }
-  for (auto& pid : corosync_pid_) {
-    if (pid > 0) kill(pid, SIGKILL);
-    reap(pid);
-  }
+  // Everything in a node's namespace, not only what the harness started itself: a service
+  // that outlived a SIGKILLed amatad would otherwise keep running in a nameless namespace.
+  for (int i = 1; i <= n_; ++i) crash_node(i);
   for (auto it = made_netns_.rbegin(); it != made_netns_.rend(); ++it)
     run({"ip", "netns", "del", *it}, false);
   // A SIGKILLed corosync leaves its libqb ring buffers in /dev/shm, named after its pid.
@@ -251,6 +252,50 @@ void ClusterHarness::kill_node(int i) {
   reap(node_pid_[i]);
 }
 
+std::vector<pid_t> ClusterHarness::pids_in_netns(int i) const {
+  // What `ip netns pids` does: every process whose ns/net is the namespace's inode. A dead
+  // process (zombie) has no namespaces any more, so only live ones are listed.
+  std::vector<pid_t> out;
+  struct stat ns {};
+  if (prefix_.empty() || stat(("/run/netns/" + netns(i)).c_str(), &ns) != 0) return out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    struct stat st {};
+    if (stat(("/proc/" + name + "/ns/net").c_str(), &st) == 0 && st.st_dev == ns.st_dev &&
+        st.st_ino == ns.st_ino)
+      out.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  return out;
+}
+
+void ClusterHarness::crash_node(int i) {
+  // Corosync first: were amatad to die while its corosync still ran, corosync would tell the
+  // others at once ("amatad died", ~15 ms) instead of the totem timeout a crash costs.
+  if (corosync_pid_[i] > 0) kill(corosync_pid_[i], SIGKILL);
+  if (node_pid_[i] > 0) kill(node_pid_[i], SIGKILL);
+  std::set<pid_t> killed;
+  // Repeat until the namespace is empty: a process may be half-way through a fork.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto pids = pids_in_netns(i);
+    if (pids.empty() || std::chrono::steady_clock::now() > deadline) break;
+    for (pid_t p : pids) {
+      kill(p, SIGKILL);
+      killed.insert(p);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  killed.erase(corosync_pid_[i]);
+  killed.erase(node_pid_[i]);
+  reap(corosync_pid_[i]);
+  reap(node_pid_[i]);
+  // The orphans (the services) are this process's children now (subreaper); the others
+  // were reaped by their own parents.
+  for (pid_t p : killed) waitpid(p, nullptr, 0);
+}
+
 void ClusterHarness::signal_node(int i, int signal) {
   if (node_pid_[i] > 0) kill(node_pid_[i], signal);
 }
@@ -338,7 +383,7 @@ bool ClusterHarness::settled(const std::vector<int>& which) const {
 std::string ClusterHarness::logs() const {
   std::string out;
   for (int i = 1; i <= n_; ++i) {
-    out += "  n" + std::to_string(i) + " cluster_node:\n" + tail(node_dir(i) + "/node.log", 25);
+    out += "  n" + std::to_string(i) + " node program:\n" + tail(node_dir(i) + "/node.log", 25);
     out += "  n" + std::to_string(i) + " corosync:\n" + tail(node_dir(i) + "/corosync.log", 8);
   }
   return out;

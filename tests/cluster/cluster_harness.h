@@ -1,11 +1,13 @@
 // A Corosync cluster of N nodes on one host, for tests and benchmarks (needs root):
 // a bridge namespace `<prefix>b` with br0, and per node a network namespace `<prefix>n<i>`
 // whose eth0 (10.250.0.<i>/24) is a veth into the bridge. Each node runs its own corosync
-// (own mount namespace with a private /run, as in notes/corosync-lab) and a cluster_node.
+// (own mount namespace with a private /run, as in notes/corosync-lab) and a cluster_node
+// (or another node program, e.g. amatad: set_node_command).
 //
-// Everything the harness creates it removes in its destructor — the processes it started
-// (by pid), their libqb shared-memory files, the namespaces, the temp directory — so a
-// failing test leaves nothing behind. Nothing is added to the root network namespace.
+// Everything the harness creates it removes in its destructor — the processes it started and
+// their descendants (every process in a node's namespace, killed and reaped by pid), their
+// libqb shared-memory files, the namespaces, the temp directory — so a failing test leaves
+// nothing behind. Nothing is added to the root network namespace.
 #pragma once
 
 #include <sys/types.h>
@@ -62,6 +64,12 @@ class ClusterHarness {
   /// SIGKILL, then reap.
   void kill_corosync(int i);
   void kill_node(int i);
+  /// A node crash: SIGKILLs every process in node i's network namespace — its corosync
+  /// first, then its node program and whatever that started (amatad's services run in
+  /// their own session and outlive amatad alone) — until none is left, and reaps them.
+  void crash_node(int i);
+  /// The pids of the processes living in node i's network namespace (`ip netns pids`).
+  std::vector<pid_t> pids_in_netns(int i) const;
   /// `ip link set eth0 down|up` inside node i's namespace.
   void set_link(int i, bool up);
 

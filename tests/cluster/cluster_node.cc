@@ -1,7 +1,7 @@
 // cluster_node: a test helper that runs the ClusterManager on the EventLoop, the way amatad
-// will, with one clustered demo service — `python3 -m http.server PORT --bind ADDR`, started
-// with fork/exec and killed by pid — and writes its view of the cluster to a JSON state file
-// after every change (membership, quorum, owner, whether it runs the service, the ordered
+// will, with one clustered demo service — `/usr/bin/python3 -S -m http.server PORT --bind ADDR`,
+// started with fork/exec and killed by pid — and writes its view of the cluster to a JSON state
+// file after every change (membership, quorum, owner, whether it runs the service, the ordered
 // history of bus events). It also publishes a numbered event on the bus every
 // --publish-ms, so that tests can compare the histories of all nodes.
 //
@@ -96,8 +96,12 @@ class Node : public amata::cluster::ClusteredServices {
 
   void start_clustered(const std::string& name, const std::string&) override {
     if (pid_ > 0) return;
-    pid_ =
-        spawn({"python3", "-S", "-m", "http.server", std::to_string(port_), "--bind", bind_}, -1);
+    // The system's Python by path, as amatad's policy names it: a `python3` found on PATH
+    // may be a version manager's shim (pyenv's costs ~100 ms per start), which would be
+    // timed as part of the failover.
+    pid_ = spawn(
+        {"/usr/bin/python3", "-S", "-m", "http.server", std::to_string(port_), "--bind", bind_},
+        -1);
     if (pid_ < 0) {
       pid_ = 0;
       log(true, "fork failed");

@@ -344,6 +344,7 @@ bool run_config(NodeProgram& program, const char* config, TotemSettings totem, i
     }
     r.total =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
+    if (g_interrupted) return false;
     if (!r.taker) return fail("no survivor took over in run " + std::to_string(run));
 
     Steps st = program.steps(*h, r.owner, r.taker, t0);
@@ -505,5 +506,6 @@ int main(int argc, char** argv) {
              {"configs", configs}};
     std::ofstream(json_path) << doc.dump(1) << "\n";
   }
+  if (g_interrupted) std::fprintf(stderr, "interrupted; the cluster was removed\n");
   return ok ? 0 : 1;
 }

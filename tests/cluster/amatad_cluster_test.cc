@@ -64,6 +64,7 @@ class AmatadClusterTest : public ::testing::Test {
         seconds(40)))
         << "the cluster never settled with the service on exactly one node\n"
         << h_->logs();
+    std::this_thread::sleep_for(ClusterHarness::kLinkSettle);  // before any test cuts a link
   }
   void TearDown() override {
     if (!h_) return;

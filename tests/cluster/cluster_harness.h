@@ -29,6 +29,12 @@ struct TotemSettings {
 
 class ClusterHarness {
  public:
+  /// How long to leave the links alone once the cluster has (re)formed, before a fault. knet
+  /// runs its path-MTU discovery on a link in the first second or so after it comes up; a
+  /// link cut before that was seen not to heal (both sides re-forming their own membership
+  /// every token + consensus, for 20 s and more, after `ip link set eth0 up`).
+  static constexpr std::chrono::seconds kLinkSettle{2};
+
   /// Creates namespaces and the temp directory; `cluster_node` is the helper binary's path.
   ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
                  std::vector<std::string> node_args = {});

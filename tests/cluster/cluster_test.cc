@@ -37,6 +37,7 @@ class ClusterTest : public ::testing::Test {
         seconds(30)))
         << "the cluster never settled with one copy\n"
         << h_->logs();
+    std::this_thread::sleep_for(ClusterHarness::kLinkSettle);  // before any test cuts a link
   }
 
   /// Exactly one copy runs, on a node of `allowed`: by probing every node's address from its

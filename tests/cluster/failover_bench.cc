@@ -321,8 +321,9 @@ bool run_config(NodeProgram& program, const char* config, TotemSettings totem, i
             [&] { return g_interrupted || (program.settled(*h) && one_copy()); }, seconds(60)))
       return fail("cluster did not settle before run " + std::to_string(run));
     if (g_interrupted) return false;
-    // Let knet's link state settle after a restore (its pings decide when a link is up).
-    std::this_thread::sleep_for(seconds(2));
+    // Let knet's link state settle after a restore (its pings decide when a link is up,
+    // and a link cut before its path-MTU discovery has run may not heal).
+    std::this_thread::sleep_for(ClusterHarness::kLinkSettle);
     auto serving = h->serving();
     if (serving.size() != 1) return fail("not one copy before run " + std::to_string(run));
     Run r;

@@ -126,7 +126,8 @@ void ClusterManager::resolve_preferences() {
     for (const auto& name : it->second) {
       auto id = by_name.find(name);
       if (id == by_name.end()) {
-        log(true, "service " + s.name + ": preferred node '" + name + "' is not in the nodelist");
+        log(true, "cluster: service " + s.name + ": preferred node '" + name +
+                      "' is not in the nodelist");
         continue;
       }
       s.preferred.push_back(id->second);

@@ -171,7 +171,8 @@ void ClusterGlue::start_clustered(const std::string& name, const std::string& re
           manager_->service_started(name);
           return;
         }
-        if (callbacks_.on_log) callbacks_.on_log(true, name + ": cluster start failed: " + detail);
+        if (callbacks_.on_log)
+          callbacks_.on_log(true, "cluster: start of " + name + " failed: " + detail);
         supervisor_.unmonitor(name);
         manager_->service_gave_up(name);
       });
@@ -187,7 +188,7 @@ void ClusterGlue::stop_clustered(const std::string& name, const std::string& rea
     if (alive.expired()) return;
     report("stop", name, ok, reason + (detail.empty() ? "" : "; " + detail), started, requested);
     if (!ok && callbacks_.on_log) {
-      callbacks_.on_log(true, name + ": cluster stop: " + detail);
+      callbacks_.on_log(true, "cluster: stop of " + name + ": " + detail);
     }
     manager_->service_stopped(name);
   });

@@ -281,7 +281,8 @@ Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
     log_action(record, "cluster ");
   };
   cb.on_log = [](bool warning, std::string_view message) {
-    warning ? spdlog::warn("cluster: {}", message) : spdlog::info("cluster: {}", message);
+    // The cluster layer's lines say "cluster: …" themselves.
+    warning ? spdlog::warn("{}", message) : spdlog::info("{}", message);
   };
   auto glue =
       ClusterGlue::create(*loop_, spec, runtime_->policy->tables().objects, *supervisor_, cb);

@@ -33,13 +33,6 @@ std::vector<GroupMember> to_members(const cpg_address* a, std::size_t n) {
   return out;
 }
 
-void fnv1a(std::uint32_t& hash, std::uint32_t word) {
-  for (int byte = 0; byte < 4; ++byte) {
-    hash ^= (word >> (8 * byte)) & 0xffU;
-    hash *= 16777619U;
-  }
-}
-
 CorosyncSession* session_of_cpg(cpg_handle_t handle) {
   void* context = nullptr;
   if (cpg_context_get(handle, &context) != CS_OK) return nullptr;
@@ -76,11 +69,8 @@ std::uint32_t view_of(std::vector<GroupMember> members) {
   std::sort(members.begin(), members.end(), [](const GroupMember& a, const GroupMember& b) {
     return a.node != b.node ? a.node < b.node : a.pid < b.pid;
   });
-  std::uint32_t hash = 2166136261U;
-  for (const auto& m : members) {
-    fnv1a(hash, m.node);
-    fnv1a(hash, m.pid);
-  }
+  std::uint32_t hash = kFnv1aBasis;
+  for (const auto& m : members) hash = fnv1a(fnv1a(hash, m.node), m.pid);
   return hash;
 }
 

@@ -6,25 +6,27 @@
 
 namespace amata::cluster {
 
-namespace {
-
-void fnv1a(std::uint32_t& hash, const void* data, std::size_t size) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) {
-    hash ^= bytes[i];
+std::uint32_t fnv1a(std::uint32_t hash, std::string_view bytes) {
+  for (unsigned char byte : bytes) {
+    hash ^= byte;
     hash *= 16777619U;
   }
+  return hash;
 }
 
-}  // namespace
+std::uint32_t fnv1a(std::uint32_t hash, std::uint32_t word) {
+  const char bytes[] = {static_cast<char>(word & 0xffU), static_cast<char>((word >> 8) & 0xffU),
+                        static_cast<char>((word >> 16) & 0xffU),
+                        static_cast<char>((word >> 24) & 0xffU)};
+  return fnv1a(hash, std::string_view(bytes, sizeof bytes));
+}
 
 std::uint32_t placement_fingerprint(const ServicePlacement& service) {
-  std::uint32_t hash = 2166136261U;
-  fnv1a(hash, service.name.c_str(), service.name.size() + 1);  // with its NUL: a separator
-  const unsigned char flags[] = {static_cast<unsigned char>(service.only_preferred),
-                                 static_cast<unsigned char>(service.fence)};
-  fnv1a(hash, flags, sizeof flags);
-  for (NodeId n : service.preferred) fnv1a(hash, &n, sizeof n);
+  // The name with its NUL, so that ("ab", …) and ("a", "b"…) differ.
+  std::uint32_t hash =
+      fnv1a(kFnv1aBasis, std::string_view(service.name.c_str(), service.name.size() + 1));
+  hash = fnv1a(hash, (service.only_preferred ? 1U : 0U) | (service.fence ? 2U : 0U));
+  for (NodeId n : service.preferred) hash = fnv1a(hash, n);
   return hash;
 }
 

@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace amata::cluster {
@@ -61,6 +62,13 @@ struct MembershipChange {
   std::vector<NodeId> joined;
   std::vector<std::pair<NodeId, LeaveReason>> left;
 };
+
+/// 32-bit FNV-1a: a short hash every node computes alike, for the names of CPG views and the
+/// fingerprints of placement settings. Start from kFnv1aBasis; words go in little-endian
+/// byte order, so nodes of any architecture agree.
+inline constexpr std::uint32_t kFnv1aBasis = 2166136261U;
+std::uint32_t fnv1a(std::uint32_t hash, std::string_view bytes);
+std::uint32_t fnv1a(std::uint32_t hash, std::uint32_t word);
 
 /// A fingerprint of the settings by which a node places each of its clustered services.
 using PlacementFingerprints = std::map<std::string, std::uint32_t>;

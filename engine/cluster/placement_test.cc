@@ -9,6 +9,8 @@
 #include <set>
 #include <variant>
 
+#include "engine/cluster/corosync_session.h"
+
 namespace amata::cluster {
 namespace {
 
@@ -433,6 +435,21 @@ TEST(Ledger, RandomMembershipSequencesKeepExactlyOneCopy) {
       }
     }
   }
+}
+
+TEST(Fnv1a, MatchesTheReferenceValuesAndReadsWordsLittleEndian) {
+  EXPECT_EQ(fnv1a(kFnv1aBasis, std::string_view("")), 0x811c9dc5U);
+  EXPECT_EQ(fnv1a(kFnv1aBasis, std::string_view("a")), 0xe40c292cU);
+  EXPECT_EQ(fnv1a(kFnv1aBasis, std::string_view("foobar")), 0xbf9cf968U);
+  EXPECT_EQ(fnv1a(kFnv1aBasis, 0x64636261U), fnv1a(kFnv1aBasis, std::string_view("abcd")));
+}
+
+TEST(ViewOf, NamesAMemberListWhateverItsOrder) {
+  const std::vector<GroupMember> a = {{1, 100}, {2, 200}, {3, 300}};
+  const std::vector<GroupMember> b = {{3, 300}, {1, 100}, {2, 200}};
+  EXPECT_EQ(view_of(a), view_of(b));
+  EXPECT_NE(view_of(a), view_of({{1, 100}, {2, 200}}));            // a member left
+  EXPECT_NE(view_of(a), view_of({{1, 100}, {2, 200}, {3, 301}}));  // its amatad restarted
 }
 
 TEST(Ledger, FingerprintsDifferWhenPlacementDiffers) {

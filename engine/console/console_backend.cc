@@ -27,6 +27,47 @@ bool is_cluster_record(const nlohmann::json& record) {
          it->get_ref<const std::string&>() == kClusterScope;
 }
 
+namespace {
+
+// The names of a list, separated by `separator`; "-" when there are none.
+std::string names_of(const nlohmann::json& object, const char* key, const char* separator) {
+  std::string out;
+  auto it = object.find(key);
+  if (it != object.end() && it->is_array()) {
+    for (const auto& name : *it) {
+      if (!out.empty()) out += separator;
+      out += name.is_string() ? name.get<std::string>() : name.dump();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string membership_message(const nlohmann::json& data) {
+  if (!data.is_object()) return "members -";
+  std::string members = names_of(data, "members", " ");
+  std::string text = "members " + (members.empty() ? "-" : members);
+  if (auto joined = names_of(data, "joined", " "); !joined.empty()) text += "; joined " + joined;
+  std::string left;
+  if (auto it = data.find("left"); it != data.end() && it->is_array()) {
+    for (const auto& departure : *it) {
+      if (!left.empty()) left += ", ";
+      if (!departure.is_object()) {
+        left += departure.dump();
+        continue;
+      }
+      auto node = departure.find("node");
+      left += node != departure.end() && node->is_string() ? node->get<std::string>() : "?";
+      auto reason = departure.find("reason");
+      if (reason != departure.end() && reason->is_string())
+        left += " (" + reason->get<std::string>() + ")";
+    }
+  }
+  if (!left.empty()) text += "; left " + left;
+  return text;
+}
+
 bool EventFilter::matches(const nlohmann::json& event_record) const {
   if (!event_record.is_object()) return false;
   if (is_cluster_record(event_record) != cluster) return false;

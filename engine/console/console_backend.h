@@ -65,6 +65,11 @@ inline constexpr std::string_view kClusterScope = "cluster";
 /// own history. The one test of which view a record belongs to, for the server and amatactl.
 bool is_cluster_record(const nlohmann::json& record);
 
+/// The message of a membership record, from its data: "members n1 n2; joined n4; left n3
+/// (node down)". The daemon writes it; amatactl rebuilds it for a record without one. Odd
+/// data gives a shorter text, never an exception.
+std::string membership_message(const nlohmann::json& data);
+
 /// Which stored events the `events` command wants. Empty fields match everything.
 struct EventFilter {
   std::optional<std::int64_t> since_unix_ms;  // events at or after this wall-clock time

@@ -199,28 +199,10 @@ bool is_membership(const Json& record) {
   return is_cluster_record(record) && str(record, "type", "") == "membership";
 }
 
-// "members n1 n2; joined n4; left n3 (node down)", from a membership record's data: what
-// amatactl shows when the daemon sent no message.
-std::string membership_summary(const Json& record) {
-  const Json& data = object_field(record, "data");
-  std::string text = "members " + joined(array_field(data, "members"), " ");
-  if (const Json& joined_nodes = array_field(data, "joined"); !joined_nodes.empty()) {
-    text += "; joined " + joined(joined_nodes, " ");
-  }
-  std::string left;
-  for (const auto& departure : array_field(data, "left")) {
-    if (!left.empty()) left += ", ";
-    left += departure.is_object() ? str(departure, "node", "?") : scalar(departure);
-    if (auto reason = str(departure, "reason", ""); !reason.empty()) left += " (" + reason + ")";
-  }
-  if (!left.empty()) text += "; left " + left;
-  return text;
-}
-
 std::string event_message(const Json& record) {
   std::string message = str(record, "message", "");
   if (message.empty() && is_membership(record)) {
-    return membership_summary(record);
+    return membership_message(object_field(record, "data"));
   }
   return message;
 }

@@ -71,9 +71,6 @@ class ClusterGlue final : public cluster::ClusteredServices {
   /// Gives the clustered services back to the daemon (the cluster declaration is gone, or
   /// the group changes): monitored again, so start_all() starts them as ordinary services.
   void release();
-  /// After a reload reconfigured the supervisor: holds back (unmonitors) the clustered
-  /// services the cluster does not run here, so start_all() does not start them.
-  void hold_back();
   const std::string& group() const { return manager_->group(); }
   /// The name of node `id` (cmap, the policy's peers, or "node<id>").
   std::string node_name(cluster::NodeId id) const { return manager_->node_name(id); }
@@ -101,6 +98,9 @@ class ClusterGlue final : public cluster::ClusteredServices {
   ClusterGlue(EventLoop& loop, Supervisor& supervisor, Callbacks callbacks,
               std::set<std::string> clustered);
   void tick_peers();
+  /// Holds back (unmonitors) the clustered services the cluster does not run here, so the
+  /// supervisor's start_all() leaves them to the cluster.
+  void hold_back();
   /// Reports a finished cluster action through on_action.
   void report(const std::string& kind, const std::string& object, bool ok,
               const std::string& detail, Clock::time_point started, double requested_unix);

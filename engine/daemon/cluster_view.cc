@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/console/console_backend.h"
+
 namespace amata::engine {
 namespace {
 
@@ -16,29 +18,6 @@ std::int64_t unix_ms(double unix_seconds) {
 
 json position_json(const cluster::BusMessage& entry) {
   return {{"ring", ring_text(entry.ring)}, {"view", view_text(entry.view)}, {"seq", entry.seq}};
-}
-
-std::string names_text(const json& names) {
-  std::string out;
-  if (!names.is_array()) return out;
-  for (const auto& n : names) {
-    if (!out.empty()) out += ' ';
-    out += n.is_string() ? n.get<std::string>() : n.dump();
-  }
-  return out;
-}
-
-/// "members n1 n2; joined n3; left n4 (node down)".
-std::string membership_message(const json& body) {
-  std::string text = "members " + names_text(body.value("members", json::array()));
-  if (auto joined = names_text(body.value("joined", json::array())); !joined.empty())
-    text += "; joined " + joined;
-  for (const auto& l : body.value("left", json::array())) {
-    if (!l.is_object()) continue;
-    text += "; left " + l.value("node", std::string("?")) + " (" +
-            l.value("reason", std::string("?")) + ")";
-  }
-  return text;
 }
 
 }  // namespace
@@ -56,7 +35,7 @@ json cluster_record_json(const cluster::BusMessage& entry, double delivered_unix
   if (entry.kind == cluster::BusMessage::Kind::kMembership) {
     r = {{"at_unix_ms", unix_ms(delivered_unix)},
          {"type", "membership"},
-         {"message", membership_message(entry.body)},
+         {"message", console::membership_message(entry.body)},
          {"data", entry.body}};
   } else {
     // The publisher's own console record; anything else (another version) is kept as text.

@@ -301,18 +301,15 @@ void Daemon::reload_cluster() {
     cluster_.reset();
   }
   if (!spec) return;
-  if (cluster_) {
-    if (Status s = cluster_->reconfigure(*spec, tables.objects); !s) {
-      spdlog::error("cluster {}: reload: {}", spec->name, s.error().message);
-    }
-    return;
-  }
-  if (Status s = attach_cluster(*spec); !s) {
+  // Either way the clustered services that do not run here are held back again.
+  Status s = cluster_ ? cluster_->reconfigure(*spec, tables.objects) : attach_cluster(*spec);
+  if (!s) {
     // Never let start_all() run the clustered services on every node instead.
     for (const auto& o : tables.objects)
       if (o.clustered && supervisor_->has(o.name) && !supervisor_->status(o.name)->pid)
         supervisor_->unmonitor(o.name);
-    spdlog::error("{}; its clustered services stay stopped here", s.error().message);
+    spdlog::error("cluster {}: reload: {}; its clustered services stay stopped here", spec->name,
+                  s.error().message);
   }
 }
 
@@ -324,7 +321,9 @@ void Daemon::record_cluster_entry(const cluster::BusMessage& m) {
   } else {
     spdlog::error("event store: {}", id.error().message);
   }
-  spdlog::debug("cluster history #{}: {}", m.index, record.dump());
+  if (spdlog::should_log(spdlog::level::debug)) {  // a dump per bus message, only when asked
+    spdlog::debug("cluster history #{}: {}", m.index, record.dump());
+  }
   if (console_) console_->publish_event(record);
 }
 
@@ -488,8 +487,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
     (void)runtime_->probes->child_started(object, st.pid);
     runtime_->metrics->set_number(object, "restarts", st.restarts);
   }
-  reload_cluster();
-  if (cluster_) cluster_->hold_back();  // the cluster still places its services
+  reload_cluster();  // before start_all(): the cluster, not the reload, places its services
   supervisor_->start_all();
   runtime_->probes->start();
   spdlog::info("reloaded policy {} from {}: {} objects, {} rules", tables.name, path,

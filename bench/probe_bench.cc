@@ -91,7 +91,7 @@ class SleepingChildren {
 void BM_ProcessProbeCycle(benchmark::State& state) {
   int n = static_cast<int>(state.range(0));
   SleepingChildren children(n);
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   NullSink sink;
   ProbeOptions options;
   options.use_proc_connector = false;
@@ -119,7 +119,7 @@ void BM_ProcessProbeCycle(benchmark::State& state) {
 BENCHMARK(BM_ProcessProbeCycle)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
 void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   NullSink sink;
   auto set = ProbeSet::create(*loop, sink, {}).value();
   catalog::ObjectSpec node = make_spec("self", catalog::Kind::kNode);
@@ -145,7 +145,7 @@ BENCHMARK(BM_NodeInterfaceFilesystemCycle)->Unit(benchmark::kMicrosecond);
 void BM_MatchScanMissing(benchmark::State& state) {
   int n = static_cast<int>(state.range(0));
   SleepingChildren children(n);
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   NullSink sink;
   ProbeOptions options;
   options.use_proc_connector = false;
@@ -174,7 +174,7 @@ class CountingSink : public NullSink {
 /// pidfd only; arg 1: pidfd and the proc connector (whichever reports first).
 void BM_DeathLatency(benchmark::State& state) {
   bool connector = state.range(0) != 0;
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   CountingSink sink;
   ProbeOptions options;
   options.use_proc_connector = connector;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "base/job.h"
 #include "probes/perfdata.h"
 #include "probes/probe.h"
 #include "probes/probe_context.h"
@@ -18,30 +19,20 @@ class CheckProbe : public Probe {
  public:
   static Result<std::unique_ptr<CheckProbe>> create(int object, const catalog::ObjectSpec& spec,
                                                     ProbeContext& ctx);
-  ~CheckProbe() override;
   /// Starts the program unless the previous run is still going.
   void poll() override;
-  bool busy() const override { return pid_ > 0; }
+  bool busy() const override { return run_ != nullptr; }
 
  private:
   CheckProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx)
       : Probe(object, spec), ctx_(ctx) {}
-  Status spawn();
-  void on_output();
-  void on_exit();
-  void on_timeout();
-  void finish(int exit_code, bool timed_out, const std::string& failure);
-  void cleanup();
+  /// Writes what the plugin's run says, by the Nagios convention, then the sample is done.
+  void report(const base::Job::Outcome& outcome);
+  void write(int exit_code, bool timed_out, double duration_s, const std::string& output);
 
   ProbeContext& ctx_;
-  std::vector<char*> argv_;  // points into spec().command
-  pid_t pid_ = 0;
-  int pidfd_ = -1;
-  int out_fd_ = -1;
-  engine::EventLoop::TimerId timer_ = 0;
-  bool timed_out_ = false;
-  double started_ = 0;
-  std::string output_;  // reserved once; plugins print little
+  base::SpawnSpec spawn_spec_;
+  std::unique_ptr<base::Job> run_;  // the plugin while it runs (destroying it kills it)
 };
 
 }  // namespace amata::probes

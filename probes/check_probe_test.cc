@@ -93,7 +93,7 @@ TEST(Perfdata, StatusMapping) {
 class CheckProbeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    loop_ = engine::EventLoop::create().value();
+    loop_ = base::EventLoop::create().value();
     ProbeOptions options;
     options.use_proc_connector = false;
     set_ = ProbeSet::create(*loop_, sink_, options).value();
@@ -119,7 +119,7 @@ class CheckProbeTest : public ::testing::Test {
     ASSERT_FALSE(set_->busy());
   }
 
-  std::unique_ptr<engine::EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   TestSink sink_;
   std::unique_ptr<ProbeSet> set_;
   int next_ = 0;

@@ -83,7 +83,7 @@ void FilesystemProbe::poll() {
   if (!device_.empty() && diskstats_.is_open()) {
     std::optional<DiskStats> d;
     if (auto text = diskstats_.read()) d = find_diskstats(*text, major_, minor_);
-    double now = monotonic_seconds();
+    double now = base::monotonic_now();
     if (d && have_prev_ && now > prev_time_) {
       double dt = now - prev_time_;
       if (d->sectors_read >= prev_.sectors_read && d->sectors_written >= prev_.sectors_written) {

@@ -157,7 +157,7 @@ void InterfaceProbe::poll() {
   std::uint64_t values[8] = {c.rx_bytes,  c.tx_bytes,  c.rx_packets, c.tx_packets,
                              c.rx_errors, c.tx_errors, c.rx_drops,   c.tx_drops};
   for (int i = 0; i < 8; ++i) sink.set_number(o, names[i], static_cast<double>(values[i]));
-  double now = monotonic_seconds();
+  double now = base::monotonic_now();
   if (have_prev_ && now > prev_time_) {
     double dt = now - prev_time_;
     // Counters reset when a link is recreated; a negative delta is unknown, not huge.

@@ -69,7 +69,7 @@ class ProbeThread {
       return;
     }
     close(fd);
-    auto loop = engine::EventLoop::create();
+    auto loop = base::EventLoop::create();
     ProbeOptions options;
     options.use_proc_connector = false;
     auto set = ProbeSet::create(**loop, sink, options);
@@ -149,7 +149,7 @@ TEST(ProcConnectorFallback, RefusedInsideANewNetnsAndSaidOnce) {
     int fd = open(("/var/run/netns/" + ns.name()).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return;
     close(fd);
-    auto loop = engine::EventLoop::create();
+    auto loop = base::EventLoop::create();
     TestSink sink;
     auto set = ProbeSet::create(**loop, sink, {});
     catalog::ObjectSpec spec;
@@ -172,7 +172,7 @@ TEST(ProcConnectorFallback, RefusedInsideANewNetnsAndSaidOnce) {
 }
 
 TEST(InterfaceProbe, LoopbackCountersAndRates) {
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   TestSink sink;
   auto set = ProbeSet::create(*loop, sink, {}).value();
   catalog::ObjectSpec spec;
@@ -193,7 +193,7 @@ TEST(InterfaceProbe, LoopbackCountersAndRates) {
 }
 
 TEST(InterfaceProbe, PolledStateWithoutRtnetlink) {
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   TestSink sink;
   ProbeOptions options;
   options.use_rtnetlink = false;

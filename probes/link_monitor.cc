@@ -15,7 +15,7 @@
 
 namespace amata::probes {
 
-Result<std::unique_ptr<LinkMonitor>> LinkMonitor::create(engine::EventLoop& loop) {
+Result<std::unique_ptr<LinkMonitor>> LinkMonitor::create(base::EventLoop& loop) {
   std::unique_ptr<LinkMonitor> m(new LinkMonitor(loop));
   m->sock_ = nl_socket_alloc();
   if (m->sock_ == nullptr) return Error{"rtnetlink: nl_socket_alloc failed"};

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 
 struct nl_sock;
 struct nl_msg;
@@ -45,7 +45,7 @@ class LinkMonitor {
  public:
   /// Opens a NETLINK_ROUTE socket in the calling thread's network namespace, joins
   /// RTNLGRP_LINK, watches it on `loop` and asks for a dump of all links.
-  static Result<std::unique_ptr<LinkMonitor>> create(engine::EventLoop& loop);
+  static Result<std::unique_ptr<LinkMonitor>> create(base::EventLoop& loop);
   ~LinkMonitor();
   LinkMonitor(const LinkMonitor&) = delete;
   LinkMonitor& operator=(const LinkMonitor&) = delete;
@@ -58,12 +58,12 @@ class LinkMonitor {
   Status request_dump();
 
  private:
-  explicit LinkMonitor(engine::EventLoop& loop) : loop_(loop) {}
+  explicit LinkMonitor(base::EventLoop& loop) : loop_(loop) {}
   void on_readable();
   static int on_message(nl_msg* msg, void* self);
   static void on_object(nl_object* obj, void* self);
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   nl_sock* sock_ = nullptr;
   int fd_ = -1;
   bool deleting_ = false;  // the message being parsed is RTM_DELLINK

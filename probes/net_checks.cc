@@ -99,7 +99,7 @@ Result<Endpoint> resolve_endpoint(const std::string& target, int default_port) {
 void ConnectCheck::start(const Endpoint& endpoint, double timeout, CheckCallback done) {
   cancel();
   done_ = std::move(done);
-  started_ = monotonic_seconds();
+  started_ = base::monotonic_now();
   fd_ = socket(endpoint.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     finish(false, std::string("socket: ") + std::strerror(errno));
@@ -143,7 +143,7 @@ void ConnectCheck::cancel() {
 }
 
 void ConnectCheck::finish(bool ok, std::string error) {
-  CheckOutcome outcome{ok, monotonic_seconds() - started_, std::move(error)};
+  CheckOutcome outcome{ok, base::monotonic_now() - started_, std::move(error)};
   cancel();
   // Move the callback out first: it may start the next check, which sets done_ again.
   CheckCallback done = std::move(done_);
@@ -156,7 +156,7 @@ void ConnectCheck::finish(bool ok, std::string error) {
 void IcmpEcho::start(const Endpoint& endpoint, double timeout, CheckCallback done) {
   cancel();
   done_ = std::move(done);
-  started_ = monotonic_seconds();
+  started_ = base::monotonic_now();
   bool v6 = endpoint.family == AF_INET6;
   int proto = v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
   raw_ = false;
@@ -242,7 +242,7 @@ void IcmpEcho::cancel() {
 }
 
 void IcmpEcho::finish(bool ok, std::string error) {
-  CheckOutcome outcome{ok, monotonic_seconds() - started_, std::move(error)};
+  CheckOutcome outcome{ok, base::monotonic_now() - started_, std::move(error)};
   cancel();
   CheckCallback done = std::move(done_);
   done_ = nullptr;
@@ -251,9 +251,9 @@ void IcmpEcho::finish(bool ok, std::string error) {
 
 // --- CurlMulti ------------------------------------------------------------------------------
 
-CurlMulti::CurlMulti(engine::EventLoop& loop) : loop_(loop) {}
+CurlMulti::CurlMulti(base::EventLoop& loop) : loop_(loop) {}
 
-Result<std::unique_ptr<CurlMulti>> CurlMulti::create(engine::EventLoop& loop) {
+Result<std::unique_ptr<CurlMulti>> CurlMulti::create(base::EventLoop& loop) {
   static const CURLcode global = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (global != CURLE_OK)
     return Error{std::string("curl_global_init: ") + curl_easy_strerror(global)};
@@ -368,11 +368,11 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
                       CheckCallback done) {
   cancel();
   done_ = std::move(done);
-  started_ = monotonic_seconds();
+  started_ = base::monotonic_now();
   auto fail = [this](std::string error) {
     CheckCallback cb = std::move(done_);
     done_ = nullptr;
-    if (cb) cb(CheckOutcome{false, monotonic_seconds() - started_, std::move(error)});
+    if (cb) cb(CheckOutcome{false, base::monotonic_now() - started_, std::move(error)});
   };
   if (easy_ == nullptr) easy_ = curl_easy_init();
   if (easy_ == nullptr) return fail("curl_easy_init failed");
@@ -391,7 +391,7 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
     CheckOutcome outcome;
-    outcome.latency = monotonic_seconds() - started_;
+    outcome.latency = base::monotonic_now() - started_;
     if (code != CURLE_OK) {
       outcome.error = curl_easy_strerror(static_cast<CURLcode>(code));
     } else if (expect_status == 0 ? (status >= 200 && status < 300) : status == expect_status) {

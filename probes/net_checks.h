@@ -10,8 +10,8 @@
 #include <functional>
 #include <string>
 
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 
 typedef void CURL;
 typedef void CURLM;
@@ -42,7 +42,7 @@ Result<Endpoint> resolve_host(const std::string& host, int port);
 /// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR.
 class ConnectCheck {
  public:
-  explicit ConnectCheck(engine::EventLoop& loop) : loop_(loop) {}
+  explicit ConnectCheck(base::EventLoop& loop) : loop_(loop) {}
   ~ConnectCheck() { cancel(); }
   ConnectCheck(const ConnectCheck&) = delete;
   ConnectCheck& operator=(const ConnectCheck&) = delete;
@@ -56,9 +56,9 @@ class ConnectCheck {
  private:
   void finish(bool ok, std::string error);
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   int fd_ = -1;
-  engine::EventLoop::TimerId timer_ = 0;
+  base::EventLoop::TimerId timer_ = 0;
   double started_ = 0;
   CheckCallback done_;
 };
@@ -67,7 +67,7 @@ class ConnectCheck {
 /// IPPROTO_ICMP) or, where that is refused, a raw socket.
 class IcmpEcho {
  public:
-  explicit IcmpEcho(engine::EventLoop& loop) : loop_(loop) {}
+  explicit IcmpEcho(base::EventLoop& loop) : loop_(loop) {}
   ~IcmpEcho() { cancel(); }
   IcmpEcho(const IcmpEcho&) = delete;
   IcmpEcho& operator=(const IcmpEcho&) = delete;
@@ -80,11 +80,11 @@ class IcmpEcho {
   void on_readable();
   void finish(bool ok, std::string error);
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   int fd_ = -1;
   bool raw_ = false;
   std::uint16_t id_ = 0, seq_ = 0;
-  engine::EventLoop::TimerId timer_ = 0;
+  base::EventLoop::TimerId timer_ = 0;
   double started_ = 0;
   CheckCallback done_;
 };
@@ -92,7 +92,7 @@ class IcmpEcho {
 /// libcurl's multi handle on the loop (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION).
 class CurlMulti {
  public:
-  static Result<std::unique_ptr<CurlMulti>> create(engine::EventLoop& loop);
+  static Result<std::unique_ptr<CurlMulti>> create(base::EventLoop& loop);
   ~CurlMulti();
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;
@@ -103,15 +103,15 @@ class CurlMulti {
   void remove(CURL* easy);
 
  private:
-  explicit CurlMulti(engine::EventLoop& loop);
+  explicit CurlMulti(base::EventLoop& loop);
   static int on_socket(CURL* easy, int fd, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   void drive(int fd, int events);
   void collect_finished();
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   CURLM* multi_ = nullptr;
-  engine::EventLoop::TimerId timer_ = 0;
+  base::EventLoop::TimerId timer_ = 0;
   bool timer_armed_ = false;
   std::vector<std::pair<CURL*, std::function<void(int)>>> transfers_;
 };

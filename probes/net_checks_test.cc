@@ -50,7 +50,7 @@ int closed_port(int* port) {
 /// An HTTP responder on the loop: /ok answers 200, /down 503, /hang never answers.
 class HttpResponder {
  public:
-  explicit HttpResponder(engine::EventLoop& loop) : loop_(loop) {
+  explicit HttpResponder(base::EventLoop& loop) : loop_(loop) {
     fd_ = tcp_listener(&port_);
     EXPECT_TRUE(loop_.watch(fd_, EPOLLIN, [this](std::uint32_t) { accept_one(); }));
   }
@@ -99,7 +99,7 @@ class HttpResponder {
     clients_.erase(c);
   }
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   int fd_ = -1;
   int port_ = 0;
   std::map<int, std::string> clients_;
@@ -107,7 +107,7 @@ class HttpResponder {
 
 class NetChecksTest : public ::testing::Test {
  protected:
-  void SetUp() override { loop_ = engine::EventLoop::create().value(); }
+  void SetUp() override { loop_ = base::EventLoop::create().value(); }
 
   /// Runs the loop until `done()` or 10 s.
   template <typename Pred>
@@ -132,7 +132,7 @@ class NetChecksTest : public ::testing::Test {
     return result;
   }
 
-  std::unique_ptr<engine::EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
 };
 
 TEST_F(NetChecksTest, TcpConnectSucceedsAndIsRefused) {

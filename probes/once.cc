@@ -42,7 +42,7 @@ nlohmann::json render_number(catalog::Kind kind, const std::string& name, double
 
 Result<nlohmann::json> probe_once(std::span<const catalog::ObjectSpec> objects,
                                   const OnceOptions& options) {
-  auto loop = engine::EventLoop::create();
+  auto loop = base::EventLoop::create();
   if (!loop) return loop.error();
   CollectingSink sink(objects.size());
   auto set = ProbeSet::create(**loop, sink, options.probe);
@@ -53,18 +53,18 @@ Result<nlohmann::json> probe_once(std::span<const catalog::ObjectSpec> objects,
   using std::chrono::duration;
   using std::chrono::duration_cast;
   auto to_duration = [](double s) {
-    return duration_cast<engine::Clock::duration>(duration<double>(s));
+    return duration_cast<base::Clock::duration>(duration<double>(s));
   };
   // First sample, then let the loop run (netlink dumps, connects, checks) until the second.
   (*set)->poll_all();
-  auto second = engine::Clock::now() + to_duration(options.interval);
-  while (engine::Clock::now() < second) {
-    if (Status s = (*loop)->run_once(second - engine::Clock::now()); !s) return s.error();
+  auto second = base::Clock::now() + to_duration(options.interval);
+  while (base::Clock::now() < second) {
+    if (Status s = (*loop)->run_once(second - base::Clock::now()); !s) return s.error();
   }
   (*set)->poll_all();
-  auto deadline = engine::Clock::now() + to_duration(options.max_wait);
-  while ((*set)->busy() && engine::Clock::now() < deadline) {
-    if (Status s = (*loop)->run_once(deadline - engine::Clock::now()); !s) return s.error();
+  auto deadline = base::Clock::now() + to_duration(options.max_wait);
+  while ((*set)->busy() && base::Clock::now() < deadline) {
+    if (Status s = (*loop)->run_once(deadline - base::Clock::now()); !s) return s.error();
   }
   // Anything that arrived while the last probes finished (netlink events) is taken too.
   (void)(*loop)->run_once(std::chrono::milliseconds(0));

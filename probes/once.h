@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <span>
 
-#include "compiler/catalog/object_spec.h"
-#include "compiler/support/result.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
 #include "probes/probe.h"
 
 namespace amata::probes {

@@ -53,9 +53,10 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/catalog/object_spec.h"
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/exit_status.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
 
 namespace amata::probes {
 
@@ -82,12 +83,6 @@ struct ProbeOptions {
   std::string sys_root = "/sys";    /// sysfs mount
   bool use_proc_connector = true;   /// try the netlink proc connector (else poll for processes)
   bool use_rtnetlink = true;        /// watch links through RTNLGRP_LINK (else poll operstate)
-};
-
-/// How a process ended: exit(code) gives {code, 0}; death by signal gives {-1, signal}.
-struct ExitStatus {
-  int code = -1;
-  int signal = 0;
 };
 
 /// The probe of one declared object.
@@ -121,7 +116,7 @@ struct ProbeShared;  // the shared listeners (proc connector, rtnetlink, curl mu
 /// curl multi handle, all on one EventLoop. Destroy it before the loop.
 class ProbeSet {
  public:
-  static Result<std::unique_ptr<ProbeSet>> create(engine::EventLoop& loop, MeasurementSink& sink,
+  static Result<std::unique_ptr<ProbeSet>> create(base::EventLoop& loop, MeasurementSink& sink,
                                                   ProbeOptions options = {});
   ~ProbeSet();
   ProbeSet(const ProbeSet&) = delete;
@@ -142,19 +137,19 @@ class ProbeSet {
   Status child_started(int object, pid_t pid);
   /// The engine reaped the child of service `object`: alive=0, pid=0, exit_code/exit_signal
   /// set, and changed(object) is called.
-  void child_exited(int object, ExitStatus status);
+  void child_exited(int object, const base::ExitStatus& status);
 
   /// The probe of `object`, or nullptr (peer, or never added).
   Probe* find(int object) const;
   std::size_t size() const { return probes_.size(); }
 
  private:
-  ProbeSet(engine::EventLoop& loop, MeasurementSink& sink, ProbeOptions options);
+  ProbeSet(base::EventLoop& loop, MeasurementSink& sink, ProbeOptions options);
   /// Polls every probe that is due and re-arms the timerfd for the next one.
   void on_tick();
   void arm();
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   MeasurementSink& sink_;
   ProbeOptions options_;
   std::unique_ptr<ProbeShared> shared_;

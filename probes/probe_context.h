@@ -2,11 +2,10 @@
 // (proc connector, rtnetlink, curl multi), any of which may be missing. Internal to probes/.
 #pragma once
 
-#include <time.h>
-
 #include <memory>
 
-#include "engine/loop/event_loop.h"
+#include "base/clock.h"
+#include "base/event_loop.h"
 #include "probes/probe.h"
 
 namespace amata::probes {
@@ -16,7 +15,7 @@ class LinkMonitor;
 class CurlMulti;
 
 struct ProbeContext {
-  engine::EventLoop& loop;
+  base::EventLoop& loop;
   MeasurementSink& sink;
   ProbeOptions options;
   ProcConnector* proc_connector = nullptr;  // null: not available, processes are polled
@@ -28,13 +27,6 @@ struct ProbeContext {
   /// The curl multi handle, created on first use.
   Result<CurlMulti*> get_curl();
 };
-
-/// Seconds on CLOCK_MONOTONIC, the loop's clock.
-inline double monotonic_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 /// Attribute writers that keep the sink's vocabulary in one place.
 inline constexpr double kUnknown = __builtin_nan("");

@@ -29,7 +29,7 @@ double period_of(const Probe& probe) {
 
 /// The listeners every probe of a set shares, created when the first probe needs them.
 struct ProbeShared {
-  ProbeShared(engine::EventLoop& loop, MeasurementSink& sink, const ProbeOptions& options)
+  ProbeShared(base::EventLoop& loop, MeasurementSink& sink, const ProbeOptions& options)
       : ctx{loop, sink, options} {
     ctx.curl_owner = &curl;
   }
@@ -51,10 +51,10 @@ Result<CurlMulti*> ProbeContext::get_curl() {
   return curl;
 }
 
-ProbeSet::ProbeSet(engine::EventLoop& loop, MeasurementSink& sink, ProbeOptions options)
+ProbeSet::ProbeSet(base::EventLoop& loop, MeasurementSink& sink, ProbeOptions options)
     : loop_(loop), sink_(sink), options_(std::move(options)) {}
 
-Result<std::unique_ptr<ProbeSet>> ProbeSet::create(engine::EventLoop& loop, MeasurementSink& sink,
+Result<std::unique_ptr<ProbeSet>> ProbeSet::create(base::EventLoop& loop, MeasurementSink& sink,
                                                    ProbeOptions options) {
   std::unique_ptr<ProbeSet> set(new ProbeSet(loop, sink, std::move(options)));
   set->shared_ = std::make_unique<ProbeShared>(loop, sink, set->options_);
@@ -148,7 +148,7 @@ Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
   if (started_) {
     Probe* p = probes_.back().get();
     p->poll();
-    due_.back() = monotonic_seconds() + period_of(*p);
+    due_.back() = base::monotonic_now() + period_of(*p);
     arm();
   }
   return {};
@@ -167,7 +167,7 @@ void ProbeSet::start() {
   shared_->ctx.periodic = true;
   for (std::size_t i = 0; i < probes_.size(); ++i) {
     probes_[i]->poll();
-    due_[i] = monotonic_seconds() + period_of(*probes_[i]);
+    due_[i] = base::monotonic_now() + period_of(*probes_[i]);
   }
   arm();
 }
@@ -176,7 +176,7 @@ void ProbeSet::on_tick() {
   std::uint64_t expirations;
   while (read(timer_fd_, &expirations, sizeof expirations) > 0) {
   }
-  double now = monotonic_seconds();
+  double now = base::monotonic_now();
   for (std::size_t i = 0; i < probes_.size(); ++i) {
     if (due_[i] > now) continue;
     probes_[i]->poll();
@@ -226,7 +226,7 @@ Status ProbeSet::child_started(int object, pid_t pid) {
   return probe->child_started(pid);
 }
 
-void ProbeSet::child_exited(int object, ExitStatus status) {
+void ProbeSet::child_exited(int object, const base::ExitStatus& status) {
   if (auto* probe = dynamic_cast<ProcessProbe*>(find(object))) probe->child_exited(status);
 }
 

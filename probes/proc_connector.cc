@@ -33,7 +33,7 @@ Status send_mcast_op(int fd, proc_cn_mcast_op op) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProcConnector>> ProcConnector::create(engine::EventLoop& loop) {
+Result<std::unique_ptr<ProcConnector>> ProcConnector::create(base::EventLoop& loop) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
   if (fd < 0) return errno_error("proc connector socket", errno);
   sockaddr_nl addr{};

@@ -9,8 +9,8 @@
 #include <memory>
 #include <vector>
 
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 
 namespace amata::probes {
 
@@ -30,7 +30,7 @@ class ProcConnector {
  public:
   /// Opens, binds and subscribes the socket and watches it on `loop`. Fails without
   /// CAP_NET_ADMIN on older kernels, or inside a network namespace other than the host's.
-  static Result<std::unique_ptr<ProcConnector>> create(engine::EventLoop& loop);
+  static Result<std::unique_ptr<ProcConnector>> create(base::EventLoop& loop);
   ~ProcConnector();
   ProcConnector(const ProcConnector&) = delete;
   ProcConnector& operator=(const ProcConnector&) = delete;
@@ -41,10 +41,10 @@ class ProcConnector {
   std::uint64_t events_seen() const { return events_seen_; }
 
  private:
-  ProcConnector(engine::EventLoop& loop, int fd) : loop_(loop), fd_(fd) {}
+  ProcConnector(base::EventLoop& loop, int fd) : loop_(loop), fd_(fd) {}
   void on_readable();
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   int fd_;
   std::vector<ProcEventListener*> listeners_;
   std::uint64_t events_seen_ = 0;

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/pidfd.h"
 namespace amata::probes {
 
 /// One health check of a service, rescheduled every `interval` once the set is periodic.
@@ -89,16 +90,12 @@ class HealthRunner {
   std::unique_ptr<HttpCheck> http_;
   bool periodic_ = false;
   std::function<void()> on_result_;
-  engine::EventLoop::TimerId timer_ = 0;
+  base::EventLoop::TimerId timer_ = 0;
   bool has_result_ = false, ok_ = false;
   double latency_ = 0;
 };
 
 namespace {
-
-int pidfd_open(pid_t pid) {
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-}
 
 // struct pidfd_info (Linux 6.13; exit_code since 6.15). Debian 12's headers predate it.
 struct PidfdInfo {
@@ -114,26 +111,20 @@ enum class PidfdExit { kKnown, kNotYet, kUnsupported };
 
 /// Asks the kernel how the process behind `pidfd` ended. The status is recorded when its
 /// parent reaps it, so a dead but unreaped process answers kNotYet.
-PidfdExit query_pidfd_exit(int pidfd, ExitStatus* status) {
+PidfdExit query_pidfd_exit(int pidfd, base::ExitStatus* status) {
   PidfdInfo info{};
   info.mask = kPidfdInfoExit;
   if (ioctl(pidfd, kPidfdGetInfo, &info) < 0) {
     return errno == ESRCH ? PidfdExit::kNotYet : PidfdExit::kUnsupported;
   }
   if ((info.mask & kPidfdInfoExit) == 0) return PidfdExit::kNotYet;
-  int w = info.exit_code;
-  *status = WIFSIGNALED(w) ? ExitStatus{-1, WTERMSIG(w)} : ExitStatus{WEXITSTATUS(w), 0};
+  *status = base::ExitStatus::from_wait_status(info.exit_code);
   return PidfdExit::kKnown;
 }
 
 std::string_view basename_of(std::string_view path) {
   std::size_t slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-ExitStatus exit_status_from_wait(int status) {
-  if (WIFSIGNALED(status)) return ExitStatus{-1, WTERMSIG(status)};
-  return ExitStatus{WEXITSTATUS(status), 0};
 }
 
 }  // namespace
@@ -224,8 +215,8 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   }
   stat_ = std::move(*stat);
   auto text = stat_.read();
-  std::optional<PidStat> parsed;
-  if (text) parsed = parse_pid_stat(*text);
+  std::optional<base::PidStat> parsed;
+  if (text) parsed = base::parse_pid_stat(*text);
   if (!parsed || parsed->state == 'Z' || parsed->state == 'X') {
     release();
     return false;
@@ -242,19 +233,21 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   if (!owned) {
     // A foreign process: its pidfd becomes readable the moment it exits. The engine owns the
     // pidfd of its own children, so none is opened for them.
-    pidfd_ = pidfd_open(pid);
+    auto pidfd = base::open_pidfd(pid);
+    const int err = pidfd ? 0 : errno;  // as pidfd_open left it
+    pidfd_ = pidfd ? pidfd->release() : -1;
     if (pidfd_ >= 0) {
       Status s = ctx_.loop.watch(pidfd_, EPOLLIN, [this](std::uint32_t) { on_pidfd_exit(); });
       if (!s) {
         ::close(pidfd_);
         pidfd_ = -1;
       }
-    } else if (errno == ESRCH) {
+    } else if (err == ESRCH) {
       release();
       return false;
     } else if (!pidfd_notice_given_) {
       pidfd_notice_given_ = true;
-      ctx_.sink.notice(object(), std::string("pidfd_open unavailable (") + std::strerror(errno) +
+      ctx_.sink.notice(object(), std::string("pidfd_open unavailable (") + std::strerror(err) +
                                      "): deaths are found by polling at each period");
     }
   }
@@ -275,7 +268,7 @@ std::optional<pid_t> ProcessProbe::pid_from_pidfile() {
   snprintf(name, sizeof name, "%d/stat", static_cast<int>(*pid));
   auto stat_text = read_small_file(ctx_.options.proc_root + "/" + name, 4096);
   if (!stat_text) return std::nullopt;
-  auto ps = parse_pid_stat(*stat_text);
+  auto ps = base::parse_pid_stat(*stat_text);
   auto uptime = system_uptime();
   if (!ps || !uptime) return std::nullopt;
   double process_age = *uptime - static_cast<double>(ps->starttime) / ticks_per_second_;
@@ -334,7 +327,7 @@ std::optional<pid_t> ProcessProbe::pid_from_match() {
     ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
     if (n <= 0) return;
-    auto ps = parse_pid_stat(std::string_view(buf, static_cast<std::size_t>(n)));
+    auto ps = base::parse_pid_stat(std::string_view(buf, static_cast<std::size_t>(n)));
     if (!ps || ps->state == 'Z') return;
     if (!best || ps->starttime < best_start) {
       best = pid;
@@ -389,12 +382,12 @@ std::optional<double> ProcessProbe::system_uptime() {
 bool ProcessProbe::sample() {
   auto text = stat_.read();
   if (!text) return false;
-  auto ps = parse_pid_stat(*text);
+  auto ps = base::parse_pid_stat(*text);
   // A changed start time means the pid was reused by another process.
   if (!ps || ps->starttime != starttime_ || ps->state == 'Z' || ps->state == 'X') return false;
   MeasurementSink& sink = ctx_.sink;
   int o = object();
-  double now = monotonic_seconds();
+  double now = base::monotonic_now();
   sink.set_number(o, "alive", 1);
   sink.set_number(o, "pid", pid_);
   char state[2] = {ps->state, '\0'};
@@ -458,7 +451,7 @@ bool ProcessProbe::sample() {
   return true;
 }
 
-void ProcessProbe::lost(std::optional<ExitStatus> status) {
+void ProcessProbe::lost(std::optional<base::ExitStatus> status) {
   if (pid_ == 0) return;
   last_dead_pid_ = pid_;
   last_exit_known_ = status.has_value();
@@ -473,14 +466,13 @@ void ProcessProbe::lost(std::optional<ExitStatus> status) {
     sink.set_number(o, attr, kUnknown);
   }
   if (status) {
-    sink.set_number(o, "exit_code", status->code);
-    sink.set_number(o, "exit_signal", status->signal);
+    write_exit(*status);
   }
   sink.changed(o);
 }
 
 void ProcessProbe::on_pidfd_exit() {
-  ExitStatus status;
+  base::ExitStatus status;
   PidfdExit answer = query_pidfd_exit(pidfd_, &status);
   if (answer == PidfdExit::kKnown) {
     lost(status);
@@ -516,7 +508,7 @@ void ProcessProbe::query_dead_pidfd_later() {
       forget_dead_pidfd();
       return;
     }
-    ExitStatus status;
+    base::ExitStatus status;
     PidfdExit answer = query_pidfd_exit(dead_pidfd_, &status);
     if (answer == PidfdExit::kKnown) {
       last_exit_known_ = true;
@@ -538,9 +530,10 @@ void ProcessProbe::forget_dead_pidfd() {
   dead_pidfd_ = -1;
 }
 
-void ProcessProbe::write_exit(ExitStatus status) {
-  ctx_.sink.set_number(object(), "exit_code", status.code);
-  ctx_.sink.set_number(object(), "exit_signal", status.signal);
+void ProcessProbe::write_exit(const base::ExitStatus& status) {
+  // -1 when it did not exit by itself: killed by a signal, or not ours to know.
+  ctx_.sink.set_number(object(), "exit_code", status.known ? status.exit_code : -1);
+  ctx_.sink.set_number(object(), "exit_signal", status.signaled ? status.signal : 0);
 }
 
 Status ProcessProbe::child_started(pid_t pid) {
@@ -552,7 +545,7 @@ Status ProcessProbe::child_started(pid_t pid) {
   return {};
 }
 
-void ProcessProbe::child_exited(ExitStatus status) {
+void ProcessProbe::child_exited(const base::ExitStatus& status) {
   if (pid_ != 0 && owned_) {
     lost(status);
   } else {
@@ -575,11 +568,11 @@ void ProcessProbe::on_exec(pid_t pid) {
 void ProcessProbe::on_exit(pid_t pid, int wait_status) {
   if (owned_) return;  // the engine reaps its children and reports their status
   if (pid != 0 && pid == pid_) {
-    lost(exit_status_from_wait(wait_status));
+    lost(base::ExitStatus::from_wait_status(wait_status));
   } else if (pid == last_dead_pid_ && !last_exit_known_) {
     // The pidfd woke first; the connector's event brings the status afterwards.
     last_exit_known_ = true;
-    write_exit(exit_status_from_wait(wait_status));
+    write_exit(base::ExitStatus::from_wait_status(wait_status));
     ctx_.sink.changed(object());
   }
 }

@@ -34,7 +34,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// The engine started `pid` as this service's child (see ProbeSet::child_started).
   Status child_started(pid_t pid);
   /// The engine reaped this service's child.
-  void child_exited(ExitStatus status);
+  void child_exited(const base::ExitStatus& status);
   /// The pid measured now, 0 when none.
   pid_t pid() const { return pid_; }
 
@@ -55,11 +55,11 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// Reads every file of the adopted process and writes the sink; false when it is gone.
   bool sample();
   /// The process is gone: close everything, write alive=0 and the exit status if known.
-  void lost(std::optional<ExitStatus> status);
+  void lost(std::optional<base::ExitStatus> status);
   void release();
   /// Seconds since boot, the clock of /proc/PID/stat's start time.
   std::optional<double> system_uptime();
-  void write_exit(ExitStatus status);
+  void write_exit(const base::ExitStatus& status);
   /// The pidfd of a foreign process became readable: it died.
   void on_pidfd_exit();
   void query_dead_pidfd_later();
@@ -94,7 +94,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   int dead_pidfd_ = -1;  // of the last dead process, until its exit status is known
   int dead_queries_ = 0;
   bool pidfd_notice_given_ = false;
-  engine::EventLoop::TimerId dead_timer_ = 0;
+  base::EventLoop::TimerId dead_timer_ = 0;
 
   std::vector<std::unique_ptr<HealthRunner>> health_;
   bool health_started_ = false;

@@ -43,7 +43,7 @@ void kill_and_reap(pid_t pid) {
 class ProcessProbeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    loop_ = engine::EventLoop::create().value();
+    loop_ = base::EventLoop::create().value();
     snprintf(dir_, sizeof dir_, "/tmp/amata-pp-%d", getpid());
     mkdir(dir_, 0700);
     pidfile_ = std::string(dir_) + "/svc.pid";
@@ -73,7 +73,7 @@ class ProcessProbeTest : public ::testing::Test {
     return done();
   }
 
-  std::unique_ptr<engine::EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   TestSink sink_;
   std::unique_ptr<ProbeSet> set_;
   std::vector<pid_t> children_;
@@ -233,7 +233,7 @@ TEST_F(ProcessProbeTest, EngineChildHandOff) {
   ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0);
   children_.clear();
   int changes = sink_.changes(0);
-  set_->child_exited(0, ExitStatus{-1, info.si_status});
+  set_->child_exited(0, base::ExitStatus::killed(info.si_status));
   EXPECT_GT(sink_.changes(0), changes);
   EXPECT_EQ(sink_.number(0, "alive"), 0);
   EXPECT_EQ(sink_.number(0, "exit_signal"), SIGKILL);

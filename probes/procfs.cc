@@ -7,51 +7,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/text.h"
 namespace amata::probes {
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::string_view skip_spaces(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size() && is_space(s[i])) ++i;
-  return s.substr(i);
-}
-
-/// Takes the next whitespace-separated token off the front of `s`.
-std::string_view next_token(std::string_view& s) {
-  s = skip_spaces(s);
-  std::size_t i = 0;
-  while (i < s.size() && !is_space(s[i])) ++i;
-  std::string_view token = s.substr(0, i);
-  s.remove_prefix(i);
-  return token;
-}
-
-template <typename T>
-std::optional<T> to_integer(std::string_view token) {
-  T value{};
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return std::nullopt;
-  return value;
-}
-
-std::optional<double> to_double(std::string_view token) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-  if (ec != std::errc() || end != token.data() + token.size() || token.empty()) return std::nullopt;
-  return value;
-}
-
-/// Splits off the next line (without its '\n').
-std::string_view next_line(std::string_view& s) {
-  std::size_t nl = s.find('\n');
-  std::string_view line = s.substr(0, nl);
-  s.remove_prefix(nl == std::string_view::npos ? s.size() : nl + 1);
-  return line;
-}
 
 /// Decodes mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash).
 std::string unescape_octal(std::string_view s) {
@@ -76,24 +34,24 @@ std::string unescape_octal(std::string_view s) {
 
 std::optional<CpuTimes> parse_proc_stat_cpu(std::string_view text) {
   while (!text.empty()) {
-    std::string_view line = next_line(text);
+    std::string_view line = base::next_line(text);
     std::string_view rest = line;
-    if (next_token(rest) != "cpu") continue;
+    if (base::next_token(rest) != "cpu") continue;
     CpuTimes t;
     std::uint64_t* fields[] = {&t.user,   &t.nice, &t.system,  &t.idle,
                                &t.iowait, &t.irq,  &t.softirq, &t.steal};
     int n = 0;
     for (; n < 8; ++n) {
-      std::string_view token = next_token(rest);
+      std::string_view token = base::next_token(rest);
       if (token.empty()) break;
-      auto v = to_integer<std::uint64_t>(token);
+      auto v = base::parse_number<std::uint64_t>(token);
       if (!v) return std::nullopt;
       *fields[n] = *v;
     }
     if (n < 4) return std::nullopt;
     t.columns = n;
     // guest and guest_nice (columns 9 and 10) are already counted in user and nice.
-    while (!next_token(rest).empty()) ++t.columns;
+    while (!base::next_token(rest).empty()) ++t.columns;
     return t;
   }
   return std::nullopt;
@@ -122,14 +80,14 @@ std::optional<MemInfo> parse_meminfo(std::string_view text) {
   MemInfo m;
   bool has_total = false, has_free = false, has_available = false;
   while (!text.empty()) {
-    std::string_view line = next_line(text);
+    std::string_view line = base::next_line(text);
     std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view key = line.substr(0, colon);
     std::string_view rest = line.substr(colon + 1);
-    auto value = to_integer<std::uint64_t>(next_token(rest));
+    auto value = base::parse_number<std::uint64_t>(base::next_token(rest));
     if (!value) continue;
-    std::string_view unit = next_token(rest);
+    std::string_view unit = base::next_token(rest);
     std::uint64_t bytes = unit == "kB" ? *value * 1024 : *value;
     if (key == "MemTotal") {
       m.total = bytes;
@@ -160,95 +118,42 @@ std::optional<MemInfo> parse_meminfo(std::string_view text) {
 
 std::optional<LoadAvg> parse_loadavg(std::string_view text) {
   LoadAvg l;
-  auto a = to_double(next_token(text));
-  auto b = to_double(next_token(text));
-  auto c = to_double(next_token(text));
+  auto a = base::parse_number<double>(base::next_token(text));
+  auto b = base::parse_number<double>(base::next_token(text));
+  auto c = base::parse_number<double>(base::next_token(text));
   if (!a || !b || !c) return std::nullopt;
   l.load1 = *a;
   l.load5 = *b;
   l.load15 = *c;
-  std::string_view tasks = next_token(text);
+  std::string_view tasks = base::next_token(text);
   std::size_t slash = tasks.find('/');
   if (slash != std::string_view::npos) {
-    l.running = to_integer<std::uint64_t>(tasks.substr(0, slash)).value_or(0);
-    l.tasks = to_integer<std::uint64_t>(tasks.substr(slash + 1)).value_or(0);
+    l.running = base::parse_number<std::uint64_t>(tasks.substr(0, slash)).value_or(0);
+    l.tasks = base::parse_number<std::uint64_t>(tasks.substr(slash + 1)).value_or(0);
   }
   return l;
 }
 
 std::optional<double> parse_uptime(std::string_view text) {
-  auto v = to_double(next_token(text));
+  auto v = base::parse_number<double>(base::next_token(text));
   if (!v || *v < 0) return std::nullopt;
   return v;
 }
 
 std::optional<std::uint64_t> parse_file_nr(std::string_view text) {
-  return to_integer<std::uint64_t>(next_token(text));
-}
-
-std::optional<PidStat> parse_pid_stat(std::string_view text) {
-  PidStat s;
-  std::size_t open = text.find('(');
-  std::size_t close = text.rfind(')');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
-    return std::nullopt;
-  }
-  std::string_view head = text.substr(0, open);
-  auto pid = to_integer<pid_t>(next_token(head));
-  if (!pid) return std::nullopt;
-  s.pid = *pid;
-  s.comm = text.substr(open + 1, close - open - 1);
-  std::string_view rest = text.substr(close + 1);
-  // Field numbers as in proc(5): 3 state, 4 ppid, 14 utime, 15 stime, 20 num_threads,
-  // 22 starttime, 24 rss.
-  std::string_view state = next_token(rest);
-  if (state.size() != 1) return std::nullopt;
-  s.state = state[0];
-  int field = 4;
-  bool got_rss = false;
-  for (; field <= 24; ++field) {
-    std::string_view token = next_token(rest);
-    if (token.empty()) break;
-    auto v = to_integer<std::int64_t>(token);
-    if (!v) return std::nullopt;
-    switch (field) {
-      case 4:
-        s.ppid = static_cast<pid_t>(*v);
-        break;
-      case 14:
-        s.utime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
-        break;
-      case 15:
-        s.stime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
-        break;
-      case 20:
-        s.threads = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
-        break;
-      case 22:
-        s.starttime = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
-        break;
-      case 24:
-        s.rss_pages = static_cast<std::uint64_t>(std::max<std::int64_t>(*v, 0));
-        got_rss = true;
-        break;
-      default:
-        break;
-    }
-  }
-  if (!got_rss) return std::nullopt;
-  return s;
+  return base::parse_number<std::uint64_t>(base::next_token(text));
 }
 
 std::optional<PidIo> parse_pid_io(std::string_view text) {
   PidIo io;
   bool r = false, w = false;
   while (!text.empty()) {
-    std::string_view line = next_line(text);
+    std::string_view line = base::next_line(text);
     std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view key = line.substr(0, colon);
     std::string_view rest = line.substr(colon + 1);
-    auto v = to_integer<std::uint64_t>(next_token(rest));
+    auto v = base::parse_number<std::uint64_t>(base::next_token(rest));
     if (!v) continue;
     if (key == "read_bytes") {
       io.read_bytes = *v;
@@ -264,8 +169,8 @@ std::optional<PidIo> parse_pid_io(std::string_view text) {
 
 std::size_t count_pids(std::string_view text) {
   std::size_t n = 0;
-  for (std::string_view t = next_token(text); !t.empty(); t = next_token(text)) {
-    if (to_integer<pid_t>(t)) ++n;
+  for (std::string_view t = base::next_token(text); !t.empty(); t = base::next_token(text)) {
+    if (base::parse_number<pid_t>(t)) ++n;
   }
   return n;
 }
@@ -277,16 +182,16 @@ void cmdline_to_string(std::string_view raw, std::string& out) {
 }
 
 std::optional<pid_t> parse_pidfile(std::string_view text) {
-  auto pid = to_integer<pid_t>(next_token(text));
+  auto pid = base::parse_number<pid_t>(base::next_token(text));
   if (!pid || *pid <= 0) return std::nullopt;
   return pid;
 }
 
 std::optional<DiskStats> parse_diskstats_line(std::string_view line) {
   DiskStats d;
-  auto major = to_integer<unsigned>(next_token(line));
-  auto minor = to_integer<unsigned>(next_token(line));
-  std::string_view name = next_token(line);
+  auto major = base::parse_number<unsigned>(base::next_token(line));
+  auto minor = base::parse_number<unsigned>(base::next_token(line));
+  std::string_view name = base::next_token(line);
   if (!major || !minor || name.empty()) return std::nullopt;
   d.major = *major;
   d.minor = *minor;
@@ -294,9 +199,9 @@ std::optional<DiskStats> parse_diskstats_line(std::string_view line) {
   std::uint64_t f[11] = {};
   int n = 0;
   for (; n < 11; ++n) {
-    std::string_view token = next_token(line);
+    std::string_view token = base::next_token(line);
     if (token.empty()) break;
-    auto v = to_integer<std::uint64_t>(token);
+    auto v = base::parse_number<std::uint64_t>(token);
     if (!v) return std::nullopt;
     f[n] = *v;
   }
@@ -317,7 +222,7 @@ std::optional<DiskStats> parse_diskstats_line(std::string_view line) {
 std::optional<DiskStats> find_diskstats(std::string_view text, unsigned major, unsigned minor,
                                         std::string_view name) {
   while (!text.empty()) {
-    auto d = parse_diskstats_line(next_line(text));
+    auto d = parse_diskstats_line(base::next_line(text));
     if (!d) continue;
     if (major == 0 && minor == 0) {
       if (!name.empty() && d->name == name) return d;
@@ -330,28 +235,28 @@ std::optional<DiskStats> find_diskstats(std::string_view text, unsigned major, u
 
 std::optional<MountInfo> parse_mountinfo_line(std::string_view line) {
   MountInfo m;
-  std::string_view id = next_token(line);
-  std::string_view parent = next_token(line);
-  std::string_view dev = next_token(line);
-  std::string_view root = next_token(line);
-  std::string_view point = next_token(line);
-  std::string_view options = next_token(line);
+  std::string_view id = base::next_token(line);
+  std::string_view parent = base::next_token(line);
+  std::string_view dev = base::next_token(line);
+  std::string_view root = base::next_token(line);
+  std::string_view point = base::next_token(line);
+  std::string_view options = base::next_token(line);
   if (id.empty() || parent.empty() || point.empty() || options.empty()) return std::nullopt;
   std::size_t colon = dev.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
-  auto major = to_integer<unsigned>(dev.substr(0, colon));
-  auto minor = to_integer<unsigned>(dev.substr(colon + 1));
+  auto major = base::parse_number<unsigned>(dev.substr(0, colon));
+  auto minor = base::parse_number<unsigned>(dev.substr(colon + 1));
   if (!major || !minor) return std::nullopt;
   m.major = *major;
   m.minor = *minor;
   // Optional fields ("shared:1 master:2") run up to a lone "-".
   for (;;) {
-    std::string_view t = next_token(line);
+    std::string_view t = base::next_token(line);
     if (t.empty()) return std::nullopt;
     if (t == "-") break;
   }
-  std::string_view fstype = next_token(line);
-  std::string_view source = next_token(line);
+  std::string_view fstype = base::next_token(line);
+  std::string_view source = base::next_token(line);
   if (fstype.empty()) return std::nullopt;
   m.root = unescape_octal(root);
   m.mount_point = unescape_octal(point);
@@ -364,7 +269,7 @@ std::optional<MountInfo> parse_mountinfo_line(std::string_view line) {
 std::optional<MountInfo> find_mount(std::string_view mountinfo, std::string_view path) {
   std::optional<MountInfo> best;
   while (!mountinfo.empty()) {
-    auto m = parse_mountinfo_line(next_line(mountinfo));
+    auto m = parse_mountinfo_line(base::next_line(mountinfo));
     if (!m) continue;
     const std::string& mp = m->mount_point;
     bool covers =

@@ -18,7 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/result.h"
+#include "base/proc_stat.h"
+#include "base/result.h"
 
 namespace amata::probes {
 
@@ -68,19 +69,7 @@ std::optional<std::uint64_t> parse_file_nr(std::string_view text);
 
 // --- /proc/PID/... ------------------------------------------------------------------------
 
-/// The fields of /proc/PID/stat the probes use. `comm` may contain spaces and parentheses:
-/// it runs from the first '(' to the LAST ')'.
-struct PidStat {
-  pid_t pid = 0;
-  std::string_view comm;  // points into the parsed text
-  char state = '?';
-  pid_t ppid = 0;
-  std::uint64_t utime = 0, stime = 0;  // clock ticks
-  std::uint64_t threads = 0;
-  std::uint64_t starttime = 0;  // clock ticks after boot
-  std::uint64_t rss_pages = 0;
-};
-std::optional<PidStat> parse_pid_stat(std::string_view text);
+// /proc/PID/stat: base/proc_stat.h (amatad's own bookkeeping reads it too).
 
 /// /proc/PID/io: bytes the process caused to be fetched from / sent to storage.
 struct PidIo {

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse_loadavg(text);
   (void)parse_uptime(text);
   (void)parse_file_nr(text);
-  if (auto s = parse_pid_stat(text)) {
+  if (auto s = base::parse_pid_stat(text)) {
     // comm must lie inside the input.
     if (s->comm.data() < text.data() || s->comm.data() + s->comm.size() > text.data() + size) {
       __builtin_trap();

@@ -116,38 +116,6 @@ TEST(Uptime, AndFileNr) {
   EXPECT_FALSE(parse_file_nr(""));
 }
 
-TEST(PidStat, CommWithSpacesAndParentheses) {
-  std::string text = fixture(kModern + "/4242/stat");  // comm points into it
-  auto s = parse_pid_stat(text);
-  ASSERT_TRUE(s);
-  EXPECT_EQ(s->pid, 4242);
-  EXPECT_EQ(s->comm, "(a) b)");
-  EXPECT_EQ(s->state, 'S');
-  EXPECT_EQ(s->ppid, 1);
-  EXPECT_EQ(s->utime, 150u);
-  EXPECT_EQ(s->stime, 50u);
-  EXPECT_EQ(s->threads, 3u);
-  EXPECT_EQ(s->starttime, 12345u);
-  EXPECT_EQ(s->rss_pages, 2560u);
-}
-
-TEST(PidStat, RealProcess) {
-  auto s = parse_pid_stat(fixture("/proc/self/stat"));
-  ASSERT_TRUE(s);
-  EXPECT_EQ(s->pid, getpid());
-  EXPECT_EQ(s->ppid, getppid());
-  EXPECT_GE(s->threads, 1u);
-  EXPECT_GT(s->rss_pages, 0u);
-}
-
-TEST(PidStat, MissingFieldsAreRejected) {
-  EXPECT_FALSE(parse_pid_stat("4242 (x) S 1 2 3"));  // cut before rss
-  EXPECT_FALSE(parse_pid_stat("4242 x S 1"));        // no parentheses
-  EXPECT_FALSE(parse_pid_stat("4242 (x"));
-  EXPECT_FALSE(parse_pid_stat(") (x S"));
-  EXPECT_FALSE(parse_pid_stat(""));
-}
-
 TEST(PidIo, StorageBytes) {
   auto io = parse_pid_io(fixture(kModern + "/4242/io"));
   ASSERT_TRUE(io);
@@ -242,7 +210,7 @@ TEST(DirEntries, CountsPidsAndFds) {
 // --- Probes on the fixture trees -----------------------------------------------------------
 
 struct Harness {
-  std::unique_ptr<engine::EventLoop> loop = engine::EventLoop::create().value();
+  std::unique_ptr<base::EventLoop> loop = base::EventLoop::create().value();
   TestSink sink;
 };
 
@@ -295,7 +263,7 @@ TEST(ProcessProbeFixture, MeasuresAHandedOverPid) {
   EXPECT_EQ(h.sink.number(0, "fds"), 4);
   EXPECT_NEAR(h.sink.number(0, "uptime"), 910.23 - 12345.0 / sysconf(_SC_CLK_TCK), 1e-6);
   EXPECT_GE(h.sink.changes(0), 1);
-  (*set)->child_exited(0, ExitStatus{-1, 9});
+  (*set)->child_exited(0, base::ExitStatus::killed(9));
   EXPECT_EQ(h.sink.number(0, "alive"), 0);
   EXPECT_EQ(h.sink.number(0, "pid"), 0);
   EXPECT_EQ(h.sink.number(0, "exit_code"), -1);

@@ -75,7 +75,7 @@ TEST(SteadyState, PollingAllocatesAndOpensNothing) {
   if (child == 0) {
     for (;;) pause();
   }
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   NullSink sink;
   ProbeOptions options;
   options.use_proc_connector = false;
@@ -119,7 +119,7 @@ TEST(SteadyState, PollingAllocatesAndOpensNothing) {
 
 TEST(SteadyState, PeriodicPollingOnTheLoopAllocatesNothing) {
   if (!AMATA_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocation counting is off under ASan";
-  auto loop = engine::EventLoop::create().value();
+  auto loop = base::EventLoop::create().value();
   NullSink sink;
   ProbeOptions options;
   options.use_proc_connector = false;

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/catalog.h"
+#include "catalog/object_spec.h"
 #include "compiler/ast/ast.h"
-#include "compiler/catalog/catalog.h"
-#include "compiler/catalog/object_spec.h"
 
 namespace amata::check {
 

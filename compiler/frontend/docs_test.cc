@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "compiler/catalog/catalog.h"
+#include "catalog/catalog.h"
 #include "compiler/diag/codes.h"
 
 namespace amata {

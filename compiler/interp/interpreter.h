@@ -4,9 +4,9 @@
 
 #include <memory>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/ir/ir.h"
-#include "compiler/support/result.h"
 
 namespace amata::interp {
 

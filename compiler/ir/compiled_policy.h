@@ -28,8 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "compiler/catalog/catalog.h"
-#include "compiler/catalog/object_spec.h"
+#include "catalog/catalog.h"
+#include "catalog/object_spec.h"
 #include "compiler/ir/metric_history.h"
 
 namespace amata::ir {

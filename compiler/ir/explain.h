@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/ir/ir.h"
-#include "compiler/support/result.h"
 
 namespace amata::ir {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
-#include "compiler/support/result.h"
 
 namespace amata::ir {
 

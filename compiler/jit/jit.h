@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/ir/ir.h"
-#include "compiler/support/result.h"
 
 namespace amata::jit {
 

@@ -4,11 +4,11 @@
 
 #include <memory>
 
+#include "base/result.h"
 #include "compiler/check/checked_policy.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/jit/jit.h"
 #include "compiler/lower/lower.h"
-#include "compiler/support/result.h"
 
 namespace amata::lower {
 

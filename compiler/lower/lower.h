@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "compiler/check/checked_policy.h"
 #include "compiler/ir/ir.h"
-#include "compiler/support/result.h"
 
 namespace amata::lower {
 

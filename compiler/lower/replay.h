@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
-#include "compiler/support/result.h"
 
 namespace amata::lower {
 

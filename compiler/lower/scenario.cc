@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "compiler/catalog/catalog.h"
+#include "catalog/catalog.h"
 
 namespace amata::lower {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/lower/replay.h"
-#include "compiler/support/result.h"
 
 namespace amata::lower {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "compiler/ast/ast.h"
-#include "compiler/support/result.h"
 
 namespace amata::source {
 

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <memory>
 
-namespace amata::engine {
+namespace amata::actions {
 namespace {
 
 std::string join(const std::vector<std::string>& words) {
@@ -37,53 +37,24 @@ bool safe_name(const std::string& name) {
 
 }  // namespace
 
-std::string JobOutcome::describe() const {
-  if (timed_out) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "timed out after %.0f ms (", duration_ms);
-    return buf + status.describe() + ")";
-  }
-  return status.describe();
-}
-
-JobRunner::~JobRunner() {
-  for (auto& [pid, timer] : deadlines_) loop_.cancel_timer(timer);
-  children_.kill_all();
-}
-
 Result<pid_t> JobRunner::run(const JobSpec& job, Done done) {
-  SpawnSpec spec;
+  base::SpawnSpec spec;
   spec.argv = job.argv;
-  spec.env = merge_environment(base_env_, job.env);
+  spec.env = base::merge_environment(base_env_, job.env);
   spec.workdir = job.workdir;
   spec.log_path = job.log_path;
-  auto started = Clock::now();
-  auto timed_out = std::make_shared<bool>(false);
-  auto pid =
-      children_.spawn(spec, [this, started, timed_out, done](pid_t p, const ExitStatus& status) {
-        auto it = deadlines_.find(p);
-        if (it != deadlines_.end()) {
-          loop_.cancel_timer(it->second);
-          deadlines_.erase(it);
-        }
-        JobOutcome outcome;
-        outcome.status = status;
-        outcome.timed_out = *timed_out;
-        outcome.ok = !*timed_out && status.known && !status.signaled && status.exit_code == 0;
-        outcome.duration_ms =
-            std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-        if (done) done(outcome);
-      });
-  if (!pid) return pid.error();
-  pid_t p = *pid;
-  deadlines_[p] = loop_.add_timer_after(
-      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(job.timeout)),
-      [this, p, timed_out] {
-        deadlines_.erase(p);
-        *timed_out = true;
-        (void)children_.signal_group(p, SIGKILL);  // its exit arrives through the pidfd
-      });
-  return p;
+  // The pid is known only once the job has started; the callback looks its job up by it.
+  auto pid = std::make_shared<pid_t>(0);
+  auto started = base::Job::start(loop_, spec, base::from_seconds(job.timeout),
+                                  [this, pid, done](base::Job::Outcome outcome) {
+                                    auto finished = std::move(jobs_[*pid]);
+                                    jobs_.erase(*pid);
+                                    if (done) done(outcome);
+                                  });
+  if (!started) return started.error();
+  *pid = (*started)->pid();
+  jobs_[*pid] = std::move(*started);
+  return *pid;
 }
 
 std::vector<std::pair<std::string, std::string>> EventEnvironment::variables() const {
@@ -130,11 +101,11 @@ int HookRunner::run(const EventEnvironment& env, Done done) {
       ++started;
     } else if (done) {
       JobOutcome failed;
-      failed.status = ExitStatus{true, 127, 0, false};
+      failed.status = base::ExitStatus::exited(127);
       done(hook, failed);
     }
   }
   return started;
 }
 
-}  // namespace amata::engine
+}  // namespace amata::actions

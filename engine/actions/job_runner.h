@@ -4,15 +4,17 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
-#include "engine/supervisor/child_process.h"
+#include "base/event_loop.h"
+#include "base/job.h"
+#include "base/result.h"
 
-namespace amata::engine {
+namespace amata::actions {
 
 /// One program to run to completion.
 struct JobSpec {
@@ -23,35 +25,27 @@ struct JobSpec {
   std::string workdir = "/";
 };
 
-/// How a job ended.
-struct JobOutcome {
-  bool ok = false;  // exited 0 before its deadline
-  bool timed_out = false;
-  ExitStatus status;
-  double duration_ms = 0;
-  /// "exited 0", "exited 3", "timed out after 30s (killed by SIGKILL)".
-  std::string describe() const;
-};
+/// How a job ended: its exit status, whether its deadline killed it, how long it ran.
+using JobOutcome = base::Job::Outcome;
 
 class JobRunner {
  public:
   using Done = std::function<void(const JobOutcome&)>;
 
-  explicit JobRunner(EventLoop& loop) : loop_(loop), children_(loop) {}
+  explicit JobRunner(base::EventLoop& loop) : loop_(loop) {}
   /// Kills and reaps the jobs still running: they never outlive amatad.
-  ~JobRunner();
+  ~JobRunner() = default;
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
 
   /// Starts `job`; `done` is called from the loop when it ends or is killed at its deadline.
   Result<pid_t> run(const JobSpec& job, Done done);
-  std::size_t running() const { return children_.size(); }
+  std::size_t running() const { return jobs_.size(); }
 
  private:
-  EventLoop& loop_;
-  ChildSet children_;
-  std::vector<std::string> base_env_ = current_environment();
-  std::unordered_map<pid_t, EventLoop::TimerId> deadlines_;
+  base::EventLoop& loop_;
+  std::vector<std::string> base_env_ = base::current_environment();
+  std::unordered_map<pid_t, std::unique_ptr<base::Job>> jobs_;
 };
 
 /// The event in a hook's or a `run` action's environment.
@@ -93,4 +87,4 @@ class HookRunner {
   std::string log_path_;
 };
 
-}  // namespace amata::engine
+}  // namespace amata::actions

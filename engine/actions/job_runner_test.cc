@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace amata::engine {
+namespace amata::actions {
 namespace {
 
 namespace fs = std::filesystem;
@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 class JobRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = EventLoop::create();
+    auto loop = base::EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
     jobs_ = std::make_unique<JobRunner>(*loop_);
@@ -31,9 +31,9 @@ class JobRunnerTest : public ::testing::Test {
 
   template <typename Pred>
   bool run_until(Pred pred, double limit = 10) {
-    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(limit));
-    while (!pred() && Clock::now() < deadline) {
+    auto deadline = base::Clock::now() + std::chrono::duration_cast<base::Clock::duration>(
+                                             std::chrono::duration<double>(limit));
+    while (!pred() && base::Clock::now() < deadline) {
       EXPECT_TRUE(loop_->run_once(std::chrono::milliseconds(50)));
     }
     return pred();
@@ -52,7 +52,7 @@ class JobRunnerTest : public ::testing::Test {
     return ss.str();
   }
 
-  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   std::unique_ptr<JobRunner> jobs_;
   std::string dir_;
 };
@@ -65,8 +65,8 @@ TEST_F(JobRunnerTest, ReportsExitCodes) {
   ASSERT_TRUE(run_until([&] { return outcomes.size() == 2; }));
   int ok = 0, three = 0;
   for (const auto& o : outcomes) {
-    ok += o.ok;
-    three += o.status.exit_code == 3 && !o.ok;
+    ok += o.ok();
+    three += o.status.exit_code == 3 && !o.ok();
   }
   EXPECT_EQ(ok, 1);
   EXPECT_EQ(three, 1);
@@ -78,7 +78,7 @@ TEST_F(JobRunnerTest, KillsAJobAtItsDeadline) {
   ASSERT_TRUE(jobs_->run(job, [&](const JobOutcome& o) { outcome = o; }));
   ASSERT_TRUE(run_until([&] { return outcome.has_value(); }, 5));
   EXPECT_TRUE(outcome->timed_out);
-  EXPECT_FALSE(outcome->ok);
+  EXPECT_FALSE(outcome->ok());
   EXPECT_TRUE(outcome->status.signaled);
   EXPECT_NE(outcome->describe().find("timed out"), std::string::npos);
   EXPECT_EQ(jobs_->running(), 0u);
@@ -107,7 +107,7 @@ TEST_F(JobRunnerTest, HooksSeeTheEventInTheirEnvironment) {
   EXPECT_EQ(hooks.run(env,
                       [&](const std::string& hook, const JobOutcome& o) {
                         finished.push_back(fs::path(hook).filename().string() +
-                                           (o.ok ? " ok" : " failed"));
+                                           (o.ok() ? " ok" : " failed"));
                       }),
             2);
   ASSERT_TRUE(run_until([&] { return finished.size() == 2; }));
@@ -147,4 +147,4 @@ TEST_F(JobRunnerTest, MissingHookDirectoryMeansNoHooks) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::actions

@@ -55,8 +55,7 @@ std::vector<NodeId> unique_nodes(const std::vector<GroupMember>& members) {
 
 }  // namespace
 
-std::unique_ptr<ClusterManager> ClusterManager::create(engine::EventLoop& loop,
-                                                       ClusterConfig config,
+std::unique_ptr<ClusterManager> ClusterManager::create(base::EventLoop& loop, ClusterConfig config,
                                                        ClusteredServices& services,
                                                        ClusterCallbacks callbacks) {
   std::unique_ptr<ClusterManager> m(
@@ -75,7 +74,7 @@ std::unique_ptr<ClusterManager> ClusterManager::create(engine::EventLoop& loop,
   return m;
 }
 
-ClusterManager::ClusterManager(engine::EventLoop& loop, ClusterConfig config,
+ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
                                ClusteredServices& services, ClusterCallbacks callbacks)
     : loop_(loop),
       config_(std::move(config)),
@@ -377,7 +376,7 @@ void ClusterManager::update_peers() {
   for (const auto& [id, name] : config_.node_names) ids.insert(id);
   ids.insert(q.nodes.begin(), q.nodes.end());
   for (const auto& [id, peer] : peers_) ids.insert(id);
-  auto now = engine::Clock::now();
+  auto now = base::Clock::now();
   NodeId self = session_ ? session_->local_node() : 0;
   for (NodeId id : ids) {
     bool member = joined && std::binary_search(q.nodes.begin(), q.nodes.end(), id);

@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/result.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 #include "engine/cluster/corosync_session.h"
 #include "engine/cluster/placement.h"
-#include "engine/loop/event_loop.h"
 
 namespace amata::cluster {
 
@@ -70,10 +70,10 @@ struct ClusterConfig {
 struct PeerView {
   NodeId node_id = 0;
   std::string name;
-  bool member = false;              // in the local partition's membership (Corosync quorum view)
-  bool quorate = false;             // the local partition has quorum
-  bool local = false;               // this node itself
-  engine::Clock::time_point since;  // when `member` last changed (or first seen)
+  bool member = false;            // in the local partition's membership (Corosync quorum view)
+  bool quorate = false;           // the local partition has quorum
+  bool local = false;             // this node itself
+  base::Clock::time_point since;  // when `member` last changed (or first seen)
 };
 
 /// One entry of the cluster's history, identical (and identically placed) on every member
@@ -121,7 +121,7 @@ class ClusterManager {
  public:
   /// Connects (asynchronously) and starts following the cluster. `services` must outlive the
   /// manager.
-  static std::unique_ptr<ClusterManager> create(engine::EventLoop& loop, ClusterConfig config,
+  static std::unique_ptr<ClusterManager> create(base::EventLoop& loop, ClusterConfig config,
                                                 ClusteredServices& services,
                                                 ClusterCallbacks callbacks);
   ~ClusterManager();
@@ -152,7 +152,7 @@ class ClusterManager {
   std::string node_name(NodeId id) const;
 
  private:
-  ClusterManager(engine::EventLoop& loop, ClusterConfig config, ClusteredServices& services,
+  ClusterManager(base::EventLoop& loop, ClusterConfig config, ClusteredServices& services,
                  ClusterCallbacks callbacks);
   enum class Phase : std::uint8_t { kStopped, kStarting, kRunning, kStopping };
 
@@ -172,7 +172,7 @@ class ClusterManager {
   void log(bool warning, std::string message);
   bool running_here(const std::string& name) const;
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   ClusterConfig config_;
   ClusteredServices& services_;
   ClusterCallbacks callbacks_;
@@ -185,7 +185,7 @@ class ClusterManager {
   RingId group_ring_;                 // the totem ring of the last CPG change
   bool heard_from_corosync_ = false;  // a connection attempt has succeeded or failed
   bool quorum_stale_ = false;         // a node left; the quorum service has not reported since
-  engine::EventLoop::TimerId stale_timer_ = 0;
+  base::EventLoop::TimerId stale_timer_ = 0;
   bool in_reconcile_ = false;
   bool reconcile_again_ = false;
   std::uint64_t history_index_ = 0;

@@ -96,7 +96,7 @@ Result<std::map<NodeId, std::string>> read_node_names() {
   return names;
 }
 
-std::unique_ptr<CorosyncSession> CorosyncSession::create(engine::EventLoop& loop, Options options,
+std::unique_ptr<CorosyncSession> CorosyncSession::create(base::EventLoop& loop, Options options,
                                                          Callbacks callbacks) {
   std::unique_ptr<CorosyncSession> s(
       new CorosyncSession(loop, std::move(options), std::move(callbacks)));
@@ -108,7 +108,7 @@ std::unique_ptr<CorosyncSession> CorosyncSession::create(engine::EventLoop& loop
   return s;
 }
 
-CorosyncSession::CorosyncSession(engine::EventLoop& loop, Options options, Callbacks callbacks)
+CorosyncSession::CorosyncSession(base::EventLoop& loop, Options options, Callbacks callbacks)
     : loop_(loop),
       options_(std::move(options)),
       callbacks_(std::move(callbacks)),

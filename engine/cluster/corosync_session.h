@@ -26,9 +26,9 @@
 #include <string_view>
 #include <vector>
 
-#include "compiler/support/result.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 #include "engine/cluster/placement.h"
-#include "engine/loop/event_loop.h"
 
 namespace amata::cluster {
 
@@ -99,7 +99,7 @@ class CorosyncSession {
   };
 
   /// Starts connecting at once (on the loop); failures are retried, never fatal.
-  static std::unique_ptr<CorosyncSession> create(engine::EventLoop& loop, Options options,
+  static std::unique_ptr<CorosyncSession> create(base::EventLoop& loop, Options options,
                                                  Callbacks callbacks);
   /// Leaves the group cleanly and closes every handle.
   ~CorosyncSession();
@@ -131,7 +131,7 @@ class CorosyncSession {
                      const std::uint32_t* nodes);
 
  private:
-  CorosyncSession(engine::EventLoop& loop, Options options, Callbacks callbacks);
+  CorosyncSession(base::EventLoop& loop, Options options, Callbacks callbacks);
   void connect();
   Status try_connect();
   void try_join();
@@ -144,7 +144,7 @@ class CorosyncSession {
   void schedule_reconnect();
   void report(bool connected, std::string why);
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   Options options_;
   Callbacks callbacks_;
   cpg_handle_t cpg_ = 0;
@@ -164,7 +164,7 @@ class CorosyncSession {
   std::uint64_t seq_ = 0;
   std::deque<std::string> outbox_;
   std::chrono::milliseconds backoff_;
-  engine::EventLoop::TimerId retry_timer_ = 0;
+  base::EventLoop::TimerId retry_timer_ = 0;
   bool reported_connected_ = false;
   bool reported_failure_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timers after death

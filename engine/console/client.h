@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "compiler/support/result.h"
+#include "base/result.h"
 
 namespace amata::console {
 

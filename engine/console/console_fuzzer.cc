@@ -21,7 +21,7 @@ using namespace amata;
 using namespace std::chrono_literals;
 
 struct Harness {
-  std::unique_ptr<engine::EventLoop> loop;
+  std::unique_ptr<base::EventLoop> loop;
   console::testing::RecordingBackend backend;
   std::unique_ptr<console::ConsoleServer> server;
   std::string path;
@@ -30,7 +30,7 @@ struct Harness {
     char tmpl[] = "/tmp/amata-console-fuzz-XXXXXX";
     if (!mkdtemp(tmpl)) std::abort();
     path = std::string(tmpl) + "/amatad.sock";
-    loop = std::move(engine::EventLoop::create()).value();
+    loop = std::move(base::EventLoop::create()).value();
     console::ConsoleConfig config;
     config.socket_path = path;
     config.max_line_bytes = 1024;  // small, so the fuzzer reaches the limit

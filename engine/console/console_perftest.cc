@@ -30,7 +30,7 @@ double micros(SteadyClock::duration d) {
 }
 
 template <typename Done>
-void pump(engine::EventLoop& loop, Done done) {
+void pump(base::EventLoop& loop, Done done) {
   while (!done()) (void)loop.run_once(5ms);
 }
 
@@ -40,7 +40,7 @@ int main() {
   char tmpl[] = "/tmp/amata-perf-XXXXXX";
   if (!mkdtemp(tmpl)) return 1;
   std::string dir = tmpl;
-  auto loop = engine::EventLoop::create();
+  auto loop = base::EventLoop::create();
   console::testing::RecordingBackend backend;
   console::ConsoleConfig config;
   config.socket_path = dir + "/amatad.sock";

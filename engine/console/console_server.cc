@@ -19,7 +19,6 @@ namespace amata::console {
 namespace {
 
 using Json = nlohmann::json;
-using Clock = engine::Clock;
 
 // Lines are serialised with invalid UTF-8 replaced: process names and file contents reach the
 // console verbatim, and one bad byte must not turn a reply into an exception.
@@ -101,15 +100,15 @@ struct ConsoleServer::Client {
   std::size_t out_offset = 0;
   bool writable_armed = false;
   bool closing = false;
-  engine::EventLoop::TimerId linger_timer = 0;
+  base::EventLoop::TimerId linger_timer = 0;
   double tokens = 0;
-  Clock::time_point refilled_at;
+  base::Clock::time_point refilled_at;
   std::vector<Follow> follows;
 
   std::size_t pending() const { return out.size() - out_offset; }
 };
 
-Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(engine::EventLoop& loop,
+Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(base::EventLoop& loop,
                                                             ConsoleBackend& backend,
                                                             ConsoleConfig config) {
   const std::string& path = config.socket_path;
@@ -180,7 +179,7 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(engine::EventLoop& l
   return server;
 }
 
-ConsoleServer::ConsoleServer(engine::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config,
+ConsoleServer::ConsoleServer(base::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config,
                              int listen_fd, std::optional<gid_t> control_gid)
     : loop_(loop),
       backend_(backend),
@@ -283,7 +282,7 @@ void ConsoleServer::on_accept() {
     client->peer = peer;
     client->access = access;
     client->tokens = config_.request_burst;
-    client->refilled_at = Clock::now();
+    client->refilled_at = base::Clock::now();
     Status s = loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
                            [this, fd](std::uint32_t events) { on_client_event(fd, events); });
     if (!s) {
@@ -374,7 +373,7 @@ void ConsoleServer::read_from(Client& client) {
 }
 
 bool ConsoleServer::take_token(Client& client) {
-  auto now = Clock::now();
+  auto now = base::Clock::now();
   double elapsed = std::chrono::duration<double>(now - client.refilled_at).count();
   client.refilled_at = now;
   client.tokens =

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "compiler/support/result.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 #include "engine/console/console_backend.h"
-#include "engine/loop/event_loop.h"
 
 namespace amata::console {
 
@@ -66,7 +66,7 @@ class ConsoleServer {
  public:
   /// Creates, binds and listens on config.socket_path (replacing a stale socket file, never a
   /// regular file), sets its owner, group and mode, and registers it with `loop`.
-  static Result<std::unique_ptr<ConsoleServer>> start(engine::EventLoop& loop,
+  static Result<std::unique_ptr<ConsoleServer>> start(base::EventLoop& loop,
                                                       ConsoleBackend& backend,
                                                       ConsoleConfig config);
   ~ConsoleServer();
@@ -86,8 +86,8 @@ class ConsoleServer {
   struct Client;
   enum class Access : std::uint8_t { kNone, kRead, kControl };
 
-  ConsoleServer(engine::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config,
-                int listen_fd, std::optional<gid_t> control_gid);
+  ConsoleServer(base::EventLoop& loop, ConsoleBackend& backend, ConsoleConfig config, int listen_fd,
+                std::optional<gid_t> control_gid);
 
   void on_accept();
   void on_client_event(int fd, std::uint32_t events);
@@ -103,7 +103,7 @@ class ConsoleServer {
   bool take_token(Client& client);
   void log(LogLevel level, std::string_view message) const;
 
-  engine::EventLoop& loop_;
+  base::EventLoop& loop_;
   ConsoleBackend& backend_;
   ConsoleConfig config_;
   int listen_fd_;

@@ -43,7 +43,7 @@ class ConsoleServerTest : public ::testing::Test {
     dir_ = tmpl;
     // Traversable by the unprivileged children of the permission tests.
     ASSERT_EQ(chmod(dir_.c_str(), 0755), 0);
-    auto loop = engine::EventLoop::create();
+    auto loop = base::EventLoop::create();
     ASSERT_TRUE(loop.ok()) << loop.error().message;
     loop_ = std::move(loop).value();
     config_.socket_path = dir_ + "/amatad.sock";
@@ -128,7 +128,7 @@ class ConsoleServerTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<engine::EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   RecordingBackend backend_;
   ConsoleConfig config_;
   std::unique_ptr<ConsoleServer> server_;

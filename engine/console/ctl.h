@@ -9,7 +9,7 @@
 #include <ostream>
 #include <string>
 
-#include "compiler/support/result.h"
+#include "base/result.h"
 
 namespace amata::console {
 

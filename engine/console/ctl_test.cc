@@ -39,7 +39,7 @@ class CtlTest : public ::testing::Test {
     char tmpl[] = "/tmp/amata-ctl-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    auto loop = engine::EventLoop::create();
+    auto loop = base::EventLoop::create();
     ASSERT_TRUE(loop.ok());
     loop_ = std::move(loop).value();
     ConsoleConfig config;
@@ -131,7 +131,7 @@ class CtlTest : public ::testing::Test {
   }
 
   std::string dir_;
-  std::unique_ptr<engine::EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   RecordingBackend backend_;
   std::unique_ptr<ConsoleServer> server_;
 };

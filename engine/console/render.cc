@@ -8,7 +8,7 @@
 #include <iterator>
 #include <span>
 
-#include "compiler/catalog/catalog.h"
+#include "catalog/catalog.h"
 #include "engine/console/console_backend.h"
 
 namespace amata::console {

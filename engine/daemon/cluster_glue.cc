@@ -1,29 +1,16 @@
 #include "engine/daemon/cluster_glue.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <utility>
 
 #include "engine/daemon/metric_store.h"
 
-extern char** environ;
-
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 /// A fence agent that hangs must not hold a failover for ever.
 constexpr auto kFenceTimeout = std::chrono::seconds(60);
-
-std::string errno_text(const char* what, int err) {
-  return std::string(what) + ": " + std::strerror(err);
-}
 
 }  // namespace
 
@@ -48,7 +35,7 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
 }
 
 Result<std::set<std::string>> ClusterGlue::clustered_of(
-    const std::vector<catalog::ObjectSpec>& objects, const Supervisor& supervisor) {
+    const std::vector<catalog::ObjectSpec>& objects, const supervisor::Supervisor& supervisor) {
   std::set<std::string> clustered;
   for (const auto& o : objects) {
     if (o.kind != catalog::Kind::kService || !o.clustered) continue;
@@ -59,8 +46,9 @@ Result<std::set<std::string>> ClusterGlue::clustered_of(
 }
 
 Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
-    EventLoop& loop, const catalog::ClusterSpec& spec,
-    const std::vector<catalog::ObjectSpec>& objects, Supervisor& supervisor, Callbacks callbacks) {
+    base::EventLoop& loop, const catalog::ClusterSpec& spec,
+    const std::vector<catalog::ObjectSpec>& objects, supervisor::Supervisor& supervisor,
+    Callbacks callbacks) {
   auto clustered = clustered_of(objects, supervisor);
   if (!clustered) return clustered.error();
   std::unique_ptr<ClusterGlue> glue(
@@ -85,8 +73,8 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
   return glue;
 }
 
-ClusterGlue::ClusterGlue(EventLoop& loop, Supervisor& supervisor, Callbacks callbacks,
-                         std::set<std::string> clustered)
+ClusterGlue::ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervisor,
+                         Callbacks callbacks, std::set<std::string> clustered)
     : loop_(loop),
       supervisor_(supervisor),
       callbacks_(std::move(callbacks)),
@@ -150,18 +138,18 @@ Status ClusterGlue::publish(nlohmann::json event) {
 }
 
 void ClusterGlue::report(const std::string& kind, const std::string& object, bool ok,
-                         const std::string& detail, Clock::time_point started,
+                         const std::string& detail, base::Clock::time_point started,
                          double requested_unix) {
   if (!callbacks_.on_action) return;
-  double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  double ms = std::chrono::duration<double, std::milli>(base::Clock::now() - started).count();
   callbacks_.on_action(
-      ActionRecord{0, requested_unix, 0, kind, object, ok ? "ok" : "failed", detail, ms});
+      store::ActionRecord{0, requested_unix, 0, kind, object, ok ? "ok" : "failed", detail, ms});
 }
 
 void ClusterGlue::start_clustered(const std::string& name, const std::string& reason) {
   std::weak_ptr<bool> alive = alive_;
-  const auto started = Clock::now();
-  const double requested = unix_now();
+  const auto started = base::Clock::now();
+  const double requested = base::unix_now();
   supervisor_.monitor(name);
   supervisor_.start(
       name, [this, alive, name, reason, started, requested](bool ok, const std::string& detail) {
@@ -180,8 +168,8 @@ void ClusterGlue::start_clustered(const std::string& name, const std::string& re
 
 void ClusterGlue::stop_clustered(const std::string& name, const std::string& reason) {
   std::weak_ptr<bool> alive = alive_;
-  const auto started = Clock::now();
-  const double requested = unix_now();
+  const auto started = base::Clock::now();
+  const double requested = base::unix_now();
   supervisor_.unmonitor(name);  // stopped on purpose: its death is not a fault
   supervisor_.stop(name, [this, alive, name, reason, started, requested](
                              bool ok, const std::string& detail) {
@@ -196,15 +184,16 @@ void ClusterGlue::stop_clustered(const std::string& name, const std::string& rea
 
 bool ClusterGlue::is_running(const std::string& name) const {
   auto st = supervisor_.status(name);
-  return st && (st->state == ServiceState::kRunning || st->state == ServiceState::kBackoff);
+  return st && (st->state == supervisor::ServiceState::kRunning ||
+                st->state == supervisor::ServiceState::kBackoff);
 }
 
 void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::string>& argv,
                             const std::string& stdin_text,
                             std::function<void(bool ok, std::string detail)> done_fencing) {
   // Every outcome of a fence is an action of this node, stored and published like a restart.
-  auto done = [this, alive = std::weak_ptr<bool>(alive_), victim, started = Clock::now(),
-               requested = unix_now(),
+  auto done = [this, alive = std::weak_ptr<bool>(alive_), victim, started = base::Clock::now(),
+               requested = base::unix_now(),
                done_fencing = std::move(done_fencing)](bool ok, std::string detail) {
     if (!alive.expired()) report("fence", victim, ok, detail, started, requested);
     done_fencing(ok, std::move(detail));
@@ -213,88 +202,28 @@ void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::st
     done(false, "no fence agent (an absolute path) configured");
     return;
   }
-  // Fence agents read their options on stdin (key=value lines), so the job runner (which
-  // gives children /dev/null) does not fit: spawn it with a pipe as its stdin.
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) {
-    done(false, errno_text("pipe", errno));
-    return;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);  // amatad blocks the signals it reads via signalfd
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: a timeout kills all of it
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0].c_str(), &actions, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  close(fds[0]);
-  if (rc != 0) {
-    close(fds[1]);
-    done(false, errno_text(argv[0].c_str(), rc));
-    return;
-  }
-  // The options are a few lines, far below the pipe's capacity: this write does not block.
-  std::size_t off = 0;
-  while (off < stdin_text.size()) {
-    ssize_t n = write(fds[1], stdin_text.data() + off, stdin_text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<std::size_t>(n);
-  }
-  close(fds[1]);
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) {
-    kill(-pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    done(false, errno_text("pidfd_open", errno));
-    return;
-  }
-  std::weak_ptr<bool> alive = alive_;
-  auto timer = std::make_shared<EventLoop::TimerId>(0);
-  *timer = loop_.add_timer_after(kFenceTimeout, [pid, alive] {
-    if (!alive.expired()) kill(-pid, SIGKILL);
+  // Fence agents read their options on stdin (key=value lines).
+  base::SpawnSpec spec;
+  spec.argv = argv;
+  spec.env = base::current_environment();
+  spec.stdin_text = stdin_text;
+  auto pid = std::make_shared<pid_t>(0);
+  auto job = base::Job::start(loop_, spec, kFenceTimeout, [this, pid, done](base::Job::Outcome o) {
+    auto finished = std::move(fences_[*pid]);
+    fences_.erase(*pid);
+    done(o.ok(), o.describe());
   });
-  Status watched =
-      loop_.watch(pidfd, EPOLLIN, [this, alive, pid, pidfd, timer, done](std::uint32_t) {
-        siginfo_t info{};
-        if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) < 0 ||
-            info.si_pid == 0) {
-          return;
-        }
-        loop_.unwatch(pidfd);
-        close(pidfd);
-        loop_.cancel_timer(*timer);
-        if (alive.expired()) return;
-        const bool exited = info.si_code == CLD_EXITED;
-        done(exited && info.si_status == 0,
-             exited ? "exited " + std::to_string(info.si_status)
-                    : "killed by signal " + std::to_string(info.si_status));
-      });
-  if (!watched) {
-    loop_.cancel_timer(*timer);
-    kill(-pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-    close(pidfd);
-    done(false, watched.error().message);
+  if (!job) {
+    done(false, job.error().message);
+    return;
   }
+  *pid = (*job)->pid();
+  fences_[*pid] = std::move(*job);
 }
 
 void ClusterGlue::write_peers(const std::vector<cluster::PeerView>& peers,
                               const ir::PolicyTables& tables, MetricStore& metrics) {
-  const auto now = Clock::now();
+  const auto now = base::Clock::now();
   bool quorate = false;
   for (const auto& p : peers) {
     if (p.local) quorate = p.quorate;
@@ -321,4 +250,4 @@ void ClusterGlue::write_peers(const std::vector<cluster::PeerView>& peers,
   }
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

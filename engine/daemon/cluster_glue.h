@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -15,15 +16,16 @@
 #include <string>
 #include <vector>
 
-#include "compiler/catalog/object_spec.h"
+#include "base/event_loop.h"
+#include "base/job.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
 #include "compiler/ir/compiled_policy.h"
-#include "compiler/support/result.h"
 #include "engine/cluster/cluster_manager.h"
-#include "engine/loop/event_loop.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 
 class MetricStore;
 
@@ -38,7 +40,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
     std::function<void(const cluster::BusMessage&)> on_bus;
     /// What the cluster made this node do — start, stop, fence — once it is done (event_id
     /// 0, `detail` says why and how it went), for the event store and the bus.
-    std::function<void(const ActionRecord&)> on_action;
+    std::function<void(const store::ActionRecord&)> on_action;
     /// A line for amatad's log.
     std::function<void(bool warning, std::string_view message)> on_log;
   };
@@ -52,8 +54,9 @@ class ClusterGlue final : public cluster::ClusteredServices {
   /// is already running here, e.g. adopted) and joins the cluster. Call after the
   /// supervisor is configured and before its start_all(); `loop` must watch signals already.
   static Result<std::unique_ptr<ClusterGlue>> create(
-      EventLoop& loop, const catalog::ClusterSpec& spec,
-      const std::vector<catalog::ObjectSpec>& objects, Supervisor& supervisor, Callbacks callbacks);
+      base::EventLoop& loop, const catalog::ClusterSpec& spec,
+      const std::vector<catalog::ObjectSpec>& objects, supervisor::Supervisor& supervisor,
+      Callbacks callbacks);
   ~ClusterGlue() override;
   ClusterGlue(const ClusterGlue&) = delete;
   ClusterGlue& operator=(const ClusterGlue&) = delete;
@@ -95,7 +98,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
                  std::function<void(bool ok, std::string detail)> done) override;
 
  private:
-  ClusterGlue(EventLoop& loop, Supervisor& supervisor, Callbacks callbacks,
+  ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervisor, Callbacks callbacks,
               std::set<std::string> clustered);
   void tick_peers();
   /// Holds back (unmonitors) the clustered services the cluster does not run here, so the
@@ -103,18 +106,19 @@ class ClusterGlue final : public cluster::ClusteredServices {
   void hold_back();
   /// Reports a finished cluster action through on_action.
   void report(const std::string& kind, const std::string& object, bool ok,
-              const std::string& detail, Clock::time_point started, double requested_unix);
+              const std::string& detail, base::Clock::time_point started, double requested_unix);
   /// The clustered services of `objects` (all must be supervised).
   static Result<std::set<std::string>> clustered_of(const std::vector<catalog::ObjectSpec>& objects,
-                                                    const Supervisor& supervisor);
+                                                    const supervisor::Supervisor& supervisor);
 
-  EventLoop& loop_;
-  Supervisor& supervisor_;
+  base::EventLoop& loop_;
+  supervisor::Supervisor& supervisor_;
   Callbacks callbacks_;
   std::set<std::string> clustered_;
-  EventLoop::TimerId peer_timer_ = 0;
+  base::EventLoop::TimerId peer_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::unique_ptr<cluster::ClusterManager> manager_;  // last: destroyed first
+  std::map<pid_t, std::unique_ptr<base::Job>> fences_;  // fence agents while they run
+  std::unique_ptr<cluster::ClusterManager> manager_;    // last: destroyed first
 };
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -10,7 +10,7 @@
 #include "engine/daemon/metric_store.h"
 #include "engine/daemon/policy_loader.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 catalog::ObjectSpec peer(std::string name, std::string node, std::optional<std::uint32_t> id) {
@@ -65,12 +65,12 @@ TEST(ClusterGlue, PeersBecomePeerAttributes) {
   views[0].member = true;
   views[0].quorate = true;
   views[0].local = true;
-  views[0].since = Clock::now() - std::chrono::seconds(30);
+  views[0].since = base::Clock::now() - std::chrono::seconds(30);
   views[1].node_id = 2;
   views[1].name = "n2";  // beta has no node_id: matched by name
   views[1].member = false;
   views[1].quorate = true;
-  views[1].since = Clock::now();
+  views[1].since = base::Clock::now();
   ClusterGlue::write_peers(views, t, store);
   EXPECT_EQ(store.numbers_of(0).at("member"), 1);
   EXPECT_EQ(store.numbers_of(0).at("quorate"), 1);
@@ -102,7 +102,7 @@ TEST(ClusterGlue, CompiledFailoverNamesTheServiceAndThePeer) {
                          "service web { start \"/bin/sleep\" \"100\"; clustered; prefer beta }\n"
                          "discover d(s: service) when not s.alive raise Down(s)\n"
                          "recover Down(s) { failover s to beta; failover s }\n";
-  LoadedPolicy loaded = load_policy(path, Backend::kInterp);
+  LoadedPolicy loaded = load_policy(path, lower::Backend::kInterp);
   std::filesystem::remove_all(tmpl);
   ASSERT_TRUE(loaded.policy) << loaded.diagnostics;
   const auto& tables = loaded.policy->tables();
@@ -130,14 +130,14 @@ struct GlueFixture : ::testing::Test {
     char tmpl[] = "/tmp/amata-glue-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir = tmpl;
-    auto l = EventLoop::create();
+    auto l = base::EventLoop::create();
     ASSERT_TRUE(l);
     loop = std::move(*l);
     ASSERT_TRUE(loop->watch_signals({SIGTERM}, [](const signalfd_siginfo&) {}));
-    supervisor = std::make_unique<Supervisor>(*loop, SupervisorEvents{});
+    supervisor = std::make_unique<supervisor::Supervisor>(*loop, supervisor::SupervisorEvents{});
     objects = {service("vip", true, {}), service("local", false, {})};
-    std::vector<ServiceConfig> configs;
-    for (const auto& o : objects) configs.push_back(ServiceConfig::from_spec(o, dir));
+    std::vector<supervisor::ServiceConfig> configs;
+    for (const auto& o : objects) configs.push_back(supervisor::ServiceConfig::from_spec(o, dir));
     supervisor->configure(configs);
     catalog::ClusterSpec spec;
     spec.name = "t";
@@ -161,8 +161,8 @@ struct GlueFixture : ::testing::Test {
   }
 
   std::string dir;  // the services' logs
-  std::unique_ptr<EventLoop> loop;
-  std::unique_ptr<Supervisor> supervisor;
+  std::unique_ptr<base::EventLoop> loop;
+  std::unique_ptr<supervisor::Supervisor> supervisor;
   std::vector<catalog::ObjectSpec> objects;
   std::unique_ptr<ClusterGlue> glue;
 };
@@ -215,4 +215,4 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::daemon

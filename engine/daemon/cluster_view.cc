@@ -7,7 +7,7 @@
 
 #include "engine/console/console_backend.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 using nlohmann::json;
@@ -56,18 +56,18 @@ json cluster_record_json(const cluster::BusMessage& entry, double delivered_unix
   return r;
 }
 
-ClusterLogRecord cluster_log_row(const cluster::BusMessage& entry, double delivered_unix,
-                                 const json& record) {
-  return ClusterLogRecord{0,
-                          delivered_unix,
-                          entry.from,
-                          ring_text(entry.ring),
-                          view_text(entry.view),
-                          entry.seq,
-                          record.dump(-1, ' ', false, json::error_handler_t::replace)};
+store::ClusterLogRecord cluster_log_row(const cluster::BusMessage& entry, double delivered_unix,
+                                        const json& record) {
+  return store::ClusterLogRecord{0,
+                                 delivered_unix,
+                                 entry.from,
+                                 ring_text(entry.ring),
+                                 view_text(entry.view),
+                                 entry.seq,
+                                 record.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-json cluster_record_of(const ClusterLogRecord& row) {
+json cluster_record_of(const store::ClusterLogRecord& row) {
   json r = json::parse(row.record, nullptr, false);
   if (!r.is_object()) {
     r = {{"type", "unknown"},
@@ -124,4 +124,4 @@ json cluster_status_json(const ClusterStatusInput& in) {
           {"services", services}};
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
 #include "engine/cluster/cluster_manager.h"
-#include "engine/loop/event_loop.h"
 #include "engine/store/event_store.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 
 /// "representative.seq", as corosync-cfgtool prints a ring.
 std::string ring_text(const cluster::RingId& ring);
@@ -28,12 +28,12 @@ std::string view_text(std::uint32_t view);
 nlohmann::json cluster_record_json(const cluster::BusMessage& entry, double delivered_unix);
 
 /// The row of the cluster log that keeps `record` (from cluster_record_json).
-ClusterLogRecord cluster_log_row(const cluster::BusMessage& entry, double delivered_unix,
-                                 const nlohmann::json& record);
+store::ClusterLogRecord cluster_log_row(const cluster::BusMessage& entry, double delivered_unix,
+                                        const nlohmann::json& record);
 
 /// The record of a stored row, with its id; a row that does not parse becomes a record that
 /// says so rather than disappearing.
-nlohmann::json cluster_record_of(const ClusterLogRecord& row);
+nlohmann::json cluster_record_of(const store::ClusterLogRecord& row);
 
 /// What the status command shows of the cluster.
 struct ClusterStatusInput {
@@ -43,8 +43,8 @@ struct ClusterStatusInput {
   std::vector<cluster::PeerView> peers;
   std::function<std::string(cluster::NodeId)> node_name;
   double now_unix = 0;  // to turn the peers' steady-clock `since` into wall-clock times
-  Clock::time_point now;
+  base::Clock::time_point now;
 };
 nlohmann::json cluster_status_json(const ClusterStatusInput& in);
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

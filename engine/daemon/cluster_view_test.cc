@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 using nlohmann::json;
@@ -65,7 +65,7 @@ TEST(ClusterView, ABodyThatIsNotARecordIsKeptAsText) {
 
 TEST(ClusterView, RowsRoundTripAndABadRowStaysVisible) {
   json r = cluster_record_json(event_entry(), 1764081000.125);
-  ClusterLogRecord row = cluster_log_row(event_entry(), 1764081000.125, r);
+  store::ClusterLogRecord row = cluster_log_row(event_entry(), 1764081000.125, r);
   EXPECT_EQ(row.origin, 2u);
   EXPECT_EQ(row.ring, "1.52");
   EXPECT_EQ(row.view, "3fa2c011");
@@ -92,7 +92,7 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
   in.status.holders = {{"web", {2}}, {"db", {}}};
   in.status.here = {{"web", "stopped"}, {"db", "stopped"}};
   in.status.disagreeing = {3};
-  in.now = Clock::now();
+  in.now = base::Clock::now();
   in.now_unix = 1764081000;
   cluster::PeerView p1{1, "n1", true, true, true, in.now - std::chrono::seconds(60)};
   cluster::PeerView p2{2, "n2", true, true, false, in.now - std::chrono::seconds(30)};
@@ -121,4 +121,4 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -11,13 +11,14 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/proc_stat.h"
 #include "compiler/ir/explain.h"
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/cluster_view.h"
 #include "engine/metrics/metrics_server.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 namespace fs = std::filesystem;
@@ -50,7 +51,7 @@ nlohmann::json number_or_null(double v) {
   return std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
 }
 
-nlohmann::json event_record_json(const EventRecord& e) {
+nlohmann::json event_record_json(const store::EventRecord& e) {
   nlohmann::json j = {{"id", e.id},
                       {"at_unix_ms", to_unix_ms(e.time)},
                       {"type", e.edge == "clear" ? "cleared" : "raised"},
@@ -65,7 +66,7 @@ nlohmann::json event_record_json(const EventRecord& e) {
   return j;
 }
 
-nlohmann::json action_record_json(const ActionRecord& a) {
+nlohmann::json action_record_json(const store::ActionRecord& a) {
   nlohmann::json j = {{"id", kActionIdOffset + a.id},
                       {"at_unix_ms", to_unix_ms(a.time)},
                       {"type", a.kind == "notify" ? "notify" : "action"},
@@ -83,7 +84,7 @@ nlohmann::json action_record_json(const ActionRecord& a) {
 }
 
 /// "restart web: ok, pid 42 (3.1 ms)": at info when it went well, else as a warning.
-void log_action(const ActionRecord& a, std::string_view prefix) {
+void log_action(const store::ActionRecord& a, std::string_view prefix) {
   auto line = fmt::format("{}{} {}: {}{} ({:.1f} ms)", prefix, a.kind, a.object, a.outcome,
                           a.detail.empty() ? "" : ", " + a.detail, a.duration_ms);
   if (a.outcome == "ok") {
@@ -178,7 +179,7 @@ nlohmann::json temporal_json(const ir::TemporalExplanation& t) {
 struct Daemon::ActionChain {
   std::shared_ptr<const ir::CompiledPolicy> policy;  // object ids refer to this policy
   std::int64_t event_id = 0;
-  EventEnvironment env;
+  actions::EventEnvironment env;
   std::vector<ir::ActionRequest> actions;
   std::size_t next = 0;
   int depth = 0;
@@ -208,7 +209,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options, LoadedPoli
 }
 
 Status Daemon::init(LoadedPolicy loaded) {
-  started_unix_ = unix_now();
+  started_unix_ = base::unix_now();
   std::error_code ec;
   fs::create_directories(options_.state_dir + "/logs", ec);
   if (ec) return Error{"create state dir " + options_.state_dir + ": " + ec.message()};
@@ -216,13 +217,13 @@ Status Daemon::init(LoadedPolicy loaded) {
   // (Children get every disposition reset to default before exec.)
   signal(SIGPIPE, SIG_IGN);
 
-  auto store = EventStore::open(options_.state_dir + "/events.db", options_.retention);
+  auto store = store::EventStore::open(options_.state_dir + "/events.db", options_.retention);
   if (!store) return store.error();
   store_ = std::move(*store);
   // Checkpoints (with their fsync) happen on an idle timer, never inside a recovery.
   if (Status s = store_->use_manual_checkpoints(); !s) return s;
 
-  auto loop = EventLoop::create();
+  auto loop = base::EventLoop::create();
   if (!loop) return loop.error();
   loop_ = std::move(*loop);
   loop_->set_error_handler([](std::string_view what) { spdlog::error("internal: {}", what); });
@@ -232,19 +233,19 @@ Status Daemon::init(LoadedPolicy loaded) {
     return s;
   }
 
-  jobs_ = std::make_unique<JobRunner>(*loop_);
-  hooks_ = std::make_unique<HookRunner>(*jobs_, options_.hooks_dir, options_.hook_timeout,
-                                        options_.state_dir + "/logs/hooks.log");
-  SupervisorEvents events;
-  events.started = [this](const std::string& n, pid_t p, unsigned long long t,
+  jobs_ = std::make_unique<actions::JobRunner>(*loop_);
+  hooks_ = std::make_unique<actions::HookRunner>(*jobs_, options_.hooks_dir, options_.hook_timeout,
+                                                 options_.state_dir + "/logs/hooks.log");
+  supervisor::SupervisorEvents events;
+  events.started = [this](const std::string& n, pid_t p, std::uint64_t t,
                           const std::vector<std::string>& argv) {
     on_service_started(n, p, t, argv);
   };
-  events.exited = [this](const std::string& n, pid_t p, const ExitStatus& s, bool expected) {
+  events.exited = [this](const std::string& n, pid_t p, const base::ExitStatus& s, bool expected) {
     on_service_exited(n, p, s, expected);
   };
   events.gave_up = [this](const std::string& n, const std::string& r) { on_service_gave_up(n, r); };
-  supervisor_ = std::make_unique<Supervisor>(*loop_, events);
+  supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, events);
 
   auto runtime = make_runtime(loaded);
   if (!runtime) return runtime.error();
@@ -274,8 +275,8 @@ Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
     if (runtime_) ClusterGlue::write_peers(peers, runtime_->policy->tables(), *runtime_->metrics);
   };
   cb.on_bus = [this](const cluster::BusMessage& m) { record_cluster_entry(m); };
-  cb.on_action = [this](const ActionRecord& a) {
-    ActionRecord record = a;
+  cb.on_action = [this](const store::ActionRecord& a) {
+    store::ActionRecord record = a;
     count_action(record.kind, record.outcome);
     publish_action(record);
     log_action(record, "cluster ");
@@ -314,7 +315,7 @@ void Daemon::reload_cluster() {
 }
 
 void Daemon::record_cluster_entry(const cluster::BusMessage& m) {
-  const double now = unix_now();
+  const double now = base::unix_now();
   nlohmann::json record = cluster_record_json(m, now);
   if (auto id = store_->add_cluster_entry(cluster_log_row(m, now, record))) {
     record["id"] = *id;
@@ -327,7 +328,7 @@ void Daemon::record_cluster_entry(const cluster::BusMessage& m) {
   if (console_) console_->publish_event(record);
 }
 
-void Daemon::publish_action(ActionRecord& record) {
+void Daemon::publish_action(store::ActionRecord& record) {
   if (auto id = store_->add_action(record)) {
     record.id = *id;
   } else {
@@ -373,11 +374,12 @@ Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const LoadedPolicy
   return rt;
 }
 
-std::vector<ServiceConfig> Daemon::service_configs(const ir::PolicyTables& tables) const {
-  std::vector<ServiceConfig> services;
+std::vector<supervisor::ServiceConfig> Daemon::service_configs(
+    const ir::PolicyTables& tables) const {
+  std::vector<supervisor::ServiceConfig> services;
   for (const auto& spec : tables.objects) {
     if (spec.kind != catalog::Kind::kService || spec.start.empty()) continue;
-    services.push_back(ServiceConfig::from_spec(spec, options_.state_dir + "/logs"));
+    services.push_back(supervisor::ServiceConfig::from_spec(spec, options_.state_dir + "/logs"));
   }
   return services;
 }
@@ -393,8 +395,8 @@ void Daemon::adopt_or_forget() {
       spdlog::info("adopted {} (pid {}), left running by a previous amatad", p.service, p.pid);
       continue;
     }
-    if (!supervisor_->has(p.service) && process_start_time(p.pid) &&
-        *process_start_time(p.pid) == p.start_ticks) {
+    if (!supervisor_->has(p.service) && base::process_start_time(p.pid) &&
+        *base::process_start_time(p.pid) == p.start_ticks) {
       spdlog::warn("{} (pid {}) is still running but no longer in the policy: left alone",
                    p.service, p.pid);
     }
@@ -455,7 +457,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
   (void)notifier_.reloading();
   std::string path = file.value_or(runtime_->file);
   LoadedPolicy loaded = load_policy(path, options_.backend);
-  EventRecord record{0, unix_now(), "", "Reload", {}, "{}", "raise"};
+  store::EventRecord record{0, base::unix_now(), "", "Reload", {}, "{}", "raise"};
   if (!loaded.policy) {
     spdlog::error("reload of {} rejected, the running policy stays:\n{}", path, loaded.diagnostics);
     record.values = nlohmann::json({{"file", path}, {"ok", false}}).dump();
@@ -482,7 +484,7 @@ LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
   // Services kept across the reload are still running: their new probes learn their pids.
   for (const auto& st : supervisor_->statuses()) {
     int object = tables.find_object(st.name);
-    if (object < 0 || st.state != ServiceState::kRunning) continue;
+    if (object < 0 || st.state != supervisor::ServiceState::kRunning) continue;
     runtime_->metrics->set_supervised_alive(object, true);
     (void)runtime_->probes->child_started(object, st.pid);
     runtime_->metrics->set_number(object, "restarts", st.restarts);
@@ -514,7 +516,7 @@ void Daemon::schedule_discover() {
   // Next loop turn, not now: the probe or supervisor that reported the change finishes its
   // own work first, and several changes in one turn cost one pass.
   std::weak_ptr<bool> alive = alive_;
-  loop_->add_timer_after(Clock::duration::zero(), [this, alive] {
+  loop_->add_timer_after(base::Clock::duration::zero(), [this, alive] {
     if (!alive.expired()) discover_now();
   });
 }
@@ -522,7 +524,7 @@ void Daemon::schedule_discover() {
 void Daemon::discover_now() {
   discover_pending_ = false;
   if (shutting_down_ || !runtime_ || !runtime_->probes) return;
-  double now = std::max(monotonic_now(), last_now_);
+  double now = std::max(base::monotonic_now(), last_now_);
   last_now_ = now;
   edges_.clear();
   runtime_->policy->discover(now, runtime_->metrics->samples(), runtime_->state, edges_);
@@ -534,13 +536,13 @@ void Daemon::handle_edge(const ir::Edge& edge, double) {
   const auto& tables = runtime_->policy->tables();
   if (edge.rule < 0 || static_cast<std::size_t>(edge.rule) >= tables.rules.size()) return;
   auto r = static_cast<std::size_t>(edge.rule);
-  runtime_->last_edge_unix[r] = unix_now();
+  runtime_->last_edge_unix[r] = base::unix_now();
   runtime_->last_edge_raise[r] = edge.raise;
   if (edge.raise) {
     runtime_->rises[r]++;
-    runtime_->raised_at[r] = monotonic_now();
+    runtime_->raised_at[r] = base::monotonic_now();
   } else if (runtime_->raised_at[r] > 0) {
-    recovery_durations_.push_back(monotonic_now() - runtime_->raised_at[r]);
+    recovery_durations_.push_back(base::monotonic_now() - runtime_->raised_at[r]);
     runtime_->raised_at[r] = 0;
   }
   raise_event(runtime_->policy->event_of(edge.rule), tables.rules[r].name, edge.raise, 0);
@@ -552,7 +554,7 @@ std::string Daemon::object_name(const ir::CompiledPolicy& policy, int object) co
   return objects[static_cast<std::size_t>(object)].name;
 }
 
-void Daemon::record_event(EventRecord& record, const std::string& message) {
+void Daemon::record_event(store::EventRecord& record, const std::string& message) {
   if (record.edge == "raise") events_total_[record.event]++;
   if (record.event == "Reload") {
     reloads_total_++;
@@ -585,8 +587,8 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
     return;
   }
   const auto& info = tables.events[static_cast<std::size_t>(instance.event)];
-  EventRecord record;
-  record.time = unix_now();
+  store::EventRecord record;
+  record.time = base::unix_now();
   record.rule = rule;
   record.event = info.name;
   for (int a : instance.args) record.objects.push_back(object_name(*policy, a));
@@ -600,7 +602,7 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   }
   spdlog::warn("{} raised{}: {}", what, rule.empty() ? "" : " by " + rule, record.values);
 
-  EventEnvironment env;
+  actions::EventEnvironment env;
   env.event = info.name;
   env.rule = rule;
   env.objects = record.objects;
@@ -618,14 +620,15 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
     bool monitored = st ? st->monitored : runtime_->monitored[static_cast<std::size_t>(a)];
     if (!monitored) {
       spdlog::info("{}: {} is unmonitored, no recovery", what, name);
-      ActionRecord skipped{
-          0, unix_now(), record.id, "recover", name, "skipped", name + " is unmonitored", 0};
+      store::ActionRecord skipped{0,         base::unix_now(),         record.id, "recover", name,
+                                  "skipped", name + " is unmonitored", 0};
       (void)store_->add_action(skipped);
       return;
     }
   }
   CollectingSink sink;
-  policy->recover(instance, monotonic_now(), runtime_->metrics->samples(), runtime_->state, sink);
+  policy->recover(instance, base::monotonic_now(), runtime_->metrics->samples(), runtime_->state,
+                  sink);
   if (sink.actions.empty()) return;
   auto chain = std::make_shared<ActionChain>();
   chain->policy = policy;
@@ -636,11 +639,11 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   run_chain(chain);
 }
 
-void Daemon::run_hooks(const EventEnvironment& env) {
+void Daemon::run_hooks(const actions::EventEnvironment& env) {
   if (shutting_down_) return;
   std::string event = env.event;
-  hooks_->run(env, [event](const std::string& hook, const JobOutcome& outcome) {
-    if (outcome.ok) {
+  hooks_->run(env, [event](const std::string& hook, const actions::JobOutcome& outcome) {
+    if (outcome.ok()) {
       spdlog::debug("hook {} for {}: {} in {:.0f} ms", hook, event, outcome.describe(),
                     outcome.duration_ms);
     } else {
@@ -650,18 +653,18 @@ void Daemon::run_hooks(const EventEnvironment& env) {
 }
 
 void Daemon::finish_action(const std::shared_ptr<ActionChain>& chain,
-                           const ir::ActionRequest& action, Clock::time_point started,
+                           const ir::ActionRequest& action, base::Clock::time_point started,
                            double requested_unix, const std::string& outcome,
                            const std::string& detail) {
-  double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  ActionRecord record{0,
-                      requested_unix,
-                      chain->event_id,
-                      std::string(ir::action_kind_name(action.kind)),
-                      object_name(*chain->policy, action.object),
-                      outcome,
-                      detail,
-                      ms};
+  double ms = std::chrono::duration<double, std::milli>(base::Clock::now() - started).count();
+  store::ActionRecord record{0,
+                             requested_unix,
+                             chain->event_id,
+                             std::string(ir::action_kind_name(action.kind)),
+                             object_name(*chain->policy, action.object),
+                             outcome,
+                             detail,
+                             ms};
   count_action(record.kind, outcome);
   publish_action(record);
   log_action(record, "");
@@ -672,8 +675,8 @@ void Daemon::finish_action(const std::shared_ptr<ActionChain>& chain,
 void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
   if (chain->next >= chain->actions.size()) return;
   const ir::ActionRequest action = chain->actions[chain->next];
-  auto started = Clock::now();
-  double requested = unix_now();
+  auto started = base::Clock::now();
+  double requested = base::unix_now();
   std::weak_ptr<bool> alive = alive_;
   auto finish = [this, alive, chain, action, started, requested](const std::string& outcome,
                                                                  const std::string& detail) {
@@ -691,12 +694,12 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
     case ir::ActionKind::kStart: {
       if (!is_service) return finish("failed", target + " is not a service amatad runs");
       if (action.kind == ir::ActionKind::kStart) return supervisor_->start(target, done);
-      RestartPolicy policy{action.backoff_initial, action.backoff_max, action.limit,
-                           action.limit_window};
+      supervisor::RestartPolicy policy{action.backoff_initial, action.backoff_max, action.limit,
+                                       action.limit_window};
       return supervisor_->restart(target, policy,
                                   [this, alive, target, done](bool ok, const std::string& d) {
                                     if (!alive.expired() && ok)
-                                      (void)store_->add_restart(target, unix_now());
+                                      (void)store_->add_restart(target, base::unix_now());
                                     done(ok, d);
                                   });
     }
@@ -722,17 +725,17 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
       return finish("ok", on ? "monitored" : "unmonitored");
     }
     case ir::ActionKind::kRun: {
-      JobSpec job;
+      actions::JobSpec job;
       job.argv = action.argv;
-      EventEnvironment env = chain->env;
+      actions::EventEnvironment env = chain->env;
       env.args = action.argv.size() > 1
                      ? std::vector<std::string>(action.argv.begin() + 1, action.argv.end())
                      : std::vector<std::string>{};
       job.env = env.variables();
       job.timeout = options_.run_timeout;
       job.log_path = options_.state_dir + "/logs/run.log";
-      auto pid = jobs_->run(job, [finish](const JobOutcome& o) {
-        finish(o.ok ? "ok" : (o.timed_out ? "timeout" : "failed"), o.describe());
+      auto pid = jobs_->run(job, [finish](const actions::JobOutcome& o) {
+        finish(o.ok() ? "ok" : (o.timed_out ? "timeout" : "failed"), o.describe());
       });
       if (!pid) return finish("failed", pid.error().message);
       return;
@@ -740,7 +743,7 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
     case ir::ActionKind::kNotify: {
       std::string channel = action.channel.empty() ? "console" : action.channel;
       spdlog::warn("notify {}: {}", channel, action.message);
-      EventEnvironment env = chain->env;
+      actions::EventEnvironment env = chain->env;
       env.message = action.message;
       if (!action.channel.empty()) {
         env.event = action.channel;  // the channel's hook: DIR/pager
@@ -750,7 +753,7 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
     }
     case ir::ActionKind::kWait: {
       loop_->add_timer_after(
-          std::chrono::duration_cast<Clock::duration>(
+          std::chrono::duration_cast<base::Clock::duration>(
               std::chrono::duration<double>(action.seconds)),
           [finish, s = action.seconds] { finish("ok", fmt::format("waited {}s", s)); });
       return;
@@ -779,9 +782,9 @@ void Daemon::run_chain(const std::shared_ptr<ActionChain>& chain) {
   finish("failed", "unknown action");
 }
 
-void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned long long ticks,
+void Daemon::on_service_started(const std::string& name, pid_t pid, std::uint64_t ticks,
                                 const std::vector<std::string>& argv) {
-  if (Status s = store_->record_process({name, pid, ticks, argv, unix_now()}); !s) {
+  if (Status s = store_->record_process({name, pid, ticks, argv, base::unix_now()}); !s) {
     spdlog::error("event store: {}", s.error().message);
   }
   auto st = supervisor_->status(name);
@@ -790,7 +793,7 @@ void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned lon
     int object = runtime_->policy->tables().find_object(name);
     if (object >= 0) {
       const auto& spec = runtime_->policy->tables().objects[static_cast<std::size_t>(object)];
-      runtime_->metrics->set_grace(object, monotonic_now() + spec.grace);
+      runtime_->metrics->set_grace(object, base::monotonic_now() + spec.grace);
       runtime_->metrics->set_supervised_alive(object, true);
       if (st) runtime_->metrics->set_number(object, "restarts", st->restarts);
       if (Status s = runtime_->probes->child_started(object, pid); !s) {
@@ -803,7 +806,7 @@ void Daemon::on_service_started(const std::string& name, pid_t pid, unsigned lon
   update_status();
 }
 
-void Daemon::on_service_exited(const std::string& name, pid_t pid, const ExitStatus& status,
+void Daemon::on_service_exited(const std::string& name, pid_t pid, const base::ExitStatus& status,
                                bool expected) {
   // A pass still pending has not yet seen the state before this death (a process that
   // exits at once after its start): run it first, or the rule would never see the service
@@ -818,11 +821,8 @@ void Daemon::on_service_exited(const std::string& name, pid_t pid, const ExitSta
   if (runtime_ && runtime_->probes) {
     int object = runtime_->policy->tables().find_object(name);
     if (object >= 0) {
-      probes::ExitStatus probe_status;
-      probe_status.code = status.known && !status.signaled ? status.exit_code : -1;
-      probe_status.signal = status.signaled ? status.signal : 0;
       runtime_->metrics->set_supervised_alive(object, false);
-      runtime_->probes->child_exited(object, probe_status);
+      runtime_->probes->child_exited(object, status);
     }
   }
   update_status();
@@ -831,11 +831,12 @@ void Daemon::on_service_exited(const std::string& name, pid_t pid, const ExitSta
 void Daemon::on_service_gave_up(const std::string& name, const std::string& reason) {
   spdlog::error("{}: {}; left stopped and unmonitored until `amatactl monitor {}`", name, reason,
                 name);
-  EventRecord record{
-      0, unix_now(), "", "GaveUp", {name}, nlohmann::json({{"reason", reason}}).dump(), "raise"};
+  store::EventRecord record{0,        base::unix_now(), "",
+                            "GaveUp", {name},           nlohmann::json({{"reason", reason}}).dump(),
+                            "raise"};
   record_event(record, name + ": " + reason);
   if (cluster_) cluster_->gave_up(name);  // another node takes the service over
-  EventEnvironment env;
+  actions::EventEnvironment env;
   env.event = "GaveUp";
   env.objects = {name};
   env.edge = "raise";
@@ -853,9 +854,9 @@ void Daemon::update_status() {
   std::vector<std::string> down;
   for (const auto& st : supervisor_->statuses()) {
     ++total;
-    if (st.state == ServiceState::kRunning) {
+    if (st.state == supervisor::ServiceState::kRunning) {
       ++running;
-    } else if (st.state == ServiceState::kGaveUp) {
+    } else if (st.state == supervisor::ServiceState::kGaveUp) {
       down.push_back(st.name + " gave up");
     }
   }
@@ -910,7 +911,7 @@ void Daemon::publish_metrics() {
     o.name = tables.objects[i].name;
     o.kind = std::string(catalog::kind_name(tables.objects[i].kind));
     if (auto st = supervisor_->status(o.name)) {
-      o.state = std::string(service_state_name(st->state));
+      o.state = std::string(supervisor::service_state_name(st->state));
       o.monitored = st->monitored;
       o.restarts = static_cast<std::uint64_t>(st->restarts);
     } else {
@@ -961,14 +962,14 @@ console::Outcome Daemon::status() {
       }
     }
     if (auto st = supervisor_->status(spec.name)) {
-      o["state"] = st->monitored || st->state == ServiceState::kGaveUp
-                       ? std::string(service_state_name(st->state))
+      o["state"] = st->monitored || st->state == supervisor::ServiceState::kGaveUp
+                       ? std::string(supervisor::service_state_name(st->state))
                        : "unmonitored";
       o["monitored"] = st->monitored;
       o["restarts"] = st->restarts;
       if (st->pid > 0) o["pid"] = st->pid;
-      if (st->state == ServiceState::kRunning) {
-        o["since_unix_ms"] = to_unix_ms(unix_now() - st->uptime);
+      if (st->state == supervisor::ServiceState::kRunning) {
+        o["since_unix_ms"] = to_unix_ms(base::unix_now() - st->uptime);
       }
     } else {
       bool monitored = runtime_->monitored[i];
@@ -985,8 +986,8 @@ console::Outcome Daemon::status() {
                           cluster_->status(),
                           cluster_->peers(),
                           [this](cluster::NodeId id) { return cluster_->node_name(id); },
-                          unix_now(),
-                          Clock::now()};
+                          base::unix_now(),
+                          base::Clock::now()};
     result["cluster"] = cluster_status_json(in);
   }
   return console::Outcome::success(result);
@@ -994,7 +995,7 @@ console::Outcome Daemon::status() {
 
 console::Outcome Daemon::rules() {
   const auto& tables = runtime_->policy->tables();
-  const double now = std::max(monotonic_now(), last_now_);
+  const double now = std::max(base::monotonic_now(), last_now_);
   auto explained =
       ir::explain_rules(*runtime_->policy, now, runtime_->metrics->samples(), runtime_->state);
   if (!explained) return console::Outcome::failure("internal", explained.error().message);
@@ -1065,8 +1066,8 @@ console::Outcome Daemon::explain(std::string_view name) {
     if (rule.name != name && rule.source_rule != name) continue;
     const bool firing = runtime_->last_edge_raise[r];
     auto e = ir::explain_rule(*runtime_->policy, static_cast<int>(r),
-                              std::max(monotonic_now(), last_now_), runtime_->metrics->samples(),
-                              runtime_->state);
+                              std::max(base::monotonic_now(), last_now_),
+                              runtime_->metrics->samples(), runtime_->state);
     if (!e) return console::Outcome::failure("internal", e.error().message);
     nlohmann::json condition = explain_node_json(*e, 0, 0);
     condition["text"] = rule.text;  // the root as written, not as lowered
@@ -1107,15 +1108,15 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
     return console::Outcome::failure("not_applicable",
                                      verb_name + " applies to services amatad runs");
   }
-  auto started = Clock::now();
-  double requested = unix_now();
+  auto started = base::Clock::now();
+  double requested = base::unix_now();
   std::weak_ptr<bool> alive = alive_;
   auto record = [this, alive, verb_name, object, started, requested](bool ok,
                                                                      const std::string& detail) {
     if (alive.expired()) return;
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    ActionRecord a{0, requested, 0, verb_name, object, ok ? "ok" : "failed", "operator: " + detail,
-                   ms};
+    double ms = std::chrono::duration<double, std::milli>(base::Clock::now() - started).count();
+    store::ActionRecord a{
+        0, requested, 0, verb_name, object, ok ? "ok" : "failed", "operator: " + detail, ms};
     publish_action(a);
     spdlog::info("operator {} {}: {}", verb_name, object, detail);
   };
@@ -1123,7 +1124,7 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
   switch (verb) {
     case console::ControlVerb::kRestart:
       supervisor_->monitor(object);
-      supervisor_->restart(object, RestartPolicy{}, record);
+      supervisor_->restart(object, supervisor::RestartPolicy{}, record);
       break;
     case console::ControlVerb::kStart:
       supervisor_->start(object, record);
@@ -1181,4 +1182,4 @@ console::Outcome Daemon::version() {
                                     {"backend", std::string(runtime_->policy->backend_name())}});
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -18,13 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
 #include "compiler/ir/compiled_policy.h"
 #include "engine/actions/job_runner.h"
 #include "engine/console/console_backend.h"
 #include "engine/daemon/metric_store.h"
 #include "engine/daemon/policy_loader.h"
 #include "engine/daemon/systemd_notify.h"
-#include "engine/loop/event_loop.h"
 #include "engine/metrics/metrics_snapshot.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
@@ -40,7 +40,7 @@ namespace amata::cluster {
 struct BusMessage;
 }
 
-namespace amata::engine {
+namespace amata::daemon {
 
 class ClusterGlue;
 
@@ -51,13 +51,13 @@ struct DaemonOptions {
   std::string socket_path = "/run/amata/amatad.sock";  // empty: no console socket
   std::string hooks_dir = "/etc/amata/hooks";
   std::string metrics_listen;  // HOST:PORT for /metrics (empty: off)
-  Backend backend = Backend::kInterp;
+  lower::Backend backend = lower::Backend::kInterp;
   double hook_timeout = 30;  // seconds before a hook is killed
   double run_timeout = 60;   // seconds before a `run` action is killed
   /// On SIGTERM/SIGINT leave the services running for the next amatad to adopt, instead of
   /// stopping them (the default: a normal shutdown stops what amatad started).
   bool leave_running = false;
-  Retention retention;
+  store::Retention retention;
   probes::ProbeOptions probe_options;
 };
 
@@ -79,9 +79,9 @@ class Daemon : public console::ConsoleBackend {
   /// running policy stays and the diagnostics are returned.
   LoadedPolicy reload_policy(const std::optional<std::string>& file = std::nullopt);
 
-  EventLoop& loop() { return *loop_; }
-  Supervisor& supervisor() { return *supervisor_; }
-  EventStore& store() { return *store_; }
+  base::EventLoop& loop() { return *loop_; }
+  supervisor::Supervisor& supervisor() { return *supervisor_; }
+  store::EventStore& store() { return *store_; }
   const ir::CompiledPolicy& policy() const { return *runtime_->policy; }
 
   // console::ConsoleBackend
@@ -112,7 +112,7 @@ class Daemon : public console::ConsoleBackend {
   Daemon(DaemonOptions options, SystemdNotifier notifier);
   Status init(LoadedPolicy policy);
   Result<std::unique_ptr<Runtime>> make_runtime(const LoadedPolicy& loaded);
-  std::vector<ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
+  std::vector<supervisor::ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
   void adopt_or_forget();
   /// Joins the cluster the policy declares (its clustered services held back).
   Status attach_cluster(const catalog::ClusterSpec& spec);
@@ -122,7 +122,7 @@ class Daemon : public console::ConsoleBackend {
   /// Stores an entry of the cluster history and streams it to console followers.
   void record_cluster_entry(const cluster::BusMessage& entry);
   /// Stores an action, streams it to console followers and publishes it on the bus.
-  void publish_action(ActionRecord& record);
+  void publish_action(store::ActionRecord& record);
   void on_signal(const signalfd_siginfo& info);
 
   void schedule_discover();
@@ -132,17 +132,17 @@ class Daemon : public console::ConsoleBackend {
   /// Stores and announces an event, runs its hooks and (on a raise) its recovery.
   void raise_event(const ir::EventInstance& instance, const std::string& rule, bool raise,
                    int depth);
-  void record_event(EventRecord& record, const std::string& message);
+  void record_event(store::EventRecord& record, const std::string& message);
   void run_chain(const std::shared_ptr<ActionChain>& chain);
   void finish_action(const std::shared_ptr<ActionChain>& chain, const ir::ActionRequest& action,
-                     Clock::time_point started, double requested_unix, const std::string& outcome,
-                     const std::string& detail);
-  void run_hooks(const EventEnvironment& env);
+                     base::Clock::time_point started, double requested_unix,
+                     const std::string& outcome, const std::string& detail);
+  void run_hooks(const actions::EventEnvironment& env);
 
   // supervisor events
-  void on_service_started(const std::string& name, pid_t pid, unsigned long long ticks,
+  void on_service_started(const std::string& name, pid_t pid, std::uint64_t ticks,
                           const std::vector<std::string>& argv);
-  void on_service_exited(const std::string& name, pid_t pid, const ExitStatus& status,
+  void on_service_exited(const std::string& name, pid_t pid, const base::ExitStatus& status,
                          bool expected);
   void on_service_gave_up(const std::string& name, const std::string& reason);
 
@@ -155,11 +155,11 @@ class Daemon : public console::ConsoleBackend {
 
   DaemonOptions options_;
   SystemdNotifier notifier_;
-  std::unique_ptr<EventLoop> loop_;
-  std::unique_ptr<EventStore> store_;
-  std::unique_ptr<JobRunner> jobs_;
-  std::unique_ptr<HookRunner> hooks_;
-  std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<base::EventLoop> loop_;
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<actions::JobRunner> jobs_;
+  std::unique_ptr<actions::HookRunner> hooks_;
+  std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<ClusterGlue> cluster_;  // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<console::ConsoleServer> console_;
@@ -179,4 +179,4 @@ class Daemon : public console::ConsoleBackend {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

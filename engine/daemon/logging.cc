@@ -7,7 +7,7 @@
 
 #include <cstdlib>
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 /// `%*` in a pattern: the syslog priority of the line's level as journald reads it, "<3>".
@@ -61,4 +61,4 @@ Status setup_logging(const std::string& level, LogStyle style) {
   return {};
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "compiler/support/result.h"
+#include "base/result.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 
 enum class LogStyle { kAuto, kJournal, kTerminal, kPlain };
 
@@ -19,4 +19,4 @@ Status setup_logging(const std::string& level, LogStyle style = LogStyle::kAuto)
 /// The style kAuto resolves to in this environment.
 LogStyle detect_log_style();
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -1,23 +1,9 @@
 #include "engine/daemon/metric_store.h"
 
-#include <time.h>
-
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace amata::engine {
-
-double monotonic_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-double unix_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+namespace amata::daemon {
 
 MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_change,
                          NoticeCallback on_notice)
@@ -47,7 +33,7 @@ void MetricStore::set_number(int object, std::string_view attribute, double valu
   // During a service's start grace a failing health check is not yet a failure: the
   // service is still coming up, and counting it would restart it a second time.
   if (grace_until_[o] > 0 && (attribute == "health.failed" || attribute == "health.ok") &&
-      monotonic_now() < grace_until_[o]) {
+      base::monotonic_now() < grace_until_[o]) {
     value = attribute == "health.failed" ? 0.0 : 1.0;
   }
   if (supervised_alive_[o] >= 0 && attribute == "alive") value = supervised_alive_[o];
@@ -79,7 +65,7 @@ void MetricStore::changed(int object) {
 
 void MetricStore::sampled(int object) {
   auto o = static_cast<std::size_t>(object);
-  if (o < object_times_.size()) object_times_[o] = monotonic_now();
+  if (o < object_times_.size()) object_times_[o] = base::monotonic_now();
   if (on_change_) on_change_(object, false);
 }
 
@@ -138,4 +124,4 @@ std::string MetricStore::values_json(const std::vector<int>& objects) const {
   return values.dump();
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

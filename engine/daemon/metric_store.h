@@ -10,10 +10,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/clock.h"
 #include "compiler/ir/compiled_policy.h"
 #include "probes/probe.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 
 class MetricStore : public probes::MeasurementSink {
  public:
@@ -59,9 +60,4 @@ class MetricStore : public probes::MeasurementSink {
   std::vector<std::map<std::string, std::string, std::less<>>> latest_strings_;
 };
 
-/// Seconds on CLOCK_MONOTONIC: the clock of discover()'s `now` and of the probes.
-double monotonic_now();
-/// Seconds since the Unix epoch: the clock of stored events.
-double unix_now();
-
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 ir::PolicyTables tables() {
@@ -66,10 +66,10 @@ TEST(MetricStore, ReportsChangesAndCountsChecksOnceEveryObjectWasSampled) {
 TEST(MetricStore, HealthFailuresDoNotCountDuringGrace) {
   auto t = tables();
   MetricStore store(t, nullptr, nullptr);
-  store.set_grace(0, monotonic_now() + 60);
+  store.set_grace(0, base::monotonic_now() + 60);
   store.set_number(0, "health.failed", 1);
   EXPECT_EQ(store.samples().numbers[1], 0);
-  store.set_grace(0, monotonic_now() - 1);
+  store.set_grace(0, base::monotonic_now() - 1);
   store.set_number(0, "health.failed", 1);
   EXPECT_EQ(store.samples().numbers[1], 1);
 }
@@ -88,4 +88,4 @@ TEST(MetricStore, SupervisedLivenessWinsOverAProbeThatRunsAhead) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::daemon

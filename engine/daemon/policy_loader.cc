@@ -5,11 +5,8 @@
 
 #include "compiler/diag/printer.h"
 #include "compiler/frontend/frontend.h"
-#include "compiler/interp/interpreter.h"
-#include "compiler/jit/jit.h"
-#include "compiler/lower/lower.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 std::string render(const diag::DiagnosticEngine& diags, const source::SourceManager& sources,
@@ -22,7 +19,7 @@ std::string render(const diag::DiagnosticEngine& diags, const source::SourceMana
 
 }  // namespace
 
-LoadedPolicy load_policy(const std::string& path, Backend backend, bool color) {
+LoadedPolicy load_policy(const std::string& path, lower::Backend backend, bool color) {
   LoadedPolicy loaded;
   loaded.file = path;
   try {
@@ -36,24 +33,9 @@ LoadedPolicy load_policy(const std::string& path, Backend backend, bool color) {
       if (loaded.errors == 0) loaded.errors = 1;
       return loaded;
     }
-    auto program = lower::lower(
-        *checked, [&](const ast::SourceRange& range) { return std::string(sources.text(range)); });
-    if (!program) {
-      loaded.errors++;
-      loaded.diagnostics += path + ": error: " + program.error().message + "\n";
-      return loaded;
-    }
-    Result<std::shared_ptr<const ir::CompiledPolicy>> compiled = Error{"no back end"};
-    if (backend == Backend::kJit) {
-      auto jit = jit::Jit::create();
-      if (!jit) {
-        compiled = jit.error();
-      } else {
-        compiled = (*jit)->compile(*program);
-      }
-    } else {
-      compiled = interp::interpret(*program);
-    }
+    auto compiled = lower::compile_checked(
+        *checked, lower::BackendOptions{backend, {}},
+        [&](const ast::SourceRange& range) { return std::string(sources.text(range)); });
     if (!compiled) {
       loaded.errors++;
       loaded.diagnostics += path + ": error: " + compiled.error().message + "\n";
@@ -83,4 +65,4 @@ std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& 
   }
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

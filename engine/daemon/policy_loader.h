@@ -9,10 +9,9 @@
 
 #include "compiler/check/checked_policy.h"
 #include "compiler/ir/compiled_policy.h"
+#include "compiler/lower/backend.h"
 
-namespace amata::engine {
-
-enum class Backend { kInterp, kJit };
+namespace amata::daemon {
 
 /// A policy ready to run, or why not.
 struct LoadedPolicy {
@@ -24,7 +23,7 @@ struct LoadedPolicy {
 };
 
 /// Loads, checks and compiles `path` with `backend`. Never throws.
-LoadedPolicy load_policy(const std::string& path, Backend backend, bool color = false);
+LoadedPolicy load_policy(const std::string& path, lower::Backend backend, bool color = false);
 
 /// Parses and checks only (for --once): the objects of the policy, or nullopt with the
 /// diagnostics in `diagnostics`.
@@ -32,4 +31,4 @@ std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& 
                                                              std::string& diagnostics,
                                                              bool color = false);
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace amata::engine {
+namespace amata::daemon {
 
 SystemdNotifier SystemdNotifier::from_environment() {
   const char* socket = std::getenv("NOTIFY_SOCKET");
@@ -75,14 +75,14 @@ void SystemdNotifier::stop_watchdog() {
   timer_ = 0;
 }
 
-void SystemdNotifier::start_watchdog(EventLoop& loop) {
+void SystemdNotifier::start_watchdog(base::EventLoop& loop) {
   if (!enabled() || !watchdog_) return;
   loop_ = &loop;
-  auto half = std::chrono::duration_cast<Clock::duration>(*watchdog_) / 2;
+  auto half = std::chrono::duration_cast<base::Clock::duration>(*watchdog_) / 2;
   // Re-arms itself; the timer id is kept so the destructor can cancel it.
   struct Pinger {
     SystemdNotifier* self;
-    Clock::duration period;
+    base::Clock::duration period;
     void operator()() const {
       (void)self->watchdog();  // a lost ping is retried at the next period
       Pinger next = *this;
@@ -93,4 +93,4 @@ void SystemdNotifier::start_watchdog(EventLoop& loop) {
   timer_ = loop.add_timer_after(half, Pinger{this, half});
 }
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

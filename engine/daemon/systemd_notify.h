@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/result.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 
 class SystemdNotifier {
  public:
@@ -42,7 +42,7 @@ class SystemdNotifier {
   std::optional<std::chrono::microseconds> watchdog_period() const { return watchdog_; }
   /// Pings the watchdog at half its period from a self-renewing loop timer. The pings come
   /// from the loop itself, so a wedged loop stops them and systemd restarts amatad.
-  void start_watchdog(EventLoop& loop);
+  void start_watchdog(base::EventLoop& loop);
   /// Cancels the pings; call before the loop goes away if the notifier outlives it.
   void stop_watchdog();
 
@@ -50,8 +50,8 @@ class SystemdNotifier {
   std::string socket_path_;
   std::optional<std::chrono::microseconds> watchdog_;
   int fd_ = -1;
-  EventLoop* loop_ = nullptr;
-  EventLoop::TimerId timer_ = 0;
+  base::EventLoop* loop_ = nullptr;
+  base::EventLoop::TimerId timer_ = 0;
 };
 
-}  // namespace amata::engine
+}  // namespace amata::daemon

@@ -13,7 +13,7 @@
 
 #include "engine/daemon/logging.h"
 
-namespace amata::engine {
+namespace amata::daemon {
 namespace {
 
 /// A NOTIFY_SOCKET the test owns, as systemd would.
@@ -72,11 +72,11 @@ TEST(SystemdNotifier, SendsReadyStatusAndWatchdogPings) {
 
   ASSERT_TRUE(n.ready());
   ASSERT_TRUE(n.status("3 services running"));
-  auto loop = EventLoop::create();
+  auto loop = base::EventLoop::create();
   ASSERT_TRUE(loop);
   n.start_watchdog(**loop);
-  auto end = Clock::now() + std::chrono::milliseconds(550);
-  while (Clock::now() < end) ASSERT_TRUE((*loop)->run_once(std::chrono::milliseconds(20)));
+  auto end = base::Clock::now() + std::chrono::milliseconds(550);
+  while (base::Clock::now() < end) ASSERT_TRUE((*loop)->run_once(std::chrono::milliseconds(20)));
   n.stop_watchdog();  // the loop goes before the notifier
   auto messages = sock.drain();
   ASSERT_GE(messages.size(), 4u);
@@ -136,4 +136,4 @@ TEST(Logging, PlainLinesHaveLevelsAndRespectTheThreshold) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::daemon

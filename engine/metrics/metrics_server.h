@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "compiler/support/result.h"
+#include "base/result.h"
 #include "engine/metrics/metrics_snapshot.h"
 
 namespace httplib {

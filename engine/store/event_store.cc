@@ -5,7 +5,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-namespace amata::engine {
+#include "base/clock.h"
+
+namespace amata::store {
 namespace {
 
 constexpr const char* kSchema = R"sql(
@@ -56,10 +58,6 @@ CREATE INDEX IF NOT EXISTS cluster_log_time ON cluster_log(time);
 
 Error sqlite_error(sqlite3* db, const std::string& what) {
   return Error{what + ": " + (db ? sqlite3_errmsg(db) : "out of memory")};
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void bind_text(sqlite3_stmt* st, int index, const std::string& text) {
@@ -290,7 +288,7 @@ Result<std::vector<ProcessRecord>> EventStore::processes() {
     ProcessRecord p;
     p.service = column_text(q.get(), 0);
     p.pid = static_cast<pid_t>(sqlite3_column_int64(q.get(), 1));
-    p.start_ticks = static_cast<unsigned long long>(sqlite3_column_int64(q.get(), 2));
+    p.start_ticks = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 2));
     p.argv = json_strings(column_text(q.get(), 3));
     p.started = sqlite3_column_double(q.get(), 4);
     out.push_back(std::move(p));
@@ -382,7 +380,7 @@ Status EventStore::maybe_prune() {
 
 Status EventStore::prune() {
   writes_since_prune_ = 0;
-  double cutoff = unix_now() - retention_.max_age_days * 86400.0;
+  double cutoff = base::unix_now() - retention_.max_age_days * 86400.0;
   for (const auto& [table, keep] :
        {std::pair<const char*, std::int64_t>{"events", retention_.max_events},
         {"actions", retention_.max_actions},
@@ -399,4 +397,4 @@ Status EventStore::prune() {
   return {};
 }
 
-}  // namespace amata::engine
+}  // namespace amata::store

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "compiler/support/result.h"
+#include "base/result.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace amata::engine {
+namespace amata::store {
 
 /// One event edge as stored.
 struct EventRecord {
@@ -63,7 +63,7 @@ struct ClusterLogRecord {
 struct ProcessRecord {
   std::string service;
   pid_t pid = 0;
-  unsigned long long start_ticks = 0;  // /proc/PID/stat field 22
+  std::uint64_t start_ticks = 0;  // /proc/PID/stat field 22
   std::vector<std::string> argv;
   double started = 0;  // Unix seconds
 };
@@ -143,4 +143,4 @@ class EventStore {
   sqlite3_stmt* insert_cluster_entry_ = nullptr;
 };
 
-}  // namespace amata::engine
+}  // namespace amata::store

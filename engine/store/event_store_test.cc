@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 
-namespace amata::engine {
+namespace amata::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -207,4 +207,4 @@ TEST_F(EventStoreTest, WriteLatencyIsSmall) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::store

@@ -7,15 +7,17 @@
 #include <functional>
 #include <set>
 
-namespace amata::engine {
+#include "base/proc_stat.h"
+
+namespace amata::supervisor {
 namespace {
 
-double seconds_between(Clock::time_point a, Clock::time_point b) {
+double seconds_between(base::Clock::time_point a, base::Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+base::Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<base::Clock::duration>(std::chrono::duration<double>(s));
 }
 
 }  // namespace
@@ -61,8 +63,11 @@ struct Supervisor::RestartOp {
   bool delay_elapsed = false;
 };
 
-Supervisor::Supervisor(EventLoop& loop, SupervisorEvents events)
-    : loop_(loop), events_(std::move(events)), children_(loop), base_env_(current_environment()) {}
+Supervisor::Supervisor(base::EventLoop& loop, SupervisorEvents events)
+    : loop_(loop),
+      events_(std::move(events)),
+      children_(loop),
+      base_env_(base::current_environment()) {}
 
 Supervisor::~Supervisor() {
   *alive_ = false;
@@ -142,50 +147,50 @@ std::vector<std::string> Supervisor::with_dependants(const std::string& root) co
 }
 
 Status Supervisor::spawn(Service& s) {
-  SpawnSpec spec;
+  base::SpawnSpec spec;
   spec.argv = s.config.argv;
-  spec.env = merge_environment(base_env_, s.config.env);
+  spec.env = base::merge_environment(base_env_, s.config.env);
   spec.workdir = s.config.workdir;
   spec.user = s.config.user;
   spec.group = s.config.group;
   spec.log_path = s.config.log_path;
   std::string name = s.config.name;
   auto pid = children_.spawn(
-      spec, [this, name](pid_t p, const ExitStatus& status) { on_exit(name, p, status); });
+      spec, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!pid) return Error{"start " + name + ": " + pid.error().message};
   s.state = ServiceState::kRunning;
   s.pid = *pid;
   s.adopted = false;
-  s.started_at = Clock::now();
+  s.started_at = base::Clock::now();
   // Read right after fork: the start time is the fork's, and exec does not change it.
-  auto ticks = process_start_time(*pid);
+  auto ticks = base::process_start_time(*pid);
   if (events_.started) events_.started(name, *pid, ticks ? *ticks : 0, s.config.argv);
   return {};
 }
 
-bool Supervisor::adopt(const std::string& name, pid_t pid, unsigned long long start_ticks) {
+bool Supervisor::adopt(const std::string& name, pid_t pid, std::uint64_t start_ticks) {
   Service* s = find(name);
   if (!s || s->state == ServiceState::kRunning || pid <= 0) return false;
-  auto ticks = process_start_time(pid);
+  auto ticks = base::process_start_time(pid);
   if (!ticks || *ticks != start_ticks) return false;  // gone, or the pid was recycled
   Status watched = children_.adopt(
-      pid, [this, name](pid_t p, const ExitStatus& status) { on_exit(name, p, status); });
+      pid, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!watched) return false;
   s->state = ServiceState::kRunning;
   s->pid = pid;
   s->adopted = true;
-  s->started_at = Clock::now();
+  s->started_at = base::Clock::now();
   if (events_.started) events_.started(name, pid, start_ticks, s->config.argv);
   return true;
 }
 
-void Supervisor::on_exit(const std::string& name, pid_t pid, const ExitStatus& status) {
+void Supervisor::on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status) {
   Service* s = find(name);
   if (!s || s->pid != pid) return;
   bool expected = s->state == ServiceState::kStopping;
   s->state = ServiceState::kStopped;
   s->pid = 0;
-  s->exited_at = Clock::now();
+  s->exited_at = base::Clock::now();
   s->last_exit = status;
   loop_.cancel_timer(s->kill_timer);
   s->kill_timer = 0;
@@ -321,7 +326,7 @@ void Supervisor::start_all() {
     if (s->state != ServiceState::kStopped) continue;
     if (Status st = spawn(*s); !st) {
       // Reported as an exit so the policy sees the service down and applies its rules.
-      s->last_exit = ExitStatus{true, 127, 0, false};
+      s->last_exit = base::ExitStatus::exited(127);
       if (events_.exited) events_.exited(name, 0, *s->last_exit, false);
     }
   }
@@ -341,7 +346,7 @@ void Supervisor::restart(const std::string& name, const RestartPolicy& policy, D
     if (done) done(false, "not monitored");
     return;
   }
-  auto now = Clock::now();
+  auto now = base::Clock::now();
   if (policy.window > 0) {
     while (!s->restart_times.empty() &&
            seconds_between(s->restart_times.front(), now) > policy.window) {
@@ -486,7 +491,7 @@ std::optional<ServiceStatus> Supervisor::status(const std::string& name) const {
   st.restarts = s->restarts;
   st.last_exit = s->last_exit;
   if (s->state == ServiceState::kRunning) {
-    st.uptime = seconds_between(s->started_at, Clock::now());
+    st.uptime = seconds_between(s->started_at, base::Clock::now());
     st.in_grace = st.uptime < s->config.grace;
   }
   return st;
@@ -498,4 +503,4 @@ std::vector<ServiceStatus> Supervisor::statuses() const {
   return out;
 }
 
-}  // namespace amata::engine
+}  // namespace amata::supervisor

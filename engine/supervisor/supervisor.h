@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/catalog/object_spec.h"
-#include "compiler/support/result.h"
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
 #include "engine/supervisor/child_process.h"
 
-namespace amata::engine {
+namespace amata::supervisor {
 
 /// How one service is run; built from its ObjectSpec.
 struct ServiceConfig {
@@ -66,17 +66,17 @@ struct ServiceStatus {
   bool in_grace = false;
   int restarts = 0;
   double uptime = 0;  // seconds since the current process started (0 when not running)
-  std::optional<ExitStatus> last_exit;
+  std::optional<base::ExitStatus> last_exit;
 };
 
 /// What the supervisor tells the rest of amatad. Any member may be empty.
 struct SupervisorEvents {
   /// A process of `service` is running (started, restarted or adopted).
-  std::function<void(const std::string& service, pid_t pid, unsigned long long start_ticks,
+  std::function<void(const std::string& service, pid_t pid, std::uint64_t start_ticks,
                      const std::vector<std::string>& argv)>
       started;
   /// It ended; `expected` when amatad stopped it.
-  std::function<void(const std::string& service, pid_t pid, const ExitStatus& status,
+  std::function<void(const std::string& service, pid_t pid, const base::ExitStatus& status,
                      bool expected)>
       exited;
   /// A restart limit was reached: the service is left stopped and unmonitored.
@@ -88,7 +88,7 @@ class Supervisor {
   /// Completion of a requested action: ok, and a detail for the action log.
   using Done = std::function<void(bool ok, const std::string& detail)>;
 
-  Supervisor(EventLoop& loop, SupervisorEvents events);
+  Supervisor(base::EventLoop& loop, SupervisorEvents events);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -98,7 +98,7 @@ class Supervisor {
   void configure(const std::vector<ServiceConfig>& services);
   /// Watches a process a previous amatad started, if it is still the same process (pid and
   /// start time match). Returns false when it is not (then the service is simply stopped).
-  bool adopt(const std::string& service, pid_t pid, unsigned long long start_ticks);
+  bool adopt(const std::string& service, pid_t pid, std::uint64_t start_ticks);
   /// Starts every monitored, stopped service in dependency order (dependencies first).
   void start_all();
   /// Stops every running service, dependants first; `done` when all have ended.
@@ -132,10 +132,10 @@ class Supervisor {
     bool removed = false;  // dropped by a reload: forget once stopped
     int restarts = 0;
     int consecutive = 0;  // restarts since the service last ran stably
-    std::deque<Clock::time_point> restart_times;
-    Clock::time_point started_at{}, exited_at{};
-    std::optional<ExitStatus> last_exit;
-    EventLoop::TimerId kill_timer = 0;
+    std::deque<base::Clock::time_point> restart_times;
+    base::Clock::time_point started_at{}, exited_at{};
+    std::optional<base::ExitStatus> last_exit;
+    base::EventLoop::TimerId kill_timer = 0;
     std::vector<Done> stop_waiters;
     bool restarting = false;
     std::vector<Done> restart_waiters;
@@ -145,13 +145,13 @@ class Supervisor {
   Service* find(const std::string& name);
   const Service* find(const std::string& name) const;
   Status spawn(Service& service);
-  void on_exit(const std::string& name, pid_t pid, const ExitStatus& status);
+  void on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status);
   void stop_one(Service& service, Done done);
   /// `root` and every service depending on it, transitively, in start order.
   std::vector<std::string> with_dependants(const std::string& root) const;
   void finish_restart(const std::shared_ptr<RestartOp>& op);
 
-  EventLoop& loop_;
+  base::EventLoop& loop_;
   SupervisorEvents events_;
   ChildSet children_;
   std::map<std::string, Service> services_;
@@ -159,4 +159,4 @@ class Supervisor {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
 };
 
-}  // namespace amata::engine
+}  // namespace amata::supervisor

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace amata::engine {
+#include "base/proc_stat.h"
+
+namespace amata::supervisor {
 namespace {
 
 namespace fs = std::filesystem;
@@ -17,19 +19,20 @@ namespace fs = std::filesystem;
 class SupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loop = EventLoop::create();
+    auto loop = base::EventLoop::create();
     ASSERT_TRUE(loop);
     loop_ = std::move(*loop);
     char tmpl[] = "/tmp/amata-supervisor-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     SupervisorEvents events;
-    events.started = [this](const std::string& name, pid_t pid, unsigned long long,
+    events.started = [this](const std::string& name, pid_t pid, std::uint64_t,
                             const std::vector<std::string>&) {
       log_.push_back("started " + name);
       last_pid_[name] = pid;
     };
-    events.exited = [this](const std::string& name, pid_t, const ExitStatus& st, bool expected) {
+    events.exited = [this](const std::string& name, pid_t, const base::ExitStatus& st,
+                           bool expected) {
       log_.push_back("exited " + name + (expected ? " expected " : " unexpected ") + st.describe());
       if (!expected && on_crash_) on_crash_(name);
     };
@@ -59,9 +62,9 @@ class SupervisorTest : public ::testing::Test {
   /// Runs the loop until `pred` holds or 10 s pass; returns pred().
   template <typename Pred>
   bool run_until(Pred pred, double limit = 10) {
-    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(limit));
-    while (!pred() && Clock::now() < deadline) {
+    auto deadline = base::Clock::now() + std::chrono::duration_cast<base::Clock::duration>(
+                                             std::chrono::duration<double>(limit));
+    while (!pred() && base::Clock::now() < deadline) {
       auto st = loop_->run_once(std::chrono::milliseconds(50));
       EXPECT_TRUE(st);
     }
@@ -96,7 +99,7 @@ class SupervisorTest : public ::testing::Test {
     return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
   }
 
-  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<base::EventLoop> loop_;
   std::unique_ptr<Supervisor> sup_;
   std::string dir_;
   std::vector<std::string> log_;
@@ -185,10 +188,10 @@ TEST_F(SupervisorTest, CrashLoopBacksOffThenGivesUp) {
   sup_->configure({service("crash", {"false"})});
   RestartPolicy policy{0.05, 0.2, 4, 60};
   on_crash_ = [&](const std::string& name) { sup_->restart(name, policy, nullptr); };
-  auto t0 = Clock::now();
+  auto t0 = base::Clock::now();
   sup_->start_all();
   ASSERT_TRUE(run_until([&] { return contains("gave-up crash"); }));
-  double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  double took = std::chrono::duration<double>(base::Clock::now() - t0).count();
   // 4 restarts: at once, then 50, 100, 200 ms of backoff.
   EXPECT_GE(took, 0.3);
   EXPECT_EQ(count("started crash"), 5);
@@ -247,7 +250,7 @@ TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
     _exit(127);
   }
   ASSERT_GT(pid, 0);
-  auto ticks = process_start_time(pid);
+  auto ticks = base::process_start_time(pid);
   ASSERT_TRUE(ticks);
   EXPECT_FALSE(sup_->adopt("old", pid, *ticks + 1));  // another process with that pid
   EXPECT_TRUE(sup_->adopt("old", pid, *ticks));
@@ -273,9 +276,9 @@ TEST_F(SupervisorTest, ReloadKeepsRunningServicesAndStopsRemovedOnes) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::supervisor
 
-namespace amata::engine {
+namespace amata::supervisor {
 namespace {
 
 TEST_F(SupervisorTest, ADependantsOwnRestartJoinsItsDependencysRestart) {
@@ -299,4 +302,4 @@ TEST_F(SupervisorTest, ADependantsOwnRestartJoinsItsDependencysRestart) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::supervisor

@@ -31,13 +31,13 @@
 #include <string>
 #include <vector>
 
+#include "base/event_loop.h"
 #include "engine/cluster/cluster_manager.h"
-#include "engine/loop/event_loop.h"
 
 namespace {
 
+using amata::base::EventLoop;
 using amata::cluster::ClusterManager;
-using amata::engine::EventLoop;
 using nlohmann::json;
 
 constexpr const char* kService = "demo";
@@ -109,7 +109,7 @@ class Node : public amata::cluster::ClusteredServices {
       return;
     }
     stopping_ = false;
-    started_at_ = amata::engine::Clock::now();
+    started_at_ = amata::base::Clock::now();
     pidfd_ = pidfd_open(pid_);
     if (pidfd_ >= 0) (void)loop_.watch(pidfd_, EPOLLIN, [this](std::uint32_t) { on_exit(); });
     log(false, "spawned demo service pid " + std::to_string(pid_));
@@ -186,7 +186,7 @@ class Node : public amata::cluster::ClusteredServices {
 
   void on_peers(const std::vector<amata::cluster::PeerView>& peers) {
     peers_ = json::array();
-    auto now = amata::engine::Clock::now();
+    auto now = amata::base::Clock::now();
     for (const auto& p : peers)
       peers_.push_back(json{{"node_id", p.node_id},
                             {"name", p.name},
@@ -221,7 +221,7 @@ class Node : public amata::cluster::ClusteredServices {
       (void)manager_->publish(json{{"node", manager_->status().local_node}, {"event", "started"}});
       return;
     }
-    if (amata::engine::Clock::now() - started_at_ > std::chrono::seconds(10)) {
+    if (amata::base::Clock::now() - started_at_ > std::chrono::seconds(10)) {
       log(true, "demo service never accepted connections");
       stopping_ = true;
       gave_up_ = true;
@@ -285,7 +285,7 @@ class Node : public amata::cluster::ClusteredServices {
   int pidfd_ = -1;
   bool stopping_ = false;
   bool gave_up_ = false;
-  amata::engine::Clock::time_point started_at_;
+  amata::base::Clock::time_point started_at_;
   json history_ = json::array();
   json peers_ = json::array();
   std::deque<std::string> log_;

@@ -222,18 +222,18 @@ pid_t Amatad::wait_new_pid(const std::string& name, pid_t old, double timeout) c
   return found;
 }
 
-std::vector<engine::EventRecord> Amatad::events() const {
-  auto store = engine::EventStore::open(state_dir() + "/events.db");
+std::vector<store::EventRecord> Amatad::events() const {
+  auto store = store::EventStore::open(state_dir() + "/events.db");
   if (!store) return {};
   auto events = (*store)->events_after(0, 100000);
-  return events ? *events : std::vector<engine::EventRecord>{};
+  return events ? *events : std::vector<store::EventRecord>{};
 }
 
-std::vector<engine::ActionRecord> Amatad::actions() const {
-  auto store = engine::EventStore::open(state_dir() + "/events.db");
+std::vector<store::ActionRecord> Amatad::actions() const {
+  auto store = store::EventStore::open(state_dir() + "/events.db");
   if (!store) return {};
   auto actions = (*store)->actions_after(0, 100000);
-  return actions ? *actions : std::vector<engine::ActionRecord>{};
+  return actions ? *actions : std::vector<store::ActionRecord>{};
 }
 
 std::vector<pid_t> Amatad::zombie_children() const {

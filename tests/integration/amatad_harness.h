@@ -64,8 +64,8 @@ class Amatad {
   pid_t wait_new_pid(const std::string& name, pid_t old, double timeout = 10) const;
 
   /// The event store of the running (or last) amatad.
-  std::vector<engine::EventRecord> events() const;
-  std::vector<engine::ActionRecord> actions() const;
+  std::vector<store::EventRecord> events() const;
+  std::vector<store::ActionRecord> actions() const;
 
   /// Children of amatad in state Z (zombies).
   std::vector<pid_t> zombie_children() const;

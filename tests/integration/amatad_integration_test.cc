@@ -28,7 +28,7 @@ const char* kDownRule =
     "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
     "recover ServiceDown(s) { restart s }\n";
 
-int count_events(const std::vector<engine::EventRecord>& events, const std::string& event,
+int count_events(const std::vector<store::EventRecord>& events, const std::string& event,
                  const std::string& object, const std::string& edge) {
   int n = 0;
   for (const auto& e : events) {
@@ -37,7 +37,7 @@ int count_events(const std::vector<engine::EventRecord>& events, const std::stri
   return n;
 }
 
-int count_actions(const std::vector<engine::ActionRecord>& actions, const std::string& kind,
+int count_actions(const std::vector<store::ActionRecord>& actions, const std::string& kind,
                   const std::string& object, const std::string& outcome) {
   int n = 0;
   for (const auto& a : actions) n += a.kind == kind && a.object == object && a.outcome == outcome;

@@ -16,7 +16,7 @@ namespace {
 
 int run_once(const std::string& policy_path) {
   std::string diagnostics;
-  auto objects = amata::engine::load_objects(policy_path, diagnostics, isatty(STDERR_FILENO));
+  auto objects = amata::daemon::load_objects(policy_path, diagnostics, isatty(STDERR_FILENO));
   std::cerr << diagnostics;
   if (!objects) return 1;
   auto result = amata::probes::probe_once(*objects);
@@ -33,10 +33,10 @@ int run_once(const std::string& policy_path) {
 int main(int argc, char** argv) {
   // Taken out of the environment before anything can start a child (systemd's variables are
   // for amatad, not for the services it runs).
-  auto notifier = amata::engine::SystemdNotifier::from_environment();
+  auto notifier = amata::daemon::SystemdNotifier::from_environment();
 
   CLI::App app{"amatad: keeps the services and nodes of a policy available"};
-  amata::engine::DaemonOptions options;
+  amata::daemon::DaemonOptions options;
   std::string log_level = "info";
   std::string backend = "jit";
   bool once = false, json = false;
@@ -64,22 +64,21 @@ int main(int argc, char** argv) {
 
   if (once) return run_once(options.policy_path);
 
-  if (auto s = amata::engine::setup_logging(log_level); !s) {
+  if (auto s = amata::daemon::setup_logging(log_level); !s) {
     std::cerr << "amatad: " << s.error().message << "\n";
     return 1;
   }
-  options.backend =
-      backend == "jit" ? amata::engine::Backend::kJit : amata::engine::Backend::kInterp;
+  options.backend = backend == "jit" ? amata::lower::Backend::kJit : amata::lower::Backend::kInterp;
   auto loaded =
-      amata::engine::load_policy(options.policy_path, options.backend, isatty(STDERR_FILENO));
-  if (!loaded.policy && loaded.errors > 0 && options.backend == amata::engine::Backend::kJit &&
+      amata::daemon::load_policy(options.policy_path, options.backend, isatty(STDERR_FILENO));
+  if (!loaded.policy && loaded.errors > 0 && options.backend == amata::lower::Backend::kJit &&
       loaded.diagnostics.find("error[") == std::string::npos) {
     // Not a policy mistake but the JIT itself failing: the interpreter runs the same rules.
-    auto interp = amata::engine::load_policy(options.policy_path, amata::engine::Backend::kInterp);
+    auto interp = amata::daemon::load_policy(options.policy_path, amata::lower::Backend::kInterp);
     if (interp.policy) {
       spdlog::warn("JIT unavailable ({}), using the interpreter", loaded.diagnostics);
       loaded = std::move(interp);
-      options.backend = amata::engine::Backend::kInterp;
+      options.backend = amata::lower::Backend::kInterp;
     }
   }
   if (!loaded.policy) {
@@ -88,7 +87,7 @@ int main(int argc, char** argv) {
   }
   if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
 
-  auto daemon = amata::engine::Daemon::create(options, std::move(loaded), std::move(notifier));
+  auto daemon = amata::daemon::Daemon::create(options, std::move(loaded), std::move(notifier));
   if (!daemon) {
     spdlog::critical("{}", daemon.error().message);
     return 1;

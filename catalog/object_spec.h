@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/catalog/catalog.h"
+#include "catalog/catalog.h"
 
 namespace amata::catalog {
 

@@ -1,4 +1,4 @@
-#include "compiler/support/result.h"
+#include "base/result.h"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
 
 #include <signal.h>
 #include <sys/timerfd.h>
@@ -9,7 +9,7 @@
 #include <exception>
 #include <vector>
 
-namespace amata::engine {
+namespace amata::base {
 namespace {
 
 // epoll_event.data carries the fd and the generation of its watch, so an event for an fd that
@@ -222,4 +222,4 @@ Status EventLoop::run() {
   return {};
 }
 
-}  // namespace amata::engine
+}  // namespace amata::base

@@ -2,8 +2,8 @@
 // timers through a single timerfd, signals through signalfd, netlink sockets, pidfds, client
 // sockets. Nothing in the daemon sleeps or blocks; everything is a callback from here.
 //
-// This library depends only on the standard library and Result, so probes/ can register
-// their fds with it without depending on the rest of the engine.
+// It stands in base/, below every other layer: probes, the engine and the cluster layer all
+// register their fds with it.
 #pragma once
 
 #include <sys/epoll.h>
@@ -20,11 +20,10 @@
 #include <unordered_map>
 #include <utility>
 
-#include "compiler/support/result.h"
+#include "base/clock.h"
+#include "base/result.h"
 
-namespace amata::engine {
-
-using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC, the clock of the timerfd
+namespace amata::base {
 
 class EventLoop {
  public:
@@ -96,4 +95,4 @@ class EventLoop {
   std::optional<Clock::time_point> armed_for_;
 };
 
-}  // namespace amata::engine
+}  // namespace amata::base

@@ -1,4 +1,4 @@
-#include "engine/loop/event_loop.h"
+#include "base/event_loop.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace amata::engine {
+namespace amata::base {
 namespace {
 
 using namespace std::chrono_literals;
@@ -126,4 +126,4 @@ TEST(EventLoop, RunOnceReturnsAfterMaxWaitWithNothingReady) {
 }
 
 }  // namespace
-}  // namespace amata::engine
+}  // namespace amata::base

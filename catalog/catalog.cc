@@ -1,4 +1,4 @@
-#include "compiler/catalog/catalog.h"
+#include "catalog/catalog.h"
 
 #include <array>
 

@@ -1,0 +1,314 @@
+#include "base/spawn.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
+
+#include "base/pidfd.h"
+
+extern char** environ;
+
+namespace amata::base {
+namespace {
+
+/// The program execve will run: argv[0] itself when it has a '/', else the first executable
+/// match in PATH. Resolved before the fork: the child may only make async-signal-safe calls.
+std::string resolve_program(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env) {
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  }
+  std::stringstream dirs(path);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) continue;
+    std::string candidate = dir + "/" + name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return name;  // execve fails with ENOENT and the child reports it
+}
+
+/// Writes the decimal `value` into `out` (async-signal-safe), returns the length.
+std::size_t format_int(int value, char* out) {
+  char tmp[16];
+  std::size_t n = 0;
+  unsigned v = value < 0 ? static_cast<unsigned>(-value) : static_cast<unsigned>(value);
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && n < sizeof tmp);
+  std::size_t len = 0;
+  if (value < 0) out[len++] = '-';
+  while (n > 0) out[len++] = tmp[--n];
+  return len;
+}
+
+/// Everything the child needs, prepared in the parent.
+struct Prepared {
+  std::string program;
+  std::vector<std::string> argv_storage, env_storage;
+  std::vector<char*> argv, envp;
+  std::string workdir;
+  bool change_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::string fail_prefix;  // "amatad: cannot start /usr/bin/x: errno "
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  int report_fd = -1;  // close-on-exec: a failure before exec is written here
+};
+
+/// What the child writes to report_fd when it cannot exec.
+struct StartFailure {
+  int err;
+  char step[28];
+};
+
+Result<Prepared> prepare(const SpawnSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return Error{"empty argv"};
+  Prepared p;
+  p.argv_storage = spec.argv;
+  p.env_storage = spec.env;
+  p.program = resolve_program(spec.argv[0], spec.env);
+  for (auto& a : p.argv_storage) p.argv.push_back(a.data());
+  p.argv.push_back(nullptr);
+  for (auto& e : p.env_storage) p.envp.push_back(e.data());
+  p.envp.push_back(nullptr);
+  p.workdir = spec.workdir.empty() ? "/" : spec.workdir;
+  if (!spec.user.empty() || !spec.group.empty()) {
+    p.change_ids = true;
+    p.uid = getuid();
+    p.gid = getgid();
+    if (!spec.user.empty()) {
+      passwd* pw = getpwnam(spec.user.c_str());
+      if (!pw) return Error{"unknown user '" + spec.user + "'"};
+      p.uid = pw->pw_uid;
+      p.gid = pw->pw_gid;
+    }
+    if (!spec.group.empty()) {
+      group* gr = getgrnam(spec.group.c_str());
+      if (!gr) return Error{"unknown group '" + spec.group + "'"};
+      p.gid = gr->gr_gid;
+    }
+    p.groups.push_back(p.gid);
+    if (!spec.user.empty()) {
+      int n = 64;
+      std::vector<gid_t> list(static_cast<std::size_t>(n));
+      if (getgrouplist(spec.user.c_str(), p.gid, list.data(), &n) < 0) {
+        list.resize(static_cast<std::size_t>(n));
+        getgrouplist(spec.user.c_str(), p.gid, list.data(), &n);
+      }
+      list.resize(static_cast<std::size_t>(n));
+      p.groups = list;
+    }
+  }
+  p.fail_prefix = "amatad: cannot start " + p.program + ": errno ";
+  return p;
+}
+
+[[noreturn]] void child_fail(const Prepared& p, const char* step, int err) {
+  char buf[512];
+  std::size_t len = 0;
+  auto append = [&](const char* s, std::size_t n) {
+    for (std::size_t i = 0; i < n && len < sizeof buf - 1; ++i) buf[len++] = s[i];
+  };
+  append(p.fail_prefix.data(), p.fail_prefix.size());
+  char num[16];
+  append(num, format_int(err, num));
+  append(" in ", 4);
+  append(step, strlen(step));
+  append("\n", 1);
+  ssize_t ignored = write(STDERR_FILENO, buf, len);
+  StartFailure failure{err, {}};
+  for (std::size_t i = 0; step[i] != '\0' && i + 1 < sizeof failure.step; ++i) {
+    failure.step[i] = step[i];
+  }
+  ignored = write(p.report_fd, &failure, sizeof failure);
+  (void)ignored;
+  _exit(127);
+}
+
+/// Runs in the child between fork and exec: async-signal-safe calls only.
+[[noreturn]] void exec_child(const Prepared& p) {
+  // The loop blocks the signals it reads through signalfd; a blocked mask is inherited
+  // across exec, and a service with SIGTERM blocked could not be stopped.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, nullptr);
+  }
+  setsid();  // own session and process group: a stop reaches its whole group
+  if (dup2(p.stderr_fd, STDERR_FILENO) < 0) _exit(127);
+  if (dup2(p.stdin_fd, STDIN_FILENO) < 0) child_fail(p, "dup2 stdin", errno);
+  if (dup2(p.stdout_fd, STDOUT_FILENO) < 0) child_fail(p, "dup2 stdout", errno);
+  if (chdir(p.workdir.c_str()) < 0) child_fail(p, "chdir", errno);
+  if (p.change_ids) {
+    if (setgroups(p.groups.size(), p.groups.data()) < 0 && getuid() == 0) {
+      child_fail(p, "setgroups", errno);
+    }
+    if (setgid(p.gid) < 0) child_fail(p, "setgid", errno);
+    if (setuid(p.uid) < 0) child_fail(p, "setuid", errno);
+  }
+  // Everything but the report pipe, which exec closes (O_CLOEXEC) when it succeeds.
+  if (p.report_fd > 3) close_range(3, static_cast<unsigned>(p.report_fd) - 1, 0);
+  close_range(static_cast<unsigned>(p.report_fd) + 1, ~0U, 0);
+  execve(p.program.c_str(), p.argv.data(), p.envp.data());
+  child_fail(p, "execve", errno);
+}
+
+int clone_child(void* arg) {
+  exec_child(*static_cast<const Prepared*>(arg));
+}
+
+/// Without an id change the child shares amatad's memory until exec (CLONE_VM | CLONE_VFORK,
+/// as posix_spawn does): no page tables are copied, which is most of the cost of fork() in a
+/// process that maps libLLVM. Changing ids needs fork(): glibc's setuid() signals every
+/// thread of the process, and a CLONE_VM child would reach amatad's.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kShareMemoryUntilExec = false;  // ASan cannot follow a CLONE_VM child's stack
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kShareMemoryUntilExec = false;
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+
+pid_t start_child(const Prepared& p) {
+  if (p.change_ids || !kShareMemoryUntilExec) {
+    pid_t pid = fork();
+    if (pid == 0) exec_child(p);
+    return pid;
+  }
+  constexpr std::size_t kStack = 256 * 1024;
+  void* stack =
+      mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  // The parent resumes once the child has exec'd (or exited), so the stack is free again.
+  pid_t pid = clone(clone_child, static_cast<char*>(stack) + kStack,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<Prepared*>(&p));
+  int err = errno;
+  munmap(stack, kStack);
+  errno = err;
+  return pid;
+}
+
+Result<UniqueFd> open_fd(const char* path, int flags) {
+  UniqueFd fd(open(path, flags | O_CLOEXEC, 0640));
+  if (!fd) return errno_error(std::string("open ") + path, errno);
+  return fd;
+}
+
+/// A pipe whose ends close on exec (the child gets its end through dup2, which clears that).
+Status make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return errno_error("pipe2", errno);
+  read_end.reset(fds[0]);
+  write_end.reset(fds[1]);
+  return {};
+}
+
+}  // namespace
+
+Result<Spawned> spawn(const SpawnSpec& spec) {
+  if (spec.stdin_text.size() > kMaxStdinText) return Error{"stdin text too long"};
+  auto prepared = prepare(spec);
+  if (!prepared) return prepared.error();
+  Prepared& p = *prepared;
+
+  UniqueFd stdin_read, stdin_write, stdout_read, stdout_write;
+  if (spec.stdin_text.empty()) {
+    auto null_in = open_fd("/dev/null", O_RDONLY);
+    if (!null_in) return null_in.error();
+    stdin_read = std::move(*null_in);
+  } else if (Status s = make_pipe(stdin_read, stdin_write); !s) {
+    return s.error();
+  }
+  auto log = spec.log_path.empty() ? open_fd("/dev/null", O_WRONLY)
+                                   : open_fd(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND);
+  if (!log) return log.error();
+  if (spec.capture_stdout) {
+    if (Status s = make_pipe(stdout_read, stdout_write); !s) return s.error();
+  }
+  UniqueFd report_read, report_write;
+  if (Status s = make_pipe(report_read, report_write); !s) return s.error();
+  p.report_fd = report_write.get();
+  p.stdin_fd = stdin_read.get();
+  p.stdout_fd = spec.capture_stdout ? stdout_write.get() : log->get();
+  p.stderr_fd = log->get();
+
+  pid_t pid = start_child(p);
+  if (pid < 0) return errno_error("fork", errno);
+  // The child has exec'd (the pipe closed without a word) or failed before it (the pipe says
+  // why). With CLONE_VFORK it is already one or the other; after fork() this waits the
+  // microseconds until exec.
+  report_write.reset();
+  StartFailure failure{};
+  ssize_t got = 0;
+  do {
+    got = read(report_read.get(), &failure, sizeof failure);
+  } while (got < 0 && errno == EINTR);
+  std::string start_failure;
+  if (got == static_cast<ssize_t>(sizeof failure)) {
+    failure.step[sizeof failure.step - 1] = '\0';
+    start_failure = p.program + ": " + failure.step + ": " + strerror(failure.err);
+  }
+  // Our own unreaped child cannot be recycled, so opening its pidfd after the fork is safe.
+  auto pidfd = open_pidfd(pid);
+  if (!pidfd) {
+    kill_and_reap(pid, -1);
+    return pidfd.error();
+  }
+  if (stdin_write) {
+    // It fits the pipe (kMaxStdinText): this write does not block.
+    const std::string& text = spec.stdin_text;
+    std::size_t off = 0;
+    while (off < text.size()) {
+      ssize_t n = write(stdin_write.get(), text.data() + off, text.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the child closed its stdin: what it reads is its business
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  if (stdout_read) fcntl(stdout_read.get(), F_SETFL, O_NONBLOCK);
+  return Spawned{pid, std::move(*pidfd), std::move(stdout_read), std::move(start_failure)};
+}
+
+std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  return env;
+}
+
+std::vector<std::string> merge_environment(
+    std::vector<std::string> base,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  for (const auto& [name, value] : overrides) {
+    std::string prefix = name + "=";
+    bool replaced = false;
+    for (auto& e : base) {
+      if (e.rfind(prefix, 0) == 0) {
+        e = prefix + value;
+        replaced = true;
+      }
+    }
+    if (!replaced) base.push_back(prefix + value);
+  }
+  return base;
+}
+
+}  // namespace amata::base

@@ -100,7 +100,7 @@ void BM_ProcessProbeCycle(benchmark::State& state) {
     catalog::ObjectSpec spec;
     spec.name = "svc" + std::to_string(i);
     spec.kind = catalog::Kind::kService;
-    if (!set->add(i, spec) || !set->child_started(i, children.pids()[i])) {
+    if (!set->add(i, spec) || !set->follow(i, children.pids()[i])) {
       state.SkipWithError("could not set up the probes");
       return;
     }

@@ -265,6 +265,35 @@ TEST_F(NetChecksTest, ServiceHealthAndHostThroughProbeSet) {
   unlink(path.c_str());
 }
 
+TEST_F(NetChecksTest, HealthFailuresCountOnlyAfterAServicesStartGrace) {
+  TestSink sink;
+  ProbeOptions options;
+  options.use_proc_connector = false;
+  auto set = ProbeSet::create(*loop_, sink, options).value();
+  int port = 0;
+  close(tcp_listener(&port));  // nothing listens there now
+  using P = catalog::HealthCheckSpec::Protocol;
+  catalog::ObjectSpec starting;
+  starting.name = "starting";
+  starting.kind = catalog::Kind::kService;
+  starting.grace = 60;
+  starting.health = {{P::kTcp, "127.0.0.1:" + std::to_string(port), 1.0, 1.0, 200}};
+  catalog::ObjectSpec started = starting;
+  started.name = "started";
+  started.grace = 0;
+  ASSERT_TRUE(set->add(0, starting));
+  ASSERT_TRUE(set->add(1, started));
+  // The engine started both (this test process stands in for their child).
+  ASSERT_TRUE(set->follow(0, getpid()));
+  ASSERT_TRUE(set->follow(1, getpid()));
+  set->poll_all();
+  ASSERT_TRUE(run_until([&] { return !set->busy(); }));
+  EXPECT_EQ(sink.number(0, "health.failed"), 0);  // still coming up: not yet a failure
+  EXPECT_EQ(sink.number(0, "health.ok"), 1);
+  EXPECT_EQ(sink.number(1, "health.failed"), 1);
+  EXPECT_EQ(sink.number(1, "health.ok"), 0);
+}
+
 TEST_F(NetChecksTest, PeriodicHealthChecksRunOnTheirInterval) {
   TestSink sink;
   ProbeOptions options;

@@ -21,12 +21,12 @@
 // before a second sample, rss of a dead process) is written as NaN.
 //
 // Supervised children (services amatad starts itself): the ENGINE forks, holds the pidfd,
-// watches it on the loop and reaps the child (waitid(P_PIDFD, ..., WEXITED)). It tells the
-// probe through ProbeSet::child_started(object, pid) and ProbeSet::child_exited(object,
-// status). The probe never waits on or closes the engine's pidfd, so the exit status is read
-// exactly once, by the engine, and there is no race between two reapers. A service with a
-// `pidfile` or `match` that was not started by amatad (a forking daemon) is found and watched
-// by the probe itself, like a process.
+// watches it on the loop and reaps the child (waitid(P_PIDFD, ..., WEXITED)); it is the one
+// writer of a service's alive, pid, exit_code, exit_signal and restarts. It tells the probe
+// which pid to measure through ProbeSet::follow(object, pid) (0 when the child has ended).
+// The probe never waits on or closes the engine's pidfd, so the exit status is read exactly
+// once, by the engine, and there is no race between two reapers. A service with a `pidfile`
+// or `match` (a forking daemon) has the process found there measured.
 //
 // Foreign processes (kind process, or service found by pidfile/match): death is watched
 // through pidfd_open() on the loop, and exits/execs are also seen through the netlink proc
@@ -42,8 +42,9 @@
 // waitpid(pid)), never waitpid(-1), and must not set SIGCHLD to SIG_IGN: check programs are
 // children of the daemon too, and the check probe reaps them itself through their pidfds.
 //
-// Not filled here: a service's `restarts` (the engine counts them) and kind peer, which has
-// no probe (the cluster layer fills member/quorate/node_id/name/since).
+// Not filled here: a service's alive, pid, exit_code, exit_signal and restarts (the
+// supervisor's), and kind peer, which has no probe (the cluster layer fills member/quorate/
+// node_id/name/since).
 #pragma once
 
 #include <sys/types.h>
@@ -51,6 +52,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -110,6 +112,7 @@ class Probe {
   catalog::ObjectSpec spec_;
 };
 
+class ProcessProbe;
 struct ProbeShared;  // the shared listeners (proc connector, rtnetlink, curl multi); internal
 
 /// All probes of one policy, sharing one proc-connector socket, one rtnetlink socket and one
@@ -132,12 +135,11 @@ class ProbeSet {
   /// True while any probe has asynchronous work in flight.
   bool busy() const;
 
-  /// The engine started the child `pid` for service `object`. The engine keeps the pidfd and
-  /// reaps; the probe measures /proc/PID from now on (alive=1, pid, cpu, rss...).
-  Status child_started(int object, pid_t pid);
-  /// The engine reaped the child of service `object`: alive=0, pid=0, exit_code/exit_signal
-  /// set, and changed(object) is called.
-  void child_exited(int object, const base::ExitStatus& status);
+  /// The engine started (or adopted) `pid` as the child of service `object`, or (pid 0)
+  /// reaped it. The engine keeps the pidfd and reaps; the probe measures /proc/PID (cpu, rss,
+  /// threads...) from now on, or writes those as unknown. An error when `object` is not a
+  /// service of this set.
+  Status follow(int object, pid_t pid);
 
   /// The probe of `object`, or nullptr (peer, or never added).
   Probe* find(int object) const;
@@ -145,6 +147,9 @@ class ProbeSet {
 
  private:
   ProbeSet(base::EventLoop& loop, MeasurementSink& sink, ProbeOptions options);
+  /// Opens the shared listener the first probe of its kind needs; says once when it cannot.
+  void use_proc_connector(int object);
+  void use_link_monitor(int object);
   /// Polls every probe that is due and re-arms the timerfd for the next one.
   void on_tick();
   void arm();
@@ -154,6 +159,7 @@ class ProbeSet {
   ProbeOptions options_;
   std::unique_ptr<ProbeShared> shared_;
   std::vector<std::unique_ptr<Probe>> probes_;
+  std::unordered_map<int, ProcessProbe*> services_;  // object -> its probe, for follow()
   // One timerfd for all periodic polls: due_[i] is probe i's next poll (CLOCK_MONOTONIC
   // seconds). Steady-state scheduling allocates nothing, unlike one loop timer per poll.
   std::vector<double> due_;

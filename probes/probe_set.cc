@@ -25,6 +25,15 @@ double period_of(const Probe& probe) {
   return probe.spec().every > 0 ? probe.spec().every : 1.0;
 }
 
+/// The probe of kind P for `spec`, as a Probe.
+template <typename P>
+Result<std::unique_ptr<Probe>> make(int object, const catalog::ObjectSpec& spec,
+                                    ProbeContext& ctx) {
+  auto p = P::create(object, spec, ctx);
+  if (!p) return p.error();
+  return std::unique_ptr<Probe>(std::move(*p));
+}
+
 }  // namespace
 
 /// The listeners every probe of a set shares, created when the first probe needs them.
@@ -72,78 +81,38 @@ ProbeSet::~ProbeSet() {
 Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
   using catalog::Kind;
   ProbeContext& ctx = shared_->ctx;
-  std::unique_ptr<Probe> probe;
+  Result<std::unique_ptr<Probe>> made = Error{"no probe"};
   switch (spec.kind) {
     case Kind::kPeer:
       return {};  // the cluster layer fills peers
-    case Kind::kNode: {
-      auto p = NodeProbe::create(object, spec, ctx);
-      if (!p) return p.error();
-      probe = std::move(*p);
+    case Kind::kNode:
+      made = make<NodeProbe>(object, spec, ctx);
       break;
-    }
     case Kind::kService:
     case Kind::kProcess: {
-      if (!shared_->tried_proc_connector) {
-        shared_->tried_proc_connector = true;
-        if (options_.use_proc_connector) {
-          auto pc = ProcConnector::create(loop_);
-          if (pc) {
-            shared_->proc_connector = std::move(*pc);
-            ctx.proc_connector = shared_->proc_connector.get();
-          } else {
-            sink_.notice(object, "proc connector unavailable (" + pc.error().message +
-                                     "): processes are found by polling at each object's "
-                                     "period; deaths of found processes still come from pidfds");
-          }
-        } else {
-          sink_.notice(object, "proc connector disabled: processes are found by polling");
-        }
-      }
+      use_proc_connector(object);
       auto p = ProcessProbe::create(object, spec, ctx);
       if (!p) return p.error();
-      probe = std::move(*p);
+      if (spec.kind == Kind::kService) services_[object] = p->get();
+      made = std::unique_ptr<Probe>(std::move(*p));
       break;
     }
-    case Kind::kInterface: {
-      if (!shared_->tried_link_monitor) {
-        shared_->tried_link_monitor = true;
-        if (options_.use_rtnetlink) {
-          auto lm = LinkMonitor::create(loop_);
-          if (lm) {
-            shared_->link_monitor = std::move(*lm);
-            ctx.link_monitor = shared_->link_monitor.get();
-          } else {
-            sink_.notice(object, "rtnetlink unavailable (" + lm.error().message +
-                                     "): link state is polled from sysfs at each period");
-          }
-        }
-      }
-      auto p = InterfaceProbe::create(object, spec, ctx);
-      if (!p) return p.error();
-      probe = std::move(*p);
+    case Kind::kInterface:
+      use_link_monitor(object);
+      made = make<InterfaceProbe>(object, spec, ctx);
       break;
-    }
-    case Kind::kFilesystem: {
-      auto p = FilesystemProbe::create(object, spec, ctx);
-      if (!p) return p.error();
-      probe = std::move(*p);
+    case Kind::kFilesystem:
+      made = make<FilesystemProbe>(object, spec, ctx);
       break;
-    }
-    case Kind::kHost: {
-      auto p = HostProbe::create(object, spec, ctx);
-      if (!p) return p.error();
-      probe = std::move(*p);
+    case Kind::kHost:
+      made = make<HostProbe>(object, spec, ctx);
       break;
-    }
-    case Kind::kCheck: {
-      auto p = CheckProbe::create(object, spec, ctx);
-      if (!p) return p.error();
-      probe = std::move(*p);
+    case Kind::kCheck:
+      made = make<CheckProbe>(object, spec, ctx);
       break;
-    }
   }
-  probes_.push_back(std::move(probe));
+  if (!made) return made.error();
+  probes_.push_back(std::move(*made));
   due_.push_back(0);
   if (started_) {
     Probe* p = probes_.back().get();
@@ -152,6 +121,37 @@ Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
     arm();
   }
   return {};
+}
+
+void ProbeSet::use_proc_connector(int object) {
+  if (shared_->tried_proc_connector) return;
+  shared_->tried_proc_connector = true;
+  if (!options_.use_proc_connector) {
+    sink_.notice(object, "proc connector disabled: processes are found by polling");
+    return;
+  }
+  auto pc = ProcConnector::create(loop_);
+  if (!pc) {
+    sink_.notice(object, "proc connector unavailable (" + pc.error().message +
+                             "): processes are found by polling at each object's period; "
+                             "deaths of found processes still come from pidfds");
+    return;
+  }
+  shared_->proc_connector = std::move(*pc);
+  shared_->ctx.proc_connector = shared_->proc_connector.get();
+}
+
+void ProbeSet::use_link_monitor(int object) {
+  if (shared_->tried_link_monitor || !options_.use_rtnetlink) return;
+  shared_->tried_link_monitor = true;
+  auto lm = LinkMonitor::create(loop_);
+  if (!lm) {
+    sink_.notice(object, "rtnetlink unavailable (" + lm.error().message +
+                             "): link state is polled from sysfs at each period");
+    return;
+  }
+  shared_->link_monitor = std::move(*lm);
+  shared_->ctx.link_monitor = shared_->link_monitor.get();
 }
 
 void ProbeSet::start() {
@@ -218,16 +218,11 @@ Probe* ProbeSet::find(int object) const {
   return nullptr;
 }
 
-Status ProbeSet::child_started(int object, pid_t pid) {
-  auto* probe = dynamic_cast<ProcessProbe*>(find(object));
-  if (probe == nullptr || probe->spec().kind != catalog::Kind::kService) {
-    return Error{"object " + std::to_string(object) + " is not a service"};
-  }
-  return probe->child_started(pid);
-}
-
-void ProbeSet::child_exited(int object, const base::ExitStatus& status) {
-  if (auto* probe = dynamic_cast<ProcessProbe*>(find(object))) probe->child_exited(status);
+Status ProbeSet::follow(int object, pid_t pid) {
+  auto it = services_.find(object);
+  if (it == services_.end()) return Error{"object " + std::to_string(object) + " is not a service"};
+  it->second->follow(pid);
+  return {};
 }
 
 }  // namespace amata::probes

@@ -163,9 +163,12 @@ Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
     p->health_.push_back(std::move(runner));
   }
   if (ctx.proc_connector != nullptr) ctx.proc_connector->add_listener(p.get());
-  // Until found, the process is known not to be running.
-  ctx.sink.set_number(object, "alive", 0);
-  ctx.sink.set_number(object, "pid", 0);
+  p->supervised_ = spec.kind == catalog::Kind::kService;
+  if (!p->supervised_) {
+    // Until found, the process is known not to be running.
+    ctx.sink.set_number(object, "alive", 0);
+    ctx.sink.set_number(object, "pid", 0);
+  }
   return p;
 }
 
@@ -388,8 +391,10 @@ bool ProcessProbe::sample() {
   MeasurementSink& sink = ctx_.sink;
   int o = object();
   double now = base::monotonic_now();
-  sink.set_number(o, "alive", 1);
-  sink.set_number(o, "pid", pid_);
+  if (!supervised_) {
+    sink.set_number(o, "alive", 1);
+    sink.set_number(o, "pid", pid_);
+  }
   char state[2] = {ps->state, '\0'};
   sink.set_string(o, "state", state);
   std::uint64_t ticks = ps->utime + ps->stime;
@@ -458,16 +463,15 @@ void ProcessProbe::lost(std::optional<base::ExitStatus> status) {
   release();
   MeasurementSink& sink = ctx_.sink;
   int o = object();
-  sink.set_number(o, "alive", 0);
-  sink.set_number(o, "pid", 0);
   sink.set_string(o, "state", "");
   for (const char* attr :
        {"cpu", "rss", "threads", "children", "fds", "uptime", "read_rate", "write_rate"}) {
     sink.set_number(o, attr, kUnknown);
   }
-  if (status) {
-    write_exit(*status);
-  }
+  if (supervised_) return;  // its death is the supervisor's news
+  sink.set_number(o, "alive", 0);
+  sink.set_number(o, "pid", 0);
+  if (status) write_exit(*status);
   sink.changed(o);
 }
 
@@ -536,27 +540,15 @@ void ProcessProbe::write_exit(const base::ExitStatus& status) {
   ctx_.sink.set_number(object(), "exit_signal", status.signaled ? status.signal : 0);
 }
 
-Status ProcessProbe::child_started(pid_t pid) {
-  if (!adopt(pid, true)) {
-    return Error{"object " + spec().name + ": child " + std::to_string(pid) + " is not running"};
+void ProcessProbe::follow(pid_t pid) {
+  if (pid > 0) {
+    grace_until_ = base::monotonic_now() + spec().grace;
+    if (adopt(pid, true)) sample();
+    return;
   }
-  sample();
-  ctx_.sink.changed(object());
-  return {};
-}
-
-void ProcessProbe::child_exited(const base::ExitStatus& status) {
-  if (pid_ != 0 && owned_) {
-    lost(status);
-  } else {
-    write_exit(status);
-    ctx_.sink.changed(object());
-  }
+  if (owned_) lost(std::nullopt);
   // A forking daemon's launcher exits once the daemon is up: look for it by pidfile.
-  if ((!spec().pidfile.empty() || regex_) && locate()) {
-    sample();
-    ctx_.sink.changed(object());
-  }
+  if ((!spec().pidfile.empty() || regex_) && locate()) sample();
 }
 
 void ProcessProbe::on_exec(pid_t pid) {
@@ -596,6 +588,9 @@ void ProcessProbe::write_health() {
     latency = std::max(latency, h->latency());
   }
   if (!any) return;
+  // During a service's start grace a failing check is not yet a failure: the service is
+  // still coming up, and counting it would restart it a second time.
+  if (supervised_ && base::monotonic_now() < grace_until_) all_ok = true;
   MeasurementSink& sink = ctx_.sink;
   sink.set_number(object(), "health.ok", all_ok ? 1 : 0);
   sink.set_number(object(), "health.failed", all_ok ? 0 : 1);

@@ -1,7 +1,12 @@
 // The probe of a process or service: finds the process (pidfile, command-line regex, or the
-// child the engine handed over), measures it from /proc/PID through files kept open, and
-// reports its death as an event (pidfd on the loop, proc connector EXIT, or the engine's
-// child_exited). Services also run their health checks here.
+// child the engine said it follows), measures it from /proc/PID through files kept open, and
+// for a `process` reports its death as an event (pidfd on the loop, proc connector EXIT).
+// Services also run their health checks here.
+//
+// A `service` is amatad's own child: amatad's supervisor, which reaps it, is the one writer
+// of its alive, pid, exit_code, exit_signal and restarts. Its probe measures the rest (cpu,
+// rss, threads, ..., health) of the pid it is told to follow, and never runs ahead of the
+// reaping with a verdict of its own.
 #pragma once
 
 #include <sys/types.h>
@@ -31,10 +36,9 @@ class ProcessProbe : public Probe, public ProcEventListener {
   void poll() override;
   bool busy() const override;
 
-  /// The engine started `pid` as this service's child (see ProbeSet::child_started).
-  Status child_started(pid_t pid);
-  /// The engine reaped this service's child.
-  void child_exited(const base::ExitStatus& status);
+  /// Measures the service's child `pid` from now on, its health checks counting after the
+  /// service's `grace`; 0: the child has ended (see ProbeSet::follow).
+  void follow(pid_t pid);
   /// The pid measured now, 0 when none.
   pid_t pid() const { return pid_; }
 
@@ -54,7 +58,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
   bool adopt(pid_t pid, bool owned);
   /// Reads every file of the adopted process and writes the sink; false when it is gone.
   bool sample();
-  /// The process is gone: close everything, write alive=0 and the exit status if known.
+  /// The process is gone: close everything, write what is unknown now (and for a process
+  /// alive=0 and the exit status if known).
   void lost(std::optional<base::ExitStatus> status);
   void release();
   /// Seconds since boot, the clock of /proc/PID/stat's start time.
@@ -98,6 +103,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
 
   std::vector<std::unique_ptr<HealthRunner>> health_;
   bool health_started_ = false;
+  bool supervised_ = false;  // a service: the supervisor writes alive, pid and the exit
+  double grace_until_ = 0;   // CLOCK_MONOTONIC: health failures count from here
   double ticks_per_second_ = 100;
   double page_size_ = 4096;
 };

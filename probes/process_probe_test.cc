@@ -205,10 +205,10 @@ TEST_F(ProcessProbeTest, StalePidfileIsNotTrusted) {
   svc.start = {"/usr/sbin/mydaemon", "--foreground"};
   ASSERT_TRUE(set_->add(1, svc));
   set_->poll_all();
-  EXPECT_EQ(sink_.number(1, "alive"), 0);
+  EXPECT_FALSE(sink_.has(1, "rss"));  // nothing measured
 }
 
-TEST_F(ProcessProbeTest, EngineChildHandOff) {
+TEST_F(ProcessProbeTest, AServiceMeasuresTheChildTheEngineFollows) {
   make_set(false);
   catalog::ObjectSpec spec;
   spec.name = "svc";
@@ -216,33 +216,36 @@ TEST_F(ProcessProbeTest, EngineChildHandOff) {
   spec.start = {"/bin/sleep", "100"};
   ASSERT_TRUE(set_->add(0, spec));
   set_->poll_all();
-  EXPECT_EQ(sink_.number(0, "alive"), 0);
+  // A service's alive and pid are the supervisor's to write, never its probe's.
+  EXPECT_FALSE(sink_.has(0, "alive"));
   pid_t child = spawn_sleep("100");
   children_.push_back(child);
-  ASSERT_TRUE(set_->child_started(0, child));
-  EXPECT_EQ(sink_.number(0, "alive"), 1);
-  EXPECT_EQ(sink_.number(0, "pid"), child);
+  ASSERT_TRUE(set_->follow(0, child));
+  EXPECT_FALSE(sink_.has(0, "alive"));
+  EXPECT_FALSE(sink_.string(0, "state").empty());
   ASSERT_TRUE(loop_->run_once(300ms));
   set_->poll_all();
   EXPECT_TRUE(sink_.has(0, "cpu"));  // second sample: a rate
   EXPECT_GE(sink_.number(0, "cpu"), 0);
   EXPECT_GE(sink_.number(0, "uptime"), 0);
-  // The engine reaps (here: the test, as the engine would with waitid on its pidfd).
+  // Dead before the engine reaped it: the probe says its figures are unknown, and no more.
   kill(child, SIGKILL);
   siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT), 0);
+  set_->poll_all();
+  EXPECT_FALSE(sink_.has(0, "rss"));
+  EXPECT_FALSE(sink_.has(0, "alive"));
+  EXPECT_FALSE(sink_.has(0, "exit_signal"));
   ASSERT_EQ(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED), 0);
   children_.clear();
-  int changes = sink_.changes(0);
-  set_->child_exited(0, base::ExitStatus::killed(info.si_status));
-  EXPECT_GT(sink_.changes(0), changes);
-  EXPECT_EQ(sink_.number(0, "alive"), 0);
-  EXPECT_EQ(sink_.number(0, "exit_signal"), SIGKILL);
+  ASSERT_TRUE(set_->follow(0, 0));
+  EXPECT_FALSE(sink_.has(0, "alive"));
   // Not a service: refused.
   catalog::ObjectSpec node;
   node.name = "n";
   node.kind = catalog::Kind::kNode;
   ASSERT_TRUE(set_->add(1, node));
-  EXPECT_FALSE(set_->child_started(1, getpid()));
+  EXPECT_FALSE(set_->follow(1, getpid()));
 }
 
 TEST_F(ProcessProbeTest, ChildrenOfEveryThreadAreCounted) {

@@ -253,22 +253,21 @@ TEST(ProcessProbeFixture, MeasuresAHandedOverPid) {
   spec.kind = catalog::Kind::kService;
   ASSERT_TRUE((*set)->add(0, spec));
   ASSERT_EQ(h.sink.notices().size(), 1u);  // the polling fallback is said once
-  ASSERT_TRUE((*set)->child_started(0, 4242));
-  EXPECT_EQ(h.sink.number(0, "alive"), 1);
-  EXPECT_EQ(h.sink.number(0, "pid"), 4242);
+  ASSERT_TRUE((*set)->follow(0, 4242));
+  // The supervisor, not the probe, says whether its child is alive and which pid it has.
+  EXPECT_FALSE(h.sink.has(0, "alive"));
+  EXPECT_FALSE(h.sink.has(0, "pid"));
   EXPECT_EQ(h.sink.string(0, "state"), "S");
   EXPECT_EQ(h.sink.number(0, "rss"), 2560.0 * static_cast<double>(sysconf(_SC_PAGESIZE)));
   EXPECT_EQ(h.sink.number(0, "threads"), 3);
   EXPECT_EQ(h.sink.number(0, "children"), 3);
   EXPECT_EQ(h.sink.number(0, "fds"), 4);
   EXPECT_NEAR(h.sink.number(0, "uptime"), 910.23 - 12345.0 / sysconf(_SC_CLK_TCK), 1e-6);
-  EXPECT_GE(h.sink.changes(0), 1);
-  (*set)->child_exited(0, base::ExitStatus::killed(9));
-  EXPECT_EQ(h.sink.number(0, "alive"), 0);
-  EXPECT_EQ(h.sink.number(0, "pid"), 0);
-  EXPECT_EQ(h.sink.number(0, "exit_code"), -1);
-  EXPECT_EQ(h.sink.number(0, "exit_signal"), 9);
+  ASSERT_TRUE((*set)->follow(0, 0));
   EXPECT_FALSE(h.sink.has(0, "rss"));
+  EXPECT_EQ(h.sink.string(0, "state"), "");
+  EXPECT_FALSE(h.sink.has(0, "alive"));
+  EXPECT_FALSE(h.sink.has(0, "exit_code"));
 }
 
 TEST(FilesystemProbeFixture, DeviceFoundThroughMountinfo) {

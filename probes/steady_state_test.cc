@@ -96,7 +96,7 @@ TEST(SteadyState, PollingAllocatesAndOpensNothing) {
   ASSERT_TRUE(set->add(1, svc));
   ASSERT_TRUE(set->add(2, lo));
   ASSERT_TRUE(set->add(3, root));
-  ASSERT_TRUE(set->child_started(1, child));
+  ASSERT_TRUE(set->follow(1, child));
   ASSERT_TRUE(loop->run_once(std::chrono::milliseconds(50)));  // the rtnetlink dump
   set->poll_all();
   set->poll_all();

@@ -4,8 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "engine/daemon/metric_store.h"
-
 namespace amata::daemon {
 namespace {
 
@@ -34,25 +32,29 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
   return config;
 }
 
-Result<std::set<std::string>> ClusterGlue::clustered_of(
+Result<ClusterGlue::Services> ClusterGlue::services_of(
     const std::vector<catalog::ObjectSpec>& objects, const supervisor::Supervisor& supervisor) {
-  std::set<std::string> clustered;
-  for (const auto& o : objects) {
-    if (o.kind != catalog::Kind::kService || !o.clustered) continue;
-    if (!supervisor.has(o.name)) return Error{"clustered service " + o.name + " is not supervised"};
-    clustered.insert(o.name);
+  Services services;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const auto& o = objects[i];
+    if (o.kind != catalog::Kind::kService) continue;
+    const int object = static_cast<int>(i);
+    services.objects[o.name] = object;
+    if (!o.clustered) continue;
+    if (!supervisor.has(object)) return Error{"clustered service " + o.name + " is not supervised"};
+    services.clustered.insert(o.name);
   }
-  return clustered;
+  return services;
 }
 
 Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
     base::EventLoop& loop, const catalog::ClusterSpec& spec,
     const std::vector<catalog::ObjectSpec>& objects, supervisor::Supervisor& supervisor,
     Callbacks callbacks) {
-  auto clustered = clustered_of(objects, supervisor);
-  if (!clustered) return clustered.error();
+  auto services = services_of(objects, supervisor);
+  if (!services) return services.error();
   std::unique_ptr<ClusterGlue> glue(
-      new ClusterGlue(loop, supervisor, std::move(callbacks), std::move(*clustered)));
+      new ClusterGlue(loop, supervisor, std::move(callbacks), std::move(*services)));
   // Boot (start_all) skips unmonitored services: the cluster decides where they run. A copy
   // already running here (adopted) stays supervised; the manager adopts it.
   glue->hold_back();
@@ -74,11 +76,11 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
 }
 
 ClusterGlue::ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervisor,
-                         Callbacks callbacks, std::set<std::string> clustered)
+                         Callbacks callbacks, Services services)
     : loop_(loop),
       supervisor_(supervisor),
       callbacks_(std::move(callbacks)),
-      clustered_(std::move(clustered)) {}
+      services_(std::move(services)) {}
 
 ClusterGlue::~ClusterGlue() {
   if (peer_timer_ != 0) loop_.cancel_timer(peer_timer_);
@@ -103,29 +105,32 @@ Status ClusterGlue::failover(const std::string& service, std::optional<std::stri
 
 Status ClusterGlue::reconfigure(const catalog::ClusterSpec& spec,
                                 const std::vector<catalog::ObjectSpec>& objects) {
-  auto clustered = clustered_of(objects, supervisor_);
-  if (!clustered) return clustered.error();
-  if (Status s = manager_->reconfigure(config_of(spec, objects)); !s) return s;
-  for (const auto& name : clustered_) {
-    if (!clustered->count(name) && supervisor_.has(name)) supervisor_.monitor(name);
+  auto services = services_of(objects, supervisor_);
+  if (!services) return services.error();
+  // The manager may ask about the new clustered services at once: they must be known first.
+  Services before = std::exchange(services_, std::move(*services));
+  if (Status s = manager_->reconfigure(config_of(spec, objects)); !s) {
+    services_ = std::move(before);
+    return s;
   }
-  clustered_ = std::move(*clustered);
+  // Services no longer clustered are ordinary ones again.
+  for (const auto& name : before.clustered) {
+    if (!places(name)) supervisor_.monitor(object_of(name));
+  }
   hold_back();
   return {};
 }
 
 void ClusterGlue::release() {
-  for (const auto& name : clustered_) {
-    if (supervisor_.has(name)) supervisor_.monitor(name);
-  }
-  clustered_.clear();
+  for (const auto& name : services_.clustered) supervisor_.monitor(object_of(name));
+  services_.clustered.clear();
 }
 
 void ClusterGlue::hold_back() {
   std::set<std::string> here;
   if (manager_) here = manager_->status().running_here;
-  for (const auto& name : clustered_) {
-    if (!here.count(name) && !is_running(name)) supervisor_.unmonitor(name);
+  for (const auto& name : services_.clustered) {
+    if (!here.count(name) && !is_running(name)) supervisor_.unmonitor(object_of(name));
   }
 }
 
@@ -150,29 +155,31 @@ void ClusterGlue::start_clustered(const std::string& name, const std::string& re
   std::weak_ptr<bool> alive = alive_;
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
-  supervisor_.monitor(name);
-  supervisor_.start(
-      name, [this, alive, name, reason, started, requested](bool ok, const std::string& detail) {
-        if (alive.expired()) return;
-        report("start", name, ok, reason + "; " + detail, started, requested);
-        if (ok) {
-          manager_->service_started(name);
-          return;
-        }
-        if (callbacks_.on_log)
-          callbacks_.on_log(true, "cluster: start of " + name + " failed: " + detail);
-        supervisor_.unmonitor(name);
-        manager_->service_gave_up(name);
-      });
+  const int object = object_of(name);
+  supervisor_.monitor(object);
+  supervisor_.start(object, [this, alive, object, name, reason, started, requested](
+                                bool ok, const std::string& detail) {
+    if (alive.expired()) return;
+    report("start", name, ok, reason + "; " + detail, started, requested);
+    if (ok) {
+      manager_->service_started(name);
+      return;
+    }
+    if (callbacks_.on_log)
+      callbacks_.on_log(true, "cluster: start of " + name + " failed: " + detail);
+    supervisor_.unmonitor(object);
+    manager_->service_gave_up(name);
+  });
 }
 
 void ClusterGlue::stop_clustered(const std::string& name, const std::string& reason) {
   std::weak_ptr<bool> alive = alive_;
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
-  supervisor_.unmonitor(name);  // stopped on purpose: its death is not a fault
-  supervisor_.stop(name, [this, alive, name, reason, started, requested](
-                             bool ok, const std::string& detail) {
+  const int object = object_of(name);
+  supervisor_.unmonitor(object);  // stopped on purpose: its death is not a fault
+  supervisor_.stop(object, [this, alive, name, reason, started, requested](
+                               bool ok, const std::string& detail) {
     if (alive.expired()) return;
     report("stop", name, ok, reason + (detail.empty() ? "" : "; " + detail), started, requested);
     if (!ok && callbacks_.on_log) {
@@ -182,8 +189,13 @@ void ClusterGlue::stop_clustered(const std::string& name, const std::string& rea
   });
 }
 
+int ClusterGlue::object_of(const std::string& name) const {
+  auto it = services_.objects.find(name);
+  return it == services_.objects.end() ? -1 : it->second;
+}
+
 bool ClusterGlue::is_running(const std::string& name) const {
-  auto st = supervisor_.status(name);
+  auto st = supervisor_.status(object_of(name));
   return st && (st->state == supervisor::ServiceState::kRunning ||
                 st->state == supervisor::ServiceState::kBackoff);
 }
@@ -222,7 +234,7 @@ void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::st
 }
 
 void ClusterGlue::write_peers(const std::vector<cluster::PeerView>& peers,
-                              const ir::PolicyTables& tables, MetricStore& metrics) {
+                              const ir::PolicyTables& tables, discovery::MetricStore& metrics) {
   const auto now = base::Clock::now();
   bool quorate = false;
   for (const auto& p : peers) {

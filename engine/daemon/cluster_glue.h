@@ -22,12 +22,11 @@
 #include "catalog/object_spec.h"
 #include "compiler/ir/compiled_policy.h"
 #include "engine/cluster/cluster_manager.h"
+#include "engine/discovery/metric_store.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
 
 namespace amata::daemon {
-
-class MetricStore;
 
 /// The cluster layer attached to one amatad.
 class ClusterGlue final : public cluster::ClusteredServices {
@@ -62,7 +61,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
   ClusterGlue& operator=(const ClusterGlue&) = delete;
 
   /// Whether the cluster (not amatad's boot or restart logic) places `service`.
-  bool places(const std::string& service) const { return clustered_.count(service) != 0; }
+  bool places(const std::string& service) const { return services_.clustered.count(service) != 0; }
   /// `failover service [to peer]`: `peer_node` is the peer's node name (nullopt: any).
   Status failover(const std::string& service, std::optional<std::string> peer_node);
   /// A reload with a cluster declaration for the same CPG group: new placement settings.
@@ -87,7 +86,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
   /// Writes `peers` into `metrics` as the attributes of the policy's `peer` objects
   /// (member, quorate, node_id, name, since), matched by node_id or else by name.
   static void write_peers(const std::vector<cluster::PeerView>& peers,
-                          const ir::PolicyTables& tables, MetricStore& metrics);
+                          const ir::PolicyTables& tables, discovery::MetricStore& metrics);
 
   // cluster::ClusteredServices
   void start_clustered(const std::string& name, const std::string& reason) override;
@@ -98,23 +97,32 @@ class ClusterGlue final : public cluster::ClusteredServices {
                  std::function<void(bool ok, std::string detail)> done) override;
 
  private:
+  /// The cluster speaks service names, amatad objects: the policy's services by name, and
+  /// the ones the cluster places.
+  struct Services {
+    std::map<std::string, int> objects;
+    std::set<std::string> clustered;
+  };
+
   ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervisor, Callbacks callbacks,
-              std::set<std::string> clustered);
+              Services services);
   void tick_peers();
   /// Holds back (unmonitors) the clustered services the cluster does not run here, so the
   /// supervisor's start_all() leaves them to the cluster.
   void hold_back();
+  /// The object of service `name` (-1: not a service of the policy).
+  int object_of(const std::string& name) const;
   /// Reports a finished cluster action through on_action.
   void report(const std::string& kind, const std::string& object, bool ok,
               const std::string& detail, base::Clock::time_point started, double requested_unix);
-  /// The clustered services of `objects` (all must be supervised).
-  static Result<std::set<std::string>> clustered_of(const std::vector<catalog::ObjectSpec>& objects,
-                                                    const supervisor::Supervisor& supervisor);
+  /// The services of `objects` by name and which of them are clustered (all supervised).
+  static Result<Services> services_of(const std::vector<catalog::ObjectSpec>& objects,
+                                      const supervisor::Supervisor& supervisor);
 
   base::EventLoop& loop_;
   supervisor::Supervisor& supervisor_;
   Callbacks callbacks_;
-  std::set<std::string> clustered_;
+  Services services_;
   base::EventLoop::TimerId peer_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<pid_t, std::unique_ptr<base::Job>> fences_;  // fence agents while they run

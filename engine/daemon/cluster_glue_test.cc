@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "engine/daemon/metric_store.h"
-#include "engine/daemon/policy_loader.h"
+#include "compiler/lower/policy_loader.h"
+#include "engine/discovery/metric_store.h"
 
 namespace amata::daemon {
 namespace {
@@ -58,7 +58,7 @@ TEST(ClusterGlue, ConfigOfAPolicy) {
 TEST(ClusterGlue, PeersBecomePeerAttributes) {
   ir::PolicyTables t;
   t.objects = {peer("alpha", "n1", 1), peer("beta", "n2", std::nullopt), peer("gone", "n9", 9)};
-  MetricStore store(t, nullptr, nullptr);
+  discovery::MetricStore store(t, nullptr, nullptr);
   std::vector<cluster::PeerView> views(2);
   views[0].node_id = 1;
   views[0].name = "n1";
@@ -102,7 +102,7 @@ TEST(ClusterGlue, CompiledFailoverNamesTheServiceAndThePeer) {
                          "service web { start \"/bin/sleep\" \"100\"; clustered; prefer beta }\n"
                          "discover d(s: service) when not s.alive raise Down(s)\n"
                          "recover Down(s) { failover s to beta; failover s }\n";
-  LoadedPolicy loaded = load_policy(path, lower::Backend::kInterp);
+  lower::LoadedPolicy loaded = lower::load_policy(path, lower::Backend::kInterp);
   std::filesystem::remove_all(tmpl);
   ASSERT_TRUE(loaded.policy) << loaded.diagnostics;
   const auto& tables = loaded.policy->tables();
@@ -112,7 +112,7 @@ TEST(ClusterGlue, CompiledFailoverNamesTheServiceAndThePeer) {
   EXPECT_EQ(config.on_quorum_loss, cluster::QuorumLossPolicy::kFreeze);
   EXPECT_EQ(config.preferred_names.at("web"), (std::vector<std::string>{"node-b"}));
   const int web = tables.find_object("web"), beta = tables.find_object("beta");
-  MetricStore store(tables, nullptr, nullptr);
+  discovery::MetricStore store(tables, nullptr, nullptr);
   auto state = loaded.policy->make_state();
   Collect sink;
   loaded.policy->recover({tables.find_event("Down"), {web}}, 1.0, store.samples(), state, sink);
@@ -126,6 +126,7 @@ TEST(ClusterGlue, CompiledFailoverNamesTheServiceAndThePeer) {
 
 /// A glue over a real supervisor; Corosync need not run (the manager keeps retrying).
 struct GlueFixture : ::testing::Test {
+  static constexpr int kVip = 0, kLocal = 1;  // the objects' order below
   void SetUp() override {
     char tmpl[] = "/tmp/amata-glue-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -137,7 +138,9 @@ struct GlueFixture : ::testing::Test {
     supervisor = std::make_unique<supervisor::Supervisor>(*loop, supervisor::SupervisorEvents{});
     objects = {service("vip", true, {}), service("local", false, {})};
     std::vector<supervisor::ServiceConfig> configs;
-    for (const auto& o : objects) configs.push_back(supervisor::ServiceConfig::from_spec(o, dir));
+    for (std::size_t i = 0; i < objects.size(); ++i) {
+      configs.push_back(supervisor::ServiceConfig::from_spec(static_cast<int>(i), objects[i], dir));
+    }
     supervisor->configure(configs);
     catalog::ClusterSpec spec;
     spec.name = "t";
@@ -171,14 +174,17 @@ TEST_F(GlueFixture, BootLeavesClusteredServicesToTheCluster) {
   EXPECT_TRUE(glue->places("vip"));
   EXPECT_FALSE(glue->places("local"));
   supervisor->start_all();
-  run_until([&] { return glue->is_running("local"); });
-  EXPECT_TRUE(glue->is_running("local"));
+  auto local_runs = [&] {
+    return supervisor->status(kLocal)->state == supervisor::ServiceState::kRunning;
+  };
+  run_until(local_runs);
+  EXPECT_TRUE(local_runs());
   EXPECT_FALSE(glue->is_running("vip"));  // held back: unmonitored at boot
-  EXPECT_FALSE(supervisor->status("vip")->monitored);
+  EXPECT_FALSE(supervisor->status(kVip)->monitored);
   glue->start_clustered("vip", "test");
   run_until([&] { return glue->is_running("vip"); });
   EXPECT_TRUE(glue->is_running("vip"));
-  EXPECT_TRUE(supervisor->status("vip")->monitored);
+  EXPECT_TRUE(supervisor->status(kVip)->monitored);
   glue->stop_clustered("vip", "test");
   run_until([&] { return !glue->is_running("vip"); });
   EXPECT_FALSE(glue->is_running("vip"));

@@ -1,12 +1,18 @@
-// amatad's engine: the discovery -> recovery loop on one EventLoop.
+// amatad: the discovery -> recovery core of engine/ wired to this node's probes, supervisor,
+// event store, console and cluster. The Daemon owns the parts and answers one question per
+// file:
 //
-//   probes -> MetricStore -> discover() -> edges -> events (EventStore, hooks, console)
-//          -> recover() -> action requests -> Supervisor / JobRunner -> outcomes (EventStore)
+//   boot.cc      what happens on start: the state directory, the store, adoption, start order
+//   daemon.cc    how it runs and stops: the loop, signals, shutdown, systemd's status line
+//   reload.cc    what happens on reload: a new policy beside the old, swapped only when clean
+//   events.cc    where an event goes: store, console, cluster bus, hooks, then recovery
+//   services.cc  what amatad knows of its own services: the supervisor's facts as samples
+//   commands.cc  the console's commands (the read-only answers come from console_view)
+//   metrics.cc   what /metrics publishes
 //
-// Discovery runs after every completed probe sample and at once (next loop turn) when an
-// event-driven attribute changes, e.g. a supervised child died. Actions are small state
-// machines on the loop; nothing here blocks. A reload (SIGHUP or the console) compiles the
-// new policy beside the running one and swaps only when it compiled cleanly.
+// The path of a sample: probes/ -> discovery::MetricStore -> discovery::RuleEngine (a pass on
+// the next loop turn) -> Daemon::on_edge (events.cc) -> RuleEngine::recover ->
+// actions::ActionDriver -> supervisor / jobs -> an action record (events.cc). Nothing blocks.
 #pragma once
 
 #include <sys/types.h>
@@ -20,11 +26,12 @@
 
 #include "base/event_loop.h"
 #include "compiler/ir/compiled_policy.h"
+#include "compiler/lower/policy_loader.h"
+#include "engine/actions/action_driver.h"
 #include "engine/actions/job_runner.h"
 #include "engine/console/console_backend.h"
-#include "engine/daemon/metric_store.h"
-#include "engine/daemon/policy_loader.h"
 #include "engine/daemon/systemd_notify.h"
+#include "engine/discovery/rule_engine.h"
 #include "engine/metrics/metrics_snapshot.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
@@ -61,11 +68,11 @@ struct DaemonOptions {
   probes::ProbeOptions probe_options;
 };
 
-class Daemon : public console::ConsoleBackend {
+class Daemon final : public console::ConsoleBackend, private actions::ActionHost {
  public:
   /// Prepares everything short of running: state dir, store, loop, signals, probes; adopts
   /// the services a previous amatad left running and starts the others in dependency order.
-  static Result<std::unique_ptr<Daemon>> create(DaemonOptions options, LoadedPolicy policy,
+  static Result<std::unique_ptr<Daemon>> create(DaemonOptions options, lower::LoadedPolicy policy,
                                                 SystemdNotifier notifier);
   ~Daemon() override;
   Daemon(const Daemon&) = delete;
@@ -77,14 +84,14 @@ class Daemon : public console::ConsoleBackend {
   void shutdown();
   /// Compiles `file` (default: the current policy's file) and swaps it in; on any error the
   /// running policy stays and the diagnostics are returned.
-  LoadedPolicy reload_policy(const std::optional<std::string>& file = std::nullopt);
+  lower::LoadedPolicy reload_policy(const std::optional<std::string>& file = std::nullopt);
 
   base::EventLoop& loop() { return *loop_; }
   supervisor::Supervisor& supervisor() { return *supervisor_; }
   store::EventStore& store() { return *store_; }
-  const ir::CompiledPolicy& policy() const { return *runtime_->policy; }
+  const ir::CompiledPolicy& policy() const { return runtime_->rules->policy(); }
 
-  // console::ConsoleBackend
+  // console::ConsoleBackend (commands.cc)
   console::Outcome status() override;
   console::Outcome rules() override;
   console::Outcome events(const console::EventFilter& filter) override;
@@ -94,64 +101,75 @@ class Daemon : public console::ConsoleBackend {
   console::Outcome version() override;
 
  private:
-  /// One compiled policy with everything that depends on its layout.
+  /// One compiled policy at work: its rules (with the samples they read) and its probes.
   struct Runtime {
-    std::shared_ptr<const ir::CompiledPolicy> policy;
     std::string file;
-    ir::PolicyState state;
-    std::unique_ptr<MetricStore> metrics;
-    std::unique_ptr<probes::ProbeSet> probes;
-    std::vector<bool> monitored;         // per object (services: the supervisor decides)
-    std::vector<double> last_edge_unix;  // per rule, 0: never
-    std::vector<bool> last_edge_raise;
-    std::vector<std::uint64_t> rises;  // per rule, for /metrics
-    std::vector<double> raised_at;     // per rule: monotonic time of the open raise, or 0
+    std::unique_ptr<discovery::RuleEngine> rules;
+    std::unique_ptr<probes::ProbeSet> probes;  // write into rules->metrics(): destroyed first
+    ~Runtime() { probes.reset(); }
   };
-  struct ActionChain;
 
   Daemon(DaemonOptions options, SystemdNotifier notifier);
-  Status init(LoadedPolicy policy);
-  Result<std::unique_ptr<Runtime>> make_runtime(const LoadedPolicy& loaded);
+
+  // boot.cc
+  Status init(lower::LoadedPolicy policy);
+  Result<std::unique_ptr<Runtime>> make_runtime(const lower::LoadedPolicy& loaded);
   std::vector<supervisor::ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
   void adopt_or_forget();
+  void start_console();
+  void schedule_checkpoint();
+
+  // daemon.cc
+  void on_signal(const signalfd_siginfo& info);
+  void update_status();
+  std::string object_name(int object) const;
+
+  // reload.cc
   /// Joins the cluster the policy declares (its clustered services held back).
   Status attach_cluster(const catalog::ClusterSpec& spec);
   /// After a reload: the cluster layer follows the new policy's cluster declaration — new
   /// settings for the same group, another group, joined or left.
   void reload_cluster();
-  /// Stores an entry of the cluster history and streams it to console followers.
-  void record_cluster_entry(const cluster::BusMessage& entry);
+
+  // events.cc
+  /// A rule rose or fell (the rule engine's edge handler).
+  void on_edge(const ir::EventInstance& event, const std::string& rule, bool raise);
+  /// Stores and announces an event, runs its hooks and (on a raise) its recovery.
+  void raise_event(const ir::EventInstance& event, const std::string& rule, bool raise, int depth);
+  void record_event(store::EventRecord& record, const std::string& message);
   /// Stores an action, streams it to console followers and publishes it on the bus.
   void publish_action(store::ActionRecord& record);
-  void on_signal(const signalfd_siginfo& info);
-
-  void schedule_discover();
-  void schedule_checkpoint();
-  void discover_now();
-  void handle_edge(const ir::Edge& edge, double now);
-  /// Stores and announces an event, runs its hooks and (on a raise) its recovery.
-  void raise_event(const ir::EventInstance& instance, const std::string& rule, bool raise,
-                   int depth);
-  void record_event(store::EventRecord& record, const std::string& message);
-  void run_chain(const std::shared_ptr<ActionChain>& chain);
-  void finish_action(const std::shared_ptr<ActionChain>& chain, const ir::ActionRequest& action,
-                     base::Clock::time_point started, double requested_unix,
-                     const std::string& outcome, const std::string& detail);
+  /// An action amatad took ended: counted for /metrics, published, logged ("restart web: ok,
+  /// pid 42 (3.1 ms)" at info when it went well, else as a warning).
+  void record_action(store::ActionRecord record, std::string_view log_prefix);
+  /// Stores an entry of the cluster history and streams it to console followers.
+  void record_cluster_entry(const cluster::BusMessage& entry);
   void run_hooks(const actions::EventEnvironment& env);
 
-  // supervisor events
-  void on_service_started(const std::string& name, pid_t pid, std::uint64_t ticks,
-                          const std::vector<std::string>& argv);
-  void on_service_exited(const std::string& name, pid_t pid, const base::ExitStatus& status,
-                         bool expected);
-  void on_service_gave_up(const std::string& name, const std::string& reason);
+  // services.cc: the supervisor's events
+  /// Service `object` runs as `pid`: its samples (alive, pid, restarts) and its probe follow.
+  void write_running(int object, pid_t pid);
+  void on_service_started(int object, const std::string& name, pid_t pid, std::uint64_t ticks);
+  void on_service_exited(int object, const std::string& name, pid_t pid,
+                         const base::ExitStatus& status, bool expected);
+  void on_service_gave_up(int object, const std::string& name, const std::string& reason);
 
-  void update_status();
-  void start_console();
+  // actions::ActionHost (events.cc)
+  std::shared_ptr<const ir::CompiledPolicy> current_policy() const override;
+  bool shutting_down() const override { return shutting_down_; }
+  void set_monitored(int object, bool monitored) override;
+  void raise(const ir::EventInstance& event, const std::string& why, int depth) override;
+  bool clustered() const override { return cluster_ != nullptr; }
+  Status failover(const std::string& service, const std::optional<std::string>& peer) override;
+  void notify(const std::string& channel, const std::string& message,
+              const actions::EventEnvironment& event) override;
+  void finished(store::ActionRecord record) override;
+  void restarted(int object) override;
+
+  // metrics.cc
   void start_metrics();
   void publish_metrics();
   void count_action(const std::string& kind, const std::string& outcome);
-  std::string object_name(const ir::CompiledPolicy& policy, int object) const;
 
   DaemonOptions options_;
   SystemdNotifier notifier_;
@@ -160,6 +178,7 @@ class Daemon : public console::ConsoleBackend {
   std::unique_ptr<actions::JobRunner> jobs_;
   std::unique_ptr<actions::HookRunner> hooks_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
+  std::unique_ptr<actions::ActionDriver> actions_;
   std::unique_ptr<ClusterGlue> cluster_;  // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<console::ConsoleServer> console_;
@@ -168,11 +187,7 @@ class Daemon : public console::ConsoleBackend {
   std::map<std::string, std::uint64_t> events_total_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;
   std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
-  std::vector<double> recovery_durations_;  // raise -> clear, seconds, not yet published
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
-  std::vector<ir::Edge> edges_;
-  bool discover_pending_ = false;
-  double last_now_ = 0;
   bool shutting_down_ = false;
   int exit_code_ = 0;
   double started_unix_ = 0;

@@ -38,9 +38,10 @@ std::string_view service_state_name(ServiceState s) {
   return "?";
 }
 
-ServiceConfig ServiceConfig::from_spec(const catalog::ObjectSpec& spec,
+ServiceConfig ServiceConfig::from_spec(int object, const catalog::ObjectSpec& spec,
                                        const std::string& log_dir) {
   ServiceConfig c;
+  c.object = object;
   c.name = spec.name;
   c.argv = spec.start;
   c.env = spec.env;
@@ -84,10 +85,27 @@ const Supervisor::Service* Supervisor::find(const std::string& name) const {
   return it == services_.end() ? nullptr : &it->second;
 }
 
+Supervisor::Service* Supervisor::find(int object) {
+  return const_cast<Service*>(std::as_const(*this).find(object));
+}
+
+const Supervisor::Service* Supervisor::find(int object) const {
+  if (object < 0 || static_cast<std::size_t>(object) >= by_object_.size()) return nullptr;
+  const Service* s = find(by_object_[static_cast<std::size_t>(object)]);
+  return s && !s->removed ? s : nullptr;
+}
+
 void Supervisor::configure(const std::vector<ServiceConfig>& services) {
   std::set<std::string> names;
+  by_object_.clear();
   for (const auto& config : services) {
     names.insert(config.name);
+    if (config.object >= 0) {
+      if (static_cast<std::size_t>(config.object) >= by_object_.size()) {
+        by_object_.resize(static_cast<std::size_t>(config.object) + 1);
+      }
+      by_object_[static_cast<std::size_t>(config.object)] = config.name;
+    }
     Service& s = services_[config.name];
     s.config = config;
     s.removed = false;
@@ -99,6 +117,7 @@ void Supervisor::configure(const std::vector<ServiceConfig>& services) {
   for (const auto& name : dropped) {
     Service& s = services_[name];
     s.removed = true;
+    s.config.object = -1;  // no longer an object of the running policy
     if (s.state == ServiceState::kRunning || s.state == ServiceState::kStopping) {
       stop_one(s, [](bool, const std::string&) {});
     } else {
@@ -164,15 +183,16 @@ Status Supervisor::spawn(Service& s) {
   s.started_at = base::Clock::now();
   // Read right after fork: the start time is the fork's, and exec does not change it.
   auto ticks = base::process_start_time(*pid);
-  if (events_.started) events_.started(name, *pid, ticks ? *ticks : 0, s.config.argv);
+  if (events_.started) events_.started(s.config.object, name, *pid, ticks ? *ticks : 0);
   return {};
 }
 
-bool Supervisor::adopt(const std::string& name, pid_t pid, std::uint64_t start_ticks) {
-  Service* s = find(name);
+bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
+  Service* s = find(object);
   if (!s || s->state == ServiceState::kRunning || pid <= 0) return false;
   auto ticks = base::process_start_time(pid);
   if (!ticks || *ticks != start_ticks) return false;  // gone, or the pid was recycled
+  std::string name = s->config.name;
   Status watched = children_.adopt(
       pid, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!watched) return false;
@@ -180,7 +200,7 @@ bool Supervisor::adopt(const std::string& name, pid_t pid, std::uint64_t start_t
   s->pid = pid;
   s->adopted = true;
   s->started_at = base::Clock::now();
-  if (events_.started) events_.started(name, pid, start_ticks, s->config.argv);
+  if (events_.started) events_.started(s->config.object, name, pid, start_ticks);
   return true;
 }
 
@@ -197,7 +217,7 @@ void Supervisor::on_exit(const std::string& name, pid_t pid, const base::ExitSta
   auto waiters = std::move(s->stop_waiters);
   s->stop_waiters.clear();
   bool removed = s->removed;
-  if (events_.exited) events_.exited(name, pid, status, expected);
+  if (events_.exited) events_.exited(s->config.object, name, pid, status, expected);
   for (auto& done : waiters) {
     if (done) done(true, status.describe());
   }
@@ -230,12 +250,13 @@ void Supervisor::stop_one(Service& s, Done done) {
   });
 }
 
-void Supervisor::start(const std::string& name, Done done) {
-  Service* s = find(name);
+void Supervisor::start(int object, Done done) {
+  Service* s = find(object);
   if (!s) {
-    if (done) done(false, "no service " + name);
+    if (done) done(false, "no service " + std::to_string(object));
     return;
   }
+  const std::string name = s->config.name;
   if (s->state == ServiceState::kRunning) {
     if (done) done(true, "already running, pid " + std::to_string(s->pid));
     return;
@@ -271,11 +292,13 @@ void Supervisor::start(const std::string& name, Done done) {
   if (done) done(ok, detail);
 }
 
-void Supervisor::stop(const std::string& name, Done done) {
-  if (!find(name)) {
-    if (done) done(false, "no service " + name);
+void Supervisor::stop(int object, Done done) {
+  const Service* service = find(object);
+  if (!service) {
+    if (done) done(false, "no service " + std::to_string(object));
     return;
   }
+  const std::string name = service->config.name;
   // Dependants stop before what they depend on, one after another.
   auto order = with_dependants(name);
   std::reverse(order.begin(), order.end());
@@ -327,17 +350,18 @@ void Supervisor::start_all() {
     if (Status st = spawn(*s); !st) {
       // Reported as an exit so the policy sees the service down and applies its rules.
       s->last_exit = base::ExitStatus::exited(127);
-      if (events_.exited) events_.exited(name, 0, *s->last_exit, false);
+      if (events_.exited) events_.exited(s->config.object, name, 0, *s->last_exit, false);
     }
   }
 }
 
-void Supervisor::restart(const std::string& name, const RestartPolicy& policy, Done done) {
-  Service* s = find(name);
+void Supervisor::restart(int object, const RestartPolicy& policy, Done done) {
+  Service* s = find(object);
   if (!s) {
-    if (done) done(false, "no service " + name);
+    if (done) done(false, "no service " + std::to_string(object));
     return;
   }
+  const std::string name = s->config.name;
   if (s->restarting) {
     s->restart_waiters.push_back(std::move(done));
     return;
@@ -361,7 +385,7 @@ void Supervisor::restart(const std::string& name, const RestartPolicy& policy, D
     s->monitored = false;
     if (s->state == ServiceState::kRunning) stop_one(*s, nullptr);
     s->state = s->state == ServiceState::kStopped ? ServiceState::kGaveUp : s->state;
-    if (events_.gave_up) events_.gave_up(name, reason);
+    if (events_.gave_up) events_.gave_up(s->config.object, name, reason);
     if (done) done(false, reason);
     return;
   }
@@ -457,15 +481,15 @@ void Supervisor::finish_restart(const std::shared_ptr<RestartOp>& op) {
   }
 }
 
-Status Supervisor::signal(const std::string& name, int sig) {
-  Service* s = find(name);
-  if (!s) return Error{"no service " + name};
-  if (s->state != ServiceState::kRunning) return Error{name + " is not running"};
+Status Supervisor::signal(int object, int sig) {
+  Service* s = find(object);
+  if (!s) return Error{"no service " + std::to_string(object)};
+  if (s->state != ServiceState::kRunning) return Error{s->config.name + " is not running"};
   return children_.signal_group(s->pid, sig);
 }
 
-void Supervisor::monitor(const std::string& name) {
-  Service* s = find(name);
+void Supervisor::monitor(int object) {
+  Service* s = find(object);
   if (!s) return;
   s->monitored = true;
   if (s->state == ServiceState::kGaveUp) {
@@ -475,15 +499,21 @@ void Supervisor::monitor(const std::string& name) {
   }
 }
 
-void Supervisor::unmonitor(const std::string& name) {
-  if (Service* s = find(name)) s->monitored = false;
+void Supervisor::unmonitor(int object) {
+  if (Service* s = find(object)) s->monitored = false;
 }
 
-std::optional<ServiceStatus> Supervisor::status(const std::string& name) const {
-  const Service* s = find(name);
+std::optional<ServiceStatus> Supervisor::status(int object) const {
+  const Service* s = find(object);
   if (!s) return std::nullopt;
+  return status_of(*s);
+}
+
+std::optional<ServiceStatus> Supervisor::status_of(const Service& service) const {
+  const Service* s = &service;
   ServiceStatus st;
-  st.name = name;
+  st.object = s->config.object;
+  st.name = s->config.name;
   st.state = s->state;
   st.pid = s->pid;
   st.monitored = s->monitored;
@@ -499,7 +529,9 @@ std::optional<ServiceStatus> Supervisor::status(const std::string& name) const {
 
 std::vector<ServiceStatus> Supervisor::statuses() const {
   std::vector<ServiceStatus> out;
-  for (const auto& name : start_order()) out.push_back(*status(name));
+  for (const auto& name : start_order()) {
+    if (const Service* s = find(name); s && !s->removed) out.push_back(*status_of(*s));
+  }
   return out;
 }
 

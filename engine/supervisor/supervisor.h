@@ -24,7 +24,10 @@ namespace amata::supervisor {
 
 /// How one service is run; built from its ObjectSpec.
 struct ServiceConfig {
-  std::string name;
+  /// The service's object: its index in the running policy's object table, the identity
+  /// every part of amatad uses for it (probes, rules, actions). Reset by every configure().
+  int object = -1;
+  std::string name;  // stable across reloads: a reload keeps the process of a kept name
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;  // added to amatad's environment
   std::string user, group, workdir;
@@ -34,8 +37,9 @@ struct ServiceConfig {
   std::vector<std::string> depends;
   double grace = 5.0;  // seconds after a start during which health failures do not count
 
-  /// The config of a `service` object; its log defaults to LOG_DIR/NAME.log.
-  static ServiceConfig from_spec(const catalog::ObjectSpec& spec, const std::string& log_dir);
+  /// The config of the `service` object `object`; its log defaults to LOG_DIR/NAME.log.
+  static ServiceConfig from_spec(int object, const catalog::ObjectSpec& spec,
+                                 const std::string& log_dir);
   friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
 };
 
@@ -58,6 +62,7 @@ std::string_view service_state_name(ServiceState s);
 
 /// A snapshot of one service, for the metric store, the console and tests.
 struct ServiceStatus {
+  int object = -1;
   std::string name;
   ServiceState state = ServiceState::kStopped;
   pid_t pid = 0;
@@ -69,18 +74,19 @@ struct ServiceStatus {
   std::optional<base::ExitStatus> last_exit;
 };
 
-/// What the supervisor tells the rest of amatad. Any member may be empty.
+/// What the supervisor tells the rest of amatad. A service is named by its object (-1 for
+/// one a reload removed, still stopping) and by its name, for messages and the process table
+/// of the event store. Any member may be empty.
 struct SupervisorEvents {
-  /// A process of `service` is running (started, restarted or adopted).
-  std::function<void(const std::string& service, pid_t pid, std::uint64_t start_ticks,
-                     const std::vector<std::string>& argv)>
+  /// A process of the service is running (started, restarted or adopted).
+  std::function<void(int object, const std::string& name, pid_t pid, std::uint64_t start_ticks)>
       started;
-  /// It ended; `expected` when amatad stopped it.
-  std::function<void(const std::string& service, pid_t pid, const base::ExitStatus& status,
+  /// It ended; `expected` when amatad stopped it. `pid` is 0 when it never started.
+  std::function<void(int object, const std::string& name, pid_t pid, const base::ExitStatus& status,
                      bool expected)>
       exited;
   /// A restart limit was reached: the service is left stopped and unmonitored.
-  std::function<void(const std::string& service, const std::string& reason)> gave_up;
+  std::function<void(int object, const std::string& name, const std::string& reason)> gave_up;
 };
 
 class Supervisor {
@@ -98,7 +104,7 @@ class Supervisor {
   void configure(const std::vector<ServiceConfig>& services);
   /// Watches a process a previous amatad started, if it is still the same process (pid and
   /// start time match). Returns false when it is not (then the service is simply stopped).
-  bool adopt(const std::string& service, pid_t pid, std::uint64_t start_ticks);
+  bool adopt(int object, pid_t pid, std::uint64_t start_ticks);
   /// Starts every monitored, stopped service in dependency order (dependencies first).
   void start_all();
   /// Stops every running service, dependants first; `done` when all have ended.
@@ -106,18 +112,19 @@ class Supervisor {
   /// Stops watching every process and leaves them running, for the next amatad to adopt.
   void release_all();
 
-  void start(const std::string& service, Done done);
-  void stop(const std::string& service, Done done);
+  void start(int object, Done done);
+  void stop(int object, Done done);
   /// Restarts `service` and, after it, everything that depends on it. A restart requested
   /// while one is in flight joins it (one failure is never restarted twice).
-  void restart(const std::string& service, const RestartPolicy& policy, Done done);
-  Status signal(const std::string& service, int sig);
-  void monitor(const std::string& service);
-  void unmonitor(const std::string& service);
+  void restart(int object, const RestartPolicy& policy, Done done);
+  Status signal(int object, int sig);
+  void monitor(int object);
+  void unmonitor(int object);
 
-  std::optional<ServiceStatus> status(const std::string& service) const;
+  std::optional<ServiceStatus> status(int object) const;
   std::vector<ServiceStatus> statuses() const;
-  bool has(const std::string& service) const { return services_.count(service) != 0; }
+  /// True when `object` is a service the supervisor runs.
+  bool has(int object) const { return find(object) != nullptr; }
   /// Every service in dependency order (dependencies first).
   std::vector<std::string> start_order() const;
   std::size_t running_children() const { return children_.size(); }
@@ -144,6 +151,9 @@ class Supervisor {
 
   Service* find(const std::string& name);
   const Service* find(const std::string& name) const;
+  Service* find(int object);
+  const Service* find(int object) const;
+  std::optional<ServiceStatus> status_of(const Service& s) const;
   Status spawn(Service& service);
   void on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status);
   void stop_one(Service& service, Done done);
@@ -154,7 +164,8 @@ class Supervisor {
   base::EventLoop& loop_;
   SupervisorEvents events_;
   ChildSet children_;
-  std::map<std::string, Service> services_;
+  std::map<std::string, Service> services_;  // by name: what a reload keeps
+  std::vector<std::string> by_object_;       // object -> name, for the current policy
   std::vector<std::string> base_env_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
 };

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "base/proc_stat.h"
@@ -26,17 +27,16 @@ class SupervisorTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     SupervisorEvents events;
-    events.started = [this](const std::string& name, pid_t pid, std::uint64_t,
-                            const std::vector<std::string>&) {
+    events.started = [this](int, const std::string& name, pid_t pid, std::uint64_t) {
       log_.push_back("started " + name);
       last_pid_[name] = pid;
     };
-    events.exited = [this](const std::string& name, pid_t, const base::ExitStatus& st,
+    events.exited = [this](int, const std::string& name, pid_t, const base::ExitStatus& st,
                            bool expected) {
       log_.push_back("exited " + name + (expected ? " expected " : " unexpected ") + st.describe());
       if (!expected && on_crash_) on_crash_(name);
     };
-    events.gave_up = [this](const std::string& name, const std::string& reason) {
+    events.gave_up = [this](int, const std::string& name, const std::string& reason) {
       log_.push_back("gave-up " + name + ": " + reason);
     };
     sup_ = std::make_unique<Supervisor>(*loop_, events);
@@ -47,6 +47,22 @@ class SupervisorTest : public ::testing::Test {
     run_until([&] { return stopped; });
     sup_.reset();
     fs::remove_all(dir_);
+  }
+
+  /// Configures the supervisor as a policy with these services, in this order, would: each
+  /// service's object is its index.
+  void configure(std::vector<ServiceConfig> services) {
+    ids_.clear();
+    for (std::size_t i = 0; i < services.size(); ++i) {
+      services[i].object = static_cast<int>(i);
+      ids_[services[i].name] = static_cast<int>(i);
+    }
+    sup_->configure(services);
+  }
+  /// The object of the service named `name` in the last configure().
+  int id(const std::string& name) const {
+    auto it = ids_.find(name);
+    return it == ids_.end() ? -1 : it->second;
   }
 
   ServiceConfig service(const std::string& name, std::vector<std::string> argv) {
@@ -101,6 +117,7 @@ class SupervisorTest : public ::testing::Test {
 
   std::unique_ptr<base::EventLoop> loop_;
   std::unique_ptr<Supervisor> sup_;
+  std::map<std::string, int> ids_;
   std::string dir_;
   std::vector<std::string> log_;
   std::map<std::string, pid_t> last_pid_;
@@ -111,7 +128,7 @@ TEST_F(SupervisorTest, StartsWithEnvironmentWorkdirAndLog) {
   auto c = service("env", {"sh", "-c", "echo FOO=$FOO; pwd; echo oops >&2"});
   c.env = {{"FOO", "bar"}};
   c.workdir = dir_;
-  sup_->configure({c});
+  configure({c});
   sup_->start_all();
   ASSERT_TRUE(run_until([&] { return contains("exited env"); }));
   EXPECT_TRUE(contains("exited env unexpected exited 0"));
@@ -123,7 +140,7 @@ TEST_F(SupervisorTest, StartsWithEnvironmentWorkdirAndLog) {
 }
 
 TEST_F(SupervisorTest, MissingProgramExits127WithReasonInLog) {
-  sup_->configure({service("ghost", {"/nonexistent/amata-ghost"})});
+  configure({service("ghost", {"/nonexistent/amata-ghost"})});
   sup_->start_all();
   ASSERT_TRUE(run_until([&] { return contains("exited ghost"); }));
   EXPECT_TRUE(contains("exited ghost unexpected exited 127"));
@@ -134,11 +151,11 @@ TEST_F(SupervisorTest, MissingProgramExits127WithReasonInLog) {
 TEST_F(SupervisorTest, SignalsAreUnblockedInChildren) {
   // The loop blocks SIGTERM for itself; a child must still die of it.
   ASSERT_TRUE(loop_->watch_signals({SIGTERM, SIGHUP}, [](const signalfd_siginfo&) {}));
-  sup_->configure({service("sleeper", {"sleep", "30"})});
+  configure({service("sleeper", {"sleep", "30"})});
   sup_->start_all();
-  ASSERT_EQ(sup_->status("sleeper")->state, ServiceState::kRunning);
+  ASSERT_EQ(sup_->status(id("sleeper"))->state, ServiceState::kRunning);
   bool stopped = false;
-  sup_->stop("sleeper", [&](bool ok, const std::string&) { stopped = ok; });
+  sup_->stop(id("sleeper"), [&](bool ok, const std::string&) { stopped = ok; });
   ASSERT_TRUE(run_until([&] { return stopped; }, 1.5));  // before kill_after (2 s)
   EXPECT_TRUE(contains("exited sleeper expected killed by SIGTERM"));
   sigset_t none;
@@ -151,13 +168,13 @@ TEST_F(SupervisorTest, StopEscalatesToKillForTheWholeGroup) {
   auto c = service("stubborn", {"sh", "-c", "trap '' TERM; sleep 30 & echo $! > child.pid; wait"});
   c.workdir = dir_;
   c.kill_after = 0.3;
-  sup_->configure({c});
+  configure({c});
   sup_->start_all();
   ASSERT_TRUE(run_until(
       [&] { return fs::exists(dir_ + "/child.pid") && !read_file(dir_ + "/child.pid").empty(); }));
   pid_t grandchild = std::stoi(read_file(dir_ + "/child.pid"));
   bool stopped = false;
-  sup_->stop("stubborn", [&](bool, const std::string&) { stopped = true; });
+  sup_->stop(id("stubborn"), [&](bool, const std::string&) { stopped = true; });
   ASSERT_TRUE(run_until([&] { return stopped; }));
   EXPECT_TRUE(contains("exited stubborn expected killed by SIGKILL"));
   // The grandchild was in the group: it is gone (or a zombie of init, not ours).
@@ -165,18 +182,18 @@ TEST_F(SupervisorTest, StopEscalatesToKillForTheWholeGroup) {
 }
 
 TEST_F(SupervisorTest, RestartAfterKillGivesANewProcess) {
-  sup_->configure({service("web", {"sleep", "30"})});
+  configure({service("web", {"sleep", "30"})});
   sup_->start_all();
-  pid_t first = sup_->status("web")->pid;
+  pid_t first = sup_->status(id("web"))->pid;
   ASSERT_GT(first, 0);
   on_crash_ = [&](const std::string& name) {
-    sup_->restart(name, RestartPolicy{}, [&](bool ok, const std::string& d) {
+    sup_->restart(id(name), RestartPolicy{}, [&](bool ok, const std::string& d) {
       log_.push_back(std::string("restart ") + (ok ? "ok " : "failed ") + d);
     });
   };
   ASSERT_EQ(kill(first, SIGKILL), 0);
   ASSERT_TRUE(run_until([&] { return contains("restart ok"); }));
-  auto st = sup_->status("web");
+  auto st = sup_->status(id("web"));
   EXPECT_EQ(st->state, ServiceState::kRunning);
   EXPECT_NE(st->pid, first);
   EXPECT_EQ(st->restarts, 1);
@@ -185,9 +202,9 @@ TEST_F(SupervisorTest, RestartAfterKillGivesANewProcess) {
 }
 
 TEST_F(SupervisorTest, CrashLoopBacksOffThenGivesUp) {
-  sup_->configure({service("crash", {"false"})});
+  configure({service("crash", {"false"})});
   RestartPolicy policy{0.05, 0.2, 4, 60};
-  on_crash_ = [&](const std::string& name) { sup_->restart(name, policy, nullptr); };
+  on_crash_ = [&](const std::string& name) { sup_->restart(id(name), policy, nullptr); };
   auto t0 = base::Clock::now();
   sup_->start_all();
   ASSERT_TRUE(run_until([&] { return contains("gave-up crash"); }));
@@ -196,23 +213,23 @@ TEST_F(SupervisorTest, CrashLoopBacksOffThenGivesUp) {
   EXPECT_GE(took, 0.3);
   EXPECT_EQ(count("started crash"), 5);
   EXPECT_TRUE(contains("gave up after 4 restarts within 60s"));
-  auto st = sup_->status("crash");
+  auto st = sup_->status(id("crash"));
   EXPECT_EQ(st->state, ServiceState::kGaveUp);
   EXPECT_FALSE(st->monitored);
   // monitor again clears the give-up.
-  sup_->monitor("crash");
-  EXPECT_EQ(sup_->status("crash")->state, ServiceState::kStopped);
+  sup_->monitor(id("crash"));
+  EXPECT_EQ(sup_->status(id("crash"))->state, ServiceState::kStopped);
 }
 
 TEST_F(SupervisorTest, RestartRequestedTwiceIsOneRestart) {
-  sup_->configure({service("web", {"sleep", "30"})});
+  configure({service("web", {"sleep", "30"})});
   sup_->start_all();
   int done = 0;
-  sup_->restart("web", {}, [&](bool, const std::string&) { ++done; });
-  sup_->restart("web", {}, [&](bool, const std::string&) { ++done; });
+  sup_->restart(id("web"), {}, [&](bool, const std::string&) { ++done; });
+  sup_->restart(id("web"), {}, [&](bool, const std::string&) { ++done; });
   ASSERT_TRUE(run_until([&] { return done == 2; }));
   EXPECT_EQ(count("started web"), 2);
-  EXPECT_EQ(sup_->status("web")->restarts, 1);
+  EXPECT_EQ(sup_->status(id("web"))->restarts, 1);
 }
 
 TEST_F(SupervisorTest, DependenciesStartFirstAndDependantsFollowARestart) {
@@ -220,22 +237,22 @@ TEST_F(SupervisorTest, DependenciesStartFirstAndDependantsFollowARestart) {
   app.depends = {"db"};
   auto web = service("web", {"sleep", "30"});
   web.depends = {"app"};
-  sup_->configure({web, app, service("db", {"sleep", "30"}), service("other", {"sleep", "30"})});
+  configure({web, app, service("db", {"sleep", "30"}), service("other", {"sleep", "30"})});
   EXPECT_EQ(sup_->start_order(), (std::vector<std::string>{"db", "app", "other", "web"}));
   sup_->start_all();
   std::vector<std::string> expect{"started db", "started app", "started other", "started web"};
   EXPECT_EQ(log_, expect);
-  pid_t other = sup_->status("other")->pid;
-  pid_t web_pid = sup_->status("web")->pid;
+  pid_t other = sup_->status(id("other"))->pid;
+  pid_t web_pid = sup_->status(id("web"))->pid;
   log_.clear();
   bool done = false;
-  sup_->restart("app", {}, [&](bool, const std::string&) { done = true; });
+  sup_->restart(id("app"), {}, [&](bool, const std::string&) { done = true; });
   ASSERT_TRUE(run_until([&] { return done; }));
   EXPECT_EQ(count("started app"), 1);
   EXPECT_EQ(count("started web"), 1);
   EXPECT_EQ(count("started db"), 0);
-  EXPECT_EQ(sup_->status("other")->pid, other);
-  EXPECT_NE(sup_->status("web")->pid, web_pid);
+  EXPECT_EQ(sup_->status(id("other"))->pid, other);
+  EXPECT_NE(sup_->status(id("web"))->pid, web_pid);
   // app starts before web.
   auto app_at = std::find(log_.begin(), log_.end(), "started app");
   auto web_at = std::find(log_.begin(), log_.end(), "started web");
@@ -243,7 +260,7 @@ TEST_F(SupervisorTest, DependenciesStartFirstAndDependantsFollowARestart) {
 }
 
 TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
-  sup_->configure({service("old", {"sleep", "30"})});
+  configure({service("old", {"sleep", "30"})});
   pid_t pid = fork();
   if (pid == 0) {
     execlp("sleep", "sleep", "30", nullptr);
@@ -252,9 +269,9 @@ TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
   ASSERT_GT(pid, 0);
   auto ticks = base::process_start_time(pid);
   ASSERT_TRUE(ticks);
-  EXPECT_FALSE(sup_->adopt("old", pid, *ticks + 1));  // another process with that pid
-  EXPECT_TRUE(sup_->adopt("old", pid, *ticks));
-  EXPECT_TRUE(sup_->status("old")->adopted);
+  EXPECT_FALSE(sup_->adopt(id("old"), pid, *ticks + 1));  // another process with that pid
+  EXPECT_TRUE(sup_->adopt(id("old"), pid, *ticks));
+  EXPECT_TRUE(sup_->status(id("old"))->adopted);
   sup_->start_all();  // no second copy
   EXPECT_EQ(count("started old"), 1);
   kill(pid, SIGKILL);
@@ -265,14 +282,14 @@ TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
 }
 
 TEST_F(SupervisorTest, ReloadKeepsRunningServicesAndStopsRemovedOnes) {
-  sup_->configure({service("keep", {"sleep", "30"}), service("drop", {"sleep", "30"})});
+  configure({service("keep", {"sleep", "30"}), service("drop", {"sleep", "30"})});
   sup_->start_all();
-  pid_t keep = sup_->status("keep")->pid;
-  sup_->configure({service("keep", {"sleep", "30"}), service("new", {"sleep", "30"})});
-  ASSERT_TRUE(run_until([&] { return !sup_->has("drop"); }));
+  pid_t keep = sup_->status(id("keep"))->pid;
+  configure({service("keep", {"sleep", "30"}), service("new", {"sleep", "30"})});
+  ASSERT_TRUE(run_until([&] { return !sup_->has(id("drop")); }));
   sup_->start_all();
-  EXPECT_EQ(sup_->status("keep")->pid, keep);
-  EXPECT_EQ(sup_->status("new")->state, ServiceState::kRunning);
+  EXPECT_EQ(sup_->status(id("keep"))->pid, keep);
+  EXPECT_EQ(sup_->status(id("new"))->state, ServiceState::kRunning);
 }
 
 }  // namespace
@@ -284,14 +301,14 @@ namespace {
 TEST_F(SupervisorTest, ADependantsOwnRestartJoinsItsDependencysRestart) {
   auto app = service("app", {"sleep", "30"});
   app.depends = {"db"};
-  sup_->configure({app, service("db", {"sleep", "30"})});
+  configure({app, service("db", {"sleep", "30"})});
   sup_->start_all();
   log_.clear();
   std::vector<std::string> done;
-  sup_->restart("db", {}, [&](bool ok, const std::string& d) {
+  sup_->restart(id("db"), {}, [&](bool ok, const std::string& d) {
     done.push_back("db " + d + (ok ? "" : " failed"));
   });
-  sup_->restart("app", {}, [&](bool ok, const std::string& d) {
+  sup_->restart(id("app"), {}, [&](bool ok, const std::string& d) {
     done.push_back("app " + d + (ok ? "" : " failed"));
   });
   ASSERT_TRUE(run_until([&] { return done.size() == 2; }));

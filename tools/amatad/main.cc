@@ -7,16 +7,16 @@
 #include <cstdio>
 #include <iostream>
 
+#include "compiler/lower/policy_loader.h"
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/logging.h"
-#include "engine/daemon/policy_loader.h"
 #include "probes/once.h"
 
 namespace {
 
 int run_once(const std::string& policy_path) {
   std::string diagnostics;
-  auto objects = amata::daemon::load_objects(policy_path, diagnostics, isatty(STDERR_FILENO));
+  auto objects = amata::lower::load_objects(policy_path, diagnostics, isatty(STDERR_FILENO));
   std::cerr << diagnostics;
   if (!objects) return 1;
   auto result = amata::probes::probe_once(*objects);
@@ -70,11 +70,11 @@ int main(int argc, char** argv) {
   }
   options.backend = backend == "jit" ? amata::lower::Backend::kJit : amata::lower::Backend::kInterp;
   auto loaded =
-      amata::daemon::load_policy(options.policy_path, options.backend, isatty(STDERR_FILENO));
+      amata::lower::load_policy(options.policy_path, options.backend, isatty(STDERR_FILENO));
   if (!loaded.policy && loaded.errors > 0 && options.backend == amata::lower::Backend::kJit &&
       loaded.diagnostics.find("error[") == std::string::npos) {
     // Not a policy mistake but the JIT itself failing: the interpreter runs the same rules.
-    auto interp = amata::daemon::load_policy(options.policy_path, amata::lower::Backend::kInterp);
+    auto interp = amata::lower::load_policy(options.policy_path, amata::lower::Backend::kInterp);
     if (interp.policy) {
       spdlog::warn("JIT unavailable ({}), using the interpreter", loaded.diagnostics);
       loaded = std::move(interp);

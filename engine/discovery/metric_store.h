@@ -1,6 +1,8 @@
 // The metric store: the current value of every slot a compiled policy reads, laid out as its
-// Samples, plus the latest value of every attribute probes report (for the console). Probes
-// write into it through probes::MeasurementSink; the engine hands samples() to discover().
+// Samples, plus the latest value of every attribute reported (for the console). Probes write
+// into it through probes::MeasurementSink, and so does the supervisor's adapter for what only
+// amatad knows of its own services (alive, pid, exit, restarts); the rule engine hands
+// samples() to discover(). It stores; it never overrides or interprets a value.
 #pragma once
 
 #include <functional>
@@ -14,7 +16,7 @@
 #include "compiler/ir/compiled_policy.h"
 #include "probes/probe.h"
 
-namespace amata::daemon {
+namespace amata::discovery {
 
 class MetricStore : public probes::MeasurementSink {
  public:
@@ -33,12 +35,6 @@ class MetricStore : public probes::MeasurementSink {
 
   /// The samples for discover() and recover(), valid until the next write.
   ir::Samples samples() const;
-  /// Health failures of `object` do not count until `until` (a service's start grace).
-  void set_grace(int object, double until_monotonic);
-  /// For a service amatad supervises, its pidfd is the truth about `alive`: a probe that
-  /// finds the process gone before amatad has reaped it must not run ahead of the reaping
-  /// (the rules would miss the start that preceded the death).
-  void set_supervised_alive(int object, bool alive);
   /// The latest value of every numeric attribute of `object` ever written (NaN: unknown).
   const std::map<std::string, double, std::less<>>& numbers_of(int object) const;
   const std::map<std::string, std::string, std::less<>>& strings_of(int object) const;
@@ -52,12 +48,10 @@ class MetricStore : public probes::MeasurementSink {
   std::vector<double> numbers_;
   std::vector<std::string> strings_;
   std::vector<double> object_times_;
-  std::vector<double> grace_until_;
-  std::vector<signed char> supervised_alive_;  // -1: not supervised, else 0/1
   // Per object: attribute -> slot index (numbers or strings), built from the tables.
   std::vector<std::unordered_map<std::string, int>> number_slot_, string_slot_;
   std::vector<std::map<std::string, double, std::less<>>> latest_numbers_;
   std::vector<std::map<std::string, std::string, std::less<>>> latest_strings_;
 };
 
-}  // namespace amata::daemon
+}  // namespace amata::discovery

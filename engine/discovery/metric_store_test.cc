@@ -1,10 +1,10 @@
-#include "engine/daemon/metric_store.h"
+#include "engine/discovery/metric_store.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace amata::daemon {
+namespace amata::discovery {
 namespace {
 
 ir::PolicyTables tables() {
@@ -63,29 +63,5 @@ TEST(MetricStore, ReportsChangesAndCountsChecksOnceEveryObjectWasSampled) {
   EXPECT_EQ(store.samples().object_times.size(), 2u);
 }
 
-TEST(MetricStore, HealthFailuresDoNotCountDuringGrace) {
-  auto t = tables();
-  MetricStore store(t, nullptr, nullptr);
-  store.set_grace(0, base::monotonic_now() + 60);
-  store.set_number(0, "health.failed", 1);
-  EXPECT_EQ(store.samples().numbers[1], 0);
-  store.set_grace(0, base::monotonic_now() - 1);
-  store.set_number(0, "health.failed", 1);
-  EXPECT_EQ(store.samples().numbers[1], 1);
-}
-
-TEST(MetricStore, SupervisedLivenessWinsOverAProbeThatRunsAhead) {
-  auto t = tables();
-  MetricStore store(t, nullptr, nullptr);
-  store.set_supervised_alive(0, true);
-  EXPECT_EQ(store.samples().numbers[0], 1);
-  store.set_number(0, "alive", 0);  // the probe saw the zombie before amatad reaped it
-  EXPECT_EQ(store.samples().numbers[0], 1);
-  store.set_supervised_alive(0, false);
-  EXPECT_EQ(store.samples().numbers[0], 0);
-  store.set_number(1, "alive", 1);  // not supervised: the probe decides
-  EXPECT_EQ(store.samples().numbers[2], 1);
-}
-
 }  // namespace
-}  // namespace amata::daemon
+}  // namespace amata::discovery

@@ -1,4 +1,4 @@
-#include "engine/daemon/policy_loader.h"
+#include "compiler/lower/policy_loader.h"
 
 #include <exception>
 #include <sstream>
@@ -6,7 +6,7 @@
 #include "compiler/diag/printer.h"
 #include "compiler/frontend/frontend.h"
 
-namespace amata::daemon {
+namespace amata::lower {
 namespace {
 
 std::string render(const diag::DiagnosticEngine& diags, const source::SourceManager& sources,
@@ -17,15 +17,15 @@ std::string render(const diag::DiagnosticEngine& diags, const source::SourceMana
   return out.str();
 }
 
-}  // namespace
-
-LoadedPolicy load_policy(const std::string& path, lower::Backend backend, bool color) {
+/// Checks what `parse` parsed into `sources`/`diags` and compiles it with `backend`.
+template <typename Parse>
+LoadedPolicy load(const std::string& name, Backend backend, bool color, Parse parse) {
   LoadedPolicy loaded;
-  loaded.file = path;
+  loaded.file = name;
   try {
     source::SourceManager sources;
     diag::DiagnosticEngine diags;
-    auto checked = frontend::compile_file(path, sources, diags);
+    auto checked = parse(sources, diags);
     loaded.errors = static_cast<int>(diags.error_count());
     loaded.warnings = static_cast<int>(diags.warning_count());
     if (!diags.diagnostics().empty()) loaded.diagnostics = render(diags, sources, color);
@@ -33,21 +33,37 @@ LoadedPolicy load_policy(const std::string& path, lower::Backend backend, bool c
       if (loaded.errors == 0) loaded.errors = 1;
       return loaded;
     }
-    auto compiled = lower::compile_checked(
-        *checked, lower::BackendOptions{backend, {}},
+    auto compiled = compile_checked(
+        *checked, BackendOptions{backend, {}},
         [&](const ast::SourceRange& range) { return std::string(sources.text(range)); });
     if (!compiled) {
       loaded.errors++;
-      loaded.diagnostics += path + ": error: " + compiled.error().message + "\n";
+      loaded.diagnostics += name + ": error: " + compiled.error().message + "\n";
       return loaded;
     }
     loaded.policy = *compiled;
   } catch (const std::exception& e) {
     loaded.errors++;
-    loaded.diagnostics += path + ": internal error: " + e.what() + "\n";
+    loaded.diagnostics += name + ": internal error: " + e.what() + "\n";
     loaded.policy.reset();
   }
   return loaded;
+}
+
+}  // namespace
+
+LoadedPolicy load_policy(const std::string& path, Backend backend, bool color) {
+  return load(path, backend, color,
+              [&](source::SourceManager& sources, diag::DiagnosticEngine& diags) {
+                return frontend::compile_file(path, sources, diags);
+              });
+}
+
+LoadedPolicy load_policy_text(const std::string& name, std::string text, Backend backend) {
+  return load(name, backend, false,
+              [&](source::SourceManager& sources, diag::DiagnosticEngine& diags) {
+                return frontend::compile_text(name, std::move(text), sources, diags);
+              });
 }
 
 std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& path,
@@ -65,4 +81,4 @@ std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& 
   }
 }
 
-}  // namespace amata::daemon
+}  // namespace amata::lower

@@ -1,4 +1,4 @@
-#include "engine/daemon/cluster_view.h"
+#include "engine/console/cluster_view.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "engine/console/console_backend.h"
 
-namespace amata::daemon {
+namespace amata::console {
 namespace {
 
 using nlohmann::json;
@@ -124,4 +124,4 @@ json cluster_status_json(const ClusterStatusInput& in) {
           {"services", services}};
 }
 
-}  // namespace amata::daemon
+}  // namespace amata::console

@@ -1,6 +1,6 @@
 // From a policy file to a running CompiledPolicy: parse, check, lower, then the chosen back
-// end. Used at start and on every reload; failures come back as rendered diagnostics, so a
-// bad reload is logged and the old policy keeps running.
+// end. amatad uses it at start and on every reload; failures come back as rendered
+// diagnostics, so a bad reload is logged and the old policy keeps running.
 #pragma once
 
 #include <memory>
@@ -11,7 +11,7 @@
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/lower/backend.h"
 
-namespace amata::daemon {
+namespace amata::lower {
 
 /// A policy ready to run, or why not.
 struct LoadedPolicy {
@@ -23,7 +23,9 @@ struct LoadedPolicy {
 };
 
 /// Loads, checks and compiles `path` with `backend`. Never throws.
-LoadedPolicy load_policy(const std::string& path, lower::Backend backend, bool color = false);
+LoadedPolicy load_policy(const std::string& path, Backend backend, bool color = false);
+/// Same, for policy text held in memory (`name` in diagnostics; tests, fuzzers).
+LoadedPolicy load_policy_text(const std::string& name, std::string text, Backend backend);
 
 /// Parses and checks only (for --once): the objects of the policy, or nullopt with the
 /// diagnostics in `diagnostics`.
@@ -31,4 +33,4 @@ std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& 
                                                              std::string& diagnostics,
                                                              bool color = false);
 
-}  // namespace amata::daemon
+}  // namespace amata::lower

@@ -1,8 +1,8 @@
-#include "engine/daemon/cluster_view.h"
+#include "engine/console/cluster_view.h"
 
 #include <gtest/gtest.h>
 
-namespace amata::daemon {
+namespace amata::console {
 namespace {
 
 using nlohmann::json;
@@ -121,4 +121,4 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
 }
 
 }  // namespace
-}  // namespace amata::daemon
+}  // namespace amata::console

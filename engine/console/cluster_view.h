@@ -14,7 +14,7 @@
 #include "engine/cluster/cluster_manager.h"
 #include "engine/store/event_store.h"
 
-namespace amata::daemon {
+namespace amata::console {
 
 /// "representative.seq", as corosync-cfgtool prints a ring.
 std::string ring_text(const cluster::RingId& ring);
@@ -47,4 +47,4 @@ struct ClusterStatusInput {
 };
 nlohmann::json cluster_status_json(const ClusterStatusInput& in);
 
-}  // namespace amata::daemon
+}  // namespace amata::console

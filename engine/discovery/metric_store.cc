@@ -1,9 +1,9 @@
-#include "engine/daemon/metric_store.h"
+#include "engine/discovery/metric_store.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace amata::daemon {
+namespace amata::discovery {
 
 MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_change,
                          NoticeCallback on_notice)
@@ -13,8 +13,6 @@ MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_chang
       numbers_(static_cast<std::size_t>(tables.number_slot_count), std::nan("")),
       strings_(static_cast<std::size_t>(tables.string_slot_count)),
       object_times_(tables.objects.size(), std::nan("")),
-      grace_until_(tables.objects.size(), 0),
-      supervised_alive_(tables.objects.size(), -1),
       number_slot_(tables.objects.size()),
       string_slot_(tables.objects.size()),
       latest_numbers_(tables.objects.size()),
@@ -30,13 +28,6 @@ MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_chang
 void MetricStore::set_number(int object, std::string_view attribute, double value) {
   auto o = static_cast<std::size_t>(object);
   if (o >= number_slot_.size()) return;
-  // During a service's start grace a failing health check is not yet a failure: the
-  // service is still coming up, and counting it would restart it a second time.
-  if (grace_until_[o] > 0 && (attribute == "health.failed" || attribute == "health.ok") &&
-      base::monotonic_now() < grace_until_[o]) {
-    value = attribute == "health.failed" ? 0.0 : 1.0;
-  }
-  if (supervised_alive_[o] >= 0 && attribute == "alive") value = supervised_alive_[o];
   auto latest = latest_numbers_[o].find(attribute);
   if (latest == latest_numbers_[o].end()) {
     latest_numbers_[o].emplace(std::string(attribute), value);
@@ -82,18 +73,6 @@ ir::Samples MetricStore::samples() const {
       all_sampled ? std::span<const double>(object_times_) : std::span<const double>()};
 }
 
-void MetricStore::set_grace(int object, double until_monotonic) {
-  auto o = static_cast<std::size_t>(object);
-  if (o < grace_until_.size()) grace_until_[o] = until_monotonic;
-}
-
-void MetricStore::set_supervised_alive(int object, bool alive) {
-  auto o = static_cast<std::size_t>(object);
-  if (o >= supervised_alive_.size()) return;
-  supervised_alive_[o] = alive ? 1 : 0;
-  set_number(object, "alive", alive ? 1.0 : 0.0);
-}
-
 const std::map<std::string, double, std::less<>>& MetricStore::numbers_of(int object) const {
   static const std::map<std::string, double, std::less<>> kEmpty;
   auto o = static_cast<std::size_t>(object);
@@ -124,4 +103,4 @@ std::string MetricStore::values_json(const std::vector<int>& objects) const {
   return values.dump();
 }
 
-}  // namespace amata::daemon
+}  // namespace amata::discovery

@@ -1,0 +1,182 @@
+// What happens on start: the state directory and the event store, the loop and its signals,
+// the parts, the policy's runtime, adoption of what a previous amatad left running, the
+// cluster, then every other service in dependency order.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "base/proc_stat.h"
+#include "engine/console/console_server.h"
+#include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/daemon.h"
+#include "engine/metrics/metrics_server.h"
+
+namespace amata::daemon {
+
+namespace fs = std::filesystem;
+
+Daemon::Daemon(DaemonOptions options, SystemdNotifier notifier)
+    : options_(std::move(options)), notifier_(std::move(notifier)) {}
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options, lower::LoadedPolicy policy,
+                                               SystemdNotifier notifier) {
+  if (!policy.policy) return Error{"no compiled policy"};
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(options), std::move(notifier)));
+  if (Status s = daemon->init(std::move(policy)); !s) return s.error();
+  return daemon;
+}
+
+Status Daemon::init(lower::LoadedPolicy loaded) {
+  started_unix_ = base::unix_now();
+  std::error_code ec;
+  fs::create_directories(options_.state_dir + "/logs", ec);
+  if (ec) return Error{"create state dir " + options_.state_dir + ": " + ec.message()};
+  // A peer closing a pipe or socket must be an error return, not the death of the daemon.
+  // (Children get every disposition reset to default before exec.)
+  signal(SIGPIPE, SIG_IGN);
+
+  auto store = store::EventStore::open(options_.state_dir + "/events.db", options_.retention);
+  if (!store) return store.error();
+  store_ = std::move(*store);
+  // Checkpoints (with their fsync) happen on an idle timer, never inside a recovery.
+  if (Status s = store_->use_manual_checkpoints(); !s) return s;
+
+  auto loop = base::EventLoop::create();
+  if (!loop) return loop.error();
+  loop_ = std::move(*loop);
+  loop_->set_error_handler([](std::string_view what) { spdlog::error("internal: {}", what); });
+  if (Status s = loop_->watch_signals({SIGTERM, SIGINT, SIGHUP},
+                                      [this](const signalfd_siginfo& i) { on_signal(i); });
+      !s) {
+    return s;
+  }
+
+  jobs_ = std::make_unique<actions::JobRunner>(*loop_);
+  hooks_ = std::make_unique<actions::HookRunner>(*jobs_, options_.hooks_dir, options_.hook_timeout,
+                                                 options_.state_dir + "/logs/hooks.log");
+  supervisor::SupervisorEvents events;
+  events.started = [this](int object, const std::string& name, pid_t pid, std::uint64_t ticks) {
+    on_service_started(object, name, pid, ticks);
+  };
+  events.exited = [this](int object, const std::string& name, pid_t pid,
+                         const base::ExitStatus& status,
+                         bool expected) { on_service_exited(object, name, pid, status, expected); };
+  events.gave_up = [this](int object, const std::string& name, const std::string& reason) {
+    on_service_gave_up(object, name, reason);
+  };
+  supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, events);
+  actions::ActionHost& host = *this;
+  actions_ = std::make_unique<actions::ActionDriver>(
+      *loop_, *supervisor_, *jobs_, host,
+      actions::ActionDriver::Options{options_.run_timeout, options_.state_dir + "/logs/run.log"});
+
+  auto runtime = make_runtime(loaded);
+  if (!runtime) return runtime.error();
+  runtime_ = std::move(*runtime);
+  const auto& tables = policy().tables();
+  spdlog::info("policy {} from {}: {} objects, {} rules, {} back end", tables.name, loaded.file,
+               tables.objects.size(), tables.rules.size(), policy().backend_name());
+
+  supervisor_->configure(service_configs(tables));
+  adopt_or_forget();
+  if (const auto& cluster = tables.cluster) {
+    if (Status s = attach_cluster(*cluster); !s) return s;
+  }
+  supervisor_->start_all();
+  runtime_->probes->start();
+  start_console();
+  schedule_checkpoint();
+  start_metrics();
+  return {};
+}
+
+Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const lower::LoadedPolicy& loaded) {
+  auto rt = std::make_unique<Runtime>();
+  rt->file = loaded.file;
+  auto policy = loaded.policy;
+  rt->rules = std::make_unique<discovery::RuleEngine>(
+      *loop_, policy,
+      [this](const ir::EventInstance& event, const std::string& rule, bool raise) {
+        on_edge(event, rule, raise);
+      },
+      [policy](int object, std::string_view message) {
+        const auto& objects = policy->tables().objects;
+        const bool known = object >= 0 && static_cast<std::size_t>(object) < objects.size();
+        spdlog::warn("{}: {}", known ? objects[static_cast<std::size_t>(object)].name : "",
+                     message);
+      });
+  auto probes = probes::ProbeSet::create(*loop_, rt->rules->metrics(), options_.probe_options);
+  if (!probes) return Error{"probes: " + probes.error().message};
+  rt->probes = std::move(*probes);
+  const auto& objects = policy->tables().objects;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (Status s = rt->probes->add(static_cast<int>(i), objects[i]); !s) {
+      return Error{"object " + objects[i].name + ": " + s.error().message};
+    }
+  }
+  return rt;
+}
+
+std::vector<supervisor::ServiceConfig> Daemon::service_configs(
+    const ir::PolicyTables& tables) const {
+  std::vector<supervisor::ServiceConfig> services;
+  for (std::size_t i = 0; i < tables.objects.size(); ++i) {
+    const auto& spec = tables.objects[i];
+    if (spec.kind != catalog::Kind::kService || spec.start.empty()) continue;
+    services.push_back(supervisor::ServiceConfig::from_spec(static_cast<int>(i), spec,
+                                                            options_.state_dir + "/logs"));
+  }
+  return services;
+}
+
+void Daemon::adopt_or_forget() {
+  auto records = store_->processes();
+  if (!records) {
+    spdlog::error("event store: {}", records.error().message);
+    return;
+  }
+  const auto& tables = policy().tables();
+  for (const auto& p : *records) {
+    const int object = tables.find_object(p.service);
+    if (supervisor_->has(object) && supervisor_->adopt(object, p.pid, p.start_ticks)) {
+      spdlog::info("adopted {} (pid {}), left running by a previous amatad", p.service, p.pid);
+      continue;
+    }
+    if (!supervisor_->has(object)) {
+      auto ticks = base::process_start_time(p.pid);
+      if (ticks && *ticks == p.start_ticks) {
+        spdlog::warn("{} (pid {}) is still running but no longer in the policy: left alone",
+                     p.service, p.pid);
+      }
+    }
+    (void)store_->forget_process(p.service);
+  }
+}
+
+void Daemon::start_console() {
+  if (options_.socket_path.empty()) return;
+  std::error_code ec;
+  fs::create_directories(fs::path(options_.socket_path).parent_path(), ec);
+  console::ConsoleConfig config;
+  config.socket_path = options_.socket_path;
+  auto server = console::ConsoleServer::start(*loop_, *this, config);
+  if (!server) {
+    // The daemon's job is recovery; without its console it still does that job.
+    spdlog::error("console socket {}: {}", options_.socket_path, server.error().message);
+    return;
+  }
+  console_ = std::move(*server);
+  spdlog::info("console on {}", options_.socket_path);
+}
+
+void Daemon::schedule_checkpoint() {
+  std::weak_ptr<bool> alive = alive_;
+  loop_->add_timer_after(std::chrono::seconds(10), [this, alive] {
+    if (alive.expired()) return;
+    if (Status s = store_->checkpoint(); !s) spdlog::warn("event store: {}", s.error().message);
+    schedule_checkpoint();
+  });
+}
+
+}  // namespace amata::daemon

@@ -1,0 +1,125 @@
+// The console's commands. The read-only answers are console_view's, built from the parts;
+// status adds the cluster section. control and reload act, through the same paths recovery
+// uses, and record who asked ("operator: ...").
+#include <spdlog/spdlog.h>
+
+#include "engine/console/cluster_view.h"
+#include "engine/console/console_view.h"
+#include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/daemon.h"
+
+namespace amata::daemon {
+
+console::Outcome Daemon::status() {
+  nlohmann::json result = console::status_json(*runtime_->rules, *supervisor_);
+  const auto& tables = policy().tables();
+  if (cluster_ && tables.cluster) {
+    console::ClusterStatusInput in{tables.cluster->name,
+                                   cluster_->group(),
+                                   cluster_->status(),
+                                   cluster_->peers(),
+                                   [this](cluster::NodeId id) { return cluster_->node_name(id); },
+                                   base::unix_now(),
+                                   base::Clock::now()};
+    result["cluster"] = console::cluster_status_json(in);
+  }
+  return console::Outcome::success(result);
+}
+
+console::Outcome Daemon::rules() {
+  return console::rules_view(*runtime_->rules);
+}
+
+console::Outcome Daemon::events(const console::EventFilter& filter) {
+  return console::events_view(*store_, filter);
+}
+
+console::Outcome Daemon::explain(std::string_view rule) {
+  return console::explain_view(*runtime_->rules, rule);
+}
+
+console::Outcome Daemon::control(console::ControlVerb verb, std::string_view object_view) {
+  std::string object(object_view);
+  const int id = policy().tables().find_object(object);
+  if (id < 0) return console::Outcome::failure("unknown_object", "no object named " + object);
+  std::string verb_name(console::to_string(verb));
+  const bool is_service = supervisor_->has(id);
+  if (!is_service && verb != console::ControlVerb::kMonitor &&
+      verb != console::ControlVerb::kUnmonitor) {
+    return console::Outcome::failure("not_applicable",
+                                     verb_name + " applies to services amatad runs");
+  }
+  const auto started = base::Clock::now();
+  const double requested = base::unix_now();
+  std::weak_ptr<bool> alive = alive_;
+  auto record = [this, alive, verb_name, object, started, requested](bool ok,
+                                                                     const std::string& detail) {
+    if (alive.expired()) return;
+    store::ActionRecord a{0,
+                          requested,
+                          0,
+                          verb_name,
+                          object,
+                          ok ? "ok" : "failed",
+                          "operator: " + detail,
+                          base::elapsed_ms(started)};
+    publish_action(a);
+    spdlog::info("operator {} {}: {}", verb_name, object, detail);
+  };
+  std::string message = verb_name + " scheduled";
+  switch (verb) {
+    case console::ControlVerb::kRestart:
+      supervisor_->monitor(id);
+      supervisor_->restart(id, supervisor::RestartPolicy{}, record);
+      break;
+    case console::ControlVerb::kStart:
+      supervisor_->start(id, record);
+      break;
+    case console::ControlVerb::kStop:
+      supervisor_->unmonitor(id);
+      supervisor_->stop(id, record);
+      break;
+    case console::ControlVerb::kMonitor:
+    case console::ControlVerb::kUnmonitor: {
+      const bool on = verb == console::ControlVerb::kMonitor;
+      if (is_service) {
+        on ? supervisor_->monitor(id) : supervisor_->unmonitor(id);
+      } else {
+        runtime_->rules->set_monitored(id, on);
+      }
+      message = on ? "monitored" : "unmonitored";
+      record(true, message);
+      break;
+    }
+  }
+  update_status();
+  return console::Outcome::success(
+      {{"object", object}, {"verb", verb_name}, {"accepted", true}, {"message", message}});
+}
+
+console::Outcome Daemon::reload(const std::optional<std::string>& file) {
+  lower::LoadedPolicy loaded = reload_policy(file);
+  if (!loaded.policy) {
+    return console::Outcome::failure(
+        "policy_rejected", "the policy has errors; the running policy stays",
+        {{"diagnostics", nlohmann::json::array({{{"severity", "error"},
+                                                 {"file", loaded.file},
+                                                 {"message", loaded.diagnostics},
+                                                 {"rendered", loaded.diagnostics}}})}});
+  }
+  const auto& tables = loaded.policy->tables();
+  return console::Outcome::success({{"policy", tables.name},
+                                    {"file", loaded.file},
+                                    {"objects", tables.objects.size()},
+                                    {"rules", tables.rules.size()},
+                                    {"warnings", nlohmann::json::array()}});
+}
+
+console::Outcome Daemon::version() {
+  return console::Outcome::success({{"amatad", "0.1.0"},
+                                    {"policy", policy().tables().name},
+                                    {"started_unix_ms", base::to_unix_ms(started_unix_)},
+                                    {"backend", std::string(policy().backend_name())}});
+}
+
+}  // namespace amata::daemon

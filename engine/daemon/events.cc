@@ -1,0 +1,196 @@
+// Where an event goes: a rule's edge becomes an event record (the event store, the console's
+// followers, the cluster bus, /metrics), its hooks run, and on a raise its recovery body
+// becomes an action chain for the action driver. Every action's end comes back here too.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/console/cluster_view.h"
+#include "engine/console/console_server.h"
+#include "engine/console/console_view.h"
+#include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/daemon.h"
+
+namespace amata::daemon {
+namespace {
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+}  // namespace
+
+void Daemon::on_edge(const ir::EventInstance& event, const std::string& rule, bool raise) {
+  raise_event(event, rule, raise, 0);
+}
+
+void Daemon::raise_event(const ir::EventInstance& instance, const std::string& rule, bool raise,
+                         int depth) {
+  const discovery::RuleEngine& rules = *runtime_->rules;
+  const auto& tables = rules.policy().tables();
+  if (instance.event < 0 || static_cast<std::size_t>(instance.event) >= tables.events.size()) {
+    return;
+  }
+  const auto& info = tables.events[static_cast<std::size_t>(instance.event)];
+  store::EventRecord record;
+  record.time = base::unix_now();
+  record.rule = rule;
+  record.event = info.name;
+  for (int a : instance.args) record.objects.push_back(object_name(a));
+  record.values = rules.metrics().values_json(instance.args);
+  record.edge = raise ? "raise" : "clear";
+  const std::string what = info.name + "(" + join(record.objects) + ")";
+  record_event(record, "");
+  if (!raise) {
+    spdlog::info("{} cleared{}", what, rule.empty() ? "" : " (" + rule + ")");
+    return;
+  }
+  spdlog::warn("{} raised{}: {}", what, rule.empty() ? "" : " by " + rule, record.values);
+
+  actions::EventEnvironment env;
+  env.event = info.name;
+  env.rule = rule;
+  env.objects = record.objects;
+  env.edge = "raise";
+  env.time = record.time;
+  env.event_id = record.id;
+  env.values = record.values;
+  env.policy = tables.name;
+  run_hooks(env);
+
+  if (info.recovery < 0) return;
+  for (int a : instance.args) {
+    auto st = supervisor_->status(a);
+    if (st ? st->monitored : rules.monitored(a)) continue;
+    const std::string name = object_name(a);
+    spdlog::info("{}: {} is unmonitored, no recovery", what, name);
+    store::ActionRecord skipped{0,         base::unix_now(),         record.id, "recover", name,
+                                "skipped", name + " is unmonitored", 0};
+    (void)store_->add_action(skipped);
+    return;
+  }
+  auto actions = rules.recover(instance);
+  if (actions.empty()) return;
+  actions_->run(
+      actions::ActionChain{rules.shared_policy(), record.id, env, std::move(actions), depth});
+}
+
+void Daemon::record_event(store::EventRecord& record, const std::string& message) {
+  if (record.edge == "raise") events_total_[record.event]++;
+  if (record.event == "Reload") {
+    reloads_total_++;
+    if (record.values.find("\"ok\":false") != std::string::npos) reload_failures_total_++;
+  }
+  if (auto id = store_->add_event(record)) {
+    record.id = *id;
+  } else {
+    spdlog::error("event store: {}", id.error().message);
+  }
+  nlohmann::json published = console::event_record_json(record);
+  if (record.event == "Reload" || record.event == "GaveUp") {
+    published["type"] = record.event == "Reload" ? "reload" : "raised";
+    published["message"] = message;
+  }
+  if (console_) console_->publish_event(published);
+  if (cluster_) {
+    if (Status s = cluster_->publish(published); !s) {
+      spdlog::debug("cluster publish: {}", s.error().message);
+    }
+  }
+}
+
+void Daemon::publish_action(store::ActionRecord& record) {
+  if (auto id = store_->add_action(record)) {
+    record.id = *id;
+  } else {
+    spdlog::error("event store: {}", id.error().message);
+  }
+  nlohmann::json published = console::action_record_json(record);
+  if (console_) console_->publish_event(published);
+  if (cluster_) {
+    if (Status s = cluster_->publish(std::move(published)); !s) {
+      spdlog::debug("cluster publish: {}", s.error().message);
+    }
+  }
+}
+
+void Daemon::record_action(store::ActionRecord record, std::string_view log_prefix) {
+  count_action(record.kind, record.outcome);
+  publish_action(record);
+  auto line = fmt::format("{}{} {}: {}{} ({:.1f} ms)", log_prefix, record.kind, record.object,
+                          record.outcome, record.detail.empty() ? "" : ", " + record.detail,
+                          record.duration_ms);
+  if (record.outcome == "ok") {
+    spdlog::info("{}", line);
+  } else {
+    spdlog::warn("{}", line);
+  }
+}
+
+void Daemon::record_cluster_entry(const cluster::BusMessage& m) {
+  const double now = base::unix_now();
+  nlohmann::json record = console::cluster_record_json(m, now);
+  if (auto id = store_->add_cluster_entry(console::cluster_log_row(m, now, record))) {
+    record["id"] = *id;
+  } else {
+    spdlog::error("event store: {}", id.error().message);
+  }
+  if (spdlog::should_log(spdlog::level::debug)) {  // a dump per bus message, only when asked
+    spdlog::debug("cluster history #{}: {}", m.index, record.dump());
+  }
+  if (console_) console_->publish_event(record);
+}
+
+void Daemon::run_hooks(const actions::EventEnvironment& env) {
+  if (shutting_down_) return;
+  std::string event = env.event;
+  hooks_->run(env, [event](const std::string& hook, const actions::JobOutcome& outcome) {
+    if (outcome.ok()) {
+      spdlog::debug("hook {} for {}: {} in {:.0f} ms", hook, event, outcome.describe(),
+                    outcome.duration_ms);
+    } else {
+      spdlog::warn("hook {} for {} failed: {}", hook, event, outcome.describe());
+    }
+  });
+}
+
+// --- actions::ActionHost -------------------------------------------------------------------
+
+std::shared_ptr<const ir::CompiledPolicy> Daemon::current_policy() const {
+  return runtime_->rules->shared_policy();
+}
+
+void Daemon::set_monitored(int object, bool monitored) {
+  runtime_->rules->set_monitored(object, monitored);
+}
+
+void Daemon::raise(const ir::EventInstance& event, const std::string& why, int depth) {
+  raise_event(event, why, true, depth);
+}
+
+Status Daemon::failover(const std::string& service, const std::optional<std::string>& peer) {
+  return cluster_->failover(service, peer);
+}
+
+void Daemon::notify(const std::string& channel, const std::string& message,
+                    const actions::EventEnvironment& event) {
+  spdlog::warn("notify {}: {}", channel.empty() ? "console" : channel, message);
+  if (channel.empty()) return;
+  actions::EventEnvironment env = event;
+  env.message = message;
+  env.event = channel;  // the channel's hook: DIR/pager
+  run_hooks(env);
+}
+
+void Daemon::finished(store::ActionRecord record) {
+  record_action(std::move(record), "");
+}
+
+void Daemon::restarted(int object) {
+  (void)store_->add_restart(object_name(object), base::unix_now());
+}
+
+}  // namespace amata::daemon

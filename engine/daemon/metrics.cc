@@ -1,0 +1,74 @@
+// What /metrics publishes: a snapshot of every object, rule and counter, handed to the
+// metrics server's thread once a second (it renders and serves; the loop never waits on it).
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "engine/console/console_server.h"
+#include "engine/daemon/daemon.h"
+#include "engine/metrics/metrics_server.h"
+
+namespace amata::daemon {
+
+void Daemon::start_metrics() {
+  if (options_.metrics_listen.empty()) return;
+  auto server = metrics::MetricsServer::start(options_.metrics_listen);
+  if (!server) {
+    spdlog::error("/metrics on {}: {}", options_.metrics_listen, server.error().message);
+    return;
+  }
+  metrics_server_ = std::move(*server);
+  spdlog::info("metrics on {}:{}", metrics_server_->host(), metrics_server_->port());
+  publish_metrics();
+}
+
+void Daemon::publish_metrics() {
+  if (!metrics_server_) return;
+  metrics::MetricsSnapshot snap;
+  snap.version = "0.1.0";
+  const discovery::RuleEngine& rules = *runtime_->rules;
+  const auto& tables = rules.policy().tables();
+  snap.policy = tables.name;
+  snap.started_unix_seconds = started_unix_;
+  snap.reloads_total = reloads_total_;
+  snap.reload_failures_total = reload_failures_total_;
+  for (std::size_t i = 0; i < tables.objects.size(); ++i) {
+    metrics::ObjectMetrics o;
+    o.name = tables.objects[i].name;
+    o.kind = std::string(catalog::kind_name(tables.objects[i].kind));
+    if (auto st = supervisor_->status(static_cast<int>(i))) {
+      o.state = std::string(supervisor::service_state_name(st->state));
+      o.monitored = st->monitored;
+      o.restarts = static_cast<std::uint64_t>(st->restarts);
+    } else {
+      o.monitored = rules.monitored(static_cast<int>(i));
+      o.state = o.monitored ? "monitored" : "unmonitored";
+    }
+    for (const auto& [attr, v] : rules.metrics().numbers_of(static_cast<int>(i))) {
+      if (!std::isnan(v)) o.attributes.emplace_back(attr, v);
+    }
+    snap.objects.push_back(std::move(o));
+  }
+  for (std::size_t r = 0; r < tables.rules.size(); ++r) {
+    const discovery::RuleStatus& status = rules.rule(static_cast<int>(r));
+    snap.rules.push_back({tables.rules[r].name, status.firing ? "firing" : "armed", status.rises});
+  }
+  for (const auto& [name, n] : events_total_) snap.events_total.emplace_back(name, n);
+  for (const auto& [key, n] : actions_total_)
+    snap.actions_total.push_back({key.first, key.second, n});
+  for (double d : runtime_->rules->take_recovery_durations()) recovery_histogram_.observe(d);
+  snap.recovery_seconds = recovery_histogram_;
+  snap.console_clients = console_ ? console_->client_count() : 0;
+  metrics_server_->publish(std::move(snap));
+  // Scrapers see data at most a second old; rendering happens on the server's thread.
+  std::weak_ptr<bool> alive = alive_;
+  loop_->add_timer_after(std::chrono::seconds(1), [this, alive] {
+    if (!alive.expired()) publish_metrics();
+  });
+}
+
+void Daemon::count_action(const std::string& kind, const std::string& outcome) {
+  actions_total_[{kind, outcome}]++;
+}
+
+}  // namespace amata::daemon

@@ -6,11 +6,11 @@
 
 #include <filesystem>
 
-#include "base/proc_stat.h"
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
 #include "engine/metrics/metrics_server.h"
+#include "engine/supervisor/left_running.h"
 
 namespace amata::daemon {
 
@@ -65,7 +65,9 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   events.gave_up = [this](int object, const std::string& name, const std::string& reason) {
     on_service_gave_up(object, name, reason);
   };
-  supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, events);
+  // The services carry the state directory as their mark: the next amatad with this state
+  // finds them even without their records (left_running.h).
+  supervisor_ = std::make_unique<supervisor::Supervisor>(*loop_, events, owner());
   actions::ActionHost& host = *this;
   actions_ = std::make_unique<actions::ActionDriver>(
       *loop_, *supervisor_, *jobs_, host,
@@ -130,27 +132,49 @@ std::vector<supervisor::ServiceConfig> Daemon::service_configs(
   return services;
 }
 
+std::string Daemon::owner() const {
+  std::error_code ec;
+  auto canonical = fs::canonical(options_.state_dir, ec);
+  return ec ? options_.state_dir : canonical.string();
+}
+
 void Daemon::adopt_or_forget() {
-  auto records = store_->processes();
-  if (!records) {
-    spdlog::error("event store: {}", records.error().message);
-    return;
-  }
   const auto& tables = policy().tables();
-  for (const auto& p : *records) {
-    const int object = tables.find_object(p.service);
-    if (supervisor_->has(object) && supervisor_->adopt(object, p.pid, p.start_ticks)) {
-      spdlog::info("adopted {} (pid {}), left running by a previous amatad", p.service, p.pid);
+  // First what the event store recorded, then every process that carries this amatad's mark:
+  // one killed between starting a service and recording it (or that could not write its
+  // store) left it unrecorded, and starting it again would make two.
+  if (auto records = store_->processes()) {
+    for (const auto& p : *records) {
+      const int object = tables.find_object(p.service);
+      if (supervisor_->has(object) && supervisor_->adopt(object, p.pid, p.start_ticks)) {
+        spdlog::info("adopted {} (pid {}), left running by a previous amatad", p.service, p.pid);
+        continue;
+      }
+      (void)store_->forget_process(p.service);
+    }
+  } else {
+    spdlog::error("event store: {}; looking for services by their mark only",
+                  records.error().message);
+  }
+  for (const auto& found : supervisor::find_left_running(owner())) {
+    const int object = tables.find_object(found.service);
+    if (!supervisor_->has(object)) {
+      spdlog::warn("{} (pid {}) is still running but no longer in the policy: left alone",
+                   found.service, found.pid);
       continue;
     }
-    if (!supervisor_->has(object)) {
-      auto ticks = base::process_start_time(p.pid);
-      if (ticks && *ticks == p.start_ticks) {
-        spdlog::warn("{} (pid {}) is still running but no longer in the policy: left alone",
-                     p.service, p.pid);
-      }
+    auto st = supervisor_->status(object);
+    if (st->pid == found.pid) continue;  // adopted from its record
+    if (st->state == supervisor::ServiceState::kRunning) {
+      // Two copies were left running: the recorded one stays, this one goes.
+      Status ended = supervisor::end_copy(found);
+      spdlog::error("{}: a second copy (pid {}) was running beside pid {}: {}", found.service,
+                    found.pid, st->pid, ended ? "killed" : ended.error().message);
+      continue;
     }
-    (void)store_->forget_process(p.service);
+    if (supervisor_->adopt(object, found.pid, found.start_ticks)) {
+      spdlog::warn("adopted {} (pid {}), found running without a record", found.service, found.pid);
+    }
   }
 }
 

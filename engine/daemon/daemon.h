@@ -115,7 +115,10 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   Status init(lower::LoadedPolicy policy);
   Result<std::unique_ptr<Runtime>> make_runtime(const lower::LoadedPolicy& loaded);
   std::vector<supervisor::ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
+  /// Adopts the services a previous amatad left running (by record, then by mark).
   void adopt_or_forget();
+  /// The mark of this amatad's services: its state directory (left_running.h).
+  std::string owner() const;
   void start_console();
   void schedule_checkpoint();
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "base/proc_stat.h"
+#include "engine/supervisor/left_running.h"
 
 namespace amata::supervisor {
 namespace {
@@ -64,11 +65,12 @@ struct Supervisor::RestartOp {
   bool delay_elapsed = false;
 };
 
-Supervisor::Supervisor(base::EventLoop& loop, SupervisorEvents events)
+Supervisor::Supervisor(base::EventLoop& loop, SupervisorEvents events, std::string owner)
     : loop_(loop),
       events_(std::move(events)),
       children_(loop),
-      base_env_(base::current_environment()) {}
+      base_env_(base::current_environment()),
+      owner_(std::move(owner)) {}
 
 Supervisor::~Supervisor() {
   *alive_ = false;
@@ -169,6 +171,12 @@ Status Supervisor::spawn(Service& s) {
   base::SpawnSpec spec;
   spec.argv = s.config.argv;
   spec.env = base::merge_environment(base_env_, s.config.env);
+  if (!owner_.empty()) {
+    // Last, so no setting of the policy can change them: the mark the next amatad finds.
+    spec.env = base::merge_environment(std::move(spec.env),
+                                       {{std::string(kSupervisorVariable), owner_},
+                                        {std::string(kServiceVariable), s.config.name}});
+  }
   spec.workdir = s.config.workdir;
   spec.user = s.config.user;
   spec.group = s.config.group;

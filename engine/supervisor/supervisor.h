@@ -94,7 +94,9 @@ class Supervisor {
   /// Completion of a requested action: ok, and a detail for the action log.
   using Done = std::function<void(bool ok, const std::string& detail)>;
 
-  Supervisor(base::EventLoop& loop, SupervisorEvents events);
+  /// `owner` marks every service started here (left_running.h): the next amatad finds them
+  /// by it. Empty: no mark.
+  Supervisor(base::EventLoop& loop, SupervisorEvents events, std::string owner = "");
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -167,6 +169,7 @@ class Supervisor {
   std::map<std::string, Service> services_;  // by name: what a reload keeps
   std::vector<std::string> by_object_;       // object -> name, for the current policy
   std::vector<std::string> base_env_;
+  std::string owner_;  // the mark of every service started here (left_running.h)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
 };
 

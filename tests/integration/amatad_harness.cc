@@ -71,6 +71,21 @@ bool process_alive(pid_t pid) {
   return !state.empty() && state != "Z" && state != "X";
 }
 
+std::vector<pid_t> processes_running(const std::vector<std::string>& argv) {
+  std::string wanted;
+  for (const auto& a : argv) wanted += a + '\0';
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = std::stoi(name);
+    if (read_file("/proc/" + name + "/cmdline") == wanted && process_alive(pid)) {
+      found.push_back(pid);
+    }
+  }
+  return found;
+}
+
 Amatad::Amatad() {
   char tmpl[] = "/tmp/amata-itest-XXXXXX";
   dir_ = mkdtemp(tmpl);

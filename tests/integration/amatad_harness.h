@@ -83,6 +83,8 @@ class Amatad {
 
 /// True if `pid` exists and is not a zombie.
 bool process_alive(pid_t pid);
+/// Every live process whose command line (NUL-separated argv) is exactly `argv`.
+std::vector<pid_t> processes_running(const std::vector<std::string>& argv);
 /// The text of a file ("" if missing).
 std::string read_file(const std::string& path);
 

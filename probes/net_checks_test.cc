@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "probes/test_sink.h"
 
@@ -194,6 +195,83 @@ TEST_F(NetChecksTest, IcmpEchoToLoopback) {
   IcmpEcho echo(*loop_);
   auto ok = run(echo, resolve_host("127.0.0.1", 0).value(), 2.0);
   EXPECT_TRUE(ok.ok) << ok.error;
+}
+
+/// A listener that never accepts, its one-entry accept queue filled: a connect to it stays
+/// in SYN_SENT (the kernel drops SYNs to a full queue), so a check can only time out.
+class FullBacklog {
+ public:
+  FullBacklog() {
+    listener_ = tcp_listener(&port_);
+    listen(listener_, 0);
+    for (int& filler : fillers_) {
+      filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      connect(filler, reinterpret_cast<const sockaddr*>(&endpoint().addr), endpoint().len);
+    }
+  }
+  ~FullBacklog() {
+    for (int filler : fillers_) close(filler);
+    close(listener_);
+  }
+  const Endpoint& endpoint() {
+    if (endpoint_.len == 0)
+      endpoint_ = resolve_endpoint("127.0.0.1:" + std::to_string(port_)).value();
+    return endpoint_;
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  int fillers_[2] = {-1, -1};
+  Endpoint endpoint_;
+};
+
+TEST_F(NetChecksTest, ConnectTimesOut) {
+  FullBacklog server;
+  ConnectCheck check(*loop_);
+  auto timed_out = run(check, server.endpoint(), 0.2);
+  EXPECT_FALSE(timed_out.ok);
+  EXPECT_EQ(timed_out.error, "connect: timed out");
+  EXPECT_GE(timed_out.latency, 0.15);
+  EXPECT_FALSE(check.busy());
+}
+
+TEST_F(NetChecksTest, CancelledChecksNeverReport) {
+  FullBacklog server;
+  ConnectCheck connect(*loop_);
+  IcmpEcho echo(*loop_);
+  int reports = 0;
+  connect.start(server.endpoint(), 0.1, [&](const CheckOutcome&) { ++reports; });
+  echo.start(resolve_host("127.0.0.1", 0).value(), 0.1, [&](const CheckOutcome&) { ++reports; });
+  EXPECT_TRUE(connect.busy());
+  EXPECT_TRUE(echo.busy());
+  connect.cancel();
+  echo.cancel();
+  EXPECT_FALSE(connect.busy());
+  EXPECT_FALSE(echo.busy());
+  auto end = std::chrono::steady_clock::now() + 300ms;  // past both timeouts
+  while (std::chrono::steady_clock::now() < end) ASSERT_TRUE(loop_->run_once(50ms));
+  EXPECT_EQ(reports, 0);
+}
+
+TEST_F(NetChecksTest, TheNextCheckMayStartFromTheCallback) {
+  int port = 0;
+  int listener = tcp_listener(&port);
+  Endpoint endpoint = resolve_endpoint("127.0.0.1:" + std::to_string(port)).value();
+  ConnectCheck connect(*loop_);
+  IcmpEcho echo(*loop_);
+  std::vector<bool> outcomes;
+  auto again = [&](auto& check, const Endpoint& to) {
+    check.start(to, 2.0, [&, to](const CheckOutcome& first) {
+      outcomes.push_back(first.ok);
+      check.start(to, 2.0, [&](const CheckOutcome& second) { outcomes.push_back(second.ok); });
+    });
+  };
+  again(connect, endpoint);
+  again(echo, resolve_host("127.0.0.1", 0).value());
+  EXPECT_TRUE(run_until([&] { return outcomes.size() == 4; }));
+  EXPECT_EQ(outcomes, std::vector<bool>(4, true));
+  close(listener);
 }
 
 TEST_F(NetChecksTest, EndpointParsing) {

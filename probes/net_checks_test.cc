@@ -48,6 +48,19 @@ int closed_port(int* port) {
   return fd;
 }
 
+/// A Unix stream socket listening at `path`; -1 when it cannot bind or listen.
+int unix_listener(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 /// An HTTP responder on the loop: /ok answers 200, /down 503, /hang never answers.
 class HttpResponder {
  public:
@@ -157,12 +170,8 @@ TEST_F(NetChecksTest, TcpConnectSucceedsAndIsRefused) {
 TEST_F(NetChecksTest, UnixSocketConnect) {
   std::string path = "/tmp/amata-nc-" + std::to_string(getpid()) + ".sock";
   unlink(path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
+  int fd = unix_listener(path);
+  ASSERT_GE(fd, 0);
   ConnectCheck check(*loop_);
   auto ok = run(check, resolve_endpoint(path).value(), 1.0);
   EXPECT_TRUE(ok.ok) << ok.error;
@@ -293,12 +302,8 @@ TEST_F(NetChecksTest, ServiceHealthAndHostThroughProbeSet) {
   int listener = tcp_listener(&port);
   std::string path = "/tmp/amata-nc-svc-" + std::to_string(getpid()) + ".sock";
   unlink(path.c_str());
-  int ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  ASSERT_EQ(bind(ufd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(ufd, 4), 0);
+  int ufd = unix_listener(path);
+  ASSERT_GE(ufd, 0);
 
   using P = catalog::HealthCheckSpec::Protocol;
   catalog::ObjectSpec healthy;

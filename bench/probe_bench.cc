@@ -11,39 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "probes/allocation_counter.h"
 #include "probes/probe.h"
-
-namespace {
-
-std::atomic<std::uint64_t> g_allocations{0};
-
-}  // namespace
-
-// Counts every heap allocation of the process (C++ new goes through malloc, and so do libnl
-// and libcurl), by interposing glibc's malloc family; the benchmark reads the delta per cycle.
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t n, std::size_t size);
-void* __libc_realloc(void* p, std::size_t size);
-void* malloc(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-}
 
 namespace amata::probes {
 namespace {
@@ -106,9 +80,9 @@ void BM_ProcessProbeCycle(benchmark::State& state) {
     }
   }
   set->poll_all();  // warm: buffers sized, previous samples taken
-  std::uint64_t allocs_before = g_allocations.load();
+  std::uint64_t allocs_before = allocation_count();
   for (auto _ : state) set->poll_all();
-  std::uint64_t allocs = g_allocations.load() - allocs_before;
+  std::uint64_t allocs = allocation_count() - allocs_before;
   state.counters["processes"] = n;
   state.counters["per_process"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * n,
@@ -133,9 +107,9 @@ void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
   }
   (void)loop->run_once(std::chrono::milliseconds(50));  // the rtnetlink dump
   set->poll_all();
-  std::uint64_t allocs_before = g_allocations.load();
+  std::uint64_t allocs_before = allocation_count();
   for (auto _ : state) set->poll_all();
-  state.counters["allocs_per_cycle"] = static_cast<double>(g_allocations.load() - allocs_before) /
+  state.counters["allocs_per_cycle"] = static_cast<double>(allocation_count() - allocs_before) /
                                        static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_NodeInterfaceFilesystemCycle)->Unit(benchmark::kMicrosecond);

@@ -94,45 +94,28 @@ Result<Endpoint> resolve_endpoint(const std::string& target, int default_port) {
   return resolve_host(host, port);
 }
 
-// --- ConnectCheck ---------------------------------------------------------------------------
+// --- SocketCheck ----------------------------------------------------------------------------
 
-void ConnectCheck::start(const Endpoint& endpoint, double timeout, CheckCallback done) {
+void SocketCheck::begin(CheckCallback done) {
   cancel();
   done_ = std::move(done);
   started_ = base::monotonic_now();
-  fd_ = socket(endpoint.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    finish(false, std::string("socket: ") + std::strerror(errno));
-    return;
-  }
-  int rc = connect(fd_, reinterpret_cast<const sockaddr*>(&endpoint.addr), endpoint.len);
-  if (rc == 0) {
-    finish(true, "");
-    return;
-  }
-  if (errno != EINPROGRESS && errno != EAGAIN) {
-    finish(false, std::string("connect: ") + std::strerror(errno));
-    return;
-  }
-  Status watched = loop_.watch(fd_, EPOLLOUT, [this](std::uint32_t) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-    if (err == 0) {
-      finish(true, "");
-    } else {
-      finish(false, std::string("connect: ") + std::strerror(err));
-    }
-  });
+}
+
+void SocketCheck::wait(std::uint32_t events, base::EventLoop::FdCallback ready, double timeout,
+                       const char* what) {
+  Status watched = loop_.watch(fd_, events, std::move(ready));
   if (!watched) {
     finish(false, watched.error().message);
     return;
   }
-  timer_ = loop_.add_timer_after(seconds_to_duration(timeout),
-                                 [this] { finish(false, "connect: timed out"); });
+  timeout_what_ = what;
+  timer_ = loop_.add_timer_after(seconds_to_duration(timeout), [this] {
+    finish(false, std::string(timeout_what_) + ": timed out");
+  });
 }
 
-void ConnectCheck::cancel() {
+void SocketCheck::cancel() {
   if (fd_ >= 0) {
     loop_.unwatch(fd_);
     close(fd_);
@@ -142,7 +125,7 @@ void ConnectCheck::cancel() {
   timer_ = 0;
 }
 
-void ConnectCheck::finish(bool ok, std::string error) {
+void SocketCheck::finish(bool ok, std::string error) {
   CheckOutcome outcome{ok, base::monotonic_now() - started_, std::move(error)};
   cancel();
   // Move the callback out first: it may start the next check, which sets done_ again.
@@ -151,25 +134,49 @@ void ConnectCheck::finish(bool ok, std::string error) {
   if (done) done(outcome);
 }
 
+void SocketCheck::fail(std::string_view what, int err) {
+  finish(false, std::string(what) + ": " + std::strerror(err));
+}
+
+// --- ConnectCheck ---------------------------------------------------------------------------
+
+void ConnectCheck::start(const Endpoint& endpoint, double timeout, CheckCallback done) {
+  check_.begin(std::move(done));
+  check_.adopt(socket(endpoint.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (check_.fd() < 0) return check_.fail("socket");
+  int rc = connect(check_.fd(), reinterpret_cast<const sockaddr*>(&endpoint.addr), endpoint.len);
+  if (rc == 0) return check_.finish(true, "");
+  if (errno != EINPROGRESS && errno != EAGAIN) return check_.fail("connect");
+  check_.wait(
+      EPOLLOUT,
+      [this](std::uint32_t) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(check_.fd(), SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        if (err == 0) {
+          check_.finish(true, "");
+        } else {
+          check_.fail("connect", err);
+        }
+      },
+      timeout, "connect");
+}
+
 // --- IcmpEcho -------------------------------------------------------------------------------
 
 void IcmpEcho::start(const Endpoint& endpoint, double timeout, CheckCallback done) {
-  cancel();
-  done_ = std::move(done);
-  started_ = base::monotonic_now();
+  check_.begin(std::move(done));
   bool v6 = endpoint.family == AF_INET6;
   int proto = v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
   raw_ = false;
-  fd_ = socket(endpoint.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-  if (fd_ < 0) {
+  int fd = socket(endpoint.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (fd < 0) {
     // Ping sockets are limited by net.ipv4.ping_group_range; root may use a raw socket.
-    fd_ = socket(endpoint.family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    fd = socket(endpoint.family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     raw_ = true;
   }
-  if (fd_ < 0) {
-    finish(false, std::string("icmp socket: ") + std::strerror(errno));
-    return;
-  }
+  if (fd < 0) return check_.fail("icmp socket");
+  check_.adopt(fd);
   id_ = static_cast<std::uint16_t>(getpid() ^ reinterpret_cast<std::uintptr_t>(this));
   ++seq_;
   std::uint8_t packet[64] = {};
@@ -183,33 +190,27 @@ void IcmpEcho::start(const Endpoint& endpoint, double timeout, CheckCallback don
     std::uint16_t sum = icmp_checksum(packet, sizeof packet);
     std::memcpy(packet + 2, &sum, 2);
   }
-  if (sendto(fd_, packet, sizeof packet, 0, reinterpret_cast<const sockaddr*>(&endpoint.addr),
+  if (sendto(fd, packet, sizeof packet, 0, reinterpret_cast<const sockaddr*>(&endpoint.addr),
              endpoint.len) < 0) {
-    finish(false, std::string("icmp send: ") + std::strerror(errno));
-    return;
+    return check_.fail("icmp send");
   }
   if (!raw_) {
     // A ping socket replaces the identifier with its local port; match replies on that.
     sockaddr_storage local{};
     socklen_t len = sizeof local;
-    if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
       id_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
                      : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
     }
   }
-  Status watched = loop_.watch(fd_, EPOLLIN, [this](std::uint32_t) { on_readable(); });
-  if (!watched) {
-    finish(false, watched.error().message);
-    return;
-  }
-  timer_ = loop_.add_timer_after(seconds_to_duration(timeout),
-                                 [this] { finish(false, "icmp: timed out"); });
+  check_.wait(
+      EPOLLIN, [this](std::uint32_t) { on_readable(); }, timeout, "icmp");
 }
 
 void IcmpEcho::on_readable() {
   std::uint8_t buf[1500];
   for (;;) {
-    ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    ssize_t n = recv(check_.fd(), buf, sizeof buf, 0);
     if (n < 0) return;  // EAGAIN: wait for the next datagram
     const std::uint8_t* icmp = buf;
     std::size_t len = static_cast<std::size_t>(n);
@@ -225,28 +226,10 @@ void IcmpEcho::on_readable() {
     std::uint16_t id = static_cast<std::uint16_t>((icmp[4] << 8) | icmp[5]);
     std::uint16_t seq = static_cast<std::uint16_t>((icmp[6] << 8) | icmp[7]);
     if (reply && id == id_ && seq == seq_) {
-      finish(true, "");
+      check_.finish(true, "");
       return;
     }
   }
-}
-
-void IcmpEcho::cancel() {
-  if (fd_ >= 0) {
-    loop_.unwatch(fd_);
-    close(fd_);
-    fd_ = -1;
-  }
-  if (timer_ != 0) loop_.cancel_timer(timer_);
-  timer_ = 0;
-}
-
-void IcmpEcho::finish(bool ok, std::string error) {
-  CheckOutcome outcome{ok, base::monotonic_now() - started_, std::move(error)};
-  cancel();
-  CheckCallback done = std::move(done_);
-  done_ = nullptr;
-  if (done) done(outcome);
 }
 
 // --- CurlMulti ------------------------------------------------------------------------------

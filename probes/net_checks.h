@@ -6,9 +6,11 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/event_loop.h"
 #include "base/result.h"
@@ -39,54 +41,72 @@ Result<Endpoint> resolve_endpoint(const std::string& target, int default_port = 
 /// An address without a port, for ICMP and for host probes with a separate port.
 Result<Endpoint> resolve_host(const std::string& host, int port);
 
-/// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR.
-class ConnectCheck {
+/// What ConnectCheck and IcmpEcho share: one non-blocking socket on the loop, a timeout, and a
+/// completion callback that runs exactly once, with the latency since begin() — or never,
+/// after cancel().
+class SocketCheck {
  public:
-  explicit ConnectCheck(base::EventLoop& loop) : loop_(loop) {}
-  ~ConnectCheck() { cancel(); }
-  ConnectCheck(const ConnectCheck&) = delete;
-  ConnectCheck& operator=(const ConnectCheck&) = delete;
+  explicit SocketCheck(base::EventLoop& loop) : loop_(loop) {}
+  ~SocketCheck() { cancel(); }
+  SocketCheck(const SocketCheck&) = delete;
+  SocketCheck& operator=(const SocketCheck&) = delete;
 
-  /// Starts connecting; `done` runs exactly once from a loop callback (or from here when the
-  /// socket cannot even be created), unless cancel() comes first.
-  void start(const Endpoint& endpoint, double timeout, CheckCallback done);
+  /// Drops the check under way (its callback never runs) and starts the clock of a new one.
+  void begin(CheckCallback done);
+  /// Takes `fd`, a non-blocking socket, as the check's own: cancel() and finish() close it.
+  void adopt(int fd) { fd_ = fd; }
+  int fd() const { return fd_; }
+  /// Calls `ready` for `events` on the socket until the check finishes; after `timeout`
+  /// seconds the check fails with "`what`: timed out" (`what` is kept: pass a literal).
+  void wait(std::uint32_t events, base::EventLoop::FdCallback ready, double timeout,
+            const char* what);
+  /// Closes the socket and reports, once.
+  void finish(bool ok, std::string error);
+  /// finish(false, "`what`: " + strerror(err)).
+  void fail(std::string_view what, int err = errno);
   void cancel();
   bool busy() const { return fd_ >= 0; }
 
  private:
-  void finish(bool ok, std::string error);
-
   base::EventLoop& loop_;
   int fd_ = -1;
   base::EventLoop::TimerId timer_ = 0;
+  const char* timeout_what_ = "";
   double started_ = 0;
   CheckCallback done_;
+};
+
+/// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR.
+class ConnectCheck {
+ public:
+  explicit ConnectCheck(base::EventLoop& loop) : check_(loop) {}
+
+  /// Starts connecting; `done` runs exactly once from a loop callback (or from here when the
+  /// socket cannot even be created), unless cancel() comes first.
+  void start(const Endpoint& endpoint, double timeout, CheckCallback done);
+  void cancel() { check_.cancel(); }
+  bool busy() const { return check_.busy(); }
+
+ private:
+  SocketCheck check_;
 };
 
 /// One ICMP echo with a timeout, through an unprivileged ping socket (SOCK_DGRAM,
 /// IPPROTO_ICMP) or, where that is refused, a raw socket.
 class IcmpEcho {
  public:
-  explicit IcmpEcho(base::EventLoop& loop) : loop_(loop) {}
-  ~IcmpEcho() { cancel(); }
-  IcmpEcho(const IcmpEcho&) = delete;
-  IcmpEcho& operator=(const IcmpEcho&) = delete;
+  explicit IcmpEcho(base::EventLoop& loop) : check_(loop) {}
 
   void start(const Endpoint& endpoint, double timeout, CheckCallback done);
-  void cancel();
-  bool busy() const { return fd_ >= 0; }
+  void cancel() { check_.cancel(); }
+  bool busy() const { return check_.busy(); }
 
  private:
   void on_readable();
-  void finish(bool ok, std::string error);
 
-  base::EventLoop& loop_;
-  int fd_ = -1;
+  SocketCheck check_;
   bool raw_ = false;
   std::uint16_t id_ = 0, seq_ = 0;
-  base::EventLoop::TimerId timer_ = 0;
-  double started_ = 0;
-  CheckCallback done_;
 };
 
 /// libcurl's multi handle on the loop (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION).

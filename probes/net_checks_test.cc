@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "probes/test_sink.h"
 
@@ -44,6 +45,19 @@ int closed_port(int* port) {
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/// A Unix stream socket listening at `path`; -1 when it cannot bind or listen.
+int unix_listener(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 4) != 0) {
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
@@ -156,12 +170,8 @@ TEST_F(NetChecksTest, TcpConnectSucceedsAndIsRefused) {
 TEST_F(NetChecksTest, UnixSocketConnect) {
   std::string path = "/tmp/amata-nc-" + std::to_string(getpid()) + ".sock";
   unlink(path.c_str());
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
+  int fd = unix_listener(path);
+  ASSERT_GE(fd, 0);
   ConnectCheck check(*loop_);
   auto ok = run(check, resolve_endpoint(path).value(), 1.0);
   EXPECT_TRUE(ok.ok) << ok.error;
@@ -196,6 +206,83 @@ TEST_F(NetChecksTest, IcmpEchoToLoopback) {
   EXPECT_TRUE(ok.ok) << ok.error;
 }
 
+/// A listener that never accepts, its one-entry accept queue filled: a connect to it stays
+/// in SYN_SENT (the kernel drops SYNs to a full queue), so a check can only time out.
+class FullBacklog {
+ public:
+  FullBacklog() {
+    listener_ = tcp_listener(&port_);
+    listen(listener_, 0);
+    for (int& filler : fillers_) {
+      filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      connect(filler, reinterpret_cast<const sockaddr*>(&endpoint().addr), endpoint().len);
+    }
+  }
+  ~FullBacklog() {
+    for (int filler : fillers_) close(filler);
+    close(listener_);
+  }
+  const Endpoint& endpoint() {
+    if (endpoint_.len == 0)
+      endpoint_ = resolve_endpoint("127.0.0.1:" + std::to_string(port_)).value();
+    return endpoint_;
+  }
+
+ private:
+  int listener_ = -1;
+  int port_ = 0;
+  int fillers_[2] = {-1, -1};
+  Endpoint endpoint_;
+};
+
+TEST_F(NetChecksTest, ConnectTimesOut) {
+  FullBacklog server;
+  ConnectCheck check(*loop_);
+  auto timed_out = run(check, server.endpoint(), 0.2);
+  EXPECT_FALSE(timed_out.ok);
+  EXPECT_EQ(timed_out.error, "connect: timed out");
+  EXPECT_GE(timed_out.latency, 0.15);
+  EXPECT_FALSE(check.busy());
+}
+
+TEST_F(NetChecksTest, CancelledChecksNeverReport) {
+  FullBacklog server;
+  ConnectCheck connect(*loop_);
+  IcmpEcho echo(*loop_);
+  int reports = 0;
+  connect.start(server.endpoint(), 0.1, [&](const CheckOutcome&) { ++reports; });
+  echo.start(resolve_host("127.0.0.1", 0).value(), 0.1, [&](const CheckOutcome&) { ++reports; });
+  EXPECT_TRUE(connect.busy());
+  EXPECT_TRUE(echo.busy());
+  connect.cancel();
+  echo.cancel();
+  EXPECT_FALSE(connect.busy());
+  EXPECT_FALSE(echo.busy());
+  auto end = std::chrono::steady_clock::now() + 300ms;  // past both timeouts
+  while (std::chrono::steady_clock::now() < end) ASSERT_TRUE(loop_->run_once(50ms));
+  EXPECT_EQ(reports, 0);
+}
+
+TEST_F(NetChecksTest, TheNextCheckMayStartFromTheCallback) {
+  int port = 0;
+  int listener = tcp_listener(&port);
+  Endpoint endpoint = resolve_endpoint("127.0.0.1:" + std::to_string(port)).value();
+  ConnectCheck connect(*loop_);
+  IcmpEcho echo(*loop_);
+  std::vector<bool> outcomes;
+  auto again = [&](auto& check, const Endpoint& to) {
+    check.start(to, 2.0, [&, to](const CheckOutcome& first) {
+      outcomes.push_back(first.ok);
+      check.start(to, 2.0, [&](const CheckOutcome& second) { outcomes.push_back(second.ok); });
+    });
+  };
+  again(connect, endpoint);
+  again(echo, resolve_host("127.0.0.1", 0).value());
+  EXPECT_TRUE(run_until([&] { return outcomes.size() == 4; }));
+  EXPECT_EQ(outcomes, std::vector<bool>(4, true));
+  close(listener);
+}
+
 TEST_F(NetChecksTest, EndpointParsing) {
   EXPECT_EQ(resolve_endpoint("127.0.0.1:80")->family, AF_INET);
   EXPECT_EQ(resolve_endpoint("[::1]:80")->family, AF_INET6);
@@ -215,12 +302,8 @@ TEST_F(NetChecksTest, ServiceHealthAndHostThroughProbeSet) {
   int listener = tcp_listener(&port);
   std::string path = "/tmp/amata-nc-svc-" + std::to_string(getpid()) + ".sock";
   unlink(path.c_str());
-  int ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
-  ASSERT_EQ(bind(ufd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(ufd, 4), 0);
+  int ufd = unix_listener(path);
+  ASSERT_GE(ufd, 0);
 
   using P = catalog::HealthCheckSpec::Protocol;
   catalog::ObjectSpec healthy;

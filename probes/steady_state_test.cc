@@ -7,47 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 
+#include "probes/allocation_counter.h"
 #include "probes/probe.h"
-
-// Sanitizers own malloc; counting through glibc's would hand ASan memory it never made.
-#if defined(__SANITIZE_ADDRESS__)
-#define AMATA_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define AMATA_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef AMATA_COUNT_ALLOCATIONS
-#define AMATA_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}
-
-#if AMATA_COUNT_ALLOCATIONS
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t n, std::size_t size);
-void* __libc_realloc(void* p, std::size_t size);
-void* malloc(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-void* calloc(std::size_t n, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, size);
-}
-}
-#endif
 
 namespace amata::probes {
 namespace {
@@ -70,7 +34,7 @@ int count_open_fds() {
 }
 
 TEST(SteadyState, PollingAllocatesAndOpensNothing) {
-  if (!AMATA_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocation counting is off under ASan";
+  if (!kCountsAllocations) GTEST_SKIP() << "allocation counting is off under ASan";
   pid_t child = fork();
   if (child == 0) {
     for (;;) pause();
@@ -102,23 +66,23 @@ TEST(SteadyState, PollingAllocatesAndOpensNothing) {
   set->poll_all();
 
   int fds = count_open_fds();
-  std::uint64_t before = g_allocations.load();
+  std::uint64_t before = allocation_count();
   for (int i = 0; i < 20; ++i) set->poll_all();
-  std::uint64_t allocations = g_allocations.load() - before;
+  std::uint64_t allocations = allocation_count() - before;
   int fds_after = count_open_fds();
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   EXPECT_EQ(allocations, 0u);
   // The counter does count: a heap string moves it.
-  std::uint64_t probe_before = g_allocations.load();
+  std::uint64_t probe_before = allocation_count();
   auto* heap = new std::string(200, 'x');
-  EXPECT_GT(g_allocations.load(), probe_before);
+  EXPECT_GT(allocation_count(), probe_before);
   delete heap;
   EXPECT_EQ(fds_after, fds);
 }
 
 TEST(SteadyState, PeriodicPollingOnTheLoopAllocatesNothing) {
-  if (!AMATA_COUNT_ALLOCATIONS) GTEST_SKIP() << "allocation counting is off under ASan";
+  if (!kCountsAllocations) GTEST_SKIP() << "allocation counting is off under ASan";
   auto loop = base::EventLoop::create().value();
   NullSink sink;
   ProbeOptions options;
@@ -144,9 +108,9 @@ TEST(SteadyState, PeriodicPollingOnTheLoopAllocatesNothing) {
   };
   ASSERT_TRUE(run_for(std::chrono::milliseconds(100)));  // warm-up, rtnetlink dump
   int samples = sink.samples;
-  std::uint64_t before = g_allocations.load();
+  std::uint64_t before = allocation_count();
   bool ran = run_for(std::chrono::milliseconds(400));
-  std::uint64_t allocations = g_allocations.load() - before;
+  std::uint64_t allocations = allocation_count() - before;
   ASSERT_TRUE(ran);
   EXPECT_GT(sink.samples - samples, 10);  // the timerfd kept both probes going
   EXPECT_EQ(allocations, 0u);

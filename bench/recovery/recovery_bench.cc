@@ -7,26 +7,21 @@
 //
 // Defaults: the amatad built beside this binary, 50 rounds, interp, N = 1 3 100.
 #include <fcntl.h>
-#include <linux/cn_proc.h>
-#include <linux/connector.h>
-#include <linux/netlink.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/inotify.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "bench/meter/restart_meter.h"
 
 #ifndef AMATAD_PATH
 #define AMATAD_PATH "amatad"
@@ -35,18 +30,11 @@
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using amata::meter::now_ns;
 
 pid_t read_pid(const std::string& path) {
-  std::string text = read_file(path);
-  return text.empty() ? 0 : static_cast<pid_t>(std::atoi(text.c_str()));
+  auto f = amata::meter::read_pidfile(path);
+  return f ? f->pid : 0;
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -56,81 +44,9 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(index, v.size() - 1)];
 }
 
-/// The kernel's own view of a restart through the proc connector: when the killed process
-/// exited, when amatad forked its replacement and when that replacement exec'd. Timestamps
-/// are the kernel's (CLOCK_MONOTONIC), so the bench's own scheduling does not count.
-class ProcConnector {
- public:
-  ProcConnector() {
-    fd_ = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-    if (fd_ < 0) return;
-    sockaddr_nl addr{};
-    addr.nl_family = AF_NETLINK;
-    addr.nl_groups = CN_IDX_PROC;
-    addr.nl_pid = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-      close_fd();
-      return;
-    }
-    // nlmsghdr, then cn_msg (whose data[] is the flexible tail), then the op.
-    alignas(nlmsghdr) char request[NLMSG_SPACE(sizeof(cn_msg) + sizeof(proc_cn_mcast_op))] = {};
-    auto* header = reinterpret_cast<nlmsghdr*>(request);
-    header->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_cn_mcast_op));
-    header->nlmsg_type = NLMSG_DONE;
-    auto* message = reinterpret_cast<cn_msg*>(NLMSG_DATA(header));
-    message->id.idx = CN_IDX_PROC;
-    message->id.val = CN_VAL_PROC;
-    message->len = sizeof(proc_cn_mcast_op);
-    proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
-    std::memcpy(message->data, &op, sizeof op);
-    if (send(fd_, request, header->nlmsg_len, 0) < 0) close_fd();
-  }
-  ~ProcConnector() { close_fd(); }
-  bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-
-  /// Reads every pending event into the maps (ns timestamps).
-  void read_events(pid_t daemon) {
-    alignas(nlmsghdr) char buf[64 * 1024];
-    ssize_t len;
-    while ((len = recv(fd_, buf, sizeof buf, 0)) > 0) {
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, static_cast<unsigned>(len));
-           h = NLMSG_NEXT(h, len)) {
-        auto* msg = reinterpret_cast<cn_msg*>(NLMSG_DATA(h));
-        auto* ev = reinterpret_cast<proc_event*>(msg->data);
-        switch (ev->what) {
-          case proc_event::PROC_EVENT_EXIT:
-            if (ev->event_data.exit.process_pid == ev->event_data.exit.process_tgid) {
-              exits[ev->event_data.exit.process_pid] = ev->timestamp_ns;
-            }
-            break;
-          case proc_event::PROC_EVENT_FORK:
-            if (ev->event_data.fork.parent_tgid == daemon &&
-                ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid) {
-              forks[ev->event_data.fork.child_pid] = ev->timestamp_ns;
-            }
-            break;
-          case proc_event::PROC_EVENT_EXEC:
-            if (forks.count(ev->event_data.exec.process_pid) &&
-                !execs.count(ev->event_data.exec.process_pid)) {
-              execs[ev->event_data.exec.process_pid] = ev->timestamp_ns;
-            }
-            break;
-          default:
-            break;
-        }
-      }
-    }
-  }
-  std::map<pid_t, unsigned long long> exits, forks, execs;
-
- private:
-  void close_fd() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
+double ms(std::int64_t ns) {
+  return static_cast<double>(ns) / 1e6;
+}
 
 struct Result {
   int services = 0;
@@ -160,10 +76,8 @@ Result run(const std::string& amatad, const std::string& backend, int n, int rou
   policy << "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
             "recover ServiceDown(s) { restart s }\n";
   std::ofstream(dir + "/policy.amata") << policy.str();
-
-  ProcConnector connector;
-  int inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  inotify_add_watch(inotify, pids.c_str(), IN_CLOSE_WRITE);
+  std::vector<std::string> pidfiles;
+  for (int i = 0; i < n; ++i) pidfiles.push_back(pids + "/s" + std::to_string(i));
 
   pid_t daemon = fork();
   if (daemon == 0) {
@@ -174,65 +88,47 @@ Result run(const std::string& amatad, const std::string& backend, int n, int rou
           "--backend", backend.c_str(), "--log-level", "warn", nullptr);
     _exit(127);
   }
-
-  auto drain = [&](std::map<std::string, Clock::time_point>& seen, int timeout_ms) {
-    pollfd pfd[2] = {{inotify, POLLIN, 0}, {connector.fd(), POLLIN, 0}};
-    if (poll(pfd, connector.ok() ? 2 : 1, timeout_ms) <= 0) return;
-    auto now = Clock::now();
-    if (connector.ok()) connector.read_events(daemon);
-    alignas(inotify_event) char buf[64 * 1024];
-    ssize_t len;
-    while ((len = read(inotify, buf, sizeof buf)) > 0) {
-      for (char* p = buf; p < buf + len;) {
-        auto* ev = reinterpret_cast<inotify_event*>(p);
-        if (ev->len > 0 && ev->name[0] == 's') seen.emplace(ev->name, now);
-        p += sizeof(inotify_event) + ev->len;
-      }
-    }
-  };
+  // The kernel's view of each restart too: amatad's fork of the new process and its exec.
+  amata::meter::RestartMeter meter({.pidfile_events = IN_CLOSE_WRITE, .supervisor = daemon});
 
   // Wait for every service to be up once.
-  std::map<std::string, Clock::time_point> seen;
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (static_cast<int>(seen.size()) < n && Clock::now() < deadline) drain(seen, 100);
   std::vector<pid_t> current(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i)
-    current[static_cast<std::size_t>(i)] = read_pid(pids + "/s" + std::to_string(i));
+  const std::int64_t up_deadline = now_ns() + 60 * 1000000000LL;
+  for (bool up = false; !up && now_ns() < up_deadline;) {
+    for (std::size_t i = 0; i < current.size(); ++i) current[i] = read_pid(pidfiles[i]);
+    up = std::find(current.begin(), current.end(), 0) == current.end();
+    if (!up) usleep(10000);
+  }
   usleep(300000);  // let amatad's first probe pass settle
 
   for (int round = 0; round < rounds; ++round) {
-    seen.clear();
-    auto t0 = Clock::now();
-    for (pid_t p : current) kill(p, SIGKILL);
-    auto round_deadline = t0 + std::chrono::seconds(30);
-    while (static_cast<int>(seen.size()) < n && Clock::now() < round_deadline) drain(seen, 100);
-    if (static_cast<int>(seen.size()) < n) {
+    meter.clear();
+    for (std::size_t i = 0; i < current.size(); ++i) meter.add(pidfiles[i], current[i]);
+    const std::int64_t t0 = now_ns();
+    for (std::size_t i = 0; i < current.size(); ++i) meter.kill(i);
+    const std::int64_t round_deadline = t0 + 30 * 1000000000LL;
+    while (!meter.all_running() && now_ns() < round_deadline) meter.wait(100000000);
+    if (!meter.all_running()) {
       result.failures++;
       break;
     }
     double last = 0;
     // The kernel's timestamps arrive with the events; give the connector a moment to catch up.
-    if (connector.ok()) {
-      pollfd pfd{connector.fd(), POLLIN, 0};
-      while (poll(&pfd, 1, 20) > 0) connector.read_events(daemon);
-    }
-    for (int i = 0; i < n; ++i) {
-      auto it = seen.find("s" + std::to_string(i));
-      double ms = std::chrono::duration<double, std::milli>(it->second - t0).count();
-      result.each_ms.push_back(ms);
-      last = std::max(last, ms);
-      pid_t p = read_pid(pids + "/s" + std::to_string(i));
-      pid_t old = current[static_cast<std::size_t>(i)];
-      if (p == old) result.failures++;
-      if (connector.exits.count(old) && connector.forks.count(p)) {
-        result.exit_to_fork_ms.push_back(
-            static_cast<double>(connector.forks[p] - connector.exits[old]) / 1e6);
+    meter.settle(20000000);
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      const amata::meter::Restart& r = meter.restart(i);
+      double each = ms(r.running_ns - t0);
+      result.each_ms.push_back(each);
+      last = std::max(last, each);
+      pid_t p = read_pid(pidfiles[i]);
+      if (p == r.old_pid) result.failures++;
+      if (r.dead_exact && meter.fork_ns(p) >= 0) {
+        result.exit_to_fork_ms.push_back(ms(meter.fork_ns(p) - r.dead_ns));
       }
-      if (connector.exits.count(old) && connector.execs.count(p)) {
-        result.exit_to_exec_ms.push_back(
-            static_cast<double>(connector.execs[p] - connector.exits[old]) / 1e6);
+      if (r.dead_exact && meter.exec_ns(p) >= 0) {
+        result.exit_to_exec_ms.push_back(ms(meter.exec_ns(p) - r.dead_ns));
       }
-      current[static_cast<std::size_t>(i)] = p;
+      current[i] = p;
     }
     result.all_ms.push_back(last);
     usleep(n >= 100 ? 200000 : 50000);  // an idle machine between rounds
@@ -244,7 +140,6 @@ Result run(const std::string& amatad, const std::string& backend, int n, int rou
   for (pid_t p : current) {
     if (p > 0 && kill(p, 0) == 0) kill(p, SIGKILL);  // only if amatad left one behind
   }
-  close(inotify);
   fs::remove_all(dir);
   return result;
 }

@@ -1,6 +1,8 @@
 #include "engine/cluster/cluster_manager.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 
 namespace amata::cluster {
 namespace {
@@ -28,16 +30,14 @@ Announcement decode_announcement(const json& j) {
   return a;
 }
 
+// Indexed by LeaveReason: the words the console and the log use for each.
+constexpr std::string_view kReasonTexts[] = {"leave", "amatad died", "node down"};
+static_assert(std::size(kReasonTexts) == static_cast<std::size_t>(LeaveReason::kNodeDown) + 1,
+              "one text for each LeaveReason");
+
 std::string_view reason_text(LeaveReason reason) {
-  switch (reason) {
-    case LeaveReason::kLeave:
-      return "leave";
-    case LeaveReason::kProcDown:
-      return "amatad died";
-    case LeaveReason::kNodeDown:
-      return "node down";
-  }
-  return "unknown";
+  auto index = static_cast<std::size_t>(reason);
+  return index < std::size(kReasonTexts) ? kReasonTexts[index] : "unknown";
 }
 
 /// Serialises without ever throwing: invalid UTF-8 in an event becomes U+FFFD.

@@ -174,13 +174,15 @@ Status CorosyncSession::try_connect() {
   if ((rc = cpg_fd_get(cpg_, &cpg_fd_)) != CS_OK) return Error{cs_error("cpg_fd_get", rc)};
   if ((rc = quorum_fd_get(quorum_handle_, &quorum_fd_)) != CS_OK)
     return Error{cs_error("quorum_fd_get", rc)};
-  if (Status st = loop_.watch(cpg_fd_, EPOLLIN, [this](std::uint32_t ev) { on_cpg_ready(ev); });
+  if (Status st = loop_.watch(
+          cpg_fd_, EPOLLIN, [this](std::uint32_t ev) { dispatch(cpg_dispatch, cpg_, "cpg", ev); });
       !st.ok()) {
     cpg_fd_ = -1;
     return st;
   }
-  if (Status st =
-          loop_.watch(quorum_fd_, EPOLLIN, [this](std::uint32_t ev) { on_quorum_ready(ev); });
+  if (Status st = loop_.watch(
+          quorum_fd_, EPOLLIN,
+          [this](std::uint32_t ev) { dispatch(quorum_dispatch, quorum_handle_, "quorum", ev); });
       !st.ok()) {
     quorum_fd_ = -1;
     return st;
@@ -241,28 +243,15 @@ void CorosyncSession::flush() {
   }
 }
 
-void CorosyncSession::on_cpg_ready(std::uint32_t events) {
+void CorosyncSession::dispatch(DispatchFn dispatch_all, std::uint64_t handle,
+                               std::string_view service, std::uint32_t events) {
   dispatching_ = true;
-  cs_error_t rc = cpg_dispatch(cpg_, CS_DISPATCH_ALL);
+  cs_error_t rc = dispatch_all(handle, CS_DISPATCH_ALL);
   dispatching_ = false;
   if (rc != CS_OK && rc != CS_ERR_TRY_AGAIN)
-    lost(cs_error("cpg_dispatch (corosync gone?)", rc));
+    lost(cs_error(std::string(service) + "_dispatch (corosync gone?)", rc));
   else if (events & (EPOLLHUP | EPOLLERR))
-    lost("cpg connection closed by corosync");
-  if (lost_pending_) {
-    lost_pending_ = false;
-    lost(lost_why_);
-  }
-}
-
-void CorosyncSession::on_quorum_ready(std::uint32_t events) {
-  dispatching_ = true;
-  cs_error_t rc = quorum_dispatch(quorum_handle_, CS_DISPATCH_ALL);
-  dispatching_ = false;
-  if (rc != CS_OK && rc != CS_ERR_TRY_AGAIN)
-    lost(cs_error("quorum_dispatch (corosync gone?)", rc));
-  else if (events & (EPOLLHUP | EPOLLERR))
-    lost("quorum connection closed by corosync");
+    lost(std::string(service) + " connection closed by corosync");
   if (lost_pending_) {
     lost_pending_ = false;
     lost(lost_why_);

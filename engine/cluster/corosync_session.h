@@ -136,8 +136,12 @@ class CorosyncSession {
   Status try_connect();
   void try_join();
   void flush();
-  void on_cpg_ready(std::uint32_t events);
-  void on_quorum_ready(std::uint32_t events);
+  /// cpg_dispatch and quorum_dispatch: both take a 64-bit handle.
+  using DispatchFn = cs_error_t (*)(std::uint64_t handle, cs_dispatch_flags_t flags);
+  /// Runs one library's callbacks for `events` on its fd; a connection lost inside them is
+  /// finalised here, once the library has returned. `service` names it in errors ("cpg").
+  void dispatch(DispatchFn dispatch_all, std::uint64_t handle, std::string_view service,
+                std::uint32_t events);
   /// Drops every handle and schedules a reconnect; safe from inside a dispatch.
   void lost(std::string why);
   void close_handles();

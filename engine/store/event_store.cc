@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -103,17 +104,19 @@ class Query {
   int rc_;
 };
 
-/// Runs `sql` with ?1 = `a` and ?2 = `limit`, decoding each row with `decode`.
-template <typename Row, typename Decode>
-Result<std::vector<Row>> read_rows(sqlite3* db, const char* sql, std::int64_t a, int limit,
-                                   const char* what, Decode decode) {
-  Query q(db, sql);
+/// Runs `sql`, binding `params` to its parameters in order, and decodes each row with `read`.
+/// `what` names the rows in errors ("events").
+template <typename Row>
+Result<std::vector<Row>> read_rows(sqlite3* db, const std::string& sql,
+                                   std::initializer_list<std::int64_t> params, const char* what,
+                                   Row (*read)(sqlite3_stmt*)) {
+  Query q(db, sql.c_str());
   if (!q.ok()) return sqlite_error(db, std::string("prepare ") + what + " query");
-  sqlite3_bind_int64(q.get(), 1, a);
-  sqlite3_bind_int(q.get(), 2, limit);
+  int index = 0;
+  for (std::int64_t p : params) sqlite3_bind_int64(q.get(), ++index, p);
   std::vector<Row> out;
   int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) out.push_back(decode(q.get()));
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) out.push_back(read(q.get()));
   if (rc != SQLITE_DONE) return sqlite_error(db, std::string("read ") + what);
   return out;
 }
@@ -153,6 +156,55 @@ ClusterLogRecord cluster_row(sqlite3_stmt* st) {
   r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 5));
   r.record = column_text(st, 6);
   return r;
+}
+
+ProcessRecord process_row(sqlite3_stmt* st) {
+  ProcessRecord p;
+  p.service = column_text(st, 0);
+  p.pid = static_cast<pid_t>(sqlite3_column_int64(st, 1));
+  p.start_ticks = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+  p.argv = json_strings(column_text(st, 3));
+  p.started = sqlite3_column_double(st, 4);
+  return p;
+}
+
+/// A table of rows numbered by `id` in insertion order (the logs): its name, the columns its
+/// row reader takes, in that order, and the reader.
+template <typename Row>
+struct Log {
+  const char* table;
+  const char* columns;
+  const char* what;  // the rows, in errors
+  Row (*read)(sqlite3_stmt*);
+};
+
+constexpr Log<EventRecord> kEvents{"events", "id, time, rule, event, objects, vals, edge", "events",
+                                   event_row};
+constexpr Log<ActionRecord> kActions{
+    "actions", "id, time, event_id, kind, object, outcome, detail, duration_ms", "actions",
+    action_row};
+constexpr Log<ClusterLogRecord> kClusterLog{
+    "cluster_log", "id, time, origin, ring, view, seq, record", "cluster log", cluster_row};
+
+/// Which rows of a log a query returns; either way oldest first.
+enum class Window {
+  kAfter,   // the oldest `limit` rows with id > `after`
+  kNewest,  // the newest `limit` rows
+};
+
+/// The one query of a log: whole rows with id > ?1, at most ?2 of them, oldest first.
+template <typename Row>
+std::string window_sql(const Log<Row>& log, Window window) {
+  std::string rows =
+      std::string("SELECT ") + log.columns + " FROM " + log.table + " WHERE id > ? ORDER BY id";
+  if (window == Window::kAfter) return rows + " LIMIT ?";
+  return "SELECT * FROM (" + rows + " DESC LIMIT ?) ORDER BY id";
+}
+
+template <typename Row>
+Result<std::vector<Row>> read_window(sqlite3* db, const Log<Row>& log, Window window,
+                                     std::int64_t after, int limit) {
+  return read_rows(db, window_sql(log, window), {after, limit}, log.what, log.read);
 }
 
 }  // namespace
@@ -229,10 +281,7 @@ Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
   bind_text(insert_event_, 4, nlohmann::json(e.objects).dump());
   bind_text(insert_event_, 5, e.values.empty() ? std::string("{}") : e.values);
   bind_text(insert_event_, 6, e.edge);
-  if (Status s = run(db_, insert_event_, "insert event"); !s) return s.error();
-  std::int64_t id = sqlite3_last_insert_rowid(db_);
-  if (Status s = maybe_prune(); !s) return s.error();
-  return id;
+  return append(insert_event_, "insert event");
 }
 
 Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
@@ -243,10 +292,7 @@ Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
   bind_text(insert_action_, 5, a.outcome);
   bind_text(insert_action_, 6, a.detail);
   sqlite3_bind_double(insert_action_, 7, a.duration_ms);
-  if (Status s = run(db_, insert_action_, "insert action"); !s) return s.error();
-  std::int64_t id = sqlite3_last_insert_rowid(db_);
-  if (Status s = maybe_prune(); !s) return s.error();
-  return id;
+  return append(insert_action_, "insert action");
 }
 
 Status EventStore::add_restart(const std::string& service, double time) {
@@ -280,52 +326,25 @@ Status EventStore::forget_process(const std::string& service) {
 }
 
 Result<std::vector<ProcessRecord>> EventStore::processes() {
-  Query q(db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service");
-  if (!q.ok()) return sqlite_error(db_, "prepare processes query");
-  std::vector<ProcessRecord> out;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    ProcessRecord p;
-    p.service = column_text(q.get(), 0);
-    p.pid = static_cast<pid_t>(sqlite3_column_int64(q.get(), 1));
-    p.start_ticks = static_cast<std::uint64_t>(sqlite3_column_int64(q.get(), 2));
-    p.argv = json_strings(column_text(q.get(), 3));
-    p.started = sqlite3_column_double(q.get(), 4);
-    out.push_back(std::move(p));
-  }
-  if (rc != SQLITE_DONE) return sqlite_error(db_, "read processes");
-  return out;
+  return read_rows(
+      db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service", {},
+      "processes", process_row);
 }
 
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
-  return read_rows<EventRecord>(db_,
-                                "SELECT id, time, rule, event, objects, vals, edge FROM events "
-                                "WHERE id > ? ORDER BY id LIMIT ?",
-                                after, limit, "events", event_row);
+  return read_window(db_, kEvents, Window::kAfter, after, limit);
 }
 
 Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
-  return read_rows<EventRecord>(
-      db_,
-      "SELECT * FROM (SELECT id, time, rule, event, objects, vals, edge FROM "
-      "events WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-      0, limit, "events", event_row);
+  return read_window(db_, kEvents, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  return read_rows<ActionRecord>(
-      db_,
-      "SELECT id, time, event_id, kind, object, outcome, detail, duration_ms "
-      "FROM actions WHERE id > ? ORDER BY id LIMIT ?",
-      after, limit, "actions", action_row);
+  return read_window(db_, kActions, Window::kAfter, after, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
-  return read_rows<ActionRecord>(
-      db_,
-      "SELECT * FROM (SELECT id, time, event_id, kind, object, outcome, detail, "
-      "duration_ms FROM actions WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-      0, limit, "actions", action_row);
+  return read_window(db_, kActions, Window::kNewest, 0, limit);
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
@@ -335,27 +354,16 @@ Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
   bind_text(insert_cluster_entry_, 4, e.view);
   sqlite3_bind_int64(insert_cluster_entry_, 5, static_cast<sqlite3_int64>(e.seq));
   bind_text(insert_cluster_entry_, 6, e.record.empty() ? std::string("{}") : e.record);
-  if (Status s = run(db_, insert_cluster_entry_, "insert cluster log entry"); !s) return s.error();
-  std::int64_t id = sqlite3_last_insert_rowid(db_);
-  if (Status s = maybe_prune(); !s) return s.error();
-  return id;
+  return append(insert_cluster_entry_, "insert cluster log entry");
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
-  return read_rows<ClusterLogRecord>(
-      db_,
-      "SELECT * FROM (SELECT id, time, origin, ring, view, seq, record FROM "
-      "cluster_log WHERE id > ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-      0, limit, "cluster log", cluster_row);
+  return read_window(db_, kClusterLog, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
                                                                         int limit) {
-  return read_rows<ClusterLogRecord>(
-      db_,
-      "SELECT id, time, origin, ring, view, seq, record FROM cluster_log "
-      "WHERE id > ? ORDER BY id LIMIT ?",
-      after, limit, "cluster log", cluster_row);
+  return read_window(db_, kClusterLog, Window::kAfter, after, limit);
 }
 
 Status EventStore::use_manual_checkpoints() {
@@ -371,6 +379,13 @@ Status EventStore::checkpoint() {
     return sqlite_error(db_, "checkpoint");
   }
   return {};
+}
+
+Result<std::int64_t> EventStore::append(sqlite3_stmt* insert, const char* what) {
+  if (Status s = run(db_, insert, what); !s) return s.error();
+  std::int64_t id = sqlite3_last_insert_rowid(db_);
+  if (Status s = maybe_prune(); !s) return s.error();
+  return id;
 }
 
 Status EventStore::maybe_prune() {

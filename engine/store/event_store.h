@@ -128,6 +128,8 @@ class EventStore {
  private:
   EventStore(sqlite3* db, std::string path, Retention retention);
   Status prepare_all();
+  /// Runs a bound INSERT of a log row and returns the row's id; prunes when it is time.
+  Result<std::int64_t> append(sqlite3_stmt* insert, const char* what);
   Status maybe_prune();
 
   sqlite3* db_;

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 namespace amata::store {
 namespace {
@@ -64,6 +66,44 @@ TEST_F(EventStoreTest, EventsAndActionsRoundTrip) {
   ASSERT_TRUE(recent);
   ASSERT_EQ(recent->size(), 1u);
   EXPECT_EQ((*recent)[0].kind, "stop");
+}
+
+// Every kind of row reads the same two ways: after an id (oldest first, at most `limit`) and
+// the newest `limit` (also oldest first).
+TEST_F(EventStoreTest, EachKindReadsAfterAnIdAndTheNewest) {
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store);
+  std::vector<std::int64_t> events, actions, entries;
+  for (int i = 1; i <= 5; ++i) {
+    auto t = 1000.0 + i;
+    events.push_back((*store)->add_event(event("r" + std::to_string(i), "raise", t)).value());
+    actions.push_back(
+        (*store)->add_action({0, t, events.back(), "restart", "web", "ok", "", 1}).value());
+    entries.push_back((*store)->add_cluster_entry({0, t, 1, "1.2", "ab", 0, "{}"}).value());
+  }
+  auto ids = [](const auto& rows) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : rows.value()) out.push_back(r.id);
+    return out;
+  };
+  using Ids = std::vector<std::int64_t>;
+  EXPECT_EQ(ids((*store)->events_after(events[1], 2)), (Ids{events[2], events[3]}));
+  EXPECT_EQ(ids((*store)->events_after(events[4])), Ids{});
+  EXPECT_EQ(ids((*store)->recent_events(3)), (Ids{events[2], events[3], events[4]}));
+  EXPECT_EQ(ids((*store)->recent_events(10)), events);
+  EXPECT_EQ(ids((*store)->actions_after(actions[1], 2)), (Ids{actions[2], actions[3]}));
+  EXPECT_EQ(ids((*store)->actions_after(actions[4])), Ids{});
+  EXPECT_EQ(ids((*store)->recent_actions(3)), (Ids{actions[2], actions[3], actions[4]}));
+  EXPECT_EQ(ids((*store)->recent_actions(10)), actions);
+  EXPECT_EQ(ids((*store)->cluster_entries_after(entries[1], 2)), (Ids{entries[2], entries[3]}));
+  EXPECT_EQ(ids((*store)->cluster_entries_after(entries[4])), Ids{});
+  EXPECT_EQ(ids((*store)->recent_cluster_entries(3)), (Ids{entries[2], entries[3], entries[4]}));
+  EXPECT_EQ(ids((*store)->recent_cluster_entries(10)), entries);
+  auto newest = (*store)->recent_events(1).value();
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(newest[0].rule, "r5");
+  EXPECT_EQ(newest[0].objects, std::vector<std::string>{"web"});
+  EXPECT_DOUBLE_EQ(newest[0].time, 1005);
 }
 
 TEST_F(EventStoreTest, RestartCountersAndProcessesPersistAcrossReopen) {

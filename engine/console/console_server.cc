@@ -103,6 +103,8 @@ struct ConsoleServer::Client {
   base::EventLoop::TimerId linger_timer = 0;
   double tokens = 0;
   base::Clock::time_point refilled_at;
+  base::Clock::time_point last_request;          // or the connection, before any request
+  std::optional<base::Clock::time_point> begun;  // a request line started and not finished
   std::vector<Follow> follows;
 
   std::size_t pending() const { return out.size() - out_offset; }
@@ -188,6 +190,7 @@ ConsoleServer::ConsoleServer(base::EventLoop& loop, ConsoleBackend& backend, Con
       control_gid_(control_gid) {}
 
 ConsoleServer::~ConsoleServer() {
+  if (sweep_timer_) loop_.cancel_timer(sweep_timer_);
   for (auto& [fd, client] : clients_) {
     if (client->linger_timer) loop_.cancel_timer(client->linger_timer);
     loop_.unwatch(fd);
@@ -256,24 +259,34 @@ void ConsoleServer::on_accept() {
       close(fd);
       continue;
     }
-    if (clients_.size() >= config_.max_clients) {
-      ++stats_.refused_too_many;
-      log(LogLevel::kWarning, fmt::format("refused pid {} uid {}: {} clients already connected",
-                                          peer.pid, peer.uid, clients_.size()));
-      send_and_close(fd, error_reply(nullptr, "too_many_clients",
-                                     fmt::format("at most {} console clients at once; try again",
-                                                 config_.max_clients)));
-      continue;
-    }
     Access access = access_of(peer);
     if (access == Access::kNone) {
       ++stats_.refused_permission;
-      log(LogLevel::kWarning,
-          fmt::format("refused pid {} uid {} gid {}: not root and not in the console group",
-                      peer.pid, peer.uid, peer.gid));
+      log_refusal(fmt::format("refused pid {} uid {} gid {}: not root and not in the console group",
+                              peer.pid, peer.uid, peer.gid));
       send_and_close(fd, error_reply(nullptr, "permission_denied",
                                      "permission denied: the console needs root or membership "
                                      "of amatad's console group"));
+      continue;
+    }
+    const bool root = peer.uid == 0;
+    const std::size_t limit = config_.max_clients + (root ? config_.root_reserve : 0);
+    if (clients_.size() >= limit ||
+        (!root && clients_of(peer.uid) >= config_.max_clients_per_uid)) {
+      ++stats_.refused_too_many;
+      const bool table_full = clients_.size() >= limit;
+      log_refusal(fmt::format(
+          "refused pid {} uid {}: {}", peer.pid, peer.uid,
+          table_full
+              ? fmt::format("{} clients already connected", clients_.size())
+              : fmt::format("uid {} has {} clients already", peer.uid, clients_of(peer.uid))));
+      send_and_close(fd, error_reply(nullptr, "too_many_clients",
+                                     table_full ? fmt::format("at most {} console clients at "
+                                                              "once; try again",
+                                                              config_.max_clients)
+                                                : fmt::format("at most {} console clients of "
+                                                              "one user at once; try again",
+                                                              config_.max_clients_per_uid)));
       continue;
     }
     auto client = std::make_unique<Client>();
@@ -283,6 +296,7 @@ void ConsoleServer::on_accept() {
     client->access = access;
     client->tokens = config_.request_burst;
     client->refilled_at = base::Clock::now();
+    client->last_request = client->refilled_at;
     Status s = loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
                            [this, fd](std::uint32_t events) { on_client_event(fd, events); });
     if (!s) {
@@ -292,7 +306,67 @@ void ConsoleServer::on_accept() {
     }
     ++stats_.accepted;
     clients_.emplace(fd, std::move(client));
+    arm_sweep();
   }
+}
+
+std::size_t ConsoleServer::clients_of(uid_t uid) const {
+  std::size_t n = 0;
+  for (const auto& [fd, client] : clients_) n += client->peer.uid == uid;
+  return n;
+}
+
+void ConsoleServer::arm_sweep() {
+  if (sweep_timer_ != 0 || clients_.empty()) return;
+  sweep_timer_ = loop_.add_timer_after(std::chrono::seconds(1), [this] {
+    sweep_timer_ = 0;
+    sweep();
+    arm_sweep();
+  });
+}
+
+void ConsoleServer::sweep() {
+  const auto now = base::Clock::now();
+  std::vector<std::pair<int, std::string>> expired;
+  for (const auto& [fd, client] : clients_) {
+    if (client->closing) continue;  // the linger timer ends it
+    if (client->begun && now - *client->begun > config_.request_timeout) {
+      expired.emplace_back(fd, fmt::format("a request begun {} ms ago is still unfinished",
+                                           config_.request_timeout.count()));
+    } else if (client->follows.empty() && !client->begun &&
+               now - client->last_request > config_.idle_timeout) {
+      expired.emplace_back(fd, fmt::format("no request for {} ms", config_.idle_timeout.count()));
+    }
+  }
+  for (const auto& [fd, why] : expired) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) continue;
+    Client& client = *it->second;
+    ++stats_.closed_idle;
+    log_refusal(fmt::format("closed client {} (pid {} uid {}): {}", client.serial, client.peer.pid,
+                            client.peer.uid, why));
+    send_line(client, to_line(error_reply(nullptr, "timeout", "closed: " + why)));
+    if (clients_.count(fd)) close_after_flush(client);
+  }
+}
+
+void ConsoleServer::log_refusal(std::string_view message) {
+  const auto now = base::Clock::now();
+  const double rate = config_.refusal_log_per_second;
+  const double elapsed = std::chrono::duration<double>(now - refusal_refill_).count();
+  refusal_refill_ = now;
+  refusal_tokens_ = std::min(rate, refusal_tokens_ + elapsed * rate);
+  if (refusal_tokens_ < 1.0) {
+    ++stats_.refusals_unlogged;
+    return;
+  }
+  refusal_tokens_ -= 1.0;
+  if (stats_.refusals_unlogged > 0) {
+    log(LogLevel::kWarning, fmt::format("{} more refusal(s) were not logged (at most {} a second)",
+                                        stats_.refusals_unlogged, rate));
+    stats_.refusals_unlogged = 0;
+  }
+  log(LogLevel::kWarning, message);
 }
 
 void ConsoleServer::on_client_event(int fd, std::uint32_t events) {
@@ -325,6 +399,7 @@ void ConsoleServer::read_from(Client& client) {
   }
   const bool eof = n == 0;
   client.in.append(buffer, static_cast<std::size_t>(n));
+  if (!client.begun && !client.in.empty()) client.begun = base::Clock::now();
 
   std::size_t start = 0;
   while (!client.closing) {
@@ -334,9 +409,8 @@ void ConsoleServer::read_from(Client& client) {
     start = nl + 1;
     if (line.size() > config_.max_line_bytes) {
       ++stats_.bad_requests;
-      log(LogLevel::kWarning,
-          fmt::format("client {} (pid {}): request of {} bytes exceeds {}", client.serial,
-                      client.peer.pid, line.size(), config_.max_line_bytes));
+      log_refusal(fmt::format("client {} (pid {}): request of {} bytes exceeds {}", client.serial,
+                              client.peer.pid, line.size(), config_.max_line_bytes));
       if (!clients_.count(fd)) return;
       send_line(client, to_line(error_reply(nullptr, "request_too_large",
                                             fmt::format("a request line may hold at most {} bytes",
@@ -349,11 +423,18 @@ void ConsoleServer::read_from(Client& client) {
   }
   if (client.closing) return;
   client.in.erase(0, start);
+  if (start > 0) client.last_request = base::Clock::now();
+  // The clock of a request starts with its first byte, not with the connection.
+  if (client.in.empty()) {
+    client.begun.reset();
+  } else if (start > 0) {
+    client.begun = base::Clock::now();
+  }
   if (client.in.size() > config_.max_line_bytes) {
     // No newline within the limit: the line is too long whatever follows.
     ++stats_.bad_requests;
-    log(LogLevel::kWarning, fmt::format("client {} (pid {}): request line longer than {} bytes",
-                                        client.serial, client.peer.pid, config_.max_line_bytes));
+    log_refusal(fmt::format("client {} (pid {}): request line longer than {} bytes", client.serial,
+                            client.peer.pid, config_.max_line_bytes));
     client.in.clear();
     send_line(client, to_line(error_reply(nullptr, "request_too_large",
                                           fmt::format("a request line may hold at most {} bytes",
@@ -401,8 +482,8 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
   if (request.is_discarded() || !request.is_object()) {
     ++stats_.bad_requests;
     std::string excerpt(line.substr(0, 80));
-    log(LogLevel::kWarning, fmt::format("client {} (pid {}): malformed request '{}'", client.serial,
-                                        client.peer.pid, excerpt));
+    log_refusal(fmt::format("client {} (pid {}): malformed request '{}'", client.serial,
+                            client.peer.pid, excerpt));
     send_line(client,
               to_line(error_reply(nullptr, "bad_request",
                                   request.is_discarded() ? "the request is not valid JSON"
@@ -420,9 +501,8 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
   }
   if (reply["ok"] == false && reply["error"]["code"] == "bad_request") {
     ++stats_.bad_requests;
-    log(LogLevel::kWarning,
-        fmt::format("client {} (pid {}): bad request: {}", client.serial, client.peer.pid,
-                    reply["error"]["message"].get<std::string>()));
+    log_refusal(fmt::format("client {} (pid {}): bad request: {}", client.serial, client.peer.pid,
+                            reply["error"]["message"].get<std::string>()));
   }
   const int fd = client.fd;
   send_line(client, to_line(reply));
@@ -470,8 +550,8 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
   }
   if (!is_read_only_command(cmd) && client.access != Access::kControl) {
     ++stats_.refused_permission;
-    log(LogLevel::kWarning, fmt::format("refused '{}' from pid {} uid {}: read-only client", cmd,
-                                        client.peer.pid, client.peer.uid));
+    log_refusal(fmt::format("refused '{}' from pid {} uid {}: read-only client", cmd,
+                            client.peer.pid, client.peer.uid));
     return error_reply(id, "permission_denied",
                        fmt::format("permission denied: '{}' needs root or membership of amatad's "
                                    "console group",

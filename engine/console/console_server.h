@@ -38,6 +38,19 @@ struct ConsoleConfig {
   bool others_read_only = false;
   std::size_t max_line_bytes = 64 * 1024;  // one request line, newline excluded
   std::size_t max_clients = 64;            // beyond this, accept, send an error, close
+  /// At most this many clients of one uid at once (root excepted): one user's flood of
+  /// connections cannot fill the table for everyone else.
+  std::size_t max_clients_per_uid = 16;
+  /// Root is admitted even when the table is full, up to this many clients more: an operator
+  /// can always reach a flooded amatad.
+  std::size_t root_reserve = 16;
+  /// A client that sends no request this long, and follows no event stream, is closed.
+  std::chrono::milliseconds idle_timeout{30000};
+  /// A request line that was begun must be finished within this (slowloris).
+  std::chrono::milliseconds request_timeout{5000};
+  /// At most this many refusal lines a second reach the log; the rest are counted and
+  /// summed up in one line.
+  double refusal_log_per_second = 5;
   std::size_t max_output_bytes =
       1024 * 1024;                   // per client; a client that lets it overflow is dropped
   double requests_per_second = 100;  // token bucket refill, per client
@@ -57,6 +70,8 @@ struct ConsoleStats {
   std::uint64_t bad_requests = 0;
   std::uint64_t rate_limited = 0;
   std::uint64_t dropped_slow = 0;
+  std::uint64_t closed_idle = 0;        // idle, or a request line begun and not finished
+  std::uint64_t refusals_unlogged = 0;  // refusals beyond refusal_log_per_second
   std::uint64_t events_published = 0;
 };
 
@@ -102,6 +117,12 @@ class ConsoleServer {
   void rearm(int fd, std::uint32_t events);
   bool take_token(Client& client);
   void log(LogLevel level, std::string_view message) const;
+  /// Logs a refusal unless refusals already filled this second's share of the log.
+  void log_refusal(std::string_view message);
+  std::size_t clients_of(uid_t uid) const;
+  /// Closes clients that have been idle, or half-way through a request, for too long.
+  void sweep();
+  void arm_sweep();
 
   base::EventLoop& loop_;
   ConsoleBackend& backend_;
@@ -111,6 +132,9 @@ class ConsoleServer {
   ConsoleStats stats_;
   std::uint64_t next_client_id_ = 1;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
+  base::EventLoop::TimerId sweep_timer_ = 0;  // armed while there are clients
+  double refusal_tokens_ = 0;
+  base::Clock::time_point refusal_refill_{};
 };
 
 }  // namespace amata::console

@@ -4,6 +4,7 @@
 
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -332,6 +333,7 @@ TEST_F(ConsoleServerTest, RateLimitPerClient) {
 
 TEST_F(ConsoleServerTest, ClientsBeyondTheLimitGetAnErrorLineThenEof) {
   config_.max_clients = 4;
+  config_.root_reserve = 0;  // these clients are root: no reserve for them here
   start();
   std::vector<ConsoleClient> held;
   for (int i = 0; i < 4; ++i) held.push_back(connect());
@@ -601,6 +603,142 @@ TEST_F(ConsoleServerTest, AClosingClientThatNeverReadsIsDroppedAfterTheLinger) {
   EXPECT_EQ(server_->client_count(), 1u) << "still draining";
   pump_until([&] { return server_->client_count() == 0; });
   EXPECT_TRUE(logged("its last reply was unread after 200 ms"));
+}
+
+/// Connects `count` raw sockets to `path` and keeps them open; returns how many connected.
+int hold_connections(const std::string& path, int count, std::vector<int>& fds) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  int connected = 0;
+  for (int i = 0; i < count; ++i) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) ++connected;
+    fds.push_back(fd);
+  }
+  return connected;
+}
+
+TEST_F(ConsoleServerTest, OneUsersFloodOfIdleConnectionsLocksNobodyOut) {
+  config_.others_read_only = true;  // uid 65534 may connect (and read)
+  start();
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t flooder = fork();
+  if (flooder == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    std::vector<int> fds;
+    hold_connections(config_.socket_path, 100, fds);
+    [[maybe_unused]] ssize_t n = write(ready[1], "x", 1);
+    pause();  // holds them until killed
+    _exit(0);
+  }
+  ASSERT_GT(flooder, 0);
+  close(ready[1]);
+  char byte;
+  pump_until([&] {
+    pollfd p{ready[0], POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && read(ready[0], &byte, 1) == 1;
+  });
+  // Every connection has been accepted or refused.
+  pump_until([&] { return server_->stats().accepted + server_->stats().refused_too_many >= 100; });
+  EXPECT_EQ(server_->client_count(), config_.max_clients_per_uid);
+  EXPECT_EQ(server_->stats().refused_too_many, 100 - config_.max_clients_per_uid);
+  // Root gets in, and another user would too.
+  EXPECT_EQ(call("status")["ok"], true);
+  int other = as_user(65533, 65533, {}, [&] {
+    auto client = ConsoleClient::connect(config_.socket_path);
+    if (!client) return 1;
+    auto reply = client->call("status");
+    return reply && (*reply)["ok"] == true ? 0 : 2;
+  });
+  EXPECT_EQ(other, 0);
+  kill(flooder, SIGKILL);
+  waitpid(flooder, nullptr, 0);
+  close(ready[0]);
+}
+
+TEST_F(ConsoleServerTest, RootIsAdmittedToAFullTable) {
+  config_.max_clients = 3;
+  config_.root_reserve = 2;
+  start();
+  std::vector<int> fds;
+  with_client_thread([&] { EXPECT_EQ(hold_connections(config_.socket_path, 5, fds), 5); });
+  pump_until([&] { return server_->client_count() == 5; });
+  with_client_thread([&] {
+    std::vector<int> more;
+    hold_connections(config_.socket_path, 1, more);
+    char buf[256];
+    ssize_t n = recv(more[0], buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_NE(std::string(buf, static_cast<std::size_t>(n)).find("too_many_clients"),
+              std::string::npos);
+    close(more[0]);
+  });
+  for (int fd : fds) close(fd);
+}
+
+TEST_F(ConsoleServerTest, IdleAndHalfSentRequestsAreClosedButFollowersStay) {
+  config_.idle_timeout = 300ms;
+  config_.request_timeout = 300ms;
+  start();
+  std::vector<int> fds;
+  with_client_thread([&] { hold_connections(config_.socket_path, 2, fds); });
+  // The second one begins a request and never finishes it (slowloris).
+  ASSERT_EQ(send(fds[1], "{\"cmd\":", 7, 0), 7);
+  std::atomic<bool> stop{false};
+  std::atomic<int> follow_lines{0};
+  std::thread follower([&] {
+    auto client = connect();
+    ASSERT_TRUE(client.send_raw(R"({"id":1,"cmd":"events","args":{"follow":true}})"));
+    while (!stop) {
+      if (client.read_line(100ms).ok()) ++follow_lines;
+    }
+  });
+  pump_until([&] { return server_->stats().closed_idle == 2; });
+  EXPECT_EQ(server_->client_count(), 1u);  // the follower
+  for (int fd : fds) {
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    EXPECT_NE(std::string(buf, static_cast<std::size_t>(n)).find("\"timeout\""), std::string::npos);
+    close(fd);
+  }
+  EXPECT_TRUE(logged("still unfinished"));
+  EXPECT_TRUE(logged("no request for 300 ms"));
+  stop = true;
+  pump_until([&] { return follow_lines.load() >= 1; });  // the history reply
+  follower.join();
+}
+
+TEST_F(ConsoleServerTest, AFloodOfRefusalsIsLoggedAtItsRate) {
+  config_.refusal_log_per_second = 5;
+  start();
+  // Open to connect; SO_PEERCRED refuses the outsider every time.
+  ASSERT_EQ(chmod(config_.socket_path.c_str(), 0666), 0);
+  int code = as_user(65534, 65534, {}, [&] {
+    std::vector<int> fds;
+    hold_connections(config_.socket_path, 300, fds);
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+  pump_until([&] { return server_->stats().refused_permission >= 300; });
+  int lines = 0;
+  {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    for (const auto& line : log_) lines += line.find("refused pid") != std::string::npos;
+  }
+  EXPECT_LE(lines, 10);
+  EXPECT_GT(server_->stats().refusals_unlogged, 250u);
+  // The next refusal after a pause says how many went unlogged.
+  std::this_thread::sleep_for(1100ms);
+  as_user(65534, 65534, {}, [&] {
+    std::vector<int> fds;
+    hold_connections(config_.socket_path, 1, fds);
+    return 0;
+  });
+  pump_until([&] { return logged("more refusal(s) were not logged"); });
 }
 
 TEST_F(ConsoleServerTest, NobodyCannotConnectToA0660Socket) {

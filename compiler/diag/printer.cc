@@ -111,12 +111,12 @@ void print_text(std::ostream& out, const std::vector<Diagnostic>& diags,
     if (!d.code.empty()) out << " [" << d.code << "]";
     if (opt.color) out << "\033[0m";
     out << '\n';
-    if (located) snippet(out, sources, d.range, d.fixits, opt);
+    if (located && opt.source_lines) snippet(out, sources, d.range, d.fixits, opt);
     for (const Note& n : d.notes) {
       out << location(sources, n.range) << ": "
           << (opt.color ? severity_color(Severity::kNote) : "")
           << "note: " << (opt.color ? "\033[0m" : "") << n.message << '\n';
-      snippet(out, sources, n.range, {}, opt);
+      if (opt.source_lines) snippet(out, sources, n.range, {}, opt);
     }
   }
 }

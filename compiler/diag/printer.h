@@ -14,6 +14,9 @@ namespace amata::diag {
 
 struct PrintOptions {
   bool color = false;  // ANSI colours (only when writing to a terminal)
+  /// The offending source line under each diagnostic. Off for readers who may not read the
+  /// file (a console caller other than root): then only locations and messages are shown.
+  bool source_lines = true;
 };
 
 /// Writes every diagnostic in `diags` (already sorted) as text.

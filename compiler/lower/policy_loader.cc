@@ -10,11 +10,27 @@ namespace amata::lower {
 namespace {
 
 std::string render(const diag::DiagnosticEngine& diags, const source::SourceManager& sources,
-                   bool color) {
+                   diag::PrintOptions options) {
   std::ostringstream out;
-  diag::print_text(out, diags.sorted(), sources, diag::PrintOptions{color});
+  diag::print_text(out, diags.sorted(), sources, options);
   diag::print_summary(out, diags);
   return out.str();
+}
+
+/// Every rendering of the diagnostics a caller of the loader may want.
+void render_all(LoadedPolicy& loaded, const diag::DiagnosticEngine& diags,
+                const source::SourceManager& sources, bool color) {
+  if (diags.diagnostics().empty()) return;
+  loaded.diagnostics = render(diags, sources, diag::PrintOptions{color, true});
+  loaded.diagnostics_brief = render(diags, sources, diag::PrintOptions{false, false});
+  loaded.diagnostics_json = diag::to_json(diags.sorted(), sources, diags);
+}
+
+/// A failure after checking (the back end, an internal error): in every rendering.
+void add_failure(LoadedPolicy& loaded, const std::string& line) {
+  loaded.errors++;
+  loaded.diagnostics += line;
+  loaded.diagnostics_brief += line;
 }
 
 /// Checks what `parse` parsed into `sources`/`diags` and compiles it with `backend`.
@@ -28,7 +44,7 @@ LoadedPolicy load(const std::string& name, Backend backend, bool color, Parse pa
     auto checked = parse(sources, diags);
     loaded.errors = static_cast<int>(diags.error_count());
     loaded.warnings = static_cast<int>(diags.warning_count());
-    if (!diags.diagnostics().empty()) loaded.diagnostics = render(diags, sources, color);
+    render_all(loaded, diags, sources, color);
     if (!checked || diags.has_errors()) {
       if (loaded.errors == 0) loaded.errors = 1;
       return loaded;
@@ -37,14 +53,12 @@ LoadedPolicy load(const std::string& name, Backend backend, bool color, Parse pa
         *checked, BackendOptions{backend, {}},
         [&](const ast::SourceRange& range) { return std::string(sources.text(range)); });
     if (!compiled) {
-      loaded.errors++;
-      loaded.diagnostics += name + ": error: " + compiled.error().message + "\n";
+      add_failure(loaded, name + ": error: " + compiled.error().message + "\n");
       return loaded;
     }
     loaded.policy = *compiled;
   } catch (const std::exception& e) {
-    loaded.errors++;
-    loaded.diagnostics += name + ": internal error: " + e.what() + "\n";
+    add_failure(loaded, name + ": internal error: " + e.what() + "\n");
     loaded.policy.reset();
   }
   return loaded;
@@ -72,7 +86,9 @@ std::optional<std::vector<catalog::ObjectSpec>> load_objects(const std::string& 
     source::SourceManager sources;
     diag::DiagnosticEngine diags;
     auto checked = frontend::compile_file(path, sources, diags);
-    if (!diags.diagnostics().empty()) diagnostics = render(diags, sources, color);
+    if (!diags.diagnostics().empty()) {
+      diagnostics = render(diags, sources, diag::PrintOptions{color, true});
+    }
     if (!checked || diags.has_errors()) return std::nullopt;
     return checked->objects;
   } catch (const std::exception& e) {

@@ -17,6 +17,12 @@ namespace amata::lower {
 struct LoadedPolicy {
   std::shared_ptr<const ir::CompiledPolicy> policy;  // null when loading failed
   std::string diagnostics;  // rendered text (errors and warnings), empty when clean
+  /// The same without the source lines under each diagnostic: for readers who may not read
+  /// the policy's files.
+  std::string diagnostics_brief;
+  /// The diagnostics as data (diag::to_json's document: severity, code, message, file, line,
+  /// column, ... of each); "" when there are none.
+  std::string diagnostics_json;
   int errors = 0;
   int warnings = 0;
   std::string file;

@@ -8,7 +8,10 @@
 // control() starts an action and returns; the outcome arrives later as events.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -84,6 +87,17 @@ struct EventFilter {
   /// the server applies it to published events for --follow streams.
   bool matches(const nlohmann::json& event_record) const;
 };
+
+/// Who sent a command: the peer's credentials as the kernel reports them (SO_PEERCRED).
+struct Caller {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+/// The answer to a command that finishes later on the loop (a reload compiles off the loop).
+/// Called exactly once.
+using Reply = std::function<void(Outcome)>;
 
 /// The verbs an operator may apply to one object.
 enum class ControlVerb : std::uint8_t { kRestart, kStart, kStop, kMonitor, kUnmonitor };
@@ -167,10 +181,13 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///
 /// reload(f): {"policy": "web_node", "file": "/etc/amata/web.amata", "objects": 5,
 ///             "rules": 7, "warnings": [<diagnostic>...]}
-///            Failure "policy_rejected" with details {"diagnostics": [<diagnostic>...]}, where
-///            <diagnostic> = {"severity": "error", "file": "...", "line": 3, "column": 7,
-///                            "code": "E0102", "message": "...", "rendered": "..."}; the old
-///            policy keeps running.
+///            Failure "policy_rejected" with details {"diagnostics": [<diagnostic>...],
+///            "rendered": "web.amata:3:7: error: ..."}, where <diagnostic> =
+///            {"severity": "error", "code": "E0102", "message": "...", "file": "...",
+///             "line": 3, "column": 7, "end_line", "end_column", "notes", "fixits", ...};
+///            the old policy keeps running. Failure "busy" while another reload compiles;
+///            "permission_denied" when a caller other than root names a file (the source
+///            lines of a file are shown to root only).
 ///
 /// version(): {"amatad": "0.1.0", "policy": "web_node", "started_unix_ms": ...,
 ///             "backend": "jit" | "interp"}   (the server adds "protocol").
@@ -183,8 +200,10 @@ class ConsoleBackend {
   virtual Outcome events(const EventFilter& filter) = 0;
   virtual Outcome explain(std::string_view rule) = 0;
   virtual Outcome control(ControlVerb verb, std::string_view object) = 0;
-  /// Reloads the running policy's file, or `file` when given.
-  virtual Outcome reload(const std::optional<std::string>& file) = 0;
+  /// Reloads the running policy's file, or `file` when given; `reply` gets the outcome once
+  /// the new policy is compiled and swapped in (or rejected).
+  virtual void reload(const std::optional<std::string>& file, const Caller& caller,
+                      Reply reply) = 0;
   virtual Outcome version() = 0;
 };
 

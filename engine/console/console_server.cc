@@ -190,6 +190,7 @@ ConsoleServer::ConsoleServer(base::EventLoop& loop, ConsoleBackend& backend, Con
       control_gid_(control_gid) {}
 
 ConsoleServer::~ConsoleServer() {
+  *alive_ = false;
   if (sweep_timer_) loop_.cancel_timer(sweep_timer_);
   for (auto& [fd, client] : clients_) {
     if (client->linger_timer) loop_.cancel_timer(client->linger_timer);
@@ -491,9 +492,12 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
     return;
   }
   bool close_after = false;
+  std::optional<Json> deferred;
   Json reply;
   try {
-    reply = dispatch(client, request, close_after);
+    deferred = dispatch(client, request, close_after);
+    if (!deferred) return;  // the reply comes later
+    reply = std::move(*deferred);
   } catch (const std::exception& e) {
     log(LogLevel::kError, fmt::format("command failed: {}", e.what()));
     Json id = request.contains("id") ? request["id"] : Json();
@@ -509,7 +513,8 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
   if (close_after && clients_.count(fd)) close_after_flush(client);
 }
 
-Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_after) {
+std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
+                                            bool& close_after) {
   Json id;
   if (auto it = request.find("id"); it != request.end()) {
     if (!(it->is_number() || it->is_string() || it->is_null())) {
@@ -616,14 +621,27 @@ Json ConsoleServer::dispatch(Client& client, const Json& request, bool& close_af
                       outcome.ok() ? "accepted" : outcome.code()));
       return outcome_reply(id, outcome);
     }
-    // reload
-    Outcome outcome = backend_.reload(string_arg("file"));
-    log(LogLevel::kInfo, fmt::format("reload by pid {} uid {}: {}", client.peer.pid,
-                                     client.peer.uid, outcome.ok() ? "ok" : outcome.code()));
-    return outcome_reply(id, outcome);
+    // reload: compiled off the loop; the reply comes when the new policy is in (or not).
+    const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};
+    std::weak_ptr<bool> alive = alive_;
+    backend_.reload(
+        string_arg("file"), caller,
+        [this, alive, fd = client.fd, serial = client.serial, id, caller](const Outcome& outcome) {
+          if (alive.expired()) return;
+          log(LogLevel::kInfo, fmt::format("reload by pid {} uid {}: {}", caller.pid, caller.uid,
+                                           outcome.ok() ? "ok" : outcome.code()));
+          deliver(fd, serial, to_line(outcome_reply(id, outcome)));
+        });
+    return std::nullopt;
   } catch (const std::invalid_argument& e) {
     return error_reply(id, "bad_request", e.what());
   }
+}
+
+void ConsoleServer::deliver(int fd, std::uint64_t serial, const std::string& line) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end() || it->second->serial != serial || it->second->closing) return;
+  send_line(*it->second, line);
 }
 
 void ConsoleServer::publish_event(const Json& event_record) {

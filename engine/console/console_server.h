@@ -108,7 +108,11 @@ class ConsoleServer {
   void on_client_event(int fd, std::uint32_t events);
   void read_from(Client& client);
   void handle_line(Client& client, std::string_view line);
-  nlohmann::json dispatch(Client& client, const nlohmann::json& request, bool& close_after);
+  /// The reply to `request`, or nullopt when it comes later (through deliver()).
+  std::optional<nlohmann::json> dispatch(Client& client, const nlohmann::json& request,
+                                         bool& close_after);
+  /// Sends a later reply to the client `serial`, if it is still connected.
+  void deliver(int fd, std::uint64_t serial, const std::string& line);
   void send_line(Client& client, const std::string& line);
   void flush(Client& client);
   void close_after_flush(Client& client);
@@ -132,7 +136,8 @@ class ConsoleServer {
   ConsoleStats stats_;
   std::uint64_t next_client_id_ = 1;
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
-  base::EventLoop::TimerId sweep_timer_ = 0;  // armed while there are clients
+  base::EventLoop::TimerId sweep_timer_ = 0;                    // armed while there are clients
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for replies that come later
   double refusal_tokens_ = 0;
   base::Clock::time_point refusal_refill_{};
 };

@@ -118,10 +118,21 @@ nlohmann::json event_record_json(const store::EventRecord& e) {
   if (!e.objects.empty()) j["object"] = e.objects.front();
   if (!e.rule.empty()) j["rule"] = e.rule;
   auto values = nlohmann::json::parse(e.values, nullptr, false);
-  if (!values.is_discarded()) j["data"] = values;
-  j["message"] = e.event + "(" + join(e.objects, ", ") + ") " +
-                 (e.edge == "clear" ? "cleared" : "raised") +
-                 (e.rule.empty() ? "" : " by " + e.rule);
+  if (values.is_discarded()) values = nlohmann::json::object();
+  j["data"] = values;
+  // The events amatad raises itself read as what they are.
+  if (e.event == store::kReloadEvent) {
+    const std::string file = values.value("file", "");
+    j["type"] = "reload";
+    j["message"] = values.value("ok", false) ? "policy reloaded from " + file
+                                             : "reload of " + file + " rejected";
+  } else if (e.event == store::kGaveUpEvent) {
+    j["message"] = join(e.objects, ", ") + ": " + values.value("reason", "gave up");
+  } else {
+    j["message"] = e.event + "(" + join(e.objects, ", ") + ") " +
+                   (e.edge == "clear" ? "cleared" : "raised") +
+                   (e.rule.empty() ? "" : " by " + e.rule);
+  }
   return j;
 }
 

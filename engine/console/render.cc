@@ -305,16 +305,17 @@ void explain_node(const Json& node, const RenderStyle& style, int depth, std::st
   }
 }
 
-std::string render_diagnostics(const Json& diagnostics) {
+/// The diagnostics of a reload: amatad's own rendering when it sent one, else a line each.
+std::string render_diagnostics(const Json& holder, const char* key) {
+  if (auto rendered = str(holder, "rendered", ""); !rendered.empty()) {
+    return rendered.back() == '\n' ? rendered : rendered + '\n';
+  }
   std::string out;
-  for (const auto& d : diagnostics) {
-    if (auto rendered = str(d, "rendered", ""); !rendered.empty()) {
-      out += rendered;
-      if (rendered.back() != '\n') out += '\n';
-      continue;
-    }
-    out += fmt::format("{}:{}:{}: {}: {}\n", str(d, "file", "?"), str(d, "line", "?"),
+  for (const auto& d : array_field(holder, key)) {
+    out += fmt::format("{}:{}:{}: {}: {}", str(d, "file", "?"), str(d, "line", "?"),
                        str(d, "column", "?"), str(d, "severity", "error"), str(d, "message", ""));
+    if (auto code = str(d, "code", ""); !code.empty()) out += " [" + code + "]";
+    out += '\n';
   }
   return out;
 }
@@ -510,7 +511,7 @@ std::string render_reload(const Json& result, const RenderStyle& style) {
     out += fmt::format(" ({} objects, {} rules)", str(result, "objects"), str(result, "rules"));
   }
   out += "\n";
-  out += render_diagnostics(array_field(result, "warnings"));
+  out += render_diagnostics(result, "warnings");
   return out;
 }
 
@@ -528,7 +529,7 @@ std::string render_error(const Json& error, const RenderStyle& style) {
   std::string out = fmt::format("{}: {}\n", paint(style, kRed, "error"), str(error, "message"));
   if (error.is_object()) {
     if (auto it = error.find("details"); it != error.end() && it->is_object()) {
-      out += render_diagnostics(array_field(*it, "diagnostics"));
+      out += render_diagnostics(*it, "diagnostics");
     }
   }
   return out;

@@ -90,8 +90,12 @@ class RecordingBackend : public ConsoleBackend {
                              {"accepted", true},
                              {"message", "scheduled"}});
   }
-  Outcome reload(const std::optional<std::string>& file) override {
+  void reload(const std::optional<std::string>& file, const Caller& caller, Reply reply) override {
     calls.push_back("reload " + file.value_or("-"));
+    last_caller = caller;
+    reply(reload_outcome(file));
+  }
+  Outcome reload_outcome(const std::optional<std::string>& file) {
     if (file && *file == "bad.amata") {
       return Outcome::failure("policy_rejected",
                               "the new policy has 1 error; the old one keeps running",
@@ -105,6 +109,8 @@ class RecordingBackend : public ConsoleBackend {
     }
     return Outcome::success({{"policy", "web_node"}, {"objects", 2}, {"rules", 1}});
   }
+  Caller last_caller;
+
   Outcome version() override {
     calls.push_back("version");
     return Outcome::success({{"amatad", "0.1.0"}, {"policy", "web_node"}});

@@ -184,6 +184,8 @@ void Daemon::start_console() {
   fs::create_directories(fs::path(options_.socket_path).parent_path(), ec);
   console::ConsoleConfig config;
   config.socket_path = options_.socket_path;
+  config.group = options_.console_group;
+  config.others_read_only = options_.console_read_only;
   auto server = console::ConsoleServer::start(*loop_, *this, config);
   if (!server) {
     // The daemon's job is recovery; without its console it still does that job.

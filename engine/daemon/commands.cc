@@ -97,22 +97,52 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
       {{"object", object}, {"verb", verb_name}, {"accepted", true}, {"message", message}});
 }
 
-console::Outcome Daemon::reload(const std::optional<std::string>& file) {
-  lower::LoadedPolicy loaded = reload_policy(file);
+namespace {
+
+/// The diagnostics of a load as console data: the array of diag::to_json's document.
+nlohmann::json diagnostics_of(const lower::LoadedPolicy& loaded, bool errors) {
+  nlohmann::json out = nlohmann::json::array();
+  auto doc = nlohmann::json::parse(loaded.diagnostics_json, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("diagnostics")) return out;
+  for (const auto& d : doc["diagnostics"]) {
+    if ((d.value("severity", "") == "error") == errors) out.push_back(d);
+  }
+  return out;
+}
+
+console::Outcome reload_outcome(const lower::LoadedPolicy& loaded, bool show_source) {
+  const std::string& rendered = show_source ? loaded.diagnostics : loaded.diagnostics_brief;
   if (!loaded.policy) {
     return console::Outcome::failure(
         "policy_rejected", "the policy has errors; the running policy stays",
-        {{"diagnostics", nlohmann::json::array({{{"severity", "error"},
-                                                 {"file", loaded.file},
-                                                 {"message", loaded.diagnostics},
-                                                 {"rendered", loaded.diagnostics}}})}});
+        {{"diagnostics", diagnostics_of(loaded, true)}, {"rendered", rendered}});
   }
   const auto& tables = loaded.policy->tables();
   return console::Outcome::success({{"policy", tables.name},
                                     {"file", loaded.file},
                                     {"objects", tables.objects.size()},
                                     {"rules", tables.rules.size()},
-                                    {"warnings", nlohmann::json::array()}});
+                                    {"warnings", diagnostics_of(loaded, false)},
+                                    {"rendered", rendered}});
+}
+
+}  // namespace
+
+void Daemon::reload(const std::optional<std::string>& file, const console::Caller& caller,
+                    console::Reply reply) {
+  // Only root may point amatad at another file: a reload reads it as root, and its
+  // diagnostics quote it. Others reload the running policy's file, and see no source lines.
+  const bool root = caller.uid == 0;
+  if (file && !root) {
+    reply(console::Outcome::failure("permission_denied",
+                                    "only root may reload a file other than the running "
+                                    "policy's; run reload without a file"));
+    return;
+  }
+  const bool started = reload_policy(file, [reply, root](const lower::LoadedPolicy& loaded) {
+    reply(reload_outcome(loaded, root));
+  });
+  if (!started) reply(console::Outcome::failure("busy", "a reload is compiling; try again"));
 }
 
 console::Outcome Daemon::version() {

@@ -14,7 +14,8 @@ namespace amata::daemon {
 Daemon::~Daemon() {
   *alive_ = false;
   notifier_.stop_watchdog();  // declared before the loop, so it would outlive it
-  cluster_.reset();           // leaves the cluster group while the supervisor exists
+  drop_reload();
+  cluster_.reset();  // leaves the cluster group while the supervisor exists
   console_.reset();
   metrics_server_.reset();
   runtime_.reset();  // probes first: they reference the loop
@@ -41,7 +42,7 @@ void Daemon::on_signal(const signalfd_siginfo& info) {
   if (sig == SIGHUP) {
     if (shutting_down_) return;
     spdlog::info("SIGHUP: reloading {}", runtime_->file);
-    (void)reload_policy(std::nullopt);
+    if (!reload_policy(std::nullopt, nullptr)) reload_again_ = true;  // after the one running
     return;
   }
   if (shutting_down_) {

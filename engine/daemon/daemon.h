@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,10 @@ struct DaemonOptions {
   std::string state_dir = "/var/lib/amata";
   std::string socket_path = "/run/amata/amatad.sock";  // empty: no console socket
   std::string hooks_dir = "/etc/amata/hooks";
+  /// Members of this group may use every console command (besides root); empty: none.
+  std::string console_group;
+  /// Everyone else may use the read-only commands (status, rules, events, explain, version).
+  bool console_read_only = false;
   std::string metrics_listen;  // HOST:PORT for /metrics (empty: off)
   lower::Backend backend = lower::Backend::kInterp;
   double hook_timeout = 30;  // seconds before a hook is killed
@@ -82,9 +87,13 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   int run();
   /// Begins a clean stop: services stopped (unless leave_running), then the loop ends.
   void shutdown();
-  /// Compiles `file` (default: the current policy's file) and swaps it in; on any error the
-  /// running policy stays and the diagnostics are returned.
-  lower::LoadedPolicy reload_policy(const std::optional<std::string>& file = std::nullopt);
+  /// Called once a reload has ended: the loaded policy (null when it was rejected) and its
+  /// diagnostics.
+  using ReloadDone = std::function<void(const lower::LoadedPolicy& loaded)>;
+  /// Compiles `file` (default: the current policy's file) on a worker thread, off the loop,
+  /// and swaps it in on the loop; on any error the running policy stays. False (and `done`
+  /// is not called) while another reload is still compiling.
+  bool reload_policy(const std::optional<std::string>& file, ReloadDone done);
 
   base::EventLoop& loop() { return *loop_; }
   supervisor::Supervisor& supervisor() { return *supervisor_; }
@@ -97,7 +106,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   console::Outcome events(const console::EventFilter& filter) override;
   console::Outcome explain(std::string_view rule) override;
   console::Outcome control(console::ControlVerb verb, std::string_view object) override;
-  console::Outcome reload(const std::optional<std::string>& file) override;
+  void reload(const std::optional<std::string>& file, const console::Caller& caller,
+              console::Reply reply) override;
   console::Outcome version() override;
 
  private:
@@ -128,6 +138,12 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::string object_name(int object) const;
 
   // reload.cc
+  struct Reload;
+  /// The worker has compiled the policy: runtime, swap, record (on the loop).
+  void finish_reload();
+  void swap_in(lower::LoadedPolicy& loaded);
+  /// At exit: a reload still compiling is waited for and dropped.
+  void drop_reload();
   /// Joins the cluster the policy declares (its clustered services held back).
   Status attach_cluster(const catalog::ClusterSpec& spec);
   /// After a reload: the cluster layer follows the new policy's cluster declaration — new
@@ -139,7 +155,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void on_edge(const ir::EventInstance& event, const std::string& rule, bool raise);
   /// Stores and announces an event, runs its hooks and (on a raise) its recovery.
   void raise_event(const ir::EventInstance& event, const std::string& rule, bool raise, int depth);
-  void record_event(store::EventRecord& record, const std::string& message);
+  void record_event(store::EventRecord& record);
   /// Stores an action, streams it to console followers and publishes it on the bus.
   void publish_action(store::ActionRecord& record);
   /// An action amatad took ended: counted for /metrics, published, logged ("restart web: ok,
@@ -184,6 +200,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<actions::ActionDriver> actions_;
   std::unique_ptr<ClusterGlue> cluster_;  // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
+  std::shared_ptr<Reload> reload_;  // the reload compiling now, if any
+  bool reload_again_ = false;       // a SIGHUP came while it compiled
   std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   // /metrics counters since amatad started.

@@ -43,7 +43,7 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   record.values = rules.metrics().values_json(instance.args);
   record.edge = raise ? "raise" : "clear";
   const std::string what = info.name + "(" + join(record.objects) + ")";
-  record_event(record, "");
+  record_event(record);
   if (!raise) {
     spdlog::info("{} cleared{}", what, rule.empty() ? "" : " (" + rule + ")");
     return;
@@ -78,9 +78,9 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
       actions::ActionChain{rules.shared_policy(), record.id, env, std::move(actions), depth});
 }
 
-void Daemon::record_event(store::EventRecord& record, const std::string& message) {
+void Daemon::record_event(store::EventRecord& record) {
   if (record.edge == "raise") events_total_[record.event]++;
-  if (record.event == "Reload") {
+  if (record.event == store::kReloadEvent) {
     reloads_total_++;
     if (record.values.find("\"ok\":false") != std::string::npos) reload_failures_total_++;
   }
@@ -90,10 +90,6 @@ void Daemon::record_event(store::EventRecord& record, const std::string& message
     spdlog::error("event store: {}", id.error().message);
   }
   nlohmann::json published = console::event_record_json(record);
-  if (record.event == "Reload" || record.event == "GaveUp") {
-    published["type"] = record.event == "Reload" ? "reload" : "raised";
-    published["message"] = message;
-  }
   if (console_) console_->publish_event(published);
   if (cluster_) {
     if (Status s = cluster_->publish(published); !s) {

@@ -1,27 +1,93 @@
-// What happens on reload (SIGHUP or the console): the new policy is compiled and given its
-// own probes beside the running one, and swapped in only when all of that succeeded; the
-// services it keeps keep their processes, the cluster layer follows its cluster declaration.
+// What happens on reload (SIGHUP or the console): the new policy is read and compiled on a
+// worker thread — a slow disk, a huge policy or the JIT never holds up the loop — then, on
+// the loop, given its own probes beside the running one and swapped in only when all of that
+// succeeded. The services it keeps keep their processes; the cluster layer follows its
+// cluster declaration. One reload compiles at a time.
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "base/unique_fd.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
 
 namespace amata::daemon {
 
-lower::LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file) {
+/// One reload in flight: the worker writes `loaded` and then signals `ready`.
+struct Daemon::Reload {
+  std::string path;
+  base::UniqueFd ready;  // an eventfd the loop watches
+  std::thread worker;
+  lower::LoadedPolicy loaded;
+  std::vector<ReloadDone> done;
+
+  ~Reload() {
+    if (worker.joinable()) worker.join();
+  }
+};
+
+bool Daemon::reload_policy(const std::optional<std::string>& file, ReloadDone done) {
+  if (reload_) return false;
+  auto reload = std::make_shared<Reload>();
+  reload->path = file.value_or(runtime_->file);
+  reload->ready.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  Status watched = reload->ready ? loop_->watch(reload->ready.get(), EPOLLIN,
+                                                [this](std::uint32_t) { finish_reload(); })
+                                 : Status(errno_error("eventfd", errno));
+  if (!watched) {
+    spdlog::error("reload of {}: {}", reload->path, watched.error().message);
+    lower::LoadedPolicy failed;
+    failed.file = reload->path;
+    failed.errors = 1;
+    failed.diagnostics = failed.diagnostics_brief = "reload: " + watched.error().message + "\n";
+    if (done) done(failed);
+    return true;
+  }
+  if (done) reload->done.push_back(std::move(done));
   (void)notifier_.reloading();
-  std::string path = file.value_or(runtime_->file);
-  lower::LoadedPolicy loaded = lower::load_policy(path, options_.backend);
-  store::EventRecord record{0, base::unix_now(), "", "Reload", {}, "{}", "raise"};
+  reload_ = reload;
+  // The worker touches only what it owns (its Reload) and the thread-safe compiler.
+  reload->worker = std::thread([reload, backend = options_.backend] {
+    reload->loaded = lower::load_policy(reload->path, backend);
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(reload->ready.get(), &one, sizeof one);
+  });
+  return true;
+}
+
+void Daemon::drop_reload() {
+  if (!reload_) return;
+  loop_->unwatch(reload_->ready.get());
+  reload_.reset();  // joins the worker: its reads are bounded (regular files of limited size)
+}
+
+void Daemon::finish_reload() {
+  std::shared_ptr<Reload> reload = std::move(reload_);
+  loop_->unwatch(reload->ready.get());
+  reload->worker.join();
+  lower::LoadedPolicy& loaded = reload->loaded;
+  if (!shutting_down_) swap_in(loaded);
+  (void)notifier_.ready();
+  update_status();
+  for (auto& done : reload->done) done(loaded);
+  if (reload_again_ && !shutting_down_) {
+    reload_again_ = false;
+    spdlog::info("reloading {} again (SIGHUP during the last reload)", runtime_->file);
+    (void)reload_policy(std::nullopt, nullptr);
+  }
+}
+
+void Daemon::swap_in(lower::LoadedPolicy& loaded) {
+  const std::string& path = loaded.file;
+  store::EventRecord record{0, base::unix_now(), "", store::kReloadEvent, {}, "{}", "raise"};
   if (!loaded.policy) {
     spdlog::error("reload of {} rejected, the running policy stays:\n{}", path, loaded.diagnostics);
     record.values = nlohmann::json({{"file", path}, {"ok", false}}).dump();
-    record_event(record, "reload rejected");
-    (void)notifier_.ready();
-    update_status();
-    return loaded;
+    record_event(record);
+    return;
   }
   auto runtime = make_runtime(loaded);
   if (!runtime) {
@@ -30,8 +96,8 @@ lower::LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file
     loaded.policy.reset();
     loaded.errors++;
     loaded.diagnostics += runtime.error().message + "\n";
-    (void)notifier_.ready();
-    return loaded;
+    loaded.diagnostics_brief += runtime.error().message + "\n";
+    return;
   }
   if (!loaded.diagnostics.empty()) spdlog::warn("{}", loaded.diagnostics);
   runtime_ = std::move(*runtime);  // the old probes go now; actions in flight keep their policy
@@ -48,10 +114,7 @@ lower::LoadedPolicy Daemon::reload_policy(const std::optional<std::string>& file
   spdlog::info("reloaded policy {} from {}: {} objects, {} rules", tables.name, path,
                tables.objects.size(), tables.rules.size());
   record.values = nlohmann::json({{"file", path}, {"ok", true}}).dump();
-  record_event(record, "reloaded");
-  (void)notifier_.ready();
-  update_status();
-  return loaded;
+  record_event(record);
 }
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {

@@ -66,13 +66,14 @@ void Daemon::on_service_gave_up(int /*object*/, const std::string& name,
                                 const std::string& reason) {
   spdlog::error("{}: {}; left stopped and unmonitored until `amatactl monitor {}`", name, reason,
                 name);
-  store::EventRecord record{0,        base::unix_now(), "",
-                            "GaveUp", {name},           nlohmann::json({{"reason", reason}}).dump(),
+  store::EventRecord record{0,      base::unix_now(),
+                            "",     store::kGaveUpEvent,
+                            {name}, nlohmann::json({{"reason", reason}}).dump(),
                             "raise"};
-  record_event(record, name + ": " + reason);
+  record_event(record);
   if (cluster_) cluster_->gave_up(name);  // another node takes the service over
   actions::EventEnvironment env;
-  env.event = "GaveUp";
+  env.event = store::kGaveUpEvent;
   env.objects = {name};
   env.edge = "raise";
   env.time = record.time;

@@ -24,6 +24,10 @@ struct sqlite3_stmt;
 namespace amata::store {
 
 /// One event edge as stored.
+/// The events amatad raises itself (no rule raises them).
+inline constexpr const char* kReloadEvent = "Reload";  // values {"file", "ok"}
+inline constexpr const char* kGaveUpEvent = "GaveUp";  // values {"reason"}
+
 struct EventRecord {
   std::int64_t id = 0;  // assigned by the store
   double time = 0;      // seconds since the Unix epoch

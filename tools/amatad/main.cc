@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--hooks", options.hooks_dir, "hook scripts: DIR/EVENT and DIR/any")
       ->capture_default_str();
+  app.add_option("--console-group", options.console_group,
+                 "members of GROUP may use every console command (besides root)");
+  app.add_flag("--console-read-only", options.console_read_only,
+               "everyone else may use the read-only console commands");
   app.add_option("--metrics-listen", options.metrics_listen, "serve /metrics on ADDR:PORT");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

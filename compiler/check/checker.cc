@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "catalog/actions.h"
 #include "compiler/diag/diagnostic.h"
 
 namespace amata::check {
@@ -1126,18 +1127,28 @@ class Checker {
   }
 
   std::optional<Action> action(const ast::Action& a, const Scope& scope) {
-    using K = ast::Action::Kind;
+    using K = catalog::ActionKind;
     Action out;
-    out.kind = static_cast<Action::Kind>(a.kind);
     out.range = a.range;
-    switch (a.kind) {
+    if (a.kind == ast::Action::Kind::kWhen) {
+      out.kind = Action::Kind::kWhen;
+      auto c = condition(a.condition.get(), scope);
+      std::optional<ActionList> then_body, else_body;
+      if (a.then_body) then_body = actions(*a.then_body, scope);
+      if (a.else_body) else_body = actions(*a.else_body, scope);
+      if (!c || (a.then_body && !then_body) || (a.else_body && !else_body)) return std::nullopt;
+      out.condition = std::move(*c);
+      if (then_body) out.then_body = std::move(*then_body);
+      if (else_body) out.else_body = std::move(*else_body);
+      return out;
+    }
+    out.action = a.action;
+    switch (a.action) {
       case K::kRestart:
       case K::kStart:
       case K::kStop: {
         if (!target(a.target, scope, out.target)) return std::nullopt;
-        const char* verb = a.kind == K::kRestart ? "restart"
-                           : a.kind == K::kStart ? "start"
-                                                 : "stop";
+        const std::string_view verb = catalog::action_kind_name(a.action);
         if (!require_kind(a, out.target, {Kind::kService}, verb)) return std::nullopt;
         bool ok = true;
         if (a.backoff_min) {
@@ -1295,17 +1306,6 @@ class Checker {
                                  "settings of the services that may move)");
           return std::nullopt;
         }
-        return out;
-      }
-      case K::kWhen: {
-        auto c = condition(a.condition.get(), scope);
-        std::optional<ActionList> then_body, else_body;
-        if (a.then_body) then_body = actions(*a.then_body, scope);
-        if (a.else_body) else_body = actions(*a.else_body, scope);
-        if (!c || (a.then_body && !then_body) || (a.else_body && !else_body)) return std::nullopt;
-        out.condition = std::move(*c);
-        if (then_body) out.then_body = std::move(*then_body);
-        if (else_body) out.else_body = std::move(*else_body);
         return out;
       }
     }

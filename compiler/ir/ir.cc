@@ -35,13 +35,6 @@ std::string_view temporal_name(Temporal t) {
   return kNames[static_cast<std::size_t>(t)];
 }
 
-std::string_view action_kind_name(ActionKind k) {
-  static constexpr std::string_view kNames[] = {"restart", "start",  "stop",    "signal",
-                                                "run",     "notify", "monitor", "unmonitor",
-                                                "wait",    "raise",  "failover"};
-  return kNames[static_cast<int>(k)];
-}
-
 int state_words(const Rule& rule) {
   switch (rule.temporal) {
     case Temporal::kNone:

@@ -205,25 +205,25 @@ class Converter {
   }
 
   ast::Action action(const Node& n, int depth) {
-    using K = ast::Action::Kind;
+    using K = catalog::ActionKind;
     ast::Action a;
     a.range = range(n);
-    if (n.is_type<g::restart_action>()) a.kind = K::kRestart;
-    if (n.is_type<g::start_action>()) a.kind = K::kStart;
-    if (n.is_type<g::stop_action>()) a.kind = K::kStop;
-    if (n.is_type<g::monitor_action>()) a.kind = K::kMonitor;
-    if (n.is_type<g::unmonitor_action>()) a.kind = K::kUnmonitor;
-    if (n.is_type<g::signal_action>()) a.kind = K::kSignal;
-    if (n.is_type<g::run_action>()) a.kind = K::kRun;
-    if (n.is_type<g::notify_action>()) a.kind = K::kNotify;
-    if (n.is_type<g::wait_action>()) a.kind = K::kWait;
+    if (n.is_type<g::restart_action>()) a.action = K::kRestart;
+    if (n.is_type<g::start_action>()) a.action = K::kStart;
+    if (n.is_type<g::stop_action>()) a.action = K::kStop;
+    if (n.is_type<g::monitor_action>()) a.action = K::kMonitor;
+    if (n.is_type<g::unmonitor_action>()) a.action = K::kUnmonitor;
+    if (n.is_type<g::signal_action>()) a.action = K::kSignal;
+    if (n.is_type<g::run_action>()) a.action = K::kRun;
+    if (n.is_type<g::notify_action>()) a.action = K::kNotify;
+    if (n.is_type<g::wait_action>()) a.action = K::kWait;
     if (n.is_type<g::raise_action>()) {
-      a.kind = K::kRaise;
+      a.action = K::kRaise;
       a.raise = raise(n);
       return a;
     }
-    if (n.is_type<g::failover_action>()) a.kind = K::kFailover;
-    if (n.is_type<g::when_action>()) a.kind = K::kWhen;
+    if (n.is_type<g::failover_action>()) a.action = K::kFailover;
+    if (n.is_type<g::when_action>()) a.kind = ast::Action::Kind::kWhen;
     for (const auto& cp : n.children) {
       const Node& c = *cp;
       if (c.is_type<g::target_name>()) {
@@ -242,7 +242,7 @@ class Converter {
         a.channel = decode_string(c);
       } else if (c.is_type<g::notify_message>()) {
         a.message = decode_string(c);
-      } else if (c.is_type<g::string_lit>() && a.kind == K::kRun) {
+      } else if (c.is_type<g::string_lit>() && a.action == K::kRun) {
         a.argv.push_back({false, decode_string(c), {}, range(c)});
       } else if (c.is_type<g::run_ref>()) {
         a.argv.push_back({true, {}, split_path(c), range(c)});
@@ -254,7 +254,7 @@ class Converter {
         a.else_body = std::make_unique<ast::ActionList>();
         a.else_body->push_back(action(c, depth + 1));
       } else if (is_expression(c)) {
-        if (a.kind == K::kWait) {
+        if (a.action == K::kWait) {
           a.duration = expression(c);
         } else {
           a.condition = expression(c);

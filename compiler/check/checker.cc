@@ -145,7 +145,8 @@ class Checker {
   bool define(const ast::Name& name, Definition::What what, int index) {
     auto [it, inserted] = names_.emplace(name.text, Definition{what, index, name.range});
     if (!inserted) {
-      auto& d = diags_.error("E0201", name.range, "redefinition of " + quote(name.text));
+      auto& d = diags_.report(diag::Code::kDuplicateDefinition, name.range,
+                              "redefinition of " + quote(name.text));
       d.notes.push_back({it->second.range, "previous definition is here"});
       return false;
     }
@@ -161,7 +162,7 @@ class Checker {
     // A misspelt statement keyword parses as an object declaration; suggest those too.
     const std::string keyword = diag::closest_match(
         kind.text, {"discover", "recover", "event", "include", "policy", "cluster"});
-    auto& d = diags_.error("E0200", kind.range, "");
+    auto& d = diags_.report(diag::Code::kUnknownKind, kind.range, "");
     if (!best.empty()) {
       msg += "; did you mean " + quote(best) + "?";
       d.fixits.push_back({kind.range, best});
@@ -178,7 +179,8 @@ class Checker {
     const ast::PolicyDecl* first_policy = nullptr;
     each_statement(ast::Statement::Kind::kPolicy, [&](const ast::Statement& st) {
       if (first_policy) {
-        auto& d = diags_.error("E0212", st.policy->range, "a second policy name");
+        auto& d =
+            diags_.report(diag::Code::kSecondPolicyName, st.policy->range, "a second policy name");
         d.notes.push_back({first_policy->range, "the policy is named here"});
         return;
       }
@@ -190,8 +192,8 @@ class Checker {
       if (o.kind.text == "cluster") {
         // Not an object: the cluster this node belongs to (its settings: the objects pass).
         if (cluster_decl_) {
-          auto& d = diags_.error(
-              "E0213", o.name.range,
+          auto& d = diags_.report(
+              diag::Code::kSecondCluster, o.name.range,
               "a second cluster " + quote(o.name.text) + " (a node belongs to one cluster)");
           d.notes.push_back({cluster_decl_->name.range, "the cluster is declared here"});
           return;
@@ -222,8 +224,8 @@ class Checker {
       const auto& e = *st.event;
       auto it = event_defs_.find(e.name.text);
       if (it != event_defs_.end()) {
-        auto& d =
-            diags_.error("E0201", e.name.range, "redefinition of event " + quote(e.name.text));
+        auto& d = diags_.report(diag::Code::kDuplicateDefinition, e.name.range,
+                                "redefinition of event " + quote(e.name.text));
         d.notes.push_back({it->second, "previous definition is here"});
         return;
       }
@@ -239,7 +241,8 @@ class Checker {
         auto kind = resolve_kind(p.kind);
         if (!kind) ok = false;
         if (!seen.insert(p.name.text).second) {
-          diags_.error("E0201", p.name.range, "duplicate parameter " + quote(p.name.text));
+          diags_.report(diag::Code::kDuplicateDefinition, p.name.range,
+                        "duplicate parameter " + quote(p.name.text));
           ok = false;
         }
         ev.params.push_back({p.name.text, kind.value_or(Kind::kNode), p.name.range});
@@ -262,8 +265,8 @@ class Checker {
     if (constant_state_[index] == 2) return constant_values_[index];
     const ast::LetDecl& let = *lets_[index];
     if (constant_state_[index] == 1) {
-      diags_.error("E0308", let.name.range,
-                   "constant " + quote(let.name.text) + " is defined in terms of itself");
+      diags_.report(diag::Code::kNotConstant, let.name.range,
+                    "constant " + quote(let.name.text) + " is defined in terms of itself");
       constant_state_[index] = 2;
       return constant_values_[index];
     }
@@ -281,9 +284,9 @@ class Checker {
       if (value->op == Op::kEnum) {
         // A bare enum member: a constant may hold one, resolved where it is compared.
       } else {
-        diags_.error("E0308", let.value->range,
-                     "the value of a constant must be known before the policy runs (no "
-                     "attributes or window functions)");
+        diags_.report(diag::Code::kNotConstant, let.value->range,
+                      "the value of a constant must be known before the policy runs (no "
+                      "attributes or window functions)");
         value.reset();
       }
     }
@@ -309,8 +312,8 @@ class Checker {
     if (!u) {
       std::vector<std::string_view> units;
       for (const auto& x : catalog::units()) units.push_back(x.suffix);
-      auto& d =
-          diags_.error("E0204", range, with_suggestion("unknown unit " + quote(unit), unit, units));
+      auto& d = diags_.report(diag::Code::kUnknownUnit, range,
+                              with_suggestion("unknown unit " + quote(unit), unit, units));
       const std::string best = diag::closest_match(unit, units);
       if (!best.empty()) {
         const auto begin = range.end - static_cast<std::uint32_t>(unit.size());
@@ -359,9 +362,9 @@ class Checker {
       for (const auto& p : *scope.params) candidates.push_back(p.name);
     }
     for (const auto& o : policy_.objects) candidates.push_back(o.name);
-    auto& d = diags_.error("E0202", name.range,
-                           with_suggestion("unknown " + std::string(what) + " " + quote(name.text),
-                                           name.text, candidates));
+    auto& d = diags_.report(diag::Code::kUnknownName, name.range,
+                            with_suggestion("unknown " + std::string(what) + " " + quote(name.text),
+                                            name.text, candidates));
     const std::string best = diag::closest_match(name.text, candidates);
     if (!best.empty()) d.fixits.push_back({name.range, best});
   }
@@ -379,11 +382,11 @@ class Checker {
         return copy;
       }
       if (!scope.constants_only && object_ref(head.text, scope)) {
-        diags_.error("E0405", e.range,
-                     quote(head.text) +
-                         " is an object, not a value; read one of its "
-                         "attributes, as in " +
-                         quote(head.text + ".alive"));
+        diags_.report(diag::Code::kObjectNotValue, e.range,
+                      quote(head.text) +
+                          " is an object, not a value; read one of its "
+                          "attributes, as in " +
+                          quote(head.text + ".alive"));
         return std::nullopt;
       }
       for (catalog::EnumType t : catalog::all_enum_types()) {
@@ -402,16 +405,16 @@ class Checker {
         for (auto m : catalog::enum_members(t)) candidates.push_back(m);
       }
       auto& d =
-          diags_.error("E0202", e.range,
-                       with_suggestion("unknown name " + quote(head.text), head.text, candidates));
+          diags_.report(diag::Code::kUnknownName, e.range,
+                        with_suggestion("unknown name " + quote(head.text), head.text, candidates));
       const std::string best = diag::closest_match(head.text, candidates);
       if (!best.empty()) d.fixits.push_back({e.range, best});
       return std::nullopt;
     }
     if (scope.constants_only) {
-      diags_.error("E0308", e.range,
-                   "the value of a constant must be known before the policy runs (no "
-                   "attributes or window functions)");
+      diags_.report(diag::Code::kNotConstant, e.range,
+                    "the value of a constant must be known before the policy runs (no "
+                    "attributes or window functions)");
       return std::nullopt;
     }
     auto obj = object_ref(head.text, scope);
@@ -441,10 +444,10 @@ class Checker {
       std::vector<std::string_view> names;
       for (const auto& a : catalog::attributes(obj->kind)) names.push_back(a.name);
       auto& d =
-          diags_.error("E0203", attr_range,
-                       with_suggestion(std::string(catalog::kind_name(obj->kind)) + " " +
-                                           quote(head.text) + " has no attribute " + quote(attr),
-                                       attr, names));
+          diags_.report(diag::Code::kUnknownAttribute, attr_range,
+                        with_suggestion(std::string(catalog::kind_name(obj->kind)) + " " +
+                                            quote(head.text) + " has no attribute " + quote(attr),
+                                        attr, names));
       const std::string best = diag::closest_match(attr, names);
       if (!best.empty()) d.fixits.push_back({attr_range, best});
       return std::nullopt;
@@ -452,15 +455,15 @@ class Checker {
     return out;
   }
 
-  void type_error(const char* code, ast::SourceRange range, std::string message) {
-    diags_.error(code, range, std::move(message));
+  void type_error(diag::Code code, ast::SourceRange range, std::string message) {
+    diags_.report(code, range, std::move(message));
   }
 
   static std::string type_str(const TypedExpr& e) { return catalog::type_name(e.type); }
 
   bool require_bool(const TypedExpr& e, std::string_view context) {
     if (e.type.kind == ValueKind::kBool) return true;
-    type_error("E0302", e.range,
+    type_error(diag::Code::kNotABoolean, e.range,
                std::string(context) + " must be true or false, but this is " + type_str(e));
     return false;
   }
@@ -470,7 +473,7 @@ class Checker {
     if (member.op != Op::kEnum || member.enum_ordinal >= 0) return true;
     if (other.type.kind != ValueKind::kEnum) {
       type_error(
-          "E0307", member.range,
+          diag::Code::kBadEnumMember, member.range,
           quote(member.string) + " is an enum member but is compared with " + type_str(other));
       return false;
     }
@@ -478,7 +481,7 @@ class Checker {
     if (!ord) {
       std::vector<std::string_view> members(catalog::enum_members(other.type.enum_type).begin(),
                                             catalog::enum_members(other.type.enum_type).end());
-      type_error("E0307", member.range,
+      type_error(diag::Code::kBadEnumMember, member.range,
                  with_suggestion(quote(member.string) + " is not a " + type_str(other),
                                  member.string, members));
       return false;
@@ -520,19 +523,19 @@ class Checker {
       case ast::BinaryOp::kMatch:
       case ast::BinaryOp::kNotMatch: {
         if (l->type.kind != ValueKind::kString) {
-          type_error("E0301", e.args[0]->range,
+          type_error(diag::Code::kWrongOperandType, e.args[0]->range,
                      "'" + spelling + "' matches a string, but this is " + type_str(*l));
           return std::nullopt;
         }
         if (r->op != Op::kString) {
-          type_error("E0301", e.args[1]->range,
+          type_error(diag::Code::kWrongOperandType, e.args[1]->range,
                      "the right side of '" + spelling + "' must be a regular expression in quotes");
           return std::nullopt;
         }
         try {
           std::regex re(r->string, std::regex::ECMAScript);
         } catch (const std::regex_error& err) {
-          type_error("E0305", e.args[1]->range,
+          type_error(diag::Code::kInvalidRegex, e.args[1]->range,
                      "invalid regular expression: " + std::string(err.what()));
           return std::nullopt;
         }
@@ -551,7 +554,8 @@ class Checker {
         const bool unresolved_l = l->op == Op::kEnum && l->enum_ordinal < 0;
         const bool unresolved_r = r->op == Op::kEnum && r->enum_ordinal < 0;
         if (unresolved_l && unresolved_r) {
-          type_error("E0307", e.range, "comparing two enum members: one side must be an attribute");
+          type_error(diag::Code::kBadEnumMember, e.range,
+                     "comparing two enum members: one side must be an attribute");
           return std::nullopt;
         }
         if (!resolve_enum(*l, *r) || !resolve_enum(*r, *l)) return std::nullopt;
@@ -565,14 +569,15 @@ class Checker {
                      std::to_string(static_cast<long long>(r->number)) +
                      std::string(catalog::base_unit_suffix(l->type.dimension)) + "')";
             }
-            type_error("E0300", e.range, msg);
+            type_error(diag::Code::kIncompatibleUnits, e.range, msg);
             return std::nullopt;
           }
         } else if (!(l->type == r->type)) {
-          type_error("E0300", e.range, "cannot compare " + type_str(*l) + " with " + type_str(*r));
+          type_error(diag::Code::kIncompatibleUnits, e.range,
+                     "cannot compare " + type_str(*l) + " with " + type_str(*r));
           return std::nullopt;
         } else if (ordering && l->type.kind != ValueKind::kNumber) {
-          type_error("E0301", e.op_range,
+          type_error(diag::Code::kWrongOperandType, e.op_range,
                      "'" + spelling + "' orders numbers; " + type_str(*l) +
                          " values can only be compared with == and !=");
           return std::nullopt;
@@ -589,7 +594,7 @@ class Checker {
       case ast::BinaryOp::kDiv: {
         for (const TypedExpr* side : {&*l, &*r}) {
           if (side->type.kind != ValueKind::kNumber) {
-            type_error("E0301", side->range,
+            type_error(diag::Code::kWrongOperandType, side->range,
                        "'" + spelling + "' needs numbers, but this is " + type_str(*side));
             return std::nullopt;
           }
@@ -598,7 +603,7 @@ class Checker {
         Dimension result = dl;
         if (e.binary_op == ast::BinaryOp::kAdd || e.binary_op == ast::BinaryOp::kSub) {
           if (dl != dr && !is_zero_literal(*l) && !is_zero_literal(*r)) {
-            type_error("E0300", e.range,
+            type_error(diag::Code::kIncompatibleUnits, e.range,
                        "cannot " +
                            std::string(e.binary_op == ast::BinaryOp::kAdd ? "add " : "subtract ") +
                            type_str(*r) + (e.binary_op == ast::BinaryOp::kAdd ? " to " : " from ") +
@@ -608,7 +613,7 @@ class Checker {
           if (is_zero_literal(*l)) result = dr;
         } else if (e.binary_op == ast::BinaryOp::kMul) {
           if (dl != Dimension::kCount && dr != Dimension::kCount) {
-            type_error("E0300", e.range,
+            type_error(diag::Code::kIncompatibleUnits, e.range,
                        "cannot multiply " + type_str(*l) + " by " + type_str(*r) +
                            " (one side must be a plain number)");
             return std::nullopt;
@@ -624,7 +629,8 @@ class Checker {
           } else if (dl == Dimension::kCount && dr == Dimension::kDuration) {
             result = Dimension::kPerSecond;
           } else {
-            type_error("E0300", e.range, "cannot divide " + type_str(*l) + " by " + type_str(*r));
+            type_error(diag::Code::kIncompatibleUnits, e.range,
+                       "cannot divide " + type_str(*l) + " by " + type_str(*r));
             return std::nullopt;
           }
         }
@@ -646,7 +652,7 @@ class Checker {
               break;
             default:
               if (r->number == 0) {
-                type_error("E0309", e.range, "division by zero");
+                type_error(diag::Code::kDivisionByZero, e.range, "division by zero");
                 return std::nullopt;
               }
               v = l->number / r->number;
@@ -717,11 +723,12 @@ class Checker {
       } else {
         msg += ", but this is " + type_str(*v);
       }
-      type_error("E0303", e.range, msg);
+      type_error(diag::Code::kExpectedDuration, e.range, msg);
       return std::nullopt;
     }
     if (v->number <= 0) {
-      type_error("E0303", e.range, std::string(what) + " must be longer than zero");
+      type_error(diag::Code::kExpectedDuration, e.range,
+                 std::string(what) + " must be longer than zero");
       return std::nullopt;
     }
     return v->number;
@@ -736,7 +743,7 @@ class Checker {
     if (!v) return std::nullopt;
     if (v->op != Op::kNumber || v->type.dimension != Dimension::kCount || v->number < 1 ||
         v->number != std::floor(v->number) || v->number > 1e6) {
-      type_error("E0304", e.range,
+      type_error(diag::Code::kExpectedCount, e.range,
                  std::string(what) + " must be a whole number from 1 to 1000000, but this is " +
                      (v->op == Op::kNumber && v->type.dimension == Dimension::kCount
                           ? format_number(v->number)
@@ -767,16 +774,16 @@ class Checker {
     if (!fn) {
       std::vector<std::string_view> names;
       for (const auto& f : kFns) names.push_back(f.name);
-      auto& d = diags_.error("E0208", name_range,
-                             with_suggestion("unknown function " + quote(e.text), e.text, names));
+      auto& d = diags_.report(diag::Code::kUnknownFunction, name_range,
+                              with_suggestion("unknown function " + quote(e.text), e.text, names));
       const std::string best = diag::closest_match(e.text, names);
       if (!best.empty()) d.fixits.push_back({name_range, best});
       return std::nullopt;
     }
     if (!scope.allow_windows) {
-      diags_.error("E0308", e.range,
-                   "the value of a constant must be known before the policy runs (no "
-                   "attributes or window functions)");
+      diags_.report(diag::Code::kNotConstant, e.range,
+                    "the value of a constant must be known before the policy runs (no "
+                    "attributes or window functions)");
       return std::nullopt;
     }
     const int n = static_cast<int>(e.args.size());
@@ -785,7 +792,7 @@ class Checker {
           fn->min_args == fn->max_args
               ? std::to_string(fn->min_args)
               : std::to_string(fn->min_args) + " or " + std::to_string(fn->max_args);
-      type_error("E0306", e.range,
+      type_error(diag::Code::kWrongArguments, e.range,
                  quote(e.text) + " takes " + usage + " argument" + (fn->max_args > 1 ? "s" : "") +
                      ", not " + std::to_string(n));
       return std::nullopt;
@@ -793,7 +800,7 @@ class Checker {
     auto x = check_expr(*e.args[0], scope);
     if (!x) return std::nullopt;
     if (x->op != Op::kAttr) {
-      type_error("E0306", e.args[0]->range,
+      type_error(diag::Code::kWrongArguments, e.args[0]->range,
                  quote(e.text) + " works on the history of an attribute, as in " +
                      quote(e.text + "(s.cpu" + (fn->min_args > 1 ? ", 5min)" : ")")));
       return std::nullopt;
@@ -805,7 +812,7 @@ class Checker {
       out.type = Type::boolean();
     } else {
       if (x->type.kind != ValueKind::kNumber) {
-        type_error("E0306", e.args[0]->range,
+        type_error(diag::Code::kWrongArguments, e.args[0]->range,
                    quote(e.text) + " needs a number, but this is " + type_str(*x));
         return std::nullopt;
       }
@@ -816,7 +823,7 @@ class Checker {
         } else if (x->type.dimension == Dimension::kCount) {
           out.type = Type::number(Dimension::kPerSecond);
         } else {
-          type_error("E0306", e.args[0]->range,
+          type_error(diag::Code::kWrongArguments, e.args[0]->range,
                      "'rate' needs a count or bytes, but this is " + type_str(*x) +
                          " (use delta for the change)");
           return std::nullopt;
@@ -838,7 +845,7 @@ class Checker {
   std::optional<TypedExpr> check_expr(const ast::Expr& e, const Scope& scope) {
     // The parser caps tree depth; this guards hand-built trees too.
     if (depth_ > ast::kMaxExprDepth + 8) {
-      diags_.error("E0004", e.range, "expression too large");
+      diags_.report(diag::Code::kExpressionTooLarge, e.range, "expression too large");
       return std::nullopt;
     }
     ++depth_;
@@ -885,7 +892,7 @@ class Checker {
           out.type = Type::boolean();
         } else {
           if (x->type.kind != ValueKind::kNumber) {
-            type_error("E0301", e.args[0]->range,
+            type_error(diag::Code::kWrongOperandType, e.args[0]->range,
                        "'-' needs a number, but this is " + type_str(*x));
             return std::nullopt;
           }
@@ -906,15 +913,15 @@ class Checker {
         return call(e, scope);
       case ast::ExprKind::kWithin: {
         if (!scope.allow_windows) {
-          diags_.error("E0308", e.range,
-                       "the value of a constant must be known before the policy runs (no "
-                       "attributes or window functions)");
+          diags_.report(diag::Code::kNotConstant, e.range,
+                        "the value of a constant must be known before the policy runs (no "
+                        "attributes or window functions)");
           return std::nullopt;
         }
         auto x = check_expr(*e.args[0], scope);
         if (!x) return std::nullopt;
         if (x->op != Op::kAttr || x->type.kind != ValueKind::kNumber) {
-          type_error("E0306", e.args[0]->range,
+          type_error(diag::Code::kWrongArguments, e.args[0]->range,
                      "'within' counts the increase of a numeric attribute, as in "
                      "'s.restarts within 5min'");
           return std::nullopt;
@@ -961,7 +968,8 @@ class Checker {
       auto kind = resolve_kind(p.kind);
       if (!kind) ok = false;
       if (!seen.insert(p.name.text).second) {
-        diags_.error("E0201", p.name.range, "duplicate parameter " + quote(p.name.text));
+        diags_.report(diag::Code::kDuplicateDefinition, p.name.range,
+                      "duplicate parameter " + quote(p.name.text));
         ok = false;
       }
       out.push_back({p.name.text, kind.value_or(Kind::kNode), p.name.range});
@@ -1000,17 +1008,17 @@ class Checker {
           ev.declared ? "the event is declared here" : "the event is first raised here";
       if (ev.params.size() != args.size()) {
         auto& d =
-            diags_.error("E0400", r.range,
-                         "event " + quote(ev.name) + " takes " + std::to_string(ev.params.size()) +
-                             " argument" + (ev.params.size() == 1 ? "" : "s") + ", but " +
-                             std::to_string(args.size()) + " are given");
+            diags_.report(diag::Code::kEventArgumentCount, r.range,
+                          "event " + quote(ev.name) + " takes " + std::to_string(ev.params.size()) +
+                              " argument" + (ev.params.size() == 1 ? "" : "s") + ", but " +
+                              std::to_string(args.size()) + " are given");
         d.notes.push_back({ev.range, where});
         return std::nullopt;
       }
       for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i].kind != ev.params[i].kind) {
-          auto& d = diags_.error(
-              "E0401", r.args[i].range,
+          auto& d = diags_.report(
+              diag::Code::kEventArgumentKind, r.args[i].range,
               "argument " + std::to_string(i + 1) + " of event " + quote(ev.name) + " must be a " +
                   std::string(catalog::kind_name(ev.params[i].kind)) + ", but " +
                   quote(r.args[i].text) + " is a " + std::string(catalog::kind_name(args[i].kind)));
@@ -1030,7 +1038,8 @@ class Checker {
       const ast::DiscoverRule& r = *st.discover;
       auto [it, inserted] = rule_names.emplace(r.name.text, r.name.range);
       if (!inserted) {
-        auto& d = diags_.error("E0201", r.name.range, "redefinition of rule " + quote(r.name.text));
+        auto& d = diags_.report(diag::Code::kDuplicateDefinition, r.name.range,
+                                "redefinition of rule " + quote(r.name.text));
         d.notes.push_back({it->second, "previous definition is here"});
         return;
       }
@@ -1044,10 +1053,10 @@ class Checker {
         bool any = false;
         for (const auto& o : policy_.objects) any = any || o.kind == p.kind;
         if (!any) {
-          diags_.warning("W0204", p.range,
-                         "rule " + quote(out.name) + " applies to every " +
-                             std::string(catalog::kind_name(p.kind)) +
-                             ", but none is declared; it never fires");
+          diags_.report(diag::Code::kNoObjectsOfKind, p.range,
+                        "rule " + quote(out.name) + " applies to every " +
+                            std::string(catalog::kind_name(p.kind)) +
+                            ", but none is declared; it never fires");
         }
       }
       Scope scope;
@@ -1104,10 +1113,10 @@ class Checker {
       if (!allowed.empty()) allowed += " or ";
       allowed += catalog::kind_name(k);
     }
-    diags_.error("E0403", a.target.range,
-                 "cannot " + std::string(verb) + " " + quote(a.target.text) + ": it is " +
-                     a_kind(ref.kind) + ", and only a " + allowed + " can be " +
-                     std::string(verb == "stop" ? "stopp" : verb) + "ed");
+    diags_.report(diag::Code::kActionNotForKind, a.target.range,
+                  "cannot " + std::string(verb) + " " + quote(a.target.text) + ": it is " +
+                      a_kind(ref.kind) + ", and only a " + allowed + " can be " +
+                      std::string(verb == "stop" ? "stopp" : verb) + "ed");
     return false;
   }
 
@@ -1155,8 +1164,8 @@ class Checker {
           auto lo = duration_value(*a.backoff_min, "the shortest backoff");
           auto hi = duration_value(*a.backoff_max, "the longest backoff");
           if (lo && hi && *lo > *hi) {
-            diags_.error(
-                "E0404",
+            diags_.report(
+                diag::Code::kBackoffInverted,
                 {a.backoff_min->range.file, a.backoff_min->range.begin, a.backoff_max->range.end},
                 "the backoff's shortest delay is longer than its longest");
             ok = false;
@@ -1191,8 +1200,8 @@ class Checker {
         if (!sig) {
           std::vector<std::string_view> names;
           for (const auto& s : kSignals) names.push_back(s.name);
-          diags_.error(
-              "E0209", a.signal.range,
+          diags_.report(
+              diag::Code::kUnknownSignal, a.signal.range,
               with_suggestion("unknown signal " + quote(a.signal.text), a.signal.text, names));
           return std::nullopt;
         }
@@ -1226,8 +1235,8 @@ class Checker {
             } else {
               std::vector<std::string_view> names{"name"};
               for (const auto& x : catalog::attributes(ref.kind)) names.push_back(x.name);
-              diags_.error(
-                  "E0203", arg.range,
+              diags_.report(
+                  diag::Code::kUnknownAttribute, arg.range,
                   with_suggestion(std::string(catalog::kind_name(ref.kind)) + " " +
                                       quote(arg.path[0].text) + " has no attribute " + quote(field),
                                   field, names));
@@ -1240,9 +1249,9 @@ class Checker {
         if (!ok) return std::nullopt;
         if (out.argv.front().kind != RunArg::Kind::kLiteral || out.argv.front().text.empty() ||
             out.argv.front().text[0] != '/') {
-          diags_.error("E0206", a.argv.front().range,
-                       "the program to run must be an absolute path (run never uses a shell "
-                       "or $PATH)");
+          diags_.report(diag::Code::kInvalidSettingValue, a.argv.front().range,
+                        "the program to run must be an absolute path (run never uses a shell "
+                        "or $PATH)");
           return std::nullopt;
         }
         return out;
@@ -1251,7 +1260,8 @@ class Checker {
         out.channel = a.channel;
         out.message = a.message;
         if (out.channel.empty()) {
-          diags_.error("E0206", a.range, "the notification channel must not be empty");
+          diags_.report(diag::Code::kInvalidSettingValue, a.range,
+                        "the notification channel must not be empty");
           return std::nullopt;
         }
         return out;
@@ -1275,17 +1285,17 @@ class Checker {
           ObjectRef peer;
           if (!target(a.peer, scope, peer)) return std::nullopt;
           if (peer.kind != Kind::kPeer) {
-            diags_.error("E0403", a.peer.range,
-                         "failover hands over to a peer, but " + quote(a.peer.text) + " is a " +
-                             std::string(catalog::kind_name(peer.kind)));
+            diags_.report(diag::Code::kActionNotForKind, a.peer.range,
+                          "failover hands over to a peer, but " + quote(a.peer.text) + " is a " +
+                              std::string(catalog::kind_name(peer.kind)));
             return std::nullopt;
           }
           out.peer = peer;
         }
         if (!cluster_decl_) {
-          diags_.error("E0407", a.range,
-                       "failover hands a service to another node of the cluster, but the policy "
-                       "declares no cluster (add 'cluster NAME { group \"...\" }')");
+          diags_.report(diag::Code::kNoCluster, a.range,
+                        "failover hands a service to another node of the cluster, but the policy "
+                        "declares no cluster (add 'cluster NAME { group \"...\" }')");
           return std::nullopt;
         }
         // A parameter is bound per raise; at least one service must be able to move.
@@ -1296,14 +1306,14 @@ class Checker {
           for (const auto& o : policy_.objects) movable = movable || o.clustered;
         }
         if (!movable) {
-          diags_.error("E0406", a.target.range,
-                       out.target.base == ObjectRef::Base::kObject
-                           ? "service " + quote(a.target.text) +
-                                 " is not clustered, so it cannot fail over (add 'clustered' "
-                                 "to its settings)"
-                           : "failover of " + quote(a.target.text) +
-                                 ", but no service is clustered (add 'clustered' to the "
-                                 "settings of the services that may move)");
+          diags_.report(diag::Code::kNotClustered, a.target.range,
+                        out.target.base == ObjectRef::Base::kObject
+                            ? "service " + quote(a.target.text) +
+                                  " is not clustered, so it cannot fail over (add 'clustered' "
+                                  "to its settings)"
+                            : "failover of " + quote(a.target.text) +
+                                  ", but no service is clustered (add 'clustered' to the "
+                                  "settings of the services that may move)");
           return std::nullopt;
         }
         return out;
@@ -1334,10 +1344,10 @@ class Checker {
       orphan_recovers_.push_back(r->event.text);
       std::vector<std::string_view> names;
       for (const auto& e : policy_.events) names.push_back(e.name);
-      auto& d = diags_.warning("W0202", r->event.range,
-                               with_suggestion("recover rule for event " + quote(r->event.text) +
-                                                   ", which no rule raises",
-                                               r->event.text, names));
+      auto& d = diags_.report(diag::Code::kNeverRaised, r->event.range,
+                              with_suggestion("recover rule for event " + quote(r->event.text) +
+                                                  ", which no rule raises",
+                                              r->event.text, names));
       const std::string best = diag::closest_match(r->event.text, names);
       if (!best.empty()) d.fixits.push_back({r->event.range, best});
     }
@@ -1347,8 +1357,8 @@ class Checker {
     const int id = policy_.find_event(r.event.text);
     const Event& ev = policy_.events[id];
     if (auto it = recovered_.find(id); it != recovered_.end()) {
-      auto& d = diags_.error("E0201", r.event.range,
-                             "a second recover rule for event " + quote(r.event.text));
+      auto& d = diags_.report(diag::Code::kDuplicateDefinition, r.event.range,
+                              "a second recover rule for event " + quote(r.event.text));
       d.notes.push_back({it->second, "the first one is here"});
       return;
     }
@@ -1359,10 +1369,10 @@ class Checker {
     out.range = r.range;
     if (r.params.size() != ev.params.size()) {
       auto& d =
-          diags_.error("E0402", r.event.range,
-                       "event " + quote(ev.name) + " has " + std::to_string(ev.params.size()) +
-                           " parameter" + (ev.params.size() == 1 ? "" : "s") +
-                           ", but the recover rule names " + std::to_string(r.params.size()));
+          diags_.report(diag::Code::kRecoverParameters, r.event.range,
+                        "event " + quote(ev.name) + " has " + std::to_string(ev.params.size()) +
+                            " parameter" + (ev.params.size() == 1 ? "" : "s") +
+                            ", but the recover rule names " + std::to_string(r.params.size()));
       d.notes.push_back({ev.range, ev.declared ? "the event is declared here"
                                                : "the event is first raised here"});
       return;
@@ -1370,7 +1380,8 @@ class Checker {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < r.params.size(); ++i) {
       if (!seen.insert(r.params[i].text).second) {
-        diags_.error("E0201", r.params[i].range, "duplicate parameter " + quote(r.params[i].text));
+        diags_.report(diag::Code::kDuplicateDefinition, r.params[i].range,
+                      "duplicate parameter " + quote(r.params[i].text));
         return;
       }
       out.params.push_back({r.params[i].text, ev.params[i].kind, r.params[i].range});
@@ -1402,13 +1413,13 @@ class Checker {
         } else {
           msg += " (add 'recover " + ev.name + "(...) { ... }', or declare it 'notify_only')";
         }
-        diags_.warning("W0201", ev.range, msg);
+        diags_.report(diag::Code::kNeverRecovered, ev.range, msg);
       }
     }
     for (const ast::LetDecl* let : lets_) {
       if (!used_constants_.count(let->name.text)) {
-        diags_.warning("W0203", let->name.range,
-                       "constant " + quote(let->name.text) + " is never used");
+        diags_.report(diag::Code::kUnusedConstant, let->name.range,
+                      "constant " + quote(let->name.text) + " is never used");
       }
     }
   }
@@ -1502,7 +1513,8 @@ struct Checker::SettingReader {
   bool ok = true;
 
   void bad(const ast::SourceRange& r, const std::string& what) {
-    c.diags_.error("E0206", r, what + " (usage: " + std::string(info.usage) + ")");
+    c.diags_.report(diag::Code::kInvalidSettingValue, r,
+                    what + " (usage: " + std::string(info.usage) + ")");
     ok = false;
   }
   bool count(std::size_t min, std::size_t max) {
@@ -1561,11 +1573,11 @@ struct Checker::SettingReader {
     auto v = value(i);
     if (!v) return std::nullopt;
     if (v->op != Op::kNumber || v->type.dimension != Dimension::kDuration || v->number <= 0) {
-      c.diags_.error("E0303", s.args[i].range,
-                     "expected a duration longer than zero, such as 500ms or 5s, but this is " +
-                         (v->op == Op::kNumber && v->type.dimension == Dimension::kDuration
-                              ? std::string("zero or less")
-                              : type_str(*v)));
+      c.diags_.report(diag::Code::kExpectedDuration, s.args[i].range,
+                      "expected a duration longer than zero, such as 500ms or 5s, but this is " +
+                          (v->op == Op::kNumber && v->type.dimension == Dimension::kDuration
+                               ? std::string("zero or less")
+                               : type_str(*v)));
       ok = false;
       return std::nullopt;
     }
@@ -1589,8 +1601,8 @@ struct Checker::SettingReader {
     if (!n) {
       std::vector<std::string_view> names;
       for (const auto& x : kSignals) names.push_back(x.name);
-      c.diags_.error("E0209", s.args[i].range,
-                     with_suggestion("unknown signal " + quote(*w), *w, names));
+      c.diags_.report(diag::Code::kUnknownSignal, s.args[i].range,
+                      with_suggestion("unknown signal " + quote(*w), *w, names));
       ok = false;
     }
     return n;
@@ -1618,18 +1630,18 @@ void Checker::cluster_settings() {
         if (x.name == s.name.text) info = &x;
       }
       if (!info) {
-        auto& d =
-            diags_.error("E0205", s.name.range,
-                         with_suggestion("unknown setting " + quote(s.name.text) + " for a cluster",
-                                         s.name.text, names));
+        auto& d = diags_.report(
+            diag::Code::kUnknownSetting, s.name.range,
+            with_suggestion("unknown setting " + quote(s.name.text) + " for a cluster", s.name.text,
+                            names));
         const std::string best = diag::closest_match(s.name.text, names);
         if (!best.empty()) d.fixits.push_back({s.name.range, best});
         continue;
       }
       auto [it, inserted] = seen.emplace(s.name.text, s.name.range);
       if (!inserted) {
-        auto& d =
-            diags_.error("E0201", s.name.range, "setting " + quote(s.name.text) + " given twice");
+        auto& d = diags_.report(diag::Code::kDuplicateDefinition, s.name.range,
+                                "setting " + quote(s.name.text) + " given twice");
         d.notes.push_back({it->second, "first given here"});
         continue;
       }
@@ -1681,10 +1693,10 @@ void Checker::cluster_settings() {
   if (!cluster_decl_) {
     for (std::size_t id = 0; id < policy_.objects.size(); ++id) {
       if (!policy_.objects[id].clustered) continue;
-      diags_.error("E0407", object_decls_[id]->name.range,
-                   "service " + quote(policy_.objects[id].name) +
-                       " is clustered, but the policy declares no cluster (add 'cluster NAME { "
-                       "group \"...\" }')");
+      diags_.report(diag::Code::kNoCluster, object_decls_[id]->name.range,
+                    "service " + quote(policy_.objects[id].name) +
+                        " is clustered, but the policy declares no cluster (add 'cluster NAME { "
+                        "group \"...\" }')");
     }
   }
 }
@@ -1708,7 +1720,8 @@ void Checker::object_settings(std::size_t id) {
               std::string(catalog::kind_name(spec.kind)) + " (it applies to " +
               std::string(catalog::kind_name(*info->kinds.begin())) + ")";
       }
-      auto& d = diags_.error("E0205", s.name.range, with_suggestion(msg, s.name.text, names));
+      auto& d = diags_.report(diag::Code::kUnknownSetting, s.name.range,
+                              with_suggestion(msg, s.name.text, names));
       const std::string best = diag::closest_match(s.name.text, names);
       if (!best.empty()) d.fixits.push_back({s.name.range, best});
       continue;
@@ -1718,8 +1731,8 @@ void Checker::object_settings(std::size_t id) {
     if (!repeatable) {
       auto [it, inserted] = seen.emplace(s.name.text, s.name.range);
       if (!inserted) {
-        auto& d =
-            diags_.error("E0201", s.name.range, "setting " + quote(s.name.text) + " given twice");
+        auto& d = diags_.report(diag::Code::kDuplicateDefinition, s.name.range,
+                                "setting " + quote(s.name.text) + " given twice");
         d.notes.push_back({it->second, "first given here"});
         continue;
       }
@@ -1860,8 +1873,8 @@ void Checker::object_settings(std::size_t id) {
             std::regex re(*v, std::regex::ECMAScript);
             spec.match = *v;
           } catch (const std::regex_error& e) {
-            diags_.error("E0305", s.args[0].range,
-                         "invalid regular expression: " + std::string(e.what()));
+            diags_.report(diag::Code::kInvalidRegex, s.args[0].range,
+                          "invalid regular expression: " + std::string(e.what()));
           }
         }
       }
@@ -1909,8 +1922,8 @@ void Checker::object_settings(std::size_t id) {
             for (const auto& o : policy_.objects) {
               if (o.kind == Kind::kPeer) peers.push_back(o.name);
             }
-            diags_.error("E0202", s.args[i].range,
-                         with_suggestion("unknown peer " + quote(*w), *w, peers));
+            diags_.report(diag::Code::kUnknownName, s.args[i].range,
+                          with_suggestion("unknown peer " + quote(*w), *w, peers));
             r.ok = false;
             continue;
           }
@@ -1934,8 +1947,8 @@ void Checker::object_settings(std::size_t id) {
     for (const ast::Setting& s : decl.settings) {
       if (what.find("'" + s.name.text + " ") != std::string::npos) return;
     }
-    diags_.error(
-        "E0207", decl.name.range,
+    diags_.report(
+        diag::Code::kMissingSetting, decl.name.range,
         std::string(catalog::kind_name(spec.kind)) + " " + quote(spec.name) + " needs " + what);
   };
   switch (spec.kind) {
@@ -1944,9 +1957,9 @@ void Checker::object_settings(std::size_t id) {
       if (!spec.clustered) {
         for (const ast::Setting& s : decl.settings) {
           if (s.name.text == "prefer" || s.name.text == "only_preferred") {
-            diags_.error("E0207", s.name.range,
-                         quote(s.name.text) + " places a clustered service; service " +
-                             quote(spec.name) + " needs 'clustered'");
+            diags_.report(diag::Code::kMissingSetting, s.name.range,
+                          quote(s.name.text) + " places a clustered service; service " +
+                              quote(spec.name) + " needs 'clustered'");
           }
         }
       } else if (spec.only_preferred && spec.prefer.empty()) {
@@ -1996,15 +2009,16 @@ void Checker::depends_cycles() {
           for (const auto& o : policy_.objects) {
             if (o.kind == Kind::kService) names.push_back(o.name);
           }
-          diags_.error("E0210", a.range,
-                       with_suggestion("unknown service " + quote(a.text), a.text, names));
+          diags_.report(diag::Code::kBadDependency, a.range,
+                        with_suggestion("unknown service " + quote(a.text), a.text, names));
         } else if (policy_.objects[dep].kind != Kind::kService) {
-          diags_.error("E0210", a.range,
-                       quote(a.text) + " is a " +
-                           std::string(catalog::kind_name(policy_.objects[dep].kind)) +
-                           "; a service can only depend on services");
+          diags_.report(diag::Code::kBadDependency, a.range,
+                        quote(a.text) + " is a " +
+                            std::string(catalog::kind_name(policy_.objects[dep].kind)) +
+                            "; a service can only depend on services");
         } else if (dep == static_cast<int>(id)) {
-          diags_.error("E0211", a.range, "service " + quote(a.text) + " depends on itself");
+          diags_.report(diag::Code::kDependencyCycle, a.range,
+                        "service " + quote(a.text) + " depends on itself");
         } else {
           edges[id].push_back(dep);
         }
@@ -2033,8 +2047,8 @@ void Checker::depends_cycles() {
           std::reverse(cycle.begin(), cycle.end());
           for (int x : cycle) chain += " -> " + policy_.objects[x].name;
           chain += " -> " + policy_.objects[w].name;
-          auto& d =
-              diags_.error("E0211", object_decls_[v]->name.range, "dependency cycle: " + chain);
+          auto& d = diags_.report(diag::Code::kDependencyCycle, object_decls_[v]->name.range,
+                                  "dependency cycle: " + chain);
           d.notes.push_back(
               {object_decls_[w]->name.range, quote(policy_.objects[w].name) + " is declared here"});
         }

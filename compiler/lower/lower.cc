@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <utility>
 
 #include "catalog/actions.h"
 
@@ -117,6 +118,19 @@ class Lowering {
     return p_->add(e);
   }
 
+  /// The IR operator of a typed arithmetic, ordering or logical operator: the same operation
+  /// on the same two operands.
+  static Op same_op(TOp op) {
+    static constexpr std::pair<TOp, Op> kSame[] = {
+        {TOp::kAdd, Op::kAdd}, {TOp::kSub, Op::kSub}, {TOp::kMul, Op::kMul}, {TOp::kDiv, Op::kDiv},
+        {TOp::kLt, Op::kLt},   {TOp::kLe, Op::kLe},   {TOp::kGt, Op::kGt},   {TOp::kGe, Op::kGe},
+        {TOp::kAnd, Op::kAnd}, {TOp::kOr, Op::kOr}};
+    for (const auto& [from, to] : kSame) {
+      if (from == op) return to;
+    }
+    throw LowerError{"not an arithmetic, ordering or logical operator"};
+  }
+
   int expr(const TypedExpr& e, const Binding& bind) {
     auto operand = [&](std::size_t i) {
       if (i >= e.operands.size()) throw LowerError{"malformed expression (missing operand)"};
@@ -144,25 +158,16 @@ class Lowering {
       case TOp::kNot:
         return p_->add(ir::Expr{.op = Op::kNot, .a = operand(0)});
       case TOp::kAdd:
-        return binary(Op::kAdd);
       case TOp::kSub:
-        return binary(Op::kSub);
       case TOp::kMul:
-        return binary(Op::kMul);
       case TOp::kDiv:
-        return binary(Op::kDiv);
       case TOp::kLt:
-        return binary(Op::kLt);
       case TOp::kLe:
-        return binary(Op::kLe);
       case TOp::kGt:
-        return binary(Op::kGt);
       case TOp::kGe:
-        return binary(Op::kGe);
       case TOp::kAnd:
-        return binary(Op::kAnd);
       case TOp::kOr:
-        return binary(Op::kOr);
+        return binary(same_op(e.op));
       case TOp::kEq:
       case TOp::kNe: {
         if (e.operands.size() == 2 && e.operands[0].type.kind == catalog::ValueKind::kString) {

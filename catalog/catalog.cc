@@ -1,6 +1,7 @@
 #include "catalog/catalog.h"
 
 #include <array>
+#include <iterator>
 
 namespace amata::catalog {
 namespace {
@@ -168,8 +169,55 @@ constexpr std::string_view kCheckStatuses[] = {"ok", "warning", "critical", "unk
 constexpr EnumType kAllEnumTypes[] = {EnumType::kLinkState, EnumType::kOperState,
                                       EnumType::kCheckStatus};
 
+struct EnumEntry {
+  EnumType type;
+  std::string_view name;
+  std::span<const std::string_view> members;
+};
+
+constexpr EnumEntry kEnums[] = {
+    {EnumType::kLinkState, "link state", kLinkStates},
+    {EnumType::kOperState, "operstate", kOperStates},
+    {EnumType::kCheckStatus, "check status", kCheckStatuses},
+};
+
+struct DimensionEntry {
+  Dimension dimension;
+  std::string_view name;       // for diagnostics: "cannot compare percent with bytes"
+  std::string_view base_unit;  // the suffix of the unit values are stored in
+};
+
+constexpr DimensionEntry kDimensions[] = {
+    {D::kCount, "count", ""},
+    {D::kPercent, "percent", "%"},
+    {D::kBytes, "bytes", "B"},
+    {D::kDuration, "duration", "s"},
+    {D::kBytesPerSecond, "byte rate", "B/s"},
+    {D::kPerSecond, "rate", "/s"},
+};
+
+/// Each table above is indexed by its enum: entry i describes enumerator i.
+template <typename Entry, std::size_t N, typename Enum>
+constexpr bool indexed_by_enum(const Entry (&table)[N], Enum Entry::*key) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (static_cast<std::size_t>(table[i].*key) != i) return false;
+  }
+  return true;
+}
+static_assert(indexed_by_enum(kKinds, &KindEntry::kind));
+static_assert(indexed_by_enum(kEnums, &EnumEntry::type) &&
+              std::size(kEnums) == std::size(kAllEnumTypes));
+static_assert(indexed_by_enum(kDimensions, &DimensionEntry::dimension) &&
+              std::size(kDimensions) == static_cast<std::size_t>(D::kPerSecond) + 1);
+
 const KindEntry& entry(Kind kind) {
   return kKinds[static_cast<int>(kind)];
+}
+const EnumEntry& enum_entry(EnumType e) {
+  return kEnums[static_cast<std::size_t>(e)];
+}
+const DimensionEntry& dimension(Dimension d) {
+  return kDimensions[static_cast<std::size_t>(d)];
 }
 
 }  // namespace
@@ -207,39 +255,11 @@ bool has_perfdata_attributes(Kind kind) {
 }
 
 std::string_view dimension_name(Dimension d) {
-  switch (d) {
-    case D::kCount:
-      return "count";
-    case D::kPercent:
-      return "percent";
-    case D::kBytes:
-      return "bytes";
-    case D::kDuration:
-      return "duration";
-    case D::kBytesPerSecond:
-      return "byte rate";
-    case D::kPerSecond:
-      return "rate";
-  }
-  return "?";
+  return dimension(d).name;
 }
 
 std::string_view base_unit_suffix(Dimension d) {
-  switch (d) {
-    case D::kCount:
-      return "";
-    case D::kPercent:
-      return "%";
-    case D::kBytes:
-      return "B";
-    case D::kDuration:
-      return "s";
-    case D::kBytesPerSecond:
-      return "B/s";
-    case D::kPerSecond:
-      return "/s";
-  }
-  return "";
+  return dimension(d).base_unit;
 }
 
 std::span<const Unit> units() {
@@ -254,27 +274,11 @@ const Unit* find_unit(std::string_view suffix) {
 }
 
 std::string_view enum_type_name(EnumType e) {
-  switch (e) {
-    case EnumType::kLinkState:
-      return "link state";
-    case EnumType::kOperState:
-      return "operstate";
-    case EnumType::kCheckStatus:
-      return "check status";
-  }
-  return "?";
+  return enum_entry(e).name;
 }
 
 std::span<const std::string_view> enum_members(EnumType e) {
-  switch (e) {
-    case EnumType::kLinkState:
-      return kLinkStates;
-    case EnumType::kOperState:
-      return kOperStates;
-    case EnumType::kCheckStatus:
-      return kCheckStatuses;
-  }
-  return {};
+  return enum_entry(e).members;
 }
 
 std::optional<int> enum_ordinal(EnumType e, std::string_view member) {
@@ -290,17 +294,9 @@ std::span<const EnumType> all_enum_types() {
 }
 
 std::string_view value_kind_name(ValueKind k) {
-  switch (k) {
-    case ValueKind::kNumber:
-      return "number";
-    case ValueKind::kBool:
-      return "bool";
-    case ValueKind::kString:
-      return "string";
-    case ValueKind::kEnum:
-      return "enum";
-  }
-  return "?";
+  static constexpr std::string_view kNames[] = {"number", "bool", "string", "enum"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ValueKind::kEnum) + 1);
+  return kNames[static_cast<std::size_t>(k)];
 }
 
 std::string type_name(const Type& t) {

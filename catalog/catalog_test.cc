@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 
+#include "catalog/actions.h"
+
 namespace amata::catalog {
 namespace {
 
@@ -50,6 +52,18 @@ TEST(Catalog, TypeNamesReadWellInDiagnostics) {
   EXPECT_EQ(type_name(Type::number(Dimension::kBytes)), "bytes");
   EXPECT_EQ(type_name(Type::boolean()), "bool");
   EXPECT_EQ(type_name(Type::enumeration(EnumType::kLinkState)), "link state");
+}
+
+TEST(Catalog, ActionsAreNamedByTheirKeyword) {
+  // The syntax tree, the checked policy, the IR dump, replay traces and amatad's action log
+  // all print these words.
+  EXPECT_EQ(action_kind_name(ActionKind::kRestart), "restart");
+  EXPECT_EQ(action_kind_name(ActionKind::kUnmonitor), "unmonitor");
+  EXPECT_EQ(action_kind_name(ActionKind::kFailover), "failover");
+  std::set<std::string_view> seen;
+  for (int k = 0; k <= static_cast<int>(ActionKind::kFailover); ++k) {
+    EXPECT_TRUE(seen.insert(action_kind_name(static_cast<ActionKind>(k))).second) << k;
+  }
 }
 
 }  // namespace

@@ -1,39 +1,14 @@
 #include "compiler/ast/ast.h"
 
+#include <iterator>
+
 namespace amata::ast {
 
 const char* binary_op_spelling(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::kOr:
-      return "or";
-    case BinaryOp::kAnd:
-      return "and";
-    case BinaryOp::kEq:
-      return "==";
-    case BinaryOp::kNe:
-      return "!=";
-    case BinaryOp::kLt:
-      return "<";
-    case BinaryOp::kLe:
-      return "<=";
-    case BinaryOp::kGt:
-      return ">";
-    case BinaryOp::kGe:
-      return ">=";
-    case BinaryOp::kMatch:
-      return "=~";
-    case BinaryOp::kNotMatch:
-      return "!~";
-    case BinaryOp::kAdd:
-      return "+";
-    case BinaryOp::kSub:
-      return "-";
-    case BinaryOp::kMul:
-      return "*";
-    case BinaryOp::kDiv:
-      return "/";
-  }
-  return "?";
+  static constexpr const char* kSpellings[] = {"or", "and", "==", "!=", "<", "<=", ">",
+                                               ">=", "=~",  "!~", "+",  "-", "*",  "/"};
+  static_assert(std::size(kSpellings) == static_cast<std::size_t>(BinaryOp::kDiv) + 1);
+  return kSpellings[static_cast<std::size_t>(op)];
 }
 
 const char* unary_op_spelling(UnaryOp op) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "catalog/actions.h"
+
 namespace amata::ast {
 
 /// Identifies one loaded source file in a source::SourceManager.
@@ -203,22 +205,14 @@ struct Action;
 /// A `{ ... }` list of actions.
 using ActionList = std::vector<Action>;
 
+/// One statement of a recover body: an action, or a `when` branch.
 struct Action {
   enum class Kind : std::uint8_t {
-    kRestart,
-    kStart,
-    kStop,
-    kMonitor,
-    kUnmonitor,
-    kSignal,    // signal OBJ SIG
-    kRun,       // run ARG...
-    kNotify,    // notify CHANNEL [MESSAGE]
-    kWait,      // wait DURATION
-    kRaise,     // raise EVENT(args)
-    kFailover,  // failover OBJ [to PEER]
-    kWhen,      // when COND { ... } [else { ... } | else when ...]
+    kAction,  // `action` says which
+    kWhen,    // when COND { ... } [else { ... } | else when ...]
   };
-  Kind kind = Kind::kRestart;
+  Kind kind = Kind::kAction;
+  catalog::ActionKind action = catalog::ActionKind::kRestart;  // kAction
   SourceRange range;
 
   Name target;               // restart/start/stop/monitor/unmonitor/signal/failover

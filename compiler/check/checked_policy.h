@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/actions.h"
 #include "catalog/catalog.h"
 #include "catalog/object_spec.h"
 #include "compiler/ast/ast.h"
@@ -146,23 +147,11 @@ struct RunArg {
 struct Action;
 using ActionList = std::vector<Action>;
 
-/// One statement of a recover body.
+/// One statement of a recover body: an action, or a `when` branch.
 struct Action {
-  enum class Kind : std::uint8_t {
-    kRestart,
-    kStart,
-    kStop,
-    kMonitor,
-    kUnmonitor,
-    kSignal,
-    kRun,
-    kNotify,
-    kWait,
-    kRaise,
-    kFailover,
-    kWhen,
-  };
-  Kind kind = Kind::kRestart;
+  enum class Kind : std::uint8_t { kAction, kWhen };
+  Kind kind = Kind::kAction;
+  catalog::ActionKind action = catalog::ActionKind::kRestart;  // kAction
   ast::SourceRange range;
 
   ObjectRef target;                   // restart/start/stop/monitor/unmonitor/signal/failover

@@ -5,8 +5,9 @@
 
 namespace amata::diag {
 
-Diagnostic& DiagnosticEngine::report(Severity severity, std::string code, ast::SourceRange range,
-                                     std::string message) {
+Diagnostic& DiagnosticEngine::report(Code code, ast::SourceRange range, std::string message) {
+  const CodeInfo& row = info(code);
+  const Severity severity = row.severity;
   if (severity == Severity::kError) {
     if (errors_ >= kMaxErrors) {
       overflow_ = Diagnostic{};
@@ -20,7 +21,7 @@ Diagnostic& DiagnosticEngine::report(Severity severity, std::string code, ast::S
     }
     ++warnings_;
   }
-  diags_.push_back(Diagnostic{severity, range, std::move(code), std::move(message), {}, {}});
+  diags_.push_back(Diagnostic{severity, range, std::string(row.code), std::move(message), {}, {}});
   return diags_.back();
 }
 

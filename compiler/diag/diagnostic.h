@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "compiler/ast/ast.h"
+#include "compiler/diag/codes.h"
 
 namespace amata::diag {
-
-enum class Severity : std::uint8_t { kError, kWarning, kNote };
 
 /// A related location: "previous definition is here".
 struct Note {
@@ -28,7 +27,7 @@ struct FixIt {
 struct Diagnostic {
   Severity severity = Severity::kError;
   ast::SourceRange range;
-  std::string code;  // stable: E0101, W0201 (see diag/codes.h and docs/language.md)
+  std::string code;  // as printed: E0101, W0201 (the table in diag/codes.h)
   std::string message;
   std::vector<Note> notes;
   std::vector<FixIt> fixits;
@@ -37,15 +36,9 @@ struct Diagnostic {
 /// Collects diagnostics of one compilation.
 class DiagnosticEngine {
  public:
-  /// Adds a diagnostic and returns it so the caller can attach notes and fix-its.
-  Diagnostic& report(Severity severity, std::string code, ast::SourceRange range,
-                     std::string message);
-  Diagnostic& error(std::string code, ast::SourceRange range, std::string message) {
-    return report(Severity::kError, std::move(code), range, std::move(message));
-  }
-  Diagnostic& warning(std::string code, ast::SourceRange range, std::string message) {
-    return report(Severity::kWarning, std::move(code), range, std::move(message));
-  }
+  /// Adds a diagnostic, an error or a warning as the code table says, and returns it so the
+  /// caller can attach notes and fix-its.
+  Diagnostic& report(Code code, ast::SourceRange range, std::string message);
 
   std::size_t error_count() const { return errors_; }
   std::size_t warning_count() const { return warnings_; }

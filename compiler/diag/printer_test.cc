@@ -12,7 +12,7 @@ TEST(PrinterTest, ClangStyleWithCaretUnderlineNoteAndFixIt) {
   source::SourceManager sources;
   const auto id = sources.add("p.amata", "let x = 1\n\tdiscover hot when self.cpus > 1%\n");
   DiagnosticEngine engine;
-  auto& d = engine.error("E0203", {id, 29, 33}, "no attribute 'cpus'");
+  auto& d = engine.report(Code::kUnknownAttribute, {id, 29, 33}, "no attribute 'cpus'");
   d.notes.push_back({{id, 4, 5}, "declared here"});
   d.fixits.push_back({{id, 29, 33}, "cpu"});
   std::ostringstream out;
@@ -32,8 +32,8 @@ TEST(PrinterTest, IncludeChainAndSortedOutput) {
   const auto root = sources.add("root.amata", "include \"a.amata\"\n");
   const auto inc = sources.add("a.amata", "bad\nworse\n", ast::SourceRange{root, 8, 17});
   DiagnosticEngine engine;
-  engine.warning("W0203", {inc, 4, 9}, "second");
-  engine.error("E0100", {inc, 0, 3}, "first");
+  engine.report(Code::kUnusedConstant, {inc, 4, 9}, "second");
+  engine.report(Code::kSyntaxError, {inc, 0, 3}, "first");
   std::ostringstream out;
   print_text(out, engine.sorted(), sources);
   const std::string s = out.str();
@@ -51,7 +51,8 @@ TEST(PrinterTest, JsonCarriesPositionsNotesAndIncludes) {
   const auto root = sources.add("root.amata", "include \"a.amata\"\n");
   const auto inc = sources.add("a.amata", "x\xff\n", ast::SourceRange{root, 8, 17});
   DiagnosticEngine engine;
-  engine.error("E0102", {inc, 0, 2}, "bad \xff byte").notes.push_back({{root, 8, 17}, "here"});
+  engine.report(Code::kExpectedDeclaration, {inc, 0, 2}, "bad \xff byte")
+      .notes.push_back({{root, 8, 17}, "here"});
   const auto j = nlohmann::json::parse(to_json(engine.sorted(), sources, engine));
   ASSERT_EQ(j["diagnostics"].size(), 1u);
   const auto& d = j["diagnostics"][0];
@@ -66,7 +67,8 @@ TEST(PrinterTest, JsonCarriesPositionsNotesAndIncludes) {
 TEST(PrinterTest, UnreadableFileHasNoLocation) {
   source::SourceManager sources;
   DiagnosticEngine engine;
-  engine.error("E0001", {ast::kNoFile, 0, 0}, "cannot read policy: open x: No such file");
+  engine.report(Code::kUnreadableFile, {ast::kNoFile, 0, 0},
+                "cannot read policy: open x: No such file");
   std::ostringstream out;
   print_text(out, engine.sorted(), sources);
   EXPECT_EQ(out.str(), "amatac: error: cannot read policy: open x: No such file [E0001]\n");
@@ -74,7 +76,7 @@ TEST(PrinterTest, UnreadableFileHasNoLocation) {
 
 TEST(PrinterTest, EngineCapsErrorsAndSuggests) {
   DiagnosticEngine engine;
-  for (int i = 0; i < 1000; ++i) engine.error("E0100", {0, 0, 0}, "x");
+  for (int i = 0; i < 1000; ++i) engine.report(Code::kSyntaxError, {0, 0, 0}, "x");
   EXPECT_EQ(engine.error_count(), DiagnosticEngine::kMaxErrors);
   EXPECT_EQ(engine.diagnostics().size(), DiagnosticEngine::kMaxErrors);
   EXPECT_EQ(closest_match("servce", {"node", "service", "process"}), "service");

@@ -1,5 +1,7 @@
 #include "compiler/frontend/dump.h"
 
+#include "catalog/actions.h"
+
 namespace amata::frontend {
 namespace {
 
@@ -59,11 +61,15 @@ json expr_json(const ast::Expr* e) {
 
 json actions_json(const ast::ActionList& list);
 
+/// "restart", ..., or "when": the word that starts a statement of a recover body.
+template <typename Action>
+std::string action_name(const Action& a) {
+  return a.kind == Action::Kind::kWhen ? "when" : std::string(catalog::action_kind_name(a.action));
+}
+
 json action_json(const ast::Action& a) {
-  static const char* kNames[] = {"restart", "start",  "stop", "monitor", "unmonitor", "signal",
-                                 "run",     "notify", "wait", "raise",   "failover",  "when"};
   json j;
-  j["action"] = kNames[static_cast<int>(a.kind)];
+  j["action"] = action_name(a);
   if (!a.target.text.empty()) j["target"] = a.target.text;
   if (!a.signal.text.empty()) j["signal"] = a.signal.text;
   if (!a.argv.empty()) {
@@ -73,12 +79,12 @@ json action_json(const ast::Action& a) {
       j["argv"].push_back(arg.is_ref ? json{{"ref", p}} : json(arg.text));
     }
   }
-  if (a.kind == ast::Action::Kind::kNotify) {
+  if (a.kind == ast::Action::Kind::kAction && a.action == catalog::ActionKind::kNotify) {
     j["channel"] = a.channel;
     j["message"] = a.message;
   }
   if (a.duration) j["duration"] = expr_json(a.duration.get());
-  if (a.kind == ast::Action::Kind::kRaise) {
+  if (a.kind == ast::Action::Kind::kAction && a.action == catalog::ActionKind::kRaise) {
     j["event"] = a.raise.event.text;
     for (const auto& n : a.raise.args) j["args"].push_back(n.text);
   }
@@ -186,54 +192,53 @@ json ref_json(const check::ObjectRef& r) {
 }
 
 json checked_actions_json(const check::ActionList& list) {
-  static const char* kNames[] = {"restart", "start",  "stop", "monitor", "unmonitor", "signal",
-                                 "run",     "notify", "wait", "raise",   "failover",  "when"};
   json out = json::array();
   for (const auto& a : list) {
     json j;
-    using K = check::Action::Kind;
-    j["action"] = kNames[static_cast<int>(a.kind)];
-    switch (a.kind) {
-      case K::kRestart:
-      case K::kStart:
-      case K::kStop:
-      case K::kMonitor:
-      case K::kUnmonitor:
-      case K::kFailover:
-        j["target"] = ref_json(a.target);
-        break;
-      case K::kSignal:
-        j["target"] = ref_json(a.target);
-        j["signal"] = a.signal;
-        break;
-      case K::kRun:
-        for (const auto& arg : a.argv) {
-          if (arg.kind == check::RunArg::Kind::kLiteral) {
-            j["argv"].push_back(arg.text);
-          } else if (arg.kind == check::RunArg::Kind::kObjectName) {
-            j["argv"].push_back({{"name_of", ref_json(arg.object)}});
-          } else {
-            j["argv"].push_back({{"attr", arg.attr.attribute}, {"of", ref_json(arg.object)}});
+    using K = catalog::ActionKind;
+    j["action"] = action_name(a);
+    if (a.kind == check::Action::Kind::kWhen) {
+      j["condition"] = expr_to_json(a.condition);
+      j["then"] = checked_actions_json(a.then_body);
+      j["else"] = checked_actions_json(a.else_body);
+    } else {
+      switch (a.action) {
+        case K::kRestart:
+        case K::kStart:
+        case K::kStop:
+        case K::kMonitor:
+        case K::kUnmonitor:
+        case K::kFailover:
+          j["target"] = ref_json(a.target);
+          break;
+        case K::kSignal:
+          j["target"] = ref_json(a.target);
+          j["signal"] = a.signal;
+          break;
+        case K::kRun:
+          for (const auto& arg : a.argv) {
+            if (arg.kind == check::RunArg::Kind::kLiteral) {
+              j["argv"].push_back(arg.text);
+            } else if (arg.kind == check::RunArg::Kind::kObjectName) {
+              j["argv"].push_back({{"name_of", ref_json(arg.object)}});
+            } else {
+              j["argv"].push_back({{"attr", arg.attr.attribute}, {"of", ref_json(arg.object)}});
+            }
           }
-        }
-        break;
-      case K::kNotify:
-        j["channel"] = a.channel;
-        j["message"] = a.message;
-        break;
-      case K::kWait:
-        j["seconds"] = a.duration;
-        break;
-      case K::kRaise:
-        j["event"] = a.event;
-        j["args"] = json::array();
-        for (const auto& r : a.event_args) j["args"].push_back(ref_json(r));
-        break;
-      case K::kWhen:
-        j["condition"] = expr_to_json(a.condition);
-        j["then"] = checked_actions_json(a.then_body);
-        j["else"] = checked_actions_json(a.else_body);
-        break;
+          break;
+        case K::kNotify:
+          j["channel"] = a.channel;
+          j["message"] = a.message;
+          break;
+        case K::kWait:
+          j["seconds"] = a.duration;
+          break;
+        case K::kRaise:
+          j["event"] = a.event;
+          j["args"] = json::array();
+          for (const auto& r : a.event_args) j["args"].push_back(ref_json(r));
+          break;
+      }
     }
     if (a.peer) j["peer"] = ref_json(*a.peer);
     if (a.backoff) j["backoff"] = {{"min", a.backoff->min}, {"max", a.backoff->max}};

@@ -49,8 +49,8 @@ class Loader {
     const std::string canon = canonical(resolved);
     for (std::size_t i = 0; i < stack.size(); ++i) {
       if (stack[i] == canon) {
-        auto& d =
-            diags_.error("E0002", range, "include cycle: '" + path + "' is already being included");
+        auto& d = diags_.report(diag::Code::kIncludeCycle, range,
+                                "include cycle: '" + path + "' is already being included");
         std::optional<ast::SourceRange> at = sources_.file(from).included_from;
         for (int guard = 0; at && guard < kMaxIncludeDepth; ++guard) {
           d.notes.push_back({*at, "included from here"});
@@ -60,8 +60,8 @@ class Loader {
       }
     }
     if (static_cast<int>(stack.size()) >= kMaxIncludeDepth) {
-      diags_.error(
-          "E0003", range,
+      diags_.report(
+          diag::Code::kNestingTooDeep, range,
           "includes nested too deep (the limit is " + std::to_string(kMaxIncludeDepth) + " files)");
       return;
     }
@@ -71,7 +71,8 @@ class Loader {
     }
     auto loaded = sources_.load(resolved, range);
     if (!loaded) {
-      diags_.error("E0001", range, "cannot read included file: " + loaded.error().message);
+      diags_.report(diag::Code::kUnreadableFile, range,
+                    "cannot read included file: " + loaded.error().message);
       return;
     }
     load(*loaded, stack, program);
@@ -97,7 +98,8 @@ ast::Program parse_program(const std::string& path, source::SourceManager& sourc
                            diag::DiagnosticEngine& diags) {
   auto loaded = sources.load(path);
   if (!loaded) {
-    diags.error("E0001", {ast::kNoFile, 0, 0}, "cannot read policy: " + loaded.error().message);
+    diags.report(diag::Code::kUnreadableFile, {ast::kNoFile, 0, 0},
+                 "cannot read policy: " + loaded.error().message);
     return {};
   }
   return parse_program(*loaded, sources, diags);

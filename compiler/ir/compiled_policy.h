@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catalog/actions.h"
 #include "catalog/catalog.h"
 #include "catalog/object_spec.h"
 #include "compiler/ir/metric_history.h"
@@ -115,20 +116,9 @@ struct EventInstance {
   std::vector<int> args;
 };
 
-enum class ActionKind : std::uint8_t {
-  kRestart,
-  kStart,
-  kStop,
-  kSignal,
-  kRun,
-  kNotify,
-  kMonitor,
-  kUnmonitor,
-  kWait,
-  kRaise,
-  kFailover,
-};
-std::string_view action_kind_name(ActionKind k);
+// The engine names actions through ir:: (the catalog defines them for every stage).
+using ActionKind = catalog::ActionKind;
+using catalog::action_kind_name;
 
 /// One action a recovery body asks for; the engine's action driver carries it out.
 struct ActionRequest {

@@ -29,24 +29,10 @@ static bool is_string_op(Op op) {
 }
 
 std::string_view temporal_name(Temporal t) {
-  switch (t) {
-    case Temporal::kNone:
-      return "none";
-    case Temporal::kForDuration:
-      return "for-duration";
-    case Temporal::kForChecks:
-      return "for-checks";
-    case Temporal::kTimesWithin:
-      return "times-within";
-  }
-  return "?";
-}
-
-std::string_view action_kind_name(ActionKind k) {
-  static constexpr std::string_view kNames[] = {"restart", "start",  "stop",    "signal",
-                                                "run",     "notify", "monitor", "unmonitor",
-                                                "wait",    "raise",  "failover"};
-  return kNames[static_cast<int>(k)];
+  static constexpr std::string_view kNames[] = {"none", "for-duration", "for-checks",
+                                                "times-within"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(Temporal::kTimesWithin) + 1);
+  return kNames[static_cast<std::size_t>(t)];
 }
 
 int state_words(const Rule& rule) {

@@ -119,92 +119,55 @@ class Codegen {
   // truthy(cond) of a comparison is the ordered comparison (false on NaN), of `and` the and
   // of the truths, of `not a` the falsity of a. Exact, not an approximation: the
   // differential tests hold it to the interpreter's eval_expr + truthy.
-  llvm::Value* truth(int index) {
-    auto& memo = truths_[static_cast<std::size_t>(index)];
-    if (memo != nullptr) return memo;
-    const ir::Expr& e = p_.exprs[static_cast<std::size_t>(index)];
-    using ir::Op;
-    llvm::Value* v = nullptr;
-    switch (e.op) {
-      case Op::kConst:
-        v = b_.getInt1(ir::truthy(e.value));
-        break;
-      case Op::kLt:
-        v = b_.CreateFCmpOLT(expr(e.a), expr(e.b));
-        break;
-      case Op::kLe:
-        v = b_.CreateFCmpOLE(expr(e.a), expr(e.b));
-        break;
-      case Op::kGt:
-        v = b_.CreateFCmpOGT(expr(e.a), expr(e.b));
-        break;
-      case Op::kGe:
-        v = b_.CreateFCmpOGE(expr(e.a), expr(e.b));
-        break;
-      case Op::kEq:
-        v = b_.CreateFCmpOEQ(expr(e.a), expr(e.b));
-        break;
-      case Op::kNe:
-        v = b_.CreateFCmpONE(expr(e.a), expr(e.b));
-        break;
-      case Op::kAnd:
-        v = b_.CreateAnd(truth(e.a), truth(e.b));
-        break;
-      case Op::kOr:
-        v = b_.CreateOr(truth(e.a), truth(e.b));
-        break;
-      case Op::kNot:
-        v = falsity(e.a);
-        break;
-      default:
-        v = b_.CreateFCmpONE(expr(index), c(0));
-        break;
-    }
-    memo = v;
-    return v;
-  }
+  llvm::Value* truth(int index) { return known(index, true); }
 
   // Whether an expression is known false (0, not NaN): the truth of `not e`.
-  llvm::Value* falsity(int index) {
-    auto& memo = falsities_[static_cast<std::size_t>(index)];
+  llvm::Value* falsity(int index) { return known(index, false); }
+
+  // truth (`want` true) or falsity (`want` false) of an expression. The falsity mirrors the
+  // truth by De Morgan: `not (a and b)` holds when either is known false, and not (a < b)
+  // holds when both are numbers and a >= b: the inverse ordered predicate.
+  llvm::Value* known(int index, bool want) {
+    auto& memo = (want ? truths_ : falsities_)[static_cast<std::size_t>(index)];
     if (memo != nullptr) return memo;
     const ir::Expr& e = p_.exprs[static_cast<std::size_t>(index)];
     using ir::Op;
+    using P = llvm::CmpInst::Predicate;
     llvm::Value* v = nullptr;
     switch (e.op) {
       case Op::kConst:
-        v = b_.getInt1(e.value == 0);
+        v = b_.getInt1(want ? ir::truthy(e.value) : e.value == 0);
         break;
-      // not (a < b) holds when both are numbers and a >= b: the inverse ordered predicate.
       case Op::kLt:
-        v = b_.CreateFCmpOGE(expr(e.a), expr(e.b));
-        break;
       case Op::kLe:
-        v = b_.CreateFCmpOGT(expr(e.a), expr(e.b));
-        break;
       case Op::kGt:
-        v = b_.CreateFCmpOLE(expr(e.a), expr(e.b));
-        break;
       case Op::kGe:
-        v = b_.CreateFCmpOLT(expr(e.a), expr(e.b));
-        break;
       case Op::kEq:
-        v = b_.CreateFCmpONE(expr(e.a), expr(e.b));
+      case Op::kNe: {
+        // Indexed by op - kLt: {truth, falsity}.
+        static constexpr P kPredicates[][2] = {
+            {P::FCMP_OLT, P::FCMP_OGE}, {P::FCMP_OLE, P::FCMP_OGT}, {P::FCMP_OGT, P::FCMP_OLE},
+            {P::FCMP_OGE, P::FCMP_OLT}, {P::FCMP_OEQ, P::FCMP_ONE}, {P::FCMP_ONE, P::FCMP_OEQ}};
+        static_assert(std::size(kPredicates) ==
+                      static_cast<std::size_t>(Op::kNe) - static_cast<std::size_t>(Op::kLt) + 1);
+        const auto row = static_cast<std::size_t>(e.op) - static_cast<std::size_t>(Op::kLt);
+        v = b_.CreateFCmp(kPredicates[row][want ? 0 : 1], expr(e.a), expr(e.b));
         break;
-      case Op::kNe:
-        v = b_.CreateFCmpOEQ(expr(e.a), expr(e.b));
-        break;
+      }
       case Op::kAnd:
-        v = b_.CreateOr(falsity(e.a), falsity(e.b));
-        break;
       case Op::kOr:
-        v = b_.CreateAnd(falsity(e.a), falsity(e.b));
+        // The truth of `and` and the falsity of `or` need both sides; the others either.
+        if ((e.op == Op::kAnd) == want) {
+          v = b_.CreateAnd(known(e.a, want), known(e.b, want));
+        } else {
+          v = b_.CreateOr(known(e.a, want), known(e.b, want));
+        }
         break;
       case Op::kNot:
-        v = truth(e.a);
+        v = known(e.a, !want);
         break;
       default:
-        v = b_.CreateFCmpOEQ(expr(index), c(0));
+        v = b_.CreateFCmp(want ? P::FCMP_ONE : P::FCMP_OEQ, expr(index), c(0));
         break;
     }
     memo = v;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <utility>
+
+#include "catalog/actions.h"
 
 namespace amata::lower {
 namespace {
@@ -115,6 +118,19 @@ class Lowering {
     return p_->add(e);
   }
 
+  /// The IR operator of a typed arithmetic, ordering or logical operator: the same operation
+  /// on the same two operands.
+  static Op same_op(TOp op) {
+    static constexpr std::pair<TOp, Op> kSame[] = {
+        {TOp::kAdd, Op::kAdd}, {TOp::kSub, Op::kSub}, {TOp::kMul, Op::kMul}, {TOp::kDiv, Op::kDiv},
+        {TOp::kLt, Op::kLt},   {TOp::kLe, Op::kLe},   {TOp::kGt, Op::kGt},   {TOp::kGe, Op::kGe},
+        {TOp::kAnd, Op::kAnd}, {TOp::kOr, Op::kOr}};
+    for (const auto& [from, to] : kSame) {
+      if (from == op) return to;
+    }
+    throw LowerError{"not an arithmetic, ordering or logical operator"};
+  }
+
   int expr(const TypedExpr& e, const Binding& bind) {
     auto operand = [&](std::size_t i) {
       if (i >= e.operands.size()) throw LowerError{"malformed expression (missing operand)"};
@@ -142,25 +158,16 @@ class Lowering {
       case TOp::kNot:
         return p_->add(ir::Expr{.op = Op::kNot, .a = operand(0)});
       case TOp::kAdd:
-        return binary(Op::kAdd);
       case TOp::kSub:
-        return binary(Op::kSub);
       case TOp::kMul:
-        return binary(Op::kMul);
       case TOp::kDiv:
-        return binary(Op::kDiv);
       case TOp::kLt:
-        return binary(Op::kLt);
       case TOp::kLe:
-        return binary(Op::kLe);
       case TOp::kGt:
-        return binary(Op::kGt);
       case TOp::kGe:
-        return binary(Op::kGe);
       case TOp::kAnd:
-        return binary(Op::kAnd);
       case TOp::kOr:
-        return binary(Op::kOr);
+        return binary(same_op(e.op));
       case TOp::kEq:
       case TOp::kNe: {
         if (e.operands.size() == 2 && e.operands[0].type.kind == catalog::ValueKind::kString) {
@@ -318,8 +325,8 @@ class Lowering {
     Binding bind{nullptr, true};
     for (const check::Action& a : actions) {
       ir::Stmt s;
-      using K = check::Action::Kind;
-      if (a.kind == K::kWhen) {
+      using K = catalog::ActionKind;
+      if (a.kind == check::Action::Kind::kWhen) {
         s.kind = ir::Stmt::Kind::kWhen;
         s.cond = expr(a.condition, bind);
         s.then_body = body(a.then_body);
@@ -328,49 +335,13 @@ class Lowering {
         continue;
       }
       s.kind = ir::Stmt::Kind::kAction;
-      switch (a.kind) {
-        case K::kRestart:
-          s.action = ir::ActionKind::kRestart;
-          break;
-        case K::kStart:
-          s.action = ir::ActionKind::kStart;
-          break;
-        case K::kStop:
-          s.action = ir::ActionKind::kStop;
-          break;
-        case K::kMonitor:
-          s.action = ir::ActionKind::kMonitor;
-          break;
-        case K::kUnmonitor:
-          s.action = ir::ActionKind::kUnmonitor;
-          break;
-        case K::kSignal:
-          s.action = ir::ActionKind::kSignal;
-          break;
-        case K::kRun:
-          s.action = ir::ActionKind::kRun;
-          break;
-        case K::kNotify:
-          s.action = ir::ActionKind::kNotify;
-          break;
-        case K::kWait:
-          s.action = ir::ActionKind::kWait;
-          break;
-        case K::kRaise:
-          s.action = ir::ActionKind::kRaise;
-          break;
-        case K::kFailover:
-          s.action = ir::ActionKind::kFailover;
-          break;
-        case K::kWhen:
-          break;
-      }
-      const bool targeted = a.kind == K::kRestart || a.kind == K::kStart || a.kind == K::kStop ||
-                            a.kind == K::kMonitor || a.kind == K::kUnmonitor ||
-                            a.kind == K::kSignal;
+      s.action = a.action;
+      const bool targeted = a.action == K::kRestart || a.action == K::kStart ||
+                            a.action == K::kStop || a.action == K::kMonitor ||
+                            a.action == K::kUnmonitor || a.action == K::kSignal;
       if (targeted) s.target = ref(a.target);
-      if (a.kind == K::kFailover && a.peer) s.target = ref(*a.peer);
-      if (a.kind == K::kFailover) s.failover_service = ref(a.target);
+      if (a.action == K::kFailover && a.peer) s.target = ref(*a.peer);
+      if (a.action == K::kFailover) s.failover_service = ref(a.target);
       s.signal = a.signal;
       for (const check::RunArg& arg : a.argv) {
         ir::TextPiece piece;
@@ -406,7 +377,7 @@ class Lowering {
         s.limit = a.limit->count;
         s.limit_window = a.limit->window;
       }
-      if (a.kind == K::kRaise) {
+      if (a.action == K::kRaise) {
         s.raise_event = a.event;
         for (const auto& arg : a.event_args) s.raise_args.push_back(ref(arg));
       }

@@ -1,7 +1,9 @@
 // The .amata grammar as PEGTL rules. It holds no actions: the parser (parser.cc) builds a
 // PEGTL parse tree with a selector and converts it into the syntax tree. Error messages sit
 // in one table at the bottom (error_message<Rule>); a rule listed there raises a parse_error
-// whenever it fails, so such rules are used only where nothing else may follow.
+// whenever it fails, so such rules are used only where nothing else may follow. Beside it,
+// error_code<Rule> gives the diagnostic code of that error and error_on_token<Rule> where
+// it is reported.
 //
 // Layout rules: whitespace (including newlines) and `#` comments separate tokens freely,
 // except inside an object's braces, where each setting ends at `;` or the end of its line.
@@ -10,6 +12,8 @@
 #pragma once
 
 #include <tao/pegtl.hpp>
+
+#include "compiler/diag/codes.h"
 
 namespace amata::parse::grammar {
 
@@ -295,6 +299,25 @@ template <> inline constexpr auto error_message<else_body> = "expected '{' or 'w
 template <> inline constexpr auto error_message<when_block> = "expected '{' after the condition";
 template <> inline constexpr auto error_message<action_end> = "expected an action (restart, start, stop, signal, run, notify, wait, raise, failover, monitor, unmonitor, when) or '}'";
 template <> inline constexpr auto error_message<recover_body> = "expected '{' and the recovery actions";
+// clang-format on
+
+/// The diagnostic code of a rule's error: a syntax error unless listed here.
+template <typename Rule>
+inline constexpr diag::Code error_code = diag::Code::kSyntaxError;
+
+// clang-format off
+template <> inline constexpr diag::Code error_code<string_close> = diag::Code::kMalformedString;
+template <> inline constexpr diag::Code error_code<escape_char> = diag::Code::kMalformedString;
+// clang-format on
+
+/// Errors about the token that is there (`expected ... or '}'`) are reported on it; the
+/// others, about something missing, at the end of the line where it should have been.
+template <typename Rule>
+inline constexpr bool error_on_token = false;
+
+// clang-format off
+template <> inline constexpr bool error_on_token<close_brace> = true;
+template <> inline constexpr bool error_on_token<action_end> = true;
 // clang-format on
 
 /// The error table in the form pegtl::must_if wants.

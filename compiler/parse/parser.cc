@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
-#include <tao/pegtl/contrib/limit_depth.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "compiler/parse/grammar.h"
@@ -40,11 +39,75 @@ using Selector = pegtl::parse_tree::selector<
         g::not_operand, g::and_rhs, g::for_value, g::times_window, g::backoff_min, g::backoff_max,
         g::limit_count, g::limit_window, g::wait_value, g::first_run_arg, g::else_body>>;
 
-template <typename Rule>
-struct DepthLimit : pegtl::limit_depth<kMaxRuleDepth> {};
+/// A syntax error as the grammar reports it: the message, the diagnostic code and whether it
+/// is about the token that is there (see grammar.h's error tables). Control and DepthLimit
+/// throw it; parse_file catches it and reports it.
+class SyntaxError : public pegtl::parse_error {
+ public:
+  template <typename ParseInput>
+  SyntaxError(const std::string& message, const ParseInput& in, diag::Code code, bool on_token)
+      : pegtl::parse_error(message, in), code_(code), on_token_(on_token) {}
+  diag::Code code() const { return code_; }
+  bool on_token() const { return on_token_; }
 
+ private:
+  diag::Code code_;
+  bool on_token_;
+};
+
+/// pegtl::must_if over the grammar's error table, raising SyntaxErrors that keep the code
+/// of the rule that failed.
 template <typename Rule>
-using Control = pegtl::must_if<g::errors>::control<Rule>;
+struct Control : pegtl::normal<Rule> {
+  template <typename ParseInput, typename... States>
+  static void failure(const ParseInput& in, States&&... st) {
+    if constexpr (g::error_message<Rule> != nullptr) {
+      raise(in, st...);
+    } else {
+      pegtl::normal<Rule>::failure(in, st...);
+    }
+  }
+
+  template <typename ParseInput, typename... States>
+  [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
+    static_assert(g::error_message<Rule> != nullptr, "a rule that raises needs a message");
+    throw SyntaxError(g::error_message<Rule>, in, g::error_code<Rule>, g::error_on_token<Rule>);
+  }
+};
+
+/// Counts one level of rule nesting for as long as it lives.
+class DepthGuard {
+ public:
+  explicit DepthGuard(std::size_t& depth) : depth_(depth) { ++depth_; }
+  ~DepthGuard() { --depth_; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+
+ private:
+  std::size_t& depth_;
+};
+
+/// Caps the nesting of grammar rules at kMaxRuleDepth (deep parentheses would exhaust the
+/// stack), as pegtl::limit_depth does, raising the limit's own SyntaxError.
+template <typename>
+struct DepthLimit : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M,
+            template <typename...> class Action, template <typename...> class RuleControl,
+            typename ParseInput, typename... States>
+  static bool match(ParseInput& in, States&&... st) {
+    if constexpr (RuleControl<Rule>::enable) {
+      const DepthGuard level(in.private_depth);
+      if (in.private_depth > kMaxRuleDepth) {
+        throw SyntaxError("nesting too deep: the parser's limit is " +
+                              std::to_string(kMaxRuleDepth) + " levels of grammar rules",
+                          in, diag::Code::kNestingTooDeep, false);
+      }
+      return pegtl::match<Rule, A, M, Action, RuleControl>(in, st...);
+    } else {
+      return pegtl::match<Rule, A, M, Action, RuleControl>(in, st...);
+    }
+  }
+};
 
 /// Converts a PEGTL parse tree of one statement into syntax-tree nodes.
 class Converter {
@@ -205,25 +268,25 @@ class Converter {
   }
 
   ast::Action action(const Node& n, int depth) {
-    using K = ast::Action::Kind;
+    using K = catalog::ActionKind;
     ast::Action a;
     a.range = range(n);
-    if (n.is_type<g::restart_action>()) a.kind = K::kRestart;
-    if (n.is_type<g::start_action>()) a.kind = K::kStart;
-    if (n.is_type<g::stop_action>()) a.kind = K::kStop;
-    if (n.is_type<g::monitor_action>()) a.kind = K::kMonitor;
-    if (n.is_type<g::unmonitor_action>()) a.kind = K::kUnmonitor;
-    if (n.is_type<g::signal_action>()) a.kind = K::kSignal;
-    if (n.is_type<g::run_action>()) a.kind = K::kRun;
-    if (n.is_type<g::notify_action>()) a.kind = K::kNotify;
-    if (n.is_type<g::wait_action>()) a.kind = K::kWait;
+    if (n.is_type<g::restart_action>()) a.action = K::kRestart;
+    if (n.is_type<g::start_action>()) a.action = K::kStart;
+    if (n.is_type<g::stop_action>()) a.action = K::kStop;
+    if (n.is_type<g::monitor_action>()) a.action = K::kMonitor;
+    if (n.is_type<g::unmonitor_action>()) a.action = K::kUnmonitor;
+    if (n.is_type<g::signal_action>()) a.action = K::kSignal;
+    if (n.is_type<g::run_action>()) a.action = K::kRun;
+    if (n.is_type<g::notify_action>()) a.action = K::kNotify;
+    if (n.is_type<g::wait_action>()) a.action = K::kWait;
     if (n.is_type<g::raise_action>()) {
-      a.kind = K::kRaise;
+      a.action = K::kRaise;
       a.raise = raise(n);
       return a;
     }
-    if (n.is_type<g::failover_action>()) a.kind = K::kFailover;
-    if (n.is_type<g::when_action>()) a.kind = K::kWhen;
+    if (n.is_type<g::failover_action>()) a.action = K::kFailover;
+    if (n.is_type<g::when_action>()) a.kind = ast::Action::Kind::kWhen;
     for (const auto& cp : n.children) {
       const Node& c = *cp;
       if (c.is_type<g::target_name>()) {
@@ -242,7 +305,7 @@ class Converter {
         a.channel = decode_string(c);
       } else if (c.is_type<g::notify_message>()) {
         a.message = decode_string(c);
-      } else if (c.is_type<g::string_lit>() && a.kind == K::kRun) {
+      } else if (c.is_type<g::string_lit>() && a.action == K::kRun) {
         a.argv.push_back({false, decode_string(c), {}, range(c)});
       } else if (c.is_type<g::run_ref>()) {
         a.argv.push_back({true, {}, split_path(c), range(c)});
@@ -254,7 +317,7 @@ class Converter {
         a.else_body = std::make_unique<ast::ActionList>();
         a.else_body->push_back(action(c, depth + 1));
       } else if (is_expression(c)) {
-        if (a.kind == K::kWait) {
+        if (a.action == K::kWait) {
           a.duration = expression(c);
         } else {
           a.condition = expression(c);
@@ -269,9 +332,9 @@ class Converter {
     int depth = 0;
     auto e = expr(n, depth);
     if (depth > ast::kMaxExprDepth) {
-      diags_.error("E0004", range(n),
-                   "expression too large: more than " + std::to_string(ast::kMaxExprDepth) +
-                       " nested operations");
+      diags_.report(diag::Code::kExpressionTooLarge, range(n),
+                    "expression too large: more than " + std::to_string(ast::kMaxExprDepth) +
+                        " nested operations");
       auto err = std::make_unique<ast::Expr>();
       err->kind = ast::ExprKind::kError;
       err->range = range(n);
@@ -530,15 +593,6 @@ void salvage(const std::string& t, ast::FileId file, std::size_t pos, ast::File&
   out.statements.push_back(std::move(st));
 }
 
-std::string_view code_for(std::string_view message) {
-  if (message.find("nesting depth") != std::string_view::npos) return "E0003";
-  if (message.find("string") != std::string_view::npos ||
-      message.find("escape") != std::string_view::npos) {
-    return "E0101";
-  }
-  return "E0100";
-}
-
 }  // namespace
 
 ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
@@ -553,8 +607,8 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
   std::size_t pos = skip_layout(text, start);
   while (pos < text.size()) {
     if (out.statements.size() >= kMaxStatements) {
-      diags.error(
-          "E0005", token_range(text, id, pos),
+      diags.report(
+          diag::Code::kTooManyStatements, token_range(text, id, pos),
           "too many statements in one file (the limit is " + std::to_string(kMaxStatements) + ")");
       break;
     }
@@ -564,16 +618,16 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
       pegtl::memory_input<> in(text.data() + pos, text.data() + text.size(), path);
       auto root = pegtl::parse_tree::parse<g::statement, Selector, DepthLimit, Control>(in);
       if (!root || root->children.empty()) {
-        diags.error("E0102", token_range(text, id, pos),
-                    "expected a declaration: policy, include, let, event, discover, recover "
-                    "or an object such as 'service NAME { ... }'");
+        diags.report(diag::Code::kExpectedDeclaration, token_range(text, id, pos),
+                     "expected a declaration: policy, include, let, event, discover, recover "
+                     "or an object such as 'service NAME { ... }'");
         resume = next_statement_start(text, pos);
       } else {
         ast::Statement st;
         if (convert.statement(*root->children.front(), st)) out.statements.push_back(std::move(st));
         resume = static_cast<std::size_t>(in.current() - text.data());
       }
-    } catch (const pegtl::parse_error& e) {
+    } catch (const SyntaxError& e) {
       std::size_t at = e.positions().empty() ? pos : pos + e.positions().front().byte;
       // "expected X" after a line break belongs at the end of the previous line, where the
       // missing piece should have been, not at the start of the next statement.
@@ -584,19 +638,13 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
         --back;
       }
       // Errors about the token that is there ("expected ... or '}'") stay on it.
-      const bool about_token = e.message().find("or '}'") != std::string_view::npos ||
-                               e.message().find("or a setting") != std::string_view::npos;
-      if (newline && !about_token) at = back;
-      const std::string_view msg = e.message();
-      diags.error(std::string(code_for(msg)), token_range(text, id, at),
-                  msg.find("nesting depth") != std::string_view::npos
-                      ? "nesting too deep: the parser's limit is " + std::to_string(kMaxRuleDepth) +
-                            " levels of grammar rules"
-                      : std::string(msg));
+      if (newline && !e.on_token()) at = back;
+      diags.report(e.code(), token_range(text, id, at), std::string(e.message()));
       salvage(text, id, pos, out);
       resume = next_statement_start(text, std::max(at, pos));
     } catch (const std::exception& e) {
-      diags.error("E0100", token_range(text, id, pos), std::string("cannot parse: ") + e.what());
+      diags.report(diag::Code::kSyntaxError, token_range(text, id, pos),
+                   std::string("cannot parse: ") + e.what());
       resume = next_statement_start(text, pos);
     }
     pos = skip_layout(text, std::max(resume, pos + 1));

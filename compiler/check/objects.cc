@@ -1,0 +1,334 @@
+// The objects pass: each object's settings into its catalog::ObjectSpec, with required
+// settings and defaults; then the dependencies between services (dependencies.cc) and the
+// cluster (cluster.cc).
+#include <csignal>
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "compiler/check/cluster.h"
+#include "compiler/check/dependencies.h"
+#include "compiler/check/passes.h"
+#include "compiler/check/settings.h"
+
+namespace amata::check {
+namespace {
+
+using catalog::Kind;
+
+/// `stop SIG [then KILL] [after D]`.
+void read_stop(SettingReader& r, catalog::StopSpec& stop) {
+  const ast::Setting& s = r.s;
+  std::size_t i = 0;
+  if (auto sig = r.signal(i++)) stop.signal = *sig;
+  if (i < s.args.size() && s.args[i].kind == ast::SettingArg::Kind::kWord &&
+      s.args[i].text == "then") {
+    ++i;
+    if (i >= s.args.size()) {
+      r.bad(s.range, "expected KILL after 'then'");
+    } else if (auto k = r.signal(i++); k && *k != SIGKILL) {
+      r.bad(s.args[i - 1].range, "the second signal is always KILL");
+    }
+  }
+  if (i < s.args.size()) {
+    if (s.args[i].kind == ast::SettingArg::Kind::kWord && s.args[i].text == "after" &&
+        i + 1 < s.args.size()) {
+      if (auto d = r.duration(i + 1)) stop.kill_after = *d;
+      i += 2;
+    } else {
+      r.bad(s.args[i].range, "expected 'after DURATION'");
+      i = s.args.size();
+    }
+  }
+  if (i < s.args.size()) r.bad(s.args[i].range, "unexpected value");
+}
+
+/// `health tcp|unix|http "TARGET" [every D] [timeout D] [expect STATUS]`.
+void read_health(SettingReader& r, std::vector<catalog::HealthCheckSpec>& health) {
+  const ast::Setting& s = r.s;
+  catalog::HealthCheckSpec h;
+  if (auto proto = r.word(0)) {
+    if (*proto == "tcp") {
+      h.protocol = catalog::HealthCheckSpec::Protocol::kTcp;
+    } else if (*proto == "unix") {
+      h.protocol = catalog::HealthCheckSpec::Protocol::kUnix;
+    } else if (*proto == "http") {
+      h.protocol = catalog::HealthCheckSpec::Protocol::kHttp;
+    } else {
+      r.bad(s.args[0].range, with_suggestion("unknown health check " + quote(*proto), *proto,
+                                             {"tcp", "unix", "http"}));
+    }
+  }
+  if (auto t = r.str(1)) {
+    h.target = *t;
+    if (h.protocol == catalog::HealthCheckSpec::Protocol::kTcp &&
+        h.target.rfind(':') == std::string::npos) {
+      r.bad(s.args[1].range, "a tcp health check needs \"HOST:PORT\"");
+    } else if (h.protocol == catalog::HealthCheckSpec::Protocol::kUnix &&
+               (h.target.empty() || h.target[0] != '/')) {
+      r.bad(s.args[1].range, "a unix health check needs an absolute socket path");
+    } else if (h.protocol == catalog::HealthCheckSpec::Protocol::kHttp &&
+               h.target.rfind("http://", 0) != 0) {
+      r.bad(s.args[1].range, "an http health check needs a URL starting with http://");
+    }
+  }
+  for (std::size_t i = 2; i < s.args.size(); i += 2) {
+    const auto& key = s.args[i];
+    if (key.kind != ast::SettingArg::Kind::kWord || i + 1 >= s.args.size()) {
+      r.bad(key.range, "expected 'every', 'timeout' or 'expect' and a value");
+      break;
+    }
+    if (key.text == "every") {
+      if (auto d = r.duration(i + 1)) h.interval = *d;
+    } else if (key.text == "timeout") {
+      if (auto d = r.duration(i + 1)) h.timeout = *d;
+    } else if (key.text == "expect") {
+      if (auto v = r.integer(i + 1, 100, 599)) h.expect_status = static_cast<int>(*v);
+    } else {
+      r.bad(key.range, with_suggestion("unknown health option " + quote(key.text), key.text,
+                                       {"every", "timeout", "expect"}));
+    }
+  }
+  if (r.ok) health.push_back(std::move(h));
+}
+
+/// `prefer PEER...`: declared peers, stored as their node names (what Corosync knows).
+void read_prefer(SettingReader& r, std::vector<std::string>& prefer) {
+  const ast::Setting& s = r.s;
+  CheckContext& ctx = r.ctx;
+  std::vector<std::string> nodes;
+  for (std::size_t i = 0; i < s.args.size(); ++i) {
+    auto w = r.word(i);
+    if (!w) continue;
+    auto it = ctx.names.find(*w);
+    if (it == ctx.names.end() || it->second.what != Definition::What::kObject) {
+      std::vector<std::string_view> peers;
+      for (const auto& o : ctx.policy.objects) {
+        if (o.kind == Kind::kPeer) peers.push_back(o.name);
+      }
+      ctx.diags.report(diag::Code::kUnknownName, s.args[i].range,
+                       with_suggestion("unknown peer " + quote(*w), *w, peers));
+      r.ok = false;
+      continue;
+    }
+    const catalog::ObjectSpec& peer = ctx.policy.objects[it->second.index];
+    if (peer.kind != Kind::kPeer) {
+      r.bad(s.args[i].range,
+            quote(*w) + " is a " + std::string(catalog::kind_name(peer.kind)) + ", not a peer");
+      continue;
+    }
+    // The peer's node name is known once its own settings are read (check_cluster).
+    nodes.push_back(peer.name);
+  }
+  if (r.ok) prefer = std::move(nodes);
+}
+
+/// The values of setting `r.s` into `spec`.
+void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
+  const ast::Setting& s = r.s;
+  const std::string& n = s.name.text;
+  if (n == "every") {
+    if (r.count(1, 1)) {
+      if (auto d = r.duration(0)) spec.every = *d;
+    }
+  } else if (n == "start" || n == "command") {
+    if (auto argv = r.program()) (n == "start" ? spec.start : spec.command) = std::move(*argv);
+  } else if (n == "stop") {
+    if (r.count(1, 5)) read_stop(r, spec.stop);
+  } else if (n == "health") {
+    if (r.count(2, 8)) read_health(r, spec.health);
+  } else if (n == "depends") {
+    if (r.count(1, 4096)) {
+      for (std::size_t i = 0; i < s.args.size(); ++i) {
+        if (auto w = r.word(i)) spec.depends.push_back(*w);
+      }
+    }
+  } else if (n == "user" || n == "group") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0)) (n == "user" ? spec.user : spec.group) = *v;
+    }
+  } else if (n == "dir" || n == "log" || n == "pidfile" || n == "path") {
+    if (r.count(1, 1)) {
+      if (auto v = r.abs_path(0)) {
+        (n == "dir"       ? spec.workdir
+         : n == "log"     ? spec.log
+         : n == "pidfile" ? spec.pidfile
+                          : spec.path) = *v;
+      }
+    }
+  } else if (n == "env") {
+    if (r.count(2, 2)) {
+      const auto& k = s.args[0];
+      if (k.kind == ast::SettingArg::Kind::kNumber || k.text.empty() ||
+          k.text.find('=') != std::string::npos) {
+        r.bad(k.range, "expected a variable name");
+      } else if (auto v = r.str(1)) {
+        spec.env.emplace_back(k.text, *v);
+      }
+    }
+  } else if (n == "grace" || n == "timeout") {
+    if (r.count(1, 1)) {
+      if (auto d = r.duration(0)) {
+        if (n == "grace") {
+          spec.grace = *d;
+        } else if (spec.kind == Kind::kHost) {
+          spec.host.timeout = *d;
+        } else {
+          spec.timeout = *d;
+        }
+      }
+    }
+  } else if (n == "match") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0)) {
+        try {
+          std::regex re(*v, std::regex::ECMAScript);
+          spec.match = *v;
+        } catch (const std::regex_error& e) {
+          r.ctx.diags.report(diag::Code::kInvalidRegex, s.args[0].range,
+                             "invalid regular expression: " + std::string(e.what()));
+        }
+      }
+    }
+  } else if (n == "name") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0)) (spec.kind == Kind::kInterface ? spec.ifname : spec.peer_name) = *v;
+    }
+  } else if (n == "address") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0)) spec.host.address = *v;
+    }
+  } else if (n == "port") {
+    if (r.count(1, 1)) {
+      if (auto v = r.integer(0, 1, 65535)) spec.host.port = static_cast<int>(*v);
+    }
+  } else if (n == "method") {
+    if (r.count(1, 1)) {
+      if (auto w = r.word(0)) {
+        if (*w == "tcp") {
+          spec.host.method = catalog::HostProbeSpec::Method::kTcp;
+        } else if (*w == "icmp") {
+          spec.host.method = catalog::HostProbeSpec::Method::kIcmp;
+        } else {
+          r.bad(s.args[0].range,
+                with_suggestion("unknown method " + quote(*w), *w, {"tcp", "icmp"}));
+        }
+      }
+    }
+  } else if (n == "node_id") {
+    if (r.count(1, 1)) {
+      if (auto v = r.integer(0, 1, 0xffffffffL)) spec.node_id = static_cast<std::uint32_t>(*v);
+    }
+  } else if (n == "clustered" || n == "only_preferred") {
+    if (r.count(0, 0)) (n == "clustered" ? spec.clustered : spec.only_preferred) = true;
+  } else if (n == "prefer") {
+    if (r.count(1, 64)) read_prefer(r, spec.prefer);
+  }
+}
+
+/// The row of setting `s` for an object of `kind`, or nullptr after reporting that the kind
+/// has no such setting or that it is given twice (`seen`: the settings given so far).
+const SettingInfo* known_setting(CheckContext& ctx, Kind kind, const ast::Setting& s,
+                                 std::map<std::string, ast::SourceRange>& seen) {
+  const SettingInfo* info = find_object_setting(s.name.text);
+  if (!info || !accepts(*info, kind)) {
+    std::vector<std::string_view> names;
+    for (const auto& x : object_settings()) {
+      if (accepts(x, kind)) names.push_back(x.name);
+    }
+    std::string msg =
+        "unknown setting " + quote(s.name.text) + " for a " + std::string(catalog::kind_name(kind));
+    if (info) {
+      msg = quote(s.name.text) + " is not a setting of a " + std::string(catalog::kind_name(kind)) +
+            " (it applies to " + std::string(catalog::kind_name(*info->kinds.begin())) + ")";
+    }
+    auto& d = ctx.diags.report(diag::Code::kUnknownSetting, s.name.range,
+                               with_suggestion(msg, s.name.text, names));
+    const std::string best = diag::closest_match(s.name.text, names);
+    if (!best.empty()) d.fixits.push_back({s.name.range, best});
+    return nullptr;
+  }
+  const bool repeatable =
+      s.name.text == "health" || s.name.text == "env" || s.name.text == "depends";
+  if (!repeatable && !first_given(ctx, seen, s)) return nullptr;
+  return info;
+}
+
+/// Required settings and defaults. A setting that is present but invalid was reported
+/// already; "missing" would only repeat it.
+void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::ObjectDecl& decl) {
+  auto missing = [&](const std::string& what) {
+    for (const ast::Setting& s : decl.settings) {
+      if (what.find("'" + s.name.text + " ") != std::string::npos) return;
+    }
+    ctx.diags.report(
+        diag::Code::kMissingSetting, decl.name.range,
+        std::string(catalog::kind_name(spec.kind)) + " " + quote(spec.name) + " needs " + what);
+  };
+  switch (spec.kind) {
+    case Kind::kService:
+      if (spec.start.empty()) missing("'start \"/path/to/program\" ...'");
+      if (!spec.clustered) {
+        for (const ast::Setting& s : decl.settings) {
+          if (s.name.text == "prefer" || s.name.text == "only_preferred") {
+            ctx.diags.report(diag::Code::kMissingSetting, s.name.range,
+                             quote(s.name.text) + " places a clustered service; service " +
+                                 quote(spec.name) + " needs 'clustered'");
+          }
+        }
+      } else if (spec.only_preferred && spec.prefer.empty()) {
+        missing("'prefer PEER...' for 'only_preferred'");
+      }
+      break;
+    case Kind::kProcess:
+      if (spec.pidfile.empty() && spec.match.empty()) {
+        missing("'pidfile \"/run/x.pid\"' or 'match \"REGEX\"' to find it");
+      }
+      break;
+    case Kind::kInterface:
+      if (spec.ifname.empty()) spec.ifname = spec.name;
+      break;
+    case Kind::kFilesystem:
+      if (spec.path.empty()) missing("'path \"/mount/point\"'");
+      break;
+    case Kind::kHost:
+      if (spec.host.address.empty()) missing("'address \"HOST\"'");
+      if (spec.host.method == catalog::HostProbeSpec::Method::kTcp && spec.host.port == 0) {
+        missing("'port N' for its tcp probe (or 'method icmp')");
+      }
+      break;
+    case Kind::kCheck:
+      if (spec.command.empty()) missing("'command \"/path/to/plugin\" ...'");
+      break;
+    case Kind::kPeer:
+      if (spec.peer_name.empty()) spec.peer_name = spec.name;
+      break;
+    case Kind::kNode:
+      break;
+  }
+}
+
+void read_object(CheckContext& ctx, std::size_t id) {
+  catalog::ObjectSpec& spec = ctx.policy.objects[id];
+  const ast::ObjectDecl& decl = *ctx.object_decls[id];
+  if (decl.incomplete) return;  // its syntax error was reported; settings unknown
+  std::map<std::string, ast::SourceRange> seen;
+  for (const ast::Setting& s : decl.settings) {
+    if (const SettingInfo* info = known_setting(ctx, spec.kind, s, seen)) {
+      SettingReader r{ctx, s, *info};
+      read_setting(r, spec);
+    }
+  }
+  require_settings(ctx, spec, decl);
+}
+
+}  // namespace
+
+void objects_pass(CheckContext& ctx) {
+  for (std::size_t id = 0; id < ctx.policy.objects.size(); ++id) read_object(ctx, id);
+  check_dependencies(ctx);
+  check_cluster(ctx);
+}
+
+}  // namespace amata::check

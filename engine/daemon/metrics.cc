@@ -19,6 +19,13 @@ void Daemon::start_metrics() {
   }
   metrics_server_ = std::move(*server);
   spdlog::info("metrics on {}:{}", metrics_server_->host(), metrics_server_->port());
+  if (metrics_server_->reachable_from_network()) {
+    spdlog::warn(
+        "/metrics on {}:{} is reachable from the network and has no authentication: "
+        "it names every object, rule and event of this node; bind it to 127.0.0.1 "
+        "or guard the port with a firewall",
+        metrics_server_->host(), metrics_server_->port());
+  }
   publish_metrics();
 }
 

@@ -1,10 +1,22 @@
 #include "engine/metrics/metrics_server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <charconv>
 
 namespace amata::metrics {
+namespace {
+
+constexpr std::size_t kWorkers = 8;
+constexpr int kTimeoutSeconds = 1;
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
 
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text) {
   auto colon = text.rfind(':');
@@ -32,16 +44,22 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->http_ = std::make_unique<httplib::Server>();
   auto& http = *server->http_;
-  // One worker: scrapes are rare and small; more threads would only be more attack surface.
-  http.new_task_queue = [] { return new httplib::ThreadPool(1); };
-  http.set_read_timeout(5, 0);
-  http.set_write_timeout(5, 0);
+  // A connection holds a worker while it is open, so idle or slow clients must not hold them
+  // long: a few workers, short timeouts, and connections that send nothing never accepted.
+  http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  http.set_read_timeout(kTimeoutSeconds, 0);
+  http.set_write_timeout(kTimeoutSeconds, 0);
+  http.set_keep_alive_timeout(kTimeoutSeconds);
   http.set_keep_alive_max_count(10);
   // httplib's default adds SO_REUSEPORT: a second amatad would then share the port and the
   // kernel would split scrapes between the two. SO_REUSEADDR alone allows a quick restart.
   http.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // The kernel hands a connection over only once it carries data: a flood of idle TCP
+    // connections never reaches a worker.
+    int seconds = kTimeoutSeconds;
+    setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
   });
   MetricsServer* self = server.get();
   http.Get("/metrics", [self](const httplib::Request&, httplib::Response& response) {
@@ -67,7 +85,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   }
   server->host_ = host;
   server->port_ = bound;
+  server->public_ = !is_loopback(host);
   server->thread_ = std::thread([self] { self->http_->listen_after_bind(); });
+  // httplib's stop() does nothing until the serving thread has begun: a server destroyed
+  // right after it started would otherwise wait in join() for ever.
+  for (int i = 0; i < 5000 && !http.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return server;
 }
 

@@ -35,6 +35,9 @@ class MetricsServer {
   /// The bound port (the real one when 0 was asked for).
   int port() const { return port_; }
   const std::string& host() const { return host_; }
+  /// True when it listens on more than loopback: /metrics has no authentication, so amatad
+  /// says so loudly at start.
+  bool reachable_from_network() const { return public_; }
 
  private:
   MetricsServer() = default;
@@ -44,6 +47,7 @@ class MetricsServer {
   std::thread thread_;
   std::string host_;
   int port_ = 0;
+  bool public_ = false;
   mutable std::mutex mutex_;
   std::shared_ptr<const MetricsSnapshot> snapshot_;
 };

@@ -1,7 +1,10 @@
 // /metrics: the exposition checked by Prometheus's own promtool and by a strict parser of the
 // text format written here, and the HTTP endpoint scraped over real loopback TCP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +287,55 @@ TEST(MetricsServer, ServesThePublishedSnapshotOverLoopback) {
   // The port is taken: a second server on it fails cleanly.
   auto clash = MetricsServer::start("127.0.0.1:" + std::to_string((*server)->port()));
   EXPECT_FALSE(clash.ok());
+}
+
+/// A TCP connection to 127.0.0.1:`port`, or -1.
+int tcp_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(MetricsServer, IdleAndSlowConnectionsDoNotHoldUpAScrape) {
+  auto server = MetricsServer::start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  (*server)->publish(sample_snapshot());
+  EXPECT_FALSE((*server)->reachable_from_network());
+  std::vector<int> held;
+  // Thirty that never send a byte, and ten that begin a request and stall.
+  for (int i = 0; i < 40; ++i) {
+    int fd = tcp_connect((*server)->port());
+    ASSERT_GE(fd, 0);
+    if (i >= 30) {
+      ASSERT_EQ(send(fd, "GET /metr", 9, 0), 9);
+    }
+    held.push_back(fd);
+  }
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto scrape = client.Get("/metrics");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_TRUE(scrape) << httplib::to_string(scrape.error());
+  EXPECT_EQ(scrape->status, 200);
+  // With one worker and 5 s timeouts, 8 idle connections held a scrape up for 40 s.
+  EXPECT_LT(seconds, 8.0);
+  for (int fd : held) close(fd);
+}
+
+TEST(MetricsServer, SaysWhenItListensBeyondLoopback) {
+  auto server = MetricsServer::start("0.0.0.0:0");
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  EXPECT_TRUE((*server)->reachable_from_network());
 }
 
 }  // namespace

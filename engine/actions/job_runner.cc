@@ -35,6 +35,32 @@ bool safe_name(const std::string& name) {
   return true;
 }
 
+/// Why a hook must not run as amatad's user, or "" when it may: it must belong to root or
+/// to amatad's user, and neither it nor its directory may be writable by anyone else (who
+/// could otherwise make amatad run their program, as root).
+std::string unsafe_reason(const std::string& path) {
+  const uid_t self = geteuid();
+  auto check = [&](const std::string& what, const char* kind) -> std::string {
+    struct stat st {};
+    if (stat(what.c_str(), &st) != 0) return kind + std::string(" ") + what + " cannot be read";
+    if (st.st_uid != 0 && st.st_uid != self) {
+      return kind + std::string(" ") + what + " belongs to uid " + std::to_string(st.st_uid);
+    }
+    // A directory writable by others is safe only with the sticky bit (nobody can replace
+    // another's file), and only for files that are not theirs — checked above.
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_dir) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return kind + std::string(" ") + what + " is writable by others (mode " + mode + ")";
+    }
+    return "";
+  };
+  std::string reason = check(path, "the hook");
+  if (reason.empty()) reason = check(path.substr(0, path.rfind('/')), "its directory");
+  return reason;
+}
+
 }  // namespace
 
 Result<pid_t> JobRunner::run(const JobSpec& job, Done done) {
@@ -88,6 +114,15 @@ std::vector<std::string> HookRunner::hooks_for(const std::string& event) const {
 int HookRunner::run(const EventEnvironment& env, Done done) {
   int started = 0;
   for (const auto& hook : hooks_for(env.event)) {
+    if (std::string reason = unsafe_reason(hook); !reason.empty()) {
+      if (done) {
+        JobOutcome refused;
+        refused.status = base::ExitStatus::unknown();
+        refused.start_failure = "refused to run: " + reason;
+        done(hook, refused);
+      }
+      continue;
+    }
     JobSpec job;
     job.argv = {hook, env.event};
     job.env = env.variables();

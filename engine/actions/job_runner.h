@@ -65,7 +65,9 @@ struct EventEnvironment {
 };
 
 /// Hook scripts: DIR/EVENT and DIR/any, run for every event with the event in their
-/// environment. A missing directory or hook is simply no hook.
+/// environment. A missing directory or hook is simply no hook. A hook that belongs to another
+/// user, or that anyone else could change (it or its directory writable by group or others),
+/// is refused: `done` gets an outcome whose start_failure says why.
 class HookRunner {
  public:
   using Done = std::function<void(const std::string& hook, const JobOutcome& outcome)>;

@@ -57,6 +57,36 @@ class JobRunnerTest : public ::testing::Test {
   std::string dir_;
 };
 
+TEST_F(JobRunnerTest, AHookAnyoneElseCouldChangeIsRefused) {
+  HookRunner hooks(*jobs_, dir_ + "/hooks", 5, dir_ + "/hooks.log");
+  EventEnvironment env;
+  env.event = "ServiceDown";
+  auto run = [&](const std::string& event) {
+    env.event = event;
+    std::vector<std::string> outcomes;
+    int started = hooks.run(
+        env, [&](const std::string&, const JobOutcome& o) { outcomes.push_back(o.describe()); });
+    run_until([&] { return outcomes.size() == 1; });
+    return std::make_pair(started, outcomes.empty() ? "" : outcomes.front());
+  };
+  write_hook("Open", "exit 0");
+  chmod((dir_ + "/hooks/Open").c_str(), 0777);
+  auto open = run("Open");
+  EXPECT_EQ(open.first, 0);
+  EXPECT_EQ(open.second, "refused to run: the hook " + dir_ +
+                             "/hooks/Open is writable by others "
+                             "(mode 0777)");
+  write_hook("Foreign", "exit 0");
+  ASSERT_EQ(chown((dir_ + "/hooks/Foreign").c_str(), 65534, 65534), 0);
+  EXPECT_NE(run("Foreign").second.find("belongs to uid 65534"), std::string::npos);
+  write_hook("Fine", "exit 0");
+  EXPECT_EQ(run("Fine"), std::make_pair(1, std::string("exited 0")));
+  // A directory anyone may write to: anyone could have put the hook there.
+  chmod((dir_ + "/hooks").c_str(), 0777);
+  EXPECT_NE(run("Fine").second.find("its directory " + dir_ + "/hooks is writable by others"),
+            std::string::npos);
+}
+
 TEST_F(JobRunnerTest, ReportsExitCodes) {
   std::vector<JobOutcome> outcomes;
   ASSERT_TRUE(jobs_->run({{"true"}}, [&](const JobOutcome& o) { outcomes.push_back(o); }));

@@ -3,7 +3,9 @@
 // cluster, then every other service in dependency order.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "engine/console/console_server.h"
@@ -29,16 +31,28 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options, lower::Loa
 
 Status Daemon::init(lower::LoadedPolicy loaded) {
   started_unix_ = base::unix_now();
-  std::error_code ec;
-  fs::create_directories(options_.state_dir + "/logs", ec);
-  if (ec) return Error{"create state dir " + options_.state_dir + ": " + ec.message()};
+  // The state holds every service's argv and the values of every event: amatad's alone.
+  for (const std::string& dir : {options_.state_dir, options_.state_dir + "/logs"}) {
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) continue;
+    fs::create_directories(fs::path(dir).parent_path(), ec);
+    if (mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) {
+      return errno_error("create state directory " + dir, errno);
+    }
+  }
   // A peer closing a pipe or socket must be an error return, not the death of the daemon.
   // (Children get every disposition reset to default before exec.)
   signal(SIGPIPE, SIG_IGN);
 
-  auto store = store::EventStore::open(options_.state_dir + "/events.db", options_.retention);
+  const std::string db = options_.state_dir + "/events.db";
+  std::string moved_aside;
+  auto store = store::EventStore::open_or_replace(db, options_.retention, moved_aside);
   if (!store) return store.error();
   store_ = std::move(*store);
+  if (!moved_aside.empty()) {
+    spdlog::error("event store {} was damaged: moved aside to {}; amatad goes on with a fresh one",
+                  db, moved_aside);
+  }
   // Checkpoints (with their fsync) happen on an idle timer, never inside a recovery.
   if (Status s = store_->use_manual_checkpoints(); !s) return s;
 
@@ -46,6 +60,11 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   if (!loop) return loop.error();
   loop_ = std::move(*loop);
   loop_->set_error_handler([](std::string_view what) { spdlog::error("internal: {}", what); });
+  store_->on_degraded([this](bool degraded) {
+    // Not from inside the store's write: the event it raises is written through the store.
+    loop_->add_timer_after(base::Clock::duration::zero(),
+                           [this, degraded] { on_store_degraded(degraded); });
+  });
   if (Status s = loop_->watch_signals({SIGTERM, SIGINT, SIGHUP},
                                       [this](const signalfd_siginfo& i) { on_signal(i); });
       !s) {

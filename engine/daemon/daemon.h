@@ -164,6 +164,10 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// Stores an entry of the cluster history and streams it to console followers.
   void record_cluster_entry(const cluster::BusMessage& entry);
   void run_hooks(const actions::EventEnvironment& env);
+  /// The event store stopped (or resumed) writing: say so, raise (or clear) StoreDegraded,
+  /// and retry every second meanwhile.
+  void on_store_degraded(bool degraded);
+  void retry_store();
 
   // services.cc: the supervisor's events
   /// Service `object` runs as `pid`: its samples (alive, pid, restarts) and its probe follow.
@@ -209,6 +213,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;
   std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
+  base::EventLoop::TimerId store_retry_ = 0;
   bool shutting_down_ = false;
   int exit_code_ = 0;
   double started_unix_ = 0;

@@ -147,9 +147,55 @@ void Daemon::run_hooks(const actions::EventEnvironment& env) {
     if (outcome.ok()) {
       spdlog::debug("hook {} for {}: {} in {:.0f} ms", hook, event, outcome.describe(),
                     outcome.duration_ms);
+    } else if (!outcome.start_failure.empty()) {
+      spdlog::error("hook {} for {}: {}", hook, event, outcome.describe());
     } else {
       spdlog::warn("hook {} for {} failed: {}", hook, event, outcome.describe());
     }
+  });
+}
+
+void Daemon::on_store_degraded(bool degraded) {
+  if (degraded != store_->degraded()) return;  // it changed again meanwhile
+  const nlohmann::json values = {{"error", store_->last_error()},
+                                 {"pending", store_->pending()},
+                                 {"dropped", store_->dropped()}};
+  store::EventRecord record{0,
+                            base::unix_now(),
+                            "",
+                            store::kStoreDegradedEvent,
+                            {},
+                            values.dump(),
+                            degraded ? "raise" : "clear"};
+  if (degraded) {
+    spdlog::error(
+        "event store: cannot write ({}); events and actions wait in memory (at most {}) "
+        "until it can, and recovery goes on",
+        store_->last_error(), options_.retention.max_pending);
+  } else {
+    spdlog::info("event store writes again ({} record(s) lost while it could not)",
+                 store_->dropped());
+  }
+  record_event(record);
+  actions::EventEnvironment env;
+  env.event = store::kStoreDegradedEvent;
+  env.edge = record.edge;
+  env.time = record.time;
+  env.event_id = record.id;
+  env.values = record.values;
+  env.message = store_->last_error();
+  env.policy = policy().tables().name;
+  run_hooks(env);
+  if (degraded && store_retry_ == 0) retry_store();
+}
+
+void Daemon::retry_store() {
+  std::weak_ptr<bool> alive = alive_;
+  store_retry_ = loop_->add_timer_after(std::chrono::seconds(1), [this, alive] {
+    if (alive.expired()) return;
+    store_retry_ = 0;
+    (void)store_->flush();  // once it succeeds, the store says so (on_store_degraded)
+    if (store_->degraded()) retry_store();
   });
 }
 

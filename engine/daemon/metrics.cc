@@ -66,6 +66,9 @@ void Daemon::publish_metrics() {
   for (double d : runtime_->rules->take_recovery_durations()) recovery_histogram_.observe(d);
   snap.recovery_seconds = recovery_histogram_;
   snap.console_clients = console_ ? console_->client_count() : 0;
+  snap.store_degraded = store_->degraded();
+  snap.store_pending = store_->pending();
+  snap.store_dropped_total = store_->dropped();
   metrics_server_->publish(std::move(snap));
   // Scrapers see data at most a second old; rendering happens on the server's thread.
   std::weak_ptr<bool> alive = alive_;

@@ -99,6 +99,14 @@ std::string render_exposition(const MetricsSnapshot& s) {
            static_cast<double>(s.reload_failures_total));
   w.family("amata_console_clients", "gauge", "Clients connected to the console socket.");
   w.sample("amata_console_clients", {}, static_cast<double>(s.console_clients));
+  w.family("amata_store_degraded", "gauge",
+           "1 while the event store cannot write and keeps records in memory.");
+  w.sample("amata_store_degraded", {}, s.store_degraded ? 1 : 0);
+  w.family("amata_store_pending_records", "gauge", "Records waiting to be written.");
+  w.sample("amata_store_pending_records", {}, static_cast<double>(s.store_pending));
+  w.family("amata_store_dropped_records_total", "counter",
+           "Records lost because the event store could not write them.");
+  w.sample("amata_store_dropped_records_total", {}, static_cast<double>(s.store_dropped_total));
 
   w.family("amata_object_state", "gauge",
            "The state of each object: 1 on the series labelled with its current state.");

@@ -62,6 +62,11 @@ struct MetricsSnapshot {
   /// From the raise of a fault event to its clear (the object is healthy again).
   DurationHistogram recovery_seconds = DurationHistogram::recovery_default();
   std::uint64_t console_clients = 0;
+  /// The event store: writing (false) or keeping writes in memory (true), how many wait,
+  /// how many were lost since amatad started.
+  bool store_degraded = false;
+  std::uint64_t store_pending = 0;
+  std::uint64_t store_dropped_total = 0;
 };
 
 /// The snapshot in the Prometheus text exposition format 0.0.4.

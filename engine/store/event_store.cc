@@ -1,12 +1,16 @@
 #include "engine/store/event_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/unique_fd.h"
 
 namespace amata::store {
 namespace {
@@ -83,12 +87,33 @@ std::vector<std::string> json_strings(const std::string& text) {
 }
 
 /// Steps a prepared statement that returns no rows, then resets it for the next use.
-Status run(sqlite3* db, sqlite3_stmt* st, const char* what) {
+/// Steps a bound statement once and resets it; SQLite's result code.
+int step(sqlite3_stmt* st) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
-  if (rc != SQLITE_DONE) return sqlite_error(db, what);
-  return {};
+  return rc;
+}
+
+/// Failures that pass: the same write may succeed later.
+bool transient(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// An error that says the file is not a usable database.
+bool unusable(int rc) {
+  return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT;
 }
 
 /// A statement prepared for one query and finalised with the scope.
@@ -210,6 +235,13 @@ Result<std::vector<Row>> read_window(sqlite3* db, const Log<Row>& log, Window wi
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Retention retention) {
+  // Created (or tightened) 0600 before SQLite opens it: SQLite gives its -wal and -shm files
+  // the database's own mode.
+  base::UniqueFd file(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!file) return errno_error("open " + path, errno);
+  if (fchmod(file.get(), 0600) < 0) return errno_error("chmod " + path, errno);
+  for (const char* suffix : {"-wal", "-shm"}) chmod((path + suffix).c_str(), 0600);
+  file.reset();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -229,8 +261,46 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Re
     sqlite3_free(err);
     return Error{"initialise " + path + ": " + message};
   }
+  // A damaged page is found now, not in the middle of a recovery.
+  std::string verdict;
+  rc = sqlite3_exec(
+      db, "PRAGMA quick_check(1);",
+      [](void* out, int, char** values, char**) {
+        *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+        return 0;
+      },
+      &verdict, nullptr);
+  if (rc != SQLITE_OK || verdict != "ok") {
+    return Error{"check " + path + ": " + (rc != SQLITE_OK ? sqlite3_errmsg(db) : verdict)};
+  }
   if (Status s = store->prepare_all(); !s) return s.error();
+  if (Status s = store->read_next_ids(); !s) return s.error();
   return store;
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::open_or_replace(const std::string& path,
+                                                                Retention retention,
+                                                                std::string& moved_aside) {
+  auto store = open(path, retention);
+  if (store) return store;
+  // Only a file that is there and is not a usable database is moved: a read-only or
+  // missing directory stays an error (replacing would fail the same way, or lose data).
+  sqlite3* probe = nullptr;
+  bool broken = false;
+  if (sqlite3_open_v2(path.c_str(), &probe, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    int rc = sqlite3_exec(probe, "PRAGMA quick_check(1);", nullptr, nullptr, nullptr);
+    broken = unusable(rc) || store.error().message.rfind("check ", 0) == 0;
+  }
+  sqlite3_close(probe);
+  if (!broken) return store.error();
+  moved_aside = path + ".corrupt-" + std::to_string(static_cast<long long>(base::unix_now()));
+  if (rename(path.c_str(), moved_aside.c_str()) < 0) {
+    return errno_error("move aside " + path, errno);
+  }
+  for (const char* suffix : {"-wal", "-shm"}) {
+    (void)rename((path + suffix).c_str(), (moved_aside + suffix).c_str());
+  }
+  return open(path, retention);
 }
 
 EventStore::EventStore(sqlite3* db, std::string path, Retention retention)
@@ -250,10 +320,10 @@ Status EventStore::prepare_all() {
     const char* sql;
   } statements[] = {
       {&insert_event_,
-       "INSERT INTO events(time, rule, event, objects, vals, edge) VALUES(?,?,?,?,?,?)"},
+       "INSERT INTO events(time, rule, event, objects, vals, edge, id) VALUES(?,?,?,?,?,?,?)"},
       {&insert_action_,
-       "INSERT INTO actions(time, event_id, kind, object, outcome, detail, duration_ms) "
-       "VALUES(?,?,?,?,?,?,?)"},
+       "INSERT INTO actions(time, event_id, kind, object, outcome, detail, duration_ms, id) "
+       "VALUES(?,?,?,?,?,?,?,?)"},
       {&add_restart_,
        "INSERT INTO restarts(service, count, last) VALUES(?1, 1, ?2) "
        "ON CONFLICT(service) DO UPDATE SET count = count + 1, last = ?2"},
@@ -263,7 +333,8 @@ Status EventStore::prepare_all() {
        "VALUES(?,?,?,?,?)"},
       {&delete_process_, "DELETE FROM processes WHERE service = ?"},
       {&insert_cluster_entry_,
-       "INSERT INTO cluster_log(time, origin, ring, view, seq, record) VALUES(?,?,?,?,?,?)"},
+       "INSERT INTO cluster_log(time, origin, ring, view, seq, record, id) "
+       "VALUES(?,?,?,?,?,?,?)"},
   };
   for (auto& s : statements) {
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
@@ -274,31 +345,92 @@ Status EventStore::prepare_all() {
   return {};
 }
 
+Status EventStore::read_next_ids() {
+  for (auto [table, next] : {std::pair<const char*, std::int64_t*>{"events", &next_event_id_},
+                             {"actions", &next_action_id_},
+                             {"cluster_log", &next_cluster_id_}}) {
+    Query q(db_, (std::string("SELECT coalesce(max(id), 0) FROM ") + table).c_str());
+    if (!q.ok() || sqlite3_step(q.get()) != SQLITE_ROW) {
+      return sqlite_error(db_, std::string("read the last id of ") + table);
+    }
+    *next = sqlite3_column_int64(q.get(), 0) + 1;
+  }
+  return {};
+}
+
+void EventStore::submit(const char* what, Write write) {
+  if (pending_.size() >= std::max<std::size_t>(1, retention_.max_pending)) {
+    pending_.pop_front();  // the oldest goes: the newest say most about now
+    ++dropped_;
+  }
+  const bool was = degraded();
+  pending_.emplace_back(what, std::move(write));
+  (void)write_pending();  // a failure leaves it queued: degraded() says so
+  if (was != degraded() && on_degraded_) on_degraded_(degraded());
+}
+
+Status EventStore::flush() {
+  const bool was = degraded();
+  Status flushed = write_pending();
+  if (was != degraded() && on_degraded_) on_degraded_(degraded());
+  return flushed;
+}
+
+Status EventStore::write_pending() {
+  while (!pending_.empty()) {
+    auto& [what, write] = pending_.front();
+    const int rc = write();
+    if (rc == SQLITE_DONE) {
+      pending_.pop_front();
+      (void)maybe_prune();
+      continue;
+    }
+    last_error_ = std::string(what) + ": " + sqlite3_errstr(rc) + " (" + sqlite3_errmsg(db_) + ")";
+    if (transient(rc)) return Error{last_error_};
+    pending_.pop_front();  // it would fail for ever: count it and go on
+    ++dropped_;
+  }
+  return {};
+}
+
 Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
-  sqlite3_bind_double(insert_event_, 1, e.time);
-  bind_text(insert_event_, 2, e.rule);
-  bind_text(insert_event_, 3, e.event);
-  bind_text(insert_event_, 4, nlohmann::json(e.objects).dump());
-  bind_text(insert_event_, 5, e.values.empty() ? std::string("{}") : e.values);
-  bind_text(insert_event_, 6, e.edge);
-  return append(insert_event_, "insert event");
+  const std::int64_t id = next_event_id_++;
+  submit("insert event", [this, e, id] {
+    sqlite3_bind_double(insert_event_, 1, e.time);
+    bind_text(insert_event_, 2, e.rule);
+    bind_text(insert_event_, 3, e.event);
+    bind_text(insert_event_, 4, nlohmann::json(e.objects).dump());
+    bind_text(insert_event_, 5, e.values.empty() ? std::string("{}") : e.values);
+    bind_text(insert_event_, 6, e.edge);
+    sqlite3_bind_int64(insert_event_, 7, id);
+    return step(insert_event_);
+  });
+  return id;
 }
 
 Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
-  sqlite3_bind_double(insert_action_, 1, a.time);
-  sqlite3_bind_int64(insert_action_, 2, a.event_id);
-  bind_text(insert_action_, 3, a.kind);
-  bind_text(insert_action_, 4, a.object);
-  bind_text(insert_action_, 5, a.outcome);
-  bind_text(insert_action_, 6, a.detail);
-  sqlite3_bind_double(insert_action_, 7, a.duration_ms);
-  return append(insert_action_, "insert action");
+  const std::int64_t id = next_action_id_++;
+  submit("insert action", [this, a, id] {
+    sqlite3_bind_double(insert_action_, 1, a.time);
+    sqlite3_bind_int64(insert_action_, 2, a.event_id);
+    bind_text(insert_action_, 3, a.kind);
+    bind_text(insert_action_, 4, a.object);
+    bind_text(insert_action_, 5, a.outcome);
+    bind_text(insert_action_, 6, a.detail);
+    sqlite3_bind_double(insert_action_, 7, a.duration_ms);
+    sqlite3_bind_int64(insert_action_, 8, id);
+    return step(insert_action_);
+  });
+  return id;
 }
 
 Status EventStore::add_restart(const std::string& service, double time) {
-  bind_text(add_restart_, 1, service);
-  sqlite3_bind_double(add_restart_, 2, time);
-  return run(db_, add_restart_, "count restart");
+  submit("count restart", [this, service, time] {
+    bind_text(add_restart_, 1, service);
+    sqlite3_bind_double(add_restart_, 2, time);
+    return step(add_restart_);
+  });
+  return {};
 }
 
 Result<std::int64_t> EventStore::restart_count(const std::string& service) {
@@ -312,17 +444,23 @@ Result<std::int64_t> EventStore::restart_count(const std::string& service) {
 }
 
 Status EventStore::record_process(const ProcessRecord& p) {
-  bind_text(upsert_process_, 1, p.service);
-  sqlite3_bind_int64(upsert_process_, 2, p.pid);
-  sqlite3_bind_int64(upsert_process_, 3, static_cast<sqlite3_int64>(p.start_ticks));
-  bind_text(upsert_process_, 4, nlohmann::json(p.argv).dump());
-  sqlite3_bind_double(upsert_process_, 5, p.started);
-  return run(db_, upsert_process_, "record process");
+  submit("record process", [this, p] {
+    bind_text(upsert_process_, 1, p.service);
+    sqlite3_bind_int64(upsert_process_, 2, p.pid);
+    sqlite3_bind_int64(upsert_process_, 3, static_cast<sqlite3_int64>(p.start_ticks));
+    bind_text(upsert_process_, 4, nlohmann::json(p.argv).dump());
+    sqlite3_bind_double(upsert_process_, 5, p.started);
+    return step(upsert_process_);
+  });
+  return {};
 }
 
 Status EventStore::forget_process(const std::string& service) {
-  bind_text(delete_process_, 1, service);
-  return run(db_, delete_process_, "forget process");
+  submit("forget process", [this, service] {
+    bind_text(delete_process_, 1, service);
+    return step(delete_process_);
+  });
+  return {};
 }
 
 Result<std::vector<ProcessRecord>> EventStore::processes() {
@@ -348,13 +486,18 @@ Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
-  sqlite3_bind_double(insert_cluster_entry_, 1, e.time);
-  sqlite3_bind_int64(insert_cluster_entry_, 2, e.origin);
-  bind_text(insert_cluster_entry_, 3, e.ring);
-  bind_text(insert_cluster_entry_, 4, e.view);
-  sqlite3_bind_int64(insert_cluster_entry_, 5, static_cast<sqlite3_int64>(e.seq));
-  bind_text(insert_cluster_entry_, 6, e.record.empty() ? std::string("{}") : e.record);
-  return append(insert_cluster_entry_, "insert cluster log entry");
+  const std::int64_t id = next_cluster_id_++;
+  submit("insert cluster log entry", [this, e, id] {
+    sqlite3_bind_double(insert_cluster_entry_, 1, e.time);
+    sqlite3_bind_int64(insert_cluster_entry_, 2, e.origin);
+    bind_text(insert_cluster_entry_, 3, e.ring);
+    bind_text(insert_cluster_entry_, 4, e.view);
+    sqlite3_bind_int64(insert_cluster_entry_, 5, static_cast<sqlite3_int64>(e.seq));
+    bind_text(insert_cluster_entry_, 6, e.record.empty() ? std::string("{}") : e.record);
+    sqlite3_bind_int64(insert_cluster_entry_, 7, id);
+    return step(insert_cluster_entry_);
+  });
+  return id;
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
@@ -379,13 +522,6 @@ Status EventStore::checkpoint() {
     return sqlite_error(db_, "checkpoint");
   }
   return {};
-}
-
-Result<std::int64_t> EventStore::append(sqlite3_stmt* insert, const char* what) {
-  if (Status s = run(db_, insert, what); !s) return s.error();
-  std::int64_t id = sqlite3_last_insert_rowid(db_);
-  if (Status s = maybe_prune(); !s) return s.error();
-  return id;
 }
 
 Status EventStore::maybe_prune() {

@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +29,9 @@ namespace amata::store {
 /// The events amatad raises itself (no rule raises them).
 inline constexpr const char* kReloadEvent = "Reload";  // values {"file", "ok"}
 inline constexpr const char* kGaveUpEvent = "GaveUp";  // values {"reason"}
+/// The event store cannot write (raised) or writes again (cleared); values {"error",
+/// "pending", "dropped"}.
+inline constexpr const char* kStoreDegradedEvent = "StoreDegraded";
 
 struct EventRecord {
   std::int64_t id = 0;  // assigned by the store
@@ -79,13 +84,23 @@ struct Retention {
   std::int64_t max_cluster_entries = 100000;
   double max_age_days = 30;
   int prune_every = 500;  // writes between two prunes
+  /// Writes kept while the database cannot take them (a full disk); beyond, the oldest go.
+  std::size_t max_pending = 10000;
 };
 
 class EventStore {
  public:
-  /// Opens (creating if needed) the database at `path`.
+  /// Opens (creating if needed) the database at `path`, which only amatad's user may read
+  /// or write (0600): events hold the services' argv and values. A read-only or missing
+  /// directory is an error.
   static Result<std::unique_ptr<EventStore>> open(const std::string& path,
                                                   Retention retention = {});
+  /// The same, but a database that is not one or is damaged (SQLite cannot open it, or its
+  /// integrity check fails) is renamed `PATH.corrupt-UNIXTIME` (with its -wal and -shm) and
+  /// a fresh one created, so that amatad stays up; `moved_aside` says where it went.
+  static Result<std::unique_ptr<EventStore>> open_or_replace(const std::string& path,
+                                                             Retention retention,
+                                                             std::string& moved_aside);
   ~EventStore();
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
@@ -120,6 +135,26 @@ class EventStore {
   /// Cluster-log entries with id > `after`, oldest first, at most `limit`.
   Result<std::vector<ClusterLogRecord>> cluster_entries_after(std::int64_t after, int limit = 1000);
 
+  /// Writes that fail for a reason that passes — a full disk, a database another process
+  /// holds locked, a read-only remount — wait in a bounded queue, in their order, with their
+  /// ids already given; every later write, and flush(), tries them again first. Beyond the
+  /// bound the oldest are dropped and counted; a write that can never succeed (a
+  /// constraint, a damaged page) is dropped and counted at once. Retention::max_pending
+  /// bounds the queue.
+  /// True while writes wait.
+  bool degraded() const { return !pending_.empty(); }
+  std::size_t pending() const { return pending_.size(); }
+  std::uint64_t dropped() const { return dropped_; }
+  /// Why the last write failed ("" when none has).
+  const std::string& last_error() const { return last_error_; }
+  /// Writes what waits; an error while some still cannot be written.
+  Status flush();
+  /// Called when degraded() turns true or false (from inside a write or flush(): the owner
+  /// should act on it later, not write from inside the call).
+  void on_degraded(std::function<void(bool degraded)> callback) {
+    on_degraded_ = std::move(callback);
+  }
+
   /// Applies the retention limits now (also done every `prune_every` writes).
   Status prune();
   /// Stops SQLite from checkpointing the WAL inside a write (a checkpoint fsyncs and can take
@@ -131,15 +166,25 @@ class EventStore {
 
  private:
   EventStore(sqlite3* db, std::string path, Retention retention);
+  /// A write kept until it succeeds: binds and steps its statement, returns SQLite's code.
+  using Write = std::function<int()>;
+
   Status prepare_all();
-  /// Runs a bound INSERT of a log row and returns the row's id; prunes when it is time.
-  Result<std::int64_t> append(sqlite3_stmt* insert, const char* what);
+  Status read_next_ids();
+  /// Queues `write` behind what waits and writes as much as the database takes now.
+  void submit(const char* what, Write write);
+  Status write_pending();
   Status maybe_prune();
 
   sqlite3* db_;
   std::string path_;
   Retention retention_;
   int writes_since_prune_ = 0;
+  std::deque<std::pair<const char*, Write>> pending_;
+  std::function<void(bool)> on_degraded_;
+  std::uint64_t dropped_ = 0;
+  std::string last_error_;
+  std::int64_t next_event_id_ = 1, next_action_id_ = 1, next_cluster_id_ = 1;
   sqlite3_stmt* insert_event_ = nullptr;
   sqlite3_stmt* insert_action_ = nullptr;
   sqlite3_stmt* add_restart_ = nullptr;

@@ -4,6 +4,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <exception>
@@ -98,6 +99,12 @@ EventLoop::TimerId EventLoop::add_timer(Clock::time_point when, TimerCallback ca
   timer_deadlines_.emplace(id, when);
   arm_timerfd();
   return id;
+}
+
+EventLoop::TimerId EventLoop::add_timer_after(Clock::duration delay, TimerCallback callback) {
+  static const Clock::duration kMax = from_seconds(kMaxDelaySeconds);
+  return add_timer(Clock::now() + std::clamp(delay, Clock::duration::zero(), kMax),
+                   std::move(callback));
 }
 
 void EventLoop::cancel_timer(TimerId id) {

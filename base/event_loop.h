@@ -48,9 +48,9 @@ class EventLoop {
 
   /// One-shot timers. Ids are never reused; cancelling a fired or unknown id is harmless.
   TimerId add_timer(Clock::time_point when, TimerCallback callback);
-  TimerId add_timer_after(Clock::duration delay, TimerCallback callback) {
-    return add_timer(Clock::now() + delay, std::move(callback));
-  }
+  /// `delay` from now, at most kMaxDelaySeconds (clock.h): a longer one — or one that would
+  /// overflow the clock — waits that long instead of wrapping into the past.
+  TimerId add_timer_after(Clock::duration delay, TimerCallback callback);
   void cancel_timer(TimerId id);
   std::size_t pending_timers() const { return timers_.size(); }
 

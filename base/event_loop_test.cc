@@ -125,5 +125,15 @@ TEST(EventLoop, RunOnceReturnsAfterMaxWaitWithNothingReady) {
   EXPECT_GE(Clock::now() - start, 15ms);
 }
 
+TEST(EventLoopTest, AFarDeadlineNeverWrapsIntoThePast) {
+  auto loop = make_loop();
+  int fired = 0;
+  loop->add_timer_after(Clock::duration::max(), [&] { ++fired; });
+  loop->add_timer_after(from_seconds(1e300), [&] { ++fired; });
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(loop->run_once(5ms));
+  EXPECT_EQ(fired, 0);
+  EXPECT_EQ(loop->pending_timers(), 2u);
+}
+
 }  // namespace
 }  // namespace amata::base

@@ -20,10 +20,6 @@
 namespace amata::probes {
 namespace {
 
-std::chrono::nanoseconds seconds_to_duration(double seconds) {
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::max(seconds, 0.0) * 1e9));
-}
-
 std::uint16_t icmp_checksum(const void* data, std::size_t len) {
   const auto* p = static_cast<const std::uint8_t*>(data);
   std::uint32_t sum = 0;
@@ -110,7 +106,7 @@ void SocketCheck::wait(std::uint32_t events, base::EventLoop::FdCallback ready, 
     return;
   }
   timeout_what_ = what;
-  timer_ = loop_.add_timer_after(seconds_to_duration(timeout), [this] {
+  timer_ = loop_.add_timer_after(base::from_seconds(timeout), [this] {
     finish(false, std::string(timeout_what_) + ": timed out");
   });
 }

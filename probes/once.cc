@@ -50,19 +50,14 @@ Result<nlohmann::json> probe_once(std::span<const catalog::ObjectSpec> objects,
   for (std::size_t i = 0; i < objects.size(); ++i) {
     if (Status s = (*set)->add(static_cast<int>(i), objects[i]); !s) return s.error();
   }
-  using std::chrono::duration;
-  using std::chrono::duration_cast;
-  auto to_duration = [](double s) {
-    return duration_cast<base::Clock::duration>(duration<double>(s));
-  };
   // First sample, then let the loop run (netlink dumps, connects, checks) until the second.
   (*set)->poll_all();
-  auto second = base::Clock::now() + to_duration(options.interval);
+  auto second = base::Clock::now() + base::from_seconds(options.interval);
   while (base::Clock::now() < second) {
     if (Status s = (*loop)->run_once(second - base::Clock::now()); !s) return s.error();
   }
   (*set)->poll_all();
-  auto deadline = base::Clock::now() + to_duration(options.max_wait);
+  auto deadline = base::Clock::now() + base::from_seconds(options.max_wait);
   while ((*set)->busy() && base::Clock::now() < deadline) {
     if (Status s = (*loop)->run_once(deadline - base::Clock::now()); !s) return s.error();
   }

@@ -21,8 +21,10 @@
 namespace amata::probes {
 namespace {
 
+/// The probe's period in seconds: 1 s unless set, never beyond what a timer can wait.
 double period_of(const Probe& probe) {
-  return probe.spec().every > 0 ? probe.spec().every : 1.0;
+  const double every = probe.spec().every;
+  return every > 0 ? std::min(every, base::kMaxDelaySeconds) : 1.0;
 }
 
 /// The probe of kind P for `spec`, as a Probe.
@@ -193,7 +195,9 @@ void ProbeSet::arm() {
   if (due_.empty()) return;
   double next = *std::min_element(due_.begin(), due_.end());
   itimerspec spec{};
-  auto ns = static_cast<std::int64_t>(next * 1e9);
+  // Deadlines are at most kMaxDelaySeconds ahead (period_of), far inside int64 nanoseconds.
+  auto ns = static_cast<std::int64_t>(
+      std::min(next, base::monotonic_now() + base::kMaxDelaySeconds) * 1e9);
   if (ns <= 0) ns = 1;  // 0 would disarm
   spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
   spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);

@@ -76,8 +76,7 @@ class HealthRunner {
  private:
   void schedule() {
     if (timer_ != 0) ctx_.loop.cancel_timer(timer_);
-    auto delay = std::chrono::nanoseconds(static_cast<std::int64_t>(spec_.interval * 1e9));
-    timer_ = ctx_.loop.add_timer_after(delay, [this] {
+    timer_ = ctx_.loop.add_timer_after(base::from_seconds(spec_.interval), [this] {
       timer_ = 0;
       run(on_result_);
     });

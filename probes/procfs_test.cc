@@ -214,6 +214,31 @@ struct Harness {
   TestSink sink;
 };
 
+TEST(ProbeSetPeriods, APeriodBeyondAnyClockDoesNotSpin) {
+  // A period of 10^20 s overflowed the timer's nanoseconds into the past: the set polled in a
+  // loop at 100% CPU. It must poll once, at start, and then wait (for ever, in effect).
+  struct CountingSink : TestSink {
+    void sampled(int) override { ++samples; }
+    int samples = 0;
+  } sink;
+  auto loop = base::EventLoop::create().value();
+  ProbeOptions options;
+  options.proc_root = kModern;
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  catalog::ObjectSpec spec;
+  spec.name = "self";
+  spec.kind = catalog::Kind::kNode;
+  spec.every = 1e20;
+  ASSERT_TRUE(set->add(0, spec));
+  set->start();
+  // Twenty turns that each wait 5 ms for nothing take at least 100 ms; a timer armed in the
+  // past wakes every turn at once.
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(loop->run_once(std::chrono::milliseconds(5)));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(95));
+  EXPECT_EQ(sink.samples, 1);
+}
+
 TEST(NodeProbeFixture, OldKernelLeavesStealUnknown) {
   Harness h;
   ProbeOptions options;

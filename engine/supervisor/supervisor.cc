@@ -17,10 +17,6 @@ double seconds_between(base::Clock::time_point a, base::Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-base::Clock::duration seconds(double s) {
-  return std::chrono::duration_cast<base::Clock::duration>(std::chrono::duration<double>(s));
-}
-
 }  // namespace
 
 std::string_view service_state_name(ServiceState s) {
@@ -249,13 +245,14 @@ void Supervisor::stop_one(Service& s, Done done) {
   // A failure means the group is already gone; its pidfd reports the exit either way.
   (void)children_.signal_group(pid, s.config.stop_signal);
   std::weak_ptr<bool> alive = alive_;
-  s.kill_timer = loop_.add_timer_after(seconds(s.config.kill_after), [this, alive, name, pid] {
-    if (alive.expired()) return;
-    Service* svc = find(name);
-    if (!svc || svc->pid != pid || svc->state != ServiceState::kStopping) return;
-    svc->kill_timer = 0;
-    (void)children_.signal_group(pid, SIGKILL);
-  });
+  s.kill_timer =
+      loop_.add_timer_after(base::from_seconds(s.config.kill_after), [this, alive, name, pid] {
+        if (alive.expired()) return;
+        Service* svc = find(name);
+        if (!svc || svc->pid != pid || svc->state != ServiceState::kStopping) return;
+        svc->kill_timer = 0;
+        (void)children_.signal_group(pid, SIGKILL);
+      });
 }
 
 void Supervisor::start(int object, Done done) {
@@ -432,7 +429,7 @@ void Supervisor::restart(int object, const RestartPolicy& policy, Done done) {
   }
   if (!op->delay_elapsed) {
     std::weak_ptr<bool> alive = alive_;
-    loop_.add_timer_after(seconds(delay), [this, alive, op] {
+    loop_.add_timer_after(base::from_seconds(delay), [this, alive, op] {
       if (alive.expired()) return;
       op->delay_elapsed = true;
       finish_restart(op);

@@ -48,6 +48,7 @@ bool Daemon::reload_policy(const std::optional<std::string>& file, ReloadDone do
   }
   if (done) reload->done.push_back(std::move(done));
   (void)notifier_.reloading();
+  spdlog::info("reloading {}: compiling beside the running policy", reload->path);
   reload_ = reload;
   // The worker touches only what it owns (its Reload) and the thread-safe compiler.
   reload->worker = std::thread([reload, backend = options_.backend] {

@@ -1,0 +1,153 @@
+// Reloads of a running amatad through its console: compiled off the loop (recovery goes on
+// meanwhile), answered with the diagnostics as data, recorded as reloads, and limited for
+// callers other than root.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "engine/console/client.h"
+#include "tests/integration/amatad_harness.h"
+
+namespace amata::itest {
+namespace {
+
+using nlohmann::json;
+
+std::string service(const std::string& name) {
+  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
+         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
+         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n}\n";
+}
+
+const char* kDownRule =
+    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+    "recover ServiceDown(s) { restart s }\n";
+
+/// The console reply to `cmd` from a client running as `uid`/`gid` (0: as this test).
+json call_as(const std::string& socket, uid_t uid, gid_t gid, const std::string& cmd,
+             const json& args) {
+  int pipe_fds[2];
+  EXPECT_EQ(pipe(pipe_fds), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    close(pipe_fds[0]);
+    if (uid != 0 && (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) {
+      _exit(100);
+    }
+    auto client = console::ConsoleClient::connect(socket);
+    std::string text = client ? "" : json{{"client_error", client.error().message}}.dump();
+    if (client) {
+      auto reply = client->call(cmd, args, std::chrono::seconds(60));
+      text = reply ? reply->dump() : json{{"client_error", reply.error().message}}.dump();
+    }
+    [[maybe_unused]] ssize_t n = write(pipe_fds[1], text.data(), text.size());
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+  close(pipe_fds[0]);
+  waitpid(child, nullptr, 0);
+  return json::parse(text, nullptr, false);
+}
+
+TEST(Reload, CompilesOffTheLoopWhileRecoveryGoesOn) {
+  Amatad a;
+  const std::string base = "policy small\n" + service("web") + kDownRule;
+  a.write_policy(base);
+  a.start({"--backend", "jit"});
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0) << a.log();
+  ASSERT_TRUE(a.wait_for_log("amatad ready"));
+  // A policy large enough that compiling it takes a while (tens of thousands of rules).
+  std::ostringstream big;
+  big << "policy big\nnode self { every 1s }\n" << service("web") << kDownRule;
+  for (int i = 0; i < 30000; ++i) {
+    big << "discover r" << i << " when self.load1 > " << i << " and self.cpu > 50% raise Hot"
+        << (i % 7) << "(self)\n";
+  }
+  for (int i = 0; i < 7; ++i) big << "event Hot" << i << "(n: node) notify_only\n";
+  a.write_policy(big.str());
+  const std::string socket = a.dir() + "/amatad.sock";
+  json reloaded;
+  std::thread reloader([&] { reloaded = call_as(socket, 0, 0, "reload", json::object()); });
+  ASSERT_TRUE(a.wait_for_log("compiling beside the running policy")) << a.log();
+  // While it compiles, a death is recovered and the console answers.
+  kill(web, SIGKILL);
+  pid_t again = a.wait_new_pid("web", web, 20);
+  ASSERT_GT(again, 0) << a.log();
+  json status = call_as(socket, 0, 0, "status", json::object());
+  EXPECT_EQ(status.value("ok", false), true) << status.dump();
+  reloader.join();
+  ASSERT_EQ(reloaded.value("ok", false), true) << reloaded.dump() << a.log();
+  EXPECT_EQ(reloaded["result"]["policy"], "big");
+  // The restart came before the new policy was in: the loop did not wait for the compiler.
+  const std::string log = a.log();
+  const auto restarted = log.find("web running (pid " + std::to_string(again));
+  const auto swapped = log.find("reloaded policy big");
+  ASSERT_NE(restarted, std::string::npos) << log;
+  ASSERT_NE(swapped, std::string::npos) << log;
+  EXPECT_LT(restarted, swapped) << log;
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
+TEST(Reload, ARejectedPolicyAnswersWithItsDiagnosticsAsDataAndIsStoredAsAReload) {
+  Amatad a;
+  ASSERT_EQ(chmod(a.dir().c_str(), 0755), 0);  // the console user must reach the socket
+  a.write_policy("policy v1\n" + service("web") + kDownRule);
+  a.start({"--backend", "interp", "--console-group", "nogroup"});
+  ASSERT_GT(a.wait_new_pid("web", 0), 0) << a.log();
+  ASSERT_TRUE(a.wait_for_log("amatad ready"));
+  const std::string socket = a.dir() + "/amatad.sock";
+  const std::string bad = a.dir() + "/bad.amata";
+  {
+    std::ofstream(bad) << "policy bad\nnode self { every 1s }\ndiscover d when self.cpux > 1 "
+                          "raise E(self)\n";
+  }
+  json reply = call_as(socket, 0, 0, "reload", {{"file", bad}});
+  ASSERT_EQ(reply.value("ok", true), false) << reply.dump();
+  EXPECT_EQ(reply["error"]["code"], "policy_rejected");
+  const json& details = reply["error"]["details"];
+  ASSERT_GE(details["diagnostics"].size(), 1u) << reply.dump();
+  const json& first = details["diagnostics"][0];
+  EXPECT_EQ(first["line"], 3);
+  EXPECT_EQ(first["severity"], "error");
+  EXPECT_FALSE(first["code"].get<std::string>().empty());
+  // Root sees the source lines.
+  EXPECT_NE(details["rendered"].get<std::string>().find("self.cpux > 1"), std::string::npos);
+
+  // Stored (and shown) as a reload.
+  json events = call_as(socket, 0, 0, "events", json::object());
+  bool stored = false;
+  for (const auto& e : events["result"]["events"]) {
+    stored |= e.value("type", "") == "reload" &&
+              e.value("message", "") == "reload of " + bad + " rejected";
+  }
+  EXPECT_TRUE(stored) << events.dump(1);
+
+  // A console user (the console group) may not name a file...
+  json named = call_as(socket, 65534, 65534, "reload", {{"file", "/etc/shadow"}});
+  EXPECT_EQ(named["error"]["code"], "permission_denied") << named.dump();
+  // ...and sees no source lines of the running policy's file.
+  a.write_policy(
+      "policy v2\nnode self { every 1s }\ndiscover d when self.cpux > 1 raise "
+      "E(self)\n");
+  json own = call_as(socket, 65534, 65534, "reload", json::object());
+  ASSERT_EQ(own["error"]["code"], "policy_rejected") << own.dump();
+  const std::string rendered = own["error"]["details"]["rendered"];
+  EXPECT_NE(rendered.find("error:"), std::string::npos) << rendered;
+  EXPECT_EQ(rendered.find("self.cpux > 1"), std::string::npos) << rendered;
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace amata::itest

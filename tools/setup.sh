@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine: install what amata needs, build, then run.
 #   tools/setup.sh demo    build, then run amatad in the foreground on dsl-examples/demo.amata
-#   tools/setup.sh test    build the dev preset, run the whole test suite (ctest) and the fuzzers
+#   tools/setup.sh test    the format check, the dev build, the whole test suite (ctest), the
+#                          fuzzers
 #   tools/setup.sh asan    the test suite under ASan + UBSan
 #   tools/setup.sh build   install and build only
 # Idempotent and quiet when everything is already there.
@@ -60,6 +61,7 @@ HINT
     exec build/dev/tools/amatad/amatad dsl-examples/demo.amata --state-dir "$state" \
       --socket "$state/amatad.sock" --hooks "${AMATA_HOOKS_DIR:-$state/hooks}" ;;
   test)
+    tools/checks/format.sh
     build dev
     ctest --preset dev -j "$jobs"
     tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-60}" ;;

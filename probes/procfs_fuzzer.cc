@@ -5,11 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/proc_stat.h"
 #include "probes/procfs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   using namespace amata::probes;
+  namespace base = amata::base;
   if (auto a = parse_proc_stat_cpu(text)) {
     (void)a->total();
     if (auto b = parse_proc_stat_cpu(text.substr(size / 2))) (void)cpu_percent(*a, *b);

@@ -4,6 +4,8 @@
 #include <iterator>
 #include <string_view>
 
+#include "engine/cluster/bus_wire.h"
+
 namespace amata::cluster {
 namespace {
 
@@ -13,23 +15,6 @@ using nlohmann::json;
 // comes 1-5 ms later; the timeout only guards against a report that raced ahead of CPG.
 constexpr std::chrono::milliseconds kQuorumReportTimeout{2000};
 
-// Wire format of the bus: one JSON object a message, "t" says which kind.
-json encode(const Announcement& a) {
-  json j{
-      {"t", "announce"}, {"running", a.running}, {"gave_up", a.gave_up}, {"unfenced", a.unfenced}};
-  if (a.placement) j["placement"] = *a.placement;
-  return j;
-}
-
-Announcement decode_announcement(const json& j) {
-  Announcement a;
-  a.running = j.at("running").get<std::set<std::string>>();
-  a.gave_up = j.at("gave_up").get<std::set<std::string>>();
-  a.unfenced = j.at("unfenced").get<std::set<NodeId>>();
-  if (auto it = j.find("placement"); it != j.end()) a.placement = it->get<PlacementFingerprints>();
-  return a;
-}
-
 // Indexed by LeaveReason: the words the console and the log use for each.
 constexpr std::string_view kReasonTexts[] = {"leave", "amatad died", "node down"};
 static_assert(std::size(kReasonTexts) == static_cast<std::size_t>(LeaveReason::kNodeDown) + 1,
@@ -38,11 +23,6 @@ static_assert(std::size(kReasonTexts) == static_cast<std::size_t>(LeaveReason::k
 std::string_view reason_text(LeaveReason reason) {
   auto index = static_cast<std::size_t>(reason);
   return index < std::size(kReasonTexts) ? kReasonTexts[index] : "unknown";
-}
-
-/// Serialises without ever throwing: invalid UTF-8 in an event becomes U+FFFD.
-std::string wire(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::vector<NodeId> unique_nodes(const std::vector<GroupMember>& members) {
@@ -223,53 +203,47 @@ void ClusterManager::on_quorum(const QuorumView& q) {
 }
 
 void ClusterManager::on_deliver(const Delivery& d) {
-  std::optional<BusMessage> event;
-  try {
-    json j = json::parse(d.payload);
-    const std::string kind = j.at("t").get<std::string>();
-    if (kind == "announce") {
-      const auto before = ledger_->disagreeing();
-      ledger_->apply_announcement(d.from.node, decode_announcement(j));
-      if (const auto after = ledger_->disagreeing(); after != before) {
-        std::string names;
-        for (NodeId n : after) names += (names.empty() ? "" : ", ") + node_name(n);
-        log(!after.empty(), after.empty()
-                                ? "cluster: every member places the clustered services alike again"
-                                : "cluster: " + names +
-                                      " place(s) clustered services differently (another policy? "
-                                      "reload every node with the same one); those services "
-                                      "stay where they are until they agree");
-      }
-    } else if (kind == "failover") {
-      FailoverRequest r{j.at("service").get<std::string>(), std::nullopt};
-      if (j.contains("target")) r.target = j.at("target").get<NodeId>();
-      if (ledger_->apply_failover(r)) {
-        if (r.target == session_->local_node()) gave_up_.erase(r.service);
-        log(false, "cluster: failover of " + r.service + " requested by " + node_name(d.from.node));
-      } else {
-        log(true, "cluster: failover of " + r.service + " requested by " + node_name(d.from.node) +
-                      " cannot be honoured");
-      }
-    } else if (kind == "fenced") {
-      NodeId victim = j.at("node").get<NodeId>();
-      ledger_->apply_fenced(victim);
-      fencing_.erase(victim);
-      log(false, "cluster: " + node_name(victim) + " fenced by " + node_name(d.from.node));
-    } else if (kind == "event") {
-      event = BusMessage{
-          BusMessage::Kind::kEvent, d.from.node, node_name(d.from.node), d.ring, d.view, d.seq,
-          ++history_index_,         j.at("body")};
-    } else {
-      log(true, "cluster: ignoring bus message of unknown kind '" + kind + "'");
-    }
-  } catch (const std::exception& e) {
+  auto decoded = decode_bus_payload(d.payload);
+  if (!decoded) {
     // A malformed message (another version, a bug) must not take the daemon down.
-    log(true, std::string("cluster: ignoring malformed bus message: ") + e.what());
+    log(true, "cluster: ignoring malformed bus message: " + decoded.error().message);
     return;
   }
-  if (event) {
-    if (callbacks_.on_bus) callbacks_.on_bus(*event);
+  BusPayload& message = *decoded;
+  if (auto* a = std::get_if<Announcement>(&message)) {
+    const auto before = ledger_->disagreeing();
+    ledger_->apply_announcement(d.from.node, *a);
+    if (const auto after = ledger_->disagreeing(); after != before) {
+      std::string names;
+      for (NodeId n : after) names += (names.empty() ? "" : ", ") + node_name(n);
+      log(!after.empty(), after.empty()
+                              ? "cluster: every member places the clustered services alike again"
+                              : "cluster: " + names +
+                                    " place(s) clustered services differently (another policy? "
+                                    "reload every node with the same one); those services "
+                                    "stay where they are until they agree");
+    }
+  } else if (auto* r = std::get_if<FailoverRequest>(&message)) {
+    if (ledger_->apply_failover(*r)) {
+      if (r->target == session_->local_node()) gave_up_.erase(r->service);
+      log(false, "cluster: failover of " + r->service + " requested by " + node_name(d.from.node));
+    } else {
+      log(true, "cluster: failover of " + r->service + " requested by " + node_name(d.from.node) +
+                    " cannot be honoured");
+    }
+  } else if (auto* f = std::get_if<FencedNotice>(&message)) {
+    ledger_->apply_fenced(f->node);
+    fencing_.erase(f->node);
+    log(false, "cluster: " + node_name(f->node) + " fenced by " + node_name(d.from.node));
+  } else if (auto* e = std::get_if<PublishedEvent>(&message)) {
+    BusMessage entry{
+        BusMessage::Kind::kEvent, d.from.node,       node_name(d.from.node), d.ring, d.view, d.seq,
+        ++history_index_,         std::move(e->body)};
+    if (callbacks_.on_bus) callbacks_.on_bus(entry);
     return;  // events do not change placement
+  } else {
+    log(true, "cluster: ignoring bus message of unknown kind '" +
+                  std::get<UnknownMessage>(message).kind + "'");
   }
   reconcile();
 }
@@ -335,7 +309,7 @@ void ClusterManager::announce() {
   a.unfenced = ledger_->unfenced();
   a.placement = ledger_->fingerprints();
   if (last_announced_ && *last_announced_ == a) return;
-  if (Status st = session_->send(wire(encode(a))); !st.ok()) {
+  if (Status st = session_->send(encode_announcement(a)); !st.ok()) {
     log(true, "cluster: cannot announce: " + st.error().message);
     return;
   }
@@ -347,24 +321,24 @@ void ClusterManager::fence(NodeId victim) {
   std::string name = node_name(victim);
   log(true, "cluster: fencing " + name + " before taking over its services");
   std::weak_ptr<bool> alive = alive_;
-  services_.run_fence(
-      name, config_.fence.argv,
-      fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
-      [alive, this, victim, name](bool ok, std::string detail) {
-        if (!alive.lock()) return;
-        if (ok) {
-          // Stays in fencing_ until the "fenced" message comes back in order.
-          log(false, "cluster: fenced " + name + (detail.empty() ? "" : ": " + detail));
-          if (Status st = session_->send(wire(json{{"t", "fenced"}, {"node", victim}})); !st.ok())
-            fencing_.erase(victim);
-          return;
-        }
-        log(true, "cluster: fencing " + name + " failed: " + detail + "; retrying");
-        fencing_.erase(victim);
-        loop_.add_timer_after(config_.fence.retry, [alive, this] {
-          if (alive.lock()) reconcile();
-        });
-      });
+  services_.run_fence(name, config_.fence.argv,
+                      fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
+                      [alive, this, victim, name](bool ok, std::string detail) {
+                        if (!alive.lock()) return;
+                        if (ok) {
+                          // Stays in fencing_ until the "fenced" message comes back in order.
+                          log(false,
+                              "cluster: fenced " + name + (detail.empty() ? "" : ": " + detail));
+                          if (Status st = session_->send(encode_fenced(victim)); !st.ok())
+                            fencing_.erase(victim);
+                          return;
+                        }
+                        log(true, "cluster: fencing " + name + " failed: " + detail + "; retrying");
+                        fencing_.erase(victim);
+                        loop_.add_timer_after(config_.fence.retry, [alive, this] {
+                          if (alive.lock()) reconcile();
+                        });
+                      });
 }
 
 void ClusterManager::update_peers() {
@@ -399,7 +373,7 @@ std::vector<PeerView> ClusterManager::peers() const {
 }
 
 Status ClusterManager::publish(json body) {
-  return session_->send(wire(json{{"t", "event"}, {"body", std::move(body)}}));
+  return session_->send(encode_event(std::move(body)));
 }
 
 Status ClusterManager::reconfigure(ClusterConfig config) {
@@ -438,15 +412,13 @@ Status ClusterManager::request_failover(const std::string& service,
                                         std::optional<std::string> target) {
   if (!ledger_->find(service)) return Error{"'" + service + "' is not a clustered service"};
   if (!session_->joined()) return Error{"not joined to the cluster"};
-  json j{{"t", "failover"}, {"service", service}};
+  FailoverRequest request{service, std::nullopt};
   if (target) {
-    std::optional<NodeId> id;
     for (const auto& [n, p] : peers_)
-      if (p.name == *target) id = n;
-    if (!id) return Error{"unknown peer '" + *target + "'"};
-    j["target"] = *id;
+      if (p.name == *target) request.target = n;
+    if (!request.target) return Error{"unknown peer '" + *target + "'"};
   }
-  return session_->send(wire(j));
+  return session_->send(encode_failover(request));
 }
 
 void ClusterManager::service_started(const std::string& name) {

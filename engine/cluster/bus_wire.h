@@ -1,0 +1,52 @@
+// The wire format of the cluster bus: one JSON object a CPG message, its "t" naming the kind.
+//
+//   {"t": "announce", "running": [names], "gave_up": [names], "unfenced": [node ids],
+//    "placement": {name: fingerprint}}                        // placement optional
+//   {"t": "failover", "service": name, "target": node id}    // target optional
+//   {"t": "fenced", "node": node id}
+//   {"t": "event", "body": <the publisher's console record>}
+//
+// Messages come from other amatads, perhaps of another version, perhaps with a bug: decoding
+// checks the type and range of every field it reads (node ids and fingerprints are unsigned
+// 32-bit integers) and never throws; the caller logs and skips what does not decode.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "base/result.h"
+#include "engine/cluster/placement.h"
+
+namespace amata::cluster {
+
+/// "fenced": the sender fenced `node`.
+struct FencedNotice {
+  NodeId node = 0;
+};
+
+/// "event": a record the sender published, as it sent it.
+struct PublishedEvent {
+  nlohmann::json body;
+};
+
+/// A well-formed message of a kind this amatad does not know (a newer version).
+struct UnknownMessage {
+  std::string kind;
+};
+
+/// One decoded message of the bus.
+using BusPayload =
+    std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent, UnknownMessage>;
+
+/// The bytes of each kind of message. Never throws: invalid UTF-8 becomes U+FFFD.
+std::string encode_announcement(const Announcement& announcement);
+std::string encode_failover(const FailoverRequest& request);
+std::string encode_fenced(NodeId node);
+std::string encode_event(nlohmann::json body);
+
+/// A delivered message; an error says what is malformed in it.
+Result<BusPayload> decode_bus_payload(std::string_view payload);
+
+}  // namespace amata::cluster

@@ -1,0 +1,87 @@
+#include "engine/cluster/bus_wire.h"
+
+#include <gtest/gtest.h>
+
+#include <variant>
+
+namespace amata::cluster {
+namespace {
+
+template <typename T>
+T decoded(const std::string& payload) {
+  auto message = decode_bus_payload(payload);
+  EXPECT_TRUE(message.ok()) << payload << ": " << (message ? "" : message.error().message);
+  if (!message || !std::holds_alternative<T>(*message)) {
+    ADD_FAILURE() << payload << " did not decode as expected";
+    return T{};
+  }
+  return std::get<T>(*message);
+}
+
+TEST(BusWire, EveryKindSurvivesEncodeAndDecode) {
+  Announcement a{{"web"}, {"db"}, {4}, PlacementFingerprints{{"web", 7U}, {"db", 4294967295U}}};
+  EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
+  a.placement.reset();
+  EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
+
+  auto r = decoded<FailoverRequest>(encode_failover({"web", NodeId{3}}));
+  EXPECT_EQ(r.service, "web");
+  EXPECT_EQ(r.target, NodeId{3});
+  EXPECT_FALSE(decoded<FailoverRequest>(encode_failover({"web", std::nullopt})).target);
+
+  EXPECT_EQ(decoded<FencedNotice>(encode_fenced(9)).node, 9U);
+  nlohmann::json body{{"type", "raised"}, {"object", "web"}, {"id", 17}};
+  EXPECT_EQ(decoded<PublishedEvent>(encode_event(body)).body, body);
+  EXPECT_EQ(decoded<UnknownMessage>(R"({"t":"hello","x":1})").kind, "hello");
+}
+
+TEST(BusWire, InvalidUtf8InAnEventIsReplacedNotThrown) {
+  nlohmann::json body{{"message", std::string("caf\xe9")}};
+  auto text = encode_event(body);
+  EXPECT_EQ(decoded<PublishedEvent>(text).body["message"], "caf\xef\xbf\xbd");
+}
+
+// Node ids and fingerprints are unsigned 32-bit integers. nlohmann's get<std::uint32_t>()
+// converted anything numeric: -1 wrapped to 4294967295 and 1e300 was undefined behaviour
+// (UBSan: "1e+300 is outside the range of representable values of type 'unsigned int'").
+TEST(BusWire, NodeIdsOutOfRangeOrNotIntegersAreMalformed) {
+  for (const char* payload : {
+           R"({"t":"fenced","node":1e300})",
+           R"({"t":"fenced","node":-1})",
+           R"({"t":"fenced","node":2.5})",
+           R"({"t":"fenced","node":4294967296})",
+           R"({"t":"fenced","node":"3"})",
+           R"({"t":"fenced"})",
+           R"({"t":"failover","service":"web","target":1e300})",
+           R"({"t":"failover","service":"web","target":null})",
+           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[-7]})",
+           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"placement":{"web":1e300}})",
+           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"placement":null})",
+       }) {
+    EXPECT_FALSE(decode_bus_payload(payload).ok()) << payload;
+  }
+  EXPECT_EQ(decoded<FencedNotice>(R"({"t":"fenced","node":4294967295})").node, 4294967295U);
+}
+
+TEST(BusWire, MalformedMessagesAreErrorsNotExceptions) {
+  for (const char* payload : {
+           "",
+           "not json",
+           "[1,2]",
+           "{}",
+           R"({"t":1})",
+           R"({"t":"announce"})",
+           R"({"t":"announce","running":"web","gave_up":[],"unfenced":[]})",
+           R"({"t":"announce","running":[1],"gave_up":[],"unfenced":[]})",
+           R"({"t":"failover"})",
+           R"({"t":"failover","service":7})",
+           R"({"t":"event"})",
+       }) {
+    auto message = decode_bus_payload(payload);
+    ASSERT_FALSE(message.ok()) << payload;
+    EXPECT_FALSE(message.error().message.empty()) << payload;
+  }
+}
+
+}  // namespace
+}  // namespace amata::cluster

@@ -12,6 +12,13 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kMaxRaiseDepth = 4;
 
+// Records carry strings of the trace (a check's output passed to `run`): invalid UTF-8 is
+// written as U+FFFD instead of throwing.
+template <typename Json>
+std::string dumped(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 }  // namespace
 
 Result<Assignment> resolve_assignment(const ir::PolicyTables& tables, std::string_view name,
@@ -102,6 +109,20 @@ Result<ReplayStep> parse_trace_line(const ir::PolicyTables& tables, std::string_
       message = message.substr(at);
     }
     return located(e.byte == 0 ? 1 : e.byte, "bad JSON: " + message);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number too large for a double ("1e999") is no syntax error: nlohmann throws
+    // out_of_range (406) "number overflow parsing '1e999'", without a position.
+    std::string message = e.what();
+    std::size_t column = 1;
+    if (const auto at = message.find("number overflow"); at != std::string::npos) {
+      message = message.substr(at);
+      const auto open = message.find('\'');
+      const auto close = message.rfind('\'');
+      if (open != std::string::npos && close > open) {
+        column = column_of(message.substr(open + 1, close - open - 1));
+      }
+    }
+    return located(column, "bad JSON: " + message);
   }
   if (!j.is_object()) return located(1, "a trace line must be a JSON object");
   ReplayStep step;
@@ -222,7 +243,7 @@ std::string Replayer::json(const ReplayRecord& r) const {
     j["args"] = nlohmann::json::array();
     for (int a : r.event.args) j["args"].push_back(object_name(a));
     j["edge"] = r.edge.raise ? "raise" : "clear";
-    return j.dump();
+    return dumped(j);
   }
   const ir::ActionRequest& a = r.action;
   j["action"] = std::string(ir::action_kind_name(a.kind));
@@ -252,7 +273,7 @@ std::string Replayer::json(const ReplayRecord& r) const {
   }
   if (a.backoff_initial > 0) j["backoff"] = {a.backoff_initial, a.backoff_max};
   if (a.limit > 0) j["limit"] = {{"count", a.limit}, {"within", a.limit_window}};
-  return j.dump();
+  return dumped(j);
 }
 
 std::string Replayer::text(const ReplayRecord& r) const {
@@ -260,7 +281,7 @@ std::string Replayer::text(const ReplayRecord& r) const {
     return fmt::format("{} {}", r.edge.raise ? "raise" : "clear", event_text(r.event));
   const ir::ActionRequest& a = r.action;
   std::string s(ir::action_kind_name(a.kind));
-  auto quoted = [](const std::string& v) { return nlohmann::json(v).dump(); };
+  auto quoted = [](const std::string& v) { return dumped(nlohmann::json(v)); };
   switch (a.kind) {
     case ir::ActionKind::kRun:
       for (const auto& arg : a.argv) s += " " + quoted(arg);

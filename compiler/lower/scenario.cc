@@ -20,8 +20,8 @@ struct Word {
   std::size_t column = 0;
 };
 
-Result<std::vector<Word>> split(const std::string& line) {
-  std::vector<Word> words;
+// Returns false, with `unterminated` the column of a string that never closes.
+bool split(const std::string& line, std::vector<Word>& words, std::size_t& unterminated) {
   std::size_t i = 0;
   while (i < line.size()) {
     if (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
@@ -43,10 +43,13 @@ Result<std::vector<Word>> split(const std::string& line) {
       if (line[i] == '"') quoted = !quoted;
       w.text += line[i++];
     }
-    if (quoted) return Error{fmt::format("{}: unterminated string", w.column)};
+    if (quoted) {
+      unterminated = w.column;
+      return false;
+    }
     words.push_back(std::move(w));
   }
-  return words;
+  return true;
 }
 
 std::string unquote(const std::string& s) {
@@ -97,8 +100,17 @@ std::string canonical(const std::vector<Word>& words, std::size_t from) {
 
 }  // namespace
 
+Result<std::string> read_trace_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{"cannot read trace " + path};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
-                                              const std::string& text, const std::string& file) {
+                                              const std::string& text, const std::string& file,
+                                              const TraceReader& read_trace) {
   std::vector<Scenario> out;
   std::istringstream in(text);
   std::string line;
@@ -117,12 +129,10 @@ Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
   };
   while (std::getline(in, line)) {
     ++n;
-    auto split_words = split(line);
-    if (!split_words.ok()) {
-      return Error{
-          fmt::format("{}:{}:{} error: unterminated string", file, n, split_words.error().message)};
+    std::vector<Word> words;
+    if (std::size_t column = 0; !split(line, words, column)) {
+      return error(column, "unterminated string");
     }
-    const auto& words = *split_words;
     if (words.empty()) continue;
     const std::string& key = words[0].text;
     if (key == "test") {
@@ -174,8 +184,9 @@ Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
         const auto slash = file.rfind('/');
         if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
       }
-      std::ifstream trace(path);
-      if (!trace) return error(words[1].column, "cannot read trace " + path);
+      auto trace_text = read_trace(path);
+      if (!trace_text) return error(words[1].column, trace_text.error().message);
+      std::istringstream trace(*trace_text);
       std::string trace_line;
       int trace_n = 0;
       while (std::getline(trace, trace_line)) {

@@ -4,6 +4,7 @@
 // "Offline policy tests" section of docs/language.md.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -30,9 +31,17 @@ struct Scenario {
   std::vector<Expectation> expected;
 };
 
+/// The text of the trace file at `path` (a `trace "FILE"` statement, FILE resolved against
+/// the test file's folder).
+using TraceReader = std::function<Result<std::string>(const std::string& path)>;
+
+/// Reads the file at `path`: the TraceReader of `amatac test`.
+Result<std::string> read_trace_file(const std::string& path);
+
 /// Parses a test file against a policy's tables. Errors are "FILE:LINE:COL: error: ...".
 Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
-                                              const std::string& text, const std::string& file);
+                                              const std::string& text, const std::string& file,
+                                              const TraceReader& read_trace = read_trace_file);
 
 /// Runs one scenario; returns the readable differences ("" when it passes).
 std::string run_scenario(std::shared_ptr<const ir::CompiledPolicy> policy,

@@ -91,6 +91,12 @@ TEST(LowerTest, TraceLinesAreResolvedAndBadOnesLocated) {
   auto syntax = parse_trace_line(p->tables, R"({"t": 1,})", "x.jsonl", 4);
   ASSERT_FALSE(syntax.ok());
   EXPECT_EQ(syntax.error().message.rfind("x.jsonl:4:", 0), 0u) << syntax.error().message;
+  // Found by trace_fuzzer: a number beyond a double made nlohmann throw out_of_range, which
+  // was not caught, and `amatac eval` died of std::terminate.
+  auto overflow = parse_trace_line(p->tables, R"({"t": 1e999})", "x.jsonl", 5);
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.error().message,
+            "x.jsonl:5:7: error: bad JSON: number overflow parsing '1e999'");
 }
 
 TEST(LowerTest, ScenariosPassFailAndReportInBothBackends) {
@@ -124,6 +130,47 @@ end
   }
 }
 
+// Found by scenario_fuzzer: a check's output that is not UTF-8, passed to `run`, made
+// Replayer::text and ::json throw nlohmann's type_error 316: `amatac test` and `amatac eval`
+// died of std::terminate. It is written as U+FFFD.
+TEST(LowerTest, RecordsOfAnyBytesAreText) {
+  source::SourceManager sources;
+  diag::DiagnosticEngine diags;
+  auto checked = frontend::compile_text("r.amata", R"(
+policy r
+node self { every 1s }
+check repl {
+  command "/bin/true"
+  every 10s
+}
+discover broken when repl.status != ok raise Broken(repl)
+recover Broken(c) { run "/bin/report" c.output }
+)",
+                                        sources, diags);
+  ASSERT_TRUE(checked.has_value());
+  auto program =
+      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
+  ASSERT_TRUE(program.ok()) << program.error().message;
+  const std::string text =
+      "test a\n  at 1 set repl.status=critical repl.output=\"caf\xe9\"\n"
+      "  expect 1 raise Broken(repl)\n  expect 1 run \"/bin/report\" \"caf\xef\xbf\xbd\"\nend\n";
+  auto scenarios = parse_scenarios((*program)->tables, text, "r.test");
+  ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
+  for (Backend b : {Backend::kInterp, Backend::kJit}) {
+    auto policy = compile_program(*program, BackendOptions{b, {}});
+    ASSERT_TRUE(policy.ok());
+    EXPECT_EQ(run_scenario(*policy, (*scenarios)[0]), "");
+    Replayer replayer(*policy);
+    std::vector<ReplayRecord> records;
+    ASSERT_TRUE(replayer.step((*scenarios)[0].steps[0], records).ok());
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(replayer.json(records[1]),
+              "{\"t\":1.0,\"action\":\"run\",\"object\":\"repl\",\"argv\":[\"/bin/"
+              "report\",\"caf\xef\xbf\xbd\"]}")
+        << replayer.json(records[1]);
+  }
+}
+
 TEST(LowerTest, MalformedTestFilesAreLocated) {
   auto p = lowered();
   ASSERT_TRUE(p);
@@ -139,6 +186,11 @@ TEST(LowerTest, MalformedTestFilesAreLocated) {
   r = parse_scenarios(p->tables, "test a\n  frobnicate\nend\n", "x.test");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message.rfind("x.test:2:3: error: unknown statement", 0), 0u);
+  // Found by scenario_fuzzer: an unterminated string was reported as
+  // "x.test:2:12: unterminated string error: unterminated string".
+  r = parse_scenarios(p->tables, "test a\n  at 1 set web.alive=\"up\nend\n", "x.test");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "x.test:2:12: error: unterminated string");
 }
 
 }  // namespace

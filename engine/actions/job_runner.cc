@@ -1,10 +1,10 @@
 #include "engine/actions/job_runner.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <memory>
 
 namespace amata::actions {
@@ -15,6 +15,21 @@ std::string join(const std::vector<std::string>& words) {
   for (const auto& w : words) {
     if (!out.empty()) out += ' ';
     out += w;
+  }
+  return out;
+}
+
+// An environment variable is a C string: a NUL inside a value (a policy string may hold
+// "\0") would silently cut it short in the child. It is written as the two characters \0.
+std::string carried(const std::string& value) {
+  if (value.find('\0') == std::string::npos) return value;
+  std::string out;
+  for (char c : value) {
+    if (c == '\0') {
+      out += "\\0";
+    } else {
+      out += c;
+    }
   }
   return out;
 }
@@ -84,20 +99,19 @@ Result<pid_t> JobRunner::run(const JobSpec& job, Done done) {
 }
 
 std::vector<std::pair<std::string, std::string>> EventEnvironment::variables() const {
-  char time_text[32];
-  std::snprintf(time_text, sizeof time_text, "%.6f", time);
   std::vector<std::pair<std::string, std::string>> vars = {
-      {"AMATA_EVENT", event},
-      {"AMATA_RULE", rule},
-      {"AMATA_OBJECT", objects.empty() ? "" : objects.front()},
-      {"AMATA_OBJECTS", join(objects)},
-      {"AMATA_EDGE", edge},
-      {"AMATA_TIME", time_text},
+      {"AMATA_EVENT", carried(event)},
+      {"AMATA_RULE", carried(rule)},
+      {"AMATA_OBJECT", carried(objects.empty() ? "" : objects.front())},
+      {"AMATA_OBJECTS", carried(join(objects))},
+      {"AMATA_EDGE", carried(edge)},
+      // fmt, not a fixed buffer: a time of any size is written whole.
+      {"AMATA_TIME", fmt::format("{:.6f}", time)},
       {"AMATA_EVENT_ID", std::to_string(event_id)},
-      {"AMATA_VALUES", values.empty() ? "{}" : values},
-      {"AMATA_MESSAGE", message},
-      {"AMATA_POLICY", policy},
-      {"AMATA_ARGS", join(args)},
+      {"AMATA_VALUES", values.empty() ? "{}" : carried(values)},
+      {"AMATA_MESSAGE", carried(message)},
+      {"AMATA_POLICY", carried(policy)},
+      {"AMATA_ARGS", carried(join(args))},
   };
   return vars;
 }

@@ -61,6 +61,8 @@ struct EventEnvironment {
   std::string policy;                // AMATA_POLICY
   std::vector<std::string> args;     // AMATA_ARGS: the `run` arguments, space-separated
 
+  /// NAME=VALUE pairs, every value whole: a NUL, which an environment cannot carry, is
+  /// written as the two characters \0 (docs/operations.md, "Hooks").
   std::vector<std::pair<std::string, std::string>> variables() const;
 };
 

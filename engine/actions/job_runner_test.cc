@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -167,6 +168,32 @@ TEST_F(JobRunnerTest, ASlowHookDoesNotHoldBackOtherWork) {
   EXPECT_FALSE(hook_done);
   EXPECT_EQ(jobs_->running(), 1u);
   // TearDown's ~JobRunner kills and reaps the sleeping hook.
+}
+
+// Found by hook_env_fuzzer: a value is a C string in the child, so a NUL (a policy's
+// `notify "pager" "a\0b"`) cut AMATA_MESSAGE short, and a time of more than 31 characters
+// was truncated by a fixed buffer. Now a NUL is written as \0 and the time in full.
+TEST(EventEnvironmentTest, NothingIsCutShort) {
+  using namespace std::string_literals;
+  EventEnvironment env;
+  env.event = "pager";
+  env.objects = {"web"s, "d\0b"s};
+  env.message = "disk\0full"s;
+  env.args = {"--tag"s, "a\0"s};
+  env.time = 1e30;
+  const auto vars = env.variables();
+  auto value = [&](const std::string& name) {
+    for (const auto& [n, v] : vars)
+      if (n == name) return v;
+    ADD_FAILURE() << "no " << name;
+    return std::string();
+  };
+  for (const auto& [name, v] : vars) EXPECT_EQ(v.find('\0'), std::string::npos) << name;
+  EXPECT_EQ(value("AMATA_MESSAGE"), "disk\\0full");
+  EXPECT_EQ(value("AMATA_OBJECTS"), "web d\\0b");
+  EXPECT_EQ(value("AMATA_ARGS"), "--tag a\\0");
+  EXPECT_EQ(value("AMATA_TIME"), "1000000000000000019884624838656.000000");
+  EXPECT_EQ(std::strtod(value("AMATA_TIME").c_str(), nullptr), 1e30);
 }
 
 TEST_F(JobRunnerTest, MissingHookDirectoryMeansNoHooks) {

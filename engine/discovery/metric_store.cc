@@ -100,7 +100,9 @@ std::string MetricStore::values_json(const std::vector<int>& objects) const {
       values[key] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
     }
   }
-  return values.dump();
+  // String samples are what probes read (a check plugin's output may be in any encoding):
+  // invalid UTF-8 becomes U+FFFD rather than an exception that loses the event.
+  return values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace amata::discovery

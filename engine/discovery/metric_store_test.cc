@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace amata::discovery {
 namespace {
@@ -48,6 +49,19 @@ TEST(MetricStore, WritesSlotsAndKeepsEveryAttributeForTheConsole) {
             R"({"web.alive":1.0,"web.health.failed":null,"web.state":"S"})");
   EXPECT_EQ(store.values_json({1}), R"({"db.alive":0.0})");
   store.set_number(7, "alive", 1);  // an object the policy does not have: ignored
+}
+
+// Found by hook_env_fuzzer: a string sample that is not UTF-8 (a check plugin printing
+// Latin-1) made values_json() throw nlohmann's type_error 316, and the daemon's discovery
+// pass lost the event it was raising (no record, no hooks, no recovery).
+TEST(MetricStore, ValuesOfAnyBytesAreJson) {
+  auto t = tables();
+  MetricStore store(t, nullptr, nullptr);
+  store.set_string(0, "state", "caf\xe9 \xc3");
+  store.set_number(0, "alive", std::numeric_limits<double>::infinity());
+  EXPECT_EQ(store.values_json({0}),
+            "{\"web.alive\":null,\"web.health.failed\":null,\"web.state\":\"caf\xef\xbf\xbd "
+            "\xef\xbf\xbd\"}");
 }
 
 TEST(MetricStore, ReportsChangesAndCountsChecksOnceEveryObjectWasSampled) {

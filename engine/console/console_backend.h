@@ -34,7 +34,7 @@ class Outcome {
     return o;
   }
   /// A refused or failed command. `code` is one of the codes in docs/console.md
-  /// ("unknown_object", "unknown_rule", "policy_rejected", "action_failed", "busy", ...);
+  /// ("unknown_object", "unknown_rule", "policy_rejected", "busy", "permission_denied", ...);
   /// `details` carries structured data, e.g. {"diagnostics": [...]} for policy_rejected.
   static Outcome failure(std::string code, std::string message,
                          nlohmann::json details = nlohmann::json()) {
@@ -176,8 +176,8 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///
 /// control(): {"object": "web", "verb": "restart", "accepted": true,
 ///             "message": "restart scheduled"}
-///            Failures "unknown_object", "not_applicable" (e.g. restart of an interface),
-///            "busy" (another action is running on it).
+///            Failures "unknown_object", "not_applicable" (e.g. restart of an interface).
+///            The action runs after the reply: how it ended is an action record.
 ///
 /// reload(f): {"policy": "web_node", "file": "/etc/amata/web.amata", "objects": 5,
 ///             "rules": 7, "warnings": [<diagnostic>...]}

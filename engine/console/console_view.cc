@@ -124,8 +124,9 @@ nlohmann::json event_record_json(const store::EventRecord& e) {
   if (e.event == store::kReloadEvent) {
     const std::string file = values.value("file", "");
     j["type"] = "reload";
-    j["message"] = values.value("ok", false) ? "policy reloaded from " + file
-                                             : "reload of " + file + " rejected";
+    j["message"] = values.value("ok", false)
+                       ? "policy reloaded from " + file
+                       : "reload of " + file + " rejected: " + values.value("error", "errors");
   } else if (e.event == store::kGaveUpEvent) {
     j["message"] = join(e.objects, ", ") + ": " + values.value("reason", "gave up");
   } else {
@@ -185,6 +186,20 @@ nlohmann::json status_json(const discovery::RuleEngine& rules,
     objects.push_back(o);
   }
   return {{"policy", tables.name}, {"objects", objects}};
+}
+
+std::vector<std::string_view> rule_states(const discovery::RuleEngine& engine) {
+  const std::size_t count = engine.policy().tables().rules.size();
+  auto explained = engine.explain_all();
+  std::vector<std::string_view> states;
+  states.reserve(count);
+  for (std::size_t r = 0; r < count; ++r) {
+    const bool firing = engine.rule(static_cast<int>(r)).firing;
+    // Without an explanation (an evaluation error) pending cannot be told from armed.
+    states.push_back(explained ? rule_state(firing, (*explained)[r].temporal)
+                               : (firing ? "firing" : "armed"));
+  }
+  return states;
 }
 
 Outcome rules_view(const discovery::RuleEngine& engine) {

@@ -25,6 +25,10 @@ nlohmann::json action_record_json(const store::ActionRecord& action);
 /// uptime). The cluster section is the daemon's to add.
 nlohmann::json status_json(const discovery::RuleEngine& rules,
                            const supervisor::Supervisor& supervisor);
+/// Every rule's state as the console shows it: "firing" once its event is raised, "pending"
+/// while its condition holds but its `for` / `times within` is not met yet, else "armed".
+/// /metrics' amata_rule_state reads the same.
+std::vector<std::string_view> rule_states(const discovery::RuleEngine& rules);
 /// rules: every rule armed / pending (with time or checks left) / firing, with its last edge.
 Outcome rules_view(const discovery::RuleEngine& rules);
 /// explain RULE: the condition tree with every sub-expression's value, the temporal status,

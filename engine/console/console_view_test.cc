@@ -95,6 +95,8 @@ TEST_F(ConsoleViewTest, RulesAreArmedPendingOrFiringAndExplainSaysWhy) {
   EXPECT_EQ(list[1]["state"], "pending");
   EXPECT_GT(list[1]["pending_left_ms"].get<int>(), 25000);
   EXPECT_EQ(list[1]["last_edge"], nullptr);
+  // /metrics reads the same states.
+  EXPECT_EQ(rule_states(*rules_), (std::vector<std::string_view>{"firing", "pending"}));
 
   Outcome hot = explain_view(*rules_, "hot");
   ASSERT_TRUE(hot.ok());

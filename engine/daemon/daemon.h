@@ -141,6 +141,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   struct Reload;
   /// The worker has compiled the policy: runtime, swap, record (on the loop).
   void finish_reload();
+  /// Stores and counts one reload: ok when error is empty, else rejected with that error.
+  void record_reload(const std::string& file, const std::string& error);
   void swap_in(lower::LoadedPolicy& loaded);
   /// At exit: a reload still compiling is waited for and dropped.
   void drop_reload();

@@ -65,11 +65,11 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   for (int a : instance.args) {
     auto st = supervisor_->status(a);
     if (st ? st->monitored : rules.monitored(a)) continue;
+    // Recorded like any action's outcome: stored, followed, counted, on the bus.
     const std::string name = object_name(a);
-    spdlog::info("{}: {} is unmonitored, no recovery", what, name);
-    store::ActionRecord skipped{0,         base::unix_now(),         record.id, "recover", name,
-                                "skipped", name + " is unmonitored", 0};
-    (void)store_->add_action(skipped);
+    record_action({0, base::unix_now(), record.id, "recover", name, "skipped",
+                   name + " is unmonitored, no recovery for " + what, 0},
+                  "");
     return;
   }
   auto actions = rules.recover(instance);
@@ -80,10 +80,6 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
 
 void Daemon::record_event(store::EventRecord& record) {
   if (record.edge == "raise") events_total_[record.event]++;
-  if (record.event == store::kReloadEvent) {
-    reloads_total_++;
-    if (record.values.find("\"ok\":false") != std::string::npos) reload_failures_total_++;
-  }
   if (auto id = store_->add_event(record)) {
     record.id = *id;
   } else {

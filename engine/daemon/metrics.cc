@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/console/console_server.h"
+#include "engine/console/console_view.h"
 #include "engine/daemon/daemon.h"
 #include "engine/metrics/metrics_server.h"
 
@@ -56,9 +57,10 @@ void Daemon::publish_metrics() {
     }
     snap.objects.push_back(std::move(o));
   }
+  const std::vector<std::string_view> states = console::rule_states(rules);
   for (std::size_t r = 0; r < tables.rules.size(); ++r) {
-    const discovery::RuleStatus& status = rules.rule(static_cast<int>(r));
-    snap.rules.push_back({tables.rules[r].name, status.firing ? "firing" : "armed", status.rises});
+    snap.rules.push_back(
+        {tables.rules[r].name, std::string(states[r]), rules.rule(static_cast<int>(r)).rises});
   }
   for (const auto& [name, n] : events_total_) snap.events_total.emplace_back(name, n);
   for (const auto& [key, n] : actions_total_)

@@ -81,23 +81,36 @@ void Daemon::finish_reload() {
   }
 }
 
+void Daemon::record_reload(const std::string& file, const std::string& error) {
+  reloads_total_++;
+  nlohmann::json values = {{"file", file}, {"ok", error.empty()}};
+  if (!error.empty()) {
+    reload_failures_total_++;
+    values["error"] = error;
+  }
+  store::EventRecord record{0,  base::unix_now(), "",     store::kReloadEvent,
+                            {}, values.dump(),    "raise"};
+  record_event(record);
+}
+
 void Daemon::swap_in(lower::LoadedPolicy& loaded) {
   const std::string& path = loaded.file;
-  store::EventRecord record{0, base::unix_now(), "", store::kReloadEvent, {}, "{}", "raise"};
   if (!loaded.policy) {
     spdlog::error("reload of {} rejected, the running policy stays:\n{}", path, loaded.diagnostics);
-    record.values = nlohmann::json({{"file", path}, {"ok", false}}).dump();
-    record_event(record);
+    record_reload(path, "the policy has errors");
     return;
   }
   auto runtime = make_runtime(loaded);
   if (!runtime) {
+    // The policy checked, but its probes could not be built (a socket, a netlink listener):
+    // as rejected as a policy with errors.
     spdlog::error("reload of {} failed, the running policy stays: {}", path,
                   runtime.error().message);
     loaded.policy.reset();
     loaded.errors++;
     loaded.diagnostics += runtime.error().message + "\n";
     loaded.diagnostics_brief += runtime.error().message + "\n";
+    record_reload(path, runtime.error().message);
     return;
   }
   if (!loaded.diagnostics.empty()) spdlog::warn("{}", loaded.diagnostics);
@@ -114,8 +127,7 @@ void Daemon::swap_in(lower::LoadedPolicy& loaded) {
   runtime_->probes->start();
   spdlog::info("reloaded policy {} from {}: {} objects, {} rules", tables.name, path,
                tables.objects.size(), tables.rules.size());
-  record.values = nlohmann::json({{"file", path}, {"ok", true}}).dump();
-  record_event(record);
+  record_reload(path, "");
 }
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {

@@ -182,6 +182,7 @@ Status Supervisor::spawn(Service& s) {
       spec, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!pid) return Error{"start " + name + ": " + pid.error().message};
   s.state = ServiceState::kRunning;
+  s.gave_up = false;
   s.pid = *pid;
   s.adopted = false;
   s.started_at = base::Clock::now();
@@ -212,7 +213,8 @@ void Supervisor::on_exit(const std::string& name, pid_t pid, const base::ExitSta
   Service* s = find(name);
   if (!s || s->pid != pid) return;
   bool expected = s->state == ServiceState::kStopping;
-  s->state = ServiceState::kStopped;
+  // A service stopped because it reached its restart limit ends given up, not stopped.
+  s->state = s->gave_up ? ServiceState::kGaveUp : ServiceState::kStopped;
   s->pid = 0;
   s->exited_at = base::Clock::now();
   s->last_exit = status;
@@ -227,7 +229,7 @@ void Supervisor::on_exit(const std::string& name, pid_t pid, const base::ExitSta
   }
   if (removed) {
     Service* again = find(name);
-    if (again && again->removed && again->state == ServiceState::kStopped) services_.erase(name);
+    if (again && again->removed && again->pid == 0) services_.erase(name);
   }
 }
 
@@ -271,6 +273,7 @@ void Supervisor::start(int object, Done done) {
     return;
   }
   s->monitored = true;
+  clear_give_up(*s);
   // Dependencies first: anything `name` needs that is not running is started before it.
   std::set<std::string> needed{name};
   for (bool grew = true; grew;) {
@@ -388,8 +391,9 @@ void Supervisor::restart(int object, const RestartPolicy& policy, Done done) {
       reason += " within " + std::to_string(static_cast<int>(policy.window)) + "s";
     reason = "gave up after " + reason;
     s->monitored = false;
+    s->gave_up = true;
     if (s->state == ServiceState::kRunning) stop_one(*s, nullptr);
-    s->state = s->state == ServiceState::kStopped ? ServiceState::kGaveUp : s->state;
+    if (s->state == ServiceState::kStopped) s->state = ServiceState::kGaveUp;
     if (events_.gave_up) events_.gave_up(s->config.object, name, reason);
     if (done) done(false, reason);
     return;
@@ -497,11 +501,15 @@ void Supervisor::monitor(int object) {
   Service* s = find(object);
   if (!s) return;
   s->monitored = true;
-  if (s->state == ServiceState::kGaveUp) {
-    s->state = ServiceState::kStopped;
-    s->consecutive = 0;
-    s->restart_times.clear();
-  }
+  clear_give_up(*s);
+}
+
+void Supervisor::clear_give_up(Service& service) {
+  if (!service.gave_up && service.state != ServiceState::kGaveUp) return;
+  service.gave_up = false;
+  service.consecutive = 0;
+  service.restart_times.clear();
+  if (service.state == ServiceState::kGaveUp) service.state = ServiceState::kStopped;
 }
 
 void Supervisor::unmonitor(int object) {

@@ -114,12 +114,15 @@ class Supervisor {
   /// Stops watching every process and leaves them running, for the next amatad to adopt.
   void release_all();
 
+  /// Starts a service (and what it depends on) that is not running. An explicit start also
+  /// clears a give-up: its restart count within the window and its backoff begin again.
   void start(int object, Done done);
   void stop(int object, Done done);
   /// Restarts `service` and, after it, everything that depends on it. A restart requested
   /// while one is in flight joins it (one failure is never restarted twice).
   void restart(int object, const RestartPolicy& policy, Done done);
   Status signal(int object, int sig);
+  /// Watches a service again; like start, it clears a give-up.
   void monitor(int object);
   void unmonitor(int object);
 
@@ -139,6 +142,7 @@ class Supervisor {
     bool monitored = true;
     bool adopted = false;
     bool removed = false;  // dropped by a reload: forget once stopped
+    bool gave_up = false;  // restart limit reached: kGaveUp once its process has ended
     int restarts = 0;
     int consecutive = 0;  // restarts since the service last ran stably
     std::deque<base::Clock::time_point> restart_times;
@@ -157,6 +161,7 @@ class Supervisor {
   const Service* find(int object) const;
   std::optional<ServiceStatus> status_of(const Service& s) const;
   Status spawn(Service& service);
+  static void clear_give_up(Service& service);
   void on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status);
   void stop_one(Service& service, Done done);
   /// `root` and every service depending on it, transitively, in start order.

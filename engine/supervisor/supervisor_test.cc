@@ -221,6 +221,35 @@ TEST_F(SupervisorTest, CrashLoopBacksOffThenGivesUp) {
   EXPECT_EQ(sup_->status(id("crash"))->state, ServiceState::kStopped);
 }
 
+TEST_F(SupervisorTest, AStartAfterAGiveUpGetsTheWholeLimitAgain) {
+  configure({service("crash", {"false"})});
+  RestartPolicy policy{0, 0, 2, 60};
+  on_crash_ = [&](const std::string& name) { sup_->restart(id(name), policy, nullptr); };
+  sup_->start_all();
+  ASSERT_TRUE(run_until([&] { return count("gave-up crash") == 1; }));
+  EXPECT_EQ(count("started crash"), 3);
+  // The operator's start is one more start and two more restarts, not an instant give-up.
+  sup_->start(id("crash"), nullptr);
+  ASSERT_TRUE(run_until([&] { return count("gave-up crash") == 2; }));
+  EXPECT_EQ(count("started crash"), 6);
+  EXPECT_EQ(sup_->status(id("crash"))->state, ServiceState::kGaveUp);
+}
+
+TEST_F(SupervisorTest, AGiveUpWhileRunningEndsGivenUpNotStopped) {
+  // A restart asked for a service that still runs (a failed health check) past its limit:
+  // the service is stopped and then reads as given up.
+  configure({service("web", {"sleep", "30"})});
+  sup_->start_all();
+  RestartPolicy policy{0, 0, 1, 60};
+  bool first = false;
+  sup_->restart(id("web"), policy, [&](bool ok, const std::string&) { first = ok; });
+  ASSERT_TRUE(run_until([&] { return first; }));
+  sup_->restart(id("web"), policy, nullptr);
+  ASSERT_TRUE(run_until([&] { return sup_->status(id("web"))->pid == 0; }));
+  EXPECT_EQ(sup_->status(id("web"))->state, ServiceState::kGaveUp);
+  EXPECT_FALSE(sup_->status(id("web"))->monitored);
+}
+
 TEST_F(SupervisorTest, RestartRequestedTwiceIsOneRestart) {
   configure({service("web", {"sleep", "30"})});
   sup_->start_all();

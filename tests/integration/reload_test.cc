@@ -130,7 +130,7 @@ TEST(Reload, ARejectedPolicyAnswersWithItsDiagnosticsAsDataAndIsStoredAsAReload)
   bool stored = false;
   for (const auto& e : events["result"]["events"]) {
     stored |= e.value("type", "") == "reload" &&
-              e.value("message", "") == "reload of " + bad + " rejected";
+              e.value("message", "") == "reload of " + bad + " rejected: the policy has errors";
   }
   EXPECT_TRUE(stored) << events.dump(1);
 

@@ -1,13 +1,16 @@
 // Hostile inputs through the whole front end (`amatac check`'s library entry point): every
 // one must end in diagnostics and exit code 1 (or 0 when valid), never a crash or a hang.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "base/file.h"
 #include "compiler/frontend/commands.h"
 
 namespace amata::frontend {
@@ -105,6 +108,50 @@ TEST_F(RobustnessTest, UnreadableFileIsAnIoError) {
   std::ostringstream out, err;
   EXPECT_EQ(run_check(opts, out, err), 2);
   EXPECT_NE(err.str().find("E0001"), std::string::npos);
+}
+
+// An include that names a FIFO used to wait for a writer forever (and amatad's reload with
+// it): it is an error at the include, at once.
+TEST_F(RobustnessTest, IncludeOfAFifoIsAnErrorNotAHang) {
+  const auto fifo = dir_ / "pipe.amata";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  std::string out;
+  EXPECT_EQ(check("main.amata", "include \"pipe.amata\"\nnode self {}\n", &out), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_NE(out.find("\"E0001\""), std::string::npos) << out;
+  EXPECT_NE(out.find("not a regular file (a FIFO)"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"line\": 1"), std::string::npos) << out;  // located at the include
+}
+
+// /dev/zero never ends: read whole, it filled memory until the process died.
+TEST_F(RobustnessTest, IncludeOfDevZeroIsAnError) {
+  std::string out;
+  EXPECT_EQ(check("zero.amata", "include \"/dev/zero\"\n", &out), 1);
+  EXPECT_NE(out.find("/dev/zero: not a regular file (a character device)"), std::string::npos)
+      << out;
+}
+
+TEST_F(RobustnessTest, IncludeLargerThanTheLimitIsAnError) {
+  const auto big = dir_ / "big.inc.amata";
+  std::ofstream(big) << "";
+  std::filesystem::resize_file(big, base::kMaxTextFileBytes + 1);
+  std::string out;
+  EXPECT_EQ(check("main.amata", "include \"big.inc.amata\"\n", &out), 1);
+  EXPECT_NE(out.find("larger than 16 MiB"), std::string::npos) << out;
+}
+
+// The policy itself named as a FIFO: an I/O error (exit 2) with the path, at once.
+TEST_F(RobustnessTest, PolicyThatIsAFifoIsAnIoError) {
+  const auto fifo = dir_ / "policy-pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  CheckOptions opts;
+  opts.files = {fifo.string()};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 2);
+  EXPECT_NE(err.str().find(fifo.string() + ": not a regular file (a FIFO) [E0001]"),
+            std::string::npos)
+      << err.str();
 }
 
 TEST_F(RobustnessTest, VerifyModeMatchesInlineExpectations) {

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "base/file.h"
 #include "catalog/catalog.h"
 
 namespace amata::lower {
@@ -174,8 +174,12 @@ Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
         const auto slash = file.rfind('/');
         if (slash != std::string::npos) path = file.substr(0, slash + 1) + path;
       }
-      std::ifstream trace(path);
-      if (!trace) return error(words[1].column, "cannot read trace " + path);
+      // A trace named by mistake may be a FIFO or a device: refused, never waited on.
+      auto trace_text = base::read_regular_file(path);
+      if (!trace_text) {
+        return error(words[1].column, "cannot read trace: " + trace_text.error().message);
+      }
+      std::istringstream trace(*trace_text);
       std::string trace_line;
       int trace_n = 0;
       while (std::getline(trace, trace_line)) {

@@ -1,6 +1,7 @@
 #include "compiler/check/types.h"
 
 #include <array>
+#include <cmath>
 #include <regex>
 
 #include "compiler/check/constants.h"
@@ -351,6 +352,13 @@ std::optional<TypedExpr> number_literal(CheckContext& ctx, double value, const s
   }
   e.type = Type::number(u->dimension);
   e.number = value * u->scale;
+  if (!std::isfinite(e.number)) {
+    ctx.diags.report(diag::Code::kMalformedNumber, range,
+                     "number out of range: in base units (" +
+                         std::string(catalog::base_unit_suffix(u->dimension)) +
+                         ") it is more than any value amata can hold (about 1.8e308)");
+    return std::nullopt;
+  }
   return e;
 }
 

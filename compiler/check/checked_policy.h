@@ -63,7 +63,7 @@ struct TypedExpr {
     kNot,
     kAnd,
     kOr,
-    // regex match of operands[0] (a string) against `string` (ECMAScript syntax, validated)
+    // regex match of operands[0] (a string) against `string` (RE2 syntax, validated)
     kMatch,
     kNotMatch,
     // window functions over operands[0] (a number-typed expression, usually an attribute)

@@ -3,7 +3,6 @@
 // cluster (cluster.cc).
 #include <csignal>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "compiler/check/dependencies.h"
 #include "compiler/check/passes.h"
 #include "compiler/check/settings.h"
+#include "compiler/check/types.h"
 
 namespace amata::check {
 namespace {
@@ -182,13 +182,7 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
   } else if (n == "match") {
     if (r.count(1, 1)) {
       if (auto v = r.str(0)) {
-        try {
-          std::regex re(*v, std::regex::ECMAScript);
-          spec.match = *v;
-        } catch (const std::regex_error& e) {
-          r.ctx.diags.report(diag::Code::kInvalidRegex, s.args[0].range,
-                             "invalid regular expression: " + std::string(e.what()));
-        }
+        if (check_regex(r.ctx, *v, s.args[0].range)) spec.match = *v;
       }
     }
   } else if (n == "name") {

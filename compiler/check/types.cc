@@ -2,8 +2,8 @@
 
 #include <array>
 #include <cmath>
-#include <regex>
 
+#include "base/regex.h"
 #include "compiler/check/constants.h"
 #include "compiler/check/names.h"
 #include "compiler/check/temporal.h"
@@ -120,13 +120,7 @@ std::optional<TypedExpr> binary(CheckContext& ctx, const ast::Expr& e, const Sco
             "the right side of '" + spelling + "' must be a regular expression in quotes");
         return std::nullopt;
       }
-      try {
-        std::regex re(r->string, std::regex::ECMAScript);
-      } catch (const std::regex_error& err) {
-        ctx.diags.report(diag::Code::kInvalidRegex, e.args[1]->range,
-                         "invalid regular expression: " + std::string(err.what()));
-        return std::nullopt;
-      }
+      if (!check_regex(ctx, r->string, e.args[1]->range)) return std::nullopt;
       out.op = e.binary_op == ast::BinaryOp::kMatch ? Op::kMatch : Op::kNotMatch;
       out.type = Type::boolean();
       out.string = r->string;
@@ -360,6 +354,14 @@ std::optional<TypedExpr> number_literal(CheckContext& ctx, double value, const s
     return std::nullopt;
   }
   return e;
+}
+
+bool check_regex(CheckContext& ctx, const std::string& pattern, ast::SourceRange range) {
+  auto re = base::Regex::compile(pattern);
+  if (re) return true;
+  ctx.diags.report(diag::Code::kInvalidRegex, range,
+                   "invalid regular expression (RE2 syntax): " + re.error().message);
+  return false;
 }
 
 bool require_bool(CheckContext& ctx, const TypedExpr& e, std::string_view context) {

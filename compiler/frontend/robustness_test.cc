@@ -175,5 +175,25 @@ TEST_F(RobustnessTest, VerifyModeMatchesInlineExpectations) {
   EXPECT_NE(out2.str().find("unexpected warning W0203"), std::string::npos);
 }
 
+// The expectations were read with std::regex, which recursed once per blank of `#\s*`: a '#'
+// and 300,000 blanks overflowed the stack of `amatac check --verify`.
+TEST_F(RobustnessTest, VerifyModeReadsLongCommentLines) {
+  const auto path = dir_ / "long.amata";
+  std::ofstream(path) << "node self {}\n#" << std::string(300000, ' ') << "expect-error@+2: E0300\n"
+                      << "event H(n: node) notify_only\n"
+                      << "discover h when self.cpu > 2GB raise H(self)  # expect-error@-0: E0301 "
+                         "# expect-warning:W0203 #expect-error@: E0300 # expect-error: X0300\n";
+  CheckOptions opts;
+  opts.files = {path.string()};
+  opts.verify = true;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 1);
+  // Read: the long one (E0300 is reported on line 4) and the two well-formed comments of
+  // line 4, not the malformed ones.
+  EXPECT_EQ(out.str(), path.string() + ":4: expected error E0301 was not reported\n" +
+                           path.string() + ":4: expected warning W0203 was not reported\n")
+      << out.str();
+}
+
 }  // namespace
 }  // namespace amata::frontend

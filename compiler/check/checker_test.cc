@@ -277,5 +277,28 @@ TEST(CheckerTest, PassesAreObservable) {
   EXPECT_EQ(objects_after_declarations, 1u);
 }
 
+// The value checks reject exactly what the daemon would, and accept the examples' values.
+TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
+  auto ok = compile(
+      "service web {\n"
+      "  start \"/usr/bin/web\"\n"
+      "  health tcp \"[::1]:8080\"\n"
+      "  health unix \"/run/web.sock\"\n"
+      "  health http \"http://localhost:8080/healthz\"\n"
+      "  user \"www-data\"\n"
+      "  group \"www-data\"\n"
+      "  env HTTP_PORT \"8080\"\n"
+      "}\n"
+      "host gw { address \"fe80::1%eth0\"; method icmp }\n"
+      "interface eth0 {}\n");
+  EXPECT_TRUE(ok->policy) << ok->messages();
+  for (const char* bad : {"health tcp \"127.0.0.1:99999\"", "health tcp \"127.0.0.1:0\"",
+                          "health http \"http://127.0.0.1:70000/\"", "user \"a b\"",
+                          "group \"a:b\"", "env \"A=B\" \"x\"", "log \"log.txt\""}) {
+    auto c = compile(std::string("service web {\n  start \"/usr/bin/web\"\n  ") + bad + "\n}\n");
+    EXPECT_EQ(c->codes(), std::vector<std::string>{"E0206"}) << bad << "\n" << c->messages();
+  }
+}
+
 }  // namespace
 }  // namespace amata::check

@@ -13,6 +13,7 @@
 #include "compiler/check/signals.h"
 #include "compiler/check/temporal.h"
 #include "compiler/check/types.h"
+#include "compiler/check/values.h"
 
 namespace amata::check {
 namespace {
@@ -116,8 +117,8 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
       if (!require_kind(ctx, a, out.target, {Kind::kService}, verb)) return std::nullopt;
       bool ok = true;
       if (a.backoff_min) {
-        auto lo = duration_value(ctx, *a.backoff_min, "the shortest backoff");
-        auto hi = duration_value(ctx, *a.backoff_max, "the longest backoff");
+        auto lo = duration_value(ctx, *a.backoff_min, "the shortest backoff", kBackoff);
+        auto hi = duration_value(ctx, *a.backoff_max, "the longest backoff", kBackoff);
         if (lo && hi && *lo > *hi) {
           ctx.diags.report(
               diag::Code::kBackoffInverted,
@@ -131,8 +132,9 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
         }
       }
       if (a.limit_count) {
-        auto n = count_value(ctx, *a.limit_count, "the restart limit");
-        auto w = duration_value(ctx, *a.limit_window, "the window of the restart limit");
+        auto n = count_value(ctx, *a.limit_count, "the restart limit", kMaxRestarts);
+        auto w =
+            duration_value(ctx, *a.limit_window, "the window of the restart limit", kRuleWindow);
         if (!n || !w) {
           ok = false;
         } else {
@@ -178,6 +180,11 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
                          "or $PATH)");
         return std::nullopt;
       }
+      if (auto why = path_problem(out.argv.front().text)) {
+        ctx.diags.report(diag::Code::kInvalidSettingValue, a.argv.front().range,
+                         "the program to run: " + *why);
+        return std::nullopt;
+      }
       return out;
     }
     case K::kNotify:
@@ -190,7 +197,7 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
       }
       return out;
     case K::kWait: {
-      auto d = duration_value(ctx, *a.duration, "the time to wait");
+      auto d = duration_value(ctx, *a.duration, "the time to wait", kWait);
       if (!d) return std::nullopt;
       out.duration = *d;
       return out;

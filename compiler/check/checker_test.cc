@@ -277,6 +277,37 @@ TEST(CheckerTest, PassesAreObservable) {
   EXPECT_EQ(objects_after_declarations, 1u);
 }
 
+// The default restart policy is applied by the checker, so `amatac dump` shows it; `none`
+// turns each part off and `none` stays a usable constant name where a value is expected.
+TEST(CheckerTest, RestartGetsTheDefaultBackoffAndLimitUnlessItNamesThem) {
+  auto c = compile(
+      "let none = 1s\n"
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise Down(web)\n"
+      "recover Down(s) {\n"
+      "  restart s\n"
+      "  restart s backoff none limit none\n"
+      "  restart s backoff none .. 5s limit 2 within 1min\n"
+      "  start s\n"
+      "}\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& body = c->policy->recover.at(0).body;
+  ASSERT_EQ(body.size(), 4u);
+  ASSERT_TRUE(body[0].backoff && body[0].limit);
+  EXPECT_DOUBLE_EQ(body[0].backoff->min, kDefaultBackoff.min);
+  EXPECT_DOUBLE_EQ(body[0].backoff->max, kDefaultBackoff.max);
+  EXPECT_EQ(body[0].limit->count, kDefaultLimit.count);
+  EXPECT_DOUBLE_EQ(body[0].limit->window, kDefaultLimit.window);
+  EXPECT_TRUE(body[0].default_backoff && body[0].default_limit);
+  EXPECT_FALSE(body[1].backoff);
+  EXPECT_FALSE(body[1].limit);
+  ASSERT_TRUE(body[2].backoff && body[2].limit);
+  EXPECT_DOUBLE_EQ(body[2].backoff->min, 1);  // the constant
+  EXPECT_FALSE(body[2].default_backoff);
+  EXPECT_EQ(body[2].limit->count, 2);
+  EXPECT_FALSE(body[3].backoff);  // start restarts nothing
+}
+
 // The value checks reject exactly what the daemon would, and accept the examples' values.
 TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
   auto ok = compile(

@@ -116,6 +116,14 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
       const std::string_view verb = catalog::action_kind_name(a.action);
       if (!require_kind(ctx, a, out.target, {Kind::kService}, verb)) return std::nullopt;
       bool ok = true;
+      if (a.action == K::kRestart && !a.backoff_min && !a.backoff_none) {
+        out.backoff = kDefaultBackoff;
+        out.default_backoff = true;
+      }
+      if (a.action == K::kRestart && !a.limit_count && !a.limit_none) {
+        out.limit = kDefaultLimit;
+        out.default_limit = true;
+      }
       if (a.backoff_min) {
         auto lo = duration_value(ctx, *a.backoff_min, "the shortest backoff", kBackoff);
         auto hi = duration_value(ctx, *a.backoff_max, "the longest backoff", kBackoff);

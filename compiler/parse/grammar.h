@@ -91,6 +91,7 @@ struct kw_failover : kw<'f', 'a', 'i', 'l', 'o', 'v', 'e', 'r'> {};
 struct kw_to : kw<'t', 'o'> {};
 struct kw_backoff : kw<'b', 'a', 'c', 'k', 'o', 'f', 'f'> {};
 struct kw_limit : kw<'l', 'i', 'm', 'i', 't'> {};
+struct kw_none : kw<'n', 'o', 'n', 'e'> {};
 
 struct kw_kind
     : sor<kw<'n', 'o', 'd', 'e'>, kw<'s', 'e', 'r', 'v', 'i', 'c', 'e'>,
@@ -224,11 +225,20 @@ struct action_block;
 struct backoff_min : temporal_value {};
 struct dotdot : string<'.', '.'> {};
 struct backoff_max : temporal_value {};
-struct backoff_opt : seq<kw_backoff, wss, backoff_min, wss, dotdot, wss, backoff_max> {};
+/// `backoff none`: restart at once every time, instead of the default backoff. `none` is
+/// not reserved: `backoff none .. 5s` reads a constant called none.
+/// (The lookahead spells '..' itself: `dotdot` raises its error wherever it fails.)
+struct backoff_none : seq<kw_none, not_at<wss, string<'.', '.'>>> {};
+struct backoff_opt
+    : seq<kw_backoff, wss, sor<backoff_none, seq<backoff_min, wss, dotdot, wss, backoff_max>>> {};
 struct limit_count : temporal_value {};
 struct limit_within : kw_within {};
 struct limit_window : temporal_value {};
-struct limit_opt : seq<kw_limit, wss, limit_count, wss, limit_within, wss, limit_window> {};
+/// `limit none`: never give up, instead of the default limit.
+struct limit_none : seq<kw_none, not_at<wss, kw_within>> {};
+struct limit_opt
+    : seq<kw_limit, wss, sor<limit_none, seq<limit_count, wss, limit_within, wss, limit_window>>> {
+};
 struct restart_action : seq<kw_restart, wss, target_name, star<wss, sor<backoff_opt, limit_opt>>> {
 };
 struct start_action : seq<kw_start, wss, target_name> {};
@@ -307,10 +317,10 @@ template <> inline constexpr auto error_message<event_name> = "expected an event
 template <> inline constexpr auto error_message<expect_raise> = "expected 'raise EVENT(...)' after the rule's condition";
 template <> inline constexpr auto error_message<expect_when> = "expected 'when' and a condition";
 template <> inline constexpr auto error_message<target_name> = "expected the name of an object";
-template <> inline constexpr auto error_message<backoff_min> = "expected the first delay after 'backoff'";
+template <> inline constexpr auto error_message<backoff_min> = "expected the first delay after 'backoff' (or 'none')";
 template <> inline constexpr auto error_message<dotdot> = "expected '..' between the backoff delays";
 template <> inline constexpr auto error_message<backoff_max> = "expected the longest delay after '..'";
-template <> inline constexpr auto error_message<limit_count> = "expected a count after 'limit'";
+template <> inline constexpr auto error_message<limit_count> = "expected a count after 'limit' (or 'none')";
 template <> inline constexpr auto error_message<limit_within> = "expected 'within' after the limit's count";
 template <> inline constexpr auto error_message<limit_window> = "expected a duration after 'within'";
 template <> inline constexpr auto error_message<signal_word> = "expected a signal name (TERM, HUP, USR1, ...)";

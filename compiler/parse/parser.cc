@@ -25,12 +25,12 @@ using Selector = pegtl::parse_tree::selector<
         g::include_path, g::param_name, g::param_kind, g::notify_only, g::kind_word,
         g::setting_name, g::setting_word, g::setting, g::checks, g::for_clause, g::times_clause,
         g::event_name, g::arg_name, g::expect_raise, g::raise_action, g::target_name,
-        g::backoff_opt, g::limit_opt, g::restart_action, g::start_action, g::stop_action,
-        g::monitor_action, g::unmonitor_action, g::signal_word, g::signal_action, g::run_ref,
-        g::run_action, g::notify_channel, g::notify_message, g::notify_action, g::wait_action,
-        g::peer_name, g::failover_action, g::when_action, g::when_block, g::action_block,
-        g::recover_body, g::policy_decl, g::include_decl, g::let_decl, g::event_decl,
-        g::object_decl, g::discover_rule, g::recover_rule>,
+        g::backoff_opt, g::backoff_none, g::limit_opt, g::limit_none, g::restart_action,
+        g::start_action, g::stop_action, g::monitor_action, g::unmonitor_action, g::signal_word,
+        g::signal_action, g::run_ref, g::run_action, g::notify_channel, g::notify_message,
+        g::notify_action, g::wait_action, g::peer_name, g::failover_action, g::when_action,
+        g::when_block, g::action_block, g::recover_body, g::policy_decl, g::include_decl,
+        g::let_decl, g::event_decl, g::object_decl, g::discover_rule, g::recover_rule>,
     // Chains with a single operand collapse into that operand. The wrappers that carry an
     // error message are selected too: PEGTL's parse tree only reports the failure of a rule
     // that is selected or has nothing selected inside it, so an unselected wrapper would
@@ -299,11 +299,14 @@ class Converter {
       } else if (c.is_type<g::peer_name>()) {
         a.peer = name(c);
       } else if (c.is_type<g::backoff_opt>()) {
-        a.backoff_min = expression(*c.children.at(0));
-        a.backoff_max = expression(*c.children.at(1));
+        // The last `backoff` given wins, as the last of any repeated option.
+        a.backoff_none = c.children.at(0)->is_type<g::backoff_none>();
+        a.backoff_min = a.backoff_none ? nullptr : expression(*c.children.at(0));
+        a.backoff_max = a.backoff_none ? nullptr : expression(*c.children.at(1));
       } else if (c.is_type<g::limit_opt>()) {
-        a.limit_count = expression(*c.children.at(0));
-        a.limit_window = expression(*c.children.at(1));
+        a.limit_none = c.children.at(0)->is_type<g::limit_none>();
+        a.limit_count = a.limit_none ? nullptr : expression(*c.children.at(0));
+        a.limit_window = a.limit_none ? nullptr : expression(*c.children.at(1));
       } else if (c.is_type<g::notify_channel>()) {
         a.channel = decode_string(c);
       } else if (c.is_type<g::notify_message>()) {

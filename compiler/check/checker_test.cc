@@ -308,6 +308,29 @@ TEST(CheckerTest, RestartGetsTheDefaultBackoffAndLimitUnlessItNamesThem) {
   EXPECT_FALSE(body[3].backoff);  // start restarts nothing
 }
 
+// `recover A { raise B }` with `recover B { raise A }` checked clean, and amatad followed it.
+TEST(CheckerTest, RaiseCyclesAreErrorsWithANoteAtEachStep) {
+  auto c = compile(
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise A(web)\n"
+      "recover A(s) { raise B(s) }\n"
+      "recover B(s) { raise C(s) }\n"
+      "recover C(s) { restart s; raise A(s) }\n");
+  EXPECT_FALSE(c->policy);
+  ASSERT_EQ(c->codes(), std::vector<std::string>{"E0408"}) << c->messages();
+  const auto& d = c->diags.diagnostics().at(0);
+  EXPECT_EQ(d.message,
+            "escalation cycle: A -> B -> C -> A; amatad would run these recoveries forever");
+  EXPECT_EQ(d.notes.size(), 3u);
+  // A chain that ends is fine.
+  auto ok = compile(
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise A(web)\n"
+      "recover A(s) { raise B(s) }\n"
+      "recover B(s) { restart s }\n");
+  EXPECT_TRUE(ok->policy) << ok->messages();
+}
+
 // The value checks reject exactly what the daemon would, and accept the examples' values.
 TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
   auto ok = compile(

@@ -7,6 +7,7 @@
 #include "catalog/actions.h"
 #include "compiler/check/checker.h"
 #include "compiler/check/cluster.h"
+#include "compiler/check/escalation.h"
 #include "compiler/check/events.h"
 #include "compiler/check/names.h"
 #include "compiler/check/passes.h"
@@ -288,6 +289,7 @@ void recover_pass(CheckContext& ctx) {
     if (unknown.size() == pending.size()) break;
     pending = unknown;
   }
+  check_escalations(ctx);
   for (const ast::RecoverRule* r : unknown) {
     ctx.orphan_recovers.push_back(r->event.text);
     std::vector<std::string_view> names;

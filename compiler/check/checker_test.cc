@@ -354,5 +354,23 @@ TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
   }
 }
 
+// Three shapes the checker accepted and the lowering (amatad's loader) then refused.
+TEST(CheckerTest, WhatTheBackEndsCannotEvaluateIsRefusedHere) {
+  const char* head =
+      "process a { match \"^a\" }\nprocess b { match \"^b\" }\n"
+      "event E(p: process) notify_only\n";
+  auto changed = compile(std::string(head) + "discover d when changed(a.state) raise E(a)\n");
+  EXPECT_EQ(changed->codes(), std::vector<std::string>{"E0306"}) << changed->messages();
+  auto two = compile(std::string(head) + "discover d when a.state == b.state raise E(a)\n");
+  EXPECT_EQ(two->codes(), std::vector<std::string>{"E0301"}) << two->messages();
+  // Two literals match at check time.
+  auto folded = compile(std::string(head) +
+                        "let name = \"web-1\"\n"
+                        "discover d when a.alive and name =~ \"^web-[0-9]$\" raise E(a)\n");
+  ASSERT_TRUE(folded->policy) << folded->messages();
+  EXPECT_EQ(folded->policy->discover.at(0).condition.op, TypedExpr::Op::kAnd);
+  EXPECT_TRUE(folded->policy->discover.at(0).condition.operands.at(1).boolean);
+}
+
 }  // namespace
 }  // namespace amata::check

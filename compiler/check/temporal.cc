@@ -124,6 +124,14 @@ std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e,
   out.op = fn->op;
   out.range = e.range;
   if (fn->op == Op::kChanged) {
+    // The history of a slot holds numbers (bools and enums as their ordinals); a string
+    // attribute has none, and the lowering refused it after the checker had accepted it.
+    if (x->type.kind == ValueKind::kString) {
+      ctx.diags.report(diag::Code::kWrongArguments, e.args[0]->range,
+                       "'changed' follows a number, a bool or an enum, but this is a string "
+                       "(compare it with a value instead, as in 'p.state == \"Z\"')");
+      return std::nullopt;
+    }
     out.type = Type::boolean();
   } else {
     if (x->type.kind != ValueKind::kNumber) {

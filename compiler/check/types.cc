@@ -121,6 +121,14 @@ std::optional<TypedExpr> binary(CheckContext& ctx, const ast::Expr& e, const Sco
         return std::nullopt;
       }
       if (!check_regex(ctx, r->string, e.args[1]->range)) return std::nullopt;
+      if (l->op == Op::kString) {
+        // Two literals (a constant, say): known now. The back ends match attributes only.
+        const bool found = base::Regex::compile(r->string)->search(l->string);
+        out.op = Op::kBool;
+        out.type = Type::boolean();
+        out.boolean = found == (e.binary_op == ast::BinaryOp::kMatch);
+        return out;
+      }
       out.op = e.binary_op == ast::BinaryOp::kMatch ? Op::kMatch : Op::kNotMatch;
       out.type = Type::boolean();
       out.string = r->string;
@@ -160,6 +168,13 @@ std::optional<TypedExpr> binary(CheckContext& ctx, const ast::Expr& e, const Sco
         ctx.diags.report(diag::Code::kWrongOperandType, e.op_range,
                          "'" + spelling + "' orders numbers; " + type_str(*l) +
                              " values can only be compared with == and !=");
+        return std::nullopt;
+      }
+      if (l->type.kind == ValueKind::kString && l->op == Op::kAttr && r->op == Op::kAttr) {
+        // The back ends compare a string attribute with a literal only.
+        ctx.diags.report(diag::Code::kWrongOperandType, e.range,
+                         "two string attributes cannot be compared with each other; compare "
+                         "each with a string in quotes");
         return std::nullopt;
       }
       out.type = Type::boolean();

@@ -63,7 +63,7 @@ struct ObjectSpec {
 
   // process (and optionally service): how to find it.
   std::string pidfile;
-  std::string match;  // ECMAScript regex over the command line
+  std::string match;  // RE2 regex over the command line (base/regex.h)
 
   // interface
   std::string ifname;

@@ -136,11 +136,12 @@ Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
                                                            ProbeContext& ctx) {
   std::unique_ptr<ProcessProbe> p(new ProcessProbe(object, spec, ctx));
   if (!spec.match.empty()) {
-    try {
-      p->regex_.emplace(spec.match, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return Error{"object " + spec.name + ": bad match regex '" + spec.match + "': " + e.what()};
+    auto re = base::Regex::compile(spec.match);
+    if (!re) {
+      return Error{"object " + spec.name + ": bad match regex '" + spec.match +
+                   "': " + re.error().message};
     }
+    p->regex_ = std::move(*re);
   }
   const std::string& root = ctx.options.proc_root;
   p->proc_fd_ = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -304,13 +305,7 @@ bool ProcessProbe::cmdline_matches(pid_t pid) {
   ::close(fd);
   if (n <= 0) return false;  // kernel threads and zombies have an empty command line
   cmdline_to_string(std::string_view(buf, static_cast<std::size_t>(n)), cmdline_);
-  try {
-    return std::regex_search(cmdline_, *regex_);
-  } catch (const std::regex_error&) {
-    // A pathological command line can exhaust the matcher (error_complexity/error_stack):
-    // no match, and nothing thrown into the loop.
-    return false;
-  }
+  return regex_->search(cmdline_);
 }
 
 std::optional<pid_t> ProcessProbe::pid_from_match() {

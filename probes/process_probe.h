@@ -13,10 +13,10 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "base/regex.h"
 #include "probes/net_checks.h"
 #include "probes/probe.h"
 #include "probes/probe_context.h"
@@ -73,8 +73,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
   void write_health();
 
   ProbeContext& ctx_;
-  std::optional<std::regex> regex_;
-  int proc_fd_ = -1;  // the proc root, for scanning pids and opening /proc/PID
+  std::optional<base::Regex> regex_;  // RE2: linear in the command line, whatever the pattern
+  int proc_fd_ = -1;                  // the proc root, for scanning pids and opening /proc/PID
 
   pid_t pid_ = 0;
   bool owned_ = false;  // the engine's child: it holds the pidfd and reaps

@@ -294,5 +294,45 @@ TEST_F(ProcessProbeTest, PeriodicPollingFindsProcessAfterStart) {
   EXPECT_GE(sink_.number(0, "cpu"), 0);
 }
 
+// `match` used std::regex (ECMAScript, backtracking): `(a+)+$` against a command line of 27
+// a's and a '!' tries 2^26 ways to split the a's before failing, about 20 s of amatad's loop
+// for each scan of /proc. With RE2 the scan is linear in every command line.
+TEST_F(ProcessProbeTest, PathologicalMatchScansProcInLinearTime) {
+  make_set(false);
+  const std::string name = std::string(27, 'a') + "!";
+  // cat with its argv[0] set to the name, reading a pipe this test holds open: it waits, and
+  // its whole command line is the name.
+  int in[2];
+  ASSERT_EQ(pipe(in), 0);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(in[0], STDIN_FILENO);
+    close(in[1]);
+    execl("/bin/cat", name.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(in[0]);
+  children_.push_back(child);
+  ASSERT_TRUE(run_until([&] {
+    auto t = read_small_file("/proc/" + std::to_string(child) + "/cmdline");
+    return t.ok() && t->rfind(name, 0) == 0;
+  }));
+  catalog::ObjectSpec spec;
+  spec.kind = catalog::Kind::kProcess;
+  spec.name = "evil";
+  spec.match = "(a+)+$";
+  ASSERT_TRUE(set_->add(0, spec));
+  spec.name = "found";
+  spec.match = "^a{27}!$";
+  ASSERT_TRUE(set_->add(1, spec));
+  const auto start = std::chrono::steady_clock::now();
+  set_->poll_all();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 1s) << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_EQ(sink_.number(1, "pid"), child);  // the scan did read the child's command line
+  EXPECT_NE(sink_.number(0, "pid"), child);
+  close(in[1]);
+}
+
 }  // namespace
 }  // namespace amata::probes

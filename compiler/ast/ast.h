@@ -224,9 +224,11 @@ struct Action {
   RaiseClause raise;         // kRaise
   Name peer;                 // kFailover: optional (empty text when absent)
 
-  // kRestart options: `backoff MIN .. MAX`, `limit N within DURATION`.
+  // kRestart options: `backoff MIN .. MAX` or `backoff none`, `limit N within DURATION` or
+  // `limit none`. Neither given: the checker applies the default restart policy.
   ExprPtr backoff_min, backoff_max;
   ExprPtr limit_count, limit_window;
+  bool backoff_none = false, limit_none = false;
 
   // kWhen
   ExprPtr condition;

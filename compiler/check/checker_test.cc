@@ -277,5 +277,100 @@ TEST(CheckerTest, PassesAreObservable) {
   EXPECT_EQ(objects_after_declarations, 1u);
 }
 
+// The default restart policy is applied by the checker, so `amatac dump` shows it; `none`
+// turns each part off and `none` stays a usable constant name where a value is expected.
+TEST(CheckerTest, RestartGetsTheDefaultBackoffAndLimitUnlessItNamesThem) {
+  auto c = compile(
+      "let none = 1s\n"
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise Down(web)\n"
+      "recover Down(s) {\n"
+      "  restart s\n"
+      "  restart s backoff none limit none\n"
+      "  restart s backoff none .. 5s limit 2 within 1min\n"
+      "  start s\n"
+      "}\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  const auto& body = c->policy->recover.at(0).body;
+  ASSERT_EQ(body.size(), 4u);
+  ASSERT_TRUE(body[0].backoff && body[0].limit);
+  EXPECT_DOUBLE_EQ(body[0].backoff->min, kDefaultBackoff.min);
+  EXPECT_DOUBLE_EQ(body[0].backoff->max, kDefaultBackoff.max);
+  EXPECT_EQ(body[0].limit->count, kDefaultLimit.count);
+  EXPECT_DOUBLE_EQ(body[0].limit->window, kDefaultLimit.window);
+  EXPECT_TRUE(body[0].default_backoff && body[0].default_limit);
+  EXPECT_FALSE(body[1].backoff);
+  EXPECT_FALSE(body[1].limit);
+  ASSERT_TRUE(body[2].backoff && body[2].limit);
+  EXPECT_DOUBLE_EQ(body[2].backoff->min, 1);  // the constant
+  EXPECT_FALSE(body[2].default_backoff);
+  EXPECT_EQ(body[2].limit->count, 2);
+  EXPECT_FALSE(body[3].backoff);  // start restarts nothing
+}
+
+// `recover A { raise B }` with `recover B { raise A }` checked clean, and amatad followed it.
+TEST(CheckerTest, RaiseCyclesAreErrorsWithANoteAtEachStep) {
+  auto c = compile(
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise A(web)\n"
+      "recover A(s) { raise B(s) }\n"
+      "recover B(s) { raise C(s) }\n"
+      "recover C(s) { restart s; raise A(s) }\n");
+  EXPECT_FALSE(c->policy);
+  ASSERT_EQ(c->codes(), std::vector<std::string>{"E0408"}) << c->messages();
+  const auto& d = c->diags.diagnostics().at(0);
+  EXPECT_EQ(d.message,
+            "escalation cycle: A -> B -> C -> A; amatad would run these recoveries forever");
+  EXPECT_EQ(d.notes.size(), 3u);
+  // A chain that ends is fine.
+  auto ok = compile(
+      "service web { start \"/bin/web\" }\n"
+      "discover d when not web.alive raise A(web)\n"
+      "recover A(s) { raise B(s) }\n"
+      "recover B(s) { restart s }\n");
+  EXPECT_TRUE(ok->policy) << ok->messages();
+}
+
+// The value checks reject exactly what the daemon would, and accept the examples' values.
+TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
+  auto ok = compile(
+      "service web {\n"
+      "  start \"/usr/bin/web\"\n"
+      "  health tcp \"[::1]:8080\"\n"
+      "  health unix \"/run/web.sock\"\n"
+      "  health http \"http://localhost:8080/healthz\"\n"
+      "  user \"www-data\"\n"
+      "  group \"www-data\"\n"
+      "  env HTTP_PORT \"8080\"\n"
+      "}\n"
+      "host gw { address \"fe80::1%eth0\"; method icmp }\n"
+      "interface eth0 {}\n");
+  EXPECT_TRUE(ok->policy) << ok->messages();
+  for (const char* bad : {"health tcp \"127.0.0.1:99999\"", "health tcp \"127.0.0.1:0\"",
+                          "health http \"http://127.0.0.1:70000/\"", "user \"a b\"",
+                          "group \"a:b\"", "env \"A=B\" \"x\"", "log \"log.txt\""}) {
+    auto c = compile(std::string("service web {\n  start \"/usr/bin/web\"\n  ") + bad + "\n}\n");
+    EXPECT_EQ(c->codes(), std::vector<std::string>{"E0206"}) << bad << "\n" << c->messages();
+  }
+}
+
+// Three shapes the checker accepted and the lowering (amatad's loader) then refused.
+TEST(CheckerTest, WhatTheBackEndsCannotEvaluateIsRefusedHere) {
+  const char* head =
+      "process a { match \"^a\" }\nprocess b { match \"^b\" }\n"
+      "event E(p: process) notify_only\n";
+  auto changed = compile(std::string(head) + "discover d when changed(a.state) raise E(a)\n");
+  EXPECT_EQ(changed->codes(), std::vector<std::string>{"E0306"}) << changed->messages();
+  auto two = compile(std::string(head) + "discover d when a.state == b.state raise E(a)\n");
+  EXPECT_EQ(two->codes(), std::vector<std::string>{"E0301"}) << two->messages();
+  // Two literals match at check time.
+  auto folded = compile(std::string(head) +
+                        "let name = \"web-1\"\n"
+                        "discover d when a.alive and name =~ \"^web-[0-9]$\" raise E(a)\n");
+  ASSERT_TRUE(folded->policy) << folded->messages();
+  EXPECT_EQ(folded->policy->discover.at(0).condition.op, TypedExpr::Op::kAnd);
+  EXPECT_TRUE(folded->policy->discover.at(0).condition.operands.at(1).boolean);
+}
+
 }  // namespace
 }  // namespace amata::check

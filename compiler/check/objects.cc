@@ -3,7 +3,6 @@
 // cluster (cluster.cc).
 #include <csignal>
 #include <map>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,8 @@
 #include "compiler/check/dependencies.h"
 #include "compiler/check/passes.h"
 #include "compiler/check/settings.h"
+#include "compiler/check/types.h"
+#include "compiler/check/values.h"
 
 namespace amata::check {
 namespace {
@@ -34,7 +35,7 @@ void read_stop(SettingReader& r, catalog::StopSpec& stop) {
   if (i < s.args.size()) {
     if (s.args[i].kind == ast::SettingArg::Kind::kWord && s.args[i].text == "after" &&
         i + 1 < s.args.size()) {
-      if (auto d = r.duration(i + 1)) stop.kill_after = *d;
+      if (auto d = r.duration(i + 1, kTimeout, "the time before KILL")) stop.kill_after = *d;
       i += 2;
     } else {
       r.bad(s.args[i].range, "expected 'after DURATION'");
@@ -60,17 +61,23 @@ void read_health(SettingReader& r, std::vector<catalog::HealthCheckSpec>& health
                                              {"tcp", "unix", "http"}));
     }
   }
+  // The target as the probe takes it (probes/net_checks.cc resolve_endpoint, libcurl).
+  using P = catalog::HealthCheckSpec::Protocol;
+  auto* problem = h.protocol == P::kTcp    ? host_port_problem
+                  : h.protocol == P::kUnix ? socket_path_problem
+                                           : http_url_problem;
+  const bool known_protocol = r.ok;
   if (auto t = r.str(1)) {
     h.target = *t;
-    if (h.protocol == catalog::HealthCheckSpec::Protocol::kTcp &&
-        h.target.rfind(':') == std::string::npos) {
+    if (!known_protocol) {
+      // Reported; which rules the target follows is unknown.
+    } else if (h.protocol == P::kTcp && h.target.find(':') == std::string::npos) {
       r.bad(s.args[1].range, "a tcp health check needs \"HOST:PORT\"");
-    } else if (h.protocol == catalog::HealthCheckSpec::Protocol::kUnix &&
-               (h.target.empty() || h.target[0] != '/')) {
-      r.bad(s.args[1].range, "a unix health check needs an absolute socket path");
-    } else if (h.protocol == catalog::HealthCheckSpec::Protocol::kHttp &&
-               h.target.rfind("http://", 0) != 0) {
-      r.bad(s.args[1].range, "an http health check needs a URL starting with http://");
+    } else if (auto why = problem(h.target)) {
+      r.bad(s.args[1].range, std::string(h.protocol == P::kTcp    ? "a tcp health check: "
+                                         : h.protocol == P::kUnix ? "a unix health check: "
+                                                                  : "an http health check: ") +
+                                 *why);
     }
   }
   for (std::size_t i = 2; i < s.args.size(); i += 2) {
@@ -80,9 +87,9 @@ void read_health(SettingReader& r, std::vector<catalog::HealthCheckSpec>& health
       break;
     }
     if (key.text == "every") {
-      if (auto d = r.duration(i + 1)) h.interval = *d;
+      if (auto d = r.duration(i + 1, kProbePeriod, "the health check period")) h.interval = *d;
     } else if (key.text == "timeout") {
-      if (auto d = r.duration(i + 1)) h.timeout = *d;
+      if (auto d = r.duration(i + 1, kTimeout, "the health check timeout")) h.timeout = *d;
     } else if (key.text == "expect") {
       if (auto v = r.integer(i + 1, 100, 599)) h.expect_status = static_cast<int>(*v);
     } else {
@@ -130,7 +137,7 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
   const std::string& n = s.name.text;
   if (n == "every") {
     if (r.count(1, 1)) {
-      if (auto d = r.duration(0)) spec.every = *d;
+      if (auto d = r.duration(0, kProbePeriod, "the probe period")) spec.every = *d;
     }
   } else if (n == "start" || n == "command") {
     if (auto argv = r.program()) (n == "start" ? spec.start : spec.command) = std::move(*argv);
@@ -145,8 +152,9 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
       }
     }
   } else if (n == "user" || n == "group") {
+    // The name's form only: whether it exists is this machine's business, at start.
     if (r.count(1, 1)) {
-      if (auto v = r.str(0)) (n == "user" ? spec.user : spec.group) = *v;
+      if (auto v = r.str(0, account_name_problem)) (n == "user" ? spec.user : spec.group) = *v;
     }
   } else if (n == "dir" || n == "log" || n == "pidfile" || n == "path") {
     if (r.count(1, 1)) {
@@ -160,17 +168,21 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
   } else if (n == "env") {
     if (r.count(2, 2)) {
       const auto& k = s.args[0];
-      if (k.kind == ast::SettingArg::Kind::kNumber || k.text.empty() ||
-          k.text.find('=') != std::string::npos) {
-        r.bad(k.range, "expected a variable name");
+      const auto why = k.kind == ast::SettingArg::Kind::kNumber
+                           ? std::optional<std::string>("a variable name is not a number")
+                           : env_name_problem(k.text);
+      if (why) {
+        r.bad(k.range, "expected a variable name: " + *why);
       } else if (auto v = r.str(1)) {
         spec.env.emplace_back(k.text, *v);
       }
     }
   } else if (n == "grace" || n == "timeout") {
     if (r.count(1, 1)) {
-      if (auto d = r.duration(0)) {
-        if (n == "grace") {
+      const bool grace = n == "grace";
+      if (auto d = r.duration(0, grace ? kGrace : kTimeout,
+                              grace ? "the grace period" : "the timeout")) {
+        if (grace) {
           spec.grace = *d;
         } else if (spec.kind == Kind::kHost) {
           spec.host.timeout = *d;
@@ -182,22 +194,20 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
   } else if (n == "match") {
     if (r.count(1, 1)) {
       if (auto v = r.str(0)) {
-        try {
-          std::regex re(*v, std::regex::ECMAScript);
-          spec.match = *v;
-        } catch (const std::regex_error& e) {
-          r.ctx.diags.report(diag::Code::kInvalidRegex, s.args[0].range,
-                             "invalid regular expression: " + std::string(e.what()));
-        }
+        if (check_regex(r.ctx, *v, s.args[0].range)) spec.match = *v;
       }
     }
   } else if (n == "name") {
     if (r.count(1, 1)) {
-      if (auto v = r.str(0)) (spec.kind == Kind::kInterface ? spec.ifname : spec.peer_name) = *v;
+      if (spec.kind == Kind::kInterface) {
+        if (auto v = r.str(0, interface_name_problem)) spec.ifname = *v;
+      } else if (auto v = r.str(0)) {
+        spec.peer_name = *v;
+      }
     }
   } else if (n == "address") {
     if (r.count(1, 1)) {
-      if (auto v = r.str(0)) spec.host.address = *v;
+      if (auto v = r.str(0, host_problem)) spec.host.address = *v;
     }
   } else if (n == "port") {
     if (r.count(1, 1)) {
@@ -258,6 +268,12 @@ const SettingInfo* known_setting(CheckContext& ctx, Kind kind, const ast::Settin
 /// Required settings and defaults. A setting that is present but invalid was reported
 /// already; "missing" would only repeat it.
 void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::ObjectDecl& decl) {
+  auto given = [&](std::string_view name) {
+    for (const ast::Setting& s : decl.settings) {
+      if (s.name.text == name) return true;
+    }
+    return false;
+  };
   auto missing = [&](const std::string& what) {
     for (const ast::Setting& s : decl.settings) {
       if (what.find("'" + s.name.text + " ") != std::string::npos) return;
@@ -287,7 +303,16 @@ void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::O
       }
       break;
     case Kind::kInterface:
-      if (spec.ifname.empty()) spec.ifname = spec.name;
+      if (spec.ifname.empty() && !given("name")) {
+        spec.ifname = spec.name;
+        // The object's name stands in for the interface's: it must be one the kernel takes.
+        if (auto why = interface_name_problem(spec.ifname)) {
+          ctx.diags.report(diag::Code::kInvalidSettingValue, decl.name.range,
+                           "interface " + quote(spec.name) +
+                               " watches the interface of that name, but " + *why +
+                               "; name it with 'name \"eth0\"'");
+        }
+      }
       break;
     case Kind::kFilesystem:
       if (spec.path.empty()) missing("'path \"/mount/point\"'");

@@ -16,7 +16,7 @@ void constants_pass(CheckContext& ctx);
 void objects_pass(CheckContext& ctx);
 /// discover.cc: discover rules: parameters, typed conditions, temporal qualifiers, raises.
 void discover_pass(CheckContext& ctx);
-/// recover.cc: recover rules and their actions.
+/// recover.cc: recover rules and their actions; then cycles of raises (escalation.cc).
 void recover_pass(CheckContext& ctx);
 /// lint.cc: warnings about events never recovered and constants never used.
 void lint_pass(CheckContext& ctx);

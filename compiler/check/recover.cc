@@ -7,12 +7,14 @@
 #include "catalog/actions.h"
 #include "compiler/check/checker.h"
 #include "compiler/check/cluster.h"
+#include "compiler/check/escalation.h"
 #include "compiler/check/events.h"
 #include "compiler/check/names.h"
 #include "compiler/check/passes.h"
 #include "compiler/check/signals.h"
 #include "compiler/check/temporal.h"
 #include "compiler/check/types.h"
+#include "compiler/check/values.h"
 
 namespace amata::check {
 namespace {
@@ -115,9 +117,17 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
       const std::string_view verb = catalog::action_kind_name(a.action);
       if (!require_kind(ctx, a, out.target, {Kind::kService}, verb)) return std::nullopt;
       bool ok = true;
+      if (a.action == K::kRestart && !a.backoff_min && !a.backoff_none) {
+        out.backoff = kDefaultBackoff;
+        out.default_backoff = true;
+      }
+      if (a.action == K::kRestart && !a.limit_count && !a.limit_none) {
+        out.limit = kDefaultLimit;
+        out.default_limit = true;
+      }
       if (a.backoff_min) {
-        auto lo = duration_value(ctx, *a.backoff_min, "the shortest backoff");
-        auto hi = duration_value(ctx, *a.backoff_max, "the longest backoff");
+        auto lo = duration_value(ctx, *a.backoff_min, "the shortest backoff", kBackoff);
+        auto hi = duration_value(ctx, *a.backoff_max, "the longest backoff", kBackoff);
         if (lo && hi && *lo > *hi) {
           ctx.diags.report(
               diag::Code::kBackoffInverted,
@@ -131,8 +141,9 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
         }
       }
       if (a.limit_count) {
-        auto n = count_value(ctx, *a.limit_count, "the restart limit");
-        auto w = duration_value(ctx, *a.limit_window, "the window of the restart limit");
+        auto n = count_value(ctx, *a.limit_count, "the restart limit", kMaxRestarts);
+        auto w =
+            duration_value(ctx, *a.limit_window, "the window of the restart limit", kRuleWindow);
         if (!n || !w) {
           ok = false;
         } else {
@@ -178,6 +189,11 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
                          "or $PATH)");
         return std::nullopt;
       }
+      if (auto why = path_problem(out.argv.front().text)) {
+        ctx.diags.report(diag::Code::kInvalidSettingValue, a.argv.front().range,
+                         "the program to run: " + *why);
+        return std::nullopt;
+      }
       return out;
     }
     case K::kNotify:
@@ -190,7 +206,7 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
       }
       return out;
     case K::kWait: {
-      auto d = duration_value(ctx, *a.duration, "the time to wait");
+      auto d = duration_value(ctx, *a.duration, "the time to wait", kWait);
       if (!d) return std::nullopt;
       out.duration = *d;
       return out;
@@ -273,6 +289,7 @@ void recover_pass(CheckContext& ctx) {
     if (unknown.size() == pending.size()) break;
     pending = unknown;
   }
+  check_escalations(ctx);
   for (const ast::RecoverRule* r : unknown) {
     ctx.orphan_recovers.push_back(r->event.text);
     std::vector<std::string_view> names;

@@ -6,7 +6,9 @@
 #include "compiler/check/checker.h"
 #include "compiler/check/constants.h"
 #include "compiler/check/signals.h"
+#include "compiler/check/temporal.h"
 #include "compiler/check/types.h"
+#include "compiler/check/values.h"
 
 namespace amata::check {
 namespace {
@@ -106,13 +108,19 @@ std::optional<std::string> SettingReader::str(std::size_t i) {
   return a.text;
 }
 
-std::optional<std::string> SettingReader::abs_path(std::size_t i) {
+std::optional<std::string> SettingReader::str(
+    std::size_t i, std::optional<std::string> (*problem)(std::string_view)) {
   auto v = str(i);
-  if (v && (v->empty() || (*v)[0] != '/')) {
-    bad(s.args[i].range, "expected an absolute path");
+  if (!v) return std::nullopt;
+  if (auto why = problem(*v)) {
+    bad(s.args[i].range, *why);
     return std::nullopt;
   }
   return v;
+}
+
+std::optional<std::string> SettingReader::abs_path(std::size_t i) {
+  return str(i, path_problem);
 }
 
 std::optional<std::string> SettingReader::word(std::size_t i) {
@@ -144,7 +152,8 @@ std::optional<TypedExpr> SettingReader::value(std::size_t i) {
   return std::nullopt;
 }
 
-std::optional<double> SettingReader::duration(std::size_t i) {
+std::optional<double> SettingReader::duration(std::size_t i, const DurationRange& range,
+                                              std::string_view what) {
   auto v = value(i);
   if (!v) return std::nullopt;
   if (v->op != Op::kNumber || v->type.dimension != Dimension::kDuration || v->number <= 0) {
@@ -153,6 +162,10 @@ std::optional<double> SettingReader::duration(std::size_t i) {
                          (v->op == Op::kNumber && v->type.dimension == Dimension::kDuration
                               ? std::string("zero or less")
                               : type_str(*v)));
+    ok = false;
+    return std::nullopt;
+  }
+  if (!require_range(ctx, v->number, range, s.args[i].range, what)) {
     ok = false;
     return std::nullopt;
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "compiler/check/context.h"
+#include "compiler/check/ranges.h"
 
 namespace amata::check {
 
@@ -48,12 +49,17 @@ struct SettingReader {
   /// Whether the setting has from `min` to `max` values.
   bool count(std::size_t min, std::size_t max);
   std::optional<std::string> str(std::size_t i);
+  /// A string that `problem` (values.h) finds nothing wrong with.
+  std::optional<std::string> str(std::size_t i,
+                                 std::optional<std::string> (*problem)(std::string_view));
+  /// An absolute path the kernel takes (values.h path_problem).
   std::optional<std::string> abs_path(std::size_t i);
   std::optional<std::string> word(std::size_t i);
   /// A number with its unit, or a constant's name, normalised.
   std::optional<TypedExpr> value(std::size_t i);
-  /// A duration longer than zero, in seconds.
-  std::optional<double> duration(std::size_t i);
+  /// A duration longer than zero and within `range` (ranges.h), in seconds; `what` names
+  /// it in the range's error ("the probe period").
+  std::optional<double> duration(std::size_t i, const DurationRange& range, std::string_view what);
   std::optional<long> integer(std::size_t i, long min, long max);
   /// A signal name (TERM, SIGTERM, ...) as its number.
   std::optional<int> signal(std::size_t i);

@@ -13,8 +13,17 @@ using catalog::Type;
 using catalog::ValueKind;
 using Op = TypedExpr::Op;
 
-/// A duration known at check time, in seconds (literal or constant), or nullopt (reported).
-std::optional<double> duration_value(CheckContext& ctx, const ast::Expr& e, std::string_view what) {
+bool require_range(CheckContext& ctx, double seconds, const DurationRange& range,
+                   ast::SourceRange at, std::string_view what) {
+  if (seconds >= range.min && seconds <= range.max) return true;
+  ctx.diags.report(diag::Code::kOutOfRange, at,
+                   std::string(what) + " must be " + describe(range) + ", but this is " +
+                       format_duration(seconds));
+  return false;
+}
+
+std::optional<double> duration_value(CheckContext& ctx, const ast::Expr& e, std::string_view what,
+                                     const DurationRange& range) {
   Scope scope;
   scope.constants_only = true;
   scope.allow_windows = false;
@@ -35,20 +44,23 @@ std::optional<double> duration_value(CheckContext& ctx, const ast::Expr& e, std:
                      std::string(what) + " must be longer than zero");
     return std::nullopt;
   }
+  if (!require_range(ctx, v->number, range, e.range, what)) return std::nullopt;
   return v->number;
 }
 
 /// A positive whole count known at check time.
-std::optional<int> count_value(CheckContext& ctx, const ast::Expr& e, std::string_view what) {
+std::optional<int> count_value(CheckContext& ctx, const ast::Expr& e, std::string_view what,
+                               int max) {
   Scope scope;
   scope.constants_only = true;
   scope.allow_windows = false;
   auto v = check_expr(ctx, e, scope);
   if (!v) return std::nullopt;
   if (v->op != Op::kNumber || v->type.dimension != Dimension::kCount || v->number < 1 ||
-      v->number != std::floor(v->number) || v->number > 1e6) {
+      v->number != std::floor(v->number) || v->number > max) {
     ctx.diags.report(diag::Code::kExpectedCount, e.range,
-                     std::string(what) + " must be a whole number from 1 to 1000000, but this is " +
+                     std::string(what) + " must be a whole number from 1 to " +
+                         std::to_string(max) + ", but this is " +
                          (v->op == Op::kNumber && v->type.dimension == Dimension::kCount
                               ? format_number(v->number)
                               : type_str(*v)));
@@ -112,6 +124,14 @@ std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e,
   out.op = fn->op;
   out.range = e.range;
   if (fn->op == Op::kChanged) {
+    // The history of a slot holds numbers (bools and enums as their ordinals); a string
+    // attribute has none, and the lowering refused it after the checker had accepted it.
+    if (x->type.kind == ValueKind::kString) {
+      ctx.diags.report(diag::Code::kWrongArguments, e.args[0]->range,
+                       "'changed' follows a number, a bool or an enum, but this is a string "
+                       "(compare it with a value instead, as in 'p.state == \"Z\"')");
+      return std::nullopt;
+    }
     out.type = Type::boolean();
   } else {
     if (x->type.kind != ValueKind::kNumber) {
@@ -135,7 +155,8 @@ std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e,
   }
   if (n == 2) {
     auto d = duration_value(ctx, *e.args[1],
-                            fn->op == Op::kPredict ? "the forecast horizon" : "the window");
+                            fn->op == Op::kPredict ? "the forecast horizon" : "the window",
+                            kHistoryWindow);
     if (!d) return std::nullopt;
     out.duration = *d;
   }
@@ -158,7 +179,7 @@ std::optional<TypedExpr> within(CheckContext& ctx, const ast::Expr& e, const Sco
                      "'s.restarts within 5min'");
     return std::nullopt;
   }
-  auto d = duration_value(ctx, *e.args[1], "the window after 'within'");
+  auto d = duration_value(ctx, *e.args[1], "the window after 'within'", kHistoryWindow);
   if (!d) return std::nullopt;
   TypedExpr out;
   out.op = Op::kDelta;
@@ -174,16 +195,16 @@ Temporal temporal_clause(CheckContext& ctx, const ast::Temporal& t, bool& ok) {
   out.kind = static_cast<Temporal::Kind>(t.kind);
   if (t.kind == ast::Temporal::Kind::kForDuration) {
     // `for 3` is almost certainly `for 3 checks` with the word missing.
-    auto d = duration_value(ctx, *t.value, "the time after 'for'");
+    auto d = duration_value(ctx, *t.value, "the time after 'for'", kRuleWindow);
     if (!d) ok = false;
     out.duration = d.value_or(0);
   } else if (t.kind == ast::Temporal::Kind::kForChecks) {
-    auto n = count_value(ctx, *t.value, "the number of checks");
+    auto n = count_value(ctx, *t.value, "the number of checks", kMaxChecks);
     if (!n) ok = false;
     out.count = n.value_or(0);
   } else if (t.kind == ast::Temporal::Kind::kTimesWithin) {
-    auto n = count_value(ctx, *t.value, "the number of times");
-    auto d = duration_value(ctx, *t.window, "the window after 'within'");
+    auto n = count_value(ctx, *t.value, "the number of times", kMaxTimes);
+    auto d = duration_value(ctx, *t.window, "the window after 'within'", kRuleWindow);
     if (!n || !d) ok = false;
     out.count = n.value_or(0);
     out.duration = d.value_or(0);

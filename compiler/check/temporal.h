@@ -8,13 +8,21 @@
 #include <string_view>
 
 #include "compiler/check/context.h"
+#include "compiler/check/ranges.h"
 
 namespace amata::check {
 
-/// A duration known at check time, in seconds (literal or constant), or nullopt (reported).
-std::optional<double> duration_value(CheckContext& ctx, const ast::Expr& e, std::string_view what);
-/// A positive whole count known at check time.
-std::optional<int> count_value(CheckContext& ctx, const ast::Expr& e, std::string_view what);
+/// A duration known at check time, in seconds (literal or constant), within `range`
+/// (ranges.h), or nullopt (reported: E0303 not a duration or not above zero, E0310 out of
+/// its range).
+std::optional<double> duration_value(CheckContext& ctx, const ast::Expr& e, std::string_view what,
+                                     const DurationRange& range);
+/// A whole count known at check time, from 1 to `max` (E0304 otherwise).
+std::optional<int> count_value(CheckContext& ctx, const ast::Expr& e, std::string_view what,
+                               int max);
+/// E0310 unless `seconds` is within `range`: "`what` must be from 10ms to 24h, but this is 48h".
+bool require_range(CheckContext& ctx, double seconds, const DurationRange& range,
+                   ast::SourceRange at, std::string_view what);
 /// A call of a window function.
 std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e, const Scope& scope);
 /// `x within D`: the increase of a numeric attribute over a window.

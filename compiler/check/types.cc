@@ -1,8 +1,9 @@
 #include "compiler/check/types.h"
 
 #include <array>
-#include <regex>
+#include <cmath>
 
+#include "base/regex.h"
 #include "compiler/check/constants.h"
 #include "compiler/check/names.h"
 #include "compiler/check/temporal.h"
@@ -119,12 +120,14 @@ std::optional<TypedExpr> binary(CheckContext& ctx, const ast::Expr& e, const Sco
             "the right side of '" + spelling + "' must be a regular expression in quotes");
         return std::nullopt;
       }
-      try {
-        std::regex re(r->string, std::regex::ECMAScript);
-      } catch (const std::regex_error& err) {
-        ctx.diags.report(diag::Code::kInvalidRegex, e.args[1]->range,
-                         "invalid regular expression: " + std::string(err.what()));
-        return std::nullopt;
+      if (!check_regex(ctx, r->string, e.args[1]->range)) return std::nullopt;
+      if (l->op == Op::kString) {
+        // Two literals (a constant, say): known now. The back ends match attributes only.
+        const bool found = base::Regex::compile(r->string)->search(l->string);
+        out.op = Op::kBool;
+        out.type = Type::boolean();
+        out.boolean = found == (e.binary_op == ast::BinaryOp::kMatch);
+        return out;
       }
       out.op = e.binary_op == ast::BinaryOp::kMatch ? Op::kMatch : Op::kNotMatch;
       out.type = Type::boolean();
@@ -165,6 +168,13 @@ std::optional<TypedExpr> binary(CheckContext& ctx, const ast::Expr& e, const Sco
         ctx.diags.report(diag::Code::kWrongOperandType, e.op_range,
                          "'" + spelling + "' orders numbers; " + type_str(*l) +
                              " values can only be compared with == and !=");
+        return std::nullopt;
+      }
+      if (l->type.kind == ValueKind::kString && l->op == Op::kAttr && r->op == Op::kAttr) {
+        // The back ends compare a string attribute with a literal only.
+        ctx.diags.report(diag::Code::kWrongOperandType, e.range,
+                         "two string attributes cannot be compared with each other; compare "
+                         "each with a string in quotes");
         return std::nullopt;
       }
       out.type = Type::boolean();
@@ -351,7 +361,22 @@ std::optional<TypedExpr> number_literal(CheckContext& ctx, double value, const s
   }
   e.type = Type::number(u->dimension);
   e.number = value * u->scale;
+  if (!std::isfinite(e.number)) {
+    ctx.diags.report(diag::Code::kMalformedNumber, range,
+                     "number out of range: in base units (" +
+                         std::string(catalog::base_unit_suffix(u->dimension)) +
+                         ") it is more than any value amata can hold (about 1.8e308)");
+    return std::nullopt;
+  }
   return e;
+}
+
+bool check_regex(CheckContext& ctx, const std::string& pattern, ast::SourceRange range) {
+  auto re = base::Regex::compile(pattern);
+  if (re) return true;
+  ctx.diags.report(diag::Code::kInvalidRegex, range,
+                   "invalid regular expression (RE2 syntax): " + re.error().message);
+  return false;
 }
 
 bool require_bool(CheckContext& ctx, const TypedExpr& e, std::string_view context) {

@@ -20,6 +20,9 @@ std::optional<TypedExpr> number_literal(CheckContext& ctx, double value, const s
                                         ast::SourceRange range);
 /// False after reporting (E0302) that `e` is not a boolean; `context` names its place.
 bool require_bool(CheckContext& ctx, const TypedExpr& e, std::string_view context);
+/// Whether `pattern` compiles as a regular expression in RE2 syntax (base::Regex, what
+/// amatad matches with); false after reporting RE2's own message at `range` (E0305).
+bool check_regex(CheckContext& ctx, const std::string& pattern, ast::SourceRange range);
 /// "percent", "bytes", "bool", "link state", ...: the type as diagnostics name it.
 std::string type_str(const TypedExpr& e);
 

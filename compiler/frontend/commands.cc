@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 #include "compiler/check/checker.h"
@@ -18,25 +18,79 @@ namespace {
 /// One expected diagnostic: file, line, severity, code.
 using Expectation = std::tuple<std::string, std::uint32_t, std::string, std::string>;
 
+/// The text at `p` starts with `word` (then `p` is past it).
+bool take(std::string_view text, std::size_t& p, std::string_view word) {
+  if (text.substr(p, word.size()) != word) return false;
+  p += word.size();
+  return true;
+}
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+/// One `# expect-error@+1: E0123` comment at `p` (a '#'): its severity, offset ("" when
+/// none, "+1", "-2" or "7") and code; `p` moves past it. A scanner, not std::regex: the
+/// comment is in the policy, a line may be megabytes long, and libstdc++'s matcher recurses
+/// once per character of `\s*` (a '#' and 300,000 blanks overflowed the stack).
+bool expectation_at(std::string_view text, std::size_t& p, std::string& severity,
+                    std::string& offset, std::string& code) {
+  std::size_t i = p + 1;
+  while (i < text.size() && is_blank(text[i])) ++i;
+  if (!take(text, i, "expect-")) return false;
+  if (take(text, i, "error")) {
+    severity = "error";
+  } else if (take(text, i, "warning")) {
+    severity = "warning";
+  } else {
+    return false;
+  }
+  offset.clear();
+  if (i < text.size() && text[i] == '@') {
+    std::size_t j = i + 1;
+    if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
+    const std::size_t digits = j;
+    while (j < text.size() && is_digit(text[j])) ++j;
+    if (j == digits) return false;
+    offset = std::string(text.substr(i + 1, j - i - 1));
+    i = j;
+  }
+  if (!take(text, i, ":")) return false;
+  while (i < text.size() && is_blank(text[i])) ++i;
+  if (i + 5 > text.size() || (text[i] != 'E' && text[i] != 'W') ||
+      !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                   text.begin() + static_cast<std::ptrdiff_t>(i) + 5, is_digit)) {
+    return false;
+  }
+  code = std::string(text.substr(i, 5));
+  p = i + 5;
+  return true;
+}
+
 /// Reads `# expect-error@+1: E0123` style comments from every loaded file.
 std::multiset<Expectation> expectations(const source::SourceManager& sources) {
-  static const std::regex kPattern(R"(#\s*expect-(error|warning)(@([+-]?\d+))?:\s*([EW]\d{4}))");
   std::multiset<Expectation> out;
+  std::string severity, offset, code;
   for (ast::FileId id = 0; id < sources.size(); ++id) {
     const auto& f = sources.file(id);
     for (std::uint32_t line = 1; line <= f.line_starts.size(); ++line) {
-      const std::string text(sources.line_text(id, line));
-      for (auto it = std::sregex_iterator(text.begin(), text.end(), kPattern);
-           it != std::sregex_iterator(); ++it) {
-        const auto& m = *it;
-        long target = line;
-        if (m[3].matched) {
-          const std::string off = m[3].str();
-          // strtol, not stol: an absurd offset must not throw out of the command.
-          const long n = std::strtol(off.c_str(), nullptr, 10);
-          target = (off[0] == '+' || off[0] == '-') ? line + n : n;
+      const std::string_view text = sources.line_text(id, line);
+      for (std::size_t p = text.find('#'); p != std::string_view::npos; p = text.find('#', p)) {
+        if (!expectation_at(text, p, severity, offset, code)) {
+          ++p;
+          continue;
         }
-        out.emplace(f.path, static_cast<std::uint32_t>(target), m[1].str(), m[4].str());
+        long target = line;
+        if (!offset.empty()) {
+          // strtol, not stol: an absurd offset must not throw out of the command.
+          const long n = std::strtol(offset.c_str(), nullptr, 10);
+          target = (offset[0] == '+' || offset[0] == '-') ? line + n : n;
+        }
+        out.emplace(f.path, static_cast<std::uint32_t>(target), severity, code);
       }
     }
   }

@@ -91,7 +91,9 @@ json action_json(const ast::Action& a) {
   if (!a.peer.text.empty()) j["peer"] = a.peer.text;
   if (a.backoff_min)
     j["backoff"] = {expr_json(a.backoff_min.get()), expr_json(a.backoff_max.get())};
+  if (a.backoff_none) j["backoff"] = "none";
   if (a.limit_count) j["limit"] = {expr_json(a.limit_count.get()), expr_json(a.limit_window.get())};
+  if (a.limit_none) j["limit"] = "none";
   if (a.condition) j["condition"] = expr_json(a.condition.get());
   if (a.then_body) j["then"] = actions_json(*a.then_body);
   if (a.else_body) j["else"] = actions_json(*a.else_body);
@@ -243,6 +245,13 @@ json checked_actions_json(const check::ActionList& list) {
     if (a.peer) j["peer"] = ref_json(*a.peer);
     if (a.backoff) j["backoff"] = {{"min", a.backoff->min}, {"max", a.backoff->max}};
     if (a.limit) j["limit"] = {{"count", a.limit->count}, {"window", a.limit->window}};
+    if (a.kind == check::Action::Kind::kAction && a.action == K::kRestart) {
+      // What the restart does when the policy names nothing: the defaults, said so; `none`.
+      if (!a.backoff) j["backoff"] = "none";
+      if (!a.limit) j["limit"] = "none";
+      if (a.default_backoff) j["backoff"]["default"] = true;
+      if (a.default_limit) j["limit"]["default"] = true;
+    }
     out.push_back(std::move(j));
   }
   return out;

@@ -1,13 +1,16 @@
 // Hostile inputs through the whole front end (`amatac check`'s library entry point): every
 // one must end in diagnostics and exit code 1 (or 0 when valid), never a crash or a hang.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
+#include "base/file.h"
 #include "compiler/frontend/commands.h"
 
 namespace amata::frontend {
@@ -107,6 +110,50 @@ TEST_F(RobustnessTest, UnreadableFileIsAnIoError) {
   EXPECT_NE(err.str().find("E0001"), std::string::npos);
 }
 
+// An include that names a FIFO used to wait for a writer forever (and amatad's reload with
+// it): it is an error at the include, at once.
+TEST_F(RobustnessTest, IncludeOfAFifoIsAnErrorNotAHang) {
+  const auto fifo = dir_ / "pipe.amata";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  std::string out;
+  EXPECT_EQ(check("main.amata", "include \"pipe.amata\"\nnode self {}\n", &out), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_NE(out.find("\"E0001\""), std::string::npos) << out;
+  EXPECT_NE(out.find("not a regular file (a FIFO)"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"line\": 1"), std::string::npos) << out;  // located at the include
+}
+
+// /dev/zero never ends: read whole, it filled memory until the process died.
+TEST_F(RobustnessTest, IncludeOfDevZeroIsAnError) {
+  std::string out;
+  EXPECT_EQ(check("zero.amata", "include \"/dev/zero\"\n", &out), 1);
+  EXPECT_NE(out.find("/dev/zero: not a regular file (a character device)"), std::string::npos)
+      << out;
+}
+
+TEST_F(RobustnessTest, IncludeLargerThanTheLimitIsAnError) {
+  const auto big = dir_ / "big.inc.amata";
+  std::ofstream(big) << "";
+  std::filesystem::resize_file(big, base::kMaxTextFileBytes + 1);
+  std::string out;
+  EXPECT_EQ(check("main.amata", "include \"big.inc.amata\"\n", &out), 1);
+  EXPECT_NE(out.find("larger than 16 MiB"), std::string::npos) << out;
+}
+
+// The policy itself named as a FIFO: an I/O error (exit 2) with the path, at once.
+TEST_F(RobustnessTest, PolicyThatIsAFifoIsAnIoError) {
+  const auto fifo = dir_ / "policy-pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  CheckOptions opts;
+  opts.files = {fifo.string()};
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 2);
+  EXPECT_NE(err.str().find(fifo.string() + ": not a regular file (a FIFO) [E0001]"),
+            std::string::npos)
+      << err.str();
+}
+
 TEST_F(RobustnessTest, VerifyModeMatchesInlineExpectations) {
   const std::string good =
       "node self {}\n"
@@ -126,6 +173,26 @@ TEST_F(RobustnessTest, VerifyModeMatchesInlineExpectations) {
   EXPECT_EQ(run_check(opts, out2, err), 1);
   EXPECT_NE(out2.str().find("expected error E0300 was not reported"), std::string::npos);
   EXPECT_NE(out2.str().find("unexpected warning W0203"), std::string::npos);
+}
+
+// The expectations were read with std::regex, which recursed once per blank of `#\s*`: a '#'
+// and 300,000 blanks overflowed the stack of `amatac check --verify`.
+TEST_F(RobustnessTest, VerifyModeReadsLongCommentLines) {
+  const auto path = dir_ / "long.amata";
+  std::ofstream(path) << "node self {}\n#" << std::string(300000, ' ') << "expect-error@+2: E0300\n"
+                      << "event H(n: node) notify_only\n"
+                      << "discover h when self.cpu > 2GB raise H(self)  # expect-error@-0: E0301 "
+                         "# expect-warning:W0203 #expect-error@: E0300 # expect-error: X0300\n";
+  CheckOptions opts;
+  opts.files = {path.string()};
+  opts.verify = true;
+  std::ostringstream out, err;
+  EXPECT_EQ(run_check(opts, out, err), 1);
+  // Read: the long one (E0300 is reported on line 4) and the two well-formed comments of
+  // line 4, not the malformed ones.
+  EXPECT_EQ(out.str(), path.string() + ":4: expected error E0301 was not reported\n" +
+                           path.string() + ":4: expected warning W0203 was not reported\n")
+      << out.str();
 }
 
 }  // namespace

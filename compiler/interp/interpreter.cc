@@ -8,7 +8,7 @@ namespace {
 
 class InterpretedPolicy final : public ir::CompiledPolicy {
  public:
-  InterpretedPolicy(std::shared_ptr<const ir::Program> program, std::vector<std::regex> regexes)
+  InterpretedPolicy(std::shared_ptr<const ir::Program> program, std::vector<base::Regex> regexes)
       : CompiledPolicy(std::move(program), std::move(regexes)) {}
 
   std::string_view backend_name() const override { return "interp"; }

@@ -28,7 +28,7 @@ int PolicyTables::find_event(std::string_view event_name) const {
 }
 
 CompiledPolicy::CompiledPolicy(std::shared_ptr<const Program> program,
-                               std::vector<std::regex> regexes)
+                               std::vector<base::Regex> regexes)
     : program_(std::move(program)), regexes_(std::move(regexes)) {}
 
 const PolicyTables& CompiledPolicy::tables() const {

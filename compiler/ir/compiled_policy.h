@@ -21,13 +21,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "base/regex.h"
 #include "catalog/actions.h"
 #include "catalog/catalog.h"
 #include "catalog/object_spec.h"
@@ -170,15 +170,15 @@ class CompiledPolicy {
 
  protected:
   /// `regexes` from compile_regexes(*program) (compiler/ir/runtime.h).
-  CompiledPolicy(std::shared_ptr<const Program> program, std::vector<std::regex> regexes);
-  const std::vector<std::regex>& regexes() const { return regexes_; }
+  CompiledPolicy(std::shared_ptr<const Program> program, std::vector<base::Regex> regexes);
+  const std::vector<base::Regex>& regexes() const { return regexes_; }
   /// Evaluates the rules after the history has been updated.
   virtual void evaluate(double now, const Samples& samples, PolicyState& state,
                         std::vector<Edge>& edges) const = 0;
 
  private:
   std::shared_ptr<const Program> program_;
-  std::vector<std::regex> regexes_;
+  std::vector<base::Regex> regexes_;
 };
 
 }  // namespace amata::ir

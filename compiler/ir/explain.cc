@@ -95,7 +95,7 @@ Status check_inputs(const Program& p, const Samples& samples, const PolicyState&
 }
 
 RuntimeFrame make_frame(const Program& p, const Samples& samples, const PolicyState& state,
-                        const std::vector<std::regex>& regexes) {
+                        const std::vector<base::Regex>& regexes) {
   RuntimeFrame frame;
   frame.numbers = samples.numbers.data();
   frame.strings = samples.strings.data();

@@ -23,7 +23,7 @@ enum class Op : std::uint8_t {
   kSlot,   // the current value of number slot `slot`
   kStrEq,  // string slot `slot` == strings[str]
   kStrNe,  // string slot `slot` != strings[str]
-  kMatch,  // string slot `slot` matches the ECMAScript regex strings[str] (search)
+  kMatch,  // string slot `slot` matches the RE2 regex strings[str] (search)
   kNot,    // a
   kNeg,    // a
   kAdd,

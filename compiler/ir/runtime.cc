@@ -5,8 +5,8 @@
 
 namespace amata::ir {
 
-Result<std::vector<std::regex>> compile_regexes(const Program& program) {
-  std::vector<std::regex> regexes(program.strings.size());
+Result<std::vector<base::Regex>> compile_regexes(const Program& program) {
+  std::vector<base::Regex> regexes(program.strings.size());
   std::vector<bool> is_regex(program.strings.size(), false);
   for (const Expr& e : program.exprs) {
     if (e.op == Op::kMatch && e.str >= 0 && static_cast<std::size_t>(e.str) < is_regex.size()) {
@@ -15,11 +15,10 @@ Result<std::vector<std::regex>> compile_regexes(const Program& program) {
   }
   for (std::size_t i = 0; i < regexes.size(); ++i) {
     if (!is_regex[i]) continue;
-    try {
-      regexes[i] = std::regex(program.strings[i], std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return Error{"bad regular expression \"" + program.strings[i] + "\": " + e.what()};
-    }
+    auto re = base::Regex::compile(program.strings[i]);
+    if (!re)
+      return Error{"bad regular expression \"" + program.strings[i] + "\": " + re.error().message};
+    regexes[i] = std::move(*re);
   }
   return regexes;
 }
@@ -114,15 +113,8 @@ extern "C" double amata_rt_str_eq(const amata::ir::RuntimeFrame* frame, std::int
 
 extern "C" double amata_rt_match(const amata::ir::RuntimeFrame* frame, std::int32_t slot,
                                  std::int32_t str) {
-  // std::regex_search throws only on resource exhaustion (error_complexity/error_stack);
-  // a pathological pattern then counts as no match rather than escaping into the loop.
-  try {
-    return std::regex_search(frame->strings[slot], (*frame->regexes)[static_cast<std::size_t>(str)])
-               ? 1
-               : 0;
-  } catch (const std::regex_error&) {
-    return 0;
-  }
+  // RE2: linear in the string whatever the pattern, and it never throws.
+  return (*frame->regexes)[static_cast<std::size_t>(str)].search(frame->strings[slot]) ? 1 : 0;
 }
 
 extern "C" double amata_rt_temporal(double* w, std::int32_t temporal_int, double seconds,

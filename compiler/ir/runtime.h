@@ -5,10 +5,10 @@
 #pragma once
 
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <vector>
 
+#include "base/regex.h"
 #include "compiler/ir/ir.h"
 #include "compiler/ir/metric_history.h"
 
@@ -21,12 +21,13 @@ struct RuntimeFrame {
   const double* object_times = nullptr;  // nullptr: every call at a new time is a check
   const MetricHistory* history = nullptr;
   const std::vector<std::string>* literals = nullptr;  // Program::strings
-  const std::vector<std::regex>* regexes = nullptr;    // compiled, indexed like literals
+  const std::vector<base::Regex>* regexes = nullptr;   // compiled, indexed like literals
 };
 
 /// Compiles every regex a program matches with (indexed like Program::strings; entries that
-/// are not regexes stay empty). A bad pattern is an error naming it.
-Result<std::vector<std::regex>> compile_regexes(const Program& program);
+/// are not regexes match nothing). A bad pattern is an error naming it: the checker
+/// validated every pattern with the same base::Regex, so it means a program built by hand.
+Result<std::vector<base::Regex>> compile_regexes(const Program& program);
 
 /// Truth of a condition value: a number other than 0 (NaN, missing, is false).
 inline bool truthy(double v) {

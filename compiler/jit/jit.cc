@@ -473,7 +473,7 @@ llvm::Expected<LoadedCode> load(JitEngine& engine, const ir::Program& p, Tier ti
 
 class JitPolicy final : public ir::CompiledPolicy {
  public:
-  JitPolicy(std::shared_ptr<const ir::Program> program, std::vector<std::regex> regexes,
+  JitPolicy(std::shared_ptr<const ir::Program> program, std::vector<base::Regex> regexes,
             std::shared_ptr<JitEngine> engine, LoadedCode code)
       : CompiledPolicy(std::move(program), std::move(regexes)),
         engine_(std::move(engine)),

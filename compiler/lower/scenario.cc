@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "base/file.h"
 #include "catalog/catalog.h"
 
 namespace amata::lower {
@@ -101,11 +101,10 @@ std::string canonical(const std::vector<Word>& words, std::size_t from) {
 }  // namespace
 
 Result<std::string> read_trace_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{"cannot read trace " + path};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // A trace named by mistake may be a FIFO or a device: refused, never waited on.
+  auto text = base::read_regular_file(path);
+  if (!text) return Error{"cannot read trace: " + text.error().message};
+  return text;
 }
 
 Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,

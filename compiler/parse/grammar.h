@@ -42,9 +42,19 @@ struct wss : star<ws> {};
 
 // --- Tokens --------------------------------------------------------------------------------
 
+/// A byte no token may hold outside strings and comments: control characters, bytes of
+/// non-ASCII characters and the ASCII punctuation the language never uses. Where the
+/// grammar meets one, the parser reports the character itself (E0103), not what it expected.
+/// (The byte ranges are written so that they hold whether char is signed or not.)
+struct stray_char : sor<ranges<'\x00', '\x08', '\x0e', '\x1f', '\x80', '\xff'>,
+                        one<'\x7f', '$', '@', '?', '^', '&', '|', '`', '\'', '[', ']', '\\'>> {};
+
 struct ident_first : ranges<'a', 'z', 'A', 'Z', '_'> {};
 struct ident_other : ranges<'a', 'z', 'A', 'Z', '0', '9', '_'> {};
-struct identifier : seq<ident_first, star<ident_other>> {};
+/// A name ends at a character that cannot continue it; a stray character there (`café`)
+/// would otherwise end the name silently and leave the rest to a confusing error.
+struct name_end : not_at<stray_char> {};
+struct identifier : seq<ident_first, star<ident_other>, name_end> {};
 
 template <char... Cs>
 struct kw : seq<string<Cs...>, not_at<ident_other>> {};
@@ -81,6 +91,7 @@ struct kw_failover : kw<'f', 'a', 'i', 'l', 'o', 'v', 'e', 'r'> {};
 struct kw_to : kw<'t', 'o'> {};
 struct kw_backoff : kw<'b', 'a', 'c', 'k', 'o', 'f', 'f'> {};
 struct kw_limit : kw<'l', 'i', 'm', 'i', 't'> {};
+struct kw_none : kw<'n', 'o', 'n', 'e'> {};
 
 struct kw_kind
     : sor<kw<'n', 'o', 'd', 'e'>, kw<'s', 'e', 'r', 'v', 'i', 'c', 'e'>,
@@ -99,10 +110,19 @@ struct digits : plus<pegtl::digit> {};
 /// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`.
 struct unit_suffix : sor<one<'%'>, seq<star<pegtl::alpha>, one<'/'>, one<'s'>, not_at<ident_other>>,
                          plus<pegtl::alpha>> {};
-struct number_lit : seq<digits, opt<one<'.'>, digits>, opt<unit_suffix>> {};
+/// A number ends where its digits and unit end: `1e400`, `1.5.3` or `2GiB2` are not a
+/// number followed by something else, they are one malformed number (E0104).
+struct number_end : not_at<sor<ident_other, seq<one<'.'>, pegtl::digit>>> {};
+struct number_lit : seq<digits, opt<one<'.'>, digits>, opt<unit_suffix>, number_end> {};
 
-struct escape_char : one<'"', '\\', 'n', 't', 'r', '0'> {};
-struct string_char : sor<seq<one<'\\'>, escape_char>, not_one<'"', '\\', '\n', '\r'>> {};
+/// Nothing a string is handed to (exec, paths, the environment, user names, /proc text)
+/// can hold a NUL byte: it would cut the value short, so neither `\0` nor a raw NUL is a
+/// string character.
+struct no_nul_escape : not_at<one<'\\'>, one<'0'>> {};
+struct no_nul_byte : not_at<one<'\0'>> {};
+struct escape_char : one<'"', '\\', 'n', 't', 'r'> {};
+struct string_char : sor<seq<no_nul_escape, one<'\\'>, escape_char>,
+                         seq<no_nul_byte, not_one<'"', '\\', '\n', '\r'>>> {};
 struct string_close : one<'"'> {};
 struct string_lit : seq<one<'"'>, star<string_char>, string_close> {};
 
@@ -205,11 +225,20 @@ struct action_block;
 struct backoff_min : temporal_value {};
 struct dotdot : string<'.', '.'> {};
 struct backoff_max : temporal_value {};
-struct backoff_opt : seq<kw_backoff, wss, backoff_min, wss, dotdot, wss, backoff_max> {};
+/// `backoff none`: restart at once every time, instead of the default backoff. `none` is
+/// not reserved: `backoff none .. 5s` reads a constant called none.
+/// (The lookahead spells '..' itself: `dotdot` raises its error wherever it fails.)
+struct backoff_none : seq<kw_none, not_at<wss, string<'.', '.'>>> {};
+struct backoff_opt
+    : seq<kw_backoff, wss, sor<backoff_none, seq<backoff_min, wss, dotdot, wss, backoff_max>>> {};
 struct limit_count : temporal_value {};
 struct limit_within : kw_within {};
 struct limit_window : temporal_value {};
-struct limit_opt : seq<kw_limit, wss, limit_count, wss, limit_within, wss, limit_window> {};
+/// `limit none`: never give up, instead of the default limit.
+struct limit_none : seq<kw_none, not_at<wss, kw_within>> {};
+struct limit_opt
+    : seq<kw_limit, wss, sor<limit_none, seq<limit_count, wss, limit_within, wss, limit_window>>> {
+};
 struct restart_action : seq<kw_restart, wss, target_name, star<wss, sor<backoff_opt, limit_opt>>> {
 };
 struct start_action : seq<kw_start, wss, target_name> {};
@@ -260,7 +289,11 @@ inline constexpr const char* error_message = nullptr;
 template <> inline constexpr auto error_message<expr> = "expected an expression";
 template <> inline constexpr auto error_message<close_paren> = "expected ')'";
 template <> inline constexpr auto error_message<string_close> = "unterminated string (a string ends on its line with '\"')";
-template <> inline constexpr auto error_message<escape_char> = "unknown escape sequence (use \\\", \\\\, \\n, \\t, \\r or \\0)";
+template <> inline constexpr auto error_message<escape_char> = "unknown escape sequence (use \\\", \\\\, \\n, \\t or \\r)";
+template <> inline constexpr auto error_message<no_nul_escape> = "a string cannot hold a NUL byte ('\\0'): exec, paths, the environment and user names would cut the value short there";
+template <> inline constexpr auto error_message<no_nul_byte> = "a string cannot hold a NUL byte: exec, paths, the environment and user names would cut the value short there";
+template <> inline constexpr auto error_message<name_end> = "a character that cannot be part of a name";
+template <> inline constexpr auto error_message<number_end> = "a malformed number";
 template <> inline constexpr auto error_message<path_part> = "expected a name after '.'";
 template <> inline constexpr auto error_message<within_window> = "expected a duration after 'within'";
 template <> inline constexpr auto error_message<neg_operand> = "expected an expression after '-'";
@@ -284,10 +317,10 @@ template <> inline constexpr auto error_message<event_name> = "expected an event
 template <> inline constexpr auto error_message<expect_raise> = "expected 'raise EVENT(...)' after the rule's condition";
 template <> inline constexpr auto error_message<expect_when> = "expected 'when' and a condition";
 template <> inline constexpr auto error_message<target_name> = "expected the name of an object";
-template <> inline constexpr auto error_message<backoff_min> = "expected the first delay after 'backoff'";
+template <> inline constexpr auto error_message<backoff_min> = "expected the first delay after 'backoff' (or 'none')";
 template <> inline constexpr auto error_message<dotdot> = "expected '..' between the backoff delays";
 template <> inline constexpr auto error_message<backoff_max> = "expected the longest delay after '..'";
-template <> inline constexpr auto error_message<limit_count> = "expected a count after 'limit'";
+template <> inline constexpr auto error_message<limit_count> = "expected a count after 'limit' (or 'none')";
 template <> inline constexpr auto error_message<limit_within> = "expected 'within' after the limit's count";
 template <> inline constexpr auto error_message<limit_window> = "expected a duration after 'within'";
 template <> inline constexpr auto error_message<signal_word> = "expected a signal name (TERM, HUP, USR1, ...)";
@@ -308,6 +341,10 @@ inline constexpr diag::Code error_code = diag::Code::kSyntaxError;
 // clang-format off
 template <> inline constexpr diag::Code error_code<string_close> = diag::Code::kMalformedString;
 template <> inline constexpr diag::Code error_code<escape_char> = diag::Code::kMalformedString;
+template <> inline constexpr diag::Code error_code<no_nul_escape> = diag::Code::kMalformedString;
+template <> inline constexpr diag::Code error_code<no_nul_byte> = diag::Code::kMalformedString;
+template <> inline constexpr diag::Code error_code<name_end> = diag::Code::kUnexpectedCharacter;
+template <> inline constexpr diag::Code error_code<number_end> = diag::Code::kMalformedNumber;
 // clang-format on
 
 /// Errors about the token that is there (`expected ... or '}'`) are reported on it; the
@@ -318,6 +355,10 @@ inline constexpr bool error_on_token = false;
 // clang-format off
 template <> inline constexpr bool error_on_token<close_brace> = true;
 template <> inline constexpr bool error_on_token<action_end> = true;
+template <> inline constexpr bool error_on_token<no_nul_escape> = true;
+template <> inline constexpr bool error_on_token<no_nul_byte> = true;
+template <> inline constexpr bool error_on_token<name_end> = true;
+template <> inline constexpr bool error_on_token<number_end> = true;
 // clang-format on
 
 /// The error table in the form pegtl::must_if wants.

@@ -1,6 +1,8 @@
 #include "compiler/parse/parser.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <tao/pegtl/contrib/parse_tree.hpp>
@@ -23,12 +25,12 @@ using Selector = pegtl::parse_tree::selector<
         g::include_path, g::param_name, g::param_kind, g::notify_only, g::kind_word,
         g::setting_name, g::setting_word, g::setting, g::checks, g::for_clause, g::times_clause,
         g::event_name, g::arg_name, g::expect_raise, g::raise_action, g::target_name,
-        g::backoff_opt, g::limit_opt, g::restart_action, g::start_action, g::stop_action,
-        g::monitor_action, g::unmonitor_action, g::signal_word, g::signal_action, g::run_ref,
-        g::run_action, g::notify_channel, g::notify_message, g::notify_action, g::wait_action,
-        g::peer_name, g::failover_action, g::when_action, g::when_block, g::action_block,
-        g::recover_body, g::policy_decl, g::include_decl, g::let_decl, g::event_decl,
-        g::object_decl, g::discover_rule, g::recover_rule>,
+        g::backoff_opt, g::backoff_none, g::limit_opt, g::limit_none, g::restart_action,
+        g::start_action, g::stop_action, g::monitor_action, g::unmonitor_action, g::signal_word,
+        g::signal_action, g::run_ref, g::run_action, g::notify_channel, g::notify_message,
+        g::notify_action, g::wait_action, g::peer_name, g::failover_action, g::when_action,
+        g::when_block, g::action_block, g::recover_body, g::policy_decl, g::include_decl,
+        g::let_decl, g::event_decl, g::object_decl, g::discover_rule, g::recover_rule>,
     // Chains with a single operand collapse into that operand. The wrappers that carry an
     // error message are selected too: PEGTL's parse tree only reports the failure of a rule
     // that is selected or has nothing selected inside it, so an unselected wrapper would
@@ -215,7 +217,8 @@ class Converter {
           arg.text = decode_string(a);
         } else if (a.is_type<g::number_lit>()) {
           arg.kind = ast::SettingArg::Kind::kNumber;
-          split_number(a.string_view(), arg.number, arg.text);
+          // Reported; the settings of this object are not checked, as after a syntax error.
+          if (!split_number(a, arg.number, arg.text)) o.incomplete = true;
         } else {
           arg.kind = ast::SettingArg::Kind::kWord;
           arg.text = a.string();
@@ -296,11 +299,14 @@ class Converter {
       } else if (c.is_type<g::peer_name>()) {
         a.peer = name(c);
       } else if (c.is_type<g::backoff_opt>()) {
-        a.backoff_min = expression(*c.children.at(0));
-        a.backoff_max = expression(*c.children.at(1));
+        // The last `backoff` given wins, as the last of any repeated option.
+        a.backoff_none = c.children.at(0)->is_type<g::backoff_none>();
+        a.backoff_min = a.backoff_none ? nullptr : expression(*c.children.at(0));
+        a.backoff_max = a.backoff_none ? nullptr : expression(*c.children.at(1));
       } else if (c.is_type<g::limit_opt>()) {
-        a.limit_count = expression(*c.children.at(0));
-        a.limit_window = expression(*c.children.at(1));
+        a.limit_none = c.children.at(0)->is_type<g::limit_none>();
+        a.limit_count = a.limit_none ? nullptr : expression(*c.children.at(0));
+        a.limit_window = a.limit_none ? nullptr : expression(*c.children.at(1));
       } else if (c.is_type<g::notify_channel>()) {
         a.channel = decode_string(c);
       } else if (c.is_type<g::notify_message>()) {
@@ -369,7 +375,7 @@ class Converter {
     depth = 1;
     if (n.is_type<g::number_lit>()) {
       auto e = make(ast::ExprKind::kNumber, n);
-      split_number(n.string_view(), e->number, e->unit);
+      if (!split_number(n, e->number, e->unit)) e->kind = ast::ExprKind::kError;  // reported
       return e;
     }
     if (n.is_type<g::string_lit>()) {
@@ -473,11 +479,20 @@ class Converter {
     return out;
   }
 
-  static void split_number(std::string_view s, double& value, std::string& unit) {
+  /// The value and unit of a number literal; false after reporting digits too many for a
+  /// double (E0104), which would otherwise be read as infinity.
+  bool split_number(const Node& n, double& value, std::string& unit) {
+    const std::string_view s = n.string_view();
     std::size_t i = 0;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
     value = std::strtod(std::string(s.substr(0, i)).c_str(), nullptr);
     unit = std::string(s.substr(i));
+    if (std::isfinite(value)) return true;
+    diags_.report(diag::Code::kMalformedNumber, range(n),
+                  "number out of range: " + std::to_string(i) +
+                      " digits is more than any value amata can hold (about 1.8e308)");
+    value = 0;
+    return false;
   }
 
   static std::string decode_string(const Node& n) {
@@ -517,6 +532,85 @@ class Converter {
 
 bool is_ident_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+/// Whether `c` is a control character or a byte of a non-ASCII character: never part of a
+/// token, and hard to see in an editor, so an error there names it instead of saying what
+/// the grammar expected. (An ASCII stray such as `$` is named only inside a name, by
+/// grammar::name_end; elsewhere "expected ..." at it reads well.)
+bool is_unreadable(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && u != '\t' && u != '\n' && u != '\r' && u != '\f' && u != '\v') || u >= 0x7f;
+}
+
+/// The character at `p` as a person reads it, and its length in bytes: "'é' (U+00E9)",
+/// "'$'", "control character U+0007", "byte 0xE9 (not UTF-8)".
+std::string describe_char(const std::string& t, std::size_t p, std::size_t& length) {
+  const auto c = static_cast<unsigned char>(t[p]);
+  length = 1;
+  char hex[16];
+  if (c < 0x80) {
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(hex, sizeof hex, "U+%04X", c);
+      return c == 0 ? std::string("a NUL byte") : std::string("control character ") + hex;
+    }
+    return std::string("'") + static_cast<char>(c) + "'";
+  }
+  // A well-formed UTF-8 sequence is shown as the character it encodes.
+  const std::size_t n = c >= 0xf0 && c < 0xf8 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  std::uint32_t cp = n == 4 ? c & 0x07u : n == 3 ? c & 0x0fu : c & 0x1fu;
+  bool valid = n != 0 && p + n <= t.size();
+  for (std::size_t i = 1; valid && i < n; ++i) {
+    const auto k = static_cast<unsigned char>(t[p + i]);
+    valid = (k & 0xc0) == 0x80;
+    cp = (cp << 6) | (k & 0x3fu);
+  }
+  if (!valid || cp > 0x10ffff || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)) {
+    std::snprintf(hex, sizeof hex, "0x%02X", c);
+    return std::string("byte ") + hex + " (not UTF-8)";
+  }
+  length = n;
+  std::snprintf(hex, sizeof hex, "U+%04X", cp);
+  return "'" + t.substr(p, n) + "' (" + hex + ")";
+}
+
+/// E0103 at the stray byte at `p`: inside a name it says which name and which character,
+/// elsewhere which character.
+void report_stray(const std::string& t, ast::FileId file, std::size_t p,
+                  diag::DiagnosticEngine& diags) {
+  std::size_t length = 1;
+  const std::string what = describe_char(t, p, length);
+  const ast::SourceRange at{file, static_cast<std::uint32_t>(p),
+                            static_cast<std::uint32_t>(p + length)};
+  std::size_t b = p;
+  while (b > 0 && is_ident_char(t[b - 1])) --b;
+  if (b < p && (std::isalpha(static_cast<unsigned char>(t[b])) || t[b] == '_')) {
+    std::size_t e = p + length;
+    while (e < t.size() && (is_ident_char(t[e]) || static_cast<unsigned char>(t[e]) >= 0x80)) ++e;
+    diags.report(diag::Code::kUnexpectedCharacter, at,
+                 "the name '" + t.substr(b, e - b) + "' holds " + what +
+                     ", which no name may hold: names are ASCII letters, digits and '_' (other "
+                     "text belongs in quotes)");
+    return;
+  }
+  diags.report(
+      diag::Code::kUnexpectedCharacter, at,
+      "unexpected " + what + ": no name or other token holds it (outside strings and comments)");
+}
+
+/// E0104 over the whole malformed number around `p` (`1e400`, `1.5.3`, `0x10`).
+void report_malformed_number(const std::string& t, ast::FileId file, std::size_t p,
+                             diag::DiagnosticEngine& diags) {
+  auto part = [](char c) { return is_ident_char(c) || c == '.' || c == '%' || c == '/'; };
+  std::size_t b = std::min(p, t.size()), e = b;
+  while (b > 0 && part(t[b - 1])) --b;
+  while (e < t.size() && part(t[e])) ++e;
+  diags.report(diag::Code::kMalformedNumber,
+               {file, static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(e)},
+               "malformed number '" + t.substr(b, e - b) +
+                   "': a number is digits, an optional fraction and an optional unit right "
+                   "after them (90%, 2GiB, 1.5s, 10MB/s); there is no exponent or hexadecimal "
+                   "notation");
 }
 
 /// Skips whitespace, comments and stray `;` between statements.
@@ -618,9 +712,13 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
       pegtl::memory_input<> in(text.data() + pos, text.data() + text.size(), path);
       auto root = pegtl::parse_tree::parse<g::statement, Selector, DepthLimit, Control>(in);
       if (!root || root->children.empty()) {
-        diags.report(diag::Code::kExpectedDeclaration, token_range(text, id, pos),
-                     "expected a declaration: policy, include, let, event, discover, recover "
-                     "or an object such as 'service NAME { ... }'");
+        if (is_unreadable(text[pos])) {
+          report_stray(text, id, pos, diags);
+        } else {
+          diags.report(diag::Code::kExpectedDeclaration, token_range(text, id, pos),
+                       "expected a declaration: policy, include, let, event, discover, recover "
+                       "or an object such as 'service NAME { ... }'");
+        }
         resume = next_statement_start(text, pos);
       } else {
         ast::Statement st;
@@ -639,7 +737,16 @@ ast::File parse_file(const source::SourceManager& sources, ast::FileId id,
       }
       // Errors about the token that is there ("expected ... or '}'") stay on it.
       if (newline && !e.on_token()) at = back;
-      diags.report(e.code(), token_range(text, id, at), std::string(e.message()));
+      if (e.code() == diag::Code::kMalformedNumber) {
+        report_malformed_number(text, id, at, diags);
+      } else if (e.code() == diag::Code::kUnexpectedCharacter ||
+                 (e.code() != diag::Code::kMalformedString && at < text.size() &&
+                  is_unreadable(text[at]))) {
+        // What stopped the grammar is a character no token holds: say that, at it.
+        report_stray(text, id, at, diags);
+      } else {
+        diags.report(e.code(), token_range(text, id, at), std::string(e.message()));
+      }
       salvage(text, id, pos, out);
       resume = next_statement_start(text, std::max(at, pos));
     } catch (const std::exception& e) {

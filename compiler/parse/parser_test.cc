@@ -152,5 +152,43 @@ TEST(ParserTest, EmptyAndBinaryInputs) {
   EXPECT_EQ(q->diags.error_count(), 1u);
 }
 
+// `service café { ... }` used to end the name at the 'é' and say "service 'caf' needs start".
+TEST(ParserTest, ACharacterNoNameMayHoldIsReportedAtIt) {
+  auto p = parse_text("service caf\xc3\xa9 { start \"/bin/x\" }\n");
+  ASSERT_EQ(codes(*p), std::vector<std::string>{"E0103"});
+  const auto& d = p->diags.diagnostics().at(0);
+  EXPECT_EQ(d.range.begin, 11u);
+  EXPECT_EQ(d.range.end, 13u);  // both bytes of the UTF-8 character
+  EXPECT_NE(d.message.find("'caf\xc3\xa9'"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("U+00E9"), std::string::npos) << d.message;
+  // A control character or a byte that is not UTF-8, where a statement starts.
+  auto q = parse_text("node self {}\n\x01\nlet x = \xff\n");
+  EXPECT_EQ(codes(*q), (std::vector<std::string>{"E0103", "E0103"}));
+}
+
+// `1e400` used to be the number 1 with unit "e" and then a stray 400 ("expected raise ...").
+TEST(ParserTest, AMalformedOrHugeNumberIsReportedAsANumber) {
+  auto p = parse_text("let a = 1e400\nlet b = 0x10\nlet c = 2GiB2\n");
+  ASSERT_EQ(codes(*p), (std::vector<std::string>{"E0104", "E0104", "E0104"}));
+  EXPECT_EQ(p->sources.text(p->diags.sorted().at(0).range), "1e400");
+  EXPECT_EQ(p->sources.text(p->diags.sorted().at(1).range), "0x10");
+  auto q = parse_text("let big = 1" + std::string(400, '0') + "\n");
+  EXPECT_EQ(codes(*q), std::vector<std::string>{"E0104"});
+  // Still numbers: ranges (`100ms..30s`), rates and fractions.
+  auto ok = parse_text("let a = 1.5s\nlet b = 10MB/s\nlet c = 5/s\n");
+  EXPECT_EQ(p->diags.error_count(), 3u);
+  EXPECT_EQ(ok->diags.error_count(), 0u);
+}
+
+// A NUL in a string would cut an argument, a path or a user name short at exec.
+TEST(ParserTest, StringsHoldNoNulByte) {
+  auto escaped = parse_text("service web { start \"/bin/web\" \"a\\0b\" }\n");
+  EXPECT_EQ(codes(*escaped), std::vector<std::string>{"E0101"});
+  auto raw = parse_text(std::string("service web { user \"a\0b\" }\n", 27));
+  EXPECT_EQ(codes(*raw), std::vector<std::string>{"E0101"});
+  auto backslash_zero = parse_text("service web { start \"/bin/web\" \"a\\\\0\" }\n");  // "a\\0"
+  EXPECT_EQ(backslash_zero->diags.error_count(), 0u);
+}
+
 }  // namespace
 }  // namespace amata::parse

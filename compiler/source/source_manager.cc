@@ -1,10 +1,8 @@
 #include "compiler/source/source_manager.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "base/file.h"
 
 namespace amata::source {
 
@@ -24,18 +22,11 @@ ast::FileId SourceManager::add(std::string path, std::string text,
 
 Result<ast::FileId> SourceManager::load(const std::string& path,
                                         std::optional<ast::SourceRange> included_from) {
-  std::error_code ec;
-  // A directory opens as an empty stream; say what it is instead of checking "nothing".
-  if (std::filesystem::is_directory(path, ec)) return errno_error("read " + path, EISDIR);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return errno_error("open " + path, errno);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) return errno_error("read " + path, errno);
-  std::string text = std::move(buf).str();
-  // Offsets are 32-bit; a policy of 4 GiB is not a policy.
-  if (text.size() > 0x7fffffffu) return Error{"read " + path + ": file too large"};
-  return add(path, std::move(text), included_from);
+  // Never blocks (a FIFO, /dev/zero) and never reads past base::kMaxTextFileBytes, which
+  // also keeps every offset well inside 32 bits.
+  auto text = base::read_regular_file(path);
+  if (!text) return text.error();
+  return add(path, std::move(*text), included_from);
 }
 
 std::optional<ast::FileId> SourceManager::find(std::string_view path) const {

@@ -33,7 +33,8 @@ class SourceManager {
   /// Adds a file from memory (tests, fuzzers, stdin).
   ast::FileId add(std::string path, std::string text,
                   std::optional<ast::SourceRange> included_from = std::nullopt);
-  /// Reads a file from disk; an I/O failure is an Error, not a diagnostic.
+  /// Reads a regular file from disk (base::read_regular_file: never a FIFO or a device, at
+  /// most base::kMaxTextFileBytes); an I/O failure is an Error, not a diagnostic.
   Result<ast::FileId> load(const std::string& path,
                            std::optional<ast::SourceRange> included_from = std::nullopt);
 

@@ -1,9 +1,9 @@
 #include "tools/amatac/backend_commands.h"
 
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "base/file.h"
 #include "compiler/diag/printer.h"
 #include "compiler/frontend/frontend.h"
 #include "compiler/jit/jit.h"
@@ -53,11 +53,13 @@ int run_eval(const std::string& policy_path, const std::string& trace_path,
   auto policy =
       compile(program, backend == "interp" ? lower::Backend::kInterp : lower::Backend::kJit, err);
   if (!policy) return 1;
-  std::ifstream trace(trace_path);
-  if (!trace) {
-    err << trace_path << ": error: cannot read the trace\n";
+  // Read whole and up front: a trace named by mistake (a FIFO, /dev/zero) is refused at once.
+  auto trace_text = base::read_regular_file(trace_path);
+  if (!trace_text) {
+    err << trace_path << ": error: cannot read the trace: " << trace_text.error().message << "\n";
     return 1;
   }
+  std::istringstream trace(*trace_text);
   lower::Replayer replayer(policy);
   std::string line;
   int n = 0;
@@ -84,14 +86,12 @@ int run_test(const std::string& policy_path, const std::string& tests_path, std:
              std::ostream& err) {
   auto program = load(policy_path, err);
   if (!program) return 1;
-  std::ifstream in(tests_path);
-  if (!in) {
-    err << tests_path << ": error: cannot read the test file\n";
+  auto text = base::read_regular_file(tests_path);
+  if (!text) {
+    err << tests_path << ": error: cannot read the test file: " << text.error().message << "\n";
     return 1;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto scenarios = lower::parse_scenarios(program->tables, text.str(), tests_path);
+  auto scenarios = lower::parse_scenarios(program->tables, *text, tests_path);
   if (!scenarios.ok()) {
     err << scenarios.error().message << "\n";
     return 1;

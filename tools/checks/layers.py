@@ -33,6 +33,10 @@ FORBIDDEN = [
      "engine/daemon wires the engine's parts; none of them reaches back up into it"),
     (r"^compiler/(ast|source|diag|parse|check)/", r"^compiler/(ir|interp|jit|lower)/",
      "the front end (parse, check) knows nothing of the back ends it feeds"),
+    (r"^(?!base/regex\.cc$)", r"^re2/",
+     "RE2 stays behind base/regex.h (the checker, the rules and the probes match one dialect)"),
+    (r"^(?!.*_test\.cc$)", r"^regex$",
+     "std::regex backtracks (and recurses per character): match with base/regex.h (RE2)"),
 ]
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')

@@ -3,10 +3,9 @@
 # compile_commands.json, tests included, in parallel. Any finding fails.
 #   tools/checks/tidy.sh [BUILD_DIR]                every file (about half an hour on 2 cores)
 #   tools/checks/tidy.sh [BUILD_DIR] --since REV    the .cc files changed since REV and those
-#                                                   beside a changed header (what CI runs)
+#                                                   beside a changed header
 #   tools/checks/tidy.sh [BUILD_DIR] FILE...        only those
-# tools/checks/tidy-clean names the last commit at which the whole tree was clean: CI checks
-# what changed since then, and a full run (before a release) moves it forward.
+# Not in the test command until a full run is clean (docs/testing.md, "clang-tidy").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/dev}

@@ -114,7 +114,7 @@ class Supervisor {
   /// Stops watching every process and leaves them running, for the next amatad to adopt.
   void release_all();
 
-  void start(int object, Done done);
+  void start(int object, const Done& done);
   void stop(int object, Done done);
   /// Restarts `service` and, after it, everything that depends on it. A restart requested
   /// while one is in flight joins it (one failure is never restarted twice).

@@ -189,7 +189,7 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(*max_wait).count();
     timeout_ms = static_cast<int>(std::max<decltype(ms)>(0, ms));
   }
-  std::array<epoll_event, 64> events;
+  std::array<epoll_event, 64> events{};
   int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return {};
@@ -203,7 +203,7 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
       if (fd == timer_fd_) {
         timers_due = true;
       } else if (fd == signal_fd_) {
-        signalfd_siginfo info;
+        signalfd_siginfo info{};
         while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
           if (on_signal_) guarded("signal", [&] { on_signal_(info); });
         }

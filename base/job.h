@@ -43,7 +43,7 @@ class Job {
   /// on a full pipe.
   static Result<std::unique_ptr<Job>> start(EventLoop& loop, const SpawnSpec& spec,
                                             Clock::duration timeout, Done done,
-                                            std::size_t max_output = 64 * 1024);
+                                            std::size_t max_output = std::size_t{64} * 1024);
   /// A job still running is killed with its group and reaped; `done` is not called.
   ~Job();
   Job(const Job&) = delete;

@@ -136,7 +136,7 @@ TEST_F(JobTest, AMissingProgramExitsWith127AndAnUnknownUserIsAnError) {
 TEST_F(JobTest, TheOwnerMayDestroyTheJobInsideDone) {
   std::unique_ptr<Job> job;
   bool done = false;
-  auto started = Job::start(*loop_, sh("exit 0"), 5s, [&](Job::Outcome) {
+  auto started = Job::start(*loop_, sh("exit 0"), 5s, [&](const Job::Outcome&) {
     job.reset();
     done = true;
   });
@@ -148,7 +148,7 @@ TEST_F(JobTest, TheOwnerMayDestroyTheJobInsideDone) {
 
 TEST_F(JobTest, DestroyingARunningJobKillsAndReapsIt) {
   bool called = false;
-  auto job = Job::start(*loop_, sh("sleep 60"), 60s, [&](Job::Outcome) { called = true; });
+  auto job = Job::start(*loop_, sh("sleep 60"), 60s, [&](const Job::Outcome&) { called = true; });
   ASSERT_TRUE(job);
   pid_t pid = (*job)->pid();
   ASSERT_TRUE(process_start_time(pid));

@@ -14,8 +14,6 @@
 
 #include "base/pidfd.h"
 
-extern char** environ;
-
 namespace amata::base {
 namespace {
 
@@ -127,13 +125,15 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
   append(" in ", 4);
   append(step, strlen(step));
   append("\n", 1);
-  ssize_t ignored = write(STDERR_FILENO, buf, len);
+  ssize_t to_stderr = write(STDERR_FILENO, buf, len);
   StartFailure failure{err, {}};
   for (std::size_t i = 0; step[i] != '\0' && i + 1 < sizeof failure.step; ++i) {
     failure.step[i] = step[i];
   }
-  ignored = write(p.report_fd, &failure, sizeof failure);
-  (void)ignored;
+  ssize_t to_parent = write(p.report_fd, &failure, sizeof failure);
+  // Best effort: the child exits next and has nowhere else to report a failed write.
+  (void)to_stderr;
+  (void)to_parent;
   _exit(127);
 }
 
@@ -194,7 +194,7 @@ pid_t start_child(const Prepared& p) {
     if (pid == 0) exec_child(p);
     return pid;
   }
-  constexpr std::size_t kStack = 256 * 1024;
+  constexpr std::size_t kStack = std::size_t{256} * 1024;
   void* stack =
       mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;

@@ -34,7 +34,7 @@ struct SpawnSpec {
   std::string stdin_text;
 };
 
-inline constexpr std::size_t kMaxStdinText = 16 * 1024;
+inline constexpr std::size_t kMaxStdinText = std::size_t{16} * 1024;
 
 /// A started child: ours until reaped through `pidfd`.
 struct Spawned {

@@ -67,7 +67,7 @@ namespace {
 
 void BM_CheckPolicy(::benchmark::State& state) {
   const std::string text = generate_policy(static_cast<int>(state.range(0)));
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     source::SourceManager sources;
     diag::DiagnosticEngine diags;
     auto policy = frontend::compile_text("generated.amata", text, sources, diags);

@@ -44,7 +44,7 @@ void eval_policy(benchmark::State& state, const ir::CompiledPolicy& policy) {
   auto ps = policy.make_state();
   std::vector<ir::Edge> edges;
   double now = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     edges.clear();
     policy.discover(now, ir::Samples{x, strings, {}}, ps, edges);
     now += 1;
@@ -91,7 +91,7 @@ void BM_Gpp(benchmark::State& state) {
   std::vector<ir::Edge> edges;
   edges.reserve(program->rules.size());
   double now = 0;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     edges.clear();
     fn(x.data(), ps.words.data(), now, record_edge, &edges);
     now += 1;
@@ -113,7 +113,7 @@ void compile_bench(benchmark::State& state, jit::Tier tier) {
   auto program = make_bench_program(static_cast<int>(state.range(0)));
   const double before = rss_mb();
   std::shared_ptr<const ir::CompiledPolicy> kept;
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     auto policy = the_jit()->compile(program, jit::JitOptions{tier, false});
     benchmark::DoNotOptimize(policy.ok());
     kept = std::move(policy).value();  // the previous one is removed here, as on a reload

@@ -81,7 +81,7 @@ void BM_ProcessProbeCycle(benchmark::State& state) {
   }
   set->poll_all();  // warm: buffers sized, previous samples taken
   std::uint64_t allocs_before = allocation_count();
-  for (auto _ : state) set->poll_all();
+  for ([[maybe_unused]] auto _ : state) set->poll_all();
   std::uint64_t allocs = allocation_count() - allocs_before;
   state.counters["processes"] = n;
   state.counters["per_process"] =
@@ -108,7 +108,7 @@ void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
   (void)loop->run_once(std::chrono::milliseconds(50));  // the rtnetlink dump
   set->poll_all();
   std::uint64_t allocs_before = allocation_count();
-  for (auto _ : state) set->poll_all();
+  for ([[maybe_unused]] auto _ : state) set->poll_all();
   state.counters["allocs_per_cycle"] = static_cast<double>(allocation_count() - allocs_before) /
                                        static_cast<double>(state.iterations());
 }
@@ -132,7 +132,7 @@ void BM_MatchScanMissing(benchmark::State& state) {
     state.SkipWithError("could not set up the probe");
     return;
   }
-  for (auto _ : state) set->poll_all();
+  for ([[maybe_unused]] auto _ : state) set->poll_all();
   state.counters["extra_processes"] = n;
 }
 BENCHMARK(BM_MatchScanMissing)->Arg(0)->Arg(1000)->Unit(benchmark::kMicrosecond);
@@ -160,7 +160,7 @@ void BM_DeathLatency(benchmark::State& state) {
     state.SkipWithError("could not set up the probe");
     return;
   }
-  for (auto _ : state) {
+  for ([[maybe_unused]] auto _ : state) {
     // A small process (sleep), as a real service would be, not a copy of this benchmark:
     // the kernel tears down the address space before it reports the exit.
     pid_t pid = fork();

@@ -12,9 +12,11 @@ std::atomic<std::uint64_t> g_allocations{0};
 #if AMATA_COUNT_ALLOCATIONS
 // glibc's own entry points, which its malloc family forwards to; ours count and forward too.
 extern "C" {
+// NOLINTBEGIN(bugprone-reserved-identifier): glibc's names, declared here, not ours to choose
 void* __libc_malloc(std::size_t size);
 void* __libc_calloc(std::size_t n, std::size_t size);
 void* __libc_realloc(void* p, std::size_t size);
+// NOLINTEND(bugprone-reserved-identifier)
 void* malloc(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return __libc_malloc(size);

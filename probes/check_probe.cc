@@ -5,7 +5,7 @@ namespace {
 
 /// Plugins print a line or two; more than this is cut (and read off so the plugin never
 /// blocks on a full pipe).
-constexpr std::size_t kMaxOutput = 64 * 1024;
+constexpr std::size_t kMaxOutput = std::size_t{64} * 1024;
 
 }  // namespace
 
@@ -27,7 +27,7 @@ void CheckProbe::poll() {
   if (run_) return;  // still running: its deadline will end it
   auto started = base::Job::start(
       ctx_.loop, spawn_spec_, base::from_seconds(spec().timeout),
-      [this](base::Job::Outcome outcome) {
+      [this](const base::Job::Outcome& outcome) {
         auto finished = std::move(run_);  // ends with this callback
         report(outcome);
       },

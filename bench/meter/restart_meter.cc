@@ -59,7 +59,7 @@ std::string basename_of(const std::string& path) {
 }  // namespace
 
 std::int64_t now_ns() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -40,7 +41,7 @@ pid_t read_pid(const std::string& path) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  auto index = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+  auto index = static_cast<std::size_t>(std::lround(p / 100.0 * static_cast<double>(v.size() - 1)));
   return v[std::min(index, v.size() - 1)];
 }
 
@@ -77,6 +78,7 @@ Result run(const std::string& amatad, const std::string& backend, int n, int rou
             "recover ServiceDown(s) { restart s }\n";
   std::ofstream(dir + "/policy.amata") << policy.str();
   std::vector<std::string> pidfiles;
+  pidfiles.reserve(static_cast<std::size_t>(std::max(n, 0)));
   for (int i = 0; i < n; ++i) pidfiles.push_back(pids + "/s" + std::to_string(i));
 
   pid_t daemon = fork();

@@ -86,12 +86,13 @@ Result<pid_t> JobRunner::run(const JobSpec& job, Done done) {
   spec.log_path = job.log_path;
   // The pid is known only once the job has started; the callback looks its job up by it.
   auto pid = std::make_shared<pid_t>(0);
-  auto started = base::Job::start(loop_, spec, base::from_seconds(job.timeout),
-                                  [this, pid, done](base::Job::Outcome outcome) {
-                                    auto finished = std::move(jobs_[*pid]);
-                                    jobs_.erase(*pid);
-                                    if (done) done(outcome);
-                                  });
+  auto started =
+      base::Job::start(loop_, spec, base::from_seconds(job.timeout),
+                       [this, pid, done = std::move(done)](const base::Job::Outcome& outcome) {
+                         auto finished = std::move(jobs_[*pid]);
+                         jobs_.erase(*pid);
+                         if (done) done(outcome);
+                       });
   if (!started) return started.error();
   *pid = (*started)->pid();
   jobs_[*pid] = std::move(*started);
@@ -125,7 +126,7 @@ std::vector<std::string> HookRunner::hooks_for(const std::string& event) const {
   return hooks;
 }
 
-int HookRunner::run(const EventEnvironment& env, Done done) {
+int HookRunner::run(const EventEnvironment& env, const Done& done) {
   int started = 0;
   for (const auto& hook : hooks_for(env.event)) {
     if (std::string reason = unsafe_reason(hook); !reason.empty()) {

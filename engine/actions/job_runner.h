@@ -79,7 +79,7 @@ class HookRunner {
 
   /// Starts the hooks for `env.event` (and `any`); returns how many started. `done` is
   /// called once per hook when it ends.
-  int run(const EventEnvironment& env, Done done);
+  int run(const EventEnvironment& env, const Done& done);
   /// The hooks that would run for `event`, by path.
   std::vector<std::string> hooks_for(const std::string& event) const;
   const std::string& dir() const { return dir_; }

@@ -27,6 +27,7 @@ std::string_view reason_text(LeaveReason reason) {
 
 std::vector<NodeId> unique_nodes(const std::vector<GroupMember>& members) {
   std::vector<NodeId> out;
+  out.reserve(members.size());
   for (const auto& m : members) out.push_back(m.node);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -76,7 +77,7 @@ ClusterManager::~ClusterManager() {
   session_.reset();
 }
 
-void ClusterManager::log(bool warning, std::string message) {
+void ClusterManager::log(bool warning, const std::string& message) {
   if (callbacks_.on_log) callbacks_.on_log(warning, message);
 }
 
@@ -323,7 +324,7 @@ void ClusterManager::fence(NodeId victim) {
   std::weak_ptr<bool> alive = alive_;
   services_.run_fence(name, config_.fence.argv,
                       fence_agent_stdin(config_.fence.options, name, config_.fence.use_port),
-                      [alive, this, victim, name](bool ok, std::string detail) {
+                      [alive, this, victim, name](bool ok, const std::string& detail) {
                         if (!alive.lock()) return;
                         if (ok) {
                           // Stays in fencing_ until the "fenced" message comes back in order.

@@ -352,7 +352,7 @@ void CorosyncSession::schedule_reconnect() {
   backoff_ = std::min(backoff_ * 2, options_.max_backoff);
 }
 
-void CorosyncSession::report(bool connected, std::string why) {
+void CorosyncSession::report(bool connected, const std::string& why) {
   if (connected) {
     if (reported_connected_) return;
     reported_connected_ = true;

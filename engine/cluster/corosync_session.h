@@ -146,7 +146,7 @@ class CorosyncSession {
   void lost(std::string why);
   void close_handles();
   void schedule_reconnect();
-  void report(bool connected, std::string why);
+  void report(bool connected, const std::string& why);
 
   base::EventLoop& loop_;
   Options options_;

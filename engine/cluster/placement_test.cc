@@ -44,7 +44,7 @@ struct SimNode {
 
 class Sim {
  public:
-  Sim(int n, std::vector<ServicePlacement> services, QuorumLossPolicy policy)
+  Sim(int n, const std::vector<ServicePlacement>& services, QuorumLossPolicy policy)
       : total_(n), policy_(policy) {
     for (int i = 1; i <= n; ++i)
       nodes_.emplace(i, SimNode{NodeId(i), Ledger(services), {}, {}, {}});
@@ -456,11 +456,11 @@ TEST(Ledger, FingerprintsDifferWhenPlacementDiffers) {
   ServicePlacement web{"web", {1, 2, 3}, false, false};
   auto base = placement_fingerprint(web);
   EXPECT_EQ(placement_fingerprint(web), base);
-  for (ServicePlacement other : {ServicePlacement{"web", {3, 2, 1}, false, false},
-                                 ServicePlacement{"web", {1, 2}, false, false},
-                                 ServicePlacement{"web", {1, 2, 3}, true, false},
-                                 ServicePlacement{"web", {1, 2, 3}, false, true},
-                                 ServicePlacement{"web2", {1, 2, 3}, false, false}}) {
+  for (const ServicePlacement& other : {ServicePlacement{"web", {3, 2, 1}, false, false},
+                                        ServicePlacement{"web", {1, 2}, false, false},
+                                        ServicePlacement{"web", {1, 2, 3}, true, false},
+                                        ServicePlacement{"web", {1, 2, 3}, false, true},
+                                        ServicePlacement{"web2", {1, 2, 3}, false, false}}) {
     EXPECT_NE(placement_fingerprint(other), base) << other.name;
   }
 }

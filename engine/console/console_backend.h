@@ -53,6 +53,7 @@ class Outcome {
   const nlohmann::json& details() const { return details_; }
 
  private:
+  // NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json() is noexcept, its throw unreachable
   Outcome() = default;
   bool ok_ = false;
   nlohmann::json result_;

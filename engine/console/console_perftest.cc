@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -36,7 +37,7 @@ void pump(base::EventLoop& loop, Done done) {
 
 }  // namespace
 
-int main() {
+int main() try {
   char tmpl[] = "/tmp/amata-perf-XXXXXX";
   if (!mkdtemp(tmpl)) return 1;
   std::string dir = tmpl;
@@ -76,6 +77,7 @@ int main() {
     constexpr int kClients = 100, kCalls = 200;
     std::atomic<int> done{0};
     std::vector<std::thread> clients;
+    clients.reserve(kClients);
     auto start = SteadyClock::now();
     for (int i = 0; i < kClients; ++i) {
       clients.emplace_back([&] {
@@ -94,6 +96,7 @@ int main() {
     constexpr int kFollowers = 50, kEvents = 2000;
     std::atomic<int> done{0};
     std::vector<std::thread> followers;
+    followers.reserve(kFollowers);
     for (int i = 0; i < kFollowers; ++i) {
       followers.emplace_back([&] {
         auto c = console::ConsoleClient::connect(config.socket_path);
@@ -138,4 +141,7 @@ int main() {
   server->reset();
   std::filesystem::remove_all(dir);
   return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "console_perftest: %s\n", e.what());
+  return 1;
 }

@@ -61,7 +61,7 @@ std::vector<gid_t> supplementary_groups(pid_t pid) {
 }
 
 Result<gid_t> lookup_group(const std::string& name) {
-  group entry;
+  group entry{};
   group* found = nullptr;
   std::vector<char> buffer(16384);
   int rc = getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
@@ -153,7 +153,7 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(base::EventLoop& loo
 
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return errno_error("console: socket", errno);
-  auto fail = [&](std::string what) -> Error {
+  auto fail = [&](const std::string& what) -> Error {
     int err = errno;
     close(fd);
     unlink(path.c_str());

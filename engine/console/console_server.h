@@ -36,8 +36,8 @@ struct ConsoleConfig {
   /// Peers that are neither root, amatad's uid nor in `group` may use the read-only commands
   /// (status, rules, events, explain, version). The socket is then created 0666, else 0660.
   bool others_read_only = false;
-  std::size_t max_line_bytes = 64 * 1024;  // one request line, newline excluded
-  std::size_t max_clients = 64;            // beyond this, accept, send an error, close
+  std::size_t max_line_bytes = std::size_t{64} * 1024;  // one request line, newline excluded
+  std::size_t max_clients = 64;                         // beyond this, accept, send an error, close
   /// At most this many clients of one uid at once (root excepted): one user's flood of
   /// connections cannot fill the table for everyone else.
   std::size_t max_clients_per_uid = 16;
@@ -52,7 +52,7 @@ struct ConsoleConfig {
   /// summed up in one line.
   double refusal_log_per_second = 5;
   std::size_t max_output_bytes =
-      1024 * 1024;                   // per client; a client that lets it overflow is dropped
+      std::size_t{1024} * 1024;      // per client; a client that lets it overflow is dropped
   double requests_per_second = 100;  // token bucket refill, per client
   double request_burst = 200;        // token bucket size
   /// How long a client that is being closed may take to read its last error line.

@@ -257,7 +257,8 @@ TEST_F(ConsoleServerTest, OversizedRequestIsRefusedAndTheConnectionClosed) {
   with_client_thread([&] {
     // A complete line over the limit.
     auto client = connect();
-    std::string huge = "{\"cmd\": \"status\", \"pad\": \"" + std::string(70 * 1024, 'x') + "\"}";
+    std::string huge =
+        "{\"cmd\": \"status\", \"pad\": \"" + std::string(std::size_t{70} * 1024, 'x') + "\"}";
     ASSERT_TRUE(client.send_raw(huge).ok());
     auto reply = client.read_line();
     ASSERT_TRUE(reply.ok()) << reply.error().message;
@@ -266,7 +267,7 @@ TEST_F(ConsoleServerTest, OversizedRequestIsRefusedAndTheConnectionClosed) {
 
     // A line that never ends: refused as soon as it passes the limit, not buffered forever.
     auto endless = connect();
-    std::string chunk(16 * 1024, 'y');
+    std::string chunk(std::size_t{16} * 1024, 'y');
     Result<Json> refusal = Error{"no reply"};
     for (int i = 0; i < 64; ++i) {
       if (send(endless.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
@@ -336,6 +337,7 @@ TEST_F(ConsoleServerTest, ClientsBeyondTheLimitGetAnErrorLineThenEof) {
   config_.root_reserve = 0;  // these clients are root: no reserve for them here
   start();
   std::vector<ConsoleClient> held;
+  held.reserve(4);
   for (int i = 0; i < 4; ++i) held.push_back(connect());
   pump_until([&] { return server_->client_count() == 4; });
   with_client_thread([&] {
@@ -395,6 +397,7 @@ TEST_F(ConsoleServerTest, HundredConcurrentClientsWhileAFollowStreamReceivesEven
   pump_until([&] { return server_->follower_count() == 1; });
 
   std::vector<std::thread> clients;
+  clients.reserve(kClients);
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([&] {
       try {
@@ -538,7 +541,7 @@ TEST_F(ConsoleServerTest, ClusterAndLocalFollowersEachGetOnlyTheirView) {
 }
 
 TEST_F(ConsoleServerTest, StalledClientIsDroppedAndDoesNotBlockOthers) {
-  config_.max_output_bytes = 64 * 1024;
+  config_.max_output_bytes = std::size_t{64} * 1024;
   config_.request_burst = 1e6;
   config_.requests_per_second = 1e6;
   start();
@@ -580,7 +583,7 @@ TEST_F(ConsoleServerTest, StalledClientIsDroppedAndDoesNotBlockOthers) {
 
 TEST_F(ConsoleServerTest, AClosingClientThatNeverReadsIsDroppedAfterTheLinger) {
   config_.close_linger = 200ms;
-  config_.max_output_bytes = 16 * 1024 * 1024;  // so only the linger can end it
+  config_.max_output_bytes = std::size_t{16} * 1024 * 1024;  // so only the linger can end it
   config_.request_burst = 1e6;
   config_.requests_per_second = 1e6;
   start();
@@ -592,7 +595,7 @@ TEST_F(ConsoleServerTest, AClosingClientThatNeverReadsIsDroppedAfterTheLinger) {
   // Replies it will never read, then a line too long: the refusal queues behind the replies.
   std::string requests;
   for (int i = 0; i < 100; ++i) requests += "{\"cmd\": \"status\"}\n";
-  requests += std::string(70 * 1024, 'z') + "\n";
+  requests += std::string(std::size_t{70} * 1024, 'z') + "\n";
   std::atomic<bool> sent{false};
   std::thread writer([&] {
     send(silent.fd(), requests.data(), requests.size(), MSG_NOSIGNAL);

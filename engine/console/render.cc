@@ -387,7 +387,7 @@ std::string render_status(const Json& result, const RenderStyle& style) {
       state += " (unmonitored)";
     }
     std::string attributes;
-    auto add = [&](std::string_view name, std::string text) {
+    auto add = [&](std::string_view name, const std::string& text) {
       if (!attributes.empty()) attributes += ' ';
       attributes += std::string(name) + "=" + text;
     };

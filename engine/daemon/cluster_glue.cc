@@ -220,11 +220,12 @@ void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::st
   spec.env = base::current_environment();
   spec.stdin_text = stdin_text;
   auto pid = std::make_shared<pid_t>(0);
-  auto job = base::Job::start(loop_, spec, kFenceTimeout, [this, pid, done](base::Job::Outcome o) {
-    auto finished = std::move(fences_[*pid]);
-    fences_.erase(*pid);
-    done(o.ok(), o.describe());
-  });
+  auto job =
+      base::Job::start(loop_, spec, kFenceTimeout, [this, pid, done](const base::Job::Outcome& o) {
+        auto finished = std::move(fences_[*pid]);
+        fences_.erase(*pid);
+        done(o.ok(), o.describe());
+      });
   if (!job) {
     done(false, job.error().message);
     return;

@@ -196,7 +196,7 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
   std::optional<std::pair<bool, std::string>> result;
   glue->run_fence("n2", {"/bin/sh", "-c", "cat > " + out + "; grep -q '^nodename=n2$' " + out},
                   "action=off\nnodename=n2\n",
-                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+                  [&](bool ok, std::string detail) { result.emplace(ok, std::move(detail)); });
   run_until([&] { return result.has_value(); });
   ASSERT_TRUE(result);
   EXPECT_TRUE(result->first) << result->second;
@@ -207,7 +207,7 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
 
   result.reset();
   glue->run_fence("n2", {"/bin/sh", "-c", "exit 3"}, "",
-                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+                  [&](bool ok, std::string detail) { result.emplace(ok, std::move(detail)); });
   run_until([&] { return result.has_value(); });
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->first);
@@ -215,7 +215,7 @@ TEST_F(GlueFixture, FenceAgentReadsItsOptionsOnStdin) {
 
   result.reset();
   glue->run_fence("n2", {"relative-agent"}, "",
-                  [&](bool ok, std::string detail) { result.emplace(ok, detail); });
+                  [&](bool ok, std::string detail) { result.emplace(ok, std::move(detail)); });
   ASSERT_TRUE(result);
   EXPECT_FALSE(result->first);
 }

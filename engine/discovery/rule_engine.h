@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -72,7 +73,7 @@ class RuleEngine {
   Result<std::vector<ir::RuleExplanation>> explain_all() const;
   Result<ir::RuleExplanation> explain(int rule) const;
   /// Raise-to-clear durations (seconds) since the last call, for /metrics.
-  std::vector<double> take_recovery_durations() { return std::move(recovery_durations_); }
+  std::vector<double> take_recovery_durations() { return std::exchange(recovery_durations_, {}); }
 
  private:
   void pass();

@@ -51,7 +51,7 @@ MetricsSnapshot sample_snapshot() {
 struct Sample {
   std::string name;
   std::map<std::string, std::string> labels;
-  double value;
+  double value = 0;
 };
 
 // A strict reader of the text exposition format 0.0.4: every sample belongs to the family
@@ -162,7 +162,7 @@ TEST(MetricsExposition, PassesTheStrictParser) {
   auto samples = parse_strict(text, &error);
   ASSERT_TRUE(error.empty()) << error << "\n" << text;
 
-  auto find = [&](const std::string& name, std::map<std::string, std::string> labels) {
+  auto find = [&](const std::string& name, const std::map<std::string, std::string>& labels) {
     for (const auto& s : samples) {
       if (s.name == name && s.labels == labels) return s.value;
     }

@@ -59,7 +59,7 @@ class StoreDiskTest : public ::testing::Test {
   }
   /// Fills the disk with one file; returns its path.
   std::string fill() {
-    const std::string filler = dir_ + "/filler";
+    std::string filler = dir_ + "/filler";
     int fd = ::open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     EXPECT_GE(fd, 0);
     std::string block(4096, 'x');

@@ -257,7 +257,7 @@ void Supervisor::stop_one(Service& s, Done done) {
       });
 }
 
-void Supervisor::start(int object, Done done) {
+void Supervisor::start(int object, const Done& done) {
   Service* s = find(object);
   if (!s) {
     if (done) done(false, "no service " + std::to_string(object));
@@ -312,7 +312,7 @@ void Supervisor::stop(int object, Done done) {
   std::reverse(order.begin(), order.end());
   auto chain = std::make_shared<std::function<void(std::size_t)>>();
   std::weak_ptr<bool> alive = alive_;
-  *chain = [this, alive, order, chain, done](std::size_t i) {
+  *chain = [this, alive, order, chain, done = std::move(done)](std::size_t i) {
     if (alive.expired()) return;
     if (i == order.size()) {
       auto finished = std::move(*chain);  // break the self-reference
@@ -331,7 +331,7 @@ void Supervisor::stop_all(Done done) {
   std::reverse(order.begin(), order.end());
   auto chain = std::make_shared<std::function<void(std::size_t)>>();
   std::weak_ptr<bool> alive = alive_;
-  *chain = [this, alive, order, chain, done](std::size_t i) {
+  *chain = [this, alive, order, chain, done = std::move(done)](std::size_t i) {
     if (alive.expired()) return;
     if (i == order.size()) {
       auto finished = std::move(*chain);

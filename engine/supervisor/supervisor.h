@@ -116,7 +116,7 @@ class Supervisor {
 
   /// Starts a service (and what it depends on) that is not running. An explicit start also
   /// clears a give-up: its restart count within the window and its backoff begin again.
-  void start(int object, Done done);
+  void start(int object, const Done& done);
   void stop(int object, Done done);
   /// Restarts `service` and, after it, everything that depends on it. A restart requested
   /// while one is in flight joins it (one failure is never restarted twice).

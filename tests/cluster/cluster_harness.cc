@@ -170,6 +170,7 @@ pid_t ClusterHarness::spawn(const std::vector<std::string>& argv, const std::str
   dup2(out, 1);
   dup2(out, 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   execvp(args[0], args.data());

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -43,7 +44,7 @@ using nlohmann::json;
 constexpr const char* kService = "demo";
 
 double wall_seconds() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
@@ -67,6 +68,7 @@ pid_t spawn(const std::vector<std::string>& argv, int stdin_fd) {
   dup2(devnull, 1);
   dup2(devnull, 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   execvp(args[0], args.data());
@@ -304,7 +306,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::string state, bind, group = "amata", prefer, policy = "stop", fence;
   int port = 8080, publish_ms = 250;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -381,4 +383,7 @@ int main(int argc, char** argv) {
   node.shutdown();
   manager.reset();
   return 0;
+} catch (const std::exception& e) {
+  std::cerr << "cluster_node: " << e.what() << "\n";
+  return 1;
 }

@@ -64,7 +64,7 @@ int best(const std::vector<int>& nodes) {
 }
 
 double wall_seconds() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }

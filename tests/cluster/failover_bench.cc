@@ -41,6 +41,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -67,7 +68,7 @@ using std::chrono::seconds;
 std::atomic<bool> g_interrupted{false};
 
 double wall_seconds() {
-  timespec ts;
+  timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
@@ -415,7 +416,7 @@ void on_signal(int) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   int runs = 10, default_runs = 3;
   std::vector<std::string> modes = {"kill"}, programs = {"amatad"};
   std::string amatad = AMATAD_PATH, cluster_node = CLUSTER_NODE_PATH, json_path;
@@ -509,4 +510,7 @@ int main(int argc, char** argv) {
   }
   if (g_interrupted) std::fprintf(stderr, "interrupted; the cluster was removed\n");
   return ok ? 0 : 1;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "failover_bench: %s\n", e.what());
+  return 1;
 }

@@ -40,7 +40,7 @@ void add_dump_command(CLI::App& app, int& exit_code) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"amatac: the amata policy compiler"};
   app.set_version_flag("--version", std::string("amatac ") + kVersion);
   app.require_subcommand(1);
@@ -54,10 +54,10 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     // CLI11 uses 0 for --help/--version and 1xx for usage errors; usage errors exit 2.
     return rc == 0 ? 0 : 2;
-  } catch (const std::exception& e) {
-    // Out of memory or a file system failure: an environment problem, exit code 2.
-    std::cerr << "amatac: error: " << e.what() << "\n";
-    return 2;
   }
   return exit_code;
+} catch (const std::exception& e) {
+  // Out of memory or a file system failure: an environment problem, exit code 2.
+  std::cerr << "amatac: error: " << e.what() << "\n";
+  return 2;
 }

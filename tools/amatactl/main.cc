@@ -4,12 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <string>
 
 #include "engine/console/ctl.h"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using amata::console::CtlCommand;
   CtlCommand command;
   CLI::App app{"amatactl: query and control a running amatad"};
@@ -57,4 +58,8 @@ int main(int argc, char** argv) {
   command.cmd = app.get_subcommands().front()->get_name();
   command.colour = !no_colour && isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
   return amata::console::run_ctl(command, std::cout, std::cerr);
+} catch (const std::exception& e) {
+  // Out of memory or the like: the command failed.
+  std::cerr << "amatactl: error: " << e.what() << "\n";
+  return amata::console::kExitRefused;
 }

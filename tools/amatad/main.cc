@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 
 #include "compiler/lower/policy_loader.h"
@@ -30,7 +31,7 @@ int run_once(const std::string& policy_path) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   // Taken out of the environment before anything can start a child (systemd's variables are
   // for amatad, not for the services it runs).
   auto notifier = amata::daemon::SystemdNotifier::from_environment();
@@ -97,4 +98,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   return (*daemon)->run();
+} catch (const std::exception& e) {
+  // Out of memory or the like outside the loop, which catches its callbacks' exceptions.
+  spdlog::critical("amatad: {}", e.what());
+  return 1;
 }

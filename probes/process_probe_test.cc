@@ -77,7 +77,7 @@ class ProcessProbeTest : public ::testing::Test {
   TestSink sink_;
   std::unique_ptr<ProbeSet> set_;
   std::vector<pid_t> children_;
-  char dir_[64];
+  char dir_[64]{};
   std::string pidfile_;
 };
 

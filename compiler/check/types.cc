@@ -43,7 +43,8 @@ bool resolve_enum(CheckContext& ctx, TypedExpr& member, const TypedExpr& other) 
   return true;
 }
 
-std::optional<TypedExpr> fold_compare(TypedExpr out, const TypedExpr& l, const TypedExpr& r) {
+std::optional<TypedExpr> fold_compare(const TypedExpr& out, const TypedExpr& l,
+                                      const TypedExpr& r) {
   int c = 0;  // -1, 0, 1
   if (l.op == Op::kNumber) {
     c = l.number < r.number ? -1 : (l.number > r.number ? 1 : 0);

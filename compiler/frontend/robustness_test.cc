@@ -47,7 +47,7 @@ TEST_F(RobustnessTest, EmptyFileIsValid) {
 
 TEST_F(RobustnessTest, BinaryJunk) {
   std::mt19937 rng(42);
-  std::string junk(64 * 1024, '\0');
+  std::string junk(std::size_t{64} * 1024, '\0');
   for (char& c : junk) c = static_cast<char>(rng() & 0xff);
   std::string out;
   EXPECT_EQ(check("junk.amata", junk, &out), 1);
@@ -87,8 +87,8 @@ TEST_F(RobustnessTest, HundredThousandNots) {
 
 TEST_F(RobustnessTest, TenMegabyteFileHitsTheStatementLimit) {
   std::string text;
-  text.reserve(10 * 1024 * 1024);
-  for (int i = 0; text.size() < 10 * 1024 * 1024; ++i)
+  text.reserve(std::size_t{10} * 1024 * 1024);
+  for (int i = 0; text.size() < std::size_t{10} * 1024 * 1024; ++i)
     text += "let c" + std::to_string(i) + " = 1\n";
   std::string out;
   EXPECT_EQ(check("big.amata", text, &out), 1);
@@ -96,7 +96,8 @@ TEST_F(RobustnessTest, TenMegabyteFileHitsTheStatementLimit) {
 }
 
 TEST_F(RobustnessTest, TenMegabyteSingleLine) {
-  std::string text = "let x = \"" + std::string(10 * 1024 * 1024, 'a');  // unterminated
+  std::string text =
+      "let x = \"" + std::string(std::size_t{10} * 1024 * 1024, 'a');  // unterminated
   std::string out;
   EXPECT_EQ(check("line.amata", text, &out), 1);
   EXPECT_NE(out.find("E0101"), std::string::npos);

@@ -56,7 +56,7 @@ class Codegen {
     auto* dbl = b_.getDoubleTy();
     auto* i32 = b_.getInt32Ty();
     auto* ptr = b_.getPtrTy();
-    auto declare = [&](const char* name, llvm::Type* ret, std::vector<llvm::Type*> args) {
+    auto declare = [&](const char* name, llvm::Type* ret, const std::vector<llvm::Type*>& args) {
       auto* fn = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
                                         llvm::Function::ExternalLinkage, name, *module_);
       fn->setDoesNotThrow();
@@ -474,7 +474,7 @@ llvm::Expected<LoadedCode> load(JitEngine& engine, const ir::Program& p, Tier ti
 class JitPolicy final : public ir::CompiledPolicy {
  public:
   JitPolicy(std::shared_ptr<const ir::Program> program, std::vector<base::Regex> regexes,
-            std::shared_ptr<JitEngine> engine, LoadedCode code)
+            std::shared_ptr<JitEngine> engine, const LoadedCode& code)
       : CompiledPolicy(std::move(program), std::move(regexes)),
         engine_(std::move(engine)),
         fast_(code),

@@ -217,7 +217,7 @@ Result<std::vector<Scenario>> parse_scenarios(const ir::PolicyTables& tables,
 
 std::string run_scenario(std::shared_ptr<const ir::CompiledPolicy> policy,
                          const Scenario& scenario) {
-  Replayer replayer(policy);
+  Replayer replayer(std::move(policy));
   std::vector<ReplayRecord> records;
   for (const ReplayStep& step : scenario.steps) {
     if (auto s = replayer.step(step, records); !s.ok()) return "  " + s.error().message + "\n";

@@ -1,6 +1,7 @@
 // Rule evaluation: the interpreter, the JIT (fast and optimising tiers) and g++ -O2 code
-// generated from the same IR, for 10 to 10,000 rules; JIT compile time; RSS.
-// Figures and the reproduce command: docs/benchmarks.md, "Rule evaluation".
+// generated from the same IR, for 10 to 10,000 rules; JIT compile time; RSS; what reading
+// every rule's state costs. Figures and the reproduce command: docs/benchmarks.md, "Rule
+// evaluation".
 #include "bench/eval_bench.h"
 
 #include <benchmark/benchmark.h>
@@ -11,6 +12,7 @@
 #include <limits>
 
 #include "compiler/interp/interpreter.h"
+#include "compiler/ir/explain.h"
 #include "compiler/jit/jit.h"
 
 using EdgeFn = void (*)(void*, int, int);
@@ -129,10 +131,41 @@ void BM_JitCompileOptimised(benchmark::State& state) {
   compile_bench(state, jit::Tier::kOptimised);
 }
 
+// What the console's `rules` reads (every rule's condition tree, explain_rules) against what
+// /metrics reads once a second on the loop (the temporal state alone, temporal_states), on
+// the JIT-compiled policy amatad runs, after one discover() so `for` rules are pending.
+template <typename Read>
+void read_rule_states(benchmark::State& state, Read read) {
+  auto program = make_bench_program(static_cast<int>(state.range(0)));
+  auto policy = the_jit()->compile(program);
+  const auto x = samples_for(*program);
+  const std::vector<std::string> strings;
+  const ir::Samples samples{x, strings, {}};
+  auto ps = (*policy)->make_state();
+  std::vector<ir::Edge> edges;
+  (*policy)->discover(0, samples, ps, edges);
+  for ([[maybe_unused]] auto _ : state) {
+    auto states = read(**policy, 1.0, samples, ps);
+    benchmark::DoNotOptimize(states.ok());
+  }
+  state.counters["ns_per_rule"] = benchmark::Counter(
+      static_cast<double>(program->rules.size()),
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+void BM_ExplainRules(benchmark::State& state) {
+  read_rule_states(state, ir::explain_rules);
+}
+void BM_TemporalStates(benchmark::State& state) {
+  read_rule_states(state, ir::temporal_states);
+}
+
 BENCHMARK(BM_Interp)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_Jit)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_JitOptimised)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_Gpp)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000);
+BENCHMARK(BM_ExplainRules)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TemporalStates)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_JitCompile)->Arg(10)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_JitCompileOptimised)
     ->Arg(10)

@@ -167,11 +167,12 @@ class CompiledPolicy {
                const PolicyState& state, ActionSink& sink) const;
   /// "interp" or "jit".
   virtual std::string_view backend_name() const = 0;
+  /// The program's regex literals, compiled once (explain evaluates with them too).
+  const std::vector<base::Regex>& regexes() const { return regexes_; }
 
  protected:
   /// `regexes` from compile_regexes(*program) (compiler/ir/runtime.h).
   CompiledPolicy(std::shared_ptr<const Program> program, std::vector<base::Regex> regexes);
-  const std::vector<base::Regex>& regexes() const { return regexes_; }
   /// Evaluates the rules after the history has been updated.
   virtual void evaluate(double now, const Samples& samples, PolicyState& state,
                         std::vector<Edge>& edges) const = 0;

@@ -1,5 +1,6 @@
 #include "compiler/ir/explain.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -39,16 +40,14 @@ int add_node(const Program& p, const RuntimeFrame& frame, int expr, double now,
   return pos;
 }
 
-RuleExplanation explain_one(const Program& p, const RuntimeFrame& frame, int rule, double now,
-                            const PolicyState& state) {
-  const Rule& r = p.rules[static_cast<std::size_t>(rule)];
-  RuleExplanation out;
-  add_node(p, frame, r.cond, now, out.nodes);
-
+// The temporal qualifier of rule `r` as of the last discover(), given whether its condition
+// holds now: read from the rule's state words, never advanced.
+TemporalExplanation explain_temporal(const Rule& r, bool holds, double now,
+                                     const PolicyState& state) {
   const double* w = state.words.data() + r.state_offset;
-  TemporalExplanation& te = out.temporal;
+  TemporalExplanation te;
   te.kind = r.temporal;
-  te.holds = truthy(out.nodes.front().value);
+  te.holds = holds;
   te.active = w[0] != 0;
   te.seconds = r.seconds;
   te.count = r.count;
@@ -79,11 +78,18 @@ RuleExplanation explain_one(const Program& p, const RuntimeFrame& frame, int rul
       te.pending = te.holds && te.rises_in_window < r.count;
       break;
   }
+  return te;
+}
+
+RuleExplanation explain_one(const Program& p, const RuntimeFrame& frame, int rule, double now,
+                            const PolicyState& state) {
+  const Rule& r = p.rules[static_cast<std::size_t>(rule)];
+  RuleExplanation out;
+  add_node(p, frame, r.cond, now, out.nodes);
+  out.temporal = explain_temporal(r, truthy(out.nodes.front().value), now, state);
   return out;
 }
 
-// The frame explain evaluates in, with the regexes compiled again rather than borrowed from
-// the back end: explain is rare and the policy keeps its regexes private.
 Status check_inputs(const Program& p, const Samples& samples, const PolicyState& state) {
   const PolicyTables& t = p.tables;
   if (samples.numbers.size() < static_cast<std::size_t>(t.number_slot_count) ||
@@ -94,14 +100,15 @@ Status check_inputs(const Program& p, const Samples& samples, const PolicyState&
   return {};
 }
 
-RuntimeFrame make_frame(const Program& p, const Samples& samples, const PolicyState& state,
-                        const std::vector<base::Regex>& regexes) {
+// The frame explain evaluates in: the interpreter's, with the policy's compiled regexes.
+RuntimeFrame make_frame(const CompiledPolicy& policy, const Samples& samples,
+                        const PolicyState& state) {
   RuntimeFrame frame;
   frame.numbers = samples.numbers.data();
   frame.strings = samples.strings.data();
   frame.history = &state.history;
-  frame.literals = &p.strings;
-  frame.regexes = &regexes;
+  frame.literals = &policy.program().strings;
+  frame.regexes = &policy.regexes();
   return frame;
 }
 
@@ -114,9 +121,7 @@ Result<RuleExplanation> explain_rule(const CompiledPolicy& policy, int rule, dou
     return Error{"no rule with id " + std::to_string(rule)};
   }
   if (Status ok = check_inputs(p, samples, state); !ok) return ok.error();
-  auto regexes = compile_regexes(p);
-  if (!regexes) return regexes.error();
-  return explain_one(p, make_frame(p, samples, state, *regexes), rule, now, state);
+  return explain_one(p, make_frame(policy, samples, state), rule, now, state);
 }
 
 Result<std::vector<RuleExplanation>> explain_rules(const CompiledPolicy& policy, double now,
@@ -124,13 +129,25 @@ Result<std::vector<RuleExplanation>> explain_rules(const CompiledPolicy& policy,
                                                    const PolicyState& state) {
   const Program& p = policy.program();
   if (Status ok = check_inputs(p, samples, state); !ok) return ok.error();
-  auto regexes = compile_regexes(p);
-  if (!regexes) return regexes.error();
-  const RuntimeFrame frame = make_frame(p, samples, state, *regexes);
+  const RuntimeFrame frame = make_frame(policy, samples, state);
   std::vector<RuleExplanation> out;
   out.reserve(p.rules.size());
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     out.push_back(explain_one(p, frame, static_cast<int>(r), now, state));
+  }
+  return out;
+}
+
+Result<std::vector<TemporalExplanation>> temporal_states(const CompiledPolicy& policy, double now,
+                                                         const Samples& samples,
+                                                         const PolicyState& state) {
+  const Program& p = policy.program();
+  if (Status ok = check_inputs(p, samples, state); !ok) return ok.error();
+  const RuntimeFrame frame = make_frame(policy, samples, state);
+  std::vector<TemporalExplanation> out;
+  out.reserve(p.rules.size());
+  for (const Rule& r : p.rules) {
+    out.push_back(explain_temporal(r, truthy(eval_expr(p, frame, r.cond, now)), now, state));
   }
   return out;
 }

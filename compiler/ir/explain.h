@@ -43,12 +43,18 @@ struct RuleExplanation {
 };
 
 /// Explains rule `rule` at time `now` against `samples` and `state` (read, not advanced).
-/// Errors: a rule id out of range, samples or state of the wrong size, a bad regex.
+/// Errors: a rule id out of range, samples or state of the wrong size.
 Result<RuleExplanation> explain_rule(const CompiledPolicy& policy, int rule, double now,
                                      const Samples& samples, const PolicyState& state);
-/// Explains every rule, in rule order (one regex compilation for all).
+/// Explains every rule, in rule order.
 Result<std::vector<RuleExplanation>> explain_rules(const CompiledPolicy& policy, double now,
                                                    const Samples& samples,
                                                    const PolicyState& state);
+/// Every rule's temporal status alone, in rule order: one evaluation of each condition and
+/// its state words, no sub-expressions and no text. What /metrics reads once a second, at a
+/// fraction of explain_rules()'s cost (bench/eval_bench.cc, BM_TemporalStates).
+Result<std::vector<TemporalExplanation>> temporal_states(const CompiledPolicy& policy, double now,
+                                                         const Samples& samples,
+                                                         const PolicyState& state);
 
 }  // namespace amata::ir

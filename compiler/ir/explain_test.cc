@@ -162,5 +162,43 @@ TEST(ExplainTest, ExplainRulesMatchesExplainRule) {
   EXPECT_EQ((*all)[1].temporal.checks, 1);
 }
 
+// temporal_states() is what /metrics reads: it must agree with the full explanation at every
+// step of a run that passes through pending, firing and clear for all three qualifiers.
+TEST(ExplainTest, TemporalStatesMatchExplainRules) {
+  PolicyRun run;
+  const double values[] = {95, 95, 95, 10, 95, 95, 10, 10, 95};
+  double now = 0;
+  int pending_seen = 0;
+  for (double value : values) {
+    now += 15;
+    run.step(now, value);
+    for (double at : {now, now + 7}) {
+      auto full = explain_rules(*run.policy, at, run.samples(), run.state);
+      auto brief = temporal_states(*run.policy, at, run.samples(), run.state);
+      ASSERT_TRUE(full.ok() && brief.ok());
+      ASSERT_EQ(brief->size(), full->size());
+      for (std::size_t r = 0; r < full->size(); ++r) {
+        const TemporalExplanation& a = (*full)[r].temporal;
+        const TemporalExplanation& b = (*brief)[r];
+        SCOPED_TRACE("rule " + std::to_string(r) + " at " + std::to_string(at));
+        EXPECT_EQ(a.holds, b.holds);
+        EXPECT_EQ(a.active, b.active);
+        EXPECT_EQ(a.pending, b.pending);
+        EXPECT_EQ(a.checks, b.checks);
+        EXPECT_EQ(a.rises_in_window, b.rises_in_window);
+        EXPECT_DOUBLE_EQ(a.left_s, b.left_s);
+        pending_seen += b.pending ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(pending_seen, 0);
+}
+
+TEST(ExplainTest, TemporalStatesRejectsStateOfAnotherLayout) {
+  PolicyRun run;
+  PolicyState wrong;
+  EXPECT_FALSE(temporal_states(*run.policy, 0, run.samples(), wrong).ok());
+}
+
 }  // namespace
 }  // namespace amata::ir

@@ -190,14 +190,13 @@ nlohmann::json status_json(const discovery::RuleEngine& rules,
 
 std::vector<std::string_view> rule_states(const discovery::RuleEngine& engine) {
   const std::size_t count = engine.policy().tables().rules.size();
-  auto explained = engine.explain_all();
+  auto temporal = engine.temporal_all();
   std::vector<std::string_view> states;
   states.reserve(count);
   for (std::size_t r = 0; r < count; ++r) {
     const bool firing = engine.rule(static_cast<int>(r)).firing;
-    // Without an explanation (an evaluation error) pending cannot be told from armed.
-    states.push_back(explained ? rule_state(firing, (*explained)[r].temporal)
-                               : (firing ? "firing" : "armed"));
+    // Without the temporal state (samples of the wrong layout) pending cannot be told from armed.
+    states.push_back(temporal ? rule_state(firing, (*temporal)[r]) : (firing ? "firing" : "armed"));
   }
   return states;
 }

@@ -107,4 +107,8 @@ Result<ir::RuleExplanation> RuleEngine::explain(int rule) const {
   return ir::explain_rule(*policy_, rule, now(), metrics_->samples(), state_);
 }
 
+Result<std::vector<ir::TemporalExplanation>> RuleEngine::temporal_all() const {
+  return ir::temporal_states(*policy_, now(), metrics_->samples(), state_);
+}
+
 }  // namespace amata::discovery

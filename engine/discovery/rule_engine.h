@@ -72,6 +72,8 @@ class RuleEngine {
   /// Every rule's condition and temporal state now (the console's rules and explain).
   Result<std::vector<ir::RuleExplanation>> explain_all() const;
   Result<ir::RuleExplanation> explain(int rule) const;
+  /// Every rule's temporal state now, without its condition tree: cheap enough for /metrics.
+  Result<std::vector<ir::TemporalExplanation>> temporal_all() const;
   /// Raise-to-clear durations (seconds) since the last call, for /metrics.
   std::vector<double> take_recovery_durations() { return std::exchange(recovery_durations_, {}); }
 

@@ -10,23 +10,34 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
 
-packages=(
-  # toolchain
-  g++ cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format clang-tidy
-  # libraries
+# What building amatad, amatac and amatactl needs (the dev preset builds the unit tests and
+# benchmarks too, hence GoogleTest and Google Benchmark), and what the demo runs.
+build_packages=(
+  g++ cmake ninja-build pkg-config
   tao-pegtl-dev llvm-19-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
   libsqlite3-dev libcurl4-openssl-dev libsystemd-dev libcpp-httplib-dev libre2-dev
   libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-idiag-3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev libcmap-dev
-  # run-time programs the tests and benchmarks drive for real
-  corosync iproute2 procps python3 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
+  git python3 procps
+)
+# What only the tests, the checks and the benchmarks need: the fuzzers' and the checks'
+# toolchain, and the programs they drive for real. Installing some of these (corosync,
+# monit, supervisor, prometheus) enables their services on a machine with systemd, which is
+# why the demo does not.
+test_packages=(
+  clang-14 libclang-rt-14-dev clang-format clang-tidy
+  corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test
   prometheus
 )
+packages=("${build_packages[@]}")
+case "$mode" in
+  test|asan) packages+=("${test_packages[@]}") ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

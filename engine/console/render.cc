@@ -518,6 +518,7 @@ std::string render_reload(const Json& result, const RenderStyle& style) {
 std::string render_version(const Json& result, const RenderStyle& /*style*/) {
   std::string out = fmt::format("amatad {} (console protocol {})\n", str(result, "amatad"),
                                 str(result, "protocol"));
+  if (auto commit = str(result, "commit", ""); !commit.empty()) out += "commit " + commit + "\n";
   if (auto policy = str(result, "policy", ""); !policy.empty()) out += "policy " + policy + "\n";
   if (auto backend = str(result, "backend", ""); !backend.empty()) {
     out += "backend " + backend + "\n";

@@ -37,6 +37,19 @@ TEST(FormatTable, AlignsColumnsIgnoringColourCodes) {
             "\x1b[31mlonger\x1b[0m  x\n");
 }
 
+TEST(RenderVersion, ShowsCommitPolicyAndBackendWhenGiven) {
+  const Json result = {{"amatad", "0.1.0"},
+                       {"commit", "6bf0c2c1a2b3"},
+                       {"protocol", 1},
+                       {"policy", "web_node"},
+                       {"backend", "jit"}};
+  EXPECT_EQ(render_version(result, RenderStyle{}),
+            "amatad 0.1.0 (console protocol 1)\ncommit 6bf0c2c1a2b3\npolicy web_node\n"
+            "backend jit\n");
+  EXPECT_EQ(render_version({{"amatad", "0.1.0"}, {"protocol", 1}}, RenderStyle{}),
+            "amatad 0.1.0 (console protocol 1)\n");
+}
+
 Json status_result() {
   return Json{
       {"policy", "web_node"},

@@ -3,6 +3,7 @@
 // uses, and record who asked ("operator: ...").
 #include <spdlog/spdlog.h>
 
+#include "base/version.h"
 #include "engine/console/cluster_view.h"
 #include "engine/console/console_view.h"
 #include "engine/daemon/cluster_glue.h"
@@ -146,7 +147,8 @@ void Daemon::reload(const std::optional<std::string>& file, const console::Calle
 }
 
 console::Outcome Daemon::version() {
-  return console::Outcome::success({{"amatad", "0.1.0"},
+  return console::Outcome::success({{"amatad", std::string(base::version())},
+                                    {"commit", std::string(base::commit())},
                                     {"policy", policy().tables().name},
                                     {"started_unix_ms", base::to_unix_ms(started_unix_)},
                                     {"backend", std::string(policy().backend_name())}});

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "base/version.h"
 #include "engine/console/console_server.h"
 #include "engine/console/console_view.h"
 #include "engine/daemon/daemon.h"
@@ -33,7 +34,7 @@ void Daemon::start_metrics() {
 void Daemon::publish_metrics() {
   if (!metrics_server_) return;
   metrics::MetricsSnapshot snap;
-  snap.version = "0.1.0";
+  snap.version = std::string(base::version());
   const discovery::RuleEngine& rules = *runtime_->rules;
   const auto& tables = rules.policy().tables();
   snap.policy = tables.name;

@@ -5,12 +5,11 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "base/version.h"
 #include "compiler/frontend/commands.h"
 #include "tools/amatac/backend_commands.h"
 
 namespace {
-
-constexpr const char* kVersion = "0.1.0";
 
 /// `amatac check FILE... [--format=text|json] [--werror] [--verify]`
 void add_check_command(CLI::App& app, int& exit_code) {
@@ -42,7 +41,7 @@ void add_dump_command(CLI::App& app, int& exit_code) {
 
 int main(int argc, char** argv) try {
   CLI::App app{"amatac: the amata policy compiler"};
-  app.set_version_flag("--version", std::string("amatac ") + kVersion);
+  app.set_version_flag("--version", amata::base::version_line("amatac"));
   app.require_subcommand(1);
   int exit_code = 0;
   add_check_command(app, exit_code);

@@ -8,13 +8,15 @@
 #include <iostream>
 #include <string>
 
+#include "base/version.h"
 #include "engine/console/ctl.h"
 
 int main(int argc, char** argv) try {
   using amata::console::CtlCommand;
   CtlCommand command;
   CLI::App app{"amatactl: query and control a running amatad"};
-  app.set_version_flag("--client-version", "amatactl 0.1.0");
+  // amatactl's own version; `amatactl version` asks amatad for its.
+  app.set_version_flag("--version", amata::base::version_line("amatactl"));
   app.require_subcommand(1, 1);
   app.fallthrough();  // global options may follow the subcommand: `amatactl status --json`
   app.add_option("--socket", command.socket_path, "amatad's console socket")

@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 
+#include "base/version.h"
 #include "compiler/lower/policy_loader.h"
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/logging.h"
@@ -41,6 +42,7 @@ int main(int argc, char** argv) try {
   std::string log_level = "info";
   std::string backend = "jit";
   bool once = false, json = false;
+  app.set_version_flag("--version", amata::base::version_line("amatad"));
   app.add_option("POLICY", options.policy_path, "the .amata policy to run")->required();
   app.add_option("--state-dir", options.state_dir, "event store, service logs")
       ->capture_default_str();

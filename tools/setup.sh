@@ -20,6 +20,8 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev libcmap-dev
   git python3 procps
+  # the man pages (tools/man) are Markdown made into roff
+  pandoc
 )
 # What only the tests, the checks and the benchmarks need: the fuzzers' and the checks'
 # toolchain, and the programs they drive for real. Installing some of these (corosync,
@@ -27,7 +29,7 @@ build_packages=(
 # why the demo does not.
 test_packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
+  man-db corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib

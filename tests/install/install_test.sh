@@ -28,7 +28,9 @@ for f in $p/bin/amatac $p/bin/amatactl $p/sbin/amatad; do
 done
 for f in $p/lib/systemd/system/amatad.service $etc/amata/policy.amata \
          $p/share/doc/amata/README.md $p/share/doc/amata/operations.md \
-         $p/share/doc/amata/language.md $p/share/doc/amata/examples/web-node.amata; do
+         $p/share/doc/amata/language.md $p/share/doc/amata/examples/web-node.amata \
+         $p/share/man/man1/amatac.1 $p/share/man/man1/amatactl.1 $p/share/man/man8/amatad.8 \
+         $p/share/man/man5/amata.policy.5; do
   [ -f "$root/$f" ] || fail "$f is missing"
 done
 [ -d "$root/$etc/amata/hooks" ] || fail "$etc/amata/hooks is missing"
@@ -47,6 +49,8 @@ for tool in $p/bin/amatac $p/bin/amatactl $p/sbin/amatad; do
   out=$("$root/$tool" --version 2>&1) || fail "installed $name --version exited $?: $out"
   [[ $out == "$name "* ]] || fail "installed $name --version said: $out"
 done
+MANWIDTH=80 man -l "$root/$p/share/man/man8/amatad.8" 2>/dev/null | grep -q 'amatad - keep' ||
+  fail "man -l of the installed amatad.8 does not show its NAME line"
 "$root/$p/bin/amatac" check --werror "$root/$etc/amata/policy.amata" ||
   fail "the installed amatac does not check the installed policy clean"
 

@@ -40,7 +40,8 @@ void add_dump_command(CLI::App& app, int& exit_code) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  CLI::App app{"amatac: the amata policy compiler"};
+  CLI::App app{"amatac: the amata policy compiler", "amatac"};
+  app.set_help_all_flag("--help-all", "Print the help of every subcommand and exit");
   app.set_version_flag("--version", amata::base::version_line("amatac"));
   app.require_subcommand(1);
   int exit_code = 0;

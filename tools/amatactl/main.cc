@@ -14,7 +14,8 @@
 int main(int argc, char** argv) try {
   using amata::console::CtlCommand;
   CtlCommand command;
-  CLI::App app{"amatactl: query and control a running amatad"};
+  CLI::App app{"amatactl: query and control a running amatad", "amatactl"};
+  app.set_help_all_flag("--help-all", "Print the help of every subcommand and exit");
   // amatactl's own version; `amatactl version` asks amatad for its.
   app.set_version_flag("--version", amata::base::version_line("amatactl"));
   app.require_subcommand(1, 1);

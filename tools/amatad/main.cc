@@ -37,7 +37,7 @@ int main(int argc, char** argv) try {
   // for amatad, not for the services it runs).
   auto notifier = amata::daemon::SystemdNotifier::from_environment();
 
-  CLI::App app{"amatad: keeps the services and nodes of a policy available"};
+  CLI::App app{"amatad: keeps the services and nodes of a policy available", "amatad"};
   amata::daemon::DaemonOptions options;
   std::string log_level = "info";
   std::string backend = "jit";

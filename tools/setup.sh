@@ -29,7 +29,7 @@ build_packages=(
 # why the demo does not.
 test_packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  man-db corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
+  man-db bash-completion corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib

@@ -25,7 +25,8 @@ std::int64_t now_unix_ms() {
 
 bool is_known_command(const std::string& cmd) {
   return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
-         cmd == "reload" || cmd == "version" || control_verb_from(cmd).has_value();
+         cmd == "reload" || cmd == "version" || cmd == "names" ||
+         control_verb_from(cmd).has_value();
 }
 
 // Replies come from another process: read them without trusting their shape (nlohmann's
@@ -108,6 +109,15 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     err << "amatactl: unknown command '" << command.cmd << "'\n";
     return kExitUsage;
   }
+  // `names objects|rules` is status or rules with only the names printed (completion, scripts).
+  std::string wire_cmd = command.cmd;
+  if (command.cmd == "names") {
+    if (command.target != "objects" && command.target != "rules") {
+      err << "amatactl: names takes objects or rules\n";
+      return kExitUsage;
+    }
+    wire_cmd = command.target == "objects" ? "status" : "rules";
+  }
   const bool needs_target = command.cmd == "explain" || control_verb_from(command.cmd);
   if (needs_target && command.target.empty()) {
     err << "amatactl: " << command.cmd << " needs "
@@ -141,7 +151,7 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     err << "amatactl: cannot reach amatad: " << client.error().message << "\n";
     return permission_denied ? kExitPermissionDenied : kExitCannotConnect;
   }
-  auto reply = client->call(command.cmd, args, command.timeout);
+  auto reply = client->call(wire_cmd, args, command.timeout);
   if (!reply) {
     err << "amatactl: " << reply.error().message << "\n";
     return kExitCannotConnect;
@@ -156,6 +166,8 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
   if (command.json) {
     // Following: the history as one line, then one line per event (JSON lines).
     out << (command.follow ? result.dump() : result.dump(2)) << "\n";
+  } else if (command.cmd == "names") {
+    out << render_names(result, command.target);
   } else if (command.cmd == "status") {
     out << render_status(result, style);
   } else if (command.cmd == "rules") {

@@ -357,6 +357,15 @@ TEST_F(CtlTest, TheAmatactlBinary) {
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "status", "--cluster"}).code, 2)
       << "--cluster belongs to events";
 
+  // What the bash completion reads: names only, sorted, over status and rules.
+  CtlRun objects = amatactl({"--socket", server_->socket_path(), "names", "objects"});
+  EXPECT_EQ(objects.code, 0) << objects.err;
+  EXPECT_EQ(objects.out, "uplink\nweb\n");
+  CtlRun rules = amatactl({"--socket", server_->socket_path(), "names", "rules"});
+  EXPECT_EQ(rules.code, 0) << rules.err;
+  EXPECT_EQ(rules.out, "hot\n");
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "names", "events"}).code, 2);
+
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart", "nope"}).code, 1);
   EXPECT_EQ(amatactl({"--socket", server_->socket_path()}).code, 2) << "no command";
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart"}).code, 2) << "no object";

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <set>
 #include <span>
 
 #include "catalog/catalog.h"
@@ -523,6 +524,22 @@ std::string render_version(const Json& result, const RenderStyle& /*style*/) {
   if (auto backend = str(result, "backend", ""); !backend.empty()) {
     out += "backend " + backend + "\n";
   }
+  return out;
+}
+
+std::string render_names(const Json& result, std::string_view what) {
+  std::set<std::string> names;
+  const char* list = what == "objects" ? "objects" : "rules";
+  if (auto it = result.find(list); result.is_object() && it != result.end() && it->is_array()) {
+    for (const Json& item : *it) {
+      if (auto name = str(item, "name", ""); !name.empty()) names.insert(name);
+      if (what == "rules") {
+        if (auto rule = str(item, "rule", ""); !rule.empty()) names.insert(rule);
+      }
+    }
+  }
+  std::string out;
+  for (const std::string& name : names) out += name + "\n";
   return out;
 }
 

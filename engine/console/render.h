@@ -34,6 +34,9 @@ std::string render_explain(const nlohmann::json& result, const RenderStyle& styl
 std::string render_control(const nlohmann::json& result, const RenderStyle& style);
 std::string render_reload(const nlohmann::json& result, const RenderStyle& style);
 std::string render_version(const nlohmann::json& result, const RenderStyle& style);
+/// `names objects` (of a status result) or `names rules` (of a rules result): one name a
+/// line, rules both expanded ("down[web]") and as written ("down"), each once, sorted.
+std::string render_names(const nlohmann::json& result, std::string_view what);
 /// An error reply's "error" object: the message, then diagnostics when there are any.
 std::string render_error(const nlohmann::json& error, const RenderStyle& style);
 

@@ -50,6 +50,17 @@ TEST(RenderVersion, ShowsCommitPolicyAndBackendWhenGiven) {
             "amatad 0.1.0 (console protocol 1)\n");
 }
 
+TEST(RenderNames, ObjectsAndRulesBothWaysSortedOnce) {
+  const Json status = {{"objects", {{{"name", "web"}}, {{"name", "self"}}, {{"kind", "x"}}}}};
+  EXPECT_EQ(render_names(status, "objects"), "self\nweb\n");
+  const Json rules = {{"rules",
+                       {{{"name", "down[web]"}, {"rule", "down"}},
+                        {{"name", "down[db]"}, {"rule", "down"}},
+                        {{"name", "busy"}, {"rule", "busy"}}}}};
+  EXPECT_EQ(render_names(rules, "rules"), "busy\ndown\ndown[db]\ndown[web]\n");
+  EXPECT_EQ(render_names(Json::array(), "rules"), "") << "an odd reply is no names";
+}
+
 Json status_result() {
   return Json{
       {"policy", "web_node"},

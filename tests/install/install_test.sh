@@ -30,7 +30,7 @@ for f in $p/lib/systemd/system/amatad.service $etc/amata/policy.amata \
          $p/share/doc/amata/README.md $p/share/doc/amata/operations.md \
          $p/share/doc/amata/language.md $p/share/doc/amata/examples/web-node.amata \
          $p/share/man/man1/amatac.1 $p/share/man/man1/amatactl.1 $p/share/man/man8/amatad.8 \
-         $p/share/man/man5/amata.policy.5; do
+         $p/share/man/man5/amata.policy.5 $p/share/bash-completion/completions/amatactl; do
   [ -f "$root/$f" ] || fail "$f is missing"
 done
 [ -d "$root/$etc/amata/hooks" ] || fail "$etc/amata/hooks is missing"

@@ -49,6 +49,11 @@ int main(int argc, char** argv) try {
   auto* reload = app.add_subcommand("reload", "reload the policy (or load FILE)");
   reload->add_option("FILE", command.target, "a policy file to load instead");
   app.add_subcommand("version", "amatad's version and console protocol");
+  auto* names =
+      app.add_subcommand("names", "every object's or rule's name, one a line (for completion)");
+  names->add_option("WHAT", command.target, "objects or rules")
+      ->required()
+      ->check(CLI::IsMember({"objects", "rules"}));
 
   try {
     app.parse(argc, argv);

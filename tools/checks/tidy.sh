@@ -59,7 +59,9 @@ trap 'rm -f "$log"' EXIT
 if ! printf '%s\n' "${files[@]}" |
      xargs -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet --warnings-as-errors='*' \
        >"$log" 2>&1; then
-  grep -E '(warning|error):' "$log" | sort -u
+  # The findings; or, when clang-tidy failed without one (a crash, a file it cannot parse),
+  # what it said.
+  grep -E '(warning|error):' "$log" | sort -u || tail -n 40 "$log"
   echo "tidy: clang-tidy found problems in the ${#files[@]} files checked (above)"
   exit 1
 fi

@@ -105,6 +105,7 @@ struct ConsoleServer::Client {
   base::Clock::time_point refilled_at;
   base::Clock::time_point last_request;          // or the connection, before any request
   std::optional<base::Clock::time_point> begun;  // a request line started and not finished
+  int awaiting = 0;  // requests whose reply comes later (a reload compiling): not idle
   std::vector<Follow> follows;
 
   std::size_t pending() const { return out.size() - out_offset; }
@@ -334,7 +335,7 @@ void ConsoleServer::sweep() {
     if (client->begun && now - *client->begun > config_.request_timeout) {
       expired.emplace_back(fd, fmt::format("a request begun {} ms ago is still unfinished",
                                            config_.request_timeout.count()));
-    } else if (client->follows.empty() && !client->begun &&
+    } else if (client->follows.empty() && !client->begun && client->awaiting == 0 &&
                now - client->last_request > config_.idle_timeout) {
       expired.emplace_back(fd, fmt::format("no request for {} ms", config_.idle_timeout.count()));
     }
@@ -624,6 +625,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
     // reload: compiled off the loop; the reply comes when the new policy is in (or not).
     const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};
     std::weak_ptr<bool> alive = alive_;
+    ++client.awaiting;  // before the call: a reload that is refused at once answers inside it
     backend_.reload(
         string_arg("file"), caller,
         [this, alive, fd = client.fd, serial = client.serial, id, caller](const Outcome& outcome) {
@@ -640,8 +642,11 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
 
 void ConsoleServer::deliver(int fd, std::uint64_t serial, const std::string& line) {
   auto it = clients_.find(fd);
-  if (it == clients_.end() || it->second->serial != serial || it->second->closing) return;
-  send_line(*it->second, line);
+  if (it == clients_.end() || it->second->serial != serial) return;
+  Client& client = *it->second;
+  client.awaiting = std::max(0, client.awaiting - 1);
+  client.last_request = base::Clock::now();  // idle from the answer on, not from the question
+  if (!client.closing) send_line(client, line);
 }
 
 void ConsoleServer::publish_event(const Json& event_record) {

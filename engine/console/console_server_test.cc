@@ -715,6 +715,35 @@ TEST_F(ConsoleServerTest, IdleAndHalfSentRequestsAreClosedButFollowersStay) {
   follower.join();
 }
 
+// A reload that compiles longer than the idle timeout (a large policy, a loaded machine) is
+// answered: the client waiting for it is not idle. Under ASan a 30,000-rule reload took more
+// than the 30 s default and its client was closed with "no request for 30000 ms".
+TEST_F(ConsoleServerTest, AClientAwaitingALongReloadIsNotClosedAsIdle) {
+  config_.idle_timeout = 300ms;
+  start();
+  backend_.hold_reloads = true;
+  std::atomic<bool> answered{false};
+  Json reply;
+  std::thread client_thread([&] {
+    auto client = connect();
+    ASSERT_TRUE(client.send_raw(R"({"id":7,"cmd":"reload"})"));
+    auto line = client.read_line(10s);
+    ASSERT_TRUE(line.ok()) << line.error().message;
+    reply = *line;
+    answered = true;
+  });
+  pump_until([&] { return static_cast<bool>(backend_.held_reload); });
+  // Three idle timeouts pass while the policy "compiles".
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  pump_until([&] { return std::chrono::steady_clock::now() > until; });
+  EXPECT_EQ(server_->stats().closed_idle, 0u);
+  backend_.held_reload(Outcome::success({{"policy", "big"}}));
+  pump_until([&] { return answered.load(); });
+  client_thread.join();
+  EXPECT_EQ(reply["id"], 7);
+  EXPECT_EQ(reply["result"]["policy"], "big") << reply.dump();
+}
+
 TEST_F(ConsoleServerTest, AFloodOfRefusalsIsLoggedAtItsRate) {
   config_.refusal_log_per_second = 5;
   start();

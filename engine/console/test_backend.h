@@ -90,9 +90,18 @@ class RecordingBackend : public ConsoleBackend {
                              {"accepted", true},
                              {"message", "scheduled"}});
   }
+  /// When set, reload() keeps its reply here instead of answering at once (a long compile);
+  /// the test answers through it.
+  bool hold_reloads = false;
+  Reply held_reload;
+
   void reload(const std::optional<std::string>& file, const Caller& caller, Reply reply) override {
     calls.push_back("reload " + file.value_or("-"));
     last_caller = caller;
+    if (hold_reloads) {
+      held_reload = std::move(reply);
+      return;
+    }
     reply(reload_outcome(file));
   }
   Outcome reload_outcome(const std::optional<std::string>& file) {

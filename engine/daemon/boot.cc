@@ -65,7 +65,7 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
     loop_->add_timer_after(base::Clock::duration::zero(),
                            [this, degraded] { on_store_degraded(degraded); });
   });
-  if (Status s = loop_->watch_signals({SIGTERM, SIGINT, SIGHUP},
+  if (Status s = loop_->watch_signals({SIGTERM, SIGINT, SIGHUP, SIGUSR2},
                                       [this](const signalfd_siginfo& i) { on_signal(i); });
       !s) {
     return s;

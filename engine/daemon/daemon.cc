@@ -45,6 +45,14 @@ void Daemon::on_signal(const signalfd_siginfo& info) {
     if (!reload_policy(std::nullopt, nullptr)) reload_again_ = true;  // after the one running
     return;
   }
+  if (sig == SIGUSR2 && !shutting_down_) {
+    // A handover (an upgrade, `systemctl kill -s USR2 amatad`): exit at once and leave every
+    // service to the next amatad, which adopts them; under systemd Restart= starts it.
+    spdlog::info("SIGUSR2: handing the services over to the next amatad");
+    options_.leave_running = true;
+    shutdown();
+    return;
+  }
   if (shutting_down_) {
     spdlog::warn("second {}: leaving services running and exiting now", sigabbrev_np(sig));
     supervisor_->release_all();

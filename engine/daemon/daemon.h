@@ -83,7 +83,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  /// Runs the loop until SIGTERM/SIGINT (or shutdown()) has been handled; the exit code.
+  /// Runs the loop until SIGTERM/SIGINT/SIGUSR2 (or shutdown()) has been handled; the exit
+  /// code. SIGUSR2 hands over: exit leaving the services running, as leave_running does.
   int run();
   /// Begins a clean stop: services stopped (unless leave_running), then the loop ends.
   void shutdown();

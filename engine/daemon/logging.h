@@ -1,6 +1,6 @@
 // amatad's log: readable lines on stderr with levels, through spdlog. Under systemd
-// (JOURNAL_STREAM set) each line starts with a `<N>` syslog priority that journald turns into
-// the entry's priority and no timestamp (journald adds its own); on a terminal, levels are
+// (JOURNAL_STREAM set) each line, every line of a multi-line message too, starts with a `<N>`
+// syslog priority that journald turns into the entry's priority and no timestamp (journald adds its own); on a terminal, levels are
 // coloured; otherwise plain timestamped lines.
 #pragma once
 
@@ -18,5 +18,10 @@ Status setup_logging(const std::string& level, LogStyle style = LogStyle::kAuto)
 
 /// The style kAuto resolves to in this environment.
 LogStyle detect_log_style();
+
+/// A policy's rendered diagnostics at start: as `amatac check` prints them on stderr, or,
+/// under systemd, as one journal entry whose every line has priority err (`errors`) or
+/// warning, so that `journalctl -u amatad -p err` shows them.
+void print_diagnostics(const std::string& text, bool errors);
 
 }  // namespace amata::daemon

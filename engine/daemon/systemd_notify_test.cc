@@ -123,6 +123,16 @@ TEST(Logging, JournalLinesCarryPriorities) {
   EXPECT_EQ(out, "<3>service web died\n<6>restarted web\n<7>detail\n");
 }
 
+// `journalctl -p err` must show a rejected reload's diagnostics, not only its first line.
+TEST(Logging, EveryLineOfAJournalMessageCarriesItsPriority) {
+  std::string out = capture_stderr([] {
+    ASSERT_TRUE(setup_logging("info", LogStyle::kJournal));
+    spdlog::error("reload rejected:\np.amata:3:1: error: x [E0206]\n 3 | y\n");
+    spdlog::warn("");
+  });
+  EXPECT_EQ(out, "<3>reload rejected:\n<3>p.amata:3:1: error: x [E0206]\n<3> 3 | y\n<4>\n");
+}
+
 TEST(Logging, PlainLinesHaveLevelsAndRespectTheThreshold) {
   std::string out = capture_stderr([] {
     ASSERT_TRUE(setup_logging("warn", LogStyle::kPlain));

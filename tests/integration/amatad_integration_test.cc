@@ -235,6 +235,29 @@ TEST(Amatad, Kill9OfAmatadDuringARestartThenAdoptsWithoutDuplicates) {
   EXPECT_FALSE(process_alive(slow2));
 }
 
+// What a package upgrade does (debian/amata.postinst): SIGUSR2 makes amatad exit 0 and leave
+// its services running; the next amatad (the new binary) adopts them, never starting twice.
+TEST(Amatad, Usr2HandsTheServicesOverToTheNextAmatad) {
+  Amatad a;
+  a.write_policy("policy handover\n" + service("web") + kDownRule);
+  a.start();
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  a.track(web);
+  EXPECT_EQ(a.stop(SIGUSR2), 0) << a.log();
+  EXPECT_TRUE(process_alive(web)) << "a handover must not stop the services";
+
+  a.start();
+  ASSERT_TRUE(a.wait_for_log("adopted web (pid " + std::to_string(web) + ")")) << a.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(a.service_pid("web"), web);  // no second web
+  kill(web, SIGKILL);                     // and the adopted service is supervised
+  pid_t web2 = a.wait_new_pid("web", web);
+  EXPECT_GT(web2, 0) << a.log();
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  EXPECT_FALSE(process_alive(web2));
+}
+
 TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {
   Amatad a;
   // The pid first: once hook.env exists, hook.pid is complete.

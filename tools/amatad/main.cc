@@ -89,10 +89,10 @@ int main(int argc, char** argv) try {
     }
   }
   if (!loaded.policy) {
-    std::cerr << loaded.diagnostics;
+    amata::daemon::print_diagnostics(loaded.diagnostics, true);
     return 1;
   }
-  if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
+  amata::daemon::print_diagnostics(loaded.diagnostics, false);
 
   auto daemon = amata::daemon::Daemon::create(options, std::move(loaded), std::move(notifier));
   if (!daemon) {

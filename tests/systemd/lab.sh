@@ -1,0 +1,71 @@
+# A real systemd as PID 1 of new PID + mount + network namespaces, with an installed amata
+# (a DESTDIR root) overlaid on the system's directories: what the package would put in place,
+# seen only inside the lab. Sourced by the tests of this folder; needs root.
+#
+# SAFETY: the namespaces share the host's filesystems. Everything systemd or amatad could
+# write is a private tmpfs inside (/run, /tmp, /var/tmp, /var/lib, /var/log); the early units
+# that touch shared state (tmpfiles would empty the host's /tmp, sysctl would set the host
+# kernel's) are masked; only lab.target boots; the network is a namespace with only lo. The
+# overlays are read-only: the host's /usr/sbin and /etc are never written.
+
+# lab_boot WORK ROOT UNIT: boots the lab (log in WORK/systemd.log); sets lab_pid, the host pid of
+# its systemd. WORK must not be under /tmp, /var/tmp or /run (private inside).
+lab_boot() {
+  local work=$1 root=$2 unit=$3
+  cat > "$work/inner.sh" <<INNER
+set -e
+for d in /run /tmp /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+mkdir -p /run/systemd/system
+for u in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \\
+         systemd-tmpfiles-clean.timer systemd-sysctl.service systemd-remount-fs.service \\
+         systemd-modules-load.service systemd-sysusers.service systemd-journal-flush.service \\
+         systemd-udevd.service systemd-udev-trigger.service systemd-random-seed.service \\
+         systemd-update-utmp.service systemd-firstboot.service \\
+         systemd-machine-id-commit.service getty.target console-getty.service; do
+  ln -sf /dev/null /run/systemd/system/\$u
+done
+printf '[Unit]\nDescription=amata test lab\nAllowIsolate=yes\n' > /run/systemd/system/lab.target
+# The installed files among the system's, read-only; /etc/amata itself read-write (the test
+# changes the policy).
+mount -t overlay overlay -o lowerdir=$root/usr/sbin:/usr/sbin /usr/sbin
+mount -t overlay overlay -o lowerdir=$root/etc:/etc /etc
+mount --bind $root/etc/amata /etc/amata
+cp $unit /run/systemd/system/amatad.service
+ip link set lo up
+exec /lib/systemd/systemd --system --unit=lab.target --log-target=kmsg
+INNER
+  unshare --pid --fork --mount --propagation private --net --mount-proc \
+    bash "$work/inner.sh" > "$work/systemd.log" 2>&1 < /dev/null &
+  local unshare_pid=$! i
+  lab_pid=""
+  for i in $(seq 100); do
+    # systemd is the one child of unshare (bash exec'd it).
+    lab_pid=$(cat "/proc/$unshare_pid/task/$unshare_pid/children" 2>/dev/null | tr -d ' ')
+    if [ -n "$lab_pid" ] && [ "$(cat "/proc/$lab_pid/comm" 2>/dev/null)" = systemd ] &&
+       lab systemctl is-system-running --wait > /dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "systemd did not boot in the lab:"
+  cat "$work/systemd.log"
+  return 1
+}
+
+# lab COMMAND...: runs COMMAND inside the lab.
+lab() {
+  nsenter -t "$lab_pid" -m -p -n "$@"
+}
+
+# lab_stop: systemd stops its units and exits; its namespaces, mounts and processes go with it.
+lab_stop() {
+  [ -n "${lab_pid:-}" ] || return 0
+  lab systemctl exit > /dev/null 2>&1 || kill -TERM "$lab_pid" 2> /dev/null
+  local i
+  for i in $(seq 100); do
+    [ -d "/proc/$lab_pid" ] || { lab_pid=""; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$lab_pid" 2> /dev/null
+  lab_pid=""
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# amatad.service as installed, under a real systemd (lab.sh): Type=notify reaches running with
+# amatad's STATUS line; `systemctl reload` takes a good policy and keeps the old one over a
+# broken one, whose diagnostic journald has at priority err; kill -9 of amatad and a watchdog
+# timeout (SIGSTOP) each end in a restart by systemd that adopts the service, never doubles
+# it; `systemctl stop` stops the services, dependants first. Needs root; skipped (exit 77)
+# where systemd cannot boot in a namespace, never passed silently.
+#   tests/systemd/unit_test.sh BUILD_DIR
+set -uo pipefail
+build=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/systemd/lab.sh
+source "$here/lab.sh"
+
+if [ "$(id -u)" != 0 ] || [ ! -x /lib/systemd/systemd ]; then
+  echo "SKIP: needs root and systemd"
+  exit 77
+fi
+# Not under /tmp: the lab has its own.
+work=$(mktemp -d "$build/systemd-lab.XXXXXX")
+cleanup() {
+  lab_stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+root=$work/root
+failed=0
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+DESTDIR=$root cmake --install "$build" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+unit=$(find "$root" -path '*/systemd/system/amatad.service' | head -1)
+[ -n "$unit" ] || { echo "FAIL no amatad.service installed"; exit 1; }
+amatactl=$(find "$root" -path '*/bin/amatactl' | head -1)
+# A service that records its pid (the lab's pid namespace) and, when stopped, the time.
+service() {
+  local name=$1 extra=${2:-}
+  cat <<POLICY
+service $name {
+  start "/bin/sh" "-c" "echo \$\$ > $work/$name.pid; sleep 1001 & trap 'kill \$!; date +%s%N > $work/$name.stopped; exit 0' TERM; wait"
+  stop TERM then KILL after 2s
+  $extra
+}
+POLICY
+}
+rules='discover down(s: service) when not s.alive raise ServiceDown(s)
+recover ServiceDown(s) { restart s }'
+{ echo "policy lab"; service db; service web "depends db"; echo "$rules"; } \
+  > "$root/etc/amata/policy.amata"
+
+if ! lab_boot "$work" "$root" "$unit"; then
+  echo "SKIP: systemd cannot boot in a namespace on this machine"
+  exit 77
+fi
+lab systemctl start systemd-journald.socket systemd-journald.service
+
+prop() { lab systemctl show -P "$1" amatad.service; }
+# signal_main SIG: signals amatad's main process; never pid 0 (that would be our own group).
+signal_main() {
+  local main
+  main=$(prop MainPID)
+  if [ -z "$main" ] || [ "$main" = 0 ]; then
+    fail "amatad has no main process to send SIG$1 to ($(prop ActiveState)/$(prop SubState))"
+    return 1
+  fi
+  lab kill "-$1" "$main"
+}
+wait_until() {  # wait_until SECONDS COMMAND...: true once COMMAND succeeds
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" > /dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+running() { [ "$(prop ActiveState)/$(prop SubState)" = active/running ]; }
+alive() { lab kill -0 "$1"; }
+copies() { lab pgrep -c -x -f "sleep 1001"; }
+pid_of() { cat "$work/$1.pid" 2> /dev/null; }
+
+# Type=notify: active only once amatad has said READY=1; its STATUS= line in systemctl status.
+lab systemctl start amatad.service || fail "systemctl start amatad failed"
+running || fail "amatad is $(prop ActiveState)/$(prop SubState) after start, want active/running"
+wait_until 10 test -s "$work/web.pid" || fail "web was not started"
+wait_until 10 sh -c "nsenter -t $lab_pid -m -p -n systemctl status amatad.service | grep -q 'Status: \"2/2 services running'" ||
+  fail "systemctl status shows no STATUS line: $(lab systemctl status amatad.service | head -5)"
+db=$(pid_of db) web=$(pid_of web)
+
+# Reload, good: a third service appears and the first two are untouched.
+{ echo "policy lab"; service db; service web "depends db"; service cache; echo "$rules"; } \
+  > "$root/etc/amata/policy.amata"
+lab systemctl reload amatad.service || fail "systemctl reload (good policy) failed"
+wait_until 10 test -s "$work/cache.pid" || fail "the reloaded policy's new service did not start"
+[ "$(pid_of web)" = "$web" ] || fail "a reload restarted web"
+# Reload, broken: the old policy stays, the diagnostic is in the journal at priority err.
+echo "service broken { start }" >> "$root/etc/amata/policy.amata"
+lab systemctl reload amatad.service
+wait_until 10 sh -c "nsenter -t $lab_pid -m -p -n journalctl -u amatad -p err --no-pager | grep -q 'E0'" ||
+  fail "no diagnostic at priority err: $(lab journalctl -u amatad --no-pager | tail -5)"
+running || fail "amatad is not running after a broken reload"
+cache=$(pid_of cache)
+# The operator fixes the file (a restarted amatad reads it at start).
+{ echo "policy lab"; service db; service web "depends db"; service cache; echo "$rules"; } \
+  > "$root/etc/amata/policy.amata"
+
+# kill -9 of amatad: systemd restarts it, it adopts the three services, starts none again.
+signal_main KILL
+wait_until 10 sh -c "[ \"\$(nsenter -t $lab_pid -m -p -n systemctl show -P NRestarts amatad.service)\" = 1 ]" ||
+  fail "systemd did not restart amatad after kill -9 (NRestarts=$(prop NRestarts))"
+wait_until 10 running || fail "amatad did not come back after kill -9"
+sleep 1
+for name in db web cache; do
+  pid=${!name}
+  [ "$(pid_of "$name")" = "$pid" ] && alive "$pid" || fail "$name was not adopted after kill -9 (pid $pid -> $(pid_of "$name"))"
+done
+[ "$(copies)" = 3 ] || fail "$(copies) copies of the services after kill -9, want 3"
+
+# SIGSTOP: the watchdog fires (WatchdogSec), systemd restarts amatad, which adopts again.
+signal_main STOP
+wait_until 40 sh -c "[ \"\$(nsenter -t $lab_pid -m -p -n systemctl show -P NRestarts amatad.service)\" = 2 ]" ||
+  fail "the watchdog did not restart a stopped amatad (NRestarts=$(prop NRestarts))"
+wait_until 10 running || fail "amatad did not come back after the watchdog"
+sleep 1
+[ "$(copies)" = 3 ] || fail "$(copies) copies of the services after the watchdog, want 3"
+[ "$(pid_of web)" = "$web" ] || fail "web was started again after the watchdog"
+
+# Stop: every service stopped, web (which depends on db) before db.
+lab systemctl stop amatad.service
+for name in db web cache; do
+  [ -s "$work/$name.stopped" ] || fail "$name was not stopped by systemctl stop"
+done
+[ "$(copies)" = 0 ] || fail "$(copies) services still running after systemctl stop"
+if [ -s "$work/web.stopped" ] && [ -s "$work/db.stopped" ] &&
+   (($(cat "$work/web.stopped") > $(cat "$work/db.stopped"))); then
+  fail "db was stopped before web, which depends on it"
+fi
+
+if ((failed)); then
+  echo "--- journal of amatad:"
+  lab journalctl -u amatad --no-pager | tail -40
+  exit 1
+fi
+echo "systemd: start, status, reload, kill -9, watchdog, stop: all as expected"

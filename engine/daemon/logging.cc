@@ -57,8 +57,7 @@ Status setup_logging(const std::string& level, LogStyle style) {
     sink->set_formatter(std::make_unique<JournalFormatter>());
   } else {
     sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        style == LogStyle::kTerminal ? "%H:%M:%S.%e %^%-7l%$ %v"
-                                     : "%Y-%m-%dT%H:%M:%S.%e %-7l %v"));
+        style == LogStyle::kTerminal ? "%H:%M:%S.%e %^%-7l%$ %v" : "%Y-%m-%dT%H:%M:%S.%e %-7l %v"));
   }
   auto logger = std::make_shared<spdlog::logger>("amatad", sink);
   logger->set_level(parsed);

@@ -1,7 +1,8 @@
 // amatad's log: readable lines on stderr with levels, through spdlog. Under systemd
 // (JOURNAL_STREAM set) each line, every line of a multi-line message too, starts with a `<N>`
-// syslog priority that journald turns into the entry's priority and no timestamp (journald adds its own); on a terminal, levels are
-// coloured; otherwise plain timestamped lines.
+// syslog priority that journald turns into the entry's priority, and has no timestamp
+// (journald adds its own); on a terminal, levels are coloured; otherwise plain timestamped
+// lines.
 #pragma once
 
 #include <optional>

@@ -251,7 +251,7 @@ TEST(Amatad, Usr2HandsTheServicesOverToTheNextAmatad) {
   ASSERT_TRUE(a.wait_for_log("adopted web (pid " + std::to_string(web) + ")")) << a.log();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(a.service_pid("web"), web);  // no second web
-  kill(web, SIGKILL);                     // and the adopted service is supervised
+  kill(web, SIGKILL);                    // and the adopted service is supervised
   pid_t web2 = a.wait_new_pid("web", web);
   EXPECT_GT(web2, 0) << a.log();
   EXPECT_EQ(a.stop(SIGTERM), 0);

@@ -140,6 +140,7 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     }
     if (command.object) args["object"] = *command.object;
     if (command.event) args["event"] = *command.event;
+    if (command.limit) args["limit"] = *command.limit;
     if (command.follow) args["follow"] = true;
     if (command.cluster) args["cluster"] = true;
   }
@@ -162,7 +163,25 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     err << "amatactl: " << render_error(reply_error(*reply), style);
     return exit_code_for_error(*reply);
   }
-  const Json& result = (*reply)["result"];
+  Json& result = (*reply)["result"];
+  if (command.cmd == "status" && !command.objects.empty()) {
+    // status OBJECT...: the objects named, in the order named; an unknown one fails.
+    Json chosen = Json::array();
+    for (const std::string& name : command.objects) {
+      const Json* found = nullptr;
+      if (auto it = result.find("objects"); result.is_object() && it != result.end()) {
+        for (const Json& object : *it) {
+          if (object.is_object() && object.value("name", "") == name) found = &object;
+        }
+      }
+      if (!found) {
+        err << "amatactl: no object named '" << name << "'\n";
+        return kExitRefused;
+      }
+      chosen.push_back(*found);
+    }
+    result["objects"] = std::move(chosen);
+  }
   if (command.json) {
     // Following: the history as one line, then one line per event (JSON lines).
     out << (command.follow ? result.dump() : result.dump(2)) << "\n";

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -32,6 +33,8 @@ struct CtlCommand {
   std::optional<std::string> since;  // events --since: "10m", "2h", "1d", or ISO-8601 UTC
   std::optional<std::string> object;
   std::optional<std::string> event;
+  std::optional<int> limit;          // events -n: only the newest N
+  std::vector<std::string> objects;  // status OBJECT...: only these (none: all)
   bool follow = false;
   bool cluster = false;  // events --cluster: the cluster log rather than this node's history
   /// How long to wait for the connection and for each reply before giving up (exit 3).

@@ -369,7 +369,21 @@ TEST_F(CtlTest, TheAmatactlBinary) {
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart", "nope"}).code, 1);
   EXPECT_EQ(amatactl({"--socket", server_->socket_path()}).code, 2) << "no command";
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "restart"}).code, 2) << "no object";
-  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "status", "extra"}).code, 2);
+  CtlRun unknown = amatactl({"--socket", server_->socket_path(), "status", "web", "extra"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_EQ(unknown.err, "amatactl: no object named 'extra'\n");
+
+  // status OBJECT...: those objects only, in the order named.
+  CtlRun some = amatactl({"--socket", server_->socket_path(), "--json", "status", "uplink"});
+  EXPECT_EQ(some.code, 0) << some.err;
+  Json chosen = Json::parse(some.out);
+  ASSERT_EQ(chosen["objects"].size(), 1u);
+  EXPECT_EQ(chosen["objects"][0]["name"], "uplink");
+  // events -n: the limit goes to amatad's filter.
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "events", "-n", "5"}).code, 0);
+  ASSERT_FALSE(backend_.event_filters.empty());
+  EXPECT_EQ(backend_.event_filters.back().limit, 5u);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "events", "-n", "-1"}).code, 2);
   EXPECT_EQ(amatactl({"--socket", dir_ + "/absent.sock", "status"}).code, 3);
   CtlRun help = amatactl({"--help"});
   EXPECT_EQ(help.code, 0);

@@ -31,12 +31,16 @@ int main(int argc, char** argv) try {
   app.add_flag("--no-color", no_colour, "never colour the output");
 
   app.add_subcommand("status",
-                     "every object: kind, state, key attributes, restarts; the cluster, if any");
+                     "every object (or those named): kind, state, key attributes, restarts; the "
+                     "cluster, if any")
+      ->add_option("OBJECT", command.objects, "only these objects");
   app.add_subcommand("rules", "every rule: armed, pending (time left) or firing; its last edge");
   auto* events = app.add_subcommand("events", "event history; --follow streams new events");
   events->add_option("--since", command.since, "a duration (10m, 2h, 1d) or a UTC time");
   events->add_option("--object", command.object, "only events about this object");
   events->add_option("--event", command.event, "only events of this name");
+  events->add_option("-n,--limit", command.limit, "only the newest N (default 1000)")
+      ->check(CLI::Range(0, 100000));
   events->add_flag("--follow,-f", command.follow, "keep streaming new events");
   events->add_flag("--cluster", command.cluster,
                    "the cluster log: every node's events and membership changes, in bus order");

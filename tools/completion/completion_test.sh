@@ -4,6 +4,7 @@
 # every command of amatactl's and amatac's --help-all is offered.
 #   tools/completion/completion_test.sh COMPLETION_DIR AMATAC AMATACTL AMATAD
 set -uo pipefail
+export LC_ALL=C  # one sort order for the expectations
 dir=$1 amatac=$2 amatactl=$3 amatad=$4
 tmp=$(mktemp -d)
 daemon=0
@@ -71,9 +72,10 @@ expect "self web" amatactl --socket "$tmp/sock" restart ""
 expect "web" amatactl --socket "$tmp/sock" stop w
 expect "down down[web]" amatactl --socket "$tmp/sock" explain do
 expect "self web" amatactl --socket="$tmp/sock" events --object ""
-expect "--cluster --event --follow --help --help-all --json --no-color --object --since --socket --version" \
+expect "--cluster --event --follow --help --help-all --json --limit --no-color --object --since --socket --version" \
   amatactl events --
 expect "objects rules" amatactl names ""
+expect "self web" amatactl --socket "$tmp/sock" status self ""
 expect "json text" amatac check --format ""
 expect "test" amatac te
 expect "--emit-llvm" amatac build --e

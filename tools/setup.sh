@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine: install what amata needs, build, then run.
 #   tools/setup.sh demo    build, then run amatad in the foreground on dsl-examples/demo.amata
-#   tools/setup.sh test    the format check, the dev build, the whole test suite (ctest), the
-#                          fuzzers
+#   tools/setup.sh test    the format check, the dev build, clang-tidy on what changed since
+#                          the last clean mark, the whole test suite (ctest), the fuzzers
 #   tools/setup.sh asan    the test suite under ASan + UBSan
 #   tools/setup.sh build   install and build only
 # Idempotent and quiet when everything is already there.
@@ -76,6 +76,7 @@ HINT
   test)
     tools/checks/format.sh
     build dev
+    tools/checks/tidy.sh build/dev --since "$(cat tools/checks/tidy-clean)"
     ctest --preset dev -j "$jobs"
     tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-60}" ;;
   asan)

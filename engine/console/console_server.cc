@@ -11,9 +11,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "base/file.h"
 
 namespace amata::console {
 namespace {
@@ -48,7 +49,10 @@ Json outcome_reply(const Json& id, const Outcome& outcome) {
 // the primary gid; members of the control group by a secondary membership count too.
 std::vector<gid_t> supplementary_groups(pid_t pid) {
   std::vector<gid_t> groups;
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  // Not std::ifstream: a peer that exits while its status is read makes read() fail
+  // (ESRCH), which ifstream throws. Unreadable: no supplementary groups.
+  auto text = base::read_regular_file("/proc/" + std::to_string(pid) + "/status");
+  std::istringstream status(text ? std::move(*text) : std::string());
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("Groups:", 0) != 0) continue;

@@ -3,10 +3,10 @@
 #include <dirent.h>
 #include <signal.h>
 
-#include <fstream>
-#include <iterator>
 #include <map>
+#include <memory>
 
+#include "base/file.h"
 #include "base/pidfd.h"
 #include "base/proc_stat.h"
 #include "base/text.h"
@@ -14,9 +14,11 @@
 namespace amata::supervisor {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+// A /proc file of a process that may end at any moment: read() then fails with ESRCH, which
+// std::ifstream turns into an exception. Unreadable reads as empty: the entry is passed over.
+std::string read_proc_file(const std::string& path) {
+  auto text = base::read_regular_file(path);
+  return text ? std::move(*text) : std::string();
 }
 
 struct Marked {
@@ -43,24 +45,22 @@ std::string_view environment_value(std::string_view block, std::string_view name
 
 std::vector<LeftRunning> find_left_running(const std::string& owner, const std::string& proc_root) {
   std::map<pid_t, Marked> marked;
-  DIR* dir = opendir(proc_root.c_str());
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(proc_root.c_str()), closedir);
   if (!dir) return {};
-  std::string stat_text;
-  while (dirent* entry = readdir(dir)) {
+  while (dirent* entry = readdir(dir.get())) {
     auto pid = base::parse_number<pid_t>(entry->d_name);
     if (!pid || *pid <= 0) continue;
     const std::string base_path = proc_root + "/" + entry->d_name;
-    std::string text = read_all(base_path + "/stat");
+    std::string text = read_proc_file(base_path + "/stat");
     auto stat = base::parse_pid_stat(text);
     // Services lead their own session; zombies have ended.
     if (!stat || stat->session != *pid || stat->state == 'Z' || stat->state == 'X') continue;
-    std::string environ = read_all(base_path + "/environ");
+    std::string environ = read_proc_file(base_path + "/environ");
     if (environment_value(environ, kSupervisorVariable) != owner) continue;
     std::string_view service = environment_value(environ, kServiceVariable);
     if (service.empty()) continue;
     marked[*pid] = Marked{std::string(service), stat->ppid, stat->starttime};
   }
-  closedir(dir);
   std::vector<LeftRunning> found;
   for (const auto& [pid, m] : marked) {
     if (marked.count(m.ppid)) continue;  // a child of a service, in a session of its own

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 
 #include "base/pidfd.h"
 #include "base/proc_stat.h"
@@ -72,6 +75,40 @@ TEST(LeftRunning, FindsTheServicesOfItsOwnerOnly) {
   // A stale record (wrong start time) is refused.
   LeftRunning stale{"web", web_pid, 1};
   EXPECT_FALSE(end_copy(stale));
+}
+
+// A process that ends while its /proc files are being read makes read() fail (ESRCH); an
+// unreadable entry is passed over, never an exception that ends amatad's start (found under
+// ASan: "basic_filebuf::underflow error reading the file: No such process", and amatad exited
+// leaving its service unsupervised). A directory where a file should be fails read() the same
+// way, deterministically.
+TEST(LeftRunning, AnEntryThatCannotBeReadIsPassedOver) {
+  char root_template[] = "/tmp/amata-proc-XXXXXX";
+  ASSERT_NE(mkdtemp(root_template), nullptr);
+  const std::string root = root_template;
+  // 4242: a session leader whose environ cannot be read; 4343: a readable marked service.
+  for (const char* pid : {"4242", "4343"}) {
+    const std::string dir = root + "/" + pid;
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    FILE* stat = fopen((dir + "/stat").c_str(), "w");
+    ASSERT_NE(stat, nullptr);
+    fprintf(stat, "%s (sleep) S 1 %s %s 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0\n", pid, pid, pid);
+    fclose(stat);
+  }
+  ASSERT_EQ(mkdir((root + "/4242/environ").c_str(), 0700), 0);
+  FILE* environ = fopen((root + "/4343/environ").c_str(), "w");
+  ASSERT_NE(environ, nullptr);
+  const char block[] = "AMATA_SUPERVISOR=/var/lib/amata\0AMATA_SERVICE=web\0";
+  fwrite(block, 1, sizeof block - 1, environ);
+  fclose(environ);
+
+  std::vector<LeftRunning> found;
+  EXPECT_NO_THROW(found = find_left_running("/var/lib/amata", root));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].service, "web");
+  EXPECT_EQ(found[0].pid, 4343);
+  EXPECT_EQ(found[0].start_ticks, 777u);
+  std::filesystem::remove_all(root);
 }
 
 TEST(LeftRunning, EnvironmentValues) {

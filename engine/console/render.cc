@@ -61,7 +61,12 @@ std::optional<std::int64_t> millis(const Json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);
   if (it == object.end() || !it->is_number()) return std::nullopt;
-  return static_cast<std::int64_t>(it->get<double>());
+  if (it->is_number_integer()) return it->get<std::int64_t>();
+  // A time from another process: a double beyond int64 (or NaN) is no time at all, and
+  // converting it would be undefined.
+  const double value = it->get<double>();
+  if (!(std::fabs(value) < 9.2e18)) return std::nullopt;
+  return static_cast<std::int64_t>(value);
 }
 
 std::string scalar(const Json& value) {

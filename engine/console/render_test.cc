@@ -50,6 +50,22 @@ TEST(RenderVersion, ShowsCommitPolicyAndBackendWhenGiven) {
             "amatad 0.1.0 (console protocol 1)\n");
 }
 
+// Times come from another process: one beyond int64 must not be converted (undefined; the
+// console fuzzer found 1.76e23 under UBSan) but read as no time, like a missing one.
+TEST(RenderTimes, ATimeBeyondInt64IsNoTime) {
+  const RenderStyle style{false, kNow};
+  const Json base = {{"type", "raised"}, {"event", "ServiceDown"}, {"object", "web"}};
+  Json huge = base;
+  huge["at_unix_ms"] = 1.76406e23;
+  Json nan_time = base;
+  nan_time["at_unix_ms"] = -1.0e300;
+  EXPECT_EQ(render_event_line(huge, style), render_event_line(base, style));
+  EXPECT_EQ(render_event_line(nan_time, style), render_event_line(base, style));
+  Json exact = base;
+  exact["at_unix_ms"] = kNow;
+  EXPECT_NE(render_event_line(exact, style), render_event_line(base, style));
+}
+
 TEST(RenderNames, ObjectsAndRulesBothWaysSortedOnce) {
   const Json status = {{"objects", {{{"name", "web"}}, {{"name", "self"}}, {{"kind", "x"}}}}};
   EXPECT_EQ(render_names(status, "objects"), "self\nweb\n");

@@ -4,6 +4,7 @@
 // input is the file any `trace "FILE"` statement reads (nothing is read from disk).
 // Invariants: no crash or sanitizer report; an error is "FILE:LINE:COL: error: ..."; the
 // interpreter and the JIT agree.
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
@@ -18,21 +19,28 @@ namespace {
 constexpr std::string_view kTestFile = "/fuzz/input.test";
 constexpr std::string_view kTraceMarker = "#--- trace\n";
 
-// "PATH:LINE:COL: error: " with PATH under /fuzz/ and LINE, COL numbers.
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// "PATH:LINE:COL: error: " with PATH under /fuzz/ and LINE, COL numbers. PATH may hold colons
+// itself (a trace named "a:b"), so LINE and COL are the last two fields before ": error: ".
 bool located(const std::string& message) {
-  if (!message.starts_with("/fuzz/")) return false;
-  std::size_t at = message.find(':');
-  for (int field = 0; field < 2; ++field) {
-    std::size_t digits = at + 1;
-    while (digits < message.size() && std::isdigit(static_cast<unsigned char>(message[digits])))
-      ++digits;
-    if (at == std::string::npos || digits == at + 1 || digits >= message.size() ||
-        message[digits] != ':') {
-      return false;
+  const std::string_view text(message);
+  for (std::size_t at = text.find(": error: "); at != std::string_view::npos;
+       at = text.find(": error: ", at + 1)) {
+    const std::string_view place = text.substr(0, at);
+    const std::size_t col = place.rfind(':');
+    if (col == std::string_view::npos || col == 0) continue;
+    const std::size_t line = place.rfind(':', col - 1);
+    if (line == std::string_view::npos) continue;
+    if (place.starts_with("/fuzz/") && all_digits(place.substr(line + 1, col - line - 1)) &&
+        all_digits(place.substr(col + 1))) {
+      return true;
     }
-    at = digits;
   }
-  return std::string_view(message).substr(at).starts_with(": error: ");
+  return false;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <span>
 
@@ -61,9 +62,16 @@ std::optional<std::int64_t> millis(const Json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);
   if (it == object.end() || !it->is_number()) return std::nullopt;
+  // A time from another process: one beyond int64 is no time at all (converting a double
+  // that large would be undefined, an unsigned one would wrap).
+  if (it->is_number_unsigned()) {
+    const auto value = it->get<std::uint64_t>();
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(value);
+  }
   if (it->is_number_integer()) return it->get<std::int64_t>();
-  // A time from another process: a double beyond int64 (or NaN) is no time at all, and
-  // converting it would be undefined.
   const double value = it->get<double>();
   if (!(std::fabs(value) < 9.2e18)) return std::nullopt;
   return static_cast<std::int64_t>(value);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "engine/console/ctl.h"
 #include "engine/console/test_backend.h"
 
@@ -57,10 +59,13 @@ TEST(RenderTimes, ATimeBeyondInt64IsNoTime) {
   const Json base = {{"type", "raised"}, {"event", "ServiceDown"}, {"object", "web"}};
   Json huge = base;
   huge["at_unix_ms"] = 1.76406e23;
-  Json nan_time = base;
-  nan_time["at_unix_ms"] = -1.0e300;
+  Json far_past = base;
+  far_past["at_unix_ms"] = -1.0e300;
+  Json wrapping = base;
+  wrapping["at_unix_ms"] = std::numeric_limits<std::uint64_t>::max();
   EXPECT_EQ(render_event_line(huge, style), render_event_line(base, style));
-  EXPECT_EQ(render_event_line(nan_time, style), render_event_line(base, style));
+  EXPECT_EQ(render_event_line(far_past, style), render_event_line(base, style));
+  EXPECT_EQ(render_event_line(wrapping, style), render_event_line(base, style));
   Json exact = base;
   exact["at_unix_ms"] = kNow;
   EXPECT_NE(render_event_line(exact, style), render_event_line(base, style));

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 
 #include "base/unique_fd.h"
 
@@ -30,6 +33,31 @@ std::string describe_size(std::size_t bytes) {
   }
   if (bytes >= 1024 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
   return std::to_string(bytes) + " bytes";
+}
+
+Result<std::uint64_t> parse_size(std::string_view text) {
+  const std::string shown(text);
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) {
+    return Error{"'" + shown + "' is not a size (512K, 10M, 1G or bytes)"};
+  }
+  std::string unit(end, text.data() + text.size());
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (unit.empty() || unit == "B") {
+    shift = 0;
+  } else if (unit == "K" || unit == "KB" || unit == "KIB") {
+    shift = 10;
+  } else if (unit == "M" || unit == "MB" || unit == "MIB") {
+    shift = 20;
+  } else if (unit == "G" || unit == "GB" || unit == "GIB") {
+    shift = 30;
+  } else {
+    return Error{"'" + shown + "': unknown unit (K, M or G)"};
+  }
+  if (value > (UINT64_MAX >> shift)) return Error{"'" + shown + "' is too large"};
+  return value << shift;
 }
 
 Result<std::string> read_regular_file(const std::string& path, std::size_t limit) {

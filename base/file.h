@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -26,5 +28,9 @@ Result<std::string> read_regular_file(const std::string& path,
 
 /// "16 MiB", "512 KiB", "100 bytes": a size limit as a person writes it.
 std::string describe_size(std::size_t bytes);
+
+/// A size as an operator writes one on a command line: "4096" (bytes), "512K", "10M", "1G"
+/// (powers of 1024; "KiB", "MB" and lower case too). An error says what is wrong.
+Result<std::uint64_t> parse_size(std::string_view text);
 
 }  // namespace amata::base

@@ -89,5 +89,22 @@ TEST(DescribeSize, AsAPersonWritesIt) {
   EXPECT_EQ(describe_size(100), "100 bytes");
 }
 
+TEST(ParseSize, BytesAndPowersOf1024) {
+  EXPECT_EQ(*parse_size("0"), 0u);
+  EXPECT_EQ(*parse_size("4096"), 4096u);
+  EXPECT_EQ(*parse_size("512K"), 512u << 10);
+  EXPECT_EQ(*parse_size("10M"), 10u << 20);
+  EXPECT_EQ(*parse_size("10mib"), 10u << 20);
+  EXPECT_EQ(*parse_size("1G"), 1u << 30);
+}
+
+TEST(ParseSize, SaysWhatIsWrong) {
+  EXPECT_NE(parse_size("ten").error().message.find("is not a size"), std::string::npos);
+  EXPECT_NE(parse_size("").error().message.find("is not a size"), std::string::npos);
+  EXPECT_NE(parse_size("-1M").error().message.find("is not a size"), std::string::npos);
+  EXPECT_NE(parse_size("10X").error().message.find("unknown unit"), std::string::npos);
+  EXPECT_NE(parse_size("99999999999999G").error().message.find("too large"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace amata::base

@@ -40,6 +40,8 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
       return errno_error("create state directory " + dir, errno);
     }
   }
+  log_rotator_ = std::make_unique<LogRotator>(
+      LogRotator::Options{options_.state_dir + "/logs", options_.log_max_bytes, options_.log_keep});
   // A peer closing a pipe or socket must be an error return, not the death of the daemon.
   // (Children get every disposition reset to default before exec.)
   signal(SIGPIPE, SIG_IGN);
@@ -99,7 +101,7 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   spdlog::info("policy {} from {}: {} objects, {} rules, {} back end", tables.name, loaded.file,
                tables.objects.size(), tables.rules.size(), policy().backend_name());
 
-  supervisor_->configure(service_configs(tables));
+  configure_services(tables);
   adopt_or_forget();
   if (const auto& cluster = tables.cluster) {
     if (Status s = attach_cluster(*cluster); !s) return s;
@@ -139,16 +141,18 @@ Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const lower::Loade
   return rt;
 }
 
-std::vector<supervisor::ServiceConfig> Daemon::service_configs(
-    const ir::PolicyTables& tables) const {
+void Daemon::configure_services(const ir::PolicyTables& tables) {
   std::vector<supervisor::ServiceConfig> services;
+  std::vector<std::string> logs;
   for (std::size_t i = 0; i < tables.objects.size(); ++i) {
     const auto& spec = tables.objects[i];
     if (spec.kind != catalog::Kind::kService || spec.start.empty()) continue;
     services.push_back(supervisor::ServiceConfig::from_spec(static_cast<int>(i), spec,
                                                             options_.state_dir + "/logs"));
+    logs.push_back(services.back().log_path);
   }
-  return services;
+  supervisor_->configure(services);
+  log_rotator_->set_files(std::move(logs));
 }
 
 std::string Daemon::owner() const {

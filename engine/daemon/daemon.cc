@@ -7,6 +7,7 @@
 
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/systemd_job.h"
 #include "engine/metrics/metrics_server.h"
 
 namespace amata::daemon {
@@ -59,8 +60,27 @@ void Daemon::on_signal(const signalfd_siginfo& info) {
     loop_->stop();
     return;
   }
+  if (sig == SIGTERM && restart_requested()) {
+    // `systemctl restart amatad` restarts amatad, not the node's services: hand them over
+    // to the amatad systemd starts next, as SIGUSR2 does. `systemctl stop` stops them.
+    spdlog::info("SIGTERM for a systemctl restart: handing the services over to the next amatad");
+    options_.leave_running = true;
+    shutdown();
+    return;
+  }
   spdlog::info("SIG{}: shutting down", sigabbrev_np(sig));
   shutdown();
+}
+
+bool Daemon::restart_requested() const {
+  if (!notifier_.enabled()) return false;  // not started by systemd: no job to ask about
+  auto job = own_unit_job_type(std::chrono::seconds(1));
+  if (!job) {
+    spdlog::warn("cannot ask systemd why amatad is stopped ({}): stopping the services",
+                 job.error().message);
+    return false;
+  }
+  return *job == "restart";
 }
 
 void Daemon::shutdown() {

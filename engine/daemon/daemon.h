@@ -31,6 +31,7 @@
 #include "engine/actions/action_driver.h"
 #include "engine/actions/job_runner.h"
 #include "engine/console/console_backend.h"
+#include "engine/daemon/log_rotator.h"
 #include "engine/daemon/systemd_notify.h"
 #include "engine/discovery/rule_engine.h"
 #include "engine/metrics/metrics_snapshot.h"
@@ -70,6 +71,10 @@ struct DaemonOptions {
   /// stopping them (the default: a normal shutdown stops what amatad started).
   bool leave_running = false;
   store::Retention retention;
+  /// Output logs (STATE/logs/*.log, a service's own `log`) larger than this are rotated,
+  /// `log_keep` generations kept; 0: never.
+  std::uint64_t log_max_bytes = std::uint64_t{10} << 20;
+  int log_keep = 3;
   probes::ProbeOptions probe_options;
 };
 
@@ -84,7 +89,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   Daemon& operator=(const Daemon&) = delete;
 
   /// Runs the loop until SIGTERM/SIGINT/SIGUSR2 (or shutdown()) has been handled; the exit
-  /// code. SIGUSR2 hands over: exit leaving the services running, as leave_running does.
+  /// code. SIGUSR2 hands over: exit leaving the services running, as leave_running does; so
+  /// does the SIGTERM of a `systemctl restart amatad`.
   int run();
   /// Begins a clean stop: services stopped (unless leave_running), then the loop ends.
   void shutdown();
@@ -125,7 +131,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   // boot.cc
   Status init(lower::LoadedPolicy policy);
   Result<std::unique_ptr<Runtime>> make_runtime(const lower::LoadedPolicy& loaded);
-  std::vector<supervisor::ServiceConfig> service_configs(const ir::PolicyTables& tables) const;
+  /// The policy's services to the supervisor, and their logs to the rotator.
+  void configure_services(const ir::PolicyTables& tables);
   /// Adopts the services a previous amatad left running (by record, then by mark).
   void adopt_or_forget();
   /// The mark of this amatad's services: its state directory (left_running.h).
@@ -135,6 +142,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
 
   // daemon.cc
   void on_signal(const signalfd_siginfo& info);
+  /// True when systemd is stopping amatad for a restart (a "restart" job on its unit), so the
+  /// services are handed over, not stopped. Asks the system bus; false when it cannot tell.
+  bool restart_requested() const;
   void update_status();
   std::string object_name(int object) const;
 
@@ -209,6 +219,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<Runtime> runtime_;
   std::shared_ptr<Reload> reload_;  // the reload compiling now, if any
   bool reload_again_ = false;       // a SIGHUP came while it compiled
+  std::unique_ptr<LogRotator> log_rotator_;
   std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   // /metrics counters since amatad started.

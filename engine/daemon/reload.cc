@@ -117,7 +117,7 @@ void Daemon::swap_in(lower::LoadedPolicy& loaded) {
   runtime_ = std::move(*runtime);  // the old probes go now; actions in flight keep their policy
   runtime_->file = path;
   const auto& tables = policy().tables();
-  supervisor_->configure(service_configs(tables));
+  configure_services(tables);
   // Services kept across the reload are still running: the new samples and probes learn so.
   for (const auto& st : supervisor_->statuses()) {
     if (st.state == supervisor::ServiceState::kRunning) write_running(st.object, st.pid);

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "tests/integration/amatad_harness.h"
@@ -256,6 +259,35 @@ TEST(Amatad, Usr2HandsTheServicesOverToTheNextAmatad) {
   EXPECT_GT(web2, 0) << a.log();
   EXPECT_EQ(a.stop(SIGTERM), 0);
   EXPECT_FALSE(process_alive(web2));
+}
+
+TEST(Amatad, RotatesAChattyServicesLogWhileTheServiceWritesOn) {
+  Amatad a;
+  // ~270 KB of output at once, then a line every 50 ms, through the stdout amatad gave it.
+  a.write_policy(
+      "policy chatty\nservice chatty {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/chatty.pid; "
+      "head -c 200000 /dev/urandom | base64; while true; do echo tick; sleep 0.05; done\"\n}\n");
+  a.start({"--rotate-logs-at", "64K", "--rotate-logs-keep", "2"});
+  pid_t chatty = a.wait_new_pid("chatty", 0);
+  ASSERT_GT(chatty, 0) << a.log();
+  a.track(chatty);
+  const std::string log = a.state_dir() + "/logs/chatty.log";
+  ASSERT_TRUE(Amatad::wait_for([&] { return std::filesystem::exists(log + ".1"); }, 20))
+      << "no rotation of " << log << "\n"
+      << a.log();
+  EXPECT_GT(std::filesystem::file_size(log + ".1"), 64u << 10);
+  // The service was not told, and goes on writing into the truncated log from its start:
+  // its ticks arrive, and there is no hole of zeros where the old output was.
+  auto read_log = [&] {
+    std::ifstream in(log);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_TRUE(Amatad::wait_for([&] { return read_log().find("tick\n") != std::string::npos; }))
+      << "the service's output no longer reaches its log after rotation";
+  EXPECT_EQ(read_log().find('\0'), std::string::npos) << "a hole in the log after rotation";
+  EXPECT_LT(std::filesystem::file_size(log), 200000u);  // truncated: not all 270 KB
+  EXPECT_EQ(a.service_pid("chatty"), chatty);
+  EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 
 TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {

@@ -1,20 +1,23 @@
-# A real systemd as PID 1 of new PID + mount + network namespaces, with an installed amata
-# (a DESTDIR root) overlaid on the system's directories: what the package would put in place,
-# seen only inside the lab. Sourced by the tests of this folder; needs root.
+# A real systemd as PID 1 of new PID + mount + network namespaces, with amata's files made
+# visible only inside. Sourced by the tests of this folder and of tests/package; needs root.
 #
-# SAFETY: the namespaces share the host's filesystems. Everything systemd or amatad could
-# write is a private tmpfs inside (/run, /tmp, /var/tmp, /var/lib, /var/log); the early units
-# that touch shared state (tmpfiles would empty the host's /tmp, sysctl would set the host
-# kernel's) are masked; only lab.target boots; the network is a namespace with only lo. The
-# overlays are read-only: the host's /usr/sbin and /etc are never written.
+# SAFETY: the namespaces share the host's filesystems. Everything systemd, amatad or dpkg could
+# write is private inside: a tmpfs (/run, /tmp, /var/tmp, /var/log and, unless the setup
+# overlays it, /var/lib) or an overlay whose upper layer is on that tmpfs. The early units that
+# touch shared state (tmpfiles would empty the host's /tmp, sysctl would set the host kernel's)
+# are masked; only lab.target boots; the network is a namespace with only lo. The host's /usr,
+# /etc and /var/lib are never written.
 
-# lab_boot WORK ROOT UNIT: boots the lab (log in WORK/systemd.log); sets lab_pid, the host pid of
-# its systemd. WORK must not be under /tmp, /var/tmp or /run (private inside).
+# lab_boot WORK SETUP: boots the lab (log in WORK/systemd.log) after running the shell file
+# SETUP inside, between the private mounts and systemd (it puts amata's files in place); sets
+# lab_pid, the host pid of its systemd. WORK must not be under /tmp, /var/tmp or /run (private
+# inside). LAB_PRIVATE_VAR_LIB=0 leaves /var/lib to the setup (to overlay it).
 lab_boot() {
-  local work=$1 root=$2 unit=$3
+  local work=$1 setup=$2 private="/run /tmp /var/tmp /var/log"
+  [ "${LAB_PRIVATE_VAR_LIB:-1}" = 0 ] || private+=" /var/lib"
   cat > "$work/inner.sh" <<INNER
 set -e
-for d in /run /tmp /var/tmp /var/lib /var/log; do mount -t tmpfs tmpfs \$d; done
+for d in $private; do mount -t tmpfs tmpfs \$d; done
 mkdir -p /run/systemd/system
 for u in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \\
          systemd-tmpfiles-clean.timer systemd-sysctl.service systemd-remount-fs.service \\
@@ -25,12 +28,7 @@ for u in systemd-tmpfiles-setup.service systemd-tmpfiles-setup-dev.service \\
   ln -sf /dev/null /run/systemd/system/\$u
 done
 printf '[Unit]\nDescription=amata test lab\nAllowIsolate=yes\n' > /run/systemd/system/lab.target
-# The installed files among the system's, read-only; /etc/amata itself read-write (the test
-# changes the policy).
-mount -t overlay overlay -o lowerdir=$root/usr/sbin:/usr/sbin /usr/sbin
-mount -t overlay overlay -o lowerdir=$root/etc:/etc /etc
-mount --bind $root/etc/amata /etc/amata
-cp $unit /run/systemd/system/amatad.service
+. $setup
 ip link set lo up
 exec /lib/systemd/systemd --system --unit=lab.target --log-target=kmsg
 INNER

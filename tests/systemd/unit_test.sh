@@ -3,11 +3,15 @@
 # amatad's STATUS line; `systemctl reload` takes a good policy and keeps the old one over a
 # broken one, whose diagnostic journald has at priority err; kill -9 of amatad and a watchdog
 # timeout (SIGSTOP) each end in a restart by systemd that adopts the service, never doubles
-# it; `systemctl stop` stops the services, dependants first. Needs root; skipped (exit 77)
-# where systemd cannot boot in a namespace, never passed silently.
-#   tests/systemd/unit_test.sh BUILD_DIR
+# it; `systemctl restart` hands the services to the next amatad, untouched; `systemctl stop`
+# stops them, dependants first. Needs root; skipped (exit 77) where systemd cannot boot in a
+# namespace, never passed silently.
+#   tests/systemd/unit_test.sh BUILD_DIR       the files `cmake --install` of BUILD_DIR puts
+#   tests/systemd/unit_test.sh PACKAGE.deb     the files of the package (dpkg-deb -x)
 set -uo pipefail
-build=$(realpath "$1")
+from=$(realpath "$1")
+build=$from
+[[ $from == *.deb ]] && build=$(dirname "$from")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/systemd/lab.sh
 source "$here/lab.sh"
@@ -27,7 +31,11 @@ root=$work/root
 failed=0
 fail() { echo "FAIL $*"; failed=$((failed + 1)); }
 
-DESTDIR=$root cmake --install "$build" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+if [[ $from == *.deb ]]; then
+  dpkg-deb -x "$from" "$root" || { echo "FAIL dpkg-deb -x $from"; exit 1; }
+else
+  DESTDIR=$root cmake --install "$build" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+fi
 unit=$(find "$root" -path '*/systemd/system/amatad.service' | head -1)
 [ -n "$unit" ] || { echo "FAIL no amatad.service installed"; exit 1; }
 amatactl=$(find "$root" -path '*/bin/amatactl' | head -1)
@@ -47,7 +55,15 @@ recover ServiceDown(s) { restart s }'
 { echo "policy lab"; service db; service web "depends db"; echo "$rules"; } \
   > "$root/etc/amata/policy.amata"
 
-if ! lab_boot "$work" "$root" "$unit"; then
+# The installed files among the system's, read-only; /etc/amata itself read-write (the test
+# changes the policy).
+cat > "$work/setup.sh" <<SETUP
+mount -t overlay overlay -o lowerdir=$root/usr/sbin:/usr/sbin /usr/sbin
+mount -t overlay overlay -o lowerdir=$root/etc:/etc /etc
+mount --bind $root/etc/amata /etc/amata
+cp $unit /run/systemd/system/amatad.service
+SETUP
+if ! lab_boot "$work" "$work/setup.sh"; then
   echo "SKIP: systemd cannot boot in a namespace on this machine"
   exit 77
 fi
@@ -123,6 +139,23 @@ sleep 1
 [ "$(copies)" = 3 ] || fail "$(copies) copies of the services after the watchdog, want 3"
 [ "$(pid_of web)" = "$web" ] || fail "web was started again after the watchdog"
 
+# systemctl restart: a new amatad, to which the old one handed the services over; none of
+# them is stopped or started again.
+main=$(prop MainPID)
+lab systemctl restart amatad.service || fail "systemctl restart amatad failed"
+wait_until 10 running || fail "amatad is $(prop ActiveState)/$(prop SubState) after systemctl restart"
+[ "$(prop MainPID)" != "$main" ] || fail "systemctl restart left the same amatad ($main)"
+sleep 1
+for name in db web cache; do
+  pid=${!name}
+  [ "$(pid_of "$name")" = "$pid" ] && alive "$pid" ||
+    fail "systemctl restart restarted $name (pid $pid -> $(pid_of "$name"))"
+done
+[ "$(copies)" = 3 ] || fail "$(copies) copies of the services after systemctl restart, want 3"
+# (grep -q would end the pipe early: under pipefail, journalctl's SIGPIPE fails it.)
+lab journalctl -u amatad --no-pager | grep -c 'systemctl restart: handing the services over' > /dev/null ||
+  fail "amatad did not say it handed its services over for the restart"
+
 # Stop: every service stopped, web (which depends on db) before db.
 lab systemctl stop amatad.service
 for name in db web cache; do
@@ -139,4 +172,4 @@ if ((failed)); then
   lab journalctl -u amatad --no-pager | tail -40
   exit 1
 fi
-echo "systemd: start, status, reload, kill -9, watchdog, stop: all as expected"
+echo "systemd: start, status, reload, kill -9, watchdog, restart, stop: all as expected"

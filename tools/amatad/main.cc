@@ -8,6 +8,7 @@
 #include <exception>
 #include <iostream>
 
+#include "base/file.h"
 #include "base/version.h"
 #include "compiler/lower/policy_loader.h"
 #include "engine/daemon/daemon.h"
@@ -62,12 +63,25 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   app.add_option("--hook-timeout", options.hook_timeout, "seconds before a hook is killed")
       ->capture_default_str();
+  std::string rotate_at = "10M";
+  app.add_option("--rotate-logs-at", rotate_at,
+                 "rotate an output log (STATE/logs/*.log) past SIZE: 512K, 10M, 1G; 0: never")
+      ->capture_default_str();
+  app.add_option("--rotate-logs-keep", options.log_keep, "rotated generations of a log kept")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
   app.add_flag("--leave-running", options.leave_running,
                "on SIGTERM leave services running for the next amatad to adopt");
   app.add_flag("--once", once, "probe every object once, print, exit");
   app.add_flag("--json", json, "with --once: JSON output (the only format)");
   CLI11_PARSE(app, argc, argv);
   (void)json;
+  if (auto bytes = amata::base::parse_size(rotate_at)) {
+    options.log_max_bytes = *bytes;
+  } else {
+    std::cerr << "amatad: --rotate-logs-at: " << bytes.error().message << "\n";
+    return 2;
+  }
 
   if (once) return run_once(options.policy_path);
 

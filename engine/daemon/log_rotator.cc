@@ -1,0 +1,79 @@
+#include "engine/daemon/log_rotator.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "base/log_rotation.h"
+
+namespace amata::daemon {
+
+LogRotator::LogRotator(Options options) : options_(std::move(options)) {
+  if (options_.max_bytes == 0) return;
+  // The thread starts with every signal blocked: amatad takes its signals on the loop's
+  // signalfd, and a thread that let one through would die of it (SIGUSR2, SIGHUP) instead.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
+  thread_ = std::thread([this] { run(); });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+LogRotator::~LogRotator() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LogRotator::set_files(std::vector<std::string> files) {
+  std::lock_guard lock(mutex_);
+  extra_ = std::move(files);
+}
+
+std::vector<std::string> LogRotator::files() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
+    if (entry.path().extension() == ".log") out.push_back(entry.path().string());
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& f : extra_) {
+    if (std::filesystem::path(f).parent_path() != options_.dir) out.push_back(f);
+  }
+  return out;
+}
+
+void LogRotator::rotate_now() {
+  if (options_.max_bytes == 0) return;
+  for (const auto& file : files()) {
+    auto rotated = base::rotate_if_larger(file, options_.max_bytes, options_.keep);
+    std::lock_guard lock(mutex_);
+    if (!rotated) {
+      if (failing_.insert(file).second) {
+        spdlog::error("log rotation: {}", rotated.error().message);
+      }
+      continue;
+    }
+    if (*rotated) {
+      failing_.erase(file);
+      spdlog::debug("log rotation: {} over {} bytes, rotated", file, options_.max_bytes);
+    }
+  }
+}
+
+void LogRotator::run() {
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, options_.period, [this] { return stopping_; })) {
+    lock.unlock();
+    rotate_now();
+    lock.lock();
+  }
+}
+
+}  // namespace amata::daemon

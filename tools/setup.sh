@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine: install what amata needs, build, then run.
 #   tools/setup.sh demo    build, then run amatad in the foreground on dsl-examples/demo.amata
+#   tools/setup.sh package the Debian package, in build/package (tools/package/build.sh)
 #   tools/setup.sh test    the format check, the dev build, clang-tidy on what changed since
-#                          the last clean mark, the whole test suite (ctest), the fuzzers
+#                          the last clean mark, the package, the whole test suite (ctest),
+#                          the fuzzers
 #   tools/setup.sh asan    the test suite under ASan + UBSan
 #   tools/setup.sh build   install and build only
 # Idempotent and quiet when everything is already there.
@@ -23,13 +25,16 @@ build_packages=(
   # the man pages (tools/man) are Markdown made into roff
   pandoc
 )
+# What building the Debian package needs beyond that (debian/control's Build-Depends are the
+# build's own packages).
+package_packages=(build-essential debhelper dpkg-dev)
 # What only the tests, the checks and the benchmarks need: the fuzzers' and the checks'
 # toolchain, and the programs they drive for real. Installing some of these (corosync,
 # monit, supervisor, prometheus) enables their services on a machine with systemd, which is
 # why the demo does not.
 test_packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  man-db bash-completion corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
+  man-db bash-completion lintian corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib
@@ -38,7 +43,9 @@ test_packages=(
 )
 packages=("${build_packages[@]}")
 case "$mode" in
-  test|asan) packages+=("${test_packages[@]}") ;;
+  package) packages+=("${package_packages[@]}") ;;
+  test) packages+=("${package_packages[@]}" "${test_packages[@]}") ;;
+  asan) packages+=("${test_packages[@]}") ;;
 esac
 
 missing=()
@@ -73,14 +80,18 @@ In another terminal:
 HINT
     exec build/dev/tools/amatad/amatad dsl-examples/demo.amata --state-dir "$state" \
       --socket "$state/amatad.sock" --hooks "${AMATA_HOOKS_DIR:-$state/hooks}" ;;
+  package) tools/package/build.sh ;;
   test)
     tools/checks/format.sh
     build dev
     tools/checks/tidy.sh build/dev --since "$(cat tools/checks/tidy-clean)"
+    # The package the package_ tests install (without its -dbgsym: xz over the debug
+    # information would take minutes, and no test reads it).
+    DEB_BUILD_OPTIONS="noddebs ${DEB_BUILD_OPTIONS:-}" tools/package/build.sh
     ctest --preset dev -j "$jobs"
     tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-60}" ;;
   asan)
     build asan
     ctest --preset asan -j "$jobs" ;;
-  *) echo "usage: tools/setup.sh build|demo|test|asan" >&2; exit 2 ;;
+  *) echo "usage: tools/setup.sh build|demo|package|test|asan" >&2; exit 2 ;;
 esac

@@ -57,6 +57,10 @@ LoadedPolicy load(const std::string& name, Backend backend, bool color, Parse pa
       return loaded;
     }
     loaded.policy = *compiled;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const auto& file = sources.file(static_cast<ast::FileId>(i));
+      loaded.sources.emplace_back(file.path, file.text);
+    }
   } catch (const std::exception& e) {
     add_failure(loaded, name + ": internal error: " + e.what() + "\n");
     loaded.policy.reset();

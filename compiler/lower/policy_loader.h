@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/check/checked_policy.h"
@@ -26,6 +27,10 @@ struct LoadedPolicy {
   int errors = 0;
   int warnings = 0;
   std::string file;
+  /// Every file the policy was compiled from, the policy first, each with the text that was
+  /// compiled (not what the disk holds now): what amatad keeps as the last policy that
+  /// loaded. Empty when loading failed.
+  std::vector<std::pair<std::string, std::string>> sources;
 };
 
 /// Loads, checks and compiles `path` with `backend`. Never throws.

@@ -102,6 +102,7 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
                tables.objects.size(), tables.rules.size(), policy().backend_name());
 
   configure_services(tables);
+  keep_policy(loaded);
   adopt_or_forget();
   if (const auto& cluster = tables.cluster) {
     if (Status s = attach_cluster(*cluster); !s) return s;

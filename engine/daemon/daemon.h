@@ -131,6 +131,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   // boot.cc
   Status init(lower::LoadedPolicy policy);
   Result<std::unique_ptr<Runtime>> make_runtime(const lower::LoadedPolicy& loaded);
+  /// Keeps `loaded` as the last policy that loaded (last_good.h); a failure is a warning.
+  void keep_policy(const lower::LoadedPolicy& loaded);
   /// The policy's services to the supervisor, and their logs to the rotator.
   void configure_services(const ir::PolicyTables& tables);
   /// Adopts the services a previous amatad left running (by record, then by mark).

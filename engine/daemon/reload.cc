@@ -13,6 +13,7 @@
 #include "base/unique_fd.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/last_good.h"
 
 namespace amata::daemon {
 
@@ -127,7 +128,14 @@ void Daemon::swap_in(lower::LoadedPolicy& loaded) {
   runtime_->probes->start();
   spdlog::info("reloaded policy {} from {}: {} objects, {} rules", tables.name, path,
                tables.objects.size(), tables.rules.size());
+  keep_policy(loaded);
   record_reload(path, "");
+}
+
+void Daemon::keep_policy(const lower::LoadedPolicy& loaded) {
+  if (Status s = keep_last_good(options_.state_dir, loaded); !s) {
+    spdlog::warn("cannot keep the policy as the last that loaded: {}", s.error().message);
+  }
 }
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {

@@ -290,6 +290,39 @@ TEST(Amatad, RotatesAChattyServicesLogWhileTheServiceWritesOn) {
   EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 
+TEST(Amatad, StartsOnTheLastPolicyThatLoadedWhenItsFileIsBroken) {
+  Amatad a;
+  // The recovery rules come from an include, so the kept copy must hold it too.
+  std::ofstream(a.dir() + "/rules.amata") << kDownRule;
+  a.write_policy("policy kept\ninclude \"rules.amata\"\n" + service("web"));
+  a.start();
+  pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0) << a.log();
+  a.track(web);
+  ASSERT_EQ(a.stop(SIGUSR2), 0) << a.log();
+
+  // Both files broken, as a bad edit leaves them; amatad restarts (a crash, a reboot).
+  a.write_policy("policy kept\nservice web {\n");
+  std::ofstream(a.dir() + "/rules.amata") << "discover when\n";
+  a.start();
+  ASSERT_TRUE(a.wait_for_log("running the last policy that loaded")) << a.log();
+  ASSERT_TRUE(a.wait_for_log("adopted web (pid " + std::to_string(web) + ")")) << a.log();
+  kill(web, SIGKILL);  // the kept include's rules still recover it
+  pid_t web2 = a.wait_new_pid("web", web);
+  ASSERT_GT(web2, 0) << a.log();
+  a.track(web2);
+
+  // Fixed, the file itself is what a reload reads.
+  std::ofstream(a.dir() + "/rules.amata") << kDownRule;
+  a.write_policy("policy fixed\ninclude \"rules.amata\"\n" + service("web") + service("db"));
+  a.signal(SIGHUP);
+  ASSERT_TRUE(a.wait_for_log("reloaded policy fixed")) << a.log();
+  pid_t db = a.wait_new_pid("db", 0);
+  EXPECT_GT(db, 0) << a.log();
+  a.track(db);
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
 TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {
   Amatad a;
   // The pid first: once hook.env exists, hook.pid is complete.

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # amatad.service as installed, under a real systemd (lab.sh): Type=notify reaches running with
 # amatad's STATUS line; `systemctl reload` takes a good policy and keeps the old one over a
-# broken one, whose diagnostic journald has at priority err; kill -9 of amatad and a watchdog
-# timeout (SIGSTOP) each end in a restart by systemd that adopts the service, never doubles
-# it; `systemctl restart` hands the services to the next amatad, untouched; `systemctl stop`
+# broken one, whose diagnostic journald has at priority err; kill -9 of amatad (the file
+# still broken: it runs the last policy that loaded) and a watchdog timeout (SIGSTOP) each end
+# in a restart by systemd that adopts the service, never doubles it; `systemctl restart` hands the services to the next amatad, untouched; `systemctl stop`
 # stops them, dependants first. Needs root; skipped (exit 77) where systemd cannot boot in a
 # namespace, never passed silently.
 #   tests/systemd/unit_test.sh BUILD_DIR       the files `cmake --install` of BUILD_DIR puts
@@ -114,11 +114,9 @@ wait_until 10 sh -c "nsenter -t $lab_pid -m -p -n journalctl -u amatad -p err --
   fail "no diagnostic at priority err: $(lab journalctl -u amatad --no-pager | tail -5)"
 running || fail "amatad is not running after a broken reload"
 cache=$(pid_of cache)
-# The operator fixes the file (a restarted amatad reads it at start).
-{ echo "policy lab"; service db; service web "depends db"; service cache; echo "$rules"; } \
-  > "$root/etc/amata/policy.amata"
 
-# kill -9 of amatad: systemd restarts it, it adopts the three services, starts none again.
+# kill -9 of amatad: systemd restarts it, it adopts the three services, starts none again;
+# the policy file is still the broken one, so it runs the last policy that loaded.
 signal_main KILL
 wait_until 10 sh -c "[ \"\$(nsenter -t $lab_pid -m -p -n systemctl show -P NRestarts amatad.service)\" = 1 ]" ||
   fail "systemd did not restart amatad after kill -9 (NRestarts=$(prop NRestarts))"
@@ -129,6 +127,11 @@ for name in db web cache; do
   [ "$(pid_of "$name")" = "$pid" ] && alive "$pid" || fail "$name was not adopted after kill -9 (pid $pid -> $(pid_of "$name"))"
 done
 [ "$(copies)" = 3 ] || fail "$(copies) copies of the services after kill -9, want 3"
+lab journalctl -u amatad --no-pager | grep -c 'running the last policy that loaded' > /dev/null ||
+  fail "amatad did not say it runs the last policy that loaded"
+# The operator fixes the file (a reload, or the next start, reads it).
+{ echo "policy lab"; service db; service web "depends db"; service cache; echo "$rules"; } \
+  > "$root/etc/amata/policy.amata"
 
 # SIGSTOP: the watchdog fires (WatchdogSec), systemd restarts amatad, which adopts again.
 signal_main STOP

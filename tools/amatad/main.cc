@@ -12,6 +12,7 @@
 #include "base/version.h"
 #include "compiler/lower/policy_loader.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/last_good.h"
 #include "engine/daemon/logging.h"
 #include "probes/once.h"
 
@@ -104,7 +105,22 @@ int main(int argc, char** argv) try {
   }
   if (!loaded.policy) {
     amata::daemon::print_diagnostics(loaded.diagnostics, true);
-    return 1;
+    // A restart must not leave the node unsupervised for a broken edit: run the last policy
+    // that loaded, if amatad kept one, and say so loudly.
+    auto kept = amata::daemon::last_good_copy(options.state_dir, options.policy_path);
+    if (!kept) return 1;
+    auto fallback = amata::lower::load_policy(*kept, options.backend);
+    if (!fallback.policy) {
+      spdlog::error("the last policy that loaded ({}) does not load either", *kept);
+      return 1;
+    }
+    spdlog::error(
+        "{} has errors: running the last policy that loaded ({}) instead; fix the "
+        "file, then reload",
+        options.policy_path, *kept);
+    fallback.file = options.policy_path;  // what a reload reads
+    fallback.sources.clear();             // the kept copy is what runs: nothing new to keep
+    loaded = std::move(fallback);
   }
   amata::daemon::print_diagnostics(loaded.diagnostics, false);
 

@@ -1,0 +1,79 @@
+#include "engine/daemon/last_good.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "base/unique_fd.h"
+
+namespace amata::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Where `path`'s copy goes under `root`: its absolute, normalised path below it.
+fs::path below(const fs::path& root, const std::string& path) {
+  return root / fs::absolute(path).lexically_normal().relative_path();
+}
+
+Status write_file(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error{"create " + path.parent_path().string() + ": " + ec.message()};
+  base::UniqueFd fd(
+      open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return Error{"create " + path.string() + ": " + std::strerror(errno)};
+  for (std::size_t done = 0; done < text.size();) {
+    ssize_t n = write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{"write " + path.string() + ": " + std::strerror(errno)};
+    done += static_cast<std::size_t>(n);
+  }
+  if (fsync(fd.get()) < 0) return Error{"sync " + path.string() + ": " + std::strerror(errno)};
+  return {};
+}
+
+}  // namespace
+
+Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& loaded) {
+  if (loaded.sources.empty()) return {};
+  const fs::path kept = fs::path(state_dir) / "last-good";
+  const fs::path next = fs::path(state_dir) / "last-good.new";
+  const fs::path old = fs::path(state_dir) / "last-good.old";
+  std::error_code ec;
+  fs::remove_all(next, ec);
+  for (const auto& [path, text] : loaded.sources) {
+    if (Status s = write_file(below(next, path), text); !s) {
+      fs::remove_all(next, ec);
+      return s;
+    }
+  }
+  // The new copy complete before the old one goes: at any moment one whole copy exists
+  // (last-good, or last-good.old while they swap; a start finds either).
+  fs::remove_all(old, ec);
+  fs::rename(kept, old, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return Error{"keep " + kept.string() + ": " + ec.message()};
+  }
+  fs::rename(next, kept, ec);
+  if (ec) return Error{"keep " + kept.string() + ": " + ec.message()};
+  fs::remove_all(old, ec);
+  return {};
+}
+
+std::optional<std::string> last_good_copy(const std::string& state_dir,
+                                          const std::string& policy_path) {
+  for (const char* dir : {"last-good", "last-good.old"}) {
+    const fs::path copy = below(fs::path(state_dir) / dir, policy_path);
+    std::error_code ec;
+    if (fs::is_regular_file(copy, ec)) return copy.string();
+  }
+  return std::nullopt;
+}
+
+}  // namespace amata::daemon

@@ -1,0 +1,27 @@
+// The last policy that loaded, kept in the state directory so that amatad can start when its
+// policy file no longer compiles. Without it, a broken edit (rejected by a reload, so harmless
+// while amatad runs) turns the next restart of amatad — a crash, the watchdog, a reboot —
+// into a node whose services nobody supervises.
+//
+// The kept copy is STATE/last-good/ with each source at its absolute path below it
+// (/etc/amata/policy.amata -> STATE/last-good/etc/amata/policy.amata), so relative includes
+// resolve among the kept files. An include by absolute path reads the live file.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "compiler/lower/policy_loader.h"
+
+namespace amata::daemon {
+
+/// Replaces the kept copy with `loaded`'s sources (the texts it was compiled from). A policy
+/// without sources (itself loaded from the kept copy) leaves the copy as it is.
+Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& loaded);
+
+/// The kept copy of the policy file `policy_path`, when there is one.
+std::optional<std::string> last_good_copy(const std::string& state_dir,
+                                          const std::string& policy_path);
+
+}  // namespace amata::daemon

@@ -101,7 +101,7 @@ Result<nlohmann::json> ConsoleClient::read_line(std::optional<std::chrono::milli
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                       deadline - std::chrono::steady_clock::now())
                       .count();
-      if (left <= 0) return Error{"timed out waiting for amatad's reply"};
+      if (left <= 0) return Error{std::string(kReplyTimedOut)};
       wait_ms = static_cast<int>(left);
     }
     pollfd pfd{fd_, POLLIN, 0};

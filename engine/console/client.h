@@ -13,6 +13,10 @@
 
 namespace amata::console {
 
+/// The error of call() and read_line() when their timeout passed without a reply (rather
+/// than a broken connection): what amatactl --wait tells apart.
+inline constexpr std::string_view kReplyTimedOut = "timed out waiting for amatad's reply";
+
 /// One connection to amatad's console socket.
 class ConsoleClient {
  public:

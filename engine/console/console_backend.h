@@ -5,7 +5,9 @@
 // Results are JSON objects whose shapes are fixed here and in docs/console.md, because they
 // travel unchanged to `amatactl --json` and to scripts. Every call runs on the loop thread:
 // it must answer from memory (or a quick SQLite read) and never wait for an action to finish —
-// control() starts an action and returns; the outcome arrives later as events.
+// control() starts an action and returns; the outcome arrives later as events. A caller that
+// wants the outcome (amatactl restart --wait) uses control_and_wait(), whose Reply comes later
+// on the loop, when the action has ended.
 #pragma once
 
 #include <sys/types.h>
@@ -103,6 +105,10 @@ using Reply = std::function<void(Outcome)>;
 /// The verbs an operator may apply to one object.
 enum class ControlVerb : std::uint8_t { kRestart, kStart, kStop, kMonitor, kUnmonitor };
 
+/// How long a process started by a waited start or restart must keep running before the
+/// action counts as done: one that exits sooner did not come up.
+inline constexpr std::int64_t kControlSettleMs = 1000;
+
 /// "restart", "start", ... — the protocol's spelling.
 std::string_view to_string(ControlVerb verb);
 /// The verb spelled `name`, if there is one.
@@ -180,6 +186,17 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///            Failures "unknown_object", "not_applicable" (e.g. restart of an interface).
 ///            The action runs after the reply: how it ended is an action record.
 ///
+/// control_and_wait(): the same failures, at once; otherwise, once the action has ended,
+///            {"object": "web", "verb": "restart", "accepted": true,
+///             "message": "restart failed",
+///             "outcome": "ok" | "failed",
+///             "detail": "pid 4243 exited 0.01 s after its start: exited 3",
+///             "duration_ms": 1012}
+///            A start or restart has ended once its new process has run for kControlSettleMs
+///            (ok), or died before that (failed): a service that cannot come up fails. A stop
+///            has ended when the service's processes are gone; monitor and unmonitor at once.
+///            The action is recorded as without waiting (an action record).
+///
 /// reload(f): {"policy": "web_node", "file": "/etc/amata/web.amata", "objects": 5,
 ///             "rules": 7, "warnings": [<diagnostic>...]}
 ///            Failure "policy_rejected" with details {"diagnostics": [<diagnostic>...],
@@ -201,6 +218,9 @@ class ConsoleBackend {
   virtual Outcome events(const EventFilter& filter) = 0;
   virtual Outcome explain(std::string_view rule) = 0;
   virtual Outcome control(ControlVerb verb, std::string_view object) = 0;
+  /// control(), answered through `reply` once the action has ended (result shape above).
+  /// A refusal (unknown object, not applicable) is answered at once, inside the call.
+  virtual void control_and_wait(ControlVerb verb, std::string_view object, Reply reply) = 0;
   /// Reloads the running policy's file, or `file` when given; `reply` gets the outcome once
   /// the new policy is compiled and swapped in (or rejected).
   virtual void reload(const std::optional<std::string>& file, const Caller& caller,

@@ -109,7 +109,7 @@ struct ConsoleServer::Client {
   base::Clock::time_point refilled_at;
   base::Clock::time_point last_request;          // or the connection, before any request
   std::optional<base::Clock::time_point> begun;  // a request line started and not finished
-  int awaiting = 0;  // requests whose reply comes later (a reload compiling): not idle
+  int awaiting = 0;  // requests whose reply comes later (a reload, a waited action): not idle
   std::vector<Follow> follows;
 
   std::size_t pending() const { return out.size() - out_offset; }
@@ -620,11 +620,37 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       if (!object || object->empty()) {
         return error_reply(id, "bad_request", fmt::format("{} needs an \"object\"", cmd));
       }
-      Outcome outcome = backend_.control(*verb, *object);
-      log(LogLevel::kInfo,
-          fmt::format("{} {} by pid {} uid {}: {}", cmd, *object, client.peer.pid, client.peer.uid,
-                      outcome.ok() ? "accepted" : outcome.code()));
-      return outcome_reply(id, outcome);
+      bool wait = false;
+      if (auto it = args.find("wait"); it != args.end() && !it->is_null()) {
+        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"wait\" must be boolean");
+        wait = it->get<bool>();
+      }
+      if (!wait) {
+        Outcome outcome = backend_.control(*verb, *object);
+        log(LogLevel::kInfo,
+            fmt::format("{} {} by pid {} uid {}: {}", cmd, *object, client.peer.pid,
+                        client.peer.uid, outcome.ok() ? "accepted" : outcome.code()));
+        return outcome_reply(id, outcome);
+      }
+      // The reply comes when the action has ended; meanwhile the client is not idle.
+      std::weak_ptr<bool> alive = alive_;
+      ++client.awaiting;  // before the call: a refusal answers inside it
+      backend_.control_and_wait(
+          *verb, *object,
+          [this, alive, fd = client.fd, serial = client.serial, id, cmd, object = *object,
+           peer = client.peer](const Outcome& outcome) {
+            if (alive.expired()) return;
+            std::string how = outcome.code();
+            if (outcome.ok()) {
+              auto it = outcome.result().find("outcome");
+              how = it != outcome.result().end() && it->is_string() ? it->get<std::string>()
+                                                                    : "ended";
+            }
+            log(LogLevel::kInfo, fmt::format("{} {} (waited) by pid {} uid {}: {}", cmd, object,
+                                             peer.pid, peer.uid, how));
+            deliver(fd, serial, to_line(outcome_reply(id, outcome)));
+          });
+      return std::nullopt;
     }
     // reload: compiled off the loop; the reply comes when the new policy is in (or not).
     const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};

@@ -744,6 +744,58 @@ TEST_F(ConsoleServerTest, AClientAwaitingALongReloadIsNotClosedAsIdle) {
   EXPECT_EQ(reply["result"]["policy"], "big") << reply.dump();
 }
 
+TEST_F(ConsoleServerTest, AWaitedRestartIsAnsweredWhenItEndsAndItsClientIsNotIdleMeanwhile) {
+  config_.idle_timeout = 300ms;
+  start();
+  backend_.hold_waits = true;
+  std::atomic<bool> answered{false};
+  Json reply;
+  std::thread client_thread([&] {
+    auto client = connect();
+    ASSERT_TRUE(client.send_raw(R"({"id":9,"cmd":"restart","args":{"object":"web","wait":true}})"));
+    auto line = client.read_line(10s);
+    ASSERT_TRUE(line.ok()) << line.error().message;
+    reply = *line;
+    answered = true;
+  });
+  pump_until([&] { return static_cast<bool>(backend_.held_wait); });
+  // The restart "runs" for three idle timeouts: no reply yet, and the client stays.
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  pump_until([&] { return std::chrono::steady_clock::now() > until; });
+  EXPECT_FALSE(answered.load());
+  EXPECT_EQ(server_->stats().closed_idle, 0u);
+  EXPECT_EQ(backend_.count("restart --wait web"), 1u);
+  EXPECT_EQ(backend_.count("restart web"), 0u);  // not the fire-and-forget path
+  backend_.held_wait(RecordingBackend::waited_outcome(ControlVerb::kRestart, "web", false));
+  pump_until([&] { return answered.load(); });
+  client_thread.join();
+  EXPECT_EQ(reply["id"], 9);
+  EXPECT_EQ(reply["ok"], true) << reply.dump();
+  EXPECT_EQ(reply["result"]["outcome"], "failed");
+  EXPECT_EQ(reply["result"]["duration_ms"], 1012);
+  EXPECT_TRUE(logged("restart web (waited)")) << "the waited outcome is logged";
+}
+
+TEST_F(ConsoleServerTest, WaitMustBeBooleanAndARefusedWaitIsAnsweredAtOnce) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto bad = client.call("stop", {{"object", "web"}, {"wait", "yes"}});
+    EXPECT_EQ((*bad)["error"]["code"], "bad_request");
+    EXPECT_EQ((*bad)["error"]["message"], "\"wait\" must be boolean");
+    auto unknown = client.call("restart", {{"object", "nope"}, {"wait", true}}, 5s);
+    ASSERT_TRUE(unknown.ok()) << unknown.error().message;
+    EXPECT_EQ((*unknown)["error"]["code"], "unknown_object");
+    auto plain = client.call("start", {{"object", "web"}, {"wait", false}});
+    EXPECT_EQ((*plain)["result"]["message"], "scheduled");  // wait false: as before
+    EXPECT_FALSE((*plain)["result"].contains("outcome"));
+    auto done = client.call("start", {{"object", "web"}, {"wait", true}});
+    EXPECT_EQ((*done)["result"]["outcome"], "ok");
+  });
+  EXPECT_EQ(backend_.count("start web"), 1u);
+  EXPECT_EQ(backend_.count("start --wait web"), 1u);
+}
+
 TEST_F(ConsoleServerTest, AFloodOfRefusalsIsLoggedAtItsRate) {
   config_.refusal_log_per_second = 5;
   start();

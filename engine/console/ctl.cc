@@ -53,33 +53,45 @@ int exit_code_for_error(const Json& reply) {
 
 }  // namespace
 
+Result<std::int64_t> parse_duration_ms(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits == text.size()) {
+    return Error{"'" + text + "' is not a duration (500ms, 90s, 10m, 2h, 1d)"};
+  }
+  std::int64_t amount = 0;
+  try {
+    amount = std::stoll(text.substr(0, digits));
+  } catch (const std::exception&) {
+    return Error{"'" + text + "' is out of range"};
+  }
+  std::string unit = text.substr(digits);
+  std::int64_t scale = 0;
+  if (unit == "ms")
+    scale = 1;
+  else if (unit == "s")
+    scale = 1000;
+  else if (unit == "m" || unit == "min")
+    scale = 60'000;
+  else if (unit == "h")
+    scale = 3'600'000;
+  else if (unit == "d")
+    scale = 86'400'000;
+  if (scale == 0) return Error{"unknown unit '" + unit + "' (use ms, s, m, h or d)"};
+  // Beyond a thousand years no duration means anything; this bound also keeps the product
+  // inside int64.
+  if (amount > 1000LL * 365 * 86'400'000 / scale) return Error{"'" + text + "' is out of range"};
+  return amount * scale;
+}
+
 Result<std::int64_t> parse_since(const std::string& text, std::int64_t now) {
   // A duration: digits then a unit.
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   if (digits > 0 && digits < text.size() && text.find_first_of("-:T ") == std::string::npos) {
-    std::int64_t amount = 0;
-    try {
-      amount = std::stoll(text.substr(0, digits));
-    } catch (const std::exception&) {
-      return Error{"--since: '" + text + "' is out of range"};
-    }
-    std::string unit = text.substr(digits);
-    std::int64_t scale = 0;
-    if (unit == "ms")
-      scale = 1;
-    else if (unit == "s")
-      scale = 1000;
-    else if (unit == "m" || unit == "min")
-      scale = 60'000;
-    else if (unit == "h")
-      scale = 3'600'000;
-    else if (unit == "d")
-      scale = 86'400'000;
-    if (scale == 0) {
-      return Error{"--since: unknown unit '" + unit + "' (use ms, s, m, h or d)"};
-    }
-    return now - amount * scale;
+    auto duration = parse_duration_ms(text);
+    if (!duration) return Error{"--since: " + duration.error().message};
+    return now - *duration;
   }
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   char sep = 0;
@@ -125,9 +137,21 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
 
+  const bool waits =
+      command.wait && (command.cmd == "restart" || command.cmd == "start" || command.cmd == "stop");
+  if (command.wait && !waits) {
+    err << "amatactl: --wait applies to restart, start and stop\n";
+    return kExitUsage;
+  }
+  if (waits && command.wait_timeout <= std::chrono::milliseconds(0)) {
+    err << "amatactl: --timeout must be more than 0\n";
+    return kExitUsage;
+  }
+
   Json args = Json::object();
   if (command.cmd == "explain") args["rule"] = command.target;
   if (control_verb_from(command.cmd)) args["object"] = command.target;
+  if (waits) args["wait"] = true;
   if (command.cmd == "reload" && !command.target.empty()) args["file"] = command.target;
   if (command.cmd == "events") {
     if (command.since) {
@@ -152,8 +176,14 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     err << "amatactl: cannot reach amatad: " << client.error().message << "\n";
     return permission_denied ? kExitPermissionDenied : kExitCannotConnect;
   }
-  auto reply = client->call(wire_cmd, args, command.timeout);
+  auto reply = client->call(wire_cmd, args, waits ? command.wait_timeout : command.timeout);
   if (!reply) {
+    if (waits && reply.error().message == kReplyTimedOut) {
+      err << "amatactl: " << command.cmd << " " << command.target << " has not ended after "
+          << short_duration(command.wait_timeout.count())
+          << "; it may still end (amatactl events --object " << command.target << ")\n";
+      return kExitWaitTimedOut;
+    }
     err << "amatactl: " << reply.error().message << "\n";
     return kExitCannotConnect;
   }
@@ -203,6 +233,11 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     out << render_control(result, style);
   }
   out.flush();
+  if (waits) {
+    auto outcome = result.find("outcome");
+    const bool ok = outcome != result.end() && outcome->is_string() && *outcome == "ok";
+    return ok ? kExitOk : kExitActionFailed;
+  }
   if (command.cmd != "events" || !command.follow) return kExitOk;
 
   std::size_t seen = 0;

@@ -21,6 +21,8 @@ enum ExitCode : int {
   kExitUsage = 2,             // bad command line
   kExitCannotConnect = 3,     // no daemon at the socket, or the connection broke
   kExitPermissionDenied = 4,  // the socket or the daemon refused this user
+  kExitActionFailed = 5,      // --wait: the action ran and failed (the service did not come up)
+  kExitWaitTimedOut = 6,      // --wait: --timeout passed first; the action may still end
 };
 
 /// One amatactl invocation, already parsed.
@@ -39,9 +41,17 @@ struct CtlCommand {
   bool cluster = false;  // events --cluster: the cluster log rather than this node's history
   /// How long to wait for the connection and for each reply before giving up (exit 3).
   std::chrono::milliseconds timeout{30'000};
+  /// restart/start/stop --wait: block until the action has ended and exit by its outcome.
+  bool wait = false;
+  /// --timeout with --wait: how long to wait for the action's end (exit 6 after).
+  std::chrono::milliseconds wait_timeout{90'000};
   /// For tests: stop a --follow stream after this many events (none: until EOF).
   std::optional<std::size_t> follow_limit;
 };
+
+/// Parses a duration: digits then a unit, "500ms", "90s", "10m" (or "10min"), "2h", "1d".
+/// Milliseconds; an error names what was wrong without the option's name.
+Result<std::int64_t> parse_duration_ms(const std::string& text);
 
 /// Parses --since: a duration before `now_unix_ms` ("90s", "10m", "2h", "1d", "500ms"), or an
 /// absolute UTC time "2026-11-25T15:04:05Z" / "2026-11-25 15:04:05" / "2026-11-25".

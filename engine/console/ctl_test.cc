@@ -334,6 +334,48 @@ TEST_F(CtlTest, AHungDaemonIsCannotConnectNotAHang) {
   close(listener);
 }
 
+TEST_F(CtlTest, WaitExitsByTheOutcomeOfTheAction) {
+  CtlCommand ok = command("restart", "web");
+  ok.wait = true;
+  CtlRun done = ctl(ok);
+  EXPECT_EQ(done.code, kExitOk) << done.err;
+  EXPECT_EQ(done.out, "restart web: ok (pid 4243) in 1.0s\n");
+  EXPECT_EQ(backend_.count("restart --wait web"), 1u);
+
+  CtlCommand crashing = command("start", "crasher");
+  crashing.wait = true;
+  CtlRun failed = ctl(crashing);
+  EXPECT_EQ(failed.code, kExitActionFailed) << failed.out;
+  EXPECT_NE(failed.out.find("start crasher: failed (pid 4244 exited"), std::string::npos)
+      << failed.out;
+  crashing.json = true;
+  CtlRun scripted = ctl(crashing);
+  EXPECT_EQ(scripted.code, kExitActionFailed);
+  EXPECT_EQ(Json::parse(scripted.out)["outcome"], "failed");
+
+  CtlCommand unknown = command("stop", "nope");
+  unknown.wait = true;
+  EXPECT_EQ(ctl(unknown).code, kExitRefused);
+
+  CtlCommand not_a_wait = command("monitor", "web");
+  not_a_wait.wait = true;
+  EXPECT_EQ(ctl(not_a_wait).code, kExitUsage);
+}
+
+TEST_F(CtlTest, WaitGivesUpAfterItsTimeoutWithItsOwnExitCode) {
+  backend_.hold_waits = true;
+  CtlCommand slow = command("restart", "web");
+  slow.wait = true;
+  slow.wait_timeout = 1s;
+  CtlRun run = ctl(slow);
+  EXPECT_EQ(run.code, kExitWaitTimedOut) << run.err;
+  EXPECT_NE(run.err.find("restart web has not ended after 1.0s"), std::string::npos) << run.err;
+  ASSERT_TRUE(static_cast<bool>(backend_.held_wait));
+  // The answer that comes after the client left goes nowhere, and the server carries on.
+  backend_.held_wait(RecordingBackend::waited_outcome(ControlVerb::kRestart, "web", true));
+  EXPECT_EQ(ctl(command("status")).code, kExitOk);
+}
+
 TEST_F(CtlTest, TheAmatactlBinary) {
   CtlRun status = amatactl({"--socket", server_->socket_path(), "--json", "status"});
   EXPECT_EQ(status.code, 0) << status.err;
@@ -347,6 +389,19 @@ TEST_F(CtlTest, TheAmatactlBinary) {
   CtlRun restart = amatactl({"--socket", server_->socket_path(), "restart", "web"});
   EXPECT_EQ(restart.code, 0);
   EXPECT_EQ(restart.out, "restart web: accepted (scheduled)\n");
+  CtlRun waited =
+      amatactl({"--socket", server_->socket_path(), "restart", "--wait", "--timeout", "30", "web"});
+  EXPECT_EQ(waited.code, 0) << waited.err;
+  EXPECT_EQ(waited.out, "restart web: ok (pid 4243) in 1.0s\n");
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "stop", "--wait", "crasher"}).code, 5);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "stop", "--timeout", "3", "web"}).code, 2)
+      << "--timeout needs --wait";
+  EXPECT_EQ(
+      amatactl({"--socket", server_->socket_path(), "stop", "--wait", "--timeout", "0", "web"})
+          .code,
+      2);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "monitor", "--wait", "web"}).code, 2)
+      << "monitor has no --wait";
 
   backend_.cluster_log = {make_cluster_event(42, "n2", "web")};
   CtlRun cluster = amatactl({"--socket", server_->socket_path(), "events", "--cluster", "--json"});

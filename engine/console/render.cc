@@ -511,6 +511,14 @@ std::string render_explain(const Json& result, const RenderStyle& style) {
 }
 
 std::string render_control(const Json& result, const RenderStyle& style) {
+  if (auto outcome = str(result, "outcome", ""); !outcome.empty()) {
+    // A waited action: how it ended, not that it was accepted.
+    std::string out = fmt::format("{} {}: {}", str(result, "verb"), str(result, "object"),
+                                  paint(style, outcome == "ok" ? kGreen : kRed, outcome));
+    if (auto detail = str(result, "detail", ""); !detail.empty()) out += " (" + detail + ")";
+    if (auto took = millis(result, "duration_ms")) out += " in " + short_duration(*took);
+    return out + "\n";
+  }
   std::string out = fmt::format("{} {}: {}", str(result, "verb"), str(result, "object"),
                                 paint(style, kGreen, "accepted"));
   if (auto message = str(result, "message", ""); !message.empty()) out += " (" + message + ")";

@@ -320,5 +320,35 @@ TEST(ParseSince, DurationsAndUtcTimes) {
   }
 }
 
+TEST(ParseDuration, UnitsFromMillisecondsToDaysAndNothingElse) {
+  EXPECT_EQ(*parse_duration_ms("500ms"), 500);
+  EXPECT_EQ(*parse_duration_ms("30s"), 30'000);
+  EXPECT_EQ(*parse_duration_ms("30m"), 1'800'000);
+  EXPECT_EQ(*parse_duration_ms("30min"), 1'800'000);
+  EXPECT_EQ(*parse_duration_ms("2h"), 7'200'000);
+  EXPECT_EQ(*parse_duration_ms("1d"), 86'400'000);
+  EXPECT_EQ(*parse_duration_ms("0s"), 0);
+  for (const char* bad :
+       {"", "30", "m", "-5m", "1.5h", "5x", "2 h", "99999999999999999999s", "9999999999d"}) {
+    EXPECT_FALSE(parse_duration_ms(bad).ok()) << bad;
+  }
+}
+
+TEST(RenderControl, AWaitedActionShowsItsOutcomeNotItsAcceptance) {
+  const Json ok = {{"object", "web"}, {"verb", "restart"},    {"accepted", true},
+                   {"outcome", "ok"}, {"detail", "pid 4243"}, {"duration_ms", 1012}};
+  EXPECT_EQ(render_control(ok, RenderStyle{}), "restart web: ok (pid 4243) in 1.0s\n");
+  Json failed = ok;
+  failed["outcome"] = "failed";
+  failed["detail"] = "pid 4244 ended 0.01 s after its start: exited 3";
+  failed["duration_ms"] = 12;
+  EXPECT_EQ(render_control(failed, RenderStyle{true, 0}),
+            "restart web: \x1b[31mfailed\x1b[0m (pid 4244 ended 0.01 s after its start: "
+            "exited 3) in 12ms\n");
+  EXPECT_EQ(render_control({{"object", "web"}, {"verb", "stop"}, {"message", "stop scheduled"}},
+                           RenderStyle{}),
+            "stop web: accepted (stop scheduled)\n");
+}
+
 }  // namespace
 }  // namespace amata::console

@@ -90,6 +90,34 @@ class RecordingBackend : public ConsoleBackend {
                              {"accepted", true},
                              {"message", "scheduled"}});
   }
+  /// When set, control_and_wait() keeps its reply here (an action still running); the test
+  /// answers through it. Otherwise it answers at once: ok, or failed for object "crasher".
+  bool hold_waits = false;
+  Reply held_wait;
+
+  void control_and_wait(ControlVerb verb, std::string_view object, Reply reply) override {
+    calls.push_back(std::string(to_string(verb)) + " --wait " + std::string(object));
+    if (object != "web" && object != "crasher") {
+      reply(Outcome::failure("unknown_object", "no object named " + std::string(object)));
+      return;
+    }
+    if (hold_waits) {
+      held_wait = std::move(reply);
+      return;
+    }
+    reply(waited_outcome(verb, object, object == "web"));
+  }
+  static Outcome waited_outcome(ControlVerb verb, std::string_view object, bool ok) {
+    return Outcome::success(
+        {{"object", object},
+         {"verb", to_string(verb)},
+         {"accepted", true},
+         {"message", std::string(to_string(verb)) + (ok ? " ok" : " failed")},
+         {"outcome", ok ? "ok" : "failed"},
+         {"detail", ok ? "pid 4243" : "pid 4244 exited 0.01 s after its start: exited 3"},
+         {"duration_ms", 1012}});
+  }
+
   /// When set, reload() keeps its reply here instead of answering at once (a long compile);
   /// the test answers through it.
   bool hold_reloads = false;

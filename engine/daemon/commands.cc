@@ -1,7 +1,12 @@
 // The console's commands. The read-only answers are console_view's, built from the parts;
 // status adds the cluster section. control and reload act, through the same paths recovery
 // uses, and record who asked ("operator: ...").
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <utility>
 
 #include "base/version.h"
 #include "engine/console/cluster_view.h"
@@ -39,7 +44,38 @@ console::Outcome Daemon::explain(std::string_view rule) {
   return console::explain_view(*runtime_->rules, rule);
 }
 
-console::Outcome Daemon::control(console::ControlVerb verb, std::string_view object_view) {
+/// A control command whose caller waits for its end (control_and_wait).
+struct Daemon::ControlWait {
+  console::Reply reply;
+  std::string verb;
+  std::string object;
+  base::Clock::time_point started;
+};
+
+/// A waited start or restart whose new process must run kControlSettleMs to count as up.
+struct Daemon::SettleWatch {
+  std::shared_ptr<ControlWait> wait;
+  int object = -1;
+  pid_t pid = 0;
+  base::Clock::time_point started;  // when the process started (by its uptime)
+  base::EventLoop::TimerId timer = 0;
+};
+
+console::Outcome Daemon::control(console::ControlVerb verb, std::string_view object) {
+  return begin_control(verb, object, nullptr);
+}
+
+void Daemon::control_and_wait(console::ControlVerb verb, std::string_view object,
+                              console::Reply reply) {
+  auto wait = std::make_shared<ControlWait>(ControlWait{std::move(reply),
+                                                        std::string(console::to_string(verb)),
+                                                        std::string(object), base::Clock::now()});
+  console::Outcome accepted = begin_control(verb, object, wait);
+  if (!accepted.ok()) wait->reply(accepted);  // refused: nothing runs, nothing to wait for
+}
+
+console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_view object_view,
+                                       const std::shared_ptr<ControlWait>& wait) {
   std::string object(object_view);
   const int id = policy().tables().find_object(object);
   if (id < 0) return console::Outcome::failure("unknown_object", "no object named " + object);
@@ -52,9 +88,11 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
   }
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
+  const bool brings_up =
+      verb == console::ControlVerb::kRestart || verb == console::ControlVerb::kStart;
   std::weak_ptr<bool> alive = alive_;
-  auto record = [this, alive, verb_name, object, started, requested](bool ok,
-                                                                     const std::string& detail) {
+  auto record = [this, alive, verb_name, object, started, requested, wait, brings_up, id](
+                    bool ok, const std::string& detail) {
     if (alive.expired()) return;
     store::ActionRecord a{0,
                           requested,
@@ -66,6 +104,12 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
                           base::elapsed_ms(started)};
     publish_action(a);
     spdlog::info("operator {} {}: {}", verb_name, object, detail);
+    if (!wait) return;
+    if (ok && brings_up) {
+      watch_settle(id, wait);
+    } else {
+      finish_wait(*wait, ok, detail);
+    }
   };
   std::string message = verb_name + " scheduled";
   switch (verb) {
@@ -96,6 +140,63 @@ console::Outcome Daemon::control(console::ControlVerb verb, std::string_view obj
   update_status();
   return console::Outcome::success(
       {{"object", object}, {"verb", verb_name}, {"accepted", true}, {"message", message}});
+}
+
+void Daemon::finish_wait(ControlWait& wait, bool ok, const std::string& detail) {
+  if (!wait.reply) return;  // answered already
+  auto reply = std::exchange(wait.reply, nullptr);
+  reply(console::Outcome::success({{"object", wait.object},
+                                   {"verb", wait.verb},
+                                   {"accepted", true},
+                                   {"message", wait.verb + (ok ? " ok" : " failed")},
+                                   {"outcome", ok ? "ok" : "failed"},
+                                   {"detail", detail},
+                                   {"duration_ms", std::llround(base::elapsed_ms(wait.started))}}));
+}
+
+void Daemon::watch_settle(int object, const std::shared_ptr<ControlWait>& wait) {
+  auto st = supervisor_->status(object);
+  if (!st || st->state != supervisor::ServiceState::kRunning || st->pid <= 0) {
+    finish_wait(*wait, false, "not running after the " + wait->verb);
+    return;
+  }
+  const auto settle = std::chrono::milliseconds(console::kControlSettleMs);
+  const auto up_for = base::from_seconds(st->uptime);
+  if (up_for >= settle) {
+    finish_wait(*wait, true, "pid " + std::to_string(st->pid));
+    return;
+  }
+  auto watch = std::make_shared<SettleWatch>(
+      SettleWatch{wait, object, st->pid, base::Clock::now() - up_for, 0});
+  settling_.push_back(watch);
+  std::weak_ptr<bool> alive = alive_;
+  watch->timer = loop_->add_timer_after(settle - up_for, [this, alive, watch] {
+    if (alive.expired()) return;
+    watch->timer = 0;
+    std::erase(settling_, watch);
+    auto now = supervisor_->status(watch->object);
+    const bool same =
+        now && now->state == supervisor::ServiceState::kRunning && now->pid == watch->pid;
+    finish_wait(*watch->wait, same,
+                same ? "pid " + std::to_string(watch->pid)
+                     : "pid " + std::to_string(watch->pid) + " is gone");
+  });
+}
+
+void Daemon::settle_exited(pid_t pid, const base::ExitStatus& status) {
+  for (auto it = settling_.begin(); it != settling_.end();) {
+    const std::shared_ptr<SettleWatch> watch = *it;
+    if (watch->pid != pid) {
+      ++it;
+      continue;
+    }
+    it = settling_.erase(it);
+    if (watch->timer) loop_->cancel_timer(watch->timer);
+    const double ran = std::chrono::duration<double>(base::Clock::now() - watch->started).count();
+    finish_wait(
+        *watch->wait, false,
+        fmt::format("pid {} ended {:.2f} s after its start: {}", pid, ran, status.describe()));
+  }
 }
 
 namespace {

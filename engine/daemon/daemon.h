@@ -113,6 +113,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   console::Outcome events(const console::EventFilter& filter) override;
   console::Outcome explain(std::string_view rule) override;
   console::Outcome control(console::ControlVerb verb, std::string_view object) override;
+  void control_and_wait(console::ControlVerb verb, std::string_view object,
+                        console::Reply reply) override;
   void reload(const std::optional<std::string>& file, const console::Caller& caller,
               console::Reply reply) override;
   console::Outcome version() override;
@@ -149,6 +151,21 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   bool restart_requested() const;
   void update_status();
   std::string object_name(int object) const;
+
+  // commands.cc
+  struct ControlWait;
+  struct SettleWatch;
+  /// control(): checks, starts the action, answers "accepted"; with `wait`, its reply gets
+  /// the outcome once the action has ended.
+  console::Outcome begin_control(console::ControlVerb verb, std::string_view object,
+                                 const std::shared_ptr<ControlWait>& wait);
+  /// Answers a waited command with its outcome (once; later calls do nothing).
+  void finish_wait(ControlWait& wait, bool ok, const std::string& detail);
+  /// A waited start or restart spawned `object`: ok once its process has run
+  /// kControlSettleMs, failed if it ends before (settle_exited).
+  void watch_settle(int object, const std::shared_ptr<ControlWait>& wait);
+  /// A service process ended: the waited starts that watched it failed.
+  void settle_exited(pid_t pid, const base::ExitStatus& status);
 
   // reload.cc
   struct Reload;
@@ -230,6 +247,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
   base::EventLoop::TimerId store_retry_ = 0;
+  std::vector<std::shared_ptr<SettleWatch>> settling_;  // waited starts not yet settled
   bool shutting_down_ = false;
   int exit_code_ = 0;
   double started_unix_ = 0;

@@ -44,6 +44,7 @@ void Daemon::on_service_exited(int object, const std::string& name, pid_t pid,
   // up, never fall, and never rise again for this death.
   runtime_->rules->run_pending();
   (void)store_->forget_process(name);
+  if (pid > 0) settle_exited(pid, status);
   if (expected) {
     spdlog::info("{} (pid {}) stopped: {}", name, pid, status.describe());
   } else {

@@ -7,6 +7,7 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 
 #include "base/version.h"
 #include "engine/console/ctl.h"
@@ -25,7 +26,8 @@ int main(int argc, char** argv) try {
       ->capture_default_str();
   app.footer(
       "Exit codes: 0 ok, 1 amatad refused or the command failed, 2 usage, 3 cannot connect,\n"
-      "4 permission denied. Protocol and output: docs/console.md.");
+      "4 permission denied, 5 a --wait action failed, 6 --wait timed out.\n"
+      "Protocol and output: docs/console.md.");
   app.add_flag("--json", command.json, "print raw JSON results for scripts");
   bool no_colour = false;
   app.add_flag("--no-color", no_colour, "never colour the output");
@@ -46,9 +48,16 @@ int main(int argc, char** argv) try {
                    "the cluster log: every node's events and membership changes, in bus order");
   auto* explain = app.add_subcommand("explain", "why a rule is or is not firing");
   explain->add_option("RULE", command.target, "the rule")->required();
+  std::string wait_timeout;
   for (const char* verb : {"restart", "start", "stop", "monitor", "unmonitor"}) {
     auto* sub = app.add_subcommand(verb, std::string(verb) + " an object");
     sub->add_option("OBJECT", command.target, "the object")->required();
+    if (std::string_view(verb) == "monitor" || std::string_view(verb) == "unmonitor") continue;
+    sub->add_flag("--wait", command.wait,
+                  "wait until the action has ended; exit 0 if it succeeded, 5 if it failed");
+    sub->add_option("--timeout", wait_timeout,
+                    "with --wait: give up waiting after this long (seconds, or 2m...; default "
+                    "90s), exit 6");
   }
   auto* reload = app.add_subcommand("reload", "reload the policy (or load FILE)");
   reload->add_option("FILE", command.target, "a policy file to load instead");
@@ -68,6 +77,21 @@ int main(int argc, char** argv) try {
     return amata::console::kExitUsage;
   }
   command.cmd = app.get_subcommands().front()->get_name();
+  if (!wait_timeout.empty()) {
+    if (!command.wait) {
+      std::cerr << "amatactl: --timeout needs --wait\n";
+      return amata::console::kExitUsage;
+    }
+    // Plain digits are seconds, as systemctl's are; anything else is a duration.
+    const bool seconds = wait_timeout.find_first_not_of("0123456789") == std::string::npos;
+    auto ms = amata::console::parse_duration_ms(seconds ? wait_timeout + "s" : wait_timeout);
+    if (!ms || *ms <= 0) {
+      std::cerr << "amatactl: --timeout: "
+                << (ms ? "'" + wait_timeout + "' must be more than 0" : ms.error().message) << "\n";
+      return amata::console::kExitUsage;
+    }
+    command.wait_timeout = std::chrono::milliseconds(*ms);
+  }
   command.colour = !no_colour && isatty(STDOUT_FILENO) == 1 && std::getenv("NO_COLOR") == nullptr;
   return amata::console::run_ctl(command, std::cout, std::cerr);
 } catch (const std::exception& e) {

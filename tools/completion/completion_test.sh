@@ -74,6 +74,11 @@ expect "down down[web]" amatactl --socket "$tmp/sock" explain do
 expect "self web" amatactl --socket="$tmp/sock" events --object ""
 expect "--cluster --event --follow --help --help-all --json --limit --no-color --object --since --socket --version" \
   amatactl events --
+expect "--help --help-all --json --no-color --socket --timeout --version --wait" amatactl restart --
+expect "--wait" amatactl stop --w
+expect "" amatactl restart --timeout ""
+expect "web" amatactl --socket "$tmp/sock" restart --wait --timeout 30 w
+expect "--help --help-all --json --no-color --socket --version" amatactl monitor --
 expect "objects rules" amatactl names ""
 expect "self web" amatactl --socket "$tmp/sock" status self ""
 expect "json text" amatac check --format ""

@@ -59,6 +59,13 @@ CREATE TABLE IF NOT EXISTS cluster_log (
   record TEXT NOT NULL         -- JSON: the console record
 );
 CREATE INDEX IF NOT EXISTS cluster_log_time ON cluster_log(time);
+CREATE TABLE IF NOT EXISTS maintenance (
+  object   TEXT PRIMARY KEY,  -- '' for the whole node
+  uid      INTEGER NOT NULL,  -- who set it
+  set_time REAL NOT NULL,
+  until    REAL NOT NULL,     -- it ends by itself then
+  reason   TEXT NOT NULL
+);
 )sql";
 
 Error sqlite_error(sqlite3* db, const std::string& what) {
@@ -193,6 +200,16 @@ ProcessRecord process_row(sqlite3_stmt* st) {
   return p;
 }
 
+MaintenanceRecord maintenance_row(sqlite3_stmt* st) {
+  MaintenanceRecord m;
+  m.object = column_text(st, 0);
+  m.uid = static_cast<std::uint32_t>(sqlite3_column_int64(st, 1));
+  m.set_time = sqlite3_column_double(st, 2);
+  m.until = sqlite3_column_double(st, 3);
+  m.reason = column_text(st, 4);
+  return m;
+}
+
 /// A table of rows numbered by `id` in insertion order (the logs): its name, the columns its
 /// row reader takes, in that order, and the reader.
 template <typename Row>
@@ -307,8 +324,9 @@ EventStore::EventStore(sqlite3* db, std::string path, Retention retention)
     : db_(db), path_(std::move(path)), retention_(retention) {}
 
 EventStore::~EventStore() {
-  for (sqlite3_stmt* st : {insert_event_, insert_action_, add_restart_, restart_count_,
-                           upsert_process_, delete_process_, insert_cluster_entry_}) {
+  for (sqlite3_stmt* st :
+       {insert_event_, insert_action_, add_restart_, restart_count_, upsert_process_,
+        delete_process_, insert_cluster_entry_, upsert_maintenance_, delete_maintenance_}) {
     sqlite3_finalize(st);
   }
   sqlite3_close(db_);
@@ -335,6 +353,10 @@ Status EventStore::prepare_all() {
       {&insert_cluster_entry_,
        "INSERT INTO cluster_log(time, origin, ring, view, seq, record, id) "
        "VALUES(?,?,?,?,?,?,?)"},
+      {&upsert_maintenance_,
+       "INSERT OR REPLACE INTO maintenance(object, uid, set_time, until, reason) "
+       "VALUES(?,?,?,?,?)"},
+      {&delete_maintenance_, "DELETE FROM maintenance WHERE object = ?"},
   };
   for (auto& s : statements) {
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
@@ -467,6 +489,32 @@ Result<std::vector<ProcessRecord>> EventStore::processes() {
   return read_rows(
       db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service", {},
       "processes", process_row);
+}
+
+Status EventStore::put_maintenance(const MaintenanceRecord& m) {
+  submit("store maintenance window", [this, m] {
+    bind_text(upsert_maintenance_, 1, m.object);
+    sqlite3_bind_int64(upsert_maintenance_, 2, m.uid);
+    sqlite3_bind_double(upsert_maintenance_, 3, m.set_time);
+    sqlite3_bind_double(upsert_maintenance_, 4, m.until);
+    bind_text(upsert_maintenance_, 5, m.reason);
+    return step(upsert_maintenance_);
+  });
+  return {};
+}
+
+Status EventStore::remove_maintenance(const std::string& object) {
+  submit("end maintenance window", [this, object] {
+    bind_text(delete_maintenance_, 1, object);
+    return step(delete_maintenance_);
+  });
+  return {};
+}
+
+Result<std::vector<MaintenanceRecord>> EventStore::maintenance_windows() {
+  return read_rows(db_,
+                   "SELECT object, uid, set_time, until, reason FROM maintenance ORDER BY object",
+                   {}, "maintenance windows", maintenance_row);
 }
 
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {

@@ -1,7 +1,8 @@
 // The event store: everything a user can see about what amatad did — events (raised and
 // cleared), the actions taken with their outcome and duration, restart counters, and the
 // processes amatad started (so a restarted amatad can adopt them instead of starting twice),
-// and, on a cluster node, the cluster log: what every node published on the ordered bus.
+// the maintenance windows in force, and, on a cluster node, the cluster log: what every node
+// published on the ordered bus.
 //
 // One SQLite database in WAL mode in the state dir. synchronous=NORMAL: a commit survives a
 // crash of amatad (kill -9), though not necessarily a power loss. Each write is one small
@@ -32,6 +33,9 @@ inline constexpr const char* kGaveUpEvent = "GaveUp";  // values {"reason"}
 /// The event store cannot write (raised) or writes again (cleared); values {"error",
 /// "pending", "dropped"}.
 inline constexpr const char* kStoreDegradedEvent = "StoreDegraded";
+/// A maintenance window began (raised) or ended (cleared); values: the console's <window>
+/// (docs/console.md), and when it ended "ended": how ("expired", "ended by uid 0").
+inline constexpr const char* kMaintenanceEvent = "Maintenance";
 
 struct EventRecord {
   std::int64_t id = 0;  // assigned by the store
@@ -75,6 +79,16 @@ struct ProcessRecord {
   std::uint64_t start_ticks = 0;  // /proc/PID/stat field 22
   std::vector<std::string> argv;
   double started = 0;  // Unix seconds
+};
+
+/// A maintenance window: recovery and hooks paused for one object, or for the whole node,
+/// until a time; kept so that it outlives a restart of amatad.
+struct MaintenanceRecord {
+  std::string object;     // the object's name; empty: the whole node
+  std::uint32_t uid = 0;  // who set it (the console caller's uid)
+  double set_time = 0;    // when (Unix seconds)
+  double until = 0;       // when it ends by itself (Unix seconds)
+  std::string reason;
 };
 
 /// How much history to keep.
@@ -127,6 +141,13 @@ class EventStore {
   Result<std::vector<ActionRecord>> actions_after(std::int64_t after, int limit = 1000);
   /// The newest `limit` actions, oldest first.
   Result<std::vector<ActionRecord>> recent_actions(int limit);
+
+  /// Stores a maintenance window, replacing the one of the same object (or node).
+  Status put_maintenance(const MaintenanceRecord& window);
+  /// Forgets the window of `object` ("" : the node's), if there is one.
+  Status remove_maintenance(const std::string& object);
+  /// Every stored window, the node's first, then by object name.
+  Result<std::vector<MaintenanceRecord>> maintenance_windows();
 
   /// Appends an entry to the cluster log; returns its id.
   Result<std::int64_t> add_cluster_entry(const ClusterLogRecord& entry);
@@ -192,6 +213,8 @@ class EventStore {
   sqlite3_stmt* upsert_process_ = nullptr;
   sqlite3_stmt* delete_process_ = nullptr;
   sqlite3_stmt* insert_cluster_entry_ = nullptr;
+  sqlite3_stmt* upsert_maintenance_ = nullptr;
+  sqlite3_stmt* delete_maintenance_ = nullptr;
 };
 
 }  // namespace amata::store

@@ -129,6 +129,32 @@ TEST_F(EventStoreTest, RestartCountersAndProcessesPersistAcrossReopen) {
   EXPECT_EQ((*procs)[0].argv, (std::vector<std::string>{"sleep", "31"}));
 }
 
+TEST_F(EventStoreTest, MaintenanceWindowsPersistAcrossReopenAndAreReplacedPerObject) {
+  {
+    auto store = EventStore::open(path_);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->put_maintenance({"web", 1000, 10.0, 1810.0, "kernel upgrade"}));
+    ASSERT_TRUE((*store)->put_maintenance({"", 0, 11.0, 3611.0, "rack move"}));
+    ASSERT_TRUE((*store)->put_maintenance({"db", 0, 12.0, 100.0, "vacuum"}));
+    // Setting a window again replaces it: one window per object.
+    ASSERT_TRUE((*store)->put_maintenance({"web", 0, 20.0, 7220.0, "longer upgrade"}));
+    ASSERT_TRUE((*store)->remove_maintenance("db"));
+    ASSERT_TRUE((*store)->remove_maintenance("nothing"));  // no window: nothing to do
+  }
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store) << store.error().message;
+  auto windows = (*store)->maintenance_windows();
+  ASSERT_TRUE(windows) << windows.error().message;
+  ASSERT_EQ(windows->size(), 2u);
+  EXPECT_EQ((*windows)[0].object, "");
+  EXPECT_EQ((*windows)[0].reason, "rack move");
+  EXPECT_EQ((*windows)[0].until, 3611.0);
+  EXPECT_EQ((*windows)[1].object, "web");
+  EXPECT_EQ((*windows)[1].uid, 0u);
+  EXPECT_EQ((*windows)[1].set_time, 20.0);
+  EXPECT_EQ((*windows)[1].reason, "longer upgrade");
+}
+
 TEST_F(EventStoreTest, RetentionKeepsTheNewestRows) {
   Retention r;
   r.max_events = 10;

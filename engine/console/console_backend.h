@@ -105,6 +105,17 @@ using Reply = std::function<void(Outcome)>;
 /// The verbs an operator may apply to one object.
 enum class ControlVerb : std::uint8_t { kRestart, kStart, kStop, kMonitor, kUnmonitor };
 
+/// A maintenance window to open: recovery and hooks paused for one object, or for every
+/// object of this node, for a while (docs/operations.md, "Maintenance").
+struct MaintenanceRequest {
+  std::optional<std::string> object;  // none: the whole node
+  std::int64_t duration_ms = 0;       // checked by the server: kMinMaintenanceMs..kMaxMaintenanceMs
+  std::string reason;                 // checked by the server: not empty, kMaxReasonBytes at most
+};
+inline constexpr std::int64_t kMinMaintenanceMs = 1000;                          // 1 s
+inline constexpr std::int64_t kMaxMaintenanceMs = std::int64_t{7} * 86'400'000;  // 7 days
+inline constexpr std::size_t kMaxReasonBytes = 1024;
+
 /// How long a process started by a waited start or restart must keep running before the
 /// action counts as done: one that exits sooner did not come up.
 inline constexpr std::int64_t kControlSettleMs = 1000;
@@ -197,6 +208,15 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///            has ended when the service's processes are gone; monitor and unmonitor at once.
 ///            The action is recorded as without waiting (an action record).
 ///
+/// maintenance():       {"windows": [<window>...]}: the windows in force, the node's first.
+///   <window> = {"object": "web" | null (the whole node), "uid": 0, "set_unix_ms": ...,
+///               "until_unix_ms": ..., "reason": "kernel upgrade"}
+/// start_maintenance(): {"window": <window>, "replaced": false}; a window already open for the
+///            same object (or the node) is replaced. Failure "unknown_object".
+/// end_maintenance():   {"window": <window>} (the one ended, as it was). Failure
+///            "not_in_maintenance" when there is none; "unknown_object" for a name no object
+///            and no window has.
+///
 /// reload(f): {"policy": "web_node", "file": "/etc/amata/web.amata", "objects": 5,
 ///             "rules": 7, "warnings": [<diagnostic>...]}
 ///            Failure "policy_rejected" with details {"diagnostics": [<diagnostic>...],
@@ -221,6 +241,13 @@ class ConsoleBackend {
   /// control(), answered through `reply` once the action has ended (result shape above).
   /// A refusal (unknown object, not applicable) is answered at once, inside the call.
   virtual void control_and_wait(ControlVerb verb, std::string_view object, Reply reply) = 0;
+  /// The maintenance windows in force (read-only).
+  virtual Outcome maintenance() = 0;
+  /// Opens (or replaces) a maintenance window, set by `caller`.
+  virtual Outcome start_maintenance(const MaintenanceRequest& request, const Caller& caller) = 0;
+  /// Ends the window of `object` (none: the node's) before its time.
+  virtual Outcome end_maintenance(const std::optional<std::string>& object,
+                                  const Caller& caller) = 0;
   /// Reloads the running policy's file, or `file` when given; `reply` gets the outcome once
   /// the new policy is compiled and swapped in (or rejected).
   virtual void reload(const std::optional<std::string>& file, const Caller& caller,

@@ -76,7 +76,11 @@ Result<gid_t> lookup_group(const std::string& name) {
 
 bool is_read_only_command(std::string_view cmd) {
   return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
-         cmd == "version";
+         cmd == "version" || cmd == "maintenance";
+}
+
+bool is_maintenance_change(std::string_view cmd) {
+  return cmd == "maintenance_start" || cmd == "maintenance_end";
 }
 
 // Writes a refusal straight to a socket that will be closed at once: the line is tiny and a
@@ -555,7 +559,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
   };
 
   auto verb = control_verb_from(cmd);
-  if (!is_read_only_command(cmd) && !verb && cmd != "reload") {
+  if (!is_read_only_command(cmd) && !verb && cmd != "reload" && !is_maintenance_change(cmd)) {
     return error_reply(id, "unknown_command", fmt::format("no command named '{}'", cmd));
   }
   if (!is_read_only_command(cmd) && client.access != Access::kControl) {
@@ -570,6 +574,8 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
 
   try {
     if (cmd == "status") return outcome_reply(id, backend_.status());
+    if (cmd == "maintenance") return outcome_reply(id, backend_.maintenance());
+    if (is_maintenance_change(cmd)) return maintenance_change(client, id, cmd, args);
     if (cmd == "rules") return outcome_reply(id, backend_.rules());
     if (cmd == "version") {
       Outcome outcome = backend_.version();
@@ -668,6 +674,58 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
   } catch (const std::invalid_argument& e) {
     return error_reply(id, "bad_request", e.what());
   }
+}
+
+Json ConsoleServer::maintenance_change(const Client& client, const Json& id, const std::string& cmd,
+                                       const Json& args) {
+  // What it names: one object, or the whole node (`"node": true`), never both.
+  std::optional<std::string> object;
+  if (auto it = args.find("object"); it != args.end() && !it->is_null()) {
+    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
+      return error_reply(id, "bad_request", "\"object\" must be a non-empty string");
+    }
+    object = it->get<std::string>();
+  }
+  bool node = false;
+  if (auto it = args.find("node"); it != args.end() && !it->is_null()) {
+    if (!it->is_boolean()) return error_reply(id, "bad_request", "\"node\" must be boolean");
+    node = it->get<bool>();
+  }
+  if (node == object.has_value()) {
+    return error_reply(id, "bad_request",
+                       fmt::format("{} needs an \"object\" or \"node\": true (not both)", cmd));
+  }
+  const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};
+  auto answer = [&](const Outcome& outcome) {
+    log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}: {}", cmd, object.value_or("(node)"),
+                                     caller.pid, caller.uid, outcome.ok() ? "ok" : outcome.code()));
+    return outcome_reply(id, outcome);
+  };
+  if (cmd == "maintenance_end") return answer(backend_.end_maintenance(object, caller));
+
+  MaintenanceRequest request;
+  request.object = object;
+  auto duration = args.find("duration_ms");
+  if (duration == args.end() || !duration->is_number_integer() ||
+      duration->get<std::int64_t>() < kMinMaintenanceMs ||
+      duration->get<std::int64_t>() > kMaxMaintenanceMs) {
+    return error_reply(
+        id, "bad_request",
+        fmt::format("\"duration_ms\" must be an integer from {} (1 s) to {} (7 days)",
+                    kMinMaintenanceMs, kMaxMaintenanceMs));
+  }
+  request.duration_ms = duration->get<std::int64_t>();
+  auto reason = args.find("reason");
+  if (reason == args.end() || !reason->is_string() ||
+      reason->get_ref<const std::string&>().find_first_not_of(" \t\r\n") == std::string::npos ||
+      reason->get_ref<const std::string&>().size() > kMaxReasonBytes) {
+    return error_reply(id, "bad_request",
+                       fmt::format("\"reason\" must be a non-blank string of at most {} bytes: "
+                                   "say why, for whoever reads the history",
+                                   kMaxReasonBytes));
+  }
+  request.reason = reason->get<std::string>();
+  return answer(backend_.start_maintenance(request, caller));
 }
 
 void ConsoleServer::deliver(int fd, std::uint64_t serial, const std::string& line) {

@@ -111,6 +111,9 @@ class ConsoleServer {
   /// The reply to `request`, or nullopt when it comes later (through deliver()).
   std::optional<nlohmann::json> dispatch(Client& client, const nlohmann::json& request,
                                          bool& close_after);
+  /// maintenance_start / maintenance_end: checks the arguments, asks the backend, replies.
+  nlohmann::json maintenance_change(const Client& client, const nlohmann::json& id,
+                                    const std::string& cmd, const nlohmann::json& args);
   /// Sends a later reply to the client `serial`, if it is still connected.
   void deliver(int fd, std::uint64_t serial, const std::string& line);
   void send_line(Client& client, const std::string& line);

@@ -796,6 +796,59 @@ TEST_F(ConsoleServerTest, WaitMustBeBooleanAndARefusedWaitIsAnsweredAtOnce) {
   EXPECT_EQ(backend_.count("start --wait web"), 1u);
 }
 
+TEST_F(ConsoleServerTest, MaintenanceCommandsCheckTheirArgumentsAndCarryTheCaller) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto opened = client.call("maintenance_start",
+                              {{"object", "web"}, {"duration_ms", 1800000}, {"reason", "upgrade"}});
+    EXPECT_EQ((*opened)["ok"], true) << opened->dump();
+    EXPECT_EQ((*opened)["result"]["window"]["uid"], getuid());
+    EXPECT_EQ((*opened)["result"]["replaced"], false);
+    auto node = client.call("maintenance_start",
+                            {{"node", true}, {"duration_ms", 60000}, {"reason", "rack move"}});
+    EXPECT_TRUE((*node)["result"]["window"]["object"].is_null()) << node->dump();
+    auto list = client.call("maintenance");
+    EXPECT_EQ((*list)["result"]["windows"].size(), 2u) << list->dump();
+
+    // Every malformed request is a bad_request, and reaches no backend.
+    const Json bad[] = {
+        {{"duration_ms", 60000}, {"reason", "no target"}},
+        {{"object", "web"}, {"node", true}, {"duration_ms", 60000}, {"reason", "both"}},
+        {{"object", ""}, {"duration_ms", 60000}, {"reason", "empty object"}},
+        {{"node", "yes"}, {"duration_ms", 60000}, {"reason", "node not boolean"}},
+        {{"object", "web"}, {"reason", "no duration"}},
+        {{"object", "web"}, {"duration_ms", 0}, {"reason", "zero"}},
+        {{"object", "web"}, {"duration_ms", 999}, {"reason", "under a second"}},
+        {{"object", "web"}, {"duration_ms", kMaxMaintenanceMs + 1}, {"reason", "absurd"}},
+        {{"object", "web"}, {"duration_ms", "30m"}, {"reason", "not a number"}},
+        {{"object", "web"}, {"duration_ms", 60000}},
+        {{"object", "web"}, {"duration_ms", 60000}, {"reason", "  "}},
+        {{"object", "web"}, {"duration_ms", 60000}, {"reason", std::string(2000, 'x')}},
+    };
+    for (const Json& args : bad) {
+      auto reply = client.call("maintenance_start", args);
+      EXPECT_EQ((*reply)["error"]["code"], "bad_request") << args.dump();
+    }
+    auto unknown = client.call("maintenance_start",
+                               {{"object", "nope"}, {"duration_ms", 60000}, {"reason", "x"}});
+    EXPECT_EQ((*unknown)["error"]["code"], "unknown_object");
+
+    auto ended = client.call("maintenance_end", {{"object", "web"}});
+    EXPECT_EQ((*ended)["result"]["window"]["reason"], "upgrade") << ended->dump();
+    auto again = client.call("maintenance_end", {{"object", "web"}});
+    EXPECT_EQ((*again)["error"]["code"], "not_in_maintenance");
+    auto no_target = client.call("maintenance_end");
+    EXPECT_EQ((*no_target)["error"]["code"], "bad_request");
+  });
+  EXPECT_EQ(backend_.count("maintenance_start web 1800000 upgrade"), 1u);
+  EXPECT_EQ(backend_.count("maintenance_start (node) 60000 rack move"), 1u);
+  EXPECT_EQ(backend_.count("maintenance_end web"), 2u);
+  EXPECT_EQ(backend_.last_caller.uid, getuid());
+  EXPECT_EQ(backend_.last_caller.pid, getpid());
+  EXPECT_TRUE(logged("maintenance_start web by pid"));
+}
+
 TEST_F(ConsoleServerTest, AFloodOfRefusalsIsLoggedAtItsRate) {
   config_.refusal_log_per_second = 5;
   start();
@@ -875,6 +928,14 @@ TEST_F(ConsoleServerTest, ReadOnlyOutsiderMayReadButNotControl) {
     }
     auto reload = client->call("reload");
     if (!reload || (*reload)["error"]["code"] != "permission_denied") return 13;
+    // Maintenance: anyone admitted may list the windows; opening or ending one is control.
+    auto windows = client->call("maintenance");
+    if (!windows || (*windows)["ok"] != true) return 15;
+    auto open = client->call("maintenance_start",
+                             {{"object", "web"}, {"duration_ms", 60000}, {"reason", "x"}});
+    if (!open || (*open)["error"]["code"] != "permission_denied") return 16;
+    auto end = client->call("maintenance_end", {{"node", true}});
+    if (!end || (*end)["error"]["code"] != "permission_denied") return 17;
     CtlCommand command;
     command.socket_path = config_.socket_path;
     command.cmd = "restart";
@@ -886,6 +947,9 @@ TEST_F(ConsoleServerTest, ReadOnlyOutsiderMayReadButNotControl) {
   EXPECT_EQ(backend_.count("status"), 1u);
   EXPECT_EQ(backend_.count("restart web"), 0u);
   EXPECT_EQ(backend_.count("reload -"), 0u);
+  EXPECT_EQ(backend_.count("maintenance"), 1u);
+  EXPECT_EQ(backend_.count("maintenance_end (node)"), 0u);
+  EXPECT_TRUE(backend_.windows.empty());
 }
 
 TEST_F(ConsoleServerTest, MembersOfTheConsoleGroupMayControlBySupplementaryGroup) {

@@ -1,6 +1,7 @@
 #include "engine/console/console_view.h"
 
 #include <fmt/format.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -108,6 +109,30 @@ nlohmann::json temporal_json(const ir::TemporalExplanation& t) {
   return j;
 }
 
+std::string utc_minute(std::int64_t unix_ms) {
+  const auto seconds = static_cast<time_t>(unix_ms / 1000);
+  tm parts{};
+  gmtime_r(&seconds, &parts);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}Z", parts.tm_year + 1900, parts.tm_mon + 1,
+                     parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec);
+}
+
+// "maintenance of web until 2026-12-05 01:00:00Z by uid 0: kernel upgrade", or "maintenance
+// of the node ended: expired", from a Maintenance event's values (a <window>).
+std::string maintenance_message(const nlohmann::json& values, bool began) {
+  auto object = values.find("object");
+  const std::string target =
+      object != values.end() && object->is_string() ? object->get<std::string>() : "the node";
+  if (!began) return "maintenance of " + target + " ended: " + values.value("ended", "ended");
+  auto until = values.find("until_unix_ms");
+  auto uid = values.find("uid");
+  return fmt::format(
+      "maintenance of {} until {} by uid {}: {}", target,
+      until != values.end() && until->is_number_integer() ? utc_minute(until->get<std::int64_t>())
+                                                          : "?",
+      uid != values.end() && uid->is_number() ? uid->dump() : "?", values.value("reason", ""));
+}
+
 }  // namespace
 
 nlohmann::json event_record_json(const store::EventRecord& e) {
@@ -129,10 +154,18 @@ nlohmann::json event_record_json(const store::EventRecord& e) {
                        : "reload of " + file + " rejected: " + values.value("error", "errors");
   } else if (e.event == store::kGaveUpEvent) {
     j["message"] = join(e.objects, ", ") + ": " + values.value("reason", "gave up");
+  } else if (e.event == store::kMaintenanceEvent) {
+    j["type"] = "maintenance";
+    j["message"] = maintenance_message(values, e.edge != "clear");
   } else {
     j["message"] = e.event + "(" + join(e.objects, ", ") + ") " +
                    (e.edge == "clear" ? "cleared" : "raised") +
                    (e.rule.empty() ? "" : " by " + e.rule);
+    // Seen while its objects were in maintenance: stored, but nothing was done about it.
+    auto marker = values.find("maintenance");
+    if (marker != values.end() && marker->is_boolean() && marker->get<bool>()) {
+      j["message"] = j["message"].get<std::string>() + " (in maintenance)";
+    }
   }
   return j;
 }

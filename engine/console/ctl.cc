@@ -25,8 +25,48 @@ std::int64_t now_unix_ms() {
 
 bool is_known_command(const std::string& cmd) {
   return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
-         cmd == "reload" || cmd == "version" || cmd == "names" ||
+         cmd == "reload" || cmd == "version" || cmd == "names" || cmd == "maintenance" ||
          control_verb_from(cmd).has_value();
+}
+
+// `maintenance` on the command line is three requests: list, open a window, end one. The
+// request it is, with its arguments, or a usage error.
+Result<std::pair<std::string, Json>> maintenance_request(const CtlCommand& command) {
+  const bool named = !command.target.empty();
+  if (named && command.node) return Error{"maintenance takes an OBJECT or --node, not both"};
+  if (!named && !command.node) {
+    if (command.end || command.for_duration || command.reason) {
+      return Error{"maintenance needs an OBJECT or --node"};
+    }
+    return std::pair<std::string, Json>{"maintenance", Json::object()};
+  }
+  Json args = Json::object();
+  if (named) {
+    args["object"] = command.target;
+  } else {
+    args["node"] = true;
+  }
+  if (command.end) {
+    if (command.for_duration || command.reason) {
+      return Error{"maintenance --end takes no --for or --reason"};
+    }
+    return std::pair<std::string, Json>{"maintenance_end", std::move(args)};
+  }
+  if (!command.for_duration) return Error{"maintenance needs --for D (30m, 2h, 1d) or --end"};
+  auto duration = parse_duration_ms(*command.for_duration);
+  if (!duration) return Error{"--for: " + duration.error().message};
+  if (*duration < kMinMaintenanceMs || *duration > kMaxMaintenanceMs) {
+    return Error{"--for: '" + *command.for_duration + "' is not between 1s and 7d"};
+  }
+  if (!command.reason || command.reason->find_first_not_of(" \t") == std::string::npos) {
+    return Error{"maintenance needs --reason TEXT: why, for whoever reads the history"};
+  }
+  if (command.reason->size() > kMaxReasonBytes) {
+    return Error{"--reason: at most " + std::to_string(kMaxReasonBytes) + " bytes"};
+  }
+  args["duration_ms"] = *duration;
+  args["reason"] = *command.reason;
+  return std::pair<std::string, Json>{"maintenance_start", std::move(args)};
 }
 
 // Replies come from another process: read them without trusting their shape (nlohmann's
@@ -137,6 +177,11 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     return kExitUsage;
   }
 
+  if (command.cmd != "maintenance" &&
+      (command.node || command.end || command.for_duration || command.reason)) {
+    err << "amatactl: --node, --end, --for and --reason belong to maintenance\n";
+    return kExitUsage;
+  }
   const bool waits =
       command.wait && (command.cmd == "restart" || command.cmd == "start" || command.cmd == "stop");
   if (command.wait && !waits) {
@@ -152,6 +197,15 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
   if (command.cmd == "explain") args["rule"] = command.target;
   if (control_verb_from(command.cmd)) args["object"] = command.target;
   if (waits) args["wait"] = true;
+  if (command.cmd == "maintenance") {
+    auto request = maintenance_request(command);
+    if (!request) {
+      err << "amatactl: " << request.error().message << "\n";
+      return kExitUsage;
+    }
+    wire_cmd = request->first;
+    args = std::move(request->second);
+  }
   if (command.cmd == "reload" && !command.target.empty()) args["file"] = command.target;
   if (command.cmd == "events") {
     if (command.since) {
@@ -229,6 +283,10 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
     out << render_reload(result, style);
   } else if (command.cmd == "version") {
     out << render_version(result, style);
+  } else if (wire_cmd == "maintenance") {
+    out << render_maintenance(result, style);
+  } else if (command.cmd == "maintenance") {
+    out << render_maintenance_change(result, wire_cmd == "maintenance_start", style);
   } else {
     out << render_control(result, style);
   }

@@ -45,6 +45,12 @@ struct CtlCommand {
   bool wait = false;
   /// --timeout with --wait: how long to wait for the action's end (exit 6 after).
   std::chrono::milliseconds wait_timeout{90'000};
+  /// maintenance [OBJECT] (in `target`): --node for the whole node, --for and --reason to
+  /// open a window, --end to end one; none of them: list the windows.
+  bool node = false;
+  bool end = false;
+  std::optional<std::string> for_duration;  // "30m", "2h", "1d"
+  std::optional<std::string> reason;
   /// For tests: stop a --follow stream after this many events (none: until EOF).
   std::optional<std::size_t> follow_limit;
 };

@@ -376,6 +376,79 @@ TEST_F(CtlTest, WaitGivesUpAfterItsTimeoutWithItsOwnExitCode) {
   EXPECT_EQ(ctl(command("status")).code, kExitOk);
 }
 
+TEST_F(CtlTest, MaintenanceOpensListsAndEndsWindowsAndRefusesNonsenseAsUsage) {
+  CtlRun none = ctl(command("maintenance"));
+  EXPECT_EQ(none.code, kExitOk) << none.err;
+  EXPECT_EQ(none.out, "no maintenance windows\n");
+
+  CtlCommand open = command("maintenance", "web");
+  open.for_duration = "30m";
+  open.reason = "kernel upgrade";
+  CtlRun opened = ctl(open);
+  EXPECT_EQ(opened.code, kExitOk) << opened.err;
+  EXPECT_EQ(backend_.count("maintenance_start web 1800000 kernel upgrade"), 1u);
+  EXPECT_NE(opened.out.find("maintenance of web until "), std::string::npos) << opened.out;
+  EXPECT_NE(opened.out.find("recovery and hooks paused"), std::string::npos) << opened.out;
+
+  CtlCommand node = command("maintenance");
+  node.node = true;
+  node.for_duration = "2h";
+  node.reason = "rack move";
+  EXPECT_EQ(ctl(node).code, kExitOk);
+  CtlRun listed = ctl(command("maintenance"));
+  EXPECT_NE(listed.out.find("the node in maintenance until"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find(": rack move\n"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("web in maintenance until"), std::string::npos) << listed.out;
+
+  CtlCommand end = command("maintenance", "web");
+  end.end = true;
+  CtlRun ended = ctl(end);
+  EXPECT_EQ(ended.code, kExitOk) << ended.err;
+  EXPECT_EQ(ended.out, "maintenance of web ended\n");
+  CtlRun again = ctl(end);
+  EXPECT_EQ(again.code, kExitRefused);
+  EXPECT_NE(again.err.find("web is not in maintenance"), std::string::npos) << again.err;
+
+  CtlCommand unknown = command("maintenance", "nope");
+  unknown.for_duration = "10m";
+  unknown.reason = "x";
+  EXPECT_EQ(ctl(unknown).code, kExitRefused);
+
+  // Nonsense never reaches amatad: exit 2.
+  const std::size_t calls = backend_.calls.size();
+  auto usage = [&](CtlCommand c) { return ctl(c).code; };
+  CtlCommand no_for = command("maintenance", "web");
+  no_for.reason = "x";
+  EXPECT_EQ(usage(no_for), kExitUsage);
+  CtlCommand no_reason = command("maintenance", "web");
+  no_reason.for_duration = "10m";
+  EXPECT_EQ(usage(no_reason), kExitUsage);
+  CtlCommand blank_reason = no_reason;
+  blank_reason.reason = " ";
+  EXPECT_EQ(usage(blank_reason), kExitUsage);
+  for (const char* duration : {"0s", "0m", "500ms", "8d", "forever", "30", "-5m", "99999999999d"}) {
+    CtlCommand bad = command("maintenance", "web");
+    bad.for_duration = duration;
+    bad.reason = "x";
+    EXPECT_EQ(usage(bad), kExitUsage) << duration;
+  }
+  CtlCommand both = command("maintenance", "web");
+  both.node = true;
+  both.end = true;
+  EXPECT_EQ(usage(both), kExitUsage);
+  CtlCommand end_with_for = command("maintenance", "web");
+  end_with_for.end = true;
+  end_with_for.for_duration = "1h";
+  EXPECT_EQ(usage(end_with_for), kExitUsage);
+  CtlCommand end_nothing = command("maintenance");
+  end_nothing.end = true;
+  EXPECT_EQ(usage(end_nothing), kExitUsage);
+  CtlCommand elsewhere = command("status");
+  elsewhere.node = true;
+  EXPECT_EQ(usage(elsewhere), kExitUsage);
+  EXPECT_EQ(backend_.calls.size(), calls);
+}
+
 TEST_F(CtlTest, TheAmatactlBinary) {
   CtlRun status = amatactl({"--socket", server_->socket_path(), "--json", "status"});
   EXPECT_EQ(status.code, 0) << status.err;
@@ -440,6 +513,17 @@ TEST_F(CtlTest, TheAmatactlBinary) {
   EXPECT_EQ(backend_.event_filters.back().limit, 5u);
   EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "events", "-n", "-1"}).code, 2);
   EXPECT_EQ(amatactl({"--socket", dir_ + "/absent.sock", "status"}).code, 3);
+  CtlRun maintenance = amatactl({"--socket", server_->socket_path(), "maintenance", "uplink",
+                                 "--for", "90m", "--reason", "new cable"});
+  EXPECT_EQ(maintenance.code, 0) << maintenance.err;
+  EXPECT_EQ(backend_.count("maintenance_start uplink 5400000 new cable"), 1u);
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "maintenance", "--node", "--end"}).code,
+            1)
+      << "the node is not in maintenance";
+  EXPECT_EQ(amatactl({"--socket", server_->socket_path(), "maintenance", "uplink", "--for", "0m",
+                      "--reason", "x"})
+                .code,
+            2);
   CtlRun help = amatactl({"--help"});
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("unmonitor"), std::string::npos);

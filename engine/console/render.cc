@@ -334,6 +334,32 @@ std::string render_diagnostics(const Json& holder, const char* key) {
   return out;
 }
 
+// What a <window> pauses: the object, or the whole node.
+std::string window_target(const Json& window) {
+  auto object = window.is_object() ? window.find("object") : window.end();
+  if (window.is_object() && object != window.end() && object->is_string()) {
+    return object->get<std::string>();
+  }
+  return "the node";
+}
+
+// "until 2026-12-05 01:00:00Z (in 29m)"
+std::string window_until(const Json& window, const RenderStyle& style) {
+  auto until = millis(window, "until_unix_ms");
+  if (!until) return "until ?";
+  return fmt::format("until {} ({})", utc_clock(*until).substr(0, 19) + "Z",
+                     relative_time(style.now_unix_ms, until));
+}
+
+// "web in maintenance until 2026-12-05 01:00:00Z (in 29m), set by uid 0 3m ago: kernel upgrade"
+std::string window_line(const Json& window, const RenderStyle& style) {
+  return fmt::format("{} {} {}, set by uid {} {}: {}\n", window_target(window),
+                     paint(style, kWarning, "in maintenance"), window_until(window, style),
+                     str(window, "uid", "?"),
+                     relative_time(style.now_unix_ms, millis(window, "set_unix_ms")),
+                     str(window, "reason", ""));
+}
+
 }  // namespace
 
 std::string short_duration(std::int64_t ms) {
@@ -426,6 +452,7 @@ std::string render_status(const Json& result, const RenderStyle& style) {
         }
       }
     }
+    if (object.is_object() && object.contains("maintenance")) state += " (maintenance)";
     rows.push_back({str(object, "name"), str(object, "kind"),
                     paint(style, state_colour(str(object, "state")), state),
                     relative_time(style.now_unix_ms, millis(object, "since_unix_ms")),
@@ -434,6 +461,17 @@ std::string render_status(const Json& result, const RenderStyle& style) {
   std::string out;
   if (auto policy = str(result, "policy", ""); !policy.empty()) out += "policy " + policy + "\n";
   out += rows.size() == 1 ? "no objects\n" : format_table(rows);
+  // The windows that pause recovery: the node's, then each object's own.
+  if (const Json& node = object_field(result, "maintenance"); !node.empty()) {
+    out += "\n" + window_line(node, style);
+  }
+  bool first = object_field(result, "maintenance").empty();
+  for (const auto& object : array_field(result, "objects")) {
+    const Json& window = object_field(object, "maintenance");
+    if (window.empty() || window_target(window) == "the node") continue;
+    out += (first ? "\n" : "") + window_line(window, style);
+    first = false;
+  }
   if (result.is_object()) {
     if (auto it = result.find("cluster"); it != result.end() && it->is_object()) {
       out += "\n" + render_cluster(*it, style);
@@ -545,6 +583,24 @@ std::string render_version(const Json& result, const RenderStyle& /*style*/) {
   if (auto backend = str(result, "backend", ""); !backend.empty()) {
     out += "backend " + backend + "\n";
   }
+  return out;
+}
+
+std::string render_maintenance(const Json& result, const RenderStyle& style) {
+  const Json& windows = array_field(result, "windows");
+  if (windows.empty()) return "no maintenance windows\n";
+  std::string out;
+  for (const auto& window : windows) out += window_line(window, style);
+  return out;
+}
+
+std::string render_maintenance_change(const Json& result, bool started, const RenderStyle& style) {
+  const Json& window = object_field(result, "window");
+  if (!started) return "maintenance of " + window_target(window) + " ended\n";
+  std::string out =
+      fmt::format("maintenance of {} {}: recovery and hooks paused{}\n", window_target(window),
+                  window_until(window, style),
+                  flag(result, "replaced").value_or(false) ? " (replaces the window before)" : "");
   return out;
 }
 

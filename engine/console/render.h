@@ -34,6 +34,12 @@ std::string render_explain(const nlohmann::json& result, const RenderStyle& styl
 std::string render_control(const nlohmann::json& result, const RenderStyle& style);
 std::string render_reload(const nlohmann::json& result, const RenderStyle& style);
 std::string render_version(const nlohmann::json& result, const RenderStyle& style);
+/// `maintenance`: the windows in force, one a line: what, until when (and how long left),
+/// who set it, the reason.
+std::string render_maintenance(const nlohmann::json& result, const RenderStyle& style);
+/// `maintenance OBJECT --for`/`--end`: the window opened (`started`) or ended.
+std::string render_maintenance_change(const nlohmann::json& result, bool started,
+                                      const RenderStyle& style);
 /// `names objects` (of a status result) or `names rules` (of a rules result): one name a
 /// line, rules both expanded ("down[web]") and as written ("down"), each once, sorted.
 std::string render_names(const nlohmann::json& result, std::string_view what);

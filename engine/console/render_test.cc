@@ -350,5 +350,65 @@ TEST(RenderControl, AWaitedActionShowsItsOutcomeNotItsAcceptance) {
             "stop web: accepted (stop scheduled)\n");
 }
 
+TEST(RenderStatus, MaintenanceMarksTheObjectsItCoversAndListsTheWindows) {
+  const Json web_window = {{"object", "web"},
+                           {"uid", 0},
+                           {"set_unix_ms", kNow - 180'000},
+                           {"until_unix_ms", kNow + 1'620'000},
+                           {"reason", "kernel upgrade"}};
+  const Json node_window = {{"object", nullptr},
+                            {"uid", 1000},
+                            {"set_unix_ms", kNow - 60'000},
+                            {"until_unix_ms", kNow + 3'600'000},
+                            {"reason", "rack move"}};
+  Json result = {
+      {"policy", "p"},
+      {"objects",
+       {{{"name", "web"},
+         {"kind", "service"},
+         {"state", "running"},
+         {"monitored", true},
+         {"maintenance", web_window}},
+        {{"name", "db"}, {"kind", "service"}, {"state", "stopped"}, {"monitored", true}}}}};
+  EXPECT_EQ(render_status(result, RenderStyle{false, kNow}),
+            "policy p\n"
+            "OBJECT  KIND     STATE                  SINCE  RESTARTS  ATTRIBUTES\n"
+            "web     service  running (maintenance)  -      0\n"
+            "db      service  stopped                -      0\n"
+            "\n"
+            "web in maintenance until 2025-11-25 15:07:00Z (in 27m), set by uid 0 3m ago: "
+            "kernel upgrade\n");
+  result["maintenance"] = node_window;
+  result["objects"][1]["maintenance"] = node_window;
+  const std::string text = render_status(result, RenderStyle{false, kNow});
+  EXPECT_NE(text.find("db      service  stopped (maintenance)"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nthe node in maintenance until 2025-11-25 15:40:00Z (in 1h), set by uid "
+                      "1000 1m ago: rack move\nweb in maintenance"),
+            std::string::npos)
+      << text;
+}
+
+TEST(RenderMaintenance, ListsWindowsAndSaysWhatChanged) {
+  EXPECT_EQ(render_maintenance({{"windows", Json::array()}}, RenderStyle{false, kNow}),
+            "no maintenance windows\n");
+  const Json window = {{"object", "web"},
+                       {"uid", 0},
+                       {"set_unix_ms", kNow},
+                       {"until_unix_ms", kNow + 1'800'000},
+                       {"reason", "kernel upgrade"}};
+  EXPECT_EQ(render_maintenance({{"windows", {window}}}, RenderStyle{false, kNow}),
+            "web in maintenance until 2025-11-25 15:10:00Z (in 30m), set by uid 0 just now: "
+            "kernel upgrade\n");
+  EXPECT_EQ(render_maintenance_change({{"window", window}, {"replaced", true}}, true,
+                                      RenderStyle{false, kNow}),
+            "maintenance of web until 2025-11-25 15:10:00Z (in 30m): recovery and hooks paused "
+            "(replaces the window before)\n");
+  EXPECT_EQ(render_maintenance_change({{"window", window}}, false, RenderStyle{false, kNow}),
+            "maintenance of web ended\n");
+  // Odd JSON from another process never throws.
+  EXPECT_EQ(render_maintenance({{"windows", {1, "x", nullptr}}}, RenderStyle{false, kNow}).empty(),
+            false);
+}
+
 }  // namespace
 }  // namespace amata::console

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -116,6 +117,46 @@ class RecordingBackend : public ConsoleBackend {
          {"outcome", ok ? "ok" : "failed"},
          {"detail", ok ? "pid 4243" : "pid 4244 exited 0.01 s after its start: exited 3"},
          {"duration_ms", 1012}});
+  }
+
+  /// The maintenance windows, by object ("" the node), as maintenance() lists them.
+  std::map<std::string, Json> windows;
+  std::int64_t now_unix_ms = 1764081000000;
+
+  Outcome maintenance() override {
+    calls.push_back("maintenance");
+    Json list = Json::array();
+    for (const auto& [object, window] : windows) list.push_back(window);
+    return Outcome::success({{"windows", list}});
+  }
+  Outcome start_maintenance(const MaintenanceRequest& request, const Caller& caller) override {
+    const std::string object = request.object.value_or("");
+    calls.push_back("maintenance_start " + (object.empty() ? "(node)" : object) + " " +
+                    std::to_string(request.duration_ms) + " " + request.reason);
+    last_caller = caller;
+    if (!object.empty() && object != "web" && object != "uplink") {
+      return Outcome::failure("unknown_object", "no object named " + object);
+    }
+    const bool replaced = windows.count(object) > 0;
+    Json window = {{"object", request.object ? Json(object) : Json()},
+                   {"uid", caller.uid},
+                   {"set_unix_ms", now_unix_ms},
+                   {"until_unix_ms", now_unix_ms + request.duration_ms},
+                   {"reason", request.reason}};
+    windows[object] = window;
+    return Outcome::success({{"window", window}, {"replaced", replaced}});
+  }
+  Outcome end_maintenance(const std::optional<std::string>& object, const Caller& caller) override {
+    calls.push_back("maintenance_end " + object.value_or("(node)"));
+    last_caller = caller;
+    auto it = windows.find(object.value_or(""));
+    if (it == windows.end()) {
+      return Outcome::failure("not_in_maintenance", (object ? *object : std::string("the node")) +
+                                                        " is not in maintenance");
+    }
+    Json window = it->second;
+    windows.erase(it);
+    return Outcome::success({{"window", window}});
   }
 
   /// When set, reload() keeps its reply here instead of answering at once (a long compile);

@@ -101,6 +101,8 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   spdlog::info("policy {} from {}: {} objects, {} rules, {} back end", tables.name, loaded.file,
                tables.objects.size(), tables.rules.size(), policy().backend_name());
 
+  // Before anything starts: a service that fails at once in a window is not recovered.
+  load_maintenance();
   configure_services(tables);
   keep_policy(loaded);
   adopt_or_forget();

@@ -29,6 +29,13 @@ console::Outcome Daemon::status() {
                                    base::Clock::now()};
     result["cluster"] = console::cluster_status_json(in);
   }
+  // Maintenance: on each object it covers (its own window, or the node's), and the node's.
+  const double now = base::unix_now();
+  for (auto& object : result["objects"]) {
+    const auto* window = maintenance_.covering(object.value("name", ""), now);
+    if (window) object["maintenance"] = window_json(*window);
+  }
+  if (const auto* node = maintenance_.node(now)) result["maintenance"] = window_json(*node);
   return console::Outcome::success(result);
 }
 

@@ -8,6 +8,7 @@
 //   events.cc    where an event goes: store, console, cluster bus, hooks, then recovery
 //   services.cc  what amatad knows of its own services: the supervisor's facts as samples
 //   commands.cc  the console's commands (the read-only answers come from console_view)
+//   maintenance.cc  what a maintenance window pauses, and what happens when it ends
 //   metrics.cc   what /metrics publishes
 //
 // The path of a sample: probes/ -> discovery::MetricStore -> discovery::RuleEngine (a pass on
@@ -32,6 +33,7 @@
 #include "engine/actions/job_runner.h"
 #include "engine/console/console_backend.h"
 #include "engine/daemon/log_rotator.h"
+#include "engine/daemon/maintenance_windows.h"
 #include "engine/daemon/systemd_notify.h"
 #include "engine/discovery/rule_engine.h"
 #include "engine/metrics/metrics_snapshot.h"
@@ -118,6 +120,12 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void reload(const std::optional<std::string>& file, const console::Caller& caller,
               console::Reply reply) override;
   console::Outcome version() override;
+  // console::ConsoleBackend (maintenance.cc)
+  console::Outcome maintenance() override;
+  console::Outcome start_maintenance(const console::MaintenanceRequest& request,
+                                     const console::Caller& caller) override;
+  console::Outcome end_maintenance(const std::optional<std::string>& object,
+                                   const console::Caller& caller) override;
 
  private:
   /// One compiled policy at work: its rules (with the samples they read) and its probes.
@@ -187,6 +195,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void on_edge(const ir::EventInstance& event, const std::string& rule, bool raise);
   /// Stores and announces an event, runs its hooks and (on a raise) its recovery.
   void raise_event(const ir::EventInstance& event, const std::string& rule, bool raise, int depth);
+  /// The recovery body of a raised event, unless an object it names (or the node) is
+  /// unmonitored or in maintenance; then it is recorded as skipped.
+  void recover(const ir::EventInstance& event, const actions::EventEnvironment& env, int depth);
   void record_event(store::EventRecord& record);
   /// Stores an action, streams it to console followers and publishes it on the bus.
   void publish_action(store::ActionRecord& record);
@@ -200,6 +211,26 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// and retry every second meanwhile.
   void on_store_degraded(bool degraded);
   void retry_store();
+
+  // maintenance.cc
+  /// At start: the windows the store kept; those that ended while amatad was down end now.
+  void load_maintenance();
+  /// The window that pauses recovery and hooks for any of `objects` now (none given: the
+  /// node's), or null.
+  const store::MaintenanceRecord* paused_by(const std::vector<int>& objects) const;
+  /// Records one skipped action for each action of a recovery that `window` suppressed.
+  void suppress_recovery(const std::vector<ir::ActionRequest>& actions, std::int64_t event_id,
+                         const store::MaintenanceRecord& window, const std::string& what);
+  /// Stores and streams a window's start (`open`) or end (how it ended): a Maintenance
+  /// event. Its id.
+  std::int64_t record_window(const store::MaintenanceRecord& window, bool open,
+                             const std::string& how);
+  /// A window is over: forgotten by the store, recorded, and (`recover_now`) the recovery of
+  /// every rule still firing on what it covered runs.
+  void close_window(store::MaintenanceRecord window, const std::string& how, bool recover_now);
+  void recover_still_firing(const store::MaintenanceRecord& ended, std::int64_t event_id);
+  /// One timer, at the earliest end of a window.
+  void arm_maintenance_timer();
 
   // services.cc: the supervisor's events
   /// Service `object` runs as `pid`: its samples (alive, pid, restarts) and its probe follow.
@@ -248,6 +279,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
   base::EventLoop::TimerId store_retry_ = 0;
   std::vector<std::shared_ptr<SettleWatch>> settling_;  // waited starts not yet settled
+  MaintenanceWindows maintenance_;
+  base::EventLoop::TimerId maintenance_timer_ = 0;
   bool shutting_down_ = false;
   int exit_code_ = 0;
   double started_unix_ = 0;

@@ -42,13 +42,22 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   for (int a : instance.args) record.objects.push_back(object_name(a));
   record.values = rules.metrics().values_json(instance.args);
   record.edge = raise ? "raise" : "clear";
+  // In maintenance the event is still stored and streamed, marked, so the history is whole.
+  const store::MaintenanceRecord* paused = paused_by(instance.args);
+  if (paused) {
+    auto values = nlohmann::json::parse(record.values, nullptr, false);
+    if (!values.is_object()) values = nlohmann::json::object();
+    values["maintenance"] = true;
+    record.values = values.dump();
+  }
   const std::string what = info.name + "(" + join(record.objects) + ")";
   record_event(record);
   if (!raise) {
     spdlog::info("{} cleared{}", what, rule.empty() ? "" : " (" + rule + ")");
     return;
   }
-  spdlog::warn("{} raised{}: {}", what, rule.empty() ? "" : " by " + rule, record.values);
+  spdlog::warn("{} raised{}: {}{}", what, rule.empty() ? "" : " by " + rule, record.values,
+               paused ? "; in " + describe_window(*paused) + ": no hooks, no recovery" : "");
 
   actions::EventEnvironment env;
   env.event = info.name;
@@ -59,23 +68,50 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   env.event_id = record.id;
   env.values = record.values;
   env.policy = tables.name;
-  run_hooks(env);
+  if (!paused) run_hooks(env);
+  recover(instance, env, depth);
+}
 
+void Daemon::recover(const ir::EventInstance& instance, const actions::EventEnvironment& env,
+                     int depth) {
+  const discovery::RuleEngine& rules = *runtime_->rules;
+  const auto& tables = rules.policy().tables();
+  const auto& info = tables.events[static_cast<std::size_t>(instance.event)];
   if (info.recovery < 0) return;
+  const std::string what = info.name + "(" + join(env.objects) + ")";
   for (int a : instance.args) {
     auto st = supervisor_->status(a);
     if (st ? st->monitored : rules.monitored(a)) continue;
     // Recorded like any action's outcome: stored, followed, counted, on the bus.
     const std::string name = object_name(a);
-    record_action({0, base::unix_now(), record.id, "recover", name, "skipped",
+    record_action({0, base::unix_now(), env.event_id, "recover", name, "skipped",
                    name + " is unmonitored, no recovery for " + what, 0},
                   "");
     return;
   }
   auto actions = rules.recover(instance);
   if (actions.empty()) return;
+  // Paused when the event's objects are in maintenance, or an object the body acts on is.
+  const store::MaintenanceRecord* paused = paused_by(instance.args);
+  for (const auto& action : actions) {
+    if (paused) break;
+    switch (action.kind) {
+      case ir::ActionKind::kRestart:
+      case ir::ActionKind::kStart:
+      case ir::ActionKind::kStop:
+      case ir::ActionKind::kSignal:
+        if (action.object >= 0) paused = paused_by({action.object});
+        break;
+      default:
+        break;
+    }
+  }
+  if (paused) {
+    suppress_recovery(actions, env.event_id, *paused, what);
+    return;
+  }
   actions_->run(
-      actions::ActionChain{rules.shared_policy(), record.id, env, std::move(actions), depth});
+      actions::ActionChain{rules.shared_policy(), env.event_id, env, std::move(actions), depth});
 }
 
 void Daemon::record_event(store::EventRecord& record) {

@@ -63,8 +63,7 @@ void Daemon::on_service_exited(int object, const std::string& name, pid_t pid,
   update_status();
 }
 
-void Daemon::on_service_gave_up(int /*object*/, const std::string& name,
-                                const std::string& reason) {
+void Daemon::on_service_gave_up(int object, const std::string& name, const std::string& reason) {
   spdlog::error("{}: {}; left stopped and unmonitored until `amatactl monitor {}`", name, reason,
                 name);
   store::EventRecord record{0,      base::unix_now(),
@@ -82,7 +81,11 @@ void Daemon::on_service_gave_up(int /*object*/, const std::string& name,
   env.values = record.values;
   env.message = reason;
   env.policy = policy().tables().name;
-  run_hooks(env);
+  if (object >= 0 && paused_by({object})) {
+    spdlog::info("{} is in maintenance: no GaveUp hooks", name);
+  } else {
+    run_hooks(env);
+  }
   update_status();
 }
 

@@ -59,6 +59,15 @@ int main(int argc, char** argv) try {
                     "with --wait: give up waiting after this long (seconds, or 2m...; default "
                     "90s), exit 6");
   }
+  auto* maintenance = app.add_subcommand(
+      "maintenance",
+      "pause recovery and hooks of OBJECT (or --node) --for D --reason TEXT; --end ends it; "
+      "alone: list the windows");
+  maintenance->add_option("OBJECT", command.target, "the object (or --node)");
+  maintenance->add_flag("--node", command.node, "every object of this node");
+  maintenance->add_option("--for", command.for_duration, "how long: 30m, 2h, 1d (1s to 7d)");
+  maintenance->add_option("--reason", command.reason, "why, for whoever reads the history");
+  maintenance->add_flag("--end", command.end, "end the window now");
   auto* reload = app.add_subcommand("reload", "reload the policy (or load FILE)");
   reload->add_option("FILE", command.target, "a policy file to load instead");
   app.add_subcommand("version", "amatad's version and console protocol");

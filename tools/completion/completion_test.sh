@@ -79,6 +79,13 @@ expect "--wait" amatactl stop --w
 expect "" amatactl restart --timeout ""
 expect "web" amatactl --socket "$tmp/sock" restart --wait --timeout 30 w
 expect "--help --help-all --json --no-color --socket --version" amatactl monitor --
+expect "maintenance" amatactl mai
+expect "self web" amatactl --socket "$tmp/sock" maintenance ""
+expect "--end --for --help --help-all --json --no-color --node --reason --socket --version" \
+  amatactl maintenance web --
+expect "1d 1h" amatactl maintenance web --for 1
+expect "" amatactl maintenance web --for 1h --reason ""
+expect "" amatactl --socket "$tmp/sock" maintenance web --for 1h ""
 expect "objects rules" amatactl names ""
 expect "self web" amatactl --socket "$tmp/sock" status self ""
 expect "json text" amatac check --format ""

@@ -15,35 +15,10 @@
 #include <vector>
 
 #include "base/file.h"
+#include "engine/console/console_connection.h"
 
 namespace amata::console {
 namespace {
-
-using Json = nlohmann::json;
-
-// Lines are serialised with invalid UTF-8 replaced: process names and file contents reach the
-// console verbatim, and one bad byte must not turn a reply into an exception.
-std::string to_line(const Json& value) {
-  std::string line = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  line.push_back('\n');
-  return line;
-}
-
-Json error_reply(const Json& id, std::string_view code, std::string_view message,
-                 const Json& details = Json()) {
-  Json error = {{"code", code}, {"message", message}};
-  if (!details.is_null()) error["details"] = details;
-  return Json{{"id", id}, {"ok", false}, {"error", std::move(error)}};
-}
-
-Json success_reply(const Json& id, Json result) {
-  return Json{{"id", id}, {"ok", true}, {"result", std::move(result)}};
-}
-
-Json outcome_reply(const Json& id, const Outcome& outcome) {
-  if (outcome.ok()) return success_reply(id, outcome.result());
-  return error_reply(id, outcome.code(), outcome.message(), outcome.details());
-}
 
 // Supplementary groups of a peer, from /proc/PID/status "Groups:". SO_PEERCRED carries only
 // the primary gid; members of the control group by a secondary membership count too.
@@ -74,15 +49,6 @@ Result<gid_t> lookup_group(const std::string& name) {
   return found->gr_gid;
 }
 
-bool is_read_only_command(std::string_view cmd) {
-  return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
-         cmd == "version" || cmd == "maintenance";
-}
-
-bool is_maintenance_change(std::string_view cmd) {
-  return cmd == "maintenance_start" || cmd == "maintenance_end";
-}
-
 // Writes a refusal straight to a socket that will be closed at once: the line is tiny and a
 // fresh socket's buffer is empty, so one non-blocking send suffices.
 void send_and_close(int fd, const Json& reply) {
@@ -92,32 +58,6 @@ void send_and_close(int fd, const Json& reply) {
 }
 
 }  // namespace
-
-struct ConsoleServer::Client {
-  struct Follow {
-    Json id;
-    EventFilter filter;
-  };
-
-  int fd = -1;
-  std::uint64_t serial = 0;
-  ucred peer{};
-  Access access = Access::kNone;
-  std::string in;
-  std::string out;
-  std::size_t out_offset = 0;
-  bool writable_armed = false;
-  bool closing = false;
-  base::EventLoop::TimerId linger_timer = 0;
-  double tokens = 0;
-  base::Clock::time_point refilled_at;
-  base::Clock::time_point last_request;          // or the connection, before any request
-  std::optional<base::Clock::time_point> begun;  // a request line started and not finished
-  int awaiting = 0;  // requests whose reply comes later (a reload, a waited action): not idle
-  std::vector<Follow> follows;
-
-  std::size_t pending() const { return out.size() - out_offset; }
-};
 
 Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(base::EventLoop& loop,
                                                             ConsoleBackend& backend,
@@ -520,212 +460,6 @@ void ConsoleServer::handle_line(Client& client, std::string_view line) {
   const int fd = client.fd;
   send_line(client, to_line(reply));
   if (close_after && clients_.count(fd)) close_after_flush(client);
-}
-
-std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
-                                            bool& close_after) {
-  Json id;
-  if (auto it = request.find("id"); it != request.end()) {
-    if (!(it->is_number() || it->is_string() || it->is_null())) {
-      return error_reply(nullptr, "bad_request", "\"id\" must be a number or a string");
-    }
-    id = *it;
-  }
-  if (auto it = request.find("protocol"); it != request.end()) {
-    if (!it->is_number_integer() || it->get<std::int64_t>() != kProtocolVersion) {
-      close_after = true;
-      return error_reply(id, "unsupported_protocol",
-                         fmt::format("this amatad speaks console protocol {}", kProtocolVersion),
-                         Json{{"protocol", kProtocolVersion}});
-    }
-  }
-  auto cmd_it = request.find("cmd");
-  if (cmd_it == request.end() || !cmd_it->is_string()) {
-    return error_reply(id, "bad_request", "the request needs a string \"cmd\"");
-  }
-  const std::string& cmd = cmd_it->get_ref<const std::string&>();
-  Json args = Json::object();
-  if (auto it = request.find("args"); it != request.end()) {
-    if (!it->is_object()) {
-      return error_reply(id, "bad_request", "\"args\" must be an object");
-    }
-    args = *it;
-  }
-  auto string_arg = [&](const char* key) -> std::optional<std::string> {
-    auto it = args.find(key);
-    if (it == args.end() || it->is_null()) return std::nullopt;
-    if (!it->is_string()) throw std::invalid_argument(fmt::format("\"{}\" must be a string", key));
-    return it->get<std::string>();
-  };
-
-  auto verb = control_verb_from(cmd);
-  if (!is_read_only_command(cmd) && !verb && cmd != "reload" && !is_maintenance_change(cmd)) {
-    return error_reply(id, "unknown_command", fmt::format("no command named '{}'", cmd));
-  }
-  if (!is_read_only_command(cmd) && client.access != Access::kControl) {
-    ++stats_.refused_permission;
-    log_refusal(fmt::format("refused '{}' from pid {} uid {}: read-only client", cmd,
-                            client.peer.pid, client.peer.uid));
-    return error_reply(id, "permission_denied",
-                       fmt::format("permission denied: '{}' needs root or membership of amatad's "
-                                   "console group",
-                                   cmd));
-  }
-
-  try {
-    if (cmd == "status") return outcome_reply(id, backend_.status());
-    if (cmd == "maintenance") return outcome_reply(id, backend_.maintenance());
-    if (is_maintenance_change(cmd)) return maintenance_change(client, id, cmd, args);
-    if (cmd == "rules") return outcome_reply(id, backend_.rules());
-    if (cmd == "version") {
-      Outcome outcome = backend_.version();
-      if (!outcome.ok()) return outcome_reply(id, outcome);
-      Json result = outcome.result();
-      result["protocol"] = kProtocolVersion;
-      return success_reply(id, std::move(result));
-    }
-    if (cmd == "explain") {
-      auto rule = string_arg("rule");
-      if (!rule || rule->empty()) return error_reply(id, "bad_request", "explain needs a \"rule\"");
-      return outcome_reply(id, backend_.explain(*rule));
-    }
-    if (cmd == "events") {
-      EventFilter filter;
-      if (auto it = args.find("since_unix_ms"); it != args.end() && !it->is_null()) {
-        if (!it->is_number_integer()) {
-          return error_reply(id, "bad_request", "\"since_unix_ms\" must be an integer");
-        }
-        filter.since_unix_ms = it->get<std::int64_t>();
-      }
-      if (auto it = args.find("limit"); it != args.end() && !it->is_null()) {
-        if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
-            it->get<std::int64_t>() > 100000) {
-          return error_reply(id, "bad_request", "\"limit\" must be an integer in 0..100000");
-        }
-        filter.limit = it->get<std::size_t>();
-      }
-      filter.object = string_arg("object");
-      filter.event = string_arg("event");
-      bool follow = false;
-      if (auto it = args.find("follow"); it != args.end() && !it->is_null()) {
-        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"follow\" must be boolean");
-        follow = it->get<bool>();
-      }
-      if (auto it = args.find("cluster"); it != args.end() && !it->is_null()) {
-        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"cluster\" must be boolean");
-        filter.cluster = it->get<bool>();
-      }
-      Outcome outcome = backend_.events(filter);
-      // History and subscription happen in the same loop turn, so the stream continues
-      // exactly where the history ends: no event is lost or repeated in between.
-      if (outcome.ok() && follow) client.follows.push_back(Client::Follow{id, filter});
-      return outcome_reply(id, outcome);
-    }
-    if (verb) {
-      auto object = string_arg("object");
-      if (!object || object->empty()) {
-        return error_reply(id, "bad_request", fmt::format("{} needs an \"object\"", cmd));
-      }
-      bool wait = false;
-      if (auto it = args.find("wait"); it != args.end() && !it->is_null()) {
-        if (!it->is_boolean()) return error_reply(id, "bad_request", "\"wait\" must be boolean");
-        wait = it->get<bool>();
-      }
-      if (!wait) {
-        Outcome outcome = backend_.control(*verb, *object);
-        log(LogLevel::kInfo,
-            fmt::format("{} {} by pid {} uid {}: {}", cmd, *object, client.peer.pid,
-                        client.peer.uid, outcome.ok() ? "accepted" : outcome.code()));
-        return outcome_reply(id, outcome);
-      }
-      // The reply comes when the action has ended; meanwhile the client is not idle.
-      std::weak_ptr<bool> alive = alive_;
-      ++client.awaiting;  // before the call: a refusal answers inside it
-      backend_.control_and_wait(
-          *verb, *object,
-          [this, alive, fd = client.fd, serial = client.serial, id, cmd, object = *object,
-           peer = client.peer](const Outcome& outcome) {
-            if (alive.expired()) return;
-            std::string how = outcome.code();
-            if (outcome.ok()) {
-              auto it = outcome.result().find("outcome");
-              how = it != outcome.result().end() && it->is_string() ? it->get<std::string>()
-                                                                    : "ended";
-            }
-            log(LogLevel::kInfo, fmt::format("{} {} (waited) by pid {} uid {}: {}", cmd, object,
-                                             peer.pid, peer.uid, how));
-            deliver(fd, serial, to_line(outcome_reply(id, outcome)));
-          });
-      return std::nullopt;
-    }
-    // reload: compiled off the loop; the reply comes when the new policy is in (or not).
-    const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};
-    std::weak_ptr<bool> alive = alive_;
-    ++client.awaiting;  // before the call: a reload that is refused at once answers inside it
-    backend_.reload(
-        string_arg("file"), caller,
-        [this, alive, fd = client.fd, serial = client.serial, id, caller](const Outcome& outcome) {
-          if (alive.expired()) return;
-          log(LogLevel::kInfo, fmt::format("reload by pid {} uid {}: {}", caller.pid, caller.uid,
-                                           outcome.ok() ? "ok" : outcome.code()));
-          deliver(fd, serial, to_line(outcome_reply(id, outcome)));
-        });
-    return std::nullopt;
-  } catch (const std::invalid_argument& e) {
-    return error_reply(id, "bad_request", e.what());
-  }
-}
-
-Json ConsoleServer::maintenance_change(const Client& client, const Json& id, const std::string& cmd,
-                                       const Json& args) {
-  // What it names: one object, or the whole node (`"node": true`), never both.
-  std::optional<std::string> object;
-  if (auto it = args.find("object"); it != args.end() && !it->is_null()) {
-    if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-      return error_reply(id, "bad_request", "\"object\" must be a non-empty string");
-    }
-    object = it->get<std::string>();
-  }
-  bool node = false;
-  if (auto it = args.find("node"); it != args.end() && !it->is_null()) {
-    if (!it->is_boolean()) return error_reply(id, "bad_request", "\"node\" must be boolean");
-    node = it->get<bool>();
-  }
-  if (node == object.has_value()) {
-    return error_reply(id, "bad_request",
-                       fmt::format("{} needs an \"object\" or \"node\": true (not both)", cmd));
-  }
-  const Caller caller{client.peer.pid, client.peer.uid, client.peer.gid};
-  auto answer = [&](const Outcome& outcome) {
-    log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}: {}", cmd, object.value_or("(node)"),
-                                     caller.pid, caller.uid, outcome.ok() ? "ok" : outcome.code()));
-    return outcome_reply(id, outcome);
-  };
-  if (cmd == "maintenance_end") return answer(backend_.end_maintenance(object, caller));
-
-  MaintenanceRequest request;
-  request.object = object;
-  auto duration = args.find("duration_ms");
-  if (duration == args.end() || !duration->is_number_integer() ||
-      duration->get<std::int64_t>() < kMinMaintenanceMs ||
-      duration->get<std::int64_t>() > kMaxMaintenanceMs) {
-    return error_reply(
-        id, "bad_request",
-        fmt::format("\"duration_ms\" must be an integer from {} (1 s) to {} (7 days)",
-                    kMinMaintenanceMs, kMaxMaintenanceMs));
-  }
-  request.duration_ms = duration->get<std::int64_t>();
-  auto reason = args.find("reason");
-  if (reason == args.end() || !reason->is_string() ||
-      reason->get_ref<const std::string&>().find_first_not_of(" \t\r\n") == std::string::npos ||
-      reason->get_ref<const std::string&>().size() > kMaxReasonBytes) {
-    return error_reply(id, "bad_request",
-                       fmt::format("\"reason\" must be a non-blank string of at most {} bytes: "
-                                   "say why, for whoever reads the history",
-                                   kMaxReasonBytes));
-  }
-  request.reason = reason->get<std::string>();
-  return answer(backend_.start_maintenance(request, caller));
 }
 
 void ConsoleServer::deliver(int fd, std::uint64_t serial, const std::string& line) {

@@ -201,7 +201,7 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///            {"object": "web", "verb": "restart", "accepted": true,
 ///             "message": "restart failed",
 ///             "outcome": "ok" | "failed",
-///             "detail": "pid 4243 exited 0.01 s after its start: exited 3",
+///             "detail": "pid 4243 ended 0.01 s after its start: exited 3",
 ///             "duration_ms": 1012}
 ///            A start or restart has ended once its new process has run for kControlSettleMs
 ///            (ok), or died before that (failed): a service that cannot come up fails. A stop

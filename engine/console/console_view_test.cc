@@ -139,5 +139,36 @@ TEST_F(ConsoleViewTest, EventsMergeEventsAndActionsOldestFirstAndFilter) {
   EXPECT_EQ(filtered.result()["events"][0]["type"], "action");  // the newest about web
 }
 
+TEST(EventRecordJson, MaintenanceReadsAsWhatItIsAndMarksWhatItSaw) {
+  const std::string window =
+      R"({"object":"web","uid":0,"set_unix_ms":1764081000000,"until_unix_ms":1764081600000,)"
+      R"("reason":"kernel upgrade"})";
+  store::EventRecord began{1, 1764081000.0, "", store::kMaintenanceEvent, {"web"}, window, "raise"};
+  nlohmann::json record = event_record_json(began);
+  EXPECT_EQ(record["type"], "maintenance");
+  EXPECT_EQ(record["object"], "web");
+  EXPECT_EQ(record["message"],
+            "maintenance of web until 2025-11-25 14:40:00Z by uid 0: kernel upgrade");
+  EXPECT_EQ(record["data"]["reason"], "kernel upgrade");
+
+  store::EventRecord ended{2,      1764081100.0,
+                           "",     store::kMaintenanceEvent,
+                           {},     R"({"object":null,"ended":"ended by uid 1000"})",
+                           "clear"};
+  record = event_record_json(ended);
+  EXPECT_EQ(record["type"], "maintenance");
+  EXPECT_FALSE(record.contains("object")) << "the node's window names no object";
+  EXPECT_EQ(record["message"], "maintenance of the node ended: ended by uid 1000");
+
+  store::EventRecord seen{3,           1764081050.0,
+                          "down[web]", "ServiceDown",
+                          {"web"},     R"({"web.alive":0,"maintenance":true})",
+                          "raise"};
+  EXPECT_EQ(event_record_json(seen)["message"],
+            "ServiceDown(web) raised by down[web] (in maintenance)");
+  seen.values = R"({"web.alive":0,"maintenance":"odd"})";  // never an exception
+  EXPECT_EQ(event_record_json(seen)["message"], "ServiceDown(web) raised by down[web]");
+}
+
 }  // namespace
 }  // namespace amata::console

@@ -416,7 +416,7 @@ TEST_F(CtlTest, MaintenanceOpensListsAndEndsWindowsAndRefusesNonsenseAsUsage) {
 
   // Nonsense never reaches amatad: exit 2.
   const std::size_t calls = backend_.calls.size();
-  auto usage = [&](CtlCommand c) { return ctl(c).code; };
+  auto usage = [&](const CtlCommand& c) { return ctl(c).code; };
   CtlCommand no_for = command("maintenance", "web");
   no_for.reason = "x";
   EXPECT_EQ(usage(no_for), kExitUsage);

@@ -227,7 +227,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
                              const std::string& how);
   /// A window is over: forgotten by the store, recorded, and (`recover_now`) the recovery of
   /// every rule still firing on what it covered runs.
-  void close_window(store::MaintenanceRecord window, const std::string& how, bool recover_now);
+  void close_window(const store::MaintenanceRecord& window, const std::string& how,
+                    bool recover_now);
   void recover_still_firing(const store::MaintenanceRecord& ended, std::int64_t event_id);
   /// One timer, at the earliest end of a window.
   void arm_maintenance_timer();

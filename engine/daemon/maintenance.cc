@@ -25,7 +25,7 @@ void Daemon::load_maintenance() {
   // Ended while amatad was not running: say so now. The rules start afresh, so whatever is
   // still wrong rises again and is recovered as usual.
   for (auto& window : maintenance_.take_expired(base::unix_now())) {
-    close_window(std::move(window), "expired while amatad was not running", false);
+    close_window(window, "expired while amatad was not running", false);
   }
   for (const auto& [object, window] : maintenance_.all()) {
     spdlog::warn("{}: recovery and hooks paused", describe_window(window));
@@ -68,7 +68,7 @@ std::int64_t Daemon::record_window(const store::MaintenanceRecord& window, bool 
   return record.id;
 }
 
-void Daemon::close_window(store::MaintenanceRecord window, const std::string& how,
+void Daemon::close_window(const store::MaintenanceRecord& window, const std::string& how,
                           bool recover_now) {
   (void)store_->remove_maintenance(window.object);
   spdlog::info("maintenance of {} ended: {}", window_target(window), how);
@@ -120,7 +120,7 @@ void Daemon::arm_maintenance_timer() {
     if (alive.expired()) return;
     maintenance_timer_ = 0;
     for (auto& window : maintenance_.take_expired(base::unix_now())) {
-      close_window(std::move(window), "expired", true);
+      close_window(window, "expired", true);
     }
     arm_maintenance_timer();
   });
@@ -168,7 +168,7 @@ console::Outcome Daemon::end_maintenance(const std::optional<std::string>& objec
         (object ? *object : std::string("the node")) + " is not in maintenance");
   }
   nlohmann::json ended = window_json(*window);
-  close_window(std::move(*window), fmt::format("ended by uid {}", caller.uid), true);
+  close_window(*window, fmt::format("ended by uid {}", caller.uid), true);
   arm_maintenance_timer();
   return console::Outcome::success({{"window", ended}});
 }

@@ -50,15 +50,22 @@ Result<void> copy_all(int from, int to, const std::string& path) {
 }  // namespace
 
 Result<bool> rotate_if_larger(const std::string& path, std::uint64_t max_bytes, int keep) {
-  UniqueFd log(open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  // Looked at before it is opened: a service may log to /dev/console, which amatad must not
+  // open (without a controlling terminal, opening a terminal would make it amatad's).
+  struct stat st {};
+  if (lstat(path.c_str(), &st) < 0) {
+    if (errno == ENOENT) return false;
+    return failed("stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) return Error{path + ": not a regular file"};
+  if (static_cast<std::uint64_t>(st.st_size) <= max_bytes) return false;
+  UniqueFd log(open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
   if (!log) {
     if (errno == ENOENT) return false;
     return failed("open", path);
   }
-  struct stat st {};
   if (fstat(log.get(), &st) < 0) return failed("stat", path);
   if (!S_ISREG(st.st_mode)) return Error{path + ": not a regular file"};
-  if (static_cast<std::uint64_t>(st.st_size) <= max_bytes) return false;
 
   if (keep > 0) {
     if (unlink(generation(path, keep).c_str()) < 0 && errno != ENOENT) {
@@ -79,7 +86,13 @@ Result<bool> rotate_if_larger(const std::string& path, std::uint64_t max_bytes, 
       return failed("chown", first);
     }
     if (fchmod(copy.get(), st.st_mode & 07777) < 0) return failed("chmod", first);
-    if (auto copied = copy_all(log.get(), copy.get(), path); !copied) return copied.error();
+    if (auto copied = copy_all(log.get(), copy.get(), path); !copied) {
+      // A full disk is when rotation matters most: the log is emptied all the same (losing
+      // old output beats filling the disk), the partial copy removed, and the error says so.
+      unlink(first.c_str());
+      if (ftruncate(log.get(), 0) < 0) return failed("truncate", path);
+      return Error{copied.error().message + "; " + path + " emptied without a copy"};
+    }
   }
   if (ftruncate(log.get(), 0) < 0) return failed("truncate", path);
   return true;

@@ -32,6 +32,7 @@
 #include "engine/actions/action_driver.h"
 #include "engine/actions/job_runner.h"
 #include "engine/console/console_backend.h"
+#include "engine/daemon/last_good.h"
 #include "engine/daemon/log_rotator.h"
 #include "engine/daemon/maintenance_windows.h"
 #include "engine/daemon/systemd_notify.h"
@@ -141,7 +142,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   // boot.cc
   Status init(lower::LoadedPolicy policy);
   Result<std::unique_ptr<Runtime>> make_runtime(const lower::LoadedPolicy& loaded);
-  /// Keeps `loaded` as the last policy that loaded (last_good.h); a failure is a warning.
+  /// Keeps `loaded` as the last policy that loaded (last_good.h), off the loop.
   void keep_policy(const lower::LoadedPolicy& loaded);
   /// The policy's services to the supervisor, and their logs to the rotator.
   void configure_services(const ir::PolicyTables& tables);
@@ -271,6 +272,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::shared_ptr<Reload> reload_;  // the reload compiling now, if any
   bool reload_again_ = false;       // a SIGHUP came while it compiled
   std::unique_ptr<LogRotator> log_rotator_;
+  std::unique_ptr<PolicyKeeper> policy_keeper_;
   std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
   // /metrics counters since amatad started.

@@ -1,11 +1,15 @@
 #include "engine/daemon/last_good.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <system_error>
 
@@ -64,6 +68,55 @@ Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& l
   if (ec) return Error{"keep " + kept.string() + ": " + ec.message()};
   fs::remove_all(old, ec);
   return {};
+}
+
+PolicyKeeper::PolicyKeeper(std::string state_dir) : state_dir_(std::move(state_dir)) {
+  // Every signal blocked in the thread: amatad takes them on the loop's signalfd.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
+  thread_ = std::thread([this] { run(); });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+PolicyKeeper::~PolicyKeeper() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void PolicyKeeper::keep(const lower::LoadedPolicy& loaded) {
+  if (loaded.sources.empty()) return;
+  lower::LoadedPolicy sources_only;
+  sources_only.file = loaded.file;
+  sources_only.sources = loaded.sources;
+  {
+    std::lock_guard lock(mutex_);
+    pending_ = std::move(sources_only);
+  }
+  wake_.notify_all();
+}
+
+void PolicyKeeper::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || pending_; });
+    if (!pending_) return;  // stopping, nothing left to write
+    lower::LoadedPolicy next = std::move(*pending_);
+    pending_.reset();
+    lock.unlock();
+    try {
+      if (Status s = keep_last_good(state_dir_, next); !s) {
+        spdlog::warn("cannot keep the policy as the last that loaded: {}", s.error().message);
+      }
+    } catch (const std::exception& e) {  // out of memory: this copy is lost, not amatad
+      spdlog::warn("cannot keep the policy as the last that loaded: {}", e.what());
+    }
+    lock.lock();
+  }
 }
 
 std::optional<std::string> last_good_copy(const std::string& state_dir,

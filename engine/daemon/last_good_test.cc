@@ -76,6 +76,19 @@ TEST_F(LastGoodTest, APolicyWithoutSourcesLeavesTheCopyAlone) {
   EXPECT_EQ(read(*last_good_copy(state_, loaded.file)), "policy a\n");
 }
 
+TEST_F(LastGoodTest, TheKeeperWritesOnItsThreadAndFinishesBeforeItEnds) {
+  auto older = policy("policy a\n", "let x = 1\n");
+  auto newer = policy("policy b\n", "let x = 2\n");
+  {
+    PolicyKeeper keeper(state_);
+    keeper.keep(older);
+    keeper.keep(newer);
+  }  // the newest is on disk once the keeper is gone
+  auto copy = last_good_copy(state_, newer.file);
+  ASSERT_TRUE(copy.has_value());
+  EXPECT_EQ(read(*copy), "policy b\n");
+}
+
 TEST_F(LastGoodTest, NoCopyOfAPolicyNeverKept) {
   EXPECT_FALSE(last_good_copy(state_, (root_ / "etc/policy.amata").string()).has_value());
 }

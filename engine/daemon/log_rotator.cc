@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <filesystem>
 #include <system_error>
 
@@ -39,11 +40,18 @@ void LogRotator::set_files(std::vector<std::string> files) {
 std::vector<std::string> LogRotator::files() const {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.dir, ec)) {
-    if (entry.path().extension() == ".log") out.push_back(entry.path().string());
+  // Error codes, not exceptions, all the way: an exception escaping this thread would end
+  // amatad (std::terminate).
+  for (std::filesystem::directory_iterator it(options_.dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->path().extension() == ".log") out.push_back(it->path().string());
   }
   std::lock_guard lock(mutex_);
   for (const auto& f : extra_) {
+    // A service may log to a terminal or a FIFO (its `log "/dev/console"`): not a file to
+    // rotate, and not an error either.
+    const auto status = std::filesystem::symlink_status(f, ec);
+    if (!ec && status.type() != std::filesystem::file_type::regular) continue;
     if (std::filesystem::path(f).parent_path() != options_.dir) out.push_back(f);
   }
   return out;
@@ -71,7 +79,11 @@ void LogRotator::run() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, options_.period, [this] { return stopping_; })) {
     lock.unlock();
-    rotate_now();
+    try {
+      rotate_now();
+    } catch (const std::exception& e) {  // out of memory, say: this pass is lost, not amatad
+      spdlog::error("log rotation: {}", e.what());
+    }
     lock.lock();
   }
 }

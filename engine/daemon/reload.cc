@@ -133,9 +133,8 @@ void Daemon::swap_in(lower::LoadedPolicy& loaded) {
 }
 
 void Daemon::keep_policy(const lower::LoadedPolicy& loaded) {
-  if (Status s = keep_last_good(options_.state_dir, loaded); !s) {
-    spdlog::warn("cannot keep the policy as the last that loaded: {}", s.error().message);
-  }
+  if (!policy_keeper_) policy_keeper_ = std::make_unique<PolicyKeeper>(options_.state_dir);
+  policy_keeper_->keep(loaded);
 }
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {

@@ -17,8 +17,16 @@ if [ "$(id -u)" != 0 ] || [ ! -x /lib/systemd/systemd ]; then
   echo "SKIP: needs root and systemd"
   exit 77
 fi
+# dpkg writes /lib/systemd/system; the lab overlays /usr, so /lib must be a link into it (a
+# merged /usr, as on every Debian 12), or dpkg in the lab would write the host's /lib.
+for d in /lib /bin /sbin; do
+  if [ ! -L "$d" ]; then
+    echo "SKIP: $d is not a link into /usr (no merged /usr): the lab would not hide it"
+    exit 77
+  fi
+done
 # Not under /tmp: the lab has its own.
-work=$(mktemp -d "$(dirname "$deb")/package-lab.XXXXXX")
+work=$(mktemp -d "$(dirname "$deb")/package-lab.XXXXXX") || exit 1
 cleanup() {
   lab_stop
   rm -rf "$work"

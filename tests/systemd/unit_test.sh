@@ -21,7 +21,7 @@ if [ "$(id -u)" != 0 ] || [ ! -x /lib/systemd/systemd ]; then
   exit 77
 fi
 # Not under /tmp: the lab has its own.
-work=$(mktemp -d "$build/systemd-lab.XXXXXX")
+work=$(mktemp -d "$build/systemd-lab.XXXXXX") || exit 1
 cleanup() {
   lab_stop
   rm -rf "$work"

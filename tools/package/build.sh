@@ -11,7 +11,8 @@ out=$(realpath -m "${1:-build/package}")
 version=$(dpkg-parsechangelog -S Version)
 src=$out/src/amata-$version
 
-rm -rf "$out"
+# Only what this script makes is removed: the copy and earlier results, never OUT itself.
+rm -rf "$out/src" "$out"/amata_* "$out"/amata-dbgsym_*
 mkdir -p "$src"
 git ls-files -z --cached --others --exclude-standard |
   while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |

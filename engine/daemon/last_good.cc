@@ -1,8 +1,6 @@
 #include "engine/daemon/last_good.h"
 
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "base/signal_free_thread.h"
 #include "base/unique_fd.h"
 
 namespace amata::daemon {
@@ -71,12 +70,7 @@ Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& l
 }
 
 PolicyKeeper::PolicyKeeper(std::string state_dir) : state_dir_(std::move(state_dir)) {
-  // Every signal blocked in the thread: amatad takes them on the loop's signalfd.
-  sigset_t all, before;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &before);
-  thread_ = std::thread([this] { run(); });
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  thread_ = base::start_signal_free_thread([this] { run(); });
 }
 
 PolicyKeeper::~PolicyKeeper() {

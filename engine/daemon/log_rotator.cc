@@ -1,7 +1,5 @@
 #include "engine/daemon/log_rotator.h"
 
-#include <pthread.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -9,18 +7,13 @@
 #include <system_error>
 
 #include "base/log_rotation.h"
+#include "base/signal_free_thread.h"
 
 namespace amata::daemon {
 
 LogRotator::LogRotator(Options options) : options_(std::move(options)) {
   if (options_.max_bytes == 0) return;
-  // The thread starts with every signal blocked: amatad takes its signals on the loop's
-  // signalfd, and a thread that let one through would die of it (SIGUSR2, SIGHUP) instead.
-  sigset_t all, before;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &before);
-  thread_ = std::thread([this] { run(); });
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  thread_ = base::start_signal_free_thread([this] { run(); });
 }
 
 LogRotator::~LogRotator() {

@@ -16,6 +16,12 @@
 #endif
 
 namespace amata::itest {
+
+std::string sleeper_service(const std::string& name, const std::string& extra) {
+  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
+         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
+         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n" + extra + "}\n";
+}
 namespace fs = std::filesystem;
 
 std::string read_file(const std::string& path) {

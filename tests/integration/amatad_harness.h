@@ -18,6 +18,15 @@
 
 namespace amata::itest {
 
+/// A test policy's service that records its pid in DIR/NAME.pid (through a rename, so a
+/// reader never sees half a pid) and sleeps: `service NAME { start ...; stop ...; EXTRA }`.
+std::string sleeper_service(const std::string& name, const std::string& extra = "");
+
+/// The usual recovery: a service that is not alive is restarted.
+inline constexpr const char* kRestartWhenDown =
+    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+    "recover ServiceDown(s) { restart s }\n";
+
 /// A temp dir, removed (after killing what was recorded in it) when the harness goes.
 class Amatad {
  public:

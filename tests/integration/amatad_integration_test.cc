@@ -20,17 +20,6 @@
 namespace amata::itest {
 namespace {
 
-/// A service that records its pid and sleeps: `service NAME { start ... }`.
-std::string service(const std::string& name, const std::string& extra = "") {
-  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
-         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
-         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n" + extra + "}\n";
-}
-
-const char* kDownRule =
-    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
-    "recover ServiceDown(s) { restart s }\n";
-
 int count_events(const std::vector<store::EventRecord>& events, const std::string& event,
                  const std::string& object, const std::string& edge) {
   int n = 0;
@@ -51,7 +40,7 @@ class AmatadBackends : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AmatadBackends, Kill9RestartsTheServiceAndStoresEventAndAction) {
   Amatad a;
-  a.write_policy("policy itest\n" + service("web") + kDownRule);
+  a.write_policy("policy itest\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", GetParam()});
   pid_t first = a.wait_new_pid("web", 0);
   ASSERT_GT(first, 0) << a.log();
@@ -80,7 +69,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, AmatadBackends, ::testing::Values("interp", "
 
 TEST(Amatad, ThreeServicesKilledAtOnceAllComeBack) {
   Amatad a;
-  a.write_policy("policy three\n" + service("s1") + service("s2") + service("s3") + kDownRule);
+  a.write_policy("policy three\n" + sleeper_service("s1") + sleeper_service("s2") +
+                 sleeper_service("s3") + kRestartWhenDown);
   a.start({"--backend", "interp"});
   pid_t p[3];
   for (int i = 0; i < 3; ++i) ASSERT_GT(p[i] = a.wait_new_pid("s" + std::to_string(i + 1), 0), 0);
@@ -149,8 +139,9 @@ std::vector<std::string> start_order(const std::string& log) {
 
 TEST(Amatad, StartsInDependencyOrderAndRestartsDependants) {
   Amatad a;
-  a.write_policy("policy deps\n" + service("web", "  depends app\n") +
-                 service("app", "  depends db\n") + service("db") + service("other") + kDownRule);
+  a.write_policy("policy deps\n" + sleeper_service("web", "  depends app\n") +
+                 sleeper_service("app", "  depends db\n") + sleeper_service("db") +
+                 sleeper_service("other") + kRestartWhenDown);
   a.start({"--backend", "interp"});
   pid_t db = a.wait_new_pid("db", 0), app = a.wait_new_pid("app", 0),
         web = a.wait_new_pid("web", 0), other = a.wait_new_pid("other", 0);
@@ -182,13 +173,14 @@ TEST(Amatad, StartsInDependencyOrderAndRestartsDependants) {
 
 TEST(Amatad, ReloadGoodThenBadKeepsServicesAndTheOldPolicy) {
   Amatad a;
-  a.write_policy("policy v1\n" + service("web") + kDownRule);
+  a.write_policy("policy v1\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp"});
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0);
   ASSERT_TRUE(a.wait_for_log("amatad ready"));
 
-  a.write_policy("policy v2\n" + service("web") + service("api") + kDownRule);
+  a.write_policy("policy v2\n" + sleeper_service("web") + sleeper_service("api") +
+                 kRestartWhenDown);
   a.signal(SIGHUP);
   pid_t api = a.wait_new_pid("api", 0);
   ASSERT_GT(api, 0) << a.log();
@@ -209,7 +201,7 @@ TEST(Amatad, ReloadGoodThenBadKeepsServicesAndTheOldPolicy) {
 
 TEST(Amatad, Kill9OfAmatadDuringARestartThenAdoptsWithoutDuplicates) {
   Amatad a;
-  a.write_policy("policy adopt\n" + service("web") + service("slow") +
+  a.write_policy("policy adopt\n" + sleeper_service("web") + sleeper_service("slow") +
                  "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
                  "recover ServiceDown(s) { wait 2s\n restart s }\n");
   a.start({"--backend", "interp"});
@@ -242,7 +234,7 @@ TEST(Amatad, Kill9OfAmatadDuringARestartThenAdoptsWithoutDuplicates) {
 // its services running; the next amatad (the new binary) adopts them, never starting twice.
 TEST(Amatad, Usr2HandsTheServicesOverToTheNextAmatad) {
   Amatad a;
-  a.write_policy("policy handover\n" + service("web") + kDownRule);
+  a.write_policy("policy handover\n" + sleeper_service("web") + kRestartWhenDown);
   a.start();
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0);
@@ -293,8 +285,8 @@ TEST(Amatad, RotatesAChattyServicesLogWhileTheServiceWritesOn) {
 TEST(Amatad, StartsOnTheLastPolicyThatLoadedWhenItsFileIsBroken) {
   Amatad a;
   // The recovery rules come from an include, so the kept copy must hold it too.
-  std::ofstream(a.dir() + "/rules.amata") << kDownRule;
-  a.write_policy("policy kept\ninclude \"rules.amata\"\n" + service("web"));
+  std::ofstream(a.dir() + "/rules.amata") << kRestartWhenDown;
+  a.write_policy("policy kept\ninclude \"rules.amata\"\n" + sleeper_service("web"));
   a.start();
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0) << a.log();
@@ -313,8 +305,9 @@ TEST(Amatad, StartsOnTheLastPolicyThatLoadedWhenItsFileIsBroken) {
   a.track(web2);
 
   // Fixed, the file itself is what a reload reads.
-  std::ofstream(a.dir() + "/rules.amata") << kDownRule;
-  a.write_policy("policy fixed\ninclude \"rules.amata\"\n" + service("web") + service("db"));
+  std::ofstream(a.dir() + "/rules.amata") << kRestartWhenDown;
+  a.write_policy("policy fixed\ninclude \"rules.amata\"\n" + sleeper_service("web") +
+                 sleeper_service("db"));
   a.signal(SIGHUP);
   ASSERT_TRUE(a.wait_for_log("reloaded policy fixed")) << a.log();
   pid_t db = a.wait_new_pid("db", 0);
@@ -329,7 +322,7 @@ TEST(Amatad, HooksGetTheEventAndASlowHookDoesNotSlowRecovery) {
   a.write_hook("ServiceDown", "echo $$ > " + a.dir() + "/hook.pid; env | grep ^AMATA_ | sort > " +
                                   a.dir() + "/hook.env.tmp && mv " + a.dir() + "/hook.env.tmp " +
                                   a.dir() + "/hook.env; exec sleep 30");
-  a.write_policy("policy hooks\n" + service("web") + kDownRule);
+  a.write_policy("policy hooks\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp", "--hook-timeout", "60"});
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0);
@@ -362,7 +355,7 @@ TEST(Amatad, SpeaksSdNotify) {
   addr.sun_family = AF_UNIX;
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
   ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  a.write_policy("policy notify\n" + service("web") + kDownRule);
+  a.write_policy("policy notify\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp"}, {"NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=400000"});
   std::vector<std::string> messages;
   auto drain = [&] {
@@ -390,7 +383,7 @@ TEST(Amatad, SpeaksSdNotify) {
 
 TEST(Amatad, AnswersAmatactl) {
   Amatad a;
-  a.write_policy("policy ctl\n" + service("web") + kDownRule);
+  a.write_policy("policy ctl\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp"});
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0);
@@ -424,7 +417,7 @@ TEST(Amatad, AnswersAmatactl) {
 
 TEST(Amatad, RulesShowsAPendingForRuleAndExplainHasItsValues) {
   Amatad a;
-  a.write_policy("policy pending\n" + service("web") + kDownRule +
+  a.write_policy("policy pending\n" + sleeper_service("web") + kRestartWhenDown +
                  "discover steady(s: service) when s.alive and s.restarts < 5 for 600s "
                  "raise Steady(s)\n");
   a.start({"--backend", "interp"});
@@ -475,7 +468,7 @@ std::string http_get_metrics(int port) {
 
 TEST(Amatad, ServesMetricsThatFollowRecovery) {
   Amatad a;
-  a.write_policy("policy metered\n" + service("web") + kDownRule);
+  a.write_policy("policy metered\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp", "--metrics-listen", "127.0.0.1:0"});
   pid_t web = a.wait_new_pid("web", 0);
   ASSERT_GT(web, 0);

@@ -12,20 +12,9 @@
 namespace amata::itest {
 namespace {
 
-/// A service that records its pid in DIR/NAME.pid and sleeps.
-std::string sleeper(const std::string& name) {
-  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
-         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
-         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n}\n";
-}
-
-const char* kDownRule =
-    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
-    "recover ServiceDown(s) { restart s }\n";
-
 TEST(ControlWait, RestartWaitReturnsOnceTheNewProcessRunsAndStopWaitOnceItIsGone) {
   Amatad a;
-  a.write_policy("policy waits\n" + sleeper("web") + kDownRule);
+  a.write_policy("policy waits\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp"});
   const pid_t first = a.wait_new_pid("web", 0);
   ASSERT_GT(first, 0) << a.log();

@@ -17,13 +17,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-/// A service that records its pid in DIR/NAME.pid and sleeps.
-std::string sleeper(const std::string& name) {
-  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
-         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
-         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n}\n";
-}
-
 const char* kDownRule =
     "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
     "recover ServiceDown(s) {\n  restart s\n  notify \"pager\" \"a service is down\"\n}\n";
@@ -62,7 +55,7 @@ class Maintenance : public ::testing::Test {
     // The pager hook and the ServiceDown hook leave a mark when they run.
     a_.write_hook("ServiceDown", "echo down >> " + a_.dir() + "/hooks.ran");
     a_.write_hook("pager", "echo \"$AMATA_MESSAGE\" >> " + a_.dir() + "/hooks.ran");
-    a_.write_policy("policy maint\n" + sleeper("web") + sleeper("db") + kDownRule);
+    a_.write_policy("policy maint\n" + sleeper_service("web") + sleeper_service("db") + kDownRule);
     a_.start({"--backend", "interp"});
     web_ = a_.wait_new_pid("web", 0);
     ASSERT_GT(web_, 0) << a_.log();

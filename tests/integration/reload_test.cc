@@ -21,16 +21,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string service(const std::string& name) {
-  return "service " + name + " {\n  start \"/bin/sh\" \"-c\" \"echo $$ > @DIR@/" + name +
-         ".pid.tmp && mv @DIR@/" + name + ".pid.tmp @DIR@/" + name +
-         ".pid; exec sleep 1000\"\n  stop TERM then KILL after 2s\n}\n";
-}
-
-const char* kDownRule =
-    "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
-    "recover ServiceDown(s) { restart s }\n";
-
 /// The console reply to `cmd` from a client running as `uid`/`gid` (0: as this test).
 json call_as(const std::string& socket, uid_t uid, gid_t gid, const std::string& cmd,
              const json& args) {
@@ -62,7 +52,7 @@ json call_as(const std::string& socket, uid_t uid, gid_t gid, const std::string&
 
 TEST(Reload, CompilesOffTheLoopWhileRecoveryGoesOn) {
   Amatad a;
-  const std::string base = "policy small\n" + service("web") + kDownRule;
+  const std::string base = "policy small\n" + sleeper_service("web") + kRestartWhenDown;
   a.write_policy(base);
   a.start({"--backend", "jit"});
   pid_t web = a.wait_new_pid("web", 0);
@@ -70,7 +60,7 @@ TEST(Reload, CompilesOffTheLoopWhileRecoveryGoesOn) {
   ASSERT_TRUE(a.wait_for_log("amatad ready"));
   // A policy large enough that compiling it takes a while (tens of thousands of rules).
   std::ostringstream big;
-  big << "policy big\nnode self { every 1s }\n" << service("web") << kDownRule;
+  big << "policy big\nnode self { every 1s }\n" << sleeper_service("web") << kRestartWhenDown;
   for (int i = 0; i < 30000; ++i) {
     big << "discover r" << i << " when self.load1 > " << i << " and self.cpu > 50% raise Hot"
         << (i % 7) << "(self)\n";
@@ -103,7 +93,7 @@ TEST(Reload, CompilesOffTheLoopWhileRecoveryGoesOn) {
 TEST(Reload, ARejectedPolicyAnswersWithItsDiagnosticsAsDataAndIsStoredAsAReload) {
   Amatad a;
   ASSERT_EQ(chmod(a.dir().c_str(), 0755), 0);  // the console user must reach the socket
-  a.write_policy("policy v1\n" + service("web") + kDownRule);
+  a.write_policy("policy v1\n" + sleeper_service("web") + kRestartWhenDown);
   a.start({"--backend", "interp", "--console-group", "nogroup"});
   ASSERT_GT(a.wait_new_pid("web", 0), 0) << a.log();
   ASSERT_TRUE(a.wait_for_log("amatad ready"));

@@ -57,16 +57,6 @@ if ! LAB_PRIVATE_VAR_LIB=0 lab_boot "$work" "$work/setup.sh"; then
 fi
 lab systemctl start systemd-journald.socket systemd-journald.service
 
-prop() { lab systemctl show -P "$1" amatad.service; }
-wait_until() {  # wait_until SECONDS COMMAND...: true once COMMAND succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" > /dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-running() { [ "$(prop ActiveState)/$(prop SubState)" = active/running ]; }
 copies() { lab pgrep -c -x -f "sleep 1002"; }
 pid_of() { cat "$work/$1.pid" 2> /dev/null; }
 in_lab() { lab sh -c "$1"; }

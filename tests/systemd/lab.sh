@@ -70,3 +70,17 @@ lab_stop() {
   kill -KILL "$lab_pid" 2> /dev/null
   lab_pid=""
 }
+
+# prop NAME: a property of amatad.service in the lab (MainPID, ActiveState, NRestarts, ...).
+prop() { lab systemctl show -P "$1" amatad.service; }
+# running: amatad.service is active (running): for Type=notify, once amatad said READY=1.
+running() { [ "$(prop ActiveState)/$(prop SubState)" = active/running ]; }
+# wait_until SECONDS COMMAND...: true once COMMAND succeeds, false after SECONDS.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" > /dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}

@@ -69,7 +69,6 @@ if ! lab_boot "$work" "$work/setup.sh"; then
 fi
 lab systemctl start systemd-journald.socket systemd-journald.service
 
-prop() { lab systemctl show -P "$1" amatad.service; }
 # signal_main SIG: signals amatad's main process; never pid 0 (that would be our own group).
 signal_main() {
   local main
@@ -80,15 +79,6 @@ signal_main() {
   fi
   lab kill "-$1" "$main"
 }
-wait_until() {  # wait_until SECONDS COMMAND...: true once COMMAND succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" > /dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.2
-  done
-}
-running() { [ "$(prop ActiveState)/$(prop SubState)" = active/running ]; }
 alive() { lab kill -0 "$1"; }
 copies() { lab pgrep -c -x -f "sleep 1001"; }
 pid_of() { cat "$work/$1.pid" 2> /dev/null; }

@@ -246,6 +246,10 @@ void Supervisor::stop_one(Service& s, Done done) {
   std::string name = s.config.name;
   // A failure means the group is already gone; its pidfd reports the exit either way.
   (void)children_.signal_group(pid, s.config.stop_signal);
+  // A stopped process (SIGSTOP, a debugger gone, a hung VM resumed) cannot act on a signal
+  // it handles until it runs again: continue it, as systemd does, or a hung service would
+  // wait out all of `kill_after` before its restart.
+  if (s.config.stop_signal != SIGKILL) (void)children_.signal_group(pid, SIGCONT);
   std::weak_ptr<bool> alive = alive_;
   s.kill_timer =
       loop_.add_timer_after(base::from_seconds(s.config.kill_after), [this, alive, name, pid] {

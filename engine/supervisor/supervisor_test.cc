@@ -181,6 +181,33 @@ TEST_F(SupervisorTest, StopEscalatesToKillForTheWholeGroup) {
   ASSERT_TRUE(run_until([&] { return kill(grandchild, 0) != 0 || is_zombie(grandchild); }, 3));
 }
 
+TEST_F(SupervisorTest, AStoppedServiceEndsOnItsStopSignalWithoutWaitingForKill) {
+  // A stopped (SIGSTOP) process cannot act on the SIGTERM it handles until it is continued:
+  // the stop signal is followed by SIGCONT, as systemd does, so the hung service ends at once
+  // instead of after `kill_after`.
+  // One process that handles SIGTERM (a shell loop would fork, and a child stopped between
+  // vfork and exec leaves the shell in D, not T).
+  auto c = service("hung", {"python3", "-c",
+                            "import signal, sys, time\n"
+                            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+                            "open('ready', 'w').write('up')\n"
+                            "time.sleep(3600)\n"});
+  c.workdir = dir_;
+  c.kill_after = 60;
+  configure({c});
+  sup_->start_all();
+  ASSERT_TRUE(run_until([&] { return !read_file(dir_ + "/ready").empty(); }));
+  const pid_t pid = sup_->status(id("hung"))->pid;
+  ASSERT_EQ(kill(-pid, SIGSTOP), 0);
+  const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
+  ASSERT_TRUE(run_until([&] { return read_file(stat).find(") T ") != std::string::npos; }))
+      << read_file(stat);
+  bool stopped = false;
+  sup_->stop(id("hung"), [&](bool, const std::string&) { stopped = true; });
+  ASSERT_TRUE(run_until([&] { return stopped; }));  // far before kill_after
+  EXPECT_TRUE(contains("exited hung expected exited 0")) << log_.back();
+}
+
 TEST_F(SupervisorTest, RestartAfterKillGivesANewProcess) {
   configure({service("web", {"sleep", "30"})});
   sup_->start_all();

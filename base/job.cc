@@ -34,15 +34,12 @@ Result<std::unique_ptr<Job>> Job::start(EventLoop& loop, const SpawnSpec& spec,
     watched = loop.watch(job->out_fd_.get(), EPOLLIN, [self](std::uint32_t) { self->on_output(); });
   }
   if (!watched) return watched.error();  // the destructor kills and reaps it
-  job->deadline_ = loop.add_timer_after(timeout, [self] {
-    self->deadline_ = 0;
-    self->kill_now();
-  });
+  job->timeout_.arm(timeout, [self] { self->kill_now(); });
   return job;
 }
 
 Job::~Job() {
-  if (deadline_ != 0) loop_.cancel_timer(deadline_);
+  timeout_.cancel();
   if (pid_ > 0) kill_and_reap(pid_, pidfd_.get());
   release_fds();
 }
@@ -84,8 +81,7 @@ void Job::on_exit() {
   outcome_.status = reaped ? **reaped : ExitStatus::unknown();
   pid_ = 0;
   if (out_fd_) on_output();  // whatever is still in the pipe was written before the exit
-  if (deadline_ != 0) loop_.cancel_timer(deadline_);
-  deadline_ = 0;
+  timeout_.cancel();
   release_fds();
   outcome_.duration_ms = elapsed_ms(started_);
   // Last: the owner may destroy this Job from inside `done`.

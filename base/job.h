@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "base/check_timeout.h"
 #include "base/clock.h"
 #include "base/event_loop.h"
 #include "base/exit_status.h"
@@ -38,9 +39,9 @@ class Job {
   /// destroy the Job from inside it.
   using Done = std::function<void(Outcome outcome)>;
 
-  /// Starts `spec`; at `timeout` its process group is SIGKILLed. At most `max_output` bytes
-  /// of captured output are kept; the rest is read and dropped so the program never blocks
-  /// on a full pipe.
+  /// Starts `spec`; at `timeout` (check_timeout.h) its process group is SIGKILLed. At most
+  /// `max_output` bytes of captured output are kept; the rest is read and dropped so the program
+  /// never blocks on a full pipe.
   static Result<std::unique_ptr<Job>> start(EventLoop& loop, const SpawnSpec& spec,
                                             Clock::duration timeout, Done done,
                                             std::size_t max_output = std::size_t{64} * 1024);
@@ -56,7 +57,7 @@ class Job {
 
  private:
   Job(EventLoop& loop, Done done, std::size_t max_output)
-      : loop_(loop), done_(std::move(done)), max_output_(max_output) {}
+      : loop_(loop), done_(std::move(done)), max_output_(max_output), timeout_(loop) {}
   void on_output();
   void on_exit();
   void release_fds();
@@ -66,7 +67,7 @@ class Job {
   std::size_t max_output_;
   pid_t pid_ = 0;
   UniqueFd pidfd_, out_fd_;
-  EventLoop::TimerId deadline_ = 0;
+  CheckTimeout timeout_;  // not counting a busy loop against the program (check_timeout.h)
   Clock::time_point started_;
   Outcome outcome_;
 };

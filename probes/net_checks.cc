@@ -105,10 +105,8 @@ void SocketCheck::wait(std::uint32_t events, base::EventLoop::FdCallback ready, 
     finish(false, watched.error().message);
     return;
   }
-  timeout_what_ = what;
-  timer_ = loop_.add_timer_after(base::from_seconds(timeout), [this] {
-    finish(false, std::string(timeout_what_) + ": timed out");
-  });
+  timeout_.arm(base::from_seconds(timeout),
+               [this, what] { finish(false, std::string(what) + ": timed out"); });
 }
 
 void SocketCheck::cancel() {
@@ -117,8 +115,7 @@ void SocketCheck::cancel() {
     close(fd_);
     fd_ = -1;
   }
-  if (timer_ != 0) loop_.cancel_timer(timer_);
-  timer_ = 0;
+  timeout_.cancel();
 }
 
 void SocketCheck::finish(bool ok, std::string error) {
@@ -339,8 +336,16 @@ HttpCheck::~HttpCheck() {
 }
 
 void HttpCheck::cancel() {
+  timeout_.cancel();
   if (running_) multi_.remove(easy_);
   running_ = false;
+}
+
+void HttpCheck::report(CheckOutcome outcome) {
+  outcome.latency = base::monotonic_now() - started_;
+  CheckCallback done = std::move(done_);
+  done_ = nullptr;
+  if (done) done(outcome);
 }
 
 void HttpCheck::start(const std::string& url, int expect_status, double timeout,
@@ -348,16 +353,11 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
   cancel();
   done_ = std::move(done);
   started_ = base::monotonic_now();
-  auto fail = [this](std::string error) {
-    CheckCallback cb = std::move(done_);
-    done_ = nullptr;
-    if (cb) cb(CheckOutcome{false, base::monotonic_now() - started_, std::move(error)});
-  };
   if (easy_ == nullptr) easy_ = curl_easy_init();
-  if (easy_ == nullptr) return fail("curl_easy_init failed");
+  if (easy_ == nullptr) return report(CheckOutcome{false, 0, "curl_easy_init failed"});
   curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout * 1000));
+  curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, 0L);  // timeout_ ends the check
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "amata-health/1");
   // The body is not needed; discarding it keeps the check from buffering anything.
@@ -367,10 +367,10 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
   running_ = true;
   Status added = multi_.add(easy_, [this, expect_status](int code) {
     running_ = false;
+    timeout_.cancel();
     long status = 0;
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
     CheckOutcome outcome;
-    outcome.latency = base::monotonic_now() - started_;
     if (code != CURLE_OK) {
       outcome.error = curl_easy_strerror(static_cast<CURLcode>(code));
     } else if (expect_status == 0 ? (status >= 200 && status < 300) : status == expect_status) {
@@ -378,14 +378,17 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
     } else {
       outcome.error = "HTTP status " + std::to_string(status);
     }
-    CheckCallback cb = std::move(done_);
-    done_ = nullptr;
-    if (cb) cb(outcome);
+    report(std::move(outcome));
   });
   if (!added) {
     running_ = false;
-    fail(added.error().message);
+    return report(CheckOutcome{false, 0, added.error().message});
   }
+  timeout_.arm(base::from_seconds(timeout), [this] {
+    multi_.remove(easy_);
+    running_ = false;
+    report(CheckOutcome{false, 0, "http: timed out"});
+  });
 }
 
 }  // namespace amata::probes

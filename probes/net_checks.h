@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/check_timeout.h"
 #include "base/event_loop.h"
 #include "base/result.h"
 
@@ -46,7 +47,7 @@ Result<Endpoint> resolve_host(const std::string& host, int port);
 /// after cancel().
 class SocketCheck {
  public:
-  explicit SocketCheck(base::EventLoop& loop) : loop_(loop) {}
+  explicit SocketCheck(base::EventLoop& loop) : loop_(loop), timeout_(loop) {}
   ~SocketCheck() { cancel(); }
   SocketCheck(const SocketCheck&) = delete;
   SocketCheck& operator=(const SocketCheck&) = delete;
@@ -57,7 +58,8 @@ class SocketCheck {
   void adopt(int fd) { fd_ = fd; }
   int fd() const { return fd_; }
   /// Calls `ready` for `events` on the socket until the check finishes; after `timeout`
-  /// seconds the check fails with "`what`: timed out" (`what` is kept: pass a literal).
+  /// seconds (not counting the time a busy loop was not looking) the check fails with
+  /// "`what`: timed out" (`what` is kept: pass a literal).
   void wait(std::uint32_t events, base::EventLoop::FdCallback ready, double timeout,
             const char* what);
   /// Closes the socket and reports, once.
@@ -70,8 +72,7 @@ class SocketCheck {
  private:
   base::EventLoop& loop_;
   int fd_ = -1;
-  base::EventLoop::TimerId timer_ = 0;
-  const char* timeout_what_ = "";
+  base::CheckTimeout timeout_;  // measures the service, not a busy loop (check_timeout.h)
   double started_ = 0;
   CheckCallback done_;
 };
@@ -122,6 +123,8 @@ class CurlMulti {
   /// Removes a transfer that has not finished (its callback never runs).
   void remove(CURL* easy);
 
+  base::EventLoop& loop() const { return loop_; }
+
  private:
   explicit CurlMulti(base::EventLoop& loop);
   static int on_socket(CURL* easy, int fd, int what, void* self, void* socket_data);
@@ -139,7 +142,7 @@ class CurlMulti {
 /// An HTTP(S) GET whose status must equal `expect_status` (any 2xx when 0).
 class HttpCheck {
  public:
-  explicit HttpCheck(CurlMulti& multi) : multi_(multi) {}
+  explicit HttpCheck(CurlMulti& multi) : multi_(multi), timeout_(multi.loop()) {}
   ~HttpCheck();
   HttpCheck(const HttpCheck&) = delete;
   HttpCheck& operator=(const HttpCheck&) = delete;
@@ -149,9 +152,14 @@ class HttpCheck {
   bool busy() const { return running_; }
 
  private:
+  /// Reports the end of the check once (it may start the next one).
+  void report(CheckOutcome outcome);
+
   CurlMulti& multi_;
   CURL* easy_ = nullptr;  // kept between checks so connections and buffers are reused
   bool running_ = false;
+  // Not libcurl's own timeout, which would also count a busy loop against the service.
+  base::CheckTimeout timeout_;
   double started_ = 0;
   CheckCallback done_;
 };

@@ -3,6 +3,7 @@
 #include "probes/net_checks.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "probes/test_sink.h"
@@ -204,6 +206,57 @@ TEST_F(NetChecksTest, IcmpEchoToLoopback) {
   IcmpEcho echo(*loop_);
   auto ok = run(echo, resolve_host("127.0.0.1", 0).value(), 2.0);
   EXPECT_TRUE(ok.ok) << ok.error;
+}
+
+TEST_F(NetChecksTest, AnHttpAnswerThatCameWhileTheLoopWasBusyIsNotATimeout) {
+  // The server answers from a thread of its own, at once, while the loop is busy for far
+  // longer than the check's timeout: a storm of restarts must not make a healthy service
+  // look sick (check_timeout.h).
+  int port = 0;
+  const int listener = tcp_listener(&port);
+  int flags = fcntl(listener, F_GETFL);
+  ASSERT_EQ(fcntl(listener, F_SETFL, flags & ~O_NONBLOCK), 0);
+  std::thread server([listener] {
+    const int c = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return;
+    std::string request;
+    char buf[1024];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!write(c, response.data(), response.size());
+    close(c);
+  });
+  auto multi = CurlMulti::create(*loop_).value();
+  HttpCheck check(*multi);
+  int busy[2];
+  ASSERT_EQ(pipe2(busy, O_CLOEXEC | O_NONBLOCK), 0);
+  ASSERT_TRUE(loop_->watch(busy[0], EPOLLIN, [&](std::uint32_t) {
+    char c;
+    (void)!read(busy[0], &c, 1);
+    std::this_thread::sleep_for(500ms);
+  }));
+  bool done = false;
+  CheckOutcome outcome;
+  check.start("http://127.0.0.1:" + std::to_string(port) + "/", 200, 0.1,
+              [&](const CheckOutcome& o) {
+                outcome = o;
+                done = true;
+              });
+  // Busy in the first turns: the loop's next look comes long after the timeout.
+  ASSERT_EQ(write(busy[1], "x", 1), 1);
+  loop_->add_timer_after(0s, [] {});
+  EXPECT_TRUE(run_until([&] { return done; }));
+  EXPECT_TRUE(outcome.ok) << outcome.error;
+  server.join();
+  loop_->unwatch(busy[0]);
+  close(busy[0]);
+  close(busy[1]);
+  close(listener);
 }
 
 /// A listener that never accepts, its one-entry accept queue filled: a connect to it stays

@@ -1,6 +1,7 @@
 #include "base/event_loop.h"
 
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -43,30 +44,58 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
     close(epoll_fd);
     return errno_error("timerfd_create", err);
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = pack(timer_fd, 0);
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev) < 0) {
+  int post_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (post_fd < 0) {
     int err = errno;
     close(timer_fd);
     close(epoll_fd);
-    return errno_error("epoll_ctl(timerfd)", err);
+    return errno_error("eventfd", err);
   }
-  return std::unique_ptr<EventLoop>(new EventLoop(epoll_fd, timer_fd));
+  // Owned from here: the destructor closes all three.
+  std::unique_ptr<EventLoop> loop(new EventLoop(epoll_fd, timer_fd, post_fd));
+  for (int fd : {timer_fd, post_fd}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = pack(fd, 0);
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) return errno_error("epoll_ctl", errno);
+  }
+  return loop;
 }
 
-EventLoop::EventLoop(int epoll_fd, int timer_fd) : epoll_fd_(epoll_fd), timer_fd_(timer_fd) {}
+EventLoop::EventLoop(int epoll_fd, int timer_fd, int post_fd)
+    : epoll_fd_(epoll_fd), timer_fd_(timer_fd), post_fd_(post_fd) {}
 
 EventLoop::~EventLoop() {
   if (signal_fd_ >= 0) close(signal_fd_);
+  close(post_fd_);
   close(timer_fd_);
   close(epoll_fd_);
+}
+
+void EventLoop::post(TimerCallback callback) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(callback));
+  }
+  const std::uint64_t one = 1;
+  (void)!write(post_fd_, &one, sizeof one);  // EAGAIN: the counter is full, the loop awake
+}
+
+void EventLoop::run_posted() {
+  std::uint64_t count;
+  (void)!read(post_fd_, &count, sizeof count);
+  std::vector<TimerCallback> posted;
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted.swap(posted_);
+  }
+  for (auto& callback : posted) guarded("posted", callback);
 }
 
 Status EventLoop::watch(int fd, std::uint32_t events, FdCallback callback) {
   if (watches_.count(fd)) return Error{"fd " + std::to_string(fd) + " is already watched"};
   std::uint32_t generation = next_generation_++;
-  if (next_generation_ == 0) next_generation_ = 1;  // 0 is the timerfd's and signalfd's
+  if (next_generation_ == 0) next_generation_ = 1;  // 0 is the loop's own fds'
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = pack(fd, generation);
@@ -202,6 +231,8 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
     if (generation == 0) {
       if (fd == timer_fd_) {
         timers_due = true;
+      } else if (fd == post_fd_) {
+        run_posted();
       } else if (fd == signal_fd_) {
         signalfd_siginfo info{};
         while (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {

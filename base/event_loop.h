@@ -15,10 +15,12 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/result.h"
@@ -54,6 +56,10 @@ class EventLoop {
   void cancel_timer(TimerId id);
   std::size_t pending_timers() const { return timers_.size(); }
 
+  /// Runs `callback` on the loop's thread in its next turn. The one member that may be called
+  /// from any thread (a writer thread reporting back, a worker done).
+  void post(TimerCallback callback);
+
   /// Blocks `signals` for the whole process (so they arrive only through the loop) and calls
   /// `callback` for each one received. Call before starting threads or children.
   Status watch_signals(std::initializer_list<int> signals, SignalCallback callback);
@@ -70,7 +76,8 @@ class EventLoop {
   void set_error_handler(ErrorHandler handler) { on_error_ = std::move(handler); }
 
  private:
-  EventLoop(int epoll_fd, int timer_fd);
+  EventLoop(int epoll_fd, int timer_fd, int post_fd);
+  void run_posted();
   void arm_timerfd();
   void run_due_timers();
   void guarded(const char* what, const std::function<void()>& fn);
@@ -82,7 +89,10 @@ class EventLoop {
 
   int epoll_fd_;
   int timer_fd_;
+  int post_fd_;  // an eventfd: post() wakes the loop through it
   int signal_fd_ = -1;
+  std::mutex posted_mutex_;
+  std::vector<TimerCallback> posted_;  // guarded by posted_mutex_
   SignalCallback on_signal_;
   ErrorHandler on_error_;
   bool stopping_ = false;

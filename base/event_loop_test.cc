@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace amata::base {
@@ -133,6 +135,27 @@ TEST(EventLoopTest, AFarDeadlineNeverWrapsIntoThePast) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(loop->run_once(5ms));
   EXPECT_EQ(fired, 0);
   EXPECT_EQ(loop->pending_timers(), 2u);
+}
+
+TEST(EventLoop, PostedCallbacksRunOnTheLoopThreadInOrder) {
+  auto loop = make_loop();
+  const auto loop_thread = std::this_thread::get_id();
+  std::vector<int> ran;
+  std::atomic<bool> off_thread{false};
+  std::thread poster([&] {
+    for (int i = 0; i < 1000; ++i) {
+      loop->post([&, i] {
+        if (std::this_thread::get_id() != loop_thread) off_thread = true;
+        ran.push_back(i);
+      });
+    }
+  });
+  const auto limit = Clock::now() + 5s;
+  while (ran.size() < 1000 && Clock::now() < limit) ASSERT_TRUE(loop->run_once(50ms));
+  poster.join();
+  ASSERT_EQ(ran.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(ran[static_cast<std::size_t>(i)], i);
+  EXPECT_FALSE(off_thread);
 }
 
 }  // namespace

@@ -55,17 +55,14 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
     spdlog::error("event store {} was damaged: moved aside to {}; amatad goes on with a fresh one",
                   db, moved_aside);
   }
-  // Checkpoints (with their fsync) happen on an idle timer, never inside a recovery.
-  if (Status s = store_->use_manual_checkpoints(); !s) return s;
 
   auto loop = base::EventLoop::create();
   if (!loop) return loop.error();
   loop_ = std::move(*loop);
   loop_->set_error_handler([](std::string_view what) { spdlog::error("internal: {}", what); });
   store_->on_degraded([this](bool degraded) {
-    // Not from inside the store's write: the event it raises is written through the store.
-    loop_->add_timer_after(base::Clock::duration::zero(),
-                           [this, degraded] { on_store_degraded(degraded); });
+    // From the store's writer thread: acted on in the loop's.
+    loop_->post([this, degraded] { on_store_degraded(degraded); });
   });
   if (Status s = loop_->watch_signals({SIGTERM, SIGINT, SIGHUP, SIGUSR2},
                                       [this](const signalfd_siginfo& i) { on_signal(i); });
@@ -112,7 +109,6 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   supervisor_->start_all();
   runtime_->probes->start();
   start_console();
-  schedule_checkpoint();
   start_metrics();
   return {};
 }
@@ -220,15 +216,6 @@ void Daemon::start_console() {
   }
   console_ = std::move(*server);
   spdlog::info("console on {}", options_.socket_path);
-}
-
-void Daemon::schedule_checkpoint() {
-  std::weak_ptr<bool> alive = alive_;
-  loop_->add_timer_after(std::chrono::seconds(10), [this, alive] {
-    if (alive.expired()) return;
-    if (Status s = store_->checkpoint(); !s) spdlog::warn("event store: {}", s.error().message);
-    schedule_checkpoint();
-  });
 }
 
 }  // namespace amata::daemon

@@ -151,7 +151,6 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// The mark of this amatad's services: its state directory (left_running.h).
   std::string owner() const;
   void start_console();
-  void schedule_checkpoint();
 
   // daemon.cc
   void on_signal(const signalfd_siginfo& info);
@@ -208,10 +207,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// Stores an entry of the cluster history and streams it to console followers.
   void record_cluster_entry(const cluster::BusMessage& entry);
   void run_hooks(const actions::EventEnvironment& env);
-  /// The event store stopped (or resumed) writing: say so, raise (or clear) StoreDegraded,
-  /// and retry every second meanwhile.
+  /// The event store stopped (or resumed) writing: say so, raise (or clear) StoreDegraded.
+  /// (The store's writer tries again every second meanwhile.)
   void on_store_degraded(bool degraded);
-  void retry_store();
 
   // maintenance.cc
   /// At start: the windows the store kept; those that ended while amatad was down end now.
@@ -280,7 +278,6 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;
   std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
-  base::EventLoop::TimerId store_retry_ = 0;
   std::vector<std::shared_ptr<SettleWatch>> settling_;  // waited starts not yet settled
   MaintenanceWindows maintenance_;
   base::EventLoop::TimerId maintenance_timer_ = 0;

@@ -218,17 +218,6 @@ void Daemon::on_store_degraded(bool degraded) {
   env.message = store_->last_error();
   env.policy = policy().tables().name;
   run_hooks(env);
-  if (degraded && store_retry_ == 0) retry_store();
-}
-
-void Daemon::retry_store() {
-  std::weak_ptr<bool> alive = alive_;
-  store_retry_ = loop_->add_timer_after(std::chrono::seconds(1), [this, alive] {
-    if (alive.expired()) return;
-    store_retry_ = 0;
-    (void)store_->flush();  // once it succeeds, the store says so (on_store_degraded)
-    if (store_->degraded()) retry_store();
-  });
 }
 
 // --- actions::ActionHost -------------------------------------------------------------------

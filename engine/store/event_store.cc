@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/signal_free_thread.h"
 #include "base/unique_fd.h"
 
 namespace amata::store {
@@ -259,39 +260,53 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Re
   if (fchmod(file.get(), 0600) < 0) return errno_error("chmod " + path, errno);
   for (const char* suffix : {"-wal", "-shm"}) chmod((path + suffix).c_str(), 0600);
   file.reset();
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  sqlite3* writer = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &writer,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    Error e = sqlite_error(db, "open " + path);
-    sqlite3_close(db);
+    Error e = sqlite_error(writer, "open " + path);
+    sqlite3_close(writer);
     return e;
   }
-  std::unique_ptr<EventStore> store(new EventStore(db, path, retention));
   // A reader (amatactl) may hold a lock for a moment; wait briefly rather than fail.
-  sqlite3_busy_timeout(db, 200);
+  sqlite3_busy_timeout(writer, 200);
   char* err = nullptr;
   const char* pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
-  if (sqlite3_exec(db, pragmas, nullptr, nullptr, &err) != SQLITE_OK ||
-      sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (sqlite3_exec(writer, pragmas, nullptr, nullptr, &err) != SQLITE_OK ||
+      sqlite3_exec(writer, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string message = err ? err : "unknown error";
     sqlite3_free(err);
+    sqlite3_close(writer);
     return Error{"initialise " + path + ": " + message};
   }
   // A damaged page is found now, not in the middle of a recovery.
   std::string verdict;
   rc = sqlite3_exec(
-      db, "PRAGMA quick_check(1);",
+      writer, "PRAGMA quick_check(1);",
       [](void* out, int, char** values, char**) {
         *static_cast<std::string*>(out) = values[0] ? values[0] : "";
         return 0;
       },
       &verdict, nullptr);
   if (rc != SQLITE_OK || verdict != "ok") {
-    return Error{"check " + path + ": " + (rc != SQLITE_OK ? sqlite3_errmsg(db) : verdict)};
+    Error e{"check " + path + ": " + (rc != SQLITE_OK ? sqlite3_errmsg(writer) : verdict)};
+    sqlite3_close(writer);
+    return e;
   }
+  sqlite3* reader = nullptr;
+  rc = sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = sqlite_error(reader, "open " + path);
+    sqlite3_close(reader);
+    sqlite3_close(writer);
+    return e;
+  }
+  sqlite3_busy_timeout(reader, 200);
+  std::unique_ptr<EventStore> store(new EventStore(writer, reader, path, retention));
   if (Status s = store->prepare_all(); !s) return s.error();
   if (Status s = store->read_next_ids(); !s) return s.error();
+  store->writer_ = base::start_signal_free_thread([raw = store.get()] { raw->writer_main(); });
   return store;
 }
 
@@ -320,48 +335,58 @@ Result<std::unique_ptr<EventStore>> EventStore::open_or_replace(const std::strin
   return open(path, retention);
 }
 
-EventStore::EventStore(sqlite3* db, std::string path, Retention retention)
-    : db_(db), path_(std::move(path)), retention_(retention) {}
+EventStore::EventStore(sqlite3* writer, sqlite3* reader, std::string path, Retention retention)
+    : writer_db_(writer), reader_db_(reader), path_(std::move(path)), retention_(retention) {}
 
 EventStore::~EventStore() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;  // the writer commits what waits (one try), then ends
+    }
+    wake_writer_.notify_one();
+    writer_.join();
+  }
   for (sqlite3_stmt* st :
        {insert_event_, insert_action_, add_restart_, restart_count_, upsert_process_,
         delete_process_, insert_cluster_entry_, upsert_maintenance_, delete_maintenance_}) {
     sqlite3_finalize(st);
   }
-  sqlite3_close(db_);
+  sqlite3_close(reader_db_);
+  sqlite3_close(writer_db_);
 }
 
 Status EventStore::prepare_all() {
   struct {
+    sqlite3* db;
     sqlite3_stmt** stmt;
     const char* sql;
   } statements[] = {
-      {&insert_event_,
+      {writer_db_, &insert_event_,
        "INSERT INTO events(time, rule, event, objects, vals, edge, id) VALUES(?,?,?,?,?,?,?)"},
-      {&insert_action_,
+      {writer_db_, &insert_action_,
        "INSERT INTO actions(time, event_id, kind, object, outcome, detail, duration_ms, id) "
        "VALUES(?,?,?,?,?,?,?,?)"},
-      {&add_restart_,
+      {writer_db_, &add_restart_,
        "INSERT INTO restarts(service, count, last) VALUES(?1, 1, ?2) "
        "ON CONFLICT(service) DO UPDATE SET count = count + 1, last = ?2"},
-      {&restart_count_, "SELECT count FROM restarts WHERE service = ?"},
-      {&upsert_process_,
+      {writer_db_, &upsert_process_,
        "INSERT OR REPLACE INTO processes(service, pid, start_ticks, argv, started) "
        "VALUES(?,?,?,?,?)"},
-      {&delete_process_, "DELETE FROM processes WHERE service = ?"},
-      {&insert_cluster_entry_,
+      {writer_db_, &delete_process_, "DELETE FROM processes WHERE service = ?"},
+      {writer_db_, &insert_cluster_entry_,
        "INSERT INTO cluster_log(time, origin, ring, view, seq, record, id) "
        "VALUES(?,?,?,?,?,?,?)"},
-      {&upsert_maintenance_,
+      {writer_db_, &upsert_maintenance_,
        "INSERT OR REPLACE INTO maintenance(object, uid, set_time, until, reason) "
        "VALUES(?,?,?,?,?)"},
-      {&delete_maintenance_, "DELETE FROM maintenance WHERE object = ?"},
+      {writer_db_, &delete_maintenance_, "DELETE FROM maintenance WHERE object = ?"},
+      {reader_db_, &restart_count_, "SELECT count FROM restarts WHERE service = ?"},
   };
   for (auto& s : statements) {
-    if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
+    if (sqlite3_prepare_v3(s.db, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.stmt, nullptr) !=
         SQLITE_OK) {
-      return sqlite_error(db_, std::string("prepare ") + s.sql);
+      return sqlite_error(s.db, std::string("prepare ") + s.sql);
     }
   }
   return {};
@@ -371,9 +396,9 @@ Status EventStore::read_next_ids() {
   for (auto [table, next] : {std::pair<const char*, std::int64_t*>{"events", &next_event_id_},
                              {"actions", &next_action_id_},
                              {"cluster_log", &next_cluster_id_}}) {
-    Query q(db_, (std::string("SELECT coalesce(max(id), 0) FROM ") + table).c_str());
+    Query q(reader_db_, (std::string("SELECT coalesce(max(id), 0) FROM ") + table).c_str());
     if (!q.ok() || sqlite3_step(q.get()) != SQLITE_ROW) {
-      return sqlite_error(db_, std::string("read the last id of ") + table);
+      return sqlite_error(reader_db_, std::string("read the last id of ") + table);
     }
     *next = sqlite3_column_int64(q.get(), 0) + 1;
   }
@@ -381,38 +406,138 @@ Status EventStore::read_next_ids() {
 }
 
 void EventStore::submit(const char* what, Write write) {
-  if (pending_.size() >= std::max<std::size_t>(1, retention_.max_pending)) {
-    pending_.pop_front();  // the oldest goes: the newest say most about now
-    ++dropped_;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= std::max<std::size_t>(1, retention_.max_pending)) {
+      queue_.pop_front();  // the oldest goes: the newest say most about now
+      ++dropped_;
+    }
+    queue_.push_back(Pending{next_seq_++, what, std::move(write)});
   }
-  const bool was = degraded();
-  pending_.emplace_back(what, std::move(write));
-  (void)write_pending();  // a failure leaves it queued: degraded() says so
-  if (was != degraded() && on_degraded_) on_degraded_(degraded());
+  wake_writer_.notify_one();
+}
+
+bool EventStore::degraded() const {
+  std::lock_guard lock(mutex_);
+  return degraded_;
+}
+
+std::size_t EventStore::pending() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+std::uint64_t EventStore::dropped() const {
+  std::lock_guard lock(mutex_);
+  return dropped_;
+}
+
+std::string EventStore::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void EventStore::on_degraded(std::function<void(bool degraded)> callback) {
+  std::lock_guard lock(mutex_);
+  on_degraded_ = std::move(callback);
+}
+
+void EventStore::wait_for_writes(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mutex_);
+  const std::uint64_t last = next_seq_ - 1;
+  written_.wait_for(lock, limit,
+                    [&] { return degraded_ || queue_.empty() || queue_.front().seq > last; });
 }
 
 Status EventStore::flush() {
-  const bool was = degraded();
-  Status flushed = write_pending();
-  if (was != degraded() && on_degraded_) on_degraded_(degraded());
-  return flushed;
+  std::unique_lock lock(mutex_);
+  const std::uint64_t last = next_seq_ - 1;
+  // The first attempt that begins after this call: the one under way began before it.
+  const std::uint64_t attempt = attempts_ + (writing_ ? 2 : 1);
+  retry_now_ = true;
+  wake_writer_.notify_one();
+  // Done when it is committed, or when that attempt failed.
+  written_.wait(lock, [&] {
+    return queue_.empty() || queue_.front().seq > last || (degraded_ && attempts_ >= attempt);
+  });
+  if (queue_.empty() || queue_.front().seq > last) return {};
+  return Error{last_error_};
 }
 
-Status EventStore::write_pending() {
-  while (!pending_.empty()) {
-    auto& [what, write] = pending_.front();
-    const int rc = write();
-    if (rc == SQLITE_DONE) {
-      pending_.pop_front();
-      (void)maybe_prune();
+void EventStore::writer_main() {
+  // As many records as there are to a transaction, up to this many: one commit for a storm.
+  constexpr std::size_t kBatch = 512;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    const auto ready = [&] { return stopping_ || (!queue_.empty() && (!degraded_ || retry_now_)); };
+    if (degraded_) {
+      wake_writer_.wait_for(lock, std::chrono::seconds(1), ready);  // then try again anyway
+    } else {
+      wake_writer_.wait(lock, ready);
+    }
+    if (queue_.empty()) {
+      if (stopping_) return;
       continue;
     }
-    last_error_ = std::string(what) + ": " + sqlite3_errstr(rc) + " (" + sqlite3_errmsg(db_) + ")";
-    if (transient(rc)) return Error{last_error_};
-    pending_.pop_front();  // it would fail for ever: count it and go on
-    ++dropped_;
+    retry_now_ = false;
+    writing_ = true;
+    std::vector<Pending> batch(
+        queue_.begin(),
+        queue_.begin() + static_cast<std::ptrdiff_t>(std::min(kBatch, queue_.size())));
+    lock.unlock();
+    Committed done = commit(batch);
+    lock.lock();
+    ++attempts_;
+    writing_ = false;
+    const bool was = degraded_;
+    if (done.ok) {
+      while (!queue_.empty() && queue_.front().seq <= done.through) queue_.pop_front();
+      dropped_ += done.dropped;
+      degraded_ = false;
+    } else {
+      last_error_ = std::move(done.error);
+      degraded_ = true;
+    }
+    auto on_degraded = was != degraded_ ? on_degraded_ : nullptr;
+    written_.notify_all();
+    if (on_degraded) {
+      lock.unlock();
+      on_degraded(!was);
+      lock.lock();
+    }
+    if (stopping_ && degraded_) return;  // one last try was made: what waits is lost
   }
-  return {};
+}
+
+EventStore::Committed EventStore::commit(const std::vector<Pending>& batch) {
+  Committed out;
+  const auto failed = [&](const char* what, int rc) {
+    out.error =
+        std::string(what) + ": " + sqlite3_errstr(rc) + " (" + sqlite3_errmsg(writer_db_) + ")";
+    if (!sqlite3_get_autocommit(writer_db_))
+      sqlite3_exec(writer_db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return out;
+  };
+  int rc = sqlite3_exec(writer_db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return failed("begin", rc);
+  for (const auto& p : batch) {
+    rc = p.write();
+    if (rc == SQLITE_DONE) continue;
+    // A write that would fail for ever (a constraint) is dropped; one that may pass (a full
+    // disk) fails the batch, kept to be tried again. One that ended the transaction too.
+    if (transient(rc) || sqlite3_get_autocommit(writer_db_)) return failed(p.what, rc);
+    ++out.dropped;
+  }
+  rc = sqlite3_exec(writer_db_, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return failed("commit", rc);
+  out.ok = true;
+  out.through = batch.back().seq;
+  writes_since_prune_ += static_cast<int>(batch.size());
+  if (writes_since_prune_ >= retention_.prune_every) {
+    writes_since_prune_ = 0;
+    (void)prune_on(writer_db_);  // retention: a failure is tried again at the next prune
+  }
+  return out;
 }
 
 Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
@@ -456,12 +581,13 @@ Status EventStore::add_restart(const std::string& service, double time) {
 }
 
 Result<std::int64_t> EventStore::restart_count(const std::string& service) {
+  wait_for_writes(kReadWait);
   bind_text(restart_count_, 1, service);
   int rc = sqlite3_step(restart_count_);
   std::int64_t count = rc == SQLITE_ROW ? sqlite3_column_int64(restart_count_, 0) : 0;
   sqlite3_reset(restart_count_);
   sqlite3_clear_bindings(restart_count_);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(db_, "read restart count");
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite_error(reader_db_, "read restart count");
   return count;
 }
 
@@ -486,9 +612,10 @@ Status EventStore::forget_process(const std::string& service) {
 }
 
 Result<std::vector<ProcessRecord>> EventStore::processes() {
+  wait_for_writes(kReadWait);
   return read_rows(
-      db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service", {},
-      "processes", process_row);
+      reader_db_, "SELECT service, pid, start_ticks, argv, started FROM processes ORDER BY service",
+      {}, "processes", process_row);
 }
 
 Status EventStore::put_maintenance(const MaintenanceRecord& m) {
@@ -512,25 +639,30 @@ Status EventStore::remove_maintenance(const std::string& object) {
 }
 
 Result<std::vector<MaintenanceRecord>> EventStore::maintenance_windows() {
-  return read_rows(db_,
+  wait_for_writes(kReadWait);
+  return read_rows(reader_db_,
                    "SELECT object, uid, set_time, until, reason FROM maintenance ORDER BY object",
                    {}, "maintenance windows", maintenance_row);
 }
 
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
-  return read_window(db_, kEvents, Window::kAfter, after, limit);
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kEvents, Window::kAfter, after, limit);
 }
 
 Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
-  return read_window(db_, kEvents, Window::kNewest, 0, limit);
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kEvents, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  return read_window(db_, kActions, Window::kAfter, after, limit);
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kActions, Window::kAfter, after, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
-  return read_window(db_, kActions, Window::kNewest, 0, limit);
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kActions, Window::kNewest, 0, limit);
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
@@ -549,36 +681,22 @@ Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
-  return read_window(db_, kClusterLog, Window::kNewest, 0, limit);
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kClusterLog, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
                                                                         int limit) {
-  return read_window(db_, kClusterLog, Window::kAfter, after, limit);
-}
-
-Status EventStore::use_manual_checkpoints() {
-  if (sqlite3_exec(db_, "PRAGMA wal_autocheckpoint=0;", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return sqlite_error(db_, "disable automatic checkpoints");
-  }
-  return {};
-}
-
-Status EventStore::checkpoint() {
-  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) !=
-      SQLITE_OK) {
-    return sqlite_error(db_, "checkpoint");
-  }
-  return {};
-}
-
-Status EventStore::maybe_prune() {
-  if (++writes_since_prune_ < retention_.prune_every) return {};
-  return prune();
+  wait_for_writes(kReadWait);
+  return read_window(reader_db_, kClusterLog, Window::kAfter, after, limit);
 }
 
 Status EventStore::prune() {
-  writes_since_prune_ = 0;
+  if (Status flushed = flush(); !flushed) return flushed;
+  return prune_on(reader_db_);
+}
+
+Status EventStore::prune_on(sqlite3* db) {
   double cutoff = base::unix_now() - retention_.max_age_days * 86400.0;
   for (const auto& [table, keep] :
        {std::pair<const char*, std::int64_t>{"events", retention_.max_events},
@@ -586,12 +704,12 @@ Status EventStore::prune() {
         {"cluster_log", retention_.max_cluster_entries}}) {
     std::string sql = std::string("DELETE FROM ") + table + " WHERE id <= (SELECT max(id) FROM " +
                       table + ") - ?1 OR time < ?2";
-    Query q(db_, sql.c_str());
-    if (!q.ok()) return sqlite_error(db_, "prepare prune");
+    Query q(db, sql.c_str());
+    if (!q.ok()) return sqlite_error(db, "prepare prune");
     sqlite3_bind_int64(q.get(), 1, keep);
     sqlite3_bind_double(q.get(), 2, cutoff);
     if (sqlite3_step(q.get()) != SQLITE_DONE)
-      return sqlite_error(db_, "prune " + std::string(table));
+      return sqlite_error(db, "prune " + std::string(table));
   }
   return {};
 }

@@ -5,18 +5,33 @@
 // published on the ordered bus.
 //
 // One SQLite database in WAL mode in the state dir. synchronous=NORMAL: a commit survives a
-// crash of amatad (kill -9), though not necessarily a power loss. Each write is one small
-// prepared statement, so the loop is not stalled; readers (amatactl, the console) never
-// block the writer. Retention is bounded by row count and age.
+// crash of amatad (kill -9), though not necessarily a power loss.
+//
+// Recovery never waits for the disk. A write (add_event, add_action, ...) only queues the
+// record, with its id already given, and returns; a writer thread of the store's own commits
+// what waits, many records to a transaction, on a connection of its own, and checkpoints
+// the WAL there too. A slow or stalled disk (stress-ng --hdd, a full disk) delays the record,
+// never the restart it records. What the writer has committed survives kill -9; what was
+// still queued (the last milliseconds) is lost with the process, as on any crash. The reads
+// run on the caller's connection after the writes made before them have been committed
+// (read your writes), and never block the writer (WAL). Retention is bounded by row count
+// and age.
+//
+// Thread safety: one owning thread calls everything (the loop); the writer thread is the
+// store's own.
 #pragma once
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/result.h"
@@ -158,63 +173,91 @@ class EventStore {
 
   /// Writes that fail for a reason that passes — a full disk, a database another process
   /// holds locked, a read-only remount — wait in a bounded queue, in their order, with their
-  /// ids already given; every later write, and flush(), tries them again first. Beyond the
-  /// bound the oldest are dropped and counted; a write that can never succeed (a
-  /// constraint, a damaged page) is dropped and counted at once. Retention::max_pending
-  /// bounds the queue.
-  /// True while writes wait.
-  bool degraded() const { return !pending_.empty(); }
-  std::size_t pending() const { return pending_.size(); }
-  std::uint64_t dropped() const { return dropped_; }
-  /// Why the last write failed ("" when none has).
-  const std::string& last_error() const { return last_error_; }
-  /// Writes what waits; an error while some still cannot be written.
+  /// ids already given; the writer tries them again every second, and at once on flush().
+  /// Beyond the bound (Retention::max_pending) the oldest are dropped and counted; a write
+  /// that can never succeed (a constraint) is dropped and counted at once.
+  /// True from a failed commit until the next one succeeds.
+  bool degraded() const;
+  /// Records not yet committed (queued, or in the batch being written).
+  std::size_t pending() const;
+  std::uint64_t dropped() const;
+  /// Why the last commit failed ("" when none has).
+  std::string last_error() const;
+  /// Waits until what was written before the call is committed; an error (the reason) while
+  /// it cannot be. For shutdown and tests: the loop itself never needs to.
   Status flush();
-  /// Called when degraded() turns true or false (from inside a write or flush(): the owner
-  /// should act on it later, not write from inside the call).
-  void on_degraded(std::function<void(bool degraded)> callback) {
-    on_degraded_ = std::move(callback);
-  }
+  /// Called, from the writer thread, when degraded() turns true or false: the owner hands it
+  /// to its own thread (EventLoop::post) before it acts or writes.
+  void on_degraded(std::function<void(bool degraded)> callback);
 
-  /// Applies the retention limits now (also done every `prune_every` writes).
+  /// Applies the retention limits now (the writer also does every `prune_every` writes).
   Status prune();
-  /// Stops SQLite from checkpointing the WAL inside a write (a checkpoint fsyncs and can take
-  /// milliseconds): the owner calls checkpoint() from an idle timer instead.
-  Status use_manual_checkpoints();
-  /// Copies the WAL into the database without waiting for readers (PASSIVE).
-  Status checkpoint();
   const std::string& path() const { return path_; }
 
  private:
-  EventStore(sqlite3* db, std::string path, Retention retention);
-  /// A write kept until it succeeds: binds and steps its statement, returns SQLite's code.
+  EventStore(sqlite3* writer, sqlite3* reader, std::string path, Retention retention);
+  /// A write kept until it is committed: binds and steps its statement on the writer's
+  /// connection, returns SQLite's code. Runs on the writer thread.
   using Write = std::function<int()>;
+  struct Pending {
+    std::uint64_t seq;  // submission order
+    const char* what;
+    Write write;
+  };
+  /// What one attempt to commit a batch did.
+  struct Committed {
+    bool ok = false;
+    std::uint64_t through = 0;  // the last seq of the batch, when ok
+    std::uint64_t dropped = 0;  // writes that can never succeed, when ok
+    std::string error;
+  };
 
   Status prepare_all();
   Status read_next_ids();
-  /// Queues `write` behind what waits and writes as much as the database takes now.
+  /// Queues `write` for the writer thread.
   void submit(const char* what, Write write);
-  Status write_pending();
-  Status maybe_prune();
+  /// Waits (for at most `limit`) until every write submitted before has been committed or
+  /// dropped, or the store is degraded; reads call it first.
+  void wait_for_writes(std::chrono::milliseconds limit);
+  void writer_main();
+  Committed commit(const std::vector<Pending>& batch);
+  Status prune_on(sqlite3* db);
 
-  sqlite3* db_;
+  /// How long a read waits for the writes before it (a stalled disk) before it reads what is
+  /// committed.
+  static constexpr std::chrono::milliseconds kReadWait{1000};
+
+  sqlite3* writer_db_;  // the writer thread's
+  sqlite3* reader_db_;  // the owning thread's
   std::string path_;
   Retention retention_;
-  int writes_since_prune_ = 0;
-  std::deque<std::pair<const char*, Write>> pending_;
-  std::function<void(bool)> on_degraded_;
-  std::uint64_t dropped_ = 0;
-  std::string last_error_;
+  int writes_since_prune_ = 0;  // the writer thread's
   std::int64_t next_event_id_ = 1, next_action_id_ = 1, next_cluster_id_ = 1;
+  // The writer's statements (on writer_db_), and the reader's.
   sqlite3_stmt* insert_event_ = nullptr;
   sqlite3_stmt* insert_action_ = nullptr;
   sqlite3_stmt* add_restart_ = nullptr;
-  sqlite3_stmt* restart_count_ = nullptr;
   sqlite3_stmt* upsert_process_ = nullptr;
   sqlite3_stmt* delete_process_ = nullptr;
   sqlite3_stmt* insert_cluster_entry_ = nullptr;
   sqlite3_stmt* upsert_maintenance_ = nullptr;
   sqlite3_stmt* delete_maintenance_ = nullptr;
+  sqlite3_stmt* restart_count_ = nullptr;
+
+  // Shared with the writer thread, under mutex_.
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_, written_;
+  std::deque<Pending> queue_;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t attempts_ = 0;  // commits tried (for flush)
+  bool degraded_ = false;
+  bool retry_now_ = false;
+  bool writing_ = false;  // a batch is being committed
+  bool stopping_ = false;
+  std::uint64_t dropped_ = 0;
+  std::string last_error_;
+  std::function<void(bool)> on_degraded_;
+  std::thread writer_;  // last: started once everything above exists
 };
 
 }  // namespace amata::store

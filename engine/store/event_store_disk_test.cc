@@ -84,11 +84,15 @@ TEST_F(StoreDiskTest, AFullDiskKeepsWritesInOrderUntilSpaceReturns) {
   ASSERT_TRUE(store) << store.error().message;
   EventStore& s = **store;
   ASSERT_TRUE(s.add_event(event(0)));
+  ASSERT_TRUE(s.flush());
   ASSERT_FALSE(s.degraded());
   const std::string filler = fill();
   // Enough rows that SQLite must grow its files; every id is given at once.
   std::int64_t last = 0;
-  for (int n = 1; n <= 400 && !s.degraded(); ++n) last = *s.add_event(event(n));
+  for (int n = 1; n <= 400 && !s.degraded(); ++n) {
+    last = *s.add_event(event(n));
+    (void)s.flush();
+  }
   ASSERT_TRUE(s.degraded()) << "the disk never filled";
   EXPECT_NE(s.last_error().find("full"), std::string::npos) << s.last_error();
   const std::int64_t first_queued = last;
@@ -121,7 +125,10 @@ TEST_F(StoreDiskTest, BeyondItsBoundTheQueueDropsTheOldestAndCountsThem) {
   EventStore& s = **store;
   const std::string filler = fill();
   int n = 0;
-  while (!s.degraded() && n < 400) (void)s.add_event(event(n++));
+  while (!s.degraded() && n < 400) {
+    (void)s.add_event(event(n++));
+    (void)s.flush();
+  }
   ASSERT_TRUE(s.degraded());
   for (int i = 0; i < 20; ++i) (void)s.add_event(event(n++));
   EXPECT_EQ(s.pending(), 5u);
@@ -160,8 +167,8 @@ TEST_F(StoreDiskTest, ADamagedDatabaseIsMovedAsideToo) {
     auto store = EventStore::open(path_);
     ASSERT_TRUE(store);
     for (int n = 0; n < 2000; ++n) (void)(*store)->add_event(event(n));
-    ASSERT_TRUE((*store)->checkpoint());
-  }
+    ASSERT_TRUE((*store)->flush());
+  }  // closing the last connection checkpoints the WAL into the file
   fs::remove(path_ + "-wal");
   // Garbage over pages in the middle of the file, the header left intact.
   const auto size = fs::file_size(path_);

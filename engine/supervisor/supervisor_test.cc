@@ -187,7 +187,7 @@ TEST_F(SupervisorTest, AStoppedServiceEndsOnItsStopSignalWithoutWaitingForKill) 
   // instead of after `kill_after`.
   // One process that handles SIGTERM (a shell loop would fork, and a child stopped between
   // vfork and exec leaves the shell in D, not T).
-  auto c = service("hung", {"python3", "-c",
+  auto c = service("hung", {"/usr/bin/python3", "-c",
                             "import signal, sys, time\n"
                             "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
                             "open('ready', 'w').write('up')\n"

@@ -7,9 +7,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include "base/pidfd.h"
@@ -63,7 +67,11 @@ struct Prepared {
   std::string fail_prefix;  // "amatad: cannot start /usr/bin/x: errno "
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
   int report_fd = -1;  // close-on-exec: a failure before exec is written here
+  std::optional<int> nice;
 };
+
+constexpr int kInheritNice = std::numeric_limits<int>::min();
+std::atomic<int> children_nice{kInheritNice};
 
 /// What the child writes to report_fd when it cannot exec.
 struct StartFailure {
@@ -74,6 +82,7 @@ struct StartFailure {
 Result<Prepared> prepare(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return Error{"empty argv"};
   Prepared p;
+  if (const int nice = children_nice.load(); nice != kInheritNice) p.nice = nice;
   p.argv_storage = spec.argv;
   p.env_storage = spec.env;
   p.program = resolve_program(spec.argv[0], spec.env);
@@ -253,6 +262,11 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
 
   pid_t pid = start_child(p);
   if (pid < 0) return errno_error("fork", errno);
+  // Lowered by the parent, not by the child before its exec: amatad waits for that exec
+  // (CLONE_VFORK), and a child already at its services' priority would queue behind them in a
+  // storm of restarts. The new program runs at amatad's priority for the microseconds until
+  // this call.
+  if (p.nice) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(pid), *p.nice);
   // The child has exec'd (the pipe closed without a word) or failed before it (the pipe says
   // why). With CLONE_VFORK it is already one or the other; after fork() this waits the
   // microseconds until exec.
@@ -286,6 +300,10 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
   }
   if (stdout_read) fcntl(stdout_read.get(), F_SETFL, O_NONBLOCK);
   return Spawned{pid, std::move(*pidfd), std::move(stdout_read), std::move(start_failure)};
+}
+
+void set_children_nice(int nice) {
+  children_nice.store(nice);
 }
 
 std::vector<std::string> current_environment() {

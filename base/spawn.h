@@ -52,6 +52,11 @@ struct Spawned {
 /// stderr, and is told in Spawned::start_failure.
 Result<Spawned> spawn(const SpawnSpec& spec);
 
+/// Every child spawn() starts from now on runs at this nice value, not at the caller's:
+/// amatad runs ahead of its services (tools/amatad: --priority-boost), and the services,
+/// hooks and checks it starts keep the nice value amatad itself was started with.
+void set_children_nice(int nice);
+
 /// The environment of amatad itself as "NAME=value" strings (a base for children).
 std::vector<std::string> current_environment();
 

@@ -129,6 +129,8 @@ class Supervisor:
             (f"s{i}", port_base + i, os.path.join(self.dir, "pids", f"s{i}.pid")) for i in range(n)
         ]
         self.service_bin = os.path.join(args.bin_dir, "compare_tcp_service")
+        burn = getattr(args, "burn_ms", 0)
+        self.burn = f" --burn {burn}" if burn else ""  # after the port and pidfile
         self.proc = None
         self.pid = 0
         self.list_file = os.path.join(self.dir, "services.txt")
@@ -209,13 +211,15 @@ class Amata(Supervisor):
         with open(policy, "w") as f:
             f.write("policy compare\n\n")
             for name, port, pidfile in self.services:
-                f.write(f'service {name} {{\n  start "{self.service_bin}" "{port}" "{pidfile}"\n'
+                burn = f' "--burn" "{self.args.burn_ms}"' if self.burn else ""
+                f.write(f'service {name} {{\n  start "{self.service_bin}" "{port}" "{pidfile}"{burn}\n'
                         f"  stop KILL\n}}\n")
             # The paper's rule pair: a dead service raises an event; its recovery restarts it.
             f.write("\ndiscover down(s: service) when not s.alive raise ServiceDown(s)\n"
                     "recover ServiceDown(s) { restart s }\n")
         return [self.args.amatad, policy, "--state-dir", os.path.join(self.dir, "state"),
-                "--socket", os.path.join(self.dir, "amatad.sock"), "--log-level", "warn"]
+                "--socket", os.path.join(self.dir, "amatad.sock"), "--log-level", "warn"] + \
+            list(getattr(self.args, "amatad_args", []) or [])
 
 
 class Monit(Supervisor):
@@ -230,7 +234,7 @@ class Monit(Supervisor):
                     f"set statefile {d}/monit.state\nset pidfile {d}/monit.pid\n\n")
             for name, port, pidfile in self.services:
                 # Monit waits for its start program to exit: the service detaches.
-                start = f'start program = "{self.service_bin} {port} {pidfile} --daemon"'
+                start = f'start program = "{self.service_bin} {port} {pidfile} --daemon{self.burn}"'
                 if self.check == "process":
                     f.write(f"check process {name} with pidfile {pidfile}\n  {start}\n")
                 else:
@@ -260,7 +264,7 @@ class Supervisord(Supervisor):
                     "[rpcinterface:supervisor]\n"
                     "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n")
             for name, port, pidfile in self.services:
-                f.write(f"[program:{name}]\ncommand={self.service_bin} {port} {pidfile}\n\n")
+                f.write(f"[program:{name}]\ncommand={self.service_bin} {port} {pidfile}{self.burn}\n\n")
         return ["/usr/bin/supervisord", "-n", "-c", conf]
 
 
@@ -459,6 +463,10 @@ def main():
     p.add_argument("--stress-timeout", type=float, default=600)
     p.add_argument("--bin-dir", default=os.path.join(repo, "build/bx/bench/compare"))
     p.add_argument("--amatad", default=os.path.join(repo, "build/bx/tools/amatad/amatad"))
+    p.add_argument("--amatad-arg", dest="amatad_args", action="append", default=[],
+                   help="one more argument for amatad (repeatable), e.g. --amatad-arg=--priority-boost=0")
+    p.add_argument("--burn-ms", type=int, default=0,
+                   help="CPU each service spends starting (compare_tcp_service --burn)")
     p.add_argument("--out", default=os.path.join(repo, "build/bx/compare"))
     p.add_argument("--quick", action="store_true", help="N=1,3,10, 5 reps, 5 s idle")
     p.add_argument("--smoke", action="store_true", help="amata, N=1, 2 reps, no load")

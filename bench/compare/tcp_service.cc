@@ -7,10 +7,13 @@
 // python3 one-liner: it starts in about a millisecond, so the figures measure the supervisors, not
 // an interpreter starting up.
 //
-//   compare_tcp_service PORT PIDFILE [--daemon]
+//   compare_tcp_service PORT PIDFILE [--daemon] [--burn MS]
 // --daemon: detach first (fork, the parent exits 0, the child starts a new session with
 // /dev/null for stdio). Monit waits for its start program to exit, so it needs this; amatad
 // and supervisord run the service in the foreground.
+// --burn MS: spend MS of CPU time (not wall time) before listening, as an interpreter's
+// start-up does (python3 -m http.server: about 60 ms here), so that a storm of restarts
+// competes for the CPU the way real services do.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -47,13 +50,39 @@ bool write_pidfile(const std::string& path, pid_t pid, long long started, long l
   return true;
 }
 
+/// Spins until this thread has used `ms` of CPU time.
+void burn_cpu(long ms) {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  const long long until =
+      static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec + ms * 1000000LL;
+  volatile unsigned long spin = 0;
+  for (;;) {
+    for (int i = 0; i < 100000; ++i) spin = spin + 1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    if (static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec >= until) return;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const long long started = now_ns();
-  bool daemon = argc == 4 && std::string(argv[3]) == "--daemon";
-  if (argc != 3 && !daemon) {
-    std::fprintf(stderr, "usage: %s PORT PIDFILE [--daemon]\n", argv[0]);
+  bool daemon = false;
+  long burn_ms = 0;
+  bool usage = argc < 3;
+  for (int i = 3; i < argc && !usage; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--daemon") {
+      daemon = true;
+    } else if (arg == "--burn" && i + 1 < argc) {
+      burn_ms = std::atol(argv[++i]);
+    } else {
+      usage = true;
+    }
+  }
+  if (usage) {
+    std::fprintf(stderr, "usage: %s PORT PIDFILE [--daemon] [--burn MS]\n", argv[0]);
     return 2;
   }
   int port = std::atoi(argv[1]);
@@ -77,6 +106,7 @@ int main(int argc, char** argv) {
       close(null);
     }
   }
+  if (burn_ms > 0) burn_cpu(burn_ms);
   // A client closing first must not kill the service.
   signal(SIGPIPE, SIG_IGN);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -198,6 +198,15 @@ TEST_F(SupervisorTest, AStoppedServiceEndsOnItsStopSignalWithoutWaitingForKill) 
   sup_->start_all();
   ASSERT_TRUE(run_until([&] { return !read_file(dir_ + "/ready").empty(); }));
   const pid_t pid = sup_->status(id("hung"))->pid;
+  // Whatever fails below, the stopped process must not outlive the test (kill_after is 60 s).
+  struct KillAtEnd {
+    Supervisor& sup;
+    int object;
+    pid_t group;
+    ~KillAtEnd() {
+      if (sup.status(object)->pid == group) kill(-group, SIGKILL);  // still ours, unreaped
+    }
+  } kill_at_end{*sup_, id("hung"), pid};
   ASSERT_EQ(kill(-pid, SIGSTOP), 0);
   const std::string stat = "/proc/" + std::to_string(pid) + "/stat";
   ASSERT_TRUE(run_until([&] { return read_file(stat).find(") T ") != std::string::npos; }))

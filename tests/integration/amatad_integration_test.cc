@@ -88,6 +88,37 @@ TEST(Amatad, ThreeServicesKilledAtOnceAllComeBack) {
   ASSERT_TRUE(Amatad::wait_for([&] { return a.zombie_children().empty(); }, 2));
 }
 
+/// The nice value of `pid` (field 19 of /proc/PID/stat).
+int nice_of(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 19 && fields >> field; ++i) {
+  }
+  return std::stoi(field);
+}
+
+TEST(Amatad, RunsAheadOfTheServicesItStarts) {
+  // A storm of restarted services must not starve the loop that restarts them: amatad
+  // raises its own priority, and its services keep the one it was started with.
+  const int own = nice_of(getpid());
+  for (const auto& [args, boost] : std::vector<std::pair<std::vector<std::string>, int>>{
+           {{}, 10}, {{"--priority-boost", "0"}, 0}}) {
+    Amatad a;
+    a.write_policy("policy itest\n" + sleeper_service("web") + kRestartWhenDown);
+    a.start(args);
+    const pid_t web = a.wait_new_pid("web", 0);
+    ASSERT_GT(web, 0) << a.log();
+    EXPECT_EQ(nice_of(a.pid()), std::max(-20, own - boost)) << a.log();
+    EXPECT_EQ(nice_of(web), own);
+    ASSERT_EQ(kill(web, SIGKILL), 0);
+    const pid_t again = a.wait_new_pid("web", web);
+    ASSERT_GT(again, 0) << a.log();
+    EXPECT_EQ(nice_of(again), own);
+    EXPECT_EQ(a.stop(SIGTERM), 0);
+  }
+}
+
 TEST(Amatad, CrashLoopBacksOffThenGivesUpWithLowCpu) {
   Amatad a;
   a.write_hook("GaveUp", "echo \"$AMATA_OBJECT: $AMATA_MESSAGE\" > \"@DIR@/gaveup\"");

@@ -36,6 +36,32 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402  (the supervisors, the load, the machine: one harness)
 
 
+CPU_CGROUPS = "/sys/fs/cgroup/cpu"  # cgroup v1's cpu controller (v2: /sys/fs/cgroup)
+
+
+def in_cgroup(cls):
+    """`cls` run as systemd runs a unit: the supervisor and all it starts in a cpu cgroup of
+    their own. Outside the root cgroup the kernel's autogroup (a scheduling group per session)
+    does not apply, so a supervisor's nice value counts against the services it starts, which
+    each lead a session of their own."""
+
+    class InCgroup(cls):
+        def command(self):
+            self.cgroup = os.path.join(self.args.cgroup_root, f"{self.name}-{os.getpid()}")
+            os.makedirs(self.cgroup, exist_ok=True)
+            return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                    self.cgroup] + super().command()
+
+        def stop(self):
+            super().stop()
+            try:
+                os.rmdir(self.cgroup)
+            except OSError:
+                pass
+
+    return InCgroup
+
+
 class AmataNoBoost(compare.Amata):
     def command(self):
         return super().command() + ["--priority-boost", "0"]
@@ -48,15 +74,18 @@ PORT_BASE = {"amata": 31000, "amata-noboost": 32000, "monit-process": 33000,
 
 
 def console_latencies(amatactl, socket, stop, out):
-    """`amatactl status` one after another until `stop`; each call's wall time in ms."""
+    """`amatactl status` every 100 ms until `stop` (an operator looking, not a load: each
+    answer renders all N services); each call's wall time in ms."""
     while not stop.is_set():
         t0 = time.monotonic()
         r = subprocess.run([amatactl, "--socket", socket, "status"], capture_output=True)
         out.append((time.monotonic() - t0) * 1000.0 if r.returncode == 0 else None)
+        stop.wait(0.1)
 
 
 def run_cell(tool, condition, n, reps, root, args, rng):
-    sup = TOOLS[tool](tool, n, PORT_BASE[tool], os.path.join(root, condition), args)
+    cls = in_cgroup(TOOLS[tool]) if args.cgroup_root else TOOLS[tool]
+    sup = cls(tool, n, PORT_BASE[tool], os.path.join(root, condition), args)
     cell = {"tool": tool, "condition": condition, "n": n, "reps": [], "errors": []}
     load = None
     try:
@@ -121,7 +150,11 @@ def report(results):
         f"to start; {args['reps']} repetitions a cell.",
         f"{m['date_utc']}, amata {m['amata_commit']}; {m['cpu_model']}, {m['nproc']} cores; "
         f"load average at start {' '.join(m['loadavg_at_start'])}; {m['monit']}; "
-        f"supervisord {m['supervisord']}. Physical bound (start-up CPU / cores): {bound:.0f} ms.",
+        f"supervisord {m['supervisord']}. Physical bound (start-up CPU / cores): {bound:.0f} ms. "
+        + ("Each supervisor in a cpu cgroup of its own, as systemd runs a unit."
+           if args.get("cgroup_root") else
+           "The supervisors in the harness's session (autogroup: every service that leads a "
+           "session of its own is a scheduling group as heavy as its supervisor)."),
         "",
         "| tool | load | last forked, ms (median / max) | last running, ms (median / max) "
         "| last accepting, ms (median / max) | accepting / bound (median) "
@@ -157,8 +190,12 @@ def main():
     p.add_argument("--bin-dir", default=os.path.join(repo, "build/rel/bench/compare"))
     p.add_argument("--amatad", default=os.path.join(repo, "build/rel/tools/amatad/amatad"))
     p.add_argument("--amatactl", default=None, help="default: beside --amatad's directory")
+    p.add_argument("--amatad-arg", dest="amatad_args", action="append", default=[],
+                   help="one more argument for amatad (repeatable)")
     p.add_argument("--out", default=os.path.join(repo, "build/rel/storm"))
     p.add_argument("--smoke", action="store_true", help="amata, N=10, 2 reps, no load")
+    p.add_argument("--no-cgroup", action="store_true",
+                   help="run the supervisors in this session's scheduling group (autogroup)")
     args = p.parse_args()
     if args.smoke:
         args.tools, args.conditions, args.n, args.reps = "amata", "none", 10, 2
@@ -167,6 +204,9 @@ def main():
         args.amatactl = os.path.join(os.path.dirname(os.path.dirname(args.amatad)),
                                      "amatactl", "amatactl")
     args.jitter = 1.0
+    args.cgroup_root = None
+    if not args.no_cgroup and os.access(CPU_CGROUPS, os.W_OK):
+        args.cgroup_root = CPU_CGROUPS
     for t in args.tools.split(","):
         if t not in TOOLS:
             p.error(f"unknown tool {t}")

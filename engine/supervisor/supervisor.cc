@@ -69,6 +69,7 @@ Supervisor::Supervisor(base::EventLoop& loop, SupervisorEvents events, std::stri
       owner_(std::move(owner)) {}
 
 Supervisor::~Supervisor() {
+  release_held();
   *alive_ = false;
   for (auto& [name, s] : services_) loop_.cancel_timer(s.kill_timer);
 }
@@ -186,10 +187,34 @@ Status Supervisor::spawn(Service& s) {
   s.pid = *pid;
   s.adopted = false;
   s.started_at = base::Clock::now();
+  hold(*pid);
   // Read right after fork: the start time is the fork's, and exec does not change it.
   auto ticks = base::process_start_time(*pid);
   if (events_.started) events_.started(s.config.object, name, *pid, ticks ? *ticks : 0);
   return {};
+}
+
+// A spawn waits for its child's exec (base/spawn.h). In a storm — a hundred deaths handled in
+// one turn — the services already restarted in that turn would be running their start-up
+// (an interpreter loading: tens of ms of CPU each) and take the CPU the next child needs to
+// reach exec, so each spawn would wait longer than the last. Held stopped until the turn
+// ends, they leave the CPU to amatad and the exec of the next one; then all go at once. A
+// single restart is held for the rest of one turn, microseconds.
+void Supervisor::hold(pid_t pid) {
+  if (!children_.signal_group(pid, SIGSTOP)) return;
+  held_.push_back(pid);
+  if (release_scheduled_) return;
+  release_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  loop_.add_timer_after(base::Clock::duration::zero(), [this, alive] {
+    if (!alive.expired()) release_held();
+  });
+}
+
+void Supervisor::release_held() {
+  release_scheduled_ = false;
+  for (pid_t pid : held_) (void)children_.signal_group(pid, SIGCONT);  // gone: nothing to do
+  held_.clear();
 }
 
 bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
@@ -201,6 +226,9 @@ bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
   Status watched = children_.adopt(
       pid, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!watched) return false;
+  // A previous amatad killed between holding a new process and continuing it (hold()) left
+  // it stopped.
+  (void)children_.signal_group(pid, SIGCONT);
   s->state = ServiceState::kRunning;
   s->pid = pid;
   s->adopted = true;
@@ -351,6 +379,7 @@ void Supervisor::stop_all(Done done) {
 }
 
 void Supervisor::release_all() {
+  release_held();  // the next amatad adopts them running
   children_.release_all();
 }
 

@@ -167,6 +167,10 @@ class Supervisor {
   /// `root` and every service depending on it, transitively, in start order.
   std::vector<std::string> with_dependants(const std::string& root) const;
   void finish_restart(const std::shared_ptr<RestartOp>& op);
+  /// The spawn barrier: a process started in this turn of the loop is held stopped until the
+  /// turn ends, then every one held is continued at once (see spawn()).
+  void hold(pid_t pid);
+  void release_held();
 
   base::EventLoop& loop_;
   SupervisorEvents events_;
@@ -174,7 +178,9 @@ class Supervisor {
   std::map<std::string, Service> services_;  // by name: what a reload keeps
   std::vector<std::string> by_object_;       // object -> name, for the current policy
   std::vector<std::string> base_env_;
-  std::string owner_;  // the mark of every service started here (left_running.h)
+  std::string owner_;        // the mark of every service started here (left_running.h)
+  std::vector<pid_t> held_;  // started in this turn, stopped until it ends
+  bool release_scheduled_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
 };
 

@@ -217,6 +217,31 @@ TEST_F(SupervisorTest, AStoppedServiceEndsOnItsStopSignalWithoutWaitingForKill) 
   EXPECT_TRUE(contains("exited hung expected exited 0")) << log_.back();
 }
 
+TEST_F(SupervisorTest, AProcessStartedInATurnIsHeldStoppedUntilTheTurnEnds) {
+  // The spawn barrier: what starts in one turn of the loop waits, stopped, for the turn to
+  // end, so that it does not take the CPU the next spawn of the turn needs.
+  configure({service("a", {"sleep", "30"}), service("b", {"sleep", "30"})});
+  sup_->start_all();  // one turn: both started, neither released yet
+  auto state = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(in, line);
+    const auto close = line.rfind(')');
+    return close == std::string::npos ? '?' : line[close + 2];
+  };
+  const pid_t a = sup_->status(id("a"))->pid, b = sup_->status(id("b"))->pid;
+  for (pid_t pid : {a, b}) {
+    bool stopped = false;
+    for (int i = 0; i < 200 && !stopped; ++i) {
+      stopped = state(pid) == 'T';
+      if (!stopped) usleep(10000);
+    }
+    EXPECT_TRUE(stopped) << pid << " is " << state(pid);
+  }
+  ASSERT_TRUE(loop_->run_once(std::chrono::milliseconds(100)));  // the turn ends
+  EXPECT_TRUE(run_until([&] { return state(a) == 'S' && state(b) == 'S'; }, 2));
+}
+
 TEST_F(SupervisorTest, RestartAfterKillGivesANewProcess) {
   configure({service("web", {"sleep", "30"})});
   sup_->start_all();

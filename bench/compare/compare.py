@@ -214,9 +214,12 @@ class Amata(Supervisor):
                 burn = f' "--burn" "{self.args.burn_ms}"' if self.burn else ""
                 f.write(f'service {name} {{\n  start "{self.service_bin}" "{port}" "{pidfile}"{burn}\n'
                         f"  stop KILL\n}}\n")
-            # The paper's rule pair: a dead service raises an event; its recovery restarts it.
+            # The paper's rule pair: a dead service raises an event; its recovery restarts it,
+            # at once every time, as Monit and supervisord do here: the default backoff
+            # (100 ms, doubling while a service has not run 30 s) and limit (10 within
+            # 10 min) would delay every repetition after the first and give up at the 11th.
             f.write("\ndiscover down(s: service) when not s.alive raise ServiceDown(s)\n"
-                    "recover ServiceDown(s) { restart s }\n")
+                    "recover ServiceDown(s) { restart s backoff none limit none }\n")
         return [self.args.amatad, policy, "--state-dir", os.path.join(self.dir, "state"),
                 "--socket", os.path.join(self.dir, "amatad.sock"), "--log-level", "warn"] + \
             list(getattr(self.args, "amatad_args", []) or [])

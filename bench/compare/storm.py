@@ -69,8 +69,9 @@ class AmataNoBoost(compare.Amata):
 
 TOOLS = {"amata": compare.Amata, "amata-noboost": AmataNoBoost,
          "monit-process": compare.Monit, "supervisord": compare.Supervisord}
-PORT_BASE = {"amata": 31000, "amata-noboost": 32000, "monit-process": 33000,
-             "supervisord": 34000}
+# Below the kernel's ephemeral ports (32768-60999): a client socket never holds one.
+PORT_BASE = {"amata": 25000, "amata-noboost": 26000, "monit-process": 27000,
+             "supervisord": 28000}
 
 
 def console_latencies(amatactl, socket, stop, out):
@@ -90,9 +91,9 @@ def run_cell(tool, condition, n, reps, root, args, rng):
     load = None
     try:
         sup.start()
-        if not sup.wait_ready(120):
+        if not sup.wait_ready(args.ready_timeout):
             cell["errors"].append("services never all came up")
-            return cell
+            return summarized(cell)
         time.sleep(max(sup.settle, 1.0))
         load = compare.Load(condition, root, args.stress_timeout)
         for rep in range(reps):
@@ -122,17 +123,21 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                     "forked_last": None if None in forked else max(forked),
                     "running_last": None if None in running else max(running),
                     "accepting_last": None if None in accepting else max(accepting)})
-            if not sup.wait_ready(120):
-                cell["errors"].append(f"rep {rep}: services not back within 120 s")
+            if not sup.wait_ready(args.ready_timeout):
+                cell["errors"].append(f"rep {rep}: services not back within "
+                                      f"{args.ready_timeout:g} s")
                 break
             time.sleep(sup.settle + rng.uniform(0, sup.jitter))
     finally:
         if load:
             load.stop()
         sup.stop()
-    cell["forked_last"] = compare.summarize([r["forked_last"] for r in cell["reps"]])
-    cell["running_last"] = compare.summarize([r["running_last"] for r in cell["reps"]])
-    cell["accepting_last"] = compare.summarize([r["accepting_last"] for r in cell["reps"]])
+    return summarized(cell)
+
+
+def summarized(cell):
+    for key in ["forked_last", "running_last", "accepting_last"]:
+        cell[key] = compare.summarize([r[key] for r in cell["reps"]])
     cell["console"] = compare.summarize([x for r in cell["reps"] for x in r["console_ms"]])
     return cell
 
@@ -186,6 +191,9 @@ def main():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rep-timeout", type=float, default=60)
+    p.add_argument("--ready-timeout", type=float, default=180,
+                   help="seconds for all N services to accept, at the start and after a rep")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     p.add_argument("--stress-timeout", type=float, default=900)
     p.add_argument("--bin-dir", default=os.path.join(repo, "build/rel/bench/compare"))
     p.add_argument("--amatad", default=os.path.join(repo, "build/rel/tools/amatad/amatad"))
@@ -230,7 +238,10 @@ def main():
     finally:
         with open(os.path.join(args.out, "results.json"), "w") as f:
             json.dump(results, f, indent=1)
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            compare.log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
     with open(os.path.join(args.out, "report.md"), "w") as f:
         f.write(report(results))
     compare.log(f"{args.out}/report.md")

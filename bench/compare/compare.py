@@ -111,6 +111,24 @@ def accepts(port):
 # ---------------------------------------------------------------- the supervisors
 
 
+def start_under_reaper(bin_dir, directory, command, name):
+    """Starts `command` in `directory` under compare_reaper (a subreaper), its output in
+    supervisor.out; returns the Popen and the supervisor's own pid."""
+    pidout = os.path.join(directory, "supervisor.pid.reaper")
+    with open(os.path.join(directory, "supervisor.out"), "w") as out:
+        proc = subprocess.Popen([os.path.join(bin_dir, "compare_reaper"), pidout] + command,
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=directory, start_new_session=True)
+    pid = 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not pid:
+        pid = read_pid(pidout)
+        time.sleep(0.01)
+    if not pid:
+        raise RuntimeError(f"{name}: supervisor did not start")
+    return proc, pid
+
+
 class Supervisor:
     """One supervisor keeping N services, in its own directory, under compare_reaper."""
 
@@ -142,19 +160,8 @@ class Supervisor:
         raise NotImplementedError
 
     def start(self):
-        pidout = os.path.join(self.dir, "supervisor.pid.reaper")
-        out = open(os.path.join(self.dir, "supervisor.out"), "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(self.args.bin_dir, "compare_reaper"), pidout] + self.command(),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
-            start_new_session=True)
-        out.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not self.pid:
-            self.pid = read_pid(pidout)
-            time.sleep(0.01)
-        if not self.pid:
-            raise RuntimeError(f"{self.name}: supervisor did not start")
+        self.proc, self.pid = start_under_reaper(self.args.bin_dir, self.dir, self.command(),
+                                                 self.name)
 
     def ready(self):
         for _, port, pidfile in self.services:

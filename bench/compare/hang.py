@@ -42,7 +42,8 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside compare.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import alive, fmt_ms, log, machine, read_pid, summarize  # noqa: E402
+from compare import (alive, fmt_ms, log, machine, read_pid, start_under_reaper,  # noqa: E402
+                     summarize)
 
 TOOLS = ["amata", "monit"]
 PORTS = {"amata": 25080, "monit": 25180}
@@ -126,19 +127,8 @@ class Supervisor:
     def start(self):
         if self.port_taken():
             raise RuntimeError(f"{self.name}: port {self.port} already in use")
-        pidout = os.path.join(self.dir, "supervisor.pid.reaper")
-        out = open(os.path.join(self.dir, "supervisor.out"), "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(self.args.bin_dir, "compare_reaper"), pidout] + self.command(),
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
-            start_new_session=True)
-        out.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not self.pid:
-            self.pid = read_pid(pidout)
-            time.sleep(0.01)
-        if not self.pid:
-            raise RuntimeError(f"{self.name}: supervisor did not start")
+        self.proc, self.pid = start_under_reaper(self.args.bin_dir, self.dir, self.command(),
+                                                 self.name)
 
     def port_taken(self):
         try:

@@ -24,8 +24,9 @@ bool all_digits(std::string_view text) {
                                       [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
-// "PATH:LINE:COL: error: " with PATH under /fuzz/ and LINE, COL numbers. PATH may hold colons
-// itself (a trace named "a:b"), so LINE and COL are the last two fields before ": error: ".
+// "PATH:LINE:COL: error: " with LINE and COL numbers. PATH is the test file or a trace it names
+// (`trace "/x"`: an absolute path stays one), and may hold colons itself (a trace named "a:b"),
+// so LINE and COL are the last two fields before ": error: ".
 bool located(const std::string& message) {
   const std::string_view text(message);
   for (std::size_t at = text.find(": error: "); at != std::string_view::npos;
@@ -35,7 +36,7 @@ bool located(const std::string& message) {
     if (col == std::string_view::npos || col == 0) continue;
     const std::size_t line = place.rfind(':', col - 1);
     if (line == std::string_view::npos) continue;
-    if (place.starts_with("/fuzz/") && all_digits(place.substr(line + 1, col - line - 1)) &&
+    if (line > 0 && all_digits(place.substr(line + 1, col - line - 1)) &&
         all_digits(place.substr(col + 1))) {
       return true;
     }

@@ -42,6 +42,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside compare.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402
 from compare import (alive, fmt_ms, log, machine, read_pid, start_under_reaper,  # noqa: E402
                      summarize)
 
@@ -141,16 +142,8 @@ class Supervisor:
         pid = read_pid(self.pidfile)
         return bool(pid) and proc_state(pid) not in ("", "Z", "X", "T", "t") and http_ok(self.port)
 
-    def wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name}: supervisor exited ({self.proc.returncode}); "
-                                   f"see {self.dir}/supervisor.out")
-            if self.ready():
-                return True
-            time.sleep(0.02)
-        return False
+    # compare.py's: polls ready() and fails when the supervisor exits (uses proc, name, dir).
+    wait_ready = compare.Supervisor.wait_ready
 
     def kill_service(self, pid):
         """SIGKILL one of our http.server processes by pid (never anything else)."""

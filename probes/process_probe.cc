@@ -203,6 +203,7 @@ void ProcessProbe::release() {
   pid_ = 0;
   owned_ = false;
   have_prev_ = have_prev_io_ = false;
+  interest_changed();
 }
 
 bool ProcessProbe::adopt(pid_t pid, bool owned) {
@@ -233,6 +234,7 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   task_fd_ = ::openat(dir_fd_, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   pid_ = pid;
   owned_ = owned;
+  interest_changed();
   if (!owned) {
     // A foreign process: its pidfd becomes readable the moment it exits. The engine owns the
     // pidfd of its own children, so none is opened for them.
@@ -510,6 +512,7 @@ void ProcessProbe::query_dead_pidfd_later() {
     PidfdExit answer = query_pidfd_exit(dead_pidfd_, &status);
     if (answer == PidfdExit::kKnown) {
       last_exit_known_ = true;
+      interest_changed();
       write_exit(status);
       ctx_.sink.changed(object());
       forget_dead_pidfd();
@@ -558,9 +561,23 @@ void ProcessProbe::on_exit(pid_t pid, int wait_status) {
   } else if (pid == last_dead_pid_ && !last_exit_known_) {
     // The pidfd woke first; the connector's event brings the status afterwards.
     last_exit_known_ = true;
+    interest_changed();
     write_exit(base::ExitStatus::from_wait_status(wait_status));
     ctx_.sink.changed(object());
   }
+}
+
+void ProcessProbe::add_interest(ProcInterest& interest) const {
+  if (pid_ == 0) {
+    if (regex_ && spec().pidfile.empty()) interest.execs = true;  // as on_exec() looks
+  } else if (!owned_) {
+    interest.exits.push_back(pid_);
+  }
+  if (last_dead_pid_ != 0 && !last_exit_known_) interest.exits.push_back(last_dead_pid_);
+}
+
+void ProcessProbe::interest_changed() {
+  if (ctx_.proc_connector != nullptr) ctx_.proc_connector->interest_changed();
 }
 
 void ProcessProbe::on_events_lost() {

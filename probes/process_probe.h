@@ -45,6 +45,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   void on_exec(pid_t pid) override;
   void on_exit(pid_t pid, int wait_status) override;
   void on_events_lost() override;
+  void add_interest(ProcInterest& interest) const override;
 
  private:
   ProcessProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx);
@@ -62,6 +63,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// alive=0 and the exit status if known).
   void lost(std::optional<base::ExitStatus> status);
   void release();
+  /// What add_interest() answers may have changed: the proc connector asks again.
+  void interest_changed();
   /// Seconds since boot, the clock of /proc/PID/stat's start time.
   std::optional<double> system_uptime();
   void write_exit(const base::ExitStatus& status);

@@ -29,6 +29,21 @@ Clock::duration from_seconds(double seconds) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
+Clock::time_point next_tick(Clock::time_point after, Clock::duration period) {
+  if (period <= Clock::duration::zero()) return after;
+  const auto since_epoch = after.time_since_epoch();
+  return Clock::time_point((since_epoch / period + 1) * period);
+}
+
+double next_tick(double after_seconds, double period_seconds) {
+  // Through the same integer arithmetic as the loop's timers, so that a probe and a health
+  // check of one period share their instant to the nanosecond.
+  const auto after = Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(after_seconds)));
+  const auto tick = next_tick(after, from_seconds(period_seconds));
+  return std::chrono::duration<double>(tick.time_since_epoch()).count();
+}
+
 double elapsed_ms(Clock::time_point since) {
   return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
 }

@@ -25,6 +25,14 @@ inline constexpr double kMaxDelaySeconds = 100.0 * 365 * 24 * 3600;
 /// becomes kMaxDelaySeconds. Every conversion of a policy's duration goes through here.
 Clock::duration from_seconds(double seconds);
 
+/// The first instant after `after` that is a whole multiple of `period` on the monotonic
+/// clock (`after` itself for a period of 0). Periodic work scheduled on these ticks lines up:
+/// every probe and health check of one period runs in the same turn of the loop, so an idle
+/// amatad wakes once a period rather than once for each of them.
+Clock::time_point next_tick(Clock::time_point after, Clock::duration period);
+/// The same in seconds, for ProbeSet's deadlines.
+double next_tick(double after_seconds, double period_seconds);
+
 /// Milliseconds since `since` on the monotonic clock (for action and job durations).
 double elapsed_ms(Clock::time_point since);
 

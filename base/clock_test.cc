@@ -37,5 +37,29 @@ TEST(Clock, WallAndMonotonicClocks) {
   EXPECT_GE(elapsed_ms(t), 0);
 }
 
+TEST(Clock, TicksAreWholeMultiplesOfThePeriodAfterTheInstant) {
+  const auto at = [](auto d) {
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(d));
+  };
+  EXPECT_EQ(next_tick(at(1234ms), 500ms), at(1500ms));
+  EXPECT_EQ(next_tick(at(1500ms), 500ms), at(2000ms)) << "strictly after";
+  EXPECT_EQ(next_tick(at(1234ms), Clock::duration::zero()), at(1234ms));
+  // Two callers asking at different instants of one period share the tick.
+  EXPECT_EQ(next_tick(at(10001ms), 1s), next_tick(at(10999ms), 1s));
+}
+
+TEST(Clock, TicksInSecondsMatchTheLoopsTicks) {
+  EXPECT_DOUBLE_EQ(next_tick(12.3, 0.5), 12.5);
+  EXPECT_DOUBLE_EQ(next_tick(12.3, 0.0), 12.3);
+  const double now = monotonic_now();
+  const auto loop_tick = next_tick(Clock::time_point(std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(now))),
+                                   Clock::duration(1s));
+  EXPECT_DOUBLE_EQ(next_tick(now, 1.0),
+                   std::chrono::duration<double>(loop_tick.time_since_epoch()).count());
+  // A period far beyond any deadline stays ahead, without overflow.
+  EXPECT_GT(next_tick(now, kMaxDelaySeconds), now);
+}
+
 }  // namespace
 }  // namespace amata::base

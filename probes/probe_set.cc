@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/clock.h"
 #include "probes/check_probe.h"
 #include "probes/filesystem_probe.h"
 #include "probes/host_probe.h"
@@ -119,7 +120,7 @@ Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
   if (started_) {
     Probe* p = probes_.back().get();
     p->poll();
-    due_.back() = base::monotonic_now() + period_of(*p);
+    due_.back() = base::next_tick(base::monotonic_now(), period_of(*p));
     arm();
   }
   return {};
@@ -169,7 +170,7 @@ void ProbeSet::start() {
   shared_->ctx.periodic = true;
   for (std::size_t i = 0; i < probes_.size(); ++i) {
     probes_[i]->poll();
-    due_[i] = base::monotonic_now() + period_of(*probes_[i]);
+    due_[i] = base::next_tick(base::monotonic_now(), period_of(*probes_[i]));
   }
   arm();
 }
@@ -182,11 +183,10 @@ void ProbeSet::on_tick() {
   for (std::size_t i = 0; i < probes_.size(); ++i) {
     if (due_[i] > now) continue;
     probes_[i]->poll();
-    double period = period_of(*probes_[i]);
-    // From the previous deadline, so periods do not drift; after an overrun, skip ahead
-    // rather than burst.
-    due_[i] += period;
-    if (due_[i] <= now) due_[i] = now + period;
+    // On the period's ticks (base::next_tick): probes and health checks of one period share
+    // a wake-up, periods do not drift, and after an overrun the next tick skips ahead rather
+    // than bursting.
+    due_[i] = base::next_tick(now, period_of(*probes_[i]));
   }
   arm();
 }

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/pidfd.h"
 namespace amata::probes {
 
@@ -76,7 +77,10 @@ class HealthRunner {
  private:
   void schedule() {
     if (timer_ != 0) ctx_.loop.cancel_timer(timer_);
-    timer_ = ctx_.loop.add_timer_after(base::from_seconds(spec_.interval), [this] {
+    // On the interval's ticks, with every other check and probe of that period (a check's
+    // first run is at once, when its service starts).
+    const auto next = base::next_tick(base::Clock::now(), base::from_seconds(spec_.interval));
+    timer_ = ctx_.loop.add_timer(next, [this] {
       timer_ = 0;
       run(on_result_);
     });

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/file.h"
 #include "engine/console/console_connection.h"
 
@@ -268,11 +269,12 @@ std::size_t ConsoleServer::clients_of(uid_t uid) const {
 
 void ConsoleServer::arm_sweep() {
   if (sweep_timer_ != 0 || clients_.empty()) return;
-  sweep_timer_ = loop_.add_timer_after(std::chrono::seconds(1), [this] {
-    sweep_timer_ = 0;
-    sweep();
-    arm_sweep();
-  });
+  sweep_timer_ =
+      loop_.add_timer(base::next_tick(base::Clock::now(), std::chrono::seconds(1)), [this] {
+        sweep_timer_ = 0;
+        sweep();
+        arm_sweep();
+      });
 }
 
 void ConsoleServer::sweep() {

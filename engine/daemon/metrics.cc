@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "base/clock.h"
 #include "base/version.h"
 #include "engine/console/console_server.h"
 #include "engine/console/console_view.h"
@@ -75,7 +76,7 @@ void Daemon::publish_metrics() {
   metrics_server_->publish(std::move(snap));
   // Scrapers see data at most a second old; rendering happens on the server's thread.
   std::weak_ptr<bool> alive = alive_;
-  loop_->add_timer_after(std::chrono::seconds(1), [this, alive] {
+  loop_->add_timer(base::next_tick(base::Clock::now(), std::chrono::seconds(1)), [this, alive] {
     if (!alive.expired()) publish_metrics();
   });
 }

@@ -30,6 +30,7 @@ int Daemon::run() {
   (void)notifier_.ready();
   update_status();
   notifier_.start_watchdog(*loop_);
+  release_compiler_pages();  // the policy was compiled before the loop started
   spdlog::info("amatad ready: state {}, hooks {}", options_.state_dir, options_.hooks_dir);
   if (Status s = loop_->run(); !s) {
     spdlog::critical("event loop failed: {}", s.error().message);

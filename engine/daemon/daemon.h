@@ -182,6 +182,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// Stores and counts one reload: ok when error is empty, else rejected with that error.
   void record_reload(const std::string& file, const std::string& error);
   void swap_in(lower::LoadedPolicy& loaded);
+  /// After a compile: gives back the resident pages of the compiler's code (LLVM, in
+  /// amatad's executable when linked statically, else libLLVM), unused until the next reload.
+  static void release_compiler_pages();
   /// At exit: a reload still compiling is waited for and dropped.
   void drop_reload();
   /// Joins the cluster the policy declares (its clustered services held back).

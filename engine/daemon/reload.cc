@@ -7,9 +7,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <system_error>
 #include <thread>
 
+#include "base/resident_pages.h"
 #include "base/unique_fd.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
@@ -72,6 +76,7 @@ void Daemon::finish_reload() {
   reload->worker.join();
   lower::LoadedPolicy& loaded = reload->loaded;
   if (!shutting_down_) swap_in(loaded);
+  release_compiler_pages();
   (void)notifier_.ready();
   update_status();
   for (auto& done : reload->done) done(loaded);
@@ -79,6 +84,20 @@ void Daemon::finish_reload() {
     reload_again_ = false;
     spdlog::info("reloading {} again (SIGHUP during the last reload)", runtime_->file);
     (void)reload_policy(std::nullopt, nullptr);
+  }
+}
+
+void Daemon::release_compiler_pages() {
+  std::error_code error;
+  const auto executable = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  auto released = base::release_file_pages([&](std::string_view path) {
+    return path == executable || path.find("/libLLVM") != std::string_view::npos;
+  });
+  if (!released) {
+    spdlog::debug("compiler pages kept: {}", released.error().message);
+  } else if (released->bytes > 0) {
+    // Pages used again come back from the page cache on first touch (a minor fault).
+    spdlog::debug("gave back {} KiB of code pages the compile used", released->bytes / 1024);
   }
 }
 

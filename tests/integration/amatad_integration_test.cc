@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -117,6 +118,45 @@ TEST(Amatad, RunsAheadOfTheServicesItStarts) {
     EXPECT_EQ(nice_of(again), own);
     EXPECT_EQ(a.stop(SIGTERM), 0);
   }
+}
+
+/// Resident KiB of `pid`'s executable code mapped from files (all r-x mappings).
+std::size_t resident_code_kib(pid_t pid) {
+  std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
+  std::size_t kib = 0;
+  bool code = false;
+  for (std::string line; std::getline(smaps, line);) {
+    const bool header =
+        !line.empty() && (std::isdigit(line[0]) != 0 || (line[0] >= 'a' && line[0] <= 'f'));
+    if (header) {
+      std::istringstream fields(line);
+      std::string range, perms, offset, dev, inode, path;
+      fields >> range >> perms >> offset >> dev >> inode >> path;
+      code = perms.rfind("r-x", 0) == 0 && !path.empty() && path.front() == '/';
+    } else if (code && line.rfind("Rss:", 0) == 0) {
+      kib += std::stoul(line.substr(4));
+    }
+  }
+  return kib;
+}
+
+TEST(Amatad, GivesBackTheCompilersCodeOnceAPolicyIsCompiled) {
+  // Compiling with LLVM touches tens of MiB of its code (in libLLVM for this build, in the
+  // executable for the release build); none of it runs again until the next reload.
+  Amatad a;
+  a.write_policy("policy v1\n" + sleeper_service("web") + kRestartWhenDown);
+  a.start({"--backend", "jit"});
+  ASSERT_GT(a.wait_new_pid("web", 0), 0) << a.log();
+  ASSERT_TRUE(a.wait_for_log("amatad ready"));
+  EXPECT_LT(resident_code_kib(a.pid()), 12u * 1024) << a.log();
+
+  a.write_policy("policy v2\n" + sleeper_service("web") + sleeper_service("api") +
+                 kRestartWhenDown);
+  a.signal(SIGHUP);
+  ASSERT_TRUE(a.wait_for_log("reloaded policy v2")) << a.log();
+  ASSERT_GT(a.wait_new_pid("api", 0), 0) << a.log();
+  EXPECT_LT(resident_code_kib(a.pid()), 12u * 1024) << "after the reload's compile";
+  EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 
 TEST(Amatad, CrashLoopBacksOffThenGivesUpWithLowCpu) {

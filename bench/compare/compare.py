@@ -83,6 +83,20 @@ def proc_rss_kib(pid):
     return None
 
 
+def proc_wakeups(pid):
+    """Times any thread of `pid` went to sleep and was woken (voluntary context switches)."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+    except OSError:
+        pass
+    return total
+
+
 def alive(pid):
     """True for a running process (a zombie is dead)."""
     try:
@@ -219,8 +233,10 @@ class Amata(Supervisor):
             f.write("policy compare\n\n")
             for name, port, pidfile in self.services:
                 burn = f' "--burn" "{self.args.burn_ms}"' if self.burn else ""
+                health = (f'  health tcp "127.0.0.1:{port}" every 1s timeout 1s\n'
+                          if getattr(self.args, "health", False) else "")
                 f.write(f'service {name} {{\n  start "{self.service_bin}" "{port}" "{pidfile}"{burn}\n'
-                        f"  stop KILL\n}}\n")
+                        f"  stop KILL\n{health}}}\n")
             # The paper's rule pair: a dead service raises an event; its recovery restarts it,
             # at once every time, as Monit and supervisord do here: the default backoff
             # (100 ms, doubling while a service has not run 30 s) and limit (10 within
@@ -415,6 +431,7 @@ def run_idle(tools, root, args):
                 raise RuntimeError(f"{s.name}: services never all came up (idle)")
         time.sleep(3)  # start-up work is not idle work
         before = {s.name: proc_cpu_seconds(s.pid) for s in sups}
+        wakes_before = {s.name: proc_wakeups(s.pid) for s in sups}
         t0 = time.monotonic()
         time.sleep(args.idle_seconds)
         t1 = time.monotonic()
@@ -422,7 +439,8 @@ def run_idle(tools, root, args):
             cpu = proc_cpu_seconds(s.pid)
             idle[s.name] = {"cpu_pct": 100.0 * (cpu - before[s.name]) / (t1 - t0),
                             "cpu_seconds": cpu - before[s.name], "window_s": t1 - t0,
-                            "rss_kib": proc_rss_kib(s.pid)}
+                            "rss_kib": proc_rss_kib(s.pid),
+                            "wakeups_per_s": (proc_wakeups(s.pid) - wakes_before[s.name]) / (t1 - t0)}
     finally:
         for s in sups:
             s.stop()
@@ -475,6 +493,9 @@ def main():
     p.add_argument("--amatad", default=os.path.join(repo, "build/bx/tools/amatad/amatad"))
     p.add_argument("--amatad-arg", dest="amatad_args", action="append", default=[],
                    help="one more argument for amatad (repeatable), e.g. --amatad-arg=--priority-boost=0")
+    p.add_argument("--idle-only", action="store_true", help="the idle window, no kills")
+    p.add_argument("--health", action="store_true",
+                   help="amata checks every service over TCP each second, as monit-port does")
     p.add_argument("--burn-ms", type=int, default=0,
                    help="CPU each service spends starting (compare_tcp_service --burn)")
     p.add_argument("--out", default=os.path.join(repo, "build/bx/compare"))
@@ -511,7 +532,7 @@ def main():
     try:
         log(f"idle: {', '.join(tools)} with 10 services each, {args.idle_seconds:g} s")
         results["idle"] = run_idle(tools, root, args)
-        for condition in conditions:
+        for condition in ([] if args.idle_only else conditions):
             for tool in tools:
                 for n in ns:
                     reps = args.reps_100 if (args.reps_100 and n >= 100) else args.reps
@@ -552,7 +573,7 @@ def fmt_ms(x):
 
 def report(results):
     cells = {(c["tool"], c["condition"], c["n"]): c for c in results["cells"]}
-    tools = [t for t in TOOLS if any(k[0] == t for k in cells)]
+    tools = [t for t in TOOLS if any(k[0] == t for k in cells) or t in results["idle"]]
     conditions = [c for c in CONDITIONS if any(k[1] == c for k in cells)]
     ns = sorted({k[2] for k in cells})
     m = results["machine"]
@@ -634,17 +655,20 @@ def report(results):
 
     w("### Supervisor CPU (% of one core) and RSS, the paper's Table 2 beside\n")
     w("Idle: 10 services, nothing killed, all four supervisors side by side for "
-      f"{a['idle_seconds']:g} s. Recovering: on-CPU time over a cell's repetitions (kill all, "
+      f"{a['idle_seconds']:g} s"
+      f"{' (amata health-checks each over TCP every second, as monit-port does)' if a.get('health') else ''}"
+      ". Wake-ups: voluntary context switches of all threads. Recovering: on-CPU time over a cell's repetitions (kill all, "
       "wait for all to accept, pause) divided by their wall time, N = 3 and N = 100.\n")
-    head = "| tool | idle CPU % | idle RSS MiB | " + " | ".join(
+    head = "| tool | idle CPU % | idle wake-ups/s | idle RSS MiB | " + " | ".join(
         f"recovering {c} N=3 / N=100" for c in conditions) + " | max RSS MiB |"
     w(head)
     w("|" + "---|" * (head.count("|") - 1))
-    w("| paper (AMATA 2002) | – | – | " + " | ".join(PAPER_CPU.get(c, "–") for c in conditions)
+    w("| paper (AMATA 2002) | – | – | – | " + " | ".join(PAPER_CPU.get(c, "–") for c in conditions)
       + " | – |")
     for t in tools:
         idle = results["idle"].get(t, {})
         row = [t, f"{idle['cpu_pct']:.3f}" if "cpu_pct" in idle else "–",
+               f"{idle['wakeups_per_s']:.1f}" if "wakeups_per_s" in idle else "–",
                f"{idle['rss_kib'] / 1024:.1f}" if idle.get("rss_kib") else "–"]
         rss = 0
         for c in conditions:

@@ -250,6 +250,37 @@ Result<std::vector<Row>> read_window(sqlite3* db, const Log<Row>& log, Window wi
   return read_rows(db, window_sql(log, window), {after, limit}, log.what, log.read);
 }
 
+/// A window of a log as the database holds it (`stored`) with the records still queued for
+/// it (`unwritten`, taken before the database was read) added: a record committed in between
+/// is in both, and counted once.
+template <typename Row>
+std::vector<Row> with_unwritten(std::vector<Row> stored, const std::vector<Row>& unwritten,
+                                Window window, std::int64_t after, int limit) {
+  if (unwritten.empty()) return stored;
+  std::vector<Row> all;
+  all.reserve(stored.size() + unwritten.size());
+  std::size_t s = 0, u = 0;
+  while (s < stored.size() || u < unwritten.size()) {
+    if (u < unwritten.size() && unwritten[u].id <= after) {
+      ++u;
+    } else if (u == unwritten.size() || (s < stored.size() && stored[s].id < unwritten[u].id)) {
+      all.push_back(std::move(stored[s++]));
+    } else {
+      if (s < stored.size() && stored[s].id == unwritten[u].id) ++s;
+      all.push_back(unwritten[u++]);
+    }
+  }
+  const auto keep = static_cast<std::size_t>(std::max(limit, 0));
+  if (all.size() > keep) {
+    if (window == Window::kAfter) {
+      all.resize(keep);
+    } else {
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(keep));
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Retention retention) {
@@ -405,16 +436,44 @@ Status EventStore::read_next_ids() {
   return {};
 }
 
-void EventStore::submit(const char* what, Write write) {
+std::uint64_t EventStore::submit(const char* what, Write write) {
+  std::uint64_t seq = 0;
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= std::max<std::size_t>(1, retention_.max_pending)) {
       queue_.pop_front();  // the oldest goes: the newest say most about now
       ++dropped_;
     }
-    queue_.push_back(Pending{next_seq_++, what, std::move(write)});
+    seq = next_seq_++;
+    queue_.push_back(Pending{seq, what, std::move(write)});
   }
   wake_writer_.notify_one();
+  return seq;
+}
+
+template <typename Row>
+void EventStore::remember(Unwritten<Row>& rows, std::uint64_t seq, Row row) {
+  std::lock_guard lock(mutex_);
+  rows.emplace_back(seq, std::move(row));
+  forget_written(rows);
+}
+
+template <typename Row>
+std::vector<Row> EventStore::still_unwritten(Unwritten<Row>& rows) {
+  std::lock_guard lock(mutex_);
+  forget_written(rows);
+  std::vector<Row> out;
+  out.reserve(rows.size());
+  for (const auto& [seq, row] : rows) out.push_back(row);
+  return out;
+}
+
+template <typename Row>
+void EventStore::forget_written(Unwritten<Row>& rows) {
+  // The queue holds every write not yet committed, in seq order; what left it from the front
+  // was committed (or dropped: a constraint, or the oldest beyond max_pending).
+  const std::uint64_t oldest_queued = queue_.empty() ? next_seq_ : queue_.front().seq;
+  while (!rows.empty() && rows.front().first < oldest_queued) rows.pop_front();
 }
 
 bool EventStore::degraded() const {
@@ -542,7 +601,7 @@ EventStore::Committed EventStore::commit(const std::vector<Pending>& batch) {
 
 Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
   const std::int64_t id = next_event_id_++;
-  submit("insert event", [this, e, id] {
+  const std::uint64_t seq = submit("insert event", [this, e, id] {
     sqlite3_bind_double(insert_event_, 1, e.time);
     bind_text(insert_event_, 2, e.rule);
     bind_text(insert_event_, 3, e.event);
@@ -552,12 +611,15 @@ Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
     sqlite3_bind_int64(insert_event_, 7, id);
     return step(insert_event_);
   });
+  EventRecord kept = e;
+  kept.id = id;
+  remember(unwritten_events_, seq, std::move(kept));
   return id;
 }
 
 Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
   const std::int64_t id = next_action_id_++;
-  submit("insert action", [this, a, id] {
+  const std::uint64_t seq = submit("insert action", [this, a, id] {
     sqlite3_bind_double(insert_action_, 1, a.time);
     sqlite3_bind_int64(insert_action_, 2, a.event_id);
     bind_text(insert_action_, 3, a.kind);
@@ -568,6 +630,9 @@ Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
     sqlite3_bind_int64(insert_action_, 8, id);
     return step(insert_action_);
   });
+  ActionRecord kept = a;
+  kept.id = id;
+  remember(unwritten_actions_, seq, std::move(kept));
   return id;
 }
 
@@ -645,29 +710,39 @@ Result<std::vector<MaintenanceRecord>> EventStore::maintenance_windows() {
                    {}, "maintenance windows", maintenance_row);
 }
 
+// The logs' reads never wait for the writer: what it has not committed yet comes from
+// memory (with_unwritten), taken before the database is read.
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kEvents, Window::kAfter, after, limit);
+  auto unwritten = still_unwritten(unwritten_events_);
+  auto stored = read_window(reader_db_, kEvents, Window::kAfter, after, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
 }
 
 Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kEvents, Window::kNewest, 0, limit);
+  auto unwritten = still_unwritten(unwritten_events_);
+  auto stored = read_window(reader_db_, kEvents, Window::kNewest, 0, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kActions, Window::kAfter, after, limit);
+  auto unwritten = still_unwritten(unwritten_actions_);
+  auto stored = read_window(reader_db_, kActions, Window::kAfter, after, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kActions, Window::kNewest, 0, limit);
+  auto unwritten = still_unwritten(unwritten_actions_);
+  auto stored = read_window(reader_db_, kActions, Window::kNewest, 0, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
   const std::int64_t id = next_cluster_id_++;
-  submit("insert cluster log entry", [this, e, id] {
+  const std::uint64_t seq = submit("insert cluster log entry", [this, e, id] {
     sqlite3_bind_double(insert_cluster_entry_, 1, e.time);
     sqlite3_bind_int64(insert_cluster_entry_, 2, e.origin);
     bind_text(insert_cluster_entry_, 3, e.ring);
@@ -677,18 +752,25 @@ Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
     sqlite3_bind_int64(insert_cluster_entry_, 7, id);
     return step(insert_cluster_entry_);
   });
+  ClusterLogRecord kept = e;
+  kept.id = id;
+  remember(unwritten_cluster_, seq, std::move(kept));
   return id;
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kClusterLog, Window::kNewest, 0, limit);
+  auto unwritten = still_unwritten(unwritten_cluster_);
+  auto stored = read_window(reader_db_, kClusterLog, Window::kNewest, 0, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
                                                                         int limit) {
-  wait_for_writes(kReadWait);
-  return read_window(reader_db_, kClusterLog, Window::kAfter, after, limit);
+  auto unwritten = still_unwritten(unwritten_cluster_);
+  auto stored = read_window(reader_db_, kClusterLog, Window::kAfter, after, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
 }
 
 Status EventStore::prune() {

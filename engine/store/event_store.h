@@ -12,10 +12,13 @@
 // what waits, many records to a transaction, on a connection of its own, and checkpoints
 // the WAL there too. A slow or stalled disk (stress-ng --hdd, a full disk) delays the record,
 // never the restart it records. What the writer has committed survives kill -9; what was
-// still queued (the last milliseconds) is lost with the process, as on any crash. The reads
-// run on the caller's connection after the writes made before them have been committed
-// (read your writes), and never block the writer (WAL). Retention is bounded by row count
-// and age.
+// still queued (the last milliseconds) is lost with the process, as on any crash. Reads run
+// on the caller's connection and never block the writer (WAL); they show every write made
+// before them (read your writes). The logs' reads (events, actions, the cluster log) never
+// wait either: what is not committed yet they take from memory, so the console answers at
+// once through a stalled disk. The other reads (restart counts, processes, maintenance
+// windows: at start and on a restart) wait up to a second for the writes before them.
+// Retention is bounded by row count and age.
 //
 // Thread safety: one owning thread calls everything (the loop); the writer thread is the
 // store's own.
@@ -214,8 +217,20 @@ class EventStore {
 
   Status prepare_all();
   Status read_next_ids();
-  /// Queues `write` for the writer thread.
-  void submit(const char* what, Write write);
+  /// Queues `write` for the writer thread; returns its seq.
+  std::uint64_t submit(const char* what, Write write);
+  /// A log's records submitted but perhaps not yet committed, each with its write's seq.
+  template <typename Row>
+  using Unwritten = std::deque<std::pair<std::uint64_t, Row>>;
+  /// Keeps `row` (just submitted as write `seq`) in `rows` until it is committed.
+  template <typename Row>
+  void remember(Unwritten<Row>& rows, std::uint64_t seq, Row row);
+  /// The records of `rows` still queued, oldest first.
+  template <typename Row>
+  std::vector<Row> still_unwritten(Unwritten<Row>& rows);
+  /// Forgets the records of `rows` no longer queued: committed, or dropped. Under mutex_.
+  template <typename Row>
+  void forget_written(Unwritten<Row>& rows);
   /// Waits (for at most `limit`) until every write submitted before has been committed or
   /// dropped, or the store is degraded; reads call it first.
   void wait_for_writes(std::chrono::milliseconds limit);
@@ -257,6 +272,11 @@ class EventStore {
   std::uint64_t dropped_ = 0;
   std::string last_error_;
   std::function<void(bool)> on_degraded_;
+  // Reads merge these with what the database holds, so that a read on amatad's loop never
+  // waits for a stalled disk and still shows every record submitted before it.
+  Unwritten<EventRecord> unwritten_events_;
+  Unwritten<ActionRecord> unwritten_actions_;
+  Unwritten<ClusterLogRecord> unwritten_cluster_;
   std::thread writer_;  // last: started once everything above exists
 };
 

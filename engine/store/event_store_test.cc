@@ -267,6 +267,54 @@ TEST_F(EventStoreTest, AStalledDatabaseNeverHoldsTheWriterBack) {
   EXPECT_EQ((*store)->dropped(), 0u);
 }
 
+TEST_F(EventStoreTest, ReadsShowWhatIsQueuedWhileTheDiskIsStalled) {
+  // The console reads on amatad's loop: through a stalled disk it must neither wait for the
+  // writer nor miss the records that wait for it.
+  auto store = EventStore::open(path_);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE((*store)->add_event(event("committed", "raise")));
+  ASSERT_TRUE((*store)->flush());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE((*store)->add_event(event("queued" + std::to_string(i), "raise")));
+  ASSERT_TRUE((*store)->add_action(ActionRecord{0, 1000, 2, "restart", "web", "ok", "pid 7", 1}));
+  ClusterLogRecord entry;
+  entry.record = R"({"kind":"event"})";
+  ASSERT_TRUE((*store)->add_cluster_entry(entry));
+  EXPECT_FALSE((*store)->flush());  // still locked: nothing of that is committed
+  EXPECT_EQ((*store)->pending(), 5u);
+
+  const auto rules = [](const std::vector<EventRecord>& events) {
+    std::vector<std::string> out;
+    out.reserve(events.size());
+    for (const auto& e : events) out.push_back(e.rule);
+    return out;
+  };
+  const std::vector<std::string> all = {"committed", "queued0", "queued1", "queued2"};
+  EXPECT_EQ(rules((*store)->recent_events(10).value()), all);
+  EXPECT_EQ(rules((*store)->recent_events(2).value()),
+            (std::vector<std::string>{"queued1", "queued2"}));
+  EXPECT_EQ(rules((*store)->events_after(1, 2).value()),
+            (std::vector<std::string>{"queued0", "queued1"}));
+  EXPECT_EQ(rules((*store)->events_after(0, 10).value()), all);
+  auto actions = (*store)->recent_actions(10).value();
+  ASSERT_EQ(actions.size(), 1u);
+  EXPECT_EQ(actions[0].detail, "pid 7");
+  EXPECT_EQ(actions[0].id, 1);
+  EXPECT_EQ((*store)->recent_cluster_entries(10).value().size(), 1u);
+
+  // Committed at last: the same records, each once, now from the database.
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_TRUE((*store)->flush()) << (*store)->last_error();
+  EXPECT_EQ((*store)->pending(), 0u);
+  EXPECT_EQ(rules((*store)->recent_events(10).value()), all);
+  EXPECT_EQ((*store)->recent_actions(10).value().size(), 1u);
+  EXPECT_EQ((*store)->cluster_entries_after(0).value().size(), 1u);
+}
+
 TEST_F(EventStoreTest, WriteLatencyIsSmall) {
   auto store = EventStore::open(path_);
   ASSERT_TRUE(store);

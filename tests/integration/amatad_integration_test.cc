@@ -15,6 +15,8 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <string>
+#include <system_error>
 
 #include "tests/integration/amatad_harness.h"
 
@@ -120,8 +122,12 @@ TEST(Amatad, RunsAheadOfTheServicesItStarts) {
   }
 }
 
-/// Resident KiB of `pid`'s executable code mapped from files (all r-x mappings).
+/// Resident KiB of the code (r-x mappings) of `pid`'s executable and of libLLVM: where the
+/// compiler's code is, linked statically or not (the sanitizers' runtimes are not counted).
 std::size_t resident_code_kib(pid_t pid) {
+  std::error_code error;
+  const std::string executable =
+      std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", error).string();
   std::ifstream smaps("/proc/" + std::to_string(pid) + "/smaps");
   std::size_t kib = 0;
   bool code = false;
@@ -132,7 +138,8 @@ std::size_t resident_code_kib(pid_t pid) {
       std::istringstream fields(line);
       std::string range, perms, offset, dev, inode, path;
       fields >> range >> perms >> offset >> dev >> inode >> path;
-      code = perms.rfind("r-x", 0) == 0 && !path.empty() && path.front() == '/';
+      code = perms.rfind("r-x", 0) == 0 &&
+             (path == executable || path.find("/libLLVM") != std::string::npos);
     } else if (code && line.rfind("Rss:", 0) == 0) {
       kib += std::stoul(line.substr(4));
     }

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "probes/test_loop.h"
 #include "probes/test_sink.h"
 
 namespace amata::probes {
@@ -125,14 +126,9 @@ class NetChecksTest : public ::testing::Test {
  protected:
   void SetUp() override { loop_ = base::EventLoop::create().value(); }
 
-  /// Runs the loop until `done()` or 10 s.
   template <typename Pred>
   bool run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      EXPECT_TRUE(loop_->run_once(100ms));
-    }
-    return done();
+    return run_loop_until(*loop_, done);
   }
 
   /// Runs one check to completion and returns its outcome.

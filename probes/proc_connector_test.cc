@@ -12,6 +12,8 @@
 #include <chrono>
 #include <vector>
 
+#include "probes/test_loop.h"
+
 namespace amata::probes {
 namespace {
 
@@ -81,14 +83,9 @@ class ProcConnectorTest : public ::testing::Test {
     std::erase(children_, pid);
   }
 
-  /// Runs the loop until `done()` or 10 s (only a failure waits that long).
   template <typename Pred>
   bool run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      EXPECT_TRUE(loop_->run_once(100ms));
-    }
-    return done();
+    return run_loop_until(*loop_, done);
   }
   /// Runs the loop a little longer, for anything that should not come.
   void run_a_while() {

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "probes/test_loop.h"
 #include "probes/test_sink.h"
 
 namespace amata::probes {
@@ -63,14 +64,9 @@ class ProcessProbeTest : public ::testing::Test {
 
   void write_pidfile(pid_t pid) { std::ofstream(pidfile_) << pid << "\n"; }
 
-  /// Runs the loop until `done()` or 10 s (generous: only a failure waits that long).
   template <typename Pred>
   bool run_until(Pred done) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      EXPECT_TRUE(loop_->run_once(100ms));
-    }
-    return done();
+    return run_loop_until(*loop_, done);
   }
 
   std::unique_ptr<base::EventLoop> loop_;

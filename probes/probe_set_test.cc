@@ -21,7 +21,9 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 /// Runs the loop for `window` and counts its turns that slept (3 ms or more in epoll_wait
-/// before something was due): each is one wake-up of an idle daemon.
+/// before something was due): each is one wake-up of an idle daemon. At a 100 ms period a
+/// second holds 10 ticks; objects on clocks of their own wake it about 20 times. The bound
+/// the tests allow (14) leaves room for a busy machine delaying a check's connect past 3 ms.
 int wake_ups_in(base::EventLoop& loop, Clock::duration window) {
   int wakes = 0;
   const auto end = Clock::now() + window;
@@ -75,7 +77,7 @@ TEST_F(ProbeSetTest, ObjectsOfOnePeriodAddedApartShareTheirWakeUps) {
 
   const int wakes = wake_ups_in(*loop_, 1s);
   EXPECT_GE(wakes, 5) << "the objects are probed every 100 ms";
-  EXPECT_LE(wakes, 12) << "one wake-up a tick, not one for each phase";
+  EXPECT_LE(wakes, 14) << "one wake-up a tick, not one for each phase";
   EXPECT_GE(sink_.number(3, "load1"), 0);
 }
 
@@ -109,7 +111,7 @@ TEST_F(ProbeSetTest, HealthChecksRunOnTheTicksOfTheirPeriod) {
   const int wakes = wake_ups_in(*loop_, 1s);
   EXPECT_EQ(sink_.number(0, "health.ok"), 1);
   EXPECT_GE(wakes, 5);
-  EXPECT_LE(wakes, 12) << "the checks wake the loop on the probes' ticks, not between them";
+  EXPECT_LE(wakes, 14) << "the checks wake the loop on the probes' ticks, not between them";
 }
 
 }  // namespace

@@ -281,6 +281,17 @@ std::vector<Row> with_unwritten(std::vector<Row> stored, const std::vector<Row>&
   return all;
 }
 
+/// A window of a log: what the database holds, with `unwritten` (taken before this reads
+/// the database) added.
+template <typename Row>
+Result<std::vector<Row>> read_with(sqlite3* db, const Log<Row>& log,
+                                   const std::vector<Row>& unwritten, Window window,
+                                   std::int64_t after, int limit) {
+  auto stored = read_window(db, log, window, after, limit);
+  if (!stored) return stored.error();
+  return with_unwritten(std::move(*stored), unwritten, window, after, limit);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& path, Retention retention) {
@@ -452,9 +463,10 @@ std::uint64_t EventStore::submit(const char* what, Write write) {
 }
 
 template <typename Row>
-void EventStore::remember(Unwritten<Row>& rows, std::uint64_t seq, Row row) {
+void EventStore::remember(Unwritten<Row>& rows, std::uint64_t seq, const Row& row,
+                          std::int64_t id) {
   std::lock_guard lock(mutex_);
-  rows.emplace_back(seq, std::move(row));
+  rows.emplace_back(seq, row).second.id = id;
   forget_written(rows);
 }
 
@@ -611,9 +623,7 @@ Result<std::int64_t> EventStore::add_event(const EventRecord& e) {
     sqlite3_bind_int64(insert_event_, 7, id);
     return step(insert_event_);
   });
-  EventRecord kept = e;
-  kept.id = id;
-  remember(unwritten_events_, seq, std::move(kept));
+  remember(unwritten_events_, seq, e, id);
   return id;
 }
 
@@ -630,9 +640,7 @@ Result<std::int64_t> EventStore::add_action(const ActionRecord& a) {
     sqlite3_bind_int64(insert_action_, 8, id);
     return step(insert_action_);
   });
-  ActionRecord kept = a;
-  kept.id = id;
-  remember(unwritten_actions_, seq, std::move(kept));
+  remember(unwritten_actions_, seq, a, id);
   return id;
 }
 
@@ -713,31 +721,23 @@ Result<std::vector<MaintenanceRecord>> EventStore::maintenance_windows() {
 // The logs' reads never wait for the writer: what it has not committed yet comes from
 // memory (with_unwritten), taken before the database is read.
 Result<std::vector<EventRecord>> EventStore::events_after(std::int64_t after, int limit) {
-  auto unwritten = still_unwritten(unwritten_events_);
-  auto stored = read_window(reader_db_, kEvents, Window::kAfter, after, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
+  const auto unwritten = still_unwritten(unwritten_events_);
+  return read_with(reader_db_, kEvents, unwritten, Window::kAfter, after, limit);
 }
 
 Result<std::vector<EventRecord>> EventStore::recent_events(int limit) {
-  auto unwritten = still_unwritten(unwritten_events_);
-  auto stored = read_window(reader_db_, kEvents, Window::kNewest, 0, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
+  const auto unwritten = still_unwritten(unwritten_events_);
+  return read_with(reader_db_, kEvents, unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::actions_after(std::int64_t after, int limit) {
-  auto unwritten = still_unwritten(unwritten_actions_);
-  auto stored = read_window(reader_db_, kActions, Window::kAfter, after, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
+  const auto unwritten = still_unwritten(unwritten_actions_);
+  return read_with(reader_db_, kActions, unwritten, Window::kAfter, after, limit);
 }
 
 Result<std::vector<ActionRecord>> EventStore::recent_actions(int limit) {
-  auto unwritten = still_unwritten(unwritten_actions_);
-  auto stored = read_window(reader_db_, kActions, Window::kNewest, 0, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
+  const auto unwritten = still_unwritten(unwritten_actions_);
+  return read_with(reader_db_, kActions, unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
@@ -752,25 +752,19 @@ Result<std::int64_t> EventStore::add_cluster_entry(const ClusterLogRecord& e) {
     sqlite3_bind_int64(insert_cluster_entry_, 7, id);
     return step(insert_cluster_entry_);
   });
-  ClusterLogRecord kept = e;
-  kept.id = id;
-  remember(unwritten_cluster_, seq, std::move(kept));
+  remember(unwritten_cluster_, seq, e, id);
   return id;
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::recent_cluster_entries(int limit) {
-  auto unwritten = still_unwritten(unwritten_cluster_);
-  auto stored = read_window(reader_db_, kClusterLog, Window::kNewest, 0, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kNewest, 0, limit);
+  const auto unwritten = still_unwritten(unwritten_cluster_);
+  return read_with(reader_db_, kClusterLog, unwritten, Window::kNewest, 0, limit);
 }
 
 Result<std::vector<ClusterLogRecord>> EventStore::cluster_entries_after(std::int64_t after,
                                                                         int limit) {
-  auto unwritten = still_unwritten(unwritten_cluster_);
-  auto stored = read_window(reader_db_, kClusterLog, Window::kAfter, after, limit);
-  if (!stored) return stored.error();
-  return with_unwritten(std::move(*stored), unwritten, Window::kAfter, after, limit);
+  const auto unwritten = still_unwritten(unwritten_cluster_);
+  return read_with(reader_db_, kClusterLog, unwritten, Window::kAfter, after, limit);
 }
 
 Status EventStore::prune() {

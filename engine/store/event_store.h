@@ -222,9 +222,10 @@ class EventStore {
   /// A log's records submitted but perhaps not yet committed, each with its write's seq.
   template <typename Row>
   using Unwritten = std::deque<std::pair<std::uint64_t, Row>>;
-  /// Keeps `row` (just submitted as write `seq`) in `rows` until it is committed.
+  /// Keeps `row` as record `id` (just submitted as write `seq`) in `rows` until it is
+  /// committed.
   template <typename Row>
-  void remember(Unwritten<Row>& rows, std::uint64_t seq, Row row);
+  void remember(Unwritten<Row>& rows, std::uint64_t seq, const Row& row, std::int64_t id);
   /// The records of `rows` still queued, oldest first.
   template <typename Row>
   std::vector<Row> still_unwritten(Unwritten<Row>& rows);

@@ -581,6 +581,12 @@ void ProcessProbe::add_interest(ProcInterest& interest) const {
 }
 
 void ProcessProbe::interest_changed() {
+  // Most calls change nothing (a service's own child needs no event at all): only a change
+  // of this probe's answer makes the connector ask every probe again.
+  ProcInterest mine;
+  add_interest(mine);
+  if (mine == told_) return;
+  told_ = std::move(mine);
   if (ctx_.proc_connector != nullptr) ctx_.proc_connector->interest_changed();
 }
 

@@ -63,7 +63,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// alive=0 and the exit status if known).
   void lost(std::optional<base::ExitStatus> status);
   void release();
-  /// What add_interest() answers may have changed: the proc connector asks again.
+  /// What add_interest() answers may have changed: if it did, the proc connector asks again.
   void interest_changed();
   /// Seconds since boot, the clock of /proc/PID/stat's start time.
   std::optional<double> system_uptime();
@@ -81,6 +81,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
 
   pid_t pid_ = 0;
   bool owned_ = false;  // the engine's child: it holds the pidfd and reaps
+  ProcInterest told_;   // add_interest()'s answer when the connector last asked
   int pidfd_ = -1;
   int dir_fd_ = -1;
   int fd_dir_fd_ = -1;

@@ -74,6 +74,8 @@ class MeasurementSink {
   virtual void changed(int object) = 0;
   /// A periodic sample of `object` is complete (for `for N checks` counting).
   virtual void sampled(int /*object*/) {}
+  /// A health check of `object` has a result (for `for N checks` on its health.* results).
+  virtual void health_checked(int /*object*/) {}
   /// One line the operator should see in the log (a fallback to polling, a probe that cannot
   /// work as asked). Library code never prints; the engine logs this.
   virtual void notice(int /*object*/, std::string_view /*message*/) {}

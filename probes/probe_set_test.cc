@@ -114,5 +114,41 @@ TEST_F(ProbeSetTest, HealthChecksRunOnTheTicksOfTheirPeriod) {
   EXPECT_LE(wakes, 14) << "the checks wake the loop on the probes' ticks, not between them";
 }
 
+// The hang benchmark's case: a service that accepts but never answers, checked every 200 ms
+// with a 200 ms timeout. Each check times out at the next tick; the next check must start
+// then, not a tick later (which halved the checks and made `for 2 checks` take three
+// intervals).
+TEST_F(ProbeSetTest, ACheckThatTimesOutAtTheNextTickIsFollowedAtOnce) {
+  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener_, SOMAXCONN), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+
+  catalog::ObjectSpec service;
+  service.name = "web";
+  service.kind = catalog::Kind::kService;
+  service.every = 1;
+  service.grace = 0;
+  service.health = {{catalog::HealthCheckSpec::Protocol::kHttp,
+                     "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", 0.2, 0.2,
+                     200}};
+  ASSERT_TRUE(set_->add(0, service));
+  set_->start();
+  child_ = fork();
+  if (child_ == 0) {
+    for (;;) pause();
+  }
+  ASSERT_TRUE(set_->follow(0, child_));
+
+  wake_ups_in(*loop_, 3s);
+  EXPECT_EQ(sink_.number(0, "health.failed"), 1);
+  // 15 checks fit in 3 s; one every other tick would be 7 or 8.
+  EXPECT_GE(sink_.health_checks(0), 11) << "a timed-out check skipped the tick it ended at";
+}
+
 }  // namespace
 }  // namespace amata::probes

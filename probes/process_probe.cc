@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -48,6 +49,7 @@ class HealthRunner {
   /// Runs one check now unless one is in flight; `done` is called with the result.
   void run(std::function<void()> done) {
     if (busy()) return;
+    started_ = base::Clock::now();
     auto finish = [this, done = std::move(done)](const CheckOutcome& outcome) {
       has_result_ = true;
       ok_ = outcome.ok;
@@ -78,8 +80,12 @@ class HealthRunner {
   void schedule() {
     if (timer_ != 0) ctx_.loop.cancel_timer(timer_);
     // On the interval's ticks, with every other check and probe of that period (a check's
-    // first run is at once, when its service starts).
-    const auto next = base::next_tick(base::Clock::now(), base::from_seconds(spec_.interval));
+    // first run is at once, when its service starts). The tick is the first after this
+    // check's start, not after its end: a check that times out at the next tick (a timeout
+    // as long as the interval, a hung service) is followed at once, not a whole tick later,
+    // which made `for 2 checks` of a hung service take three intervals instead of two.
+    const auto next =
+        std::max(base::Clock::now(), base::next_tick(started_, base::from_seconds(spec_.interval)));
     timer_ = ctx_.loop.add_timer(next, [this] {
       timer_ = 0;
       run(on_result_);
@@ -94,6 +100,7 @@ class HealthRunner {
   bool periodic_ = false;
   std::function<void()> on_result_;
   base::EventLoop::TimerId timer_ = 0;
+  base::Clock::time_point started_{};  // of the check in flight, or the last one
   bool has_result_ = false, ok_ = false;
   double latency_ = 0;
 };
@@ -616,6 +623,7 @@ void ProcessProbe::write_health() {
   sink.set_number(object(), "health.ok", all_ok ? 1 : 0);
   sink.set_number(object(), "health.failed", all_ok ? 0 : 1);
   sink.set_number(object(), "health.latency", latency);
+  sink.health_checked(object());
   sink.changed(object());
 }
 

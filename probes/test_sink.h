@@ -27,6 +27,10 @@ class TestSink : public MeasurementSink {
     std::lock_guard lock(mu_);
     ++changes_[object];
   }
+  void health_checked(int object) override {
+    std::lock_guard lock(mu_);
+    ++health_checks_[object];
+  }
   void notice(int object, std::string_view message) override {
     std::lock_guard lock(mu_);
     notices_.emplace_back(object, std::string(message));
@@ -53,6 +57,11 @@ class TestSink : public MeasurementSink {
     auto it = changes_.find(object);
     return it == changes_.end() ? 0 : it->second;
   }
+  int health_checks(int object) const {
+    std::lock_guard lock(mu_);
+    auto it = health_checks_.find(object);
+    return it == health_checks_.end() ? 0 : it->second;
+  }
   std::vector<std::pair<int, std::string>> notices() const {
     std::lock_guard lock(mu_);
     return notices_;
@@ -62,7 +71,7 @@ class TestSink : public MeasurementSink {
   mutable std::mutex mu_;
   std::map<std::pair<int, std::string>, double> numbers_;
   std::map<std::pair<int, std::string>, std::string> strings_;
-  std::map<int, int> changes_;
+  std::map<int, int> changes_, health_checks_;
   std::vector<std::pair<int, std::string>> notices_;
 };
 

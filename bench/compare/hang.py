@@ -187,7 +187,6 @@ class Amata(Supervisor):
                 "service web {\n"
                 f'  start "/bin/sh" "{self.serve}"\n'
                 "  stop TERM then KILL after 2s\n"
-                "  every 500ms\n"
                 f'  health http "http://127.0.0.1:{self.port}/" every 500ms timeout 500ms\n'
                 "  grace 2s\n"
                 "}\n"
@@ -415,9 +414,9 @@ def report(results):
               "`limit 10 within 10min`) would delay every restart after the first by a "
               "doubling backoff (the service never runs the 30 s that resets it) and give up "
               "after the tenth; Monit has neither, so they are switched off here. "
-              "`--amata-restart ''` runs the plain `restart s`. `for 2 checks` counts probe "
-              "rounds of the service object (its `every`, 1 s by default), not health checks: "
-              "`every 500ms` makes the rounds the health checks' 500 ms.\n")
+              "`--amata-restart ''` runs the plain `restart s`. `for 2 checks` on "
+              "`s.health.failed` counts health checks (docs/language.md), whatever the "
+              "service's `every` (1 s by default).\n")
         if t["tool"] == "monit":
             w("Monit's stop program (`stop.sh`): SIGTERM, then SIGKILL after 2 s if the process "
               "is still there, as an operator following Monit's manual writes it (Monit itself "

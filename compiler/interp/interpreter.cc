@@ -20,7 +20,7 @@ class InterpretedPolicy final : public ir::CompiledPolicy {
     ir::RuntimeFrame frame;
     frame.numbers = samples.numbers.data();
     frame.strings = samples.strings.data();
-    frame.object_times = samples.object_times.empty() ? nullptr : samples.object_times.data();
+    frame.check_times = samples.check_times.empty() ? nullptr : samples.check_times.data();
     frame.history = &state.history;
     frame.literals = &p.strings;
     frame.regexes = &regexes();

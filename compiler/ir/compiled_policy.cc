@@ -55,7 +55,8 @@ void CompiledPolicy::discover(double now, const Samples& samples, PolicyState& s
   if (samples.numbers.size() < static_cast<std::size_t>(t.number_slot_count) ||
       samples.strings.size() < static_cast<std::size_t>(t.string_slot_count) ||
       state.words.size() != static_cast<std::size_t>(t.state_words) ||
-      (!samples.object_times.empty() && samples.object_times.size() < t.objects.size())) {
+      (!samples.check_times.empty() &&
+       samples.check_times.size() < check_clock_count(t.objects.size()))) {
     return;
   }
   state.history.record(now, samples.numbers);

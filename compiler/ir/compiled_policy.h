@@ -19,6 +19,7 @@
 // evaluation; a JIT policy frees its native code when the last reference goes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -86,14 +87,28 @@ struct PolicyTables {
   int find_event(std::string_view name) const;
 };
 
+/// The clocks `for N checks` counts, one time per clock in Samples::check_times: clock `o`
+/// ticks at each probe round of object `o`, clock `health_clock(objects, o)` at each health
+/// check result of object `o` (so `s.health.failed for 2 checks` counts health checks, not
+/// the probe rounds that happen to fall between them).
+constexpr int probe_clock(int object) {
+  return object;
+}
+constexpr int health_clock(std::size_t objects, int object) {
+  return static_cast<int>(objects) + object;
+}
+constexpr std::size_t check_clock_count(std::size_t objects) {
+  return 2 * objects;
+}
+
 /// The current value of every slot, filled by the probes. Missing numbers are NaN.
 struct Samples {
   std::span<const double> numbers;       // PolicyTables::number_slot_count values
   std::span<const std::string> strings;  // PolicyTables::string_slot_count values
-  /// Optional, one per object: the time of the object's latest probe (seconds, same clock
-  /// as `now`). `for N checks` counts a check when this advances; when empty, every
-  /// discover() call at a new `now` counts as a check.
-  std::span<const double> object_times;
+  /// Optional, check_clock_count(objects) times (ir.h): the latest tick of each check clock
+  /// (seconds, same clock as `now`; NaN before the first). `for N checks` counts a check
+  /// when its clock advances; when empty, every discover() call at a new `now` counts.
+  std::span<const double> check_times;
 };
 
 /// Everything a running policy remembers between evaluations. Owned by the caller, laid out

@@ -118,8 +118,8 @@ bool step_rule(const Program& p, const RuntimeFrame& f, std::size_t rule, double
                double* words) {
   const Rule& r = p.rules[rule];
   double check_time = now;
-  if (r.temporal == Temporal::kForChecks && f.object_times != nullptr && r.check_object >= 0) {
-    check_time = f.object_times[r.check_object];
+  if (r.temporal == Temporal::kForChecks && f.check_times != nullptr && r.check_clock >= 0) {
+    check_time = f.check_times[r.check_clock];
   }
   return amata_rt_temporal(words + r.state_offset, static_cast<std::int32_t>(r.temporal), r.seconds,
                            r.count, cond, now, check_time) != 0;

@@ -179,7 +179,9 @@ Status validate(const Program& p) {
       return bad("count out of range");
     }
     if (!std::isfinite(r.seconds) || r.seconds < 0) return bad("bad duration");
-    if (r.check_object >= static_cast<int>(t.objects.size())) return bad("bad check object");
+    if (r.check_clock >= static_cast<int>(check_clock_count(t.objects.size()))) {
+      return bad("bad check clock");
+    }
     if (r.state_offset != offset) return bad("state not laid out (call finalize)");
     offset += state_words(r);
     const RuleInfo& info = t.rules[i];
@@ -350,6 +352,12 @@ std::string dump(const Program& p) {
         break;
       case Temporal::kForChecks:
         out += fmt::format(" for {} checks", r.count);
+        if (const auto n = t.objects.size(); r.check_clock >= 0 && n > 0) {
+          const bool health = static_cast<std::size_t>(r.check_clock) >= n;
+          const auto object = static_cast<std::size_t>(r.check_clock) % n;
+          out += fmt::format(" ({} of {})", health ? "health checks" : "probe rounds",
+                             t.objects[object].name);
+        }
         break;
       case Temporal::kTimesWithin:
         out += fmt::format(" {} times within {}s", r.count, number(r.seconds));

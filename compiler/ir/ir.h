@@ -72,7 +72,7 @@ struct Expr {
 enum class Temporal : std::uint8_t {
   kNone,         // active while the condition holds
   kForDuration,  // held continuously for `seconds` (now - since >= seconds)
-  kForChecks,    // held at `count` consecutive checks of object `check_object`
+  kForChecks,    // held at `count` consecutive ticks of the rule's `check_clock`
   kTimesWithin,  // rose `count` times within `seconds`
 };
 std::string_view temporal_name(Temporal t);
@@ -83,8 +83,8 @@ struct Rule {
   Temporal temporal = Temporal::kNone;
   double seconds = 0;
   int count = 0;
-  int check_object = -1;  // kForChecks: whose probe time counts a check (-1: each call)
-  int state_offset = 0;   // first word in PolicyState::words (laid out by finalize)
+  int check_clock = -1;  // kForChecks: the clock whose ticks are checks (-1: each call)
+  int state_offset = 0;  // first word in PolicyState::words (laid out by finalize)
 };
 
 /// The number of state words a rule needs: [0] active flag, then per temporal qualifier:

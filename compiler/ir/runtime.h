@@ -18,7 +18,7 @@ namespace amata::ir {
 struct RuntimeFrame {
   const double* numbers = nullptr;
   const std::string* strings = nullptr;
-  const double* object_times = nullptr;  // nullptr: every call at a new time is a check
+  const double* check_times = nullptr;  // nullptr: every call at a new time is a check
   const MetricHistory* history = nullptr;
   const std::vector<std::string>* literals = nullptr;  // Program::strings
   const std::vector<base::Regex>* regexes = nullptr;   // compiled, indexed like literals

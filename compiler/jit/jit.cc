@@ -41,8 +41,8 @@ std::string to_string(llvm::Error err) {
 }
 
 double check_time(const ir::RuntimeFrame* frame, std::int32_t object, double now) noexcept {
-  if (frame->object_times == nullptr || object < 0) return now;
-  return frame->object_times[object];
+  if (frame->check_times == nullptr || object < 0) return now;
+  return frame->check_times[object];
 }
 
 // --- Code generation -------------------------------------------------------------------
@@ -310,7 +310,7 @@ class Codegen {
       case ir::Temporal::kTimesWithin: {
         llvm::Value* when = now_;
         if (r.temporal == ir::Temporal::kForChecks) {
-          when = b_.CreateCall(check_time_, {frame_, i32(r.check_object), now_});
+          when = b_.CreateCall(check_time_, {frame_, i32(r.check_clock), now_});
         }
         auto* result = b_.CreateCall(
             temporal_, {word_ptr(r.state_offset), i32(static_cast<int>(r.temporal)), c(r.seconds),
@@ -511,7 +511,7 @@ class JitPolicy final : public ir::CompiledPolicy {
     ir::RuntimeFrame frame;
     frame.numbers = samples.numbers.data();
     frame.strings = samples.strings.data();
-    frame.object_times = samples.object_times.empty() ? nullptr : samples.object_times.data();
+    frame.check_times = samples.check_times.empty() ? nullptr : samples.check_times.data();
     frame.history = &state.history;
     frame.literals = &program().strings;
     frame.regexes = &regexes();

@@ -103,6 +103,7 @@ class Lowering {
     const int object = resolve(a.object, bind);
     r.slot = slot(object, a.attribute, a.type).index;
     if (first_object_ < 0) first_object_ = object;
+    if (object == first_object_ && a.attribute.starts_with("health.")) reads_health_ = true;
     return r;
   }
 
@@ -278,6 +279,7 @@ class Lowering {
     }
     Binding bind{&binding, false};
     first_object_ = -1;
+    reads_health_ = false;
     ir::Rule r;
     try {
       r.cond = expr(rule.condition, bind);
@@ -300,8 +302,13 @@ class Lowering {
     }
     r.seconds = rule.temporal.duration;
     r.count = rule.temporal.count;
-    // `for N checks` counts the probe rounds of the first object the condition reads.
-    r.check_object = first_object_;
+    // `for N checks` counts the probe rounds of the first object the condition reads, or
+    // its health check results when the condition reads them: a probe round between two
+    // checks would otherwise count the same result twice, or be counted before it.
+    if (first_object_ >= 0) {
+      r.check_clock = reads_health_ ? ir::health_clock(p_->tables.objects.size(), first_object_)
+                                    : ir::probe_clock(first_object_);
+    }
     ir::RuleInfo info;
     info.name = std::move(name);
     info.source_rule = rule.name;
@@ -409,6 +416,7 @@ class Lowering {
   std::shared_ptr<ir::Program> p_;
   std::map<std::pair<int, std::string>, std::size_t> slots_;
   int first_object_ = -1;
+  bool reads_health_ = false;  // the condition reads first_object_'s health.* results
 };
 
 }  // namespace

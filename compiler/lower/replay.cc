@@ -48,6 +48,7 @@ Result<Assignment> resolve_assignment(const ir::PolicyTables& tables, std::strin
     type = slot->type;
   }
   a.is_string = type.kind == catalog::ValueKind::kString;
+  a.health = attribute.starts_with("health.");
   const auto wrong = [&](std::string_view) {
     const std::string_view given = std::holds_alternative<bool>(value)     ? "a boolean"
                                    : std::holds_alternative<double>(value) ? "a number"
@@ -167,7 +168,7 @@ Replayer::Replayer(std::shared_ptr<const ir::CompiledPolicy> policy)
       state_(policy_->make_state()),
       numbers_(static_cast<std::size_t>(policy_->tables().number_slot_count), kNaN),
       strings_(static_cast<std::size_t>(policy_->tables().string_slot_count)),
-      object_times_(policy_->tables().objects.size(), kNaN) {}
+      check_times_(ir::check_clock_count(policy_->tables().objects.size()), kNaN) {}
 
 Status Replayer::step(const ReplayStep& step, std::vector<ReplayRecord>& out) {
   if (step.t < last_t_) {
@@ -175,7 +176,12 @@ Status Replayer::step(const ReplayStep& step, std::vector<ReplayRecord>& out) {
   }
   last_t_ = step.t;
   for (const Assignment& a : step.set) {
-    object_times_[static_cast<std::size_t>(a.object)] = step.t;  // this object was probed
+    // Setting an attribute is a probe round of its object; a health.* one is also a check.
+    check_times_[static_cast<std::size_t>(ir::probe_clock(a.object))] = step.t;
+    if (a.health) {
+      const std::size_t objects = policy_->tables().objects.size();
+      check_times_[static_cast<std::size_t>(ir::health_clock(objects, a.object))] = step.t;
+    }
     if (a.slot < 0) continue;
     if (a.is_string) {
       strings_[static_cast<std::size_t>(a.slot)] = a.text;
@@ -184,7 +190,7 @@ Status Replayer::step(const ReplayStep& step, std::vector<ReplayRecord>& out) {
     }
   }
   std::vector<ir::Edge> edges;
-  const ir::Samples samples{numbers_, strings_, object_times_};
+  const ir::Samples samples{numbers_, strings_, check_times_};
   policy_->discover(step.t, samples, state_, edges);
   for (const ir::Edge& e : edges) {
     ReplayRecord r;
@@ -203,7 +209,7 @@ void Replayer::recover(double t, const ir::EventInstance& event, int depth,
     std::vector<ir::ActionRequest> actions;
     void request(const ir::ActionRequest& a) override { actions.push_back(a); }
   } sink;
-  const ir::Samples samples{numbers_, strings_, object_times_};
+  const ir::Samples samples{numbers_, strings_, check_times_};
   policy_->recover(event, t, samples, state_, sink);
   for (const auto& a : sink.actions) {
     ReplayRecord r;

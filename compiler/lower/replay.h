@@ -20,7 +20,8 @@ namespace amata::lower {
 /// One assignment of a trace step, resolved to a slot (slot -1: an attribute no rule reads).
 struct Assignment {
   int object = -1;
-  int slot = -1;  // index into numbers or strings
+  int slot = -1;        // index into numbers or strings
+  bool health = false;  // a health.* attribute: setting it is a health check result
   bool is_string = false;
   double number = 0;
   std::string text;
@@ -78,7 +79,7 @@ class Replayer {
   ir::PolicyState state_;
   std::vector<double> numbers_;
   std::vector<std::string> strings_;
-  std::vector<double> object_times_;
+  std::vector<double> check_times_;
   double last_t_ = -1e300;
 };
 

@@ -12,7 +12,7 @@ MetricStore::MetricStore(const ir::PolicyTables& tables, ChangeCallback on_chang
       on_notice_(std::move(on_notice)),
       numbers_(static_cast<std::size_t>(tables.number_slot_count), std::nan("")),
       strings_(static_cast<std::size_t>(tables.string_slot_count)),
-      object_times_(tables.objects.size(), std::nan("")),
+      check_times_(ir::check_clock_count(tables.objects.size()), std::nan("")),
       number_slot_(tables.objects.size()),
       string_slot_(tables.objects.size()),
       latest_numbers_(tables.objects.size()),
@@ -56,8 +56,14 @@ void MetricStore::changed(int object) {
 
 void MetricStore::sampled(int object) {
   auto o = static_cast<std::size_t>(object);
-  if (o < object_times_.size()) object_times_[o] = base::monotonic_now();
+  if (o < tables_.objects.size()) check_times_[ir::probe_clock(object)] = base::monotonic_now();
   if (on_change_) on_change_(object, false);
+}
+
+void MetricStore::health_checked(int object) {
+  const std::size_t objects = tables_.objects.size();
+  if (static_cast<std::size_t>(object) >= objects) return;
+  check_times_[static_cast<std::size_t>(ir::health_clock(objects, object))] = base::monotonic_now();
 }
 
 void MetricStore::notice(int object, std::string_view message) {
@@ -66,11 +72,13 @@ void MetricStore::notice(int object, std::string_view message) {
 
 ir::Samples MetricStore::samples() const {
   // Until every object has completed a sample, let discover() count each call as a check.
+  // (Only the probe clocks: an object without health checks never ticks its health clock.)
   bool all_sampled = true;
-  for (double t : object_times_) all_sampled &= !std::isnan(t);
+  for (std::size_t o = 0; o < tables_.objects.size(); ++o)
+    all_sampled &= !std::isnan(check_times_[o]);
   return ir::Samples{
       numbers_, strings_,
-      all_sampled ? std::span<const double>(object_times_) : std::span<const double>()};
+      all_sampled ? std::span<const double>(check_times_) : std::span<const double>()};
 }
 
 const std::map<std::string, double, std::less<>>& MetricStore::numbers_of(int object) const {

@@ -31,6 +31,7 @@ class MetricStore : public probes::MeasurementSink {
   void set_string(int object, std::string_view attribute, std::string_view value) override;
   void changed(int object) override;
   void sampled(int object) override;
+  void health_checked(int object) override;
   void notice(int object, std::string_view message) override;
 
   /// The samples for discover() and recover(), valid until the next write.
@@ -47,7 +48,7 @@ class MetricStore : public probes::MeasurementSink {
   NoticeCallback on_notice_;
   std::vector<double> numbers_;
   std::vector<std::string> strings_;
-  std::vector<double> object_times_;
+  std::vector<double> check_times_;
   // Per object: attribute -> slot index (numbers or strings), built from the tables.
   std::vector<std::unordered_map<std::string, int>> number_slot_, string_slot_;
   std::vector<std::map<std::string, double, std::less<>>> latest_numbers_;

@@ -72,9 +72,17 @@ TEST(MetricStore, ReportsChangesAndCountsChecksOnceEveryObjectWasSampled) {
   store.changed(0);
   store.sampled(1);
   EXPECT_EQ(changes, (std::vector<std::pair<int, bool>>{{0, true}, {1, false}}));
-  EXPECT_TRUE(store.samples().object_times.empty());  // web has no sample yet
+  EXPECT_TRUE(store.samples().check_times.empty());  // web has no sample yet
   store.sampled(0);
-  EXPECT_EQ(store.samples().object_times.size(), 2u);
+  // Two clocks an object: its probe rounds, then its health check results (none yet, and
+  // web's health clock never ticking does not hold the probe clocks back).
+  const auto times = store.samples().check_times;
+  ASSERT_EQ(times.size(), 4u);
+  EXPECT_FALSE(std::isnan(times[ir::probe_clock(0)]));
+  EXPECT_TRUE(std::isnan(times[ir::health_clock(2, 0)]));
+  store.health_checked(0);
+  EXPECT_FALSE(std::isnan(store.samples().check_times[ir::health_clock(2, 0)]));
+  EXPECT_TRUE(std::isnan(store.samples().check_times[ir::health_clock(2, 1)]));
 }
 
 }  // namespace

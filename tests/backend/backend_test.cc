@@ -24,7 +24,7 @@ struct Step {
   double t;
   std::map<int, double> set;
   std::map<int, std::string> strings;
-  std::map<int, double> object_times;
+  std::map<int, double> check_times;
 };
 
 std::shared_ptr<const ir::CompiledPolicy> compile(const std::string& backend,
@@ -43,20 +43,20 @@ std::shared_ptr<const ir::CompiledPolicy> compile(const std::string& backend,
 
 // Replays steps; returns "t:rule:raise|clear" per edge.
 std::vector<std::string> replay(const ir::CompiledPolicy& policy, const std::vector<Step>& steps,
-                                bool with_object_times = false) {
+                                bool with_check_times = false) {
   const auto& t = policy.tables();
   std::vector<double> numbers(static_cast<std::size_t>(t.number_slot_count), kNaN);
   std::vector<std::string> strings(static_cast<std::size_t>(t.string_slot_count));
-  std::vector<double> object_times(t.objects.size(), kNaN);
+  std::vector<double> check_times(ir::check_clock_count(t.objects.size()), kNaN);
   auto state = policy.make_state();
   std::vector<std::string> out;
   for (const Step& s : steps) {
     for (auto [i, v] : s.set) numbers[static_cast<std::size_t>(i)] = v;
     for (const auto& [i, v] : s.strings) strings[static_cast<std::size_t>(i)] = v;
-    for (auto [i, v] : s.object_times) object_times[static_cast<std::size_t>(i)] = v;
+    for (auto [i, v] : s.check_times) check_times[static_cast<std::size_t>(i)] = v;
     ir::Samples samples{
         numbers, strings,
-        with_object_times ? std::span<const double>(object_times) : std::span<const double>()};
+        with_check_times ? std::span<const double>(check_times) : std::span<const double>()};
     std::vector<ir::Edge> edges;
     policy.discover(s.t, samples, state, edges);
     for (const auto& e : edges) {

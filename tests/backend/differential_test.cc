@@ -21,17 +21,17 @@ std::shared_ptr<jit::Jit> the_jit() {
 std::vector<std::string> run_interp(const Repro& r) {
   auto p = interp::interpret(r.program);
   if (!p.ok()) return {"compile error: " + p.error().message};
-  return run_trace(**p, r.trace, r.with_object_times);
+  return run_trace(**p, r.trace, r.with_check_times);
 }
 
 std::vector<std::string> run_jit(const Repro& r, jit::Tier tier = jit::Tier::kFast) {
   auto p = the_jit()->compile(r.program, jit::JitOptions{tier, false});
   if (!p.ok()) return {"compile error: " + p.error().message};
-  return run_trace(**p, r.trace, r.with_object_times);
+  return run_trace(**p, r.trace, r.with_check_times);
 }
 
 std::string report(const Repro& r) {
-  return describe(*r.program, r.trace, r.with_object_times) +
+  return describe(*r.program, r.trace, r.with_check_times) +
          "interp: " + fmt::format("{}", fmt::join(run_interp(r), " ")) +
          "\njit:    " + fmt::format("{}", fmt::join(run_jit(r), " ")) + "\n";
 }
@@ -40,14 +40,14 @@ std::string report(const Repro& r) {
 int check_batch(std::uint64_t seed, int rules, int steps, jit::Tier tier,
                 std::size_t* edges = nullptr) {
   RandomCase c = random_case(seed, rules, steps);
-  Repro whole{c.program, c.trace, c.with_object_times};
+  Repro whole{c.program, c.trace, c.with_check_times};
   const auto a = run_interp(whole);
   const auto b = run_jit(whole, tier);
   if (edges != nullptr) *edges += a.size();
   if (a == b) return rules;
   // Find a rule whose own edges differ, then shrink it alone.
   for (int rule = 0; rule < rules; ++rule) {
-    Repro one{single_rule(*c.program, rule), c.trace, c.with_object_times};
+    Repro one{single_rule(*c.program, rule), c.trace, c.with_check_times};
     auto differs = [tier](const Repro& r) { return run_interp(r) != run_jit(r, tier); };
     if (!differs(one)) continue;
     Repro small = shrink(one, differs);
@@ -92,13 +92,13 @@ TEST(DifferentialTest, ShrinkerFindsASmallReproduction) {
     return m;
   };
   auto differs = [&](const Repro& r) {
-    return run_interp(r) != run_interp(Repro{mutate(*r.program), r.trace, r.with_object_times});
+    return run_interp(r) != run_interp(Repro{mutate(*r.program), r.trace, r.with_check_times});
   };
   // Find a seed whose single rule shows the difference.
   Repro found;
   for (std::uint64_t seed = 1; seed < 500 && !found.program; ++seed) {
     RandomCase rc = random_case(seed, 1, 30);
-    Repro r{rc.program, rc.trace, rc.with_object_times};
+    Repro r{rc.program, rc.trace, rc.with_check_times};
     if (differs(r)) found = r;
   }
   ASSERT_TRUE(found.program);

@@ -56,7 +56,7 @@ TEST(LowerTest, ExpandsQuantifiedRulesPerObjectAndLaysOutSlots) {
   EXPECT_EQ(p->rules[2].temporal, ir::Temporal::kForDuration);
   EXPECT_EQ(p->rules[2].seconds, 30);
   EXPECT_EQ(p->rules[3].temporal, ir::Temporal::kForChecks);
-  EXPECT_EQ(p->rules[3].check_object, t.find_object("up"));
+  EXPECT_EQ(p->rules[3].check_clock, t.find_object("up"));
   const ir::SlotInfo* cpu = t.find_slot(t.find_object("self"), "cpu");
   ASSERT_NE(cpu, nullptr);
   EXPECT_TRUE(cpu->needs_history);
@@ -129,6 +129,57 @@ end
               "  - at 5: raise ServiceDown(web)   (expected, not produced)\n"
               "  + at 0: raise ServiceDown(web)   (produced, not expected)\n"
               "  + at 0: restart web   (produced, not expected)\n");
+  }
+}
+
+// `for 2 checks` on a health result counts health checks: a probe round of the service
+// between two checks is no check (the hang benchmark: rounds every 500 ms, a check timing out
+// at the same tick as a round, counted a round late, so restarts came 250-500 ms late).
+TEST(LowerTest, ForChecksOnHealthCountsHealthChecksNotProbeRounds) {
+  source::SourceManager sources;
+  diag::DiagnosticEngine diags;
+  auto checked = frontend::compile_text("h.amata", R"(
+policy h
+service web {
+  start "/bin/true"
+  every 100ms
+  health tcp "127.0.0.1:1" every 1s timeout 300ms
+}
+discover sick(s: service) when s.health.failed for 2 checks raise ServiceSick(s)
+discover flapping(s: service) when s.alive and s.cpu > 50% for 2 checks raise Busy(s)
+)",
+                                        sources, diags);
+  ASSERT_TRUE(checked.has_value());
+  auto program =
+      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
+  ASSERT_TRUE(program.ok()) << program.error().message;
+  const auto& t = (*program)->tables;
+  const int web = t.find_object("web");
+  EXPECT_EQ((*program)->rules[0].check_clock, ir::health_clock(t.objects.size(), web));
+  EXPECT_EQ((*program)->rules[1].check_clock, ir::probe_clock(web));
+  const std::string text = R"(
+test "two failed checks, not one check and a round"
+  at 0 set web.alive=true web.cpu=0 web.health.failed=false
+  at 1 set web.health.failed=true
+  at 1.1 set web.cpu=0
+  at 1.2 set web.cpu=0
+  expect 2 raise ServiceSick(web)
+  at 2 set web.health.failed=true
+end
+test "probe rounds still count for the rest"
+  at 0 set web.alive=true web.cpu=0
+  at 0.1 set web.cpu=90%
+  at 0.2 set web.cpu=90%
+  expect 0.2 raise Busy(web)
+end
+)";
+  auto scenarios = parse_scenarios(t, text, "h.test");
+  ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
+  for (Backend b : {Backend::kInterp, Backend::kJit}) {
+    auto policy = compile_program(*program, BackendOptions{b, {}});
+    ASSERT_TRUE(policy.ok());
+    EXPECT_EQ(run_scenario(*policy, (*scenarios)[0]), "");
+    EXPECT_EQ(run_scenario(*policy, (*scenarios)[1]), "");
   }
 }
 

@@ -78,9 +78,9 @@ int ProgramBuilder::param_attr(Op op, int param, const std::string& attribute, d
 }
 
 int ProgramBuilder::rule(const std::string& name, int cond, int event, std::vector<int> args,
-                         ir::Temporal temporal, double seconds, int count, int check_object) {
+                         ir::Temporal temporal, double seconds, int count, int check_clock) {
   p_->tables.rules.push_back(ir::RuleInfo{name, name, event, std::move(args), ""});
-  p_->rules.push_back(ir::Rule{cond, temporal, seconds, count, check_object, 0});
+  p_->rules.push_back(ir::Rule{cond, temporal, seconds, count, check_clock, 0});
   return static_cast<int>(p_->rules.size()) - 1;
 }
 

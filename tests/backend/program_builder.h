@@ -32,7 +32,7 @@ class ProgramBuilder {
   /// Adds a rule; returns its id.
   int rule(const std::string& name, int cond, int event, std::vector<int> args = {},
            ir::Temporal temporal = ir::Temporal::kNone, double seconds = 0, int count = 0,
-           int check_object = -1);
+           int check_clock = -1);
   /// Adds the recovery body of `event`.
   void recovery(int event, std::vector<std::string> params, std::vector<ir::Stmt> body);
 

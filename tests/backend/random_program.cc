@@ -84,7 +84,8 @@ class Generator {
       case 3:
         r.temporal = ir::Temporal::kForChecks;
         r.count = 1 + pick(3);
-        r.check_object = pick(kObjects + 1) - 1;
+        // Each call, or a probe or health clock of one of the objects.
+        r.check_clock = pick(static_cast<int>(ir::check_clock_count(kObjects)) + 1) - 1;
         break;
       default:
         r.temporal = ir::Temporal::kTimesWithin;
@@ -99,7 +100,6 @@ class Generator {
     static constexpr double kAdvance[] = {0, 0.5, 1, 1, 2.5, 7};
     std::vector<TraceStep> out;
     double t = pick(3);
-    std::vector<double> object_time(kObjects, kNaN);
     for (int i = 0; i < steps; ++i) {
       TraceStep s;
       t += one_of(kAdvance);
@@ -109,8 +109,8 @@ class Generator {
         s.numbers[pick(kObjects * kNumbersPerObject)] = value();
       }
       if (coin(30)) s.strings[pick(kObjects)] = one_of(kStrings);
-      for (int o = 0; o < kObjects; ++o) {
-        if (coin(40)) s.object_times[o] = t;
+      for (int clock = 0; clock < static_cast<int>(ir::check_clock_count(kObjects)); ++clock) {
+        if (coin(40)) s.check_times[clock] = t;
       }
       out.push_back(std::move(s));
     }
@@ -152,17 +152,17 @@ RandomCase random_case(std::uint64_t seed, int rules, int steps) {
     p.tables.rules.push_back(ir::RuleInfo{fmt::format("r{}", i), "r", 0, {}, ""});
   }
   c.trace = g.trace(steps);
-  c.with_object_times = g.coin(50);
+  c.with_check_times = g.coin(50);
   ir::finalize(p);
   return c;
 }
 
 std::vector<std::string> run_trace(const ir::CompiledPolicy& policy,
-                                   const std::vector<TraceStep>& trace, bool with_object_times) {
+                                   const std::vector<TraceStep>& trace, bool with_check_times) {
   const auto& t = policy.tables();
   std::vector<double> numbers(static_cast<std::size_t>(t.number_slot_count), kNaN);
   std::vector<std::string> strings(static_cast<std::size_t>(t.string_slot_count));
-  std::vector<double> object_times(t.objects.size(), kNaN);
+  std::vector<double> check_times(ir::check_clock_count(t.objects.size()), kNaN);
   auto state = policy.make_state();
   std::vector<std::string> out;
   std::vector<ir::Edge> edges;
@@ -170,12 +170,12 @@ std::vector<std::string> run_trace(const ir::CompiledPolicy& policy,
     const TraceStep& s = trace[i];
     for (auto [k, v] : s.numbers) numbers[static_cast<std::size_t>(k)] = v;
     for (const auto& [k, v] : s.strings) strings[static_cast<std::size_t>(k)] = v;
-    for (auto [k, v] : s.object_times) object_times[static_cast<std::size_t>(k)] = v;
+    for (auto [k, v] : s.check_times) check_times[static_cast<std::size_t>(k)] = v;
     edges.clear();
     policy.discover(s.t,
                     ir::Samples{numbers, strings,
-                                with_object_times ? std::span<const double>(object_times)
-                                                  : std::span<const double>()},
+                                with_check_times ? std::span<const double>(check_times)
+                                                 : std::span<const double>()},
                     state, edges);
     for (const ir::Edge& e : edges) {
       out.push_back(fmt::format("{}:{}:{}", i, t.rules[static_cast<std::size_t>(e.rule)].name,
@@ -194,17 +194,20 @@ std::shared_ptr<ir::Program> single_rule(const ir::Program& program, int rule) {
 }
 
 std::string describe(const ir::Program& program, const std::vector<TraceStep>& trace,
-                     bool with_object_times) {
+                     bool with_check_times) {
   std::string out = ir::dump(program);
-  out += fmt::format("trace ({} steps, object times {}):\n", trace.size(),
-                     with_object_times ? "on" : "off");
+  out += fmt::format("trace ({} steps, check clocks {}):\n", trace.size(),
+                     with_check_times ? "on" : "off");
   for (std::size_t i = 0; i < trace.size(); ++i) {
     const TraceStep& s = trace[i];
     out += fmt::format("  step {} t={}", i, s.t);
     for (auto [k, v] : s.numbers) out += fmt::format(" n{}={}", k, v);
     for (const auto& [k, v] : s.strings) out += fmt::format(" s{}=\"{}\"", k, v);
-    if (with_object_times) {
-      for (auto [k, v] : s.object_times) out += fmt::format(" probe(o{})", k);
+    if (with_check_times) {
+      for (auto [k, v] : s.check_times) {
+        out += k < kObjects ? fmt::format(" probe(o{})", k)
+                            : fmt::format(" health(o{})", k - kObjects);
+      }
     }
     out += "\n";
   }
@@ -247,10 +250,10 @@ Repro shrink(Repro r, const std::function<bool(const Repro&)>& differs) {
           progress = true;
         }
       }
-      if (!r.trace[i].strings.empty() || !r.trace[i].object_times.empty()) {
+      if (!r.trace[i].strings.empty() || !r.trace[i].check_times.empty()) {
         Repro c = r;
         c.trace[i].strings.clear();
-        c.trace[i].object_times.clear();
+        c.trace[i].check_times.clear();
         if (differs(c)) {
           r = std::move(c);
           progress = true;

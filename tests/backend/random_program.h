@@ -20,13 +20,13 @@ struct TraceStep {
   double t = 0;
   std::map<int, double> numbers;
   std::map<int, std::string> strings;
-  std::map<int, double> object_times;
+  std::map<int, double> check_times;
 };
 
 struct RandomCase {
   std::shared_ptr<ir::Program> program;
   std::vector<TraceStep> trace;
-  bool with_object_times = false;
+  bool with_check_times = false;
 };
 
 /// A program of `rules` random rules over a few objects, and a trace of `steps` steps.
@@ -34,14 +34,14 @@ RandomCase random_case(std::uint64_t seed, int rules, int steps);
 
 /// The edges of every step, flattened to "step:rule:raise|clear".
 std::vector<std::string> run_trace(const ir::CompiledPolicy& policy,
-                                   const std::vector<TraceStep>& trace, bool with_object_times);
+                                   const std::vector<TraceStep>& trace, bool with_check_times);
 
 /// Keeps only rule `rule` of `program` (its expressions stay where they are).
 std::shared_ptr<ir::Program> single_rule(const ir::Program& program, int rule);
 
 /// A readable reproduction: the program listing and the trace.
 std::string describe(const ir::Program& program, const std::vector<TraceStep>& trace,
-                     bool with_object_times);
+                     bool with_check_times);
 
 }  // namespace amata::testing
 
@@ -51,7 +51,7 @@ namespace amata::testing {
 struct Repro {
   std::shared_ptr<ir::Program> program;
   std::vector<TraceStep> trace;
-  bool with_object_times = false;
+  bool with_check_times = false;
 };
 
 /// Shrinks `repro` while `differs` keeps holding: drops trace steps and assignments, replaces

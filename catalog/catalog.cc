@@ -150,7 +150,9 @@ constexpr Unit kUnits[] = {
     {"ms", D::kDuration, 1e-3},
     {"s", D::kDuration, 1},
     {"min", D::kDuration, 60},
+    {"m", D::kDuration, 60},  // Prometheus' and systemd's spelling of minutes
     {"h", D::kDuration, 3600},
+    {"d", D::kDuration, 86400},
     {"/s", D::kPerSecond, 1},
     {"B/s", D::kBytesPerSecond, 1},
     {"KB/s", D::kBytesPerSecond, 1e3},

@@ -84,6 +84,53 @@ TEST(CheckerTest, ConstantsFoldAndLiteralsNormalise) {
   EXPECT_EQ(cpu.attr.object.base, ObjectRef::Base::kObject);
 }
 
+// Minutes and days as Prometheus and systemd write them; units spelled out get a fix-it.
+TEST(CheckerTest, DurationsInTheSpellingsOperatorsUse) {
+  auto c = compile(
+      "let hold = 1d + 2m\n"
+      "node self {}\n"
+      "discover hot when avg(self.cpu, 5m) > 90% for hold raise Hot(self)\n"
+      "discover warm when self.cpu > 50% for 5m raise Hot(self)\n"
+      "event Hot(n: node) notify_only\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  EXPECT_DOUBLE_EQ(c->policy->discover.at(0).temporal.duration, 86400 + 120);
+  EXPECT_DOUBLE_EQ(c->policy->discover.at(0).condition.operands[0].duration, 300);  // avg's window
+  EXPECT_DOUBLE_EQ(c->policy->discover.at(1).temporal.duration, 300);
+  auto spelled = compile(
+      "node self {}\n"
+      "discover hot when self.cpu > 90% for 5minutes raise Hot(self)\n"
+      "event Hot(n: node) notify_only\n");
+  EXPECT_FALSE(spelled->policy);
+  EXPECT_NE(spelled->messages().find("unknown unit 'minutes'; did you mean 'min'?"),
+            std::string::npos)
+      << spelled->messages();
+}
+
+// W0205 follows restarts through `when` branches, raised events and fixed objects, and a
+// rule over every service covers each one.
+TEST(CheckerTest, AServiceNothingRestartsIsWarnedAbout) {
+  const std::string services =
+      "service web { start \"/web\" }\nservice db { start \"/db\" }\n"
+      "service cache { start \"/cache\" }\n";
+  auto c = compile(services +
+                   "discover a when not web.alive raise Down(web)\n"
+                   "recover Down(s) { when s.restarts within 5min > 3 { raise Page(s) } else "
+                   "{ restart s } }\n"
+                   "event Page(s: service) notify_only\n"
+                   "discover b when not db.alive raise Gone(db)\n"
+                   "recover Gone(s) { raise Again(s) }\n"
+                   "recover Again(s) { notify \"pager\"; start cache }\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  // web: restarted in the else branch; cache: started by name from Again; db: only paged.
+  EXPECT_EQ(c->codes(), std::vector<std::string>{"W0205"}) << c->messages();
+  EXPECT_NE(c->messages().find("service 'db' is never restarted"), std::string::npos)
+      << c->messages();
+  auto every = compile(services +
+                       "discover down(s: service) when not s.alive raise Down(s)\n"
+                       "recover Down(s) { restart s }\n");
+  EXPECT_EQ(every->codes(), std::vector<std::string>{}) << every->messages();
+}
+
 TEST(CheckerTest, EnumsResolveToOrdinals) {
   auto c = compile(
       "interface eth0 {}\n"
@@ -249,7 +296,8 @@ TEST(CheckerTest, EventConsistencyAndWarnings) {
       "service web { start \"/x\" }\n"
       "discover a when not web.alive raise Down(web)\n"
       "recover Up(s) { start s }\n");
-  EXPECT_EQ(w->codes(), (std::vector<std::string>{"W0201", "W0202"}));
+  // W0205 too: Down is never recovered, so nothing restarts web.
+  EXPECT_EQ(w->codes(), (std::vector<std::string>{"W0205", "W0201", "W0202"}));
   EXPECT_TRUE(w->policy);  // warnings do not fail the check
 }
 

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cmath>
+#include <string_view>
+#include <utility>
 
 #include "base/regex.h"
 #include "compiler/check/constants.h"
@@ -351,9 +353,20 @@ std::optional<TypedExpr> number_literal(CheckContext& ctx, double value, const s
   if (!u) {
     std::vector<std::string_view> units;
     for (const auto& x : catalog::units()) units.push_back(x.suffix);
-    auto& d = ctx.diags.report(diag::Code::kUnknownUnit, range,
-                               with_suggestion("unknown unit " + quote(unit), unit, units));
-    const std::string best = diag::closest_match(unit, units);
+    // Spelled out as systemd and people write them: too far from `s` or `h` for
+    // closest_match, so named here.
+    static constexpr std::pair<std::string_view, std::string_view> kSpelledOut[] = {
+        {"sec", "s"},    {"secs", "s"},     {"second", "s"},    {"seconds", "s"}, {"msec", "ms"},
+        {"mins", "min"}, {"minute", "min"}, {"minutes", "min"}, {"hr", "h"},      {"hrs", "h"},
+        {"hour", "h"},   {"hours", "h"},    {"day", "d"},       {"days", "d"},
+    };
+    std::string best = diag::closest_match(unit, units);
+    for (const auto& [spelled, suffix] : kSpelledOut) {
+      if (unit == spelled) best = suffix;
+    }
+    std::string message = "unknown unit " + quote(unit);
+    if (!best.empty()) message += "; did you mean " + quote(best) + "?";
+    auto& d = ctx.diags.report(diag::Code::kUnknownUnit, range, message);
     if (!best.empty()) {
       const auto begin = range.end - static_cast<std::uint32_t>(unit.size());
       d.fixits.push_back({{range.file, begin, range.end}, best});

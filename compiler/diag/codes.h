@@ -66,6 +66,7 @@ enum class Code : std::uint8_t {
   kNeverRaised,
   kUnusedConstant,
   kNoObjectsOfKind,
+  kNeverRestarted,
 };
 
 struct CodeInfo {
@@ -126,6 +127,7 @@ inline constexpr CodeInfo kCodes[] = {
     {Code::kNeverRaised,         "W0202", "never-raised",          Severity::kWarning, "recover rule for an event that is never raised"},
     {Code::kUnusedConstant,      "W0203", "unused-constant",       Severity::kWarning, "constant defined but never used"},
     {Code::kNoObjectsOfKind,     "W0204", "no-objects-of-kind",    Severity::kWarning, "rule over a kind that has no declared objects"},
+    {Code::kNeverRestarted,      "W0205", "never-restarted",       Severity::kWarning, "a service no recover rule restarts"},
 };
 // clang-format on
 
@@ -133,7 +135,7 @@ constexpr bool rows_follow_the_enum() {
   for (std::size_t i = 0; i < std::size(kCodes); ++i) {
     if (static_cast<std::size_t>(kCodes[i].id) != i) return false;
   }
-  return std::size(kCodes) == static_cast<std::size_t>(Code::kNoObjectsOfKind) + 1;
+  return std::size(kCodes) == static_cast<std::size_t>(Code::kNeverRestarted) + 1;
 }
 static_assert(rows_follow_the_enum(), "row i of kCodes must describe Code enumerator i");
 

@@ -1,5 +1,8 @@
 #include "compiler/frontend/frontend.h"
 
+#include <fnmatch.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -11,6 +14,10 @@ namespace {
 
 /// Includes nest at most this deep (each level is a file on the include stack).
 constexpr int kMaxIncludeDepth = 32;
+
+bool is_pattern(std::string_view name) {
+  return name.find_first_of("*?[") != std::string_view::npos;
+}
 
 std::string canonical(const std::string& path) {
   std::error_code ec;
@@ -45,6 +52,10 @@ class Loader {
                std::vector<std::string>& stack, ast::Program& program) {
     std::filesystem::path p(path);
     if (p.is_relative()) p = std::filesystem::path(sources_.file(from).path).parent_path() / p;
+    if (is_pattern(p.filename().string())) {
+      include_matches(from, p, range, stack, program);
+      return;
+    }
     const std::string resolved = p.lexically_normal().string();
     const std::string canon = canonical(resolved);
     for (std::size_t i = 0; i < stack.size(); ++i) {
@@ -76,6 +87,40 @@ class Loader {
       return;
     }
     load(*loaded, stack, program);
+  }
+
+  /// `include "conf.d/*.amata"`: every file of the directory whose name matches, in name
+  /// order (as drop-in directories are read). None is fine, an empty drop-in directory; a
+  /// directory that cannot be read is an error, and so is a pattern before the file name.
+  void include_matches(ast::FileId from, const std::filesystem::path& pattern,
+                       ast::SourceRange range, std::vector<std::string>& stack,
+                       ast::Program& program) {
+    const std::filesystem::path dir = pattern.parent_path();
+    if (is_pattern(dir.string())) {
+      diags_.report(
+          diag::Code::kUnreadableFile, range,
+          "only the file name of an include may be a pattern, not '" + dir.string() + "'");
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir, ec);
+    std::vector<std::string> matches;
+    for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      // FNM_PERIOD: `*` does not match a hidden file (an editor's swap file, `.#x.amata`).
+      if (fnmatch(pattern.filename().c_str(), name.c_str(), FNM_PERIOD) != 0) continue;
+      std::error_code type_ec;
+      if (it->is_directory(type_ec)) continue;
+      matches.push_back(it->path().string());
+    }
+    if (ec) {
+      diags_.report(
+          diag::Code::kUnreadableFile, range,
+          "cannot read the directory of included files '" + dir.string() + "': " + ec.message());
+      return;
+    }
+    std::sort(matches.begin(), matches.end());
+    for (const std::string& file : matches) include(from, file, range, stack, program);
   }
 
   source::SourceManager& sources_;

@@ -23,6 +23,7 @@ struct HealthCheckSpec {
   double interval = 1.0;    // seconds between checks
   double timeout = 1.0;     // seconds before a check counts as failed
   int expect_status = 200;  // kHttp: the status that counts as healthy (2xx if 0)
+  std::string ca_file;  // kHttp, https: the CAs (PEM) that verify the server; empty: the system's
 };
 
 /// How a service is stopped: a first signal, then SIGKILL to its process group after a timeout.

@@ -360,6 +360,12 @@ void HttpCheck::start(const std::string& url, int expect_status, double timeout,
   curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, 0L);  // timeout_ ends the check
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "amata-health/1");
+  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+  // libcurl verifies the peer and its name by default; said here, so that no default of a
+  // future libcurl or of its build can turn it off.
+  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!ca_file_.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, ca_file_.c_str());
   // The body is not needed; discarding it keeps the check from buffering anything.
   curl_easy_setopt(
       easy_, CURLOPT_WRITEFUNCTION,

@@ -148,6 +148,9 @@ class HttpCheck {
   HttpCheck& operator=(const HttpCheck&) = delete;
 
   void start(const std::string& url, int expect_status, double timeout, CheckCallback done);
+  /// The CA certificates (a PEM file) that verify an https server from now on; empty: the
+  /// system's. The server's certificate and its name are always verified.
+  void set_ca_file(std::string path) { ca_file_ = std::move(path); }
   void cancel();
   bool busy() const { return running_; }
 
@@ -162,6 +165,7 @@ class HttpCheck {
   base::CheckTimeout timeout_;
   double started_ = 0;
   CheckCallback done_;
+  std::string ca_file_;
 };
 
 }  // namespace amata::probes

@@ -8,9 +8,13 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -122,6 +126,72 @@ class HttpResponder {
   std::map<int, std::string> clients_;
 };
 
+/// An https server on 127.0.0.1 with a certificate of its own (self-signed, for the IP
+/// 127.0.0.1 only), made with the openssl command: Python's http.server behind ssl, started
+/// and stopped by pid. `other_ca` is a second self-signed certificate that signs nothing.
+class TlsServer {
+ public:
+  TlsServer() {
+    char tmpl[] = "/tmp/amata-tls-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) return;
+    dir_ = tmpl;
+    for (const char* name : {"server", "other"}) {
+      const std::string cmd =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+          " -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+          " -keyout " +
+          dir_ + "/" + name + ".key -out " + dir_ + "/" + name + ".pem 2>/dev/null";
+      if (std::system(cmd.c_str()) != 0) return;
+    }
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      const std::string script =
+          "import http.server, ssl, sys\n"
+          "class H(http.server.BaseHTTPRequestHandler):\n"
+          "    def do_GET(self):\n"
+          "        self.send_response(200); self.send_header('Content-Length', '0'); "
+          "self.end_headers()\n"
+          "    def log_message(self, *a): pass\n"
+          "s = http.server.HTTPServer(('127.0.0.1', 0), H)\n"
+          "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+          "c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+          "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+          "print(s.server_address[1], flush=True)\n"
+          "s.serve_forever()\n";
+      const std::string cert = dir_ + "/server.pem", key = dir_ + "/server.key";
+      execl("/usr/bin/python3", "python3", "-c", script.c_str(), cert.c_str(), key.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(out[1]);
+    char buf[32] = {};
+    const ssize_t n = read(out[0], buf, sizeof buf - 1);  // blocks until the port is printed
+    close(out[0]);
+    if (n > 0) port_ = std::atoi(buf);
+  }
+  ~TlsServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  bool ok() const { return port_ > 0; }
+  std::string url(const std::string& host) const {
+    return "https://" + host + ":" + std::to_string(port_) + "/";
+  }
+  std::string ca() const { return dir_ + "/server.pem"; }
+  std::string other_ca() const { return dir_ + "/other.pem"; }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
 class NetChecksTest : public ::testing::Test {
  protected:
   void SetUp() override { loop_ = base::EventLoop::create().value(); }
@@ -196,6 +266,27 @@ TEST_F(NetChecksTest, HttpStatusAndTimeout) {
   EXPECT_GE(hang.latency, 0.25);
   EXPECT_LT(hang.latency, 5);
   EXPECT_EQ(server.requests, 5);
+}
+
+// https: the server's certificate and its name are verified, against the CAs the check
+// names or else the system's (which do not know this self-signed one).
+TEST_F(NetChecksTest, HttpsVerifiesTheServerAgainstTheNamedCa) {
+  TlsServer server;
+  ASSERT_TRUE(server.ok()) << "openssl or python3 missing";
+  auto multi = CurlMulti::create(*loop_).value();
+  HttpCheck check(*multi);
+  auto system_cas = run(check, server.url("127.0.0.1"), 200, 5.0);
+  EXPECT_FALSE(system_cas.ok) << "a self-signed certificate passed the system's CAs";
+  check.set_ca_file(server.ca());
+  auto pinned = run(check, server.url("127.0.0.1"), 200, 5.0);
+  EXPECT_TRUE(pinned.ok) << pinned.error;
+  // The certificate names 127.0.0.1, not localhost: the name is checked too.
+  auto wrong_name = run(check, server.url("localhost"), 200, 5.0);
+  EXPECT_FALSE(wrong_name.ok);
+  check.set_ca_file(server.other_ca());
+  auto wrong_ca = run(check, server.url("127.0.0.1"), 200, 5.0);
+  EXPECT_FALSE(wrong_ca.ok);
+  EXPECT_NE(wrong_ca.error, "");
 }
 
 TEST_F(NetChecksTest, IcmpEchoToLoopback) {

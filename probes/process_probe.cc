@@ -34,6 +34,7 @@ class HealthRunner {
       auto curl = ctx_.get_curl();
       if (!curl) return curl.error();
       http_ = std::make_unique<HttpCheck>(**curl);
+      http_->set_ca_file(spec_.ca_file);
       return {};
     }
     auto endpoint = resolve_endpoint(spec_.target);

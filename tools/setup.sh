@@ -36,6 +36,8 @@ test_packages=(
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   man-db bash-completion lintian corosync iproute2 sqlite3 monitoring-plugins-basic monitoring-plugins-standard
   stress-ng monit supervisor
+  # TLS certificates for the https health check's test
+  openssl
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test

@@ -387,6 +387,7 @@ TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
       "  health tcp \"[::1]:8080\"\n"
       "  health unix \"/run/web.sock\"\n"
       "  health http \"http://localhost:8080/healthz\"\n"
+      "  health http \"https://localhost:8443/healthz\" ca \"/etc/amata/ca.pem\"\n"
       "  user \"www-data\"\n"
       "  group \"www-data\"\n"
       "  env HTTP_PORT \"8080\"\n"
@@ -394,9 +395,11 @@ TEST(CheckerTest, SettingValuesAreHeldToWhatAmatadLoads) {
       "host gw { address \"fe80::1%eth0\"; method icmp }\n"
       "interface eth0 {}\n");
   EXPECT_TRUE(ok->policy) << ok->messages();
-  for (const char* bad : {"health tcp \"127.0.0.1:99999\"", "health tcp \"127.0.0.1:0\"",
-                          "health http \"http://127.0.0.1:70000/\"", "user \"a b\"",
-                          "group \"a:b\"", "env \"A=B\" \"x\"", "log \"log.txt\""}) {
+  for (const char* bad :
+       {"health tcp \"127.0.0.1:99999\"", "health tcp \"127.0.0.1:0\"",
+        "health http \"http://127.0.0.1:70000/\"", "user \"a b\"", "group \"a:b\"",
+        "env \"A=B\" \"x\"", "log \"log.txt\"", "health http \"https://127.0.0.1/\" ca \"ca.pem\"",
+        "health http \"http://127.0.0.1/\" ca \"/etc/ca.pem\""}) {
     auto c = compile(std::string("service web {\n  start \"/usr/bin/web\"\n  ") + bad + "\n}\n");
     EXPECT_EQ(c->codes(), std::vector<std::string>{"E0206"}) << bad << "\n" << c->messages();
   }

@@ -83,7 +83,7 @@ void read_health(SettingReader& r, std::vector<catalog::HealthCheckSpec>& health
   for (std::size_t i = 2; i < s.args.size(); i += 2) {
     const auto& key = s.args[i];
     if (key.kind != ast::SettingArg::Kind::kWord || i + 1 >= s.args.size()) {
-      r.bad(key.range, "expected 'every', 'timeout' or 'expect' and a value");
+      r.bad(key.range, "expected 'every', 'timeout', 'expect' or 'ca' and a value");
       break;
     }
     if (key.text == "every") {
@@ -92,9 +92,15 @@ void read_health(SettingReader& r, std::vector<catalog::HealthCheckSpec>& health
       if (auto d = r.duration(i + 1, kTimeout, "the health check timeout")) h.timeout = *d;
     } else if (key.text == "expect") {
       if (auto v = r.integer(i + 1, 100, 599)) h.expect_status = static_cast<int>(*v);
+    } else if (key.text == "ca") {
+      if (h.protocol != P::kHttp || !h.target.starts_with("https://")) {
+        r.bad(key.range, "'ca' names the CAs that verify an https server; this check is not https");
+      } else if (auto path = r.abs_path(i + 1)) {
+        h.ca_file = *path;
+      }
     } else {
       r.bad(key.range, with_suggestion("unknown health option " + quote(key.text), key.text,
-                                       {"every", "timeout", "expect"}));
+                                       {"every", "timeout", "expect", "ca"}));
     }
   }
   if (r.ok) health.push_back(std::move(h));

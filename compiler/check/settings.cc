@@ -22,7 +22,7 @@ const SettingInfo kObjectSettings[] = {
     {"every",   {Kind::kNode, Kind::kService, Kind::kProcess, Kind::kInterface, Kind::kFilesystem, Kind::kHost, Kind::kCheck, Kind::kPeer}, "every DURATION"},
     {"start",   {Kind::kService}, "start \"/abs/program\" \"arg\"..."},
     {"stop",    {Kind::kService}, "stop SIGNAL [then KILL] [after DURATION]"},
-    {"health",  {Kind::kService}, "health tcp|unix|http \"TARGET\" [every DURATION] [timeout DURATION] [expect STATUS]"},
+    {"health",  {Kind::kService}, "health tcp|unix|http \"TARGET\" [every DURATION] [timeout DURATION] [expect STATUS] [ca \"FILE\"]"},
     {"depends", {Kind::kService}, "depends SERVICE..."},
     {"user",    {Kind::kService}, "user \"NAME\""},
     {"group",   {Kind::kService}, "group \"NAME\""},

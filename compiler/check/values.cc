@@ -144,10 +144,8 @@ std::optional<std::string> host_port_problem(std::string_view target) {
 }
 
 std::optional<std::string> http_url_problem(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    return "the URL must start with http:// (https is not supported)";
-  }
+  const std::string_view scheme = url.starts_with("https://") ? "https://" : "http://";
+  if (!url.starts_with(scheme)) return "the URL must start with http:// or https://";
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) {
@@ -155,7 +153,7 @@ std::optional<std::string> http_url_problem(std::string_view url) {
              "them, as in %20)";
     }
   }
-  const std::string_view rest = url.substr(kScheme.size());
+  const std::string_view rest = url.substr(scheme.size());
   const std::size_t end = std::min(rest.find_first_of("/?#"), rest.size());
   const std::string_view authority = rest.substr(0, end);
   if (authority.empty()) return "the URL names no host, as in http://127.0.0.1:8080/healthz";

@@ -46,11 +46,12 @@ TEST(Values, HostAndPort) {
 
 TEST(Values, HttpUrls) {
   for (const char* ok : {"http://127.0.0.1:8000/healthz", "http://localhost/", "http://[::1]:80/x",
-                         "http://web.local", "http://10.0.0.1:8080/a?b=c#d"}) {
+                         "http://web.local", "http://10.0.0.1:8080/a?b=c#d", "https://127.0.0.1/",
+                         "https://web.example:8443/healthz"}) {
     EXPECT_FALSE(http_url_problem(ok)) << ok << ": " << *http_url_problem(ok);
   }
   for (const char* bad :
-       {"https://127.0.0.1/", "HTTP://x/", "http://", "http:///path", "http://a b/",
+       {"ftp://127.0.0.1/", "HTTP://x/", "http://", "https://", "http:///path", "http://a b/",
         "http://127.0.0.1:0/", "http://127.0.0.1:65536/", "http://user:pw@host/", "http://[::1/",
         "http://host:/", "http://caf\xc3\xa9/"}) {
     EXPECT_TRUE(http_url_problem(bad)) << bad;

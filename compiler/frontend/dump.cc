@@ -346,6 +346,7 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
                                   {"interval", h.interval},
                                   {"timeout", h.timeout},
                                   {"expect_status", h.expect_status}});
+          if (!h.ca_file.empty()) oj["health"].back()["ca"] = h.ca_file;
         }
         if (!o.depends.empty()) oj["depends"] = o.depends;
         if (!o.user.empty()) oj["user"] = o.user;

@@ -27,7 +27,8 @@ for f in /usr/bin/amatac /usr/bin/amatactl /usr/sbin/amatad /lib/systemd/system/
          /usr/share/man/man8/amatad.8.gz /usr/share/man/man5/amata.policy.5.gz \
          /usr/share/bash-completion/completions/amatactl \
          /usr/share/doc/amata/operations.md.gz /usr/share/doc/amata/examples/web-node.amata \
-         /usr/share/doc/amata/copyright; do
+         /usr/share/doc/amata/copyright /usr/share/vim/vimfiles/syntax/amata.vim \
+         /usr/share/vim/vimfiles/ftdetect/amata.vim /usr/share/vim/vimfiles/ftplugin/amata.vim; do
   grep -qxF "$f" <<< "$contents" || fail "$f is not in the package"
 done
 

@@ -1,0 +1,2 @@
+" amata policies: docs/language.md. Install: editors/README.md.
+autocmd BufRead,BufNewFile *.amata setfiletype amata

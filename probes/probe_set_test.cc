@@ -60,6 +60,22 @@ class ProbeSetTest : public ::testing::Test {
     if (listener_ >= 0) close(listener_);
   }
 
+  /// A listener on 127.0.0.1 that nobody accepts from (connects succeed into its backlog;
+  /// requests are never answered); returns its port, 0 on failure.
+  int listen_on_loopback() {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener_ < 0 || bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener_, SOMAXCONN) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return 0;
+    }
+    return ntohs(addr.sin_port);
+  }
+
   std::unique_ptr<base::EventLoop> loop_;
   TestSink sink_;
   std::unique_ptr<ProbeSet> set_;
@@ -83,21 +99,15 @@ TEST_F(ProbeSetTest, ObjectsOfOnePeriodAddedApartShareTheirWakeUps) {
 
 TEST_F(ProbeSetTest, HealthChecksRunOnTheTicksOfTheirPeriod) {
   // A listener nobody accepts from: a connect succeeds into its backlog.
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(listener_, SOMAXCONN), 0);
-  socklen_t len = sizeof addr;
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = listen_on_loopback();
+  ASSERT_GT(port, 0);
 
   catalog::ObjectSpec service;
   service.name = "web";
   service.kind = catalog::Kind::kService;
   service.every = 0.1;
-  service.health = {{catalog::HealthCheckSpec::Protocol::kTcp,
-                     "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), 0.1, 1.0, 200}};
+  service.health = {{catalog::HealthCheckSpec::Protocol::kTcp, "127.0.0.1:" + std::to_string(port),
+                     0.1, 1.0, 200}};
   ASSERT_TRUE(set_->add(0, service));
   ASSERT_TRUE(set_->add(1, node_every("node", 0.1)));
   set_->start();
@@ -119,14 +129,8 @@ TEST_F(ProbeSetTest, HealthChecksRunOnTheTicksOfTheirPeriod) {
 // then, not a tick later (which halved the checks and made `for 2 checks` take three
 // intervals).
 TEST_F(ProbeSetTest, ACheckThatTimesOutAtTheNextTickIsFollowedAtOnce) {
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(listener_, SOMAXCONN), 0);
-  socklen_t len = sizeof addr;
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = listen_on_loopback();
+  ASSERT_GT(port, 0);
 
   catalog::ObjectSpec service;
   service.name = "web";
@@ -134,8 +138,7 @@ TEST_F(ProbeSetTest, ACheckThatTimesOutAtTheNextTickIsFollowedAtOnce) {
   service.every = 1;
   service.grace = 0;
   service.health = {{catalog::HealthCheckSpec::Protocol::kHttp,
-                     "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", 0.2, 0.2,
-                     200}};
+                     "http://127.0.0.1:" + std::to_string(port) + "/", 0.2, 0.2, 200}};
   ASSERT_TRUE(set_->add(0, service));
   set_->start();
   child_ = fork();

@@ -31,16 +31,21 @@ recover ServiceDown(s) {
 }
 )";
 
-std::shared_ptr<const ir::Program> lowered() {
+/// `text` checked and lowered, or nullptr (with the test failed).
+std::shared_ptr<const ir::Program> lowered(const std::string& name, const std::string& text) {
   source::SourceManager sources;
   diag::DiagnosticEngine diags;
-  auto checked = frontend::compile_text("t.amata", kPolicy, sources, diags);
+  auto checked = frontend::compile_text(name, text, sources, diags);
   EXPECT_TRUE(checked.has_value());
   if (!checked) return nullptr;
   auto program =
       lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
   EXPECT_TRUE(program.ok()) << (program.ok() ? "" : program.error().message);
   return program.ok() ? *program : nullptr;
+}
+
+std::shared_ptr<const ir::Program> lowered() {
+  return lowered("t.amata", kPolicy);
 }
 
 TEST(LowerTest, ExpandsQuantifiedRulesPerObjectAndLaysOutSlots) {
@@ -136,9 +141,7 @@ end
 // between two checks is no check (the hang benchmark: rounds every 500 ms, a check timing out
 // at the same tick as a round, counted a round late, so restarts came 250-500 ms late).
 TEST(LowerTest, ForChecksOnHealthCountsHealthChecksNotProbeRounds) {
-  source::SourceManager sources;
-  diag::DiagnosticEngine diags;
-  auto checked = frontend::compile_text("h.amata", R"(
+  auto program = lowered("h.amata", R"(
 policy h
 service web {
   start "/bin/true"
@@ -147,16 +150,12 @@ service web {
 }
 discover sick(s: service) when s.health.failed for 2 checks raise ServiceSick(s)
 discover flapping(s: service) when s.alive and s.cpu > 50% for 2 checks raise Busy(s)
-)",
-                                        sources, diags);
-  ASSERT_TRUE(checked.has_value());
-  auto program =
-      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
-  ASSERT_TRUE(program.ok()) << program.error().message;
-  const auto& t = (*program)->tables;
+)");
+  ASSERT_TRUE(program);
+  const auto& t = program->tables;
   const int web = t.find_object("web");
-  EXPECT_EQ((*program)->rules[0].check_clock, ir::health_clock(t.objects.size(), web));
-  EXPECT_EQ((*program)->rules[1].check_clock, ir::probe_clock(web));
+  EXPECT_EQ(program->rules[0].check_clock, ir::health_clock(t.objects.size(), web));
+  EXPECT_EQ(program->rules[1].check_clock, ir::probe_clock(web));
   const std::string text = R"(
 test "two failed checks, not one check and a round"
   at 0 set web.alive=true web.cpu=0 web.health.failed=false
@@ -176,7 +175,7 @@ end
   auto scenarios = parse_scenarios(t, text, "h.test");
   ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
   for (Backend b : {Backend::kInterp, Backend::kJit}) {
-    auto policy = compile_program(*program, BackendOptions{b, {}});
+    auto policy = compile_program(program, BackendOptions{b, {}});
     ASSERT_TRUE(policy.ok());
     EXPECT_EQ(run_scenario(*policy, (*scenarios)[0]), "");
     EXPECT_EQ(run_scenario(*policy, (*scenarios)[1]), "");
@@ -187,9 +186,7 @@ end
 // Replayer::text and ::json throw nlohmann's type_error 316: `amatac test` and `amatac eval`
 // died of std::terminate. It is written as U+FFFD.
 TEST(LowerTest, RecordsOfAnyBytesAreText) {
-  source::SourceManager sources;
-  diag::DiagnosticEngine diags;
-  auto checked = frontend::compile_text("r.amata", R"(
+  auto program = lowered("r.amata", R"(
 policy r
 node self { every 1s }
 check repl {
@@ -198,19 +195,15 @@ check repl {
 }
 discover broken when repl.status != ok raise Broken(repl)
 recover Broken(c) { run "/bin/report" c.output }
-)",
-                                        sources, diags);
-  ASSERT_TRUE(checked.has_value());
-  auto program =
-      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
-  ASSERT_TRUE(program.ok()) << program.error().message;
+)");
+  ASSERT_TRUE(program);
   const std::string text =
       "test a\n  at 1 set repl.status=critical repl.output=\"caf\xe9\"\n"
       "  expect 1 raise Broken(repl)\n  expect 1 run \"/bin/report\" \"caf\xef\xbf\xbd\"\nend\n";
-  auto scenarios = parse_scenarios((*program)->tables, text, "r.test");
+  auto scenarios = parse_scenarios(program->tables, text, "r.test");
   ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
   for (Backend b : {Backend::kInterp, Backend::kJit}) {
-    auto policy = compile_program(*program, BackendOptions{b, {}});
+    auto policy = compile_program(program, BackendOptions{b, {}});
     ASSERT_TRUE(policy.ok());
     EXPECT_EQ(run_scenario(*policy, (*scenarios)[0]), "");
     Replayer replayer(*policy);
@@ -262,14 +255,9 @@ recover WebDown(s) { restart s }
 recover DbDown(s) { restart s backoff none limit none }
 recover CacheDown(s) { restart s backoff 1s .. 2s limit 3 within 1min }
 )";
-  source::SourceManager sources;
-  diag::DiagnosticEngine diags;
-  auto checked = frontend::compile_text("r.amata", kRestarts, sources, diags);
-  ASSERT_TRUE(checked.has_value());
-  auto program =
-      lower(*checked, [&](const ast::SourceRange& r) { return std::string(sources.text(r)); });
-  ASSERT_TRUE(program.ok());
-  const auto& t = (*program)->tables;
+  auto program = lowered("r.amata", kRestarts);
+  ASSERT_TRUE(program);
+  const auto& t = program->tables;
   auto scenarios =
       parse_scenarios(t,
                       "test t\n  at 0 set web.alive=true db.alive=true cache.alive=true\n"
@@ -277,7 +265,7 @@ recover CacheDown(s) { restart s backoff 1s .. 2s limit 3 within 1min }
                       "r.test");
   ASSERT_TRUE(scenarios.ok()) << scenarios.error().message;
   for (Backend b : {Backend::kInterp, Backend::kJit}) {
-    auto policy = compile_program(*program, BackendOptions{b, {}});
+    auto policy = compile_program(program, BackendOptions{b, {}});
     ASSERT_TRUE(policy.ok());
     Replayer replayer(*policy);
     std::vector<ReplayRecord> records;

@@ -41,6 +41,26 @@ Status write_file(const fs::path& path, const std::string& text) {
   return {};
 }
 
+/// A directory's entries on disk: a file's own fsync does not make the name that points at
+/// it durable, nor does a rename until its directory is synced.
+Status sync_dir(const fs::path& dir) {
+  base::UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || fsync(fd.get()) < 0)
+    return Error{"sync " + dir.string() + ": " + std::strerror(errno)};
+  return {};
+}
+
+/// Every directory of the tree at `root`, and `root` itself.
+Status sync_tree(const fs::path& root) {
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_directory(ec)) continue;
+    if (Status s = sync_dir(it->path()); !s) return s;
+  }
+  if (ec) return Error{"walk " + root.string() + ": " + ec.message()};
+  return sync_dir(root);
+}
+
 }  // namespace
 
 Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& loaded) {
@@ -56,6 +76,10 @@ Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& l
       return s;
     }
   }
+  if (Status s = sync_tree(next); !s) {
+    fs::remove_all(next, ec);
+    return s;
+  }
   // The new copy complete before the old one goes: at any moment one whole copy exists
   // (last-good, or last-good.old while they swap; a start finds either).
   fs::remove_all(old, ec);
@@ -66,7 +90,7 @@ Status keep_last_good(const std::string& state_dir, const lower::LoadedPolicy& l
   fs::rename(next, kept, ec);
   if (ec) return Error{"keep " + kept.string() + ": " + ec.message()};
   fs::remove_all(old, ec);
-  return {};
+  return sync_dir(state_dir);
 }
 
 PolicyKeeper::PolicyKeeper(std::string state_dir) : state_dir_(std::move(state_dir)) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/daemon/daemon.h"
 
@@ -146,10 +147,17 @@ console::Outcome Daemon::start_maintenance(const console::MaintenanceRequest& re
   store::MaintenanceRecord window{request.object.value_or(kNodeWindow), caller.uid, now,
                                   now + static_cast<double>(request.duration_ms) / 1000.0,
                                   request.reason};
+  std::optional<store::MaintenanceRecord> previous;
+  if (auto it = maintenance_.all().find(window.object); it != maintenance_.all().end()) {
+    previous = it->second;
+  }
   const bool replaced = maintenance_.set(window);
   (void)store_->put_maintenance(window);
   spdlog::warn("{}: recovery and hooks paused{}", describe_window(window),
                replaced ? " (replaces the window before)" : "");
+  // The history pairs every window's start with its end: the one replaced ends here (and
+  // recovers nothing, the new window covers the same).
+  if (previous) record_window(*previous, false, fmt::format("replaced by uid {}", caller.uid));
   record_window(window, true, "");
   arm_maintenance_timer();
   return console::Outcome::success({{"window", window_json(window)}, {"replaced", replaced}});

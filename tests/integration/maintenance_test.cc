@@ -132,6 +132,27 @@ TEST_F(Maintenance, PausesRecoveryAndHooksAndAtItsEndRecoversWhatIsStillDown) {
   EXPECT_EQ(a_.ctl({"maintenance", "web", "--end"}, out), 1) << "no window any more";
 }
 
+// A window set again for the same object replaces the one before, whose end the history
+// records (each window's start has its end), and the replacement is the one that ends later.
+TEST_F(Maintenance, AReplacedWindowsEndIsRecorded) {
+  std::string out;
+  ASSERT_EQ(a_.ctl({"maintenance", "web", "--for", "1h", "--reason", "first"}, out), 0) << out;
+  ASSERT_EQ(a_.ctl({"maintenance", "web", "--for", "2h", "--reason", "second"}, out), 0) << out;
+  ASSERT_TRUE(Amatad::wait_for([&] {
+    return count_events(a_.events(), "Maintenance", "raise") == 2 &&
+           count_events(a_.events(), "Maintenance", "clear") == 1;
+  })) << a_.log();
+  ASSERT_EQ(a_.ctl({"events", "--object", "web"}, out), 0);
+  EXPECT_NE(out.find("replaced by uid " + std::to_string(getuid())), std::string::npos) << out;
+  Json windows = ctl_json(a_, {"maintenance"})["windows"];
+  ASSERT_EQ(windows.size(), 1u) << windows.dump();
+  EXPECT_EQ(windows[0]["reason"], "second");
+  ASSERT_EQ(a_.ctl({"maintenance", "web", "--end"}, out), 0) << out;
+  EXPECT_TRUE(Amatad::wait_for([&] {
+    return count_events(a_.events(), "Maintenance", "clear") == 2;
+  })) << a_.log();
+}
+
 TEST_F(Maintenance, AWindowEndsByItselfAndWhatDiedMeanwhileIsRecovered) {
   std::string out;
   ASSERT_EQ(a_.ctl({"maintenance", "web", "--for", "5s", "--reason", "short"}, out), 0) << out;

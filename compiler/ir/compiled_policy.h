@@ -105,7 +105,7 @@ constexpr std::size_t check_clock_count(std::size_t objects) {
 struct Samples {
   std::span<const double> numbers;       // PolicyTables::number_slot_count values
   std::span<const std::string> strings;  // PolicyTables::string_slot_count values
-  /// Optional, check_clock_count(objects) times (ir.h): the latest tick of each check clock
+  /// Optional, check_clock_count(objects) times (above): the latest tick of each check clock
   /// (seconds, same clock as `now`; NaN before the first). `for N checks` counts a check
   /// when its clock advances; when empty, every discover() call at a new `now` counts.
   std::span<const double> check_times;

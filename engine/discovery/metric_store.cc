@@ -74,8 +74,9 @@ ir::Samples MetricStore::samples() const {
   // Until every object has completed a sample, let discover() count each call as a check.
   // (Only the probe clocks: an object without health checks never ticks its health clock.)
   bool all_sampled = true;
-  for (std::size_t o = 0; o < tables_.objects.size(); ++o)
-    all_sampled &= !std::isnan(check_times_[o]);
+  for (std::size_t o = 0; o < tables_.objects.size(); ++o) {
+    all_sampled &= !std::isnan(check_times_[ir::probe_clock(static_cast<int>(o))]);
+  }
   return ir::Samples{
       numbers_, strings_,
       all_sampled ? std::span<const double>(check_times_) : std::span<const double>()};

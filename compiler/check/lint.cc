@@ -38,8 +38,9 @@ void collect(const ActionList& body, const std::vector<Revives>& by_event, Reviv
       const Revives& raised = by_event[static_cast<std::size_t>(a.event)];
       out.objects.insert(raised.objects.begin(), raised.objects.end());
       for (int p : raised.params) {
-        if (static_cast<std::size_t>(p) < a.event_args.size())
+        if (static_cast<std::size_t>(p) < a.event_args.size()) {
           add(a.event_args[static_cast<std::size_t>(p)]);
+        }
       }
     }
   }

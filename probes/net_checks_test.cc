@@ -159,7 +159,7 @@ class TlsServer {
           "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
           "c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
           "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
-          "print(s.server_address[1], flush=True)\n"
+          "sys.stdout.write(f'{s.server_address[1]}\\n'); sys.stdout.flush()\n"
           "s.serve_forever()\n";
       const std::string cert = dir_ + "/server.pem", key = dir_ + "/server.key";
       execl("/usr/bin/python3", "python3", "-c", script.c_str(), cert.c_str(), key.c_str(),
@@ -167,10 +167,14 @@ class TlsServer {
       _exit(127);
     }
     close(out[1]);
-    char buf[32] = {};
-    const ssize_t n = read(out[0], buf, sizeof buf - 1);  // blocks until the port is printed
+    // Read up to the newline: with PYTHONUNBUFFERED set (as CI may have it) the port and
+    // its newline come in separate writes, and closing after the first would kill the
+    // server with EPIPE.
+    std::string line;
+    char c = 0;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
     close(out[0]);
-    if (n > 0) port_ = std::atoi(buf);
+    port_ = std::atoi(line.c_str());
   }
   ~TlsServer() {
     if (pid_ > 0) {

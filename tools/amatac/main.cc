@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "base/version.h"
+#include "compiler/format/fmt_command.h"
 #include "compiler/frontend/commands.h"
 #include "tools/amatac/backend_commands.h"
 
@@ -37,6 +38,20 @@ void add_dump_command(CLI::App& app, int& exit_code) {
       [opts, &exit_code] { exit_code = amata::frontend::run_dump(*opts, std::cout, std::cerr); });
 }
 
+/// `amatac fmt FILE... [--check | -w]`
+void add_fmt_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<amata::format::FmtOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("fmt", "lay policies out canonically (to stdout, --check, -w)");
+  cmd->add_option("files", opts->files, "policy files ('-': standard input)")->required();
+  auto* check = cmd->add_flag("--check", opts->check,
+                              "print a diff for each file not formatted; exit 1 if any");
+  cmd->add_flag("-w,--write", opts->write, "rewrite files that are not formatted")->excludes(check);
+  cmd->callback([opts, &exit_code] {
+    exit_code = amata::format::run_fmt(*opts, std::cin, std::cout, std::cerr);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -47,6 +62,7 @@ int main(int argc, char** argv) try {
   int exit_code = 0;
   add_check_command(app, exit_code);
   add_dump_command(app, exit_code);
+  add_fmt_command(app, exit_code);
   amata::amatac::add_backend_commands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -91,6 +91,7 @@ expect "self web" amatactl --socket "$tmp/sock" status self ""
 expect "json text" amatac check --format ""
 expect "test" amatac te
 expect "--emit-llvm" amatac build --e
+expect "--check" amatac fmt --c
 expect "interp" amatac eval p.amata --backend i
 expect "warn" amatad --log-level w
 expect "--leave-running --log-level" amatad --l

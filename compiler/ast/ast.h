@@ -180,12 +180,13 @@ struct Temporal {
   SourceRange range;
 };
 
-/// `discover NAME[(params)] when COND [temporal] raise EVENT(args)`
+/// `discover NAME[(params)] when COND [temporal] [clear after D] raise EVENT(args)`
 struct DiscoverRule {
   Name name;
   std::vector<Param> params;  // empty: a rule on named objects
   ExprPtr condition;
   Temporal temporal;
+  ExprPtr clear_after;  // `clear after D`: null when absent
   RaiseClause raise;
   SourceRange range;
 };

@@ -107,6 +107,9 @@ struct Temporal {
   Kind kind = Kind::kNone;
   double duration = 0;
   int count = 0;
+  /// `clear after D`: once risen, the event clears only when the condition has been false
+  /// for D seconds in a row (0: as soon as the qualifier is no longer met).
+  double clear_after = 0;
 };
 
 /// A declared or inferred event.
@@ -118,7 +121,7 @@ struct Event {
   ast::SourceRange range;         // declaration, or the first raise
 };
 
-/// `discover NAME[(params)] when COND [temporal] raise EVENT(args)`.
+/// `discover NAME[(params)] when COND [temporal] [clear after D] raise EVENT(args)`.
 /// A rule with parameters applies to every object of each parameter's kind (the backend
 /// expands it); `args` refer to those parameters or to fixed objects.
 struct DiscoverRule {

@@ -43,6 +43,11 @@ void discover_pass(CheckContext& ctx) {
     auto c = condition(ctx, r.condition.get(), scope);
     if (!c) ok = false;
     out.temporal = temporal_clause(ctx, r.temporal, ok);
+    if (r.clear_after) {
+      auto d = duration_value(ctx, *r.clear_after, "the time after 'clear after'", kRuleWindow);
+      if (!d) ok = false;
+      out.temporal.clear_after = d.value_or(0);
+    }
     auto raised = raise(ctx, r.raise, scope);
     if (!raised) ok = false;
     if (!ok) return;

@@ -162,6 +162,7 @@ json statement_json(const ast::Statement& st, const source::SourceManager& sourc
            {"at", range_str(sources, r.range)}};
       if (r.temporal.value) j["temporal_value"] = expr_json(r.temporal.value.get());
       if (r.temporal.window) j["temporal_window"] = expr_json(r.temporal.window.get());
+      if (r.clear_after) j["clear_after"] = expr_json(r.clear_after.get());
       j["raise"] = r.raise.event.text;
       j["raise_args"] = json::array();
       for (const auto& a : r.raise.args) j["raise_args"].push_back(a.text);
@@ -421,6 +422,9 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
                                {"count", r.temporal.count}}},
                              {"event", r.event},
                              {"args", args}});
+    if (r.temporal.clear_after > 0) {
+      j["discover"].back()["temporal"]["clear_after"] = r.temporal.clear_after;
+    }
   }
   j["recover"] = json::array();
   for (const auto& r : p.recover) {

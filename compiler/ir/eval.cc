@@ -121,8 +121,12 @@ bool step_rule(const Program& p, const RuntimeFrame& f, std::size_t rule, double
   if (r.temporal == Temporal::kForChecks && f.check_times != nullptr && r.check_clock >= 0) {
     check_time = f.check_times[r.check_clock];
   }
-  return amata_rt_temporal(words + r.state_offset, static_cast<std::int32_t>(r.temporal), r.seconds,
-                           r.count, cond, now, check_time) != 0;
+  double* w = words + r.state_offset;
+  const double active = amata_rt_temporal(w, static_cast<std::int32_t>(r.temporal), r.seconds,
+                                          r.count, cond, now, check_time);
+  if (r.clear_after <= 0) return active != 0;
+  return amata_rt_clear_after(w + clear_word(r), active, w[0], truthy(cond) ? 1 : 0, r.clear_after,
+                              now) != 0;
 }
 
 std::vector<double> initial_state_words(const Program& p) {
@@ -142,6 +146,7 @@ std::vector<double> initial_state_words(const Program& p) {
         for (int i = 0; i < r.count; ++i) w[3 + i] = -std::numeric_limits<double>::infinity();
         break;
     }
+    if (r.clear_after > 0) w[clear_word(r)] = kNaN;
   }
   return words;
 }

@@ -78,6 +78,10 @@ TemporalExplanation explain_temporal(const Rule& r, bool holds, double now,
       te.pending = te.holds && te.rises_in_window < r.count;
       break;
   }
+  te.clear_after = r.clear_after;
+  if (r.clear_after > 0 && te.active && !te.holds && !std::isnan(w[clear_word(r)])) {
+    te.clearing_left_s = std::max(0.0, r.clear_after - (now - w[clear_word(r)]));
+  }
   return te;
 }
 

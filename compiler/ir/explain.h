@@ -3,6 +3,7 @@
 // eval_expr so that an explanation cannot disagree with discover().
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct TemporalExplanation {
   int checks = 0;           // kForChecks: consecutive checks counted so far
   int rises_in_window = 0;  // kTimesWithin: rises within [now - seconds, now]
   bool pending = false;     // holds, but the qualifier has not been met yet
+  double clear_after = 0;   // `clear after`: seconds (0: the rule clears at once)
+  /// `clear after`: the rule is active but its qualifier is false; it clears in this many
+  /// seconds unless the qualifier is met again (NaN: not clearing).
+  double clearing_left_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// A rule's condition tree (nodes[0] is the root) and its temporal status.

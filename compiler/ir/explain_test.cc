@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -11,8 +12,8 @@
 namespace amata::ir {
 namespace {
 
-// One node "web" with a number slot cpu, and three rules over `cpu > 90`:
-// r0 `for 30s`, r1 `for 3 checks`, r2 `2 times within 60s`.
+// One node "web" with a number slot cpu, and four rules over `cpu > 90`:
+// r0 `for 30s`, r1 `for 3 checks`, r2 `2 times within 60s`, r3 `clear after 20s`.
 std::shared_ptr<const CompiledPolicy> make_policy() {
   auto p = std::make_shared<Program>();
   catalog::ObjectSpec web;
@@ -36,15 +37,18 @@ std::shared_ptr<const CompiledPolicy> make_policy() {
   gt.a = p->add(slot);
   gt.b = p->add(limit);
   const int cond = p->add(gt);
-  const Temporal kinds[] = {Temporal::kForDuration, Temporal::kForChecks, Temporal::kTimesWithin};
-  const double seconds[] = {30, 0, 60};
-  const int counts[] = {0, 3, 2};
-  for (int i = 0; i < 3; ++i) {
+  const Temporal kinds[] = {Temporal::kForDuration, Temporal::kForChecks, Temporal::kTimesWithin,
+                            Temporal::kNone};
+  const double seconds[] = {30, 0, 60, 0};
+  const int counts[] = {0, 3, 2, 0};
+  const double clear_after[] = {0, 0, 0, 20};
+  for (int i = 0; i < 4; ++i) {
     Rule r;
     r.cond = cond;
     r.temporal = kinds[i];
     r.seconds = seconds[i];
     r.count = counts[i];
+    r.clear_after = clear_after[i];
     p->rules.push_back(r);
     RuleInfo info;
     info.name = "hot" + std::to_string(i);
@@ -137,6 +141,33 @@ TEST(ExplainTest, TimesWithinCountsRises) {
   EXPECT_EQ(e.temporal.rises_in_window, 1);
 }
 
+TEST(ExplainTest, ClearAfterKeepsAFiringRuleUpAndSaysWhenItClears) {
+  PolicyRun run;
+  auto edges_of_r3 = [&] {
+    return std::count_if(run.edges.begin(), run.edges.end(),
+                         [](const Edge& e) { return e.rule == 3; });
+  };
+  run.step(1, 95);
+  EXPECT_EQ(edges_of_r3(), 1);
+  run.step(5, 10);
+  RuleExplanation e = run.explain(3, 15);
+  EXPECT_TRUE(e.temporal.active);
+  EXPECT_FALSE(e.temporal.holds);
+  EXPECT_EQ(e.temporal.clear_after, 20);
+  EXPECT_DOUBLE_EQ(e.temporal.clearing_left_s, 10);
+  // True again within the 20 s: the event stays up, no edge, the clock starts over.
+  run.step(15, 95);
+  EXPECT_TRUE(std::isnan(run.explain(3, 15).temporal.clearing_left_s));
+  run.step(16, 10);
+  run.step(35, 10);
+  EXPECT_TRUE(run.explain(3, 35).temporal.active);
+  EXPECT_EQ(edges_of_r3(), 1);
+  run.step(36, 10);
+  EXPECT_FALSE(run.explain(3, 36).temporal.active);
+  EXPECT_EQ(edges_of_r3(), 2);
+  EXPECT_FALSE(run.edges.back().raise);
+}
+
 TEST(ExplainTest, MissingValueIsNaNAndNotHolding) {
   PolicyRun run;
   run.step(1, std::numeric_limits<double>::quiet_NaN());
@@ -157,13 +188,13 @@ TEST(ExplainTest, ExplainRulesMatchesExplainRule) {
   run.step(100, 95);
   auto all = explain_rules(*run.policy, 110, run.samples(), run.state);
   ASSERT_TRUE(all.ok()) << all.error().message;
-  ASSERT_EQ(all->size(), 3u);
+  ASSERT_EQ(all->size(), 4u);
   EXPECT_DOUBLE_EQ((*all)[0].temporal.left_s, run.explain(0, 110).temporal.left_s);
   EXPECT_EQ((*all)[1].temporal.checks, 1);
 }
 
 // temporal_states() is what /metrics reads: it must agree with the full explanation at every
-// step of a run that passes through pending, firing and clear for all three qualifiers.
+// step of a run that passes through pending, firing, clearing and clear for every qualifier.
 TEST(ExplainTest, TemporalStatesMatchExplainRules) {
   PolicyRun run;
   const double values[] = {95, 95, 95, 10, 95, 95, 10, 10, 95};
@@ -187,6 +218,10 @@ TEST(ExplainTest, TemporalStatesMatchExplainRules) {
         EXPECT_EQ(a.checks, b.checks);
         EXPECT_EQ(a.rises_in_window, b.rises_in_window);
         EXPECT_DOUBLE_EQ(a.left_s, b.left_s);
+        EXPECT_EQ(std::isnan(a.clearing_left_s), std::isnan(b.clearing_left_s));
+        if (!std::isnan(a.clearing_left_s)) {
+          EXPECT_DOUBLE_EQ(a.clearing_left_s, b.clearing_left_s);
+        }
         pending_seen += b.pending ? 1 : 0;
       }
     }

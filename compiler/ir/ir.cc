@@ -35,7 +35,7 @@ std::string_view temporal_name(Temporal t) {
   return kNames[static_cast<std::size_t>(t)];
 }
 
-int state_words(const Rule& rule) {
+int clear_word(const Rule& rule) {
   switch (rule.temporal) {
     case Temporal::kNone:
       return 1;
@@ -47,6 +47,10 @@ int state_words(const Rule& rule) {
       return 3 + std::max(rule.count, 0);
   }
   return 1;
+}
+
+int state_words(const Rule& rule) {
+  return clear_word(rule) + (rule.clear_after > 0 ? 1 : 0);
 }
 
 int Program::add_string(std::string s) {
@@ -179,6 +183,7 @@ Status validate(const Program& p) {
       return bad("count out of range");
     }
     if (!std::isfinite(r.seconds) || r.seconds < 0) return bad("bad duration");
+    if (!std::isfinite(r.clear_after) || r.clear_after < 0) return bad("bad clear-after duration");
     if (r.check_clock >= static_cast<int>(check_clock_count(t.objects.size()))) {
       return bad("bad check clock");
     }
@@ -363,6 +368,7 @@ std::string dump(const Program& p) {
         out += fmt::format(" {} times within {}s", r.count, number(r.seconds));
         break;
     }
+    if (r.clear_after > 0) out += fmt::format(" clear after {}s", number(r.clear_after));
     if (info.event >= 0 && static_cast<std::size_t>(info.event) < t.events.size()) {
       out += " raise " + t.events[static_cast<std::size_t>(info.event)].name + "(";
       for (std::size_t a = 0; a < info.args.size(); ++a) {

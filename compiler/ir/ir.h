@@ -84,13 +84,20 @@ struct Rule {
   double seconds = 0;
   int count = 0;
   int check_clock = -1;  // kForChecks: the clock whose ticks are checks (-1: each call)
+  /// `clear after D`: an active rule turns inactive only once its condition has been false
+  /// for this many seconds in a row (0: as soon as the qualifier is no longer met).
+  double clear_after = 0;
   int state_offset = 0;  // first word in PolicyState::words (laid out by finalize)
 };
 
 /// The number of state words a rule needs: [0] active flag, then per temporal qualifier:
 /// kForDuration [1] since; kForChecks [1] count, [2] last check time; kTimesWithin [1] the
-/// previous truth, [2] ring position, [3..3+count) the times of the last `count` rises.
+/// previous truth, [2] ring position, [3..3+count) the times of the last `count` rises;
+/// then, with `clear after`, one word: since when the condition has been false while the
+/// rule was active (NaN: it has not).
 int state_words(const Rule& rule);
+/// The index of the `clear after` word in the rule's state block.
+int clear_word(const Rule& rule);
 
 /// An object named in a recovery body: an event parameter or a fixed object.
 struct ObjectRef {

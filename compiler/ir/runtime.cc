@@ -155,3 +155,19 @@ extern "C" double amata_rt_temporal(double* w, std::int32_t temporal_int, double
   }
   return 0;
 }
+
+extern "C" double amata_rt_clear_after(double* word, double active, double was, double holds,
+                                       double seconds, double now) {
+  // Not firing: the qualifier alone decides whether the event rises.
+  if (was == 0) return active;
+  // Firing: it stays so while the condition holds (or the qualifier is still met), and
+  // clears once the condition has been false for `seconds` in a row.
+  if (active != 0 || holds != 0) {
+    *word = kNaN;
+    return 1;
+  }
+  if (std::isnan(*word)) *word = now;
+  if (now - *word < seconds) return 1;
+  *word = kNaN;
+  return 0;
+}

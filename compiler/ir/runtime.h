@@ -48,4 +48,10 @@ double amata_rt_match(const amata::ir::RuntimeFrame* frame, std::int32_t slot, s
 /// returns the new active flag (0/1). `words` is the rule's state block.
 double amata_rt_temporal(double* words, std::int32_t temporal, double seconds, std::int32_t count,
                          double cond, double now, double check_time);
+/// `clear after`: the rule's active flag given the qualifier's output `active` and the
+/// condition's truth `holds` (0/1), the flag before this evaluation `was` and the rule's
+/// clear word `word`. A firing rule stays active until the condition has been false for
+/// `seconds` in a row (if it turns true meanwhile, the event stays up: no new rise).
+double amata_rt_clear_after(double* word, double active, double was, double holds, double seconds,
+                            double now);
 }

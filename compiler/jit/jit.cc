@@ -67,6 +67,7 @@ class Codegen {
     match_ = declare("amata_rt_match", dbl, {ptr, i32, i32});
     temporal_ = declare("amata_rt_temporal", dbl, {ptr, i32, dbl, i32, dbl, dbl, dbl});
     check_time_ = declare("amata_rt_check_time", dbl, {ptr, i32, dbl});
+    clear_after_ = declare("amata_rt_clear_after", dbl, {ptr, dbl, dbl, dbl, dbl, dbl});
 
     auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, ptr, dbl}, false);
     fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, kDiscoverName, *module_);
@@ -319,6 +320,14 @@ class Codegen {
         break;
       }
     }
+    if (r.clear_after > 0) {
+      // `clear after`: rare, so a call (the interpreter runs the same function).
+      auto* was_value = b_.CreateLoad(b_.getDoubleTy(), word_ptr(r.state_offset));
+      auto* kept = b_.CreateCall(
+          clear_after_, {word_ptr(r.state_offset + ir::clear_word(r)), bool_to_double(active),
+                         was_value, bool_to_double(truth(r.cond)), c(r.clear_after), now_});
+      active = b_.CreateFCmpONE(kept, c(0));
+    }
     // Branch-free edge detection: a bit per rule in a 64-bit mask, so a rule costs a few
     // instructions and no branch; the caller walks the set bits (edges are rare).
     // The flag word holds exactly 0.0 or 1.0, so it is read and written as integer bits:
@@ -337,7 +346,7 @@ class Codegen {
   std::unique_ptr<llvm::Module> module_;
   llvm::IRBuilder<> b_;
   llvm::Function *fn_ = nullptr, *window_ = nullptr, *str_eq_ = nullptr, *match_ = nullptr,
-                 *temporal_ = nullptr, *check_time_ = nullptr;
+                 *temporal_ = nullptr, *check_time_ = nullptr, *clear_after_ = nullptr;
   llvm::Value *frame_ = nullptr, *numbers_ = nullptr, *words_ = nullptr, *edges_ = nullptr,
               *now_ = nullptr, *mask_ = nullptr;
   std::vector<llvm::Value*> values_, truths_, falsities_;
@@ -453,6 +462,7 @@ llvm::Expected<LoadedCode> load(JitEngine& engine, const ir::Program& p, Tier ti
   add("amata_rt_match", &amata_rt_match);
   add("amata_rt_temporal", &amata_rt_temporal);
   add("amata_rt_check_time", &check_time);
+  add("amata_rt_clear_after", &amata_rt_clear_after);
   if (auto err = code.dylib->define(llvm::orc::absoluteSymbols(std::move(helpers)), code.tracker)) {
     code.unload();
     return err;

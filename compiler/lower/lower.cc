@@ -302,6 +302,7 @@ class Lowering {
     }
     r.seconds = rule.temporal.duration;
     r.count = rule.temporal.count;
+    r.clear_after = rule.temporal.clear_after;
     // `for N checks` counts the probe rounds of the first object the condition reads, or
     // its health check results when the condition reads them: a probe round between two
     // checks would otherwise count the same result twice, or be counted before it.

@@ -92,6 +92,8 @@ struct kw_to : kw<'t', 'o'> {};
 struct kw_backoff : kw<'b', 'a', 'c', 'k', 'o', 'f', 'f'> {};
 struct kw_limit : kw<'l', 'i', 'm', 'i', 't'> {};
 struct kw_none : kw<'n', 'o', 'n', 'e'> {};
+struct kw_clear : kw<'c', 'l', 'e', 'a', 'r'> {};
+struct kw_after : kw<'a', 'f', 't', 'e', 'r'> {};
 
 struct kw_kind
     : sor<kw<'n', 'o', 'd', 'e'>, kw<'s', 'e', 'r', 'v', 'i', 'c', 'e'>,
@@ -209,6 +211,11 @@ struct times_window : temporal_value {};
 struct times_within : kw_within {};
 struct times_clause : seq<temporal_value, wss, kw_times, wss, times_within, wss, times_window> {};
 struct temporal : sor<for_clause, times_clause> {};
+/// `clear after 60s`: the event clears only once the condition has been false that long.
+/// `clear` is not reserved: it is only a keyword where a condition (or its qualifier) ends.
+struct clear_after : kw_after {};
+struct clear_value : temporal_value {};
+struct clear_clause : seq<kw_clear, wss, clear_after, wss, clear_value> {};
 
 struct event_name : identifier {};
 struct arg_name : identifier {};
@@ -217,7 +224,7 @@ struct raise_clause : seq<kw_raise, wss, event_name, opt<wss, arg_list>> {};
 struct expect_raise : raise_clause {};
 struct expect_when : kw_when {};
 struct discover_rule : seq<kw_discover, wss, decl_name, wss, opt<param_list, wss>, expect_when, wss,
-                           expr, opt<wss, temporal>, wss, expect_raise> {};
+                           expr, opt<wss, temporal>, opt<wss, clear_clause>, wss, expect_raise> {};
 
 // Recovery bodies.
 struct target_name : identifier {};
@@ -313,6 +320,8 @@ template <> inline constexpr auto error_message<close_brace> = "expected '}' or 
 template <> inline constexpr auto error_message<for_value> = "expected a duration or a count after 'for'";
 template <> inline constexpr auto error_message<times_within> = "expected 'within' after 'times'";
 template <> inline constexpr auto error_message<times_window> = "expected a duration after 'within'";
+template <> inline constexpr auto error_message<clear_after> = "expected 'after' and a duration after 'clear' (as in 'clear after 60s')";
+template <> inline constexpr auto error_message<clear_value> = "expected a duration after 'clear after'";
 template <> inline constexpr auto error_message<event_name> = "expected an event name";
 template <> inline constexpr auto error_message<expect_raise> = "expected 'raise EVENT(...)' after the rule's condition";
 template <> inline constexpr auto error_message<expect_when> = "expected 'when' and a condition";

@@ -24,22 +24,24 @@ using Selector = pegtl::parse_tree::selector<
         g::not_expr, g::mul_op, g::add_op, g::cmp_op, g::and_op, g::or_op, g::decl_name,
         g::include_path, g::param_name, g::param_kind, g::notify_only, g::kind_word,
         g::setting_name, g::setting_word, g::setting, g::checks, g::for_clause, g::times_clause,
-        g::event_name, g::arg_name, g::expect_raise, g::raise_action, g::target_name,
-        g::backoff_opt, g::backoff_none, g::limit_opt, g::limit_none, g::restart_action,
-        g::start_action, g::stop_action, g::monitor_action, g::unmonitor_action, g::signal_word,
-        g::signal_action, g::run_ref, g::run_action, g::notify_channel, g::notify_message,
-        g::notify_action, g::wait_action, g::peer_name, g::failover_action, g::when_action,
-        g::when_block, g::action_block, g::recover_body, g::policy_decl, g::include_decl,
-        g::let_decl, g::event_decl, g::object_decl, g::discover_rule, g::recover_rule>,
+        g::clear_clause, g::event_name, g::arg_name, g::expect_raise, g::raise_action,
+        g::target_name, g::backoff_opt, g::backoff_none, g::limit_opt, g::limit_none,
+        g::restart_action, g::start_action, g::stop_action, g::monitor_action, g::unmonitor_action,
+        g::signal_word, g::signal_action, g::run_ref, g::run_action, g::notify_channel,
+        g::notify_message, g::notify_action, g::wait_action, g::peer_name, g::failover_action,
+        g::when_action, g::when_block, g::action_block, g::recover_body, g::policy_decl,
+        g::include_decl, g::let_decl, g::event_decl, g::object_decl, g::discover_rule,
+        g::recover_rule>,
     // Chains with a single operand collapse into that operand. The wrappers that carry an
     // error message are selected too: PEGTL's parse tree only reports the failure of a rule
     // that is selected or has nothing selected inside it, so an unselected wrapper would
     // fail silently instead of raising its message.
-    pegtl::parse_tree::fold_one::on<
-        g::within_expr, g::mul_chain, g::add_rhs, g::add_chain, g::cmp_rhs, g::cmp_chain,
-        g::and_chain, g::or_rhs, g::expr, g::within_window, g::neg_operand, g::mul_rhs,
-        g::not_operand, g::and_rhs, g::for_value, g::times_window, g::backoff_min, g::backoff_max,
-        g::limit_count, g::limit_window, g::wait_value, g::first_run_arg, g::else_body>>;
+    pegtl::parse_tree::fold_one::on<g::within_expr, g::mul_chain, g::add_rhs, g::add_chain,
+                                    g::cmp_rhs, g::cmp_chain, g::and_chain, g::or_rhs, g::expr,
+                                    g::within_window, g::neg_operand, g::mul_rhs, g::not_operand,
+                                    g::and_rhs, g::for_value, g::clear_value, g::times_window,
+                                    g::backoff_min, g::backoff_max, g::limit_count, g::limit_window,
+                                    g::wait_value, g::first_run_arg, g::else_body>>;
 
 /// A syntax error as the grammar reports it: the message, the diagnostic code and whether it
 /// is about the token that is there (see grammar.h's error tables). Control and DepthLimit
@@ -246,6 +248,8 @@ class Converter {
         r.temporal.kind = ast::Temporal::Kind::kTimesWithin;
         r.temporal.value = expression(*c->children.at(0));
         r.temporal.window = expression(*c->children.at(1));
+      } else if (c->is_type<g::clear_clause>()) {
+        r.clear_after = expression(*c->children.back());
       } else if (c->is_type<g::expect_raise>()) {
         r.raise = raise(*c);
       } else if (is_expression(*c)) {

@@ -44,8 +44,19 @@ bool is_truth_op(std::string_view op) {
   return std::find(std::begin(kTruth), std::end(kTruth), op) != std::end(kTruth);
 }
 
-// What the qualifier is waiting for, in words: "for 30s: true since 12.3 s, 17.7 s left".
+// What the qualifier is waiting for, in words: "for 30s: true since 12.3 s, 17.7 s left",
+// and with `clear after`, how long an active rule still holds its event.
+std::string qualifier_note(const ir::TemporalExplanation& t);
 std::string temporal_note(const ir::TemporalExplanation& t) {
+  std::string note = qualifier_note(t);
+  if (!std::isnan(t.clearing_left_s)) {
+    note += fmt::format("{}clear after {:g}s: false, clears in {:.1f} s", note.empty() ? "" : "; ",
+                        t.clear_after, t.clearing_left_s);
+  }
+  return note;
+}
+
+std::string qualifier_note(const ir::TemporalExplanation& t) {
   switch (t.kind) {
     case ir::Temporal::kNone:
       return {};
@@ -106,6 +117,8 @@ nlohmann::json temporal_json(const ir::TemporalExplanation& t) {
       j["rises_in_window"] = t.rises_in_window;
       break;
   }
+  if (t.clear_after > 0) j["clear_after_s"] = t.clear_after;
+  if (!std::isnan(t.clearing_left_s)) j["clearing_left_s"] = t.clearing_left_s;
   return j;
 }
 
@@ -252,6 +265,9 @@ Outcome rules_view(const discovery::RuleEngine& engine) {
       } else if (t.kind == ir::Temporal::kForChecks) {
         j["pending_checks_left"] = std::max(0, t.count - t.checks);
       }
+    }
+    if (firing && !std::isnan(t.clearing_left_s)) {
+      j["clearing_left_ms"] = std::llround(t.clearing_left_s * 1000);
     }
     if (!rule.args.empty()) j["object"] = object_name(tables, rule.args.front());
     if (status.last_edge_unix > 0) {

@@ -489,6 +489,8 @@ std::string render_rules(const Json& result, const RenderStyle& style) {
     std::string detail;
     if (auto left = millis(rule, "pending_left_ms"); left && state == "pending") {
       detail = short_duration(*left) + " left";
+    } else if (auto clears = millis(rule, "clearing_left_ms"); clears && state == "firing") {
+      detail = "clears in " + short_duration(*clears);
     }
     std::string edge = "-";
     if (rule.is_object()) {

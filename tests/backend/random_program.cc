@@ -93,6 +93,8 @@ class Generator {
         r.seconds = one_of(kWindows);
         break;
     }
+    // `clear after` on one rule in three, over any qualifier.
+    if (pick(3) == 0) r.clear_after = one_of(kWindows);
     return r;
   }
 

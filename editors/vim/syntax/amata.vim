@@ -7,7 +7,7 @@ endif
 
 syn keyword amataStatement policy include let event discover recover notify_only
 syn keyword amataKind node service process interface filesystem host check peer cluster
-syn keyword amataKeyword when else raise for within times time checks to backoff limit none
+syn keyword amataKeyword when else raise for within times time checks to backoff limit none clear after
 syn keyword amataOperator and or not
 syn keyword amataBoolean true false
 syn keyword amataAction restart start stop monitor unmonitor signal run notify wait failover

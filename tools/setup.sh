@@ -38,8 +38,8 @@ test_packages=(
   stress-ng monit supervisor
   # TLS certificates for the https health check's test
   openssl
-  # the editors' syntax files are tested in a real Vim
-  vim
+  # the editors' syntax files are tested in a real Vim, the language server in Neovim's client
+  vim neovim
   # plots of bench/compare (run with /usr/bin/python3: Debian's matplotlib)
   python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test

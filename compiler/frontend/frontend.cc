@@ -27,8 +27,16 @@ std::string canonical(const std::string& path) {
 
 class Loader {
  public:
-  Loader(source::SourceManager& sources, diag::DiagnosticEngine& diags)
-      : sources_(sources), diags_(diags) {}
+  Loader(source::SourceManager& sources, diag::DiagnosticEngine& diags, const OpenText& open)
+      : sources_(sources), diags_(diags), open_(open) {}
+
+  /// Adds the file at `path` from `open_` if it holds it, else from disk.
+  Result<ast::FileId> add(const std::string& path, std::optional<ast::SourceRange> included_from) {
+    if (const std::string* text = open_ ? open_(path) : nullptr) {
+      return sources_.add(path, *text, included_from);
+    }
+    return sources_.load(path, included_from);
+  }
 
   void load(ast::FileId id, std::vector<std::string>& stack, ast::Program& program) {
     canonical_of_.resize(std::max<std::size_t>(canonical_of_.size(), id + 1));
@@ -80,7 +88,7 @@ class Loader {
     for (std::size_t i = 0; i < canonical_of_.size(); ++i) {
       if (canonical_of_[i] == canon) return;
     }
-    auto loaded = sources_.load(resolved, range);
+    auto loaded = add(resolved, range);
     if (!loaded) {
       diags_.report(diag::Code::kUnreadableFile, range,
                     "cannot read included file: " + loaded.error().message);
@@ -125,6 +133,7 @@ class Loader {
 
   source::SourceManager& sources_;
   diag::DiagnosticEngine& diags_;
+  const OpenText& open_;
   std::vector<std::string> canonical_of_;  // by FileId
 };
 
@@ -133,21 +142,26 @@ class Loader {
 ast::Program parse_program(ast::FileId root, source::SourceManager& sources,
                            diag::DiagnosticEngine& diags) {
   ast::Program program;
-  Loader loader(sources, diags);
+  const OpenText disk_only;
+  Loader loader(sources, diags, disk_only);
   std::vector<std::string> stack;
   loader.load(root, stack, program);
   return program;
 }
 
 ast::Program parse_program(const std::string& path, source::SourceManager& sources,
-                           diag::DiagnosticEngine& diags) {
-  auto loaded = sources.load(path);
+                           diag::DiagnosticEngine& diags, const OpenText& open) {
+  Loader loader(sources, diags, open);
+  auto loaded = loader.add(path, std::nullopt);
   if (!loaded) {
     diags.report(diag::Code::kUnreadableFile, {ast::kNoFile, 0, 0},
                  "cannot read policy: " + loaded.error().message);
     return {};
   }
-  return parse_program(*loaded, sources, diags);
+  ast::Program program;
+  std::vector<std::string> stack;
+  loader.load(*loaded, stack, program);
+  return program;
 }
 
 std::optional<check::CheckedPolicy> compile_file(const std::string& path,

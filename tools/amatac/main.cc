@@ -9,6 +9,8 @@
 #include "compiler/format/fmt_command.h"
 #include "compiler/frontend/commands.h"
 #include "tools/amatac/backend_commands.h"
+#include "tools/amatac/import_command.h"
+#include "tools/amatac/lsp_command.h"
 
 namespace {
 
@@ -64,6 +66,8 @@ int main(int argc, char** argv) try {
   add_dump_command(app, exit_code);
   add_fmt_command(app, exit_code);
   amata::amatac::add_backend_commands(app, exit_code);
+  amata::amatac::add_import_command(app, exit_code);
+  amata::amatac::add_lsp_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -92,6 +92,8 @@ expect "json text" amatac check --format ""
 expect "test" amatac te
 expect "--emit-llvm" amatac build --e
 expect "--check" amatac fmt --c
+expect "monit" amatac import mo
+expect "--output" amatac import monit --o
 expect "interp" amatac eval p.amata --backend i
 expect "warn" amatad --log-level w
 expect "--leave-running --log-level" amatad --l

@@ -10,24 +10,12 @@
 #include <sstream>
 #include <string>
 
-#include "compiler/diag/printer.h"
-#include "compiler/frontend/frontend.h"
+#include "compiler/import/check_errors_for_test.h"
 
 namespace amata::importer {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// Runs the real checker on `policy`: "" when it has no errors, else the diagnostics.
-std::string check_errors(const std::string& policy) {
-  source::SourceManager sources;
-  diag::DiagnosticEngine diags;
-  auto checked = frontend::compile_text("imported.amata", policy, sources, diags);
-  if (checked && !diags.has_errors()) return "";
-  std::ostringstream out;
-  diag::print_text(out, diags.sorted(), sources);
-  return out.str() + "\n--- policy ---\n" + policy;
-}
 
 SupervisordOptions test_options() {
   SupervisordOptions o;

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "compiler/import/check_errors_for_test.h"
+#include "compiler/import/import_test_support.h"
 
 namespace amata::importer {
 namespace {
@@ -66,24 +66,6 @@ void expect_every_statement_accounted(const std::string& name, const std::string
         << im.policy << warnings_text(im);
   }
 }
-
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/amata-import-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string p = path + "/" + name;
-    fs::create_directories(fs::path(p).parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
-  std::string path;
-};
 
 TEST(MonitImport, DebiansMonitrcImportsAndChecks) {
   const std::string path = "/etc/monit/monitrc";

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "compiler/import/check_errors_for_test.h"
+#include "compiler/import/import_test_support.h"
 
 namespace amata::importer {
 namespace {
@@ -51,22 +51,6 @@ std::string read(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-/// A temp dir removed at the end of the test.
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/amata-import-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(path + "/" + name) << text;
-  }
-  std::string path;
-};
 
 TEST(SupervisordImport, DebiansSupervisordConfImportsAndChecks) {
   const std::string path = "/etc/supervisor/supervisord.conf";

@@ -27,10 +27,11 @@ struct Role {
   std::int64_t key = kNoKey;  // the alignment key of a line this token begins
 };
 
+/// An open `{`: whether it stays on one line, the indent of the line it belongs to, and (on
+/// one line) how many settings or actions it has shown, for the "; " between them.
 struct Block {
-  std::size_t open = 0;
   bool one_line = false;
-  int base = 0;  // indent of the line the block belongs to
+  int base = 0;
   int items = 0;
 };
 
@@ -309,7 +310,7 @@ class Formatter {
         }
       }
       if (in_one_line && roles_[i].item) ++blocks_.back().items;
-      if (t.is("{")) blocks_.push_back({i, one_line_[i] || in_one_line, level(), 0});
+      if (t.is("{")) blocks_.push_back({one_line_[i] || in_one_line, level(), 0});
       if (t.is("}") && !blocks_.empty()) blocks_.pop_back();
       prev_is_sign_ = t.is("-") && is_sign(prev);
       prev = i;

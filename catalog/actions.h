@@ -23,14 +23,15 @@ enum class ActionKind : std::uint8_t {
   kWait,      // wait DURATION
   kRaise,     // raise EVENT(args)
   kFailover,  // failover OBJ [to PEER]
+  kReload,    // reload UNIT: systemd reloads a unit's configuration
 };
 
 /// The keyword that starts the action: "restart", "unmonitor", ...
 constexpr std::string_view action_kind_name(ActionKind kind) {
-  constexpr std::string_view kNames[] = {"restart", "start",  "stop",    "signal",
-                                         "run",     "notify", "monitor", "unmonitor",
-                                         "wait",    "raise",  "failover"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(ActionKind::kFailover) + 1);
+  constexpr std::string_view kNames[] = {"restart", "start",  "stop",     "signal",
+                                         "run",     "notify", "monitor",  "unmonitor",
+                                         "wait",    "raise",  "failover", "reload"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ActionKind::kReload) + 1);
   return kNames[static_cast<std::size_t>(kind)];
 }
 

@@ -13,6 +13,22 @@ constexpr Type num(D d) {
 constexpr Type kBool = Type::boolean();
 constexpr Type kString = Type::string();
 
+// Pressure stall information (/proc/pressure/*): the share of time some (or all) runnable
+// tasks were stalled on the resource, averaged over 10 s, 60 s and 300 s, and the total.
+#define AMATA_PSI_ATTRS(resource, what)                                                            \
+  {"psi." resource ".some10", num(D::kPercent), "time some tasks stalled on " what ", 10 s"},      \
+      {"psi." resource ".some60", num(D::kPercent), "time some tasks stalled on " what ", 60 s"},  \
+      {"psi." resource ".some300", num(D::kPercent),                                               \
+       "time some tasks stalled on " what ", 300 s"},                                              \
+      {"psi." resource ".some_total", num(D::kDuration),                                           \
+       "total time some tasks stalled on " what},                                                  \
+      {"psi." resource ".full10", num(D::kPercent), "time all tasks stalled on " what ", 10 s"},   \
+      {"psi." resource ".full60", num(D::kPercent), "time all tasks stalled on " what ", 60 s"},   \
+      {"psi." resource ".full300", num(D::kPercent), "time all tasks stalled on " what ", 300 s"}, \
+  {                                                                                                \
+    "psi." resource ".full_total", num(D::kDuration), "total time all tasks stalled on " what      \
+  }
+
 constexpr Attribute kNodeAttrs[] = {
     {"cpu", num(D::kPercent), "CPU busy, all cores, since the previous sample"},
     {"cpu_user", num(D::kPercent), "CPU in user mode (user + nice)"},
@@ -29,6 +45,11 @@ constexpr Attribute kNodeAttrs[] = {
     {"uptime", num(D::kDuration), "time since boot"},
     {"procs", num(D::kCount), "number of processes"},
     {"open_files", num(D::kCount), "file handles allocated system-wide"},
+    {"oom_kills", num(D::kCount), "processes the kernel's OOM killer has killed since boot"},
+    AMATA_PSI_ATTRS("cpu", "CPU"),
+    AMATA_PSI_ATTRS("memory", "memory"),
+    AMATA_PSI_ATTRS("io", "I/O"),
+#undef AMATA_PSI_ATTRS
 };
 
 // Services and processes share their measurements; a service adds what supervision knows.
@@ -55,6 +76,9 @@ constexpr Attribute kServiceAttrs[] = {
     {"health.ok", kBool, "the last health check passed", true},
     {"health.failed", kBool, "the last health check failed", true},
     {"health.latency", num(D::kDuration), "duration of the last health check", true},
+    {"oom_killed", kBool, "the kernel's OOM killer ended its last run (0 again once it runs)",
+     true},
+    {"oom_kills", num(D::kCount), "runs of it the OOM killer ended since amatad started", true},
 };
 
 constexpr Attribute kProcessAttrs[] = {AMATA_PROCESS_ATTRS};
@@ -113,6 +137,77 @@ constexpr Attribute kPeerAttrs[] = {
     {"since", num(D::kDuration), "time since the membership last changed for this node", true},
 };
 
+constexpr Attribute kSensorAttrs[] = {
+    {"temp", num(D::kTemperature), "temperature (a temp input or a thermal zone)"},
+    {"temp_max", num(D::kTemperature),
+     "the chip's high limit, or the zone's first hot or passive trip point"},
+    {"temp_crit", num(D::kTemperature), "the chip's critical limit, or the zone's critical trip"},
+    {"fan", num(D::kRotation), "fan speed (a fan input)"},
+    {"fan_min", num(D::kRotation), "the chip's low limit for the fan"},
+    {"volts", num(D::kVoltage), "voltage (an in input)"},
+    {"volts_min", num(D::kVoltage), "the chip's low limit for the voltage"},
+    {"volts_max", num(D::kVoltage), "the chip's high limit for the voltage"},
+    {"current", num(D::kCurrent), "current (a curr input)"},
+    {"current_max", num(D::kCurrent), "the chip's high limit for the current"},
+    {"power", num(D::kPower), "power (a power input, or its average)"},
+    {"power_max", num(D::kPower), "the chip's power limit or cap"},
+    {"alarm", kBool, "the chip raises one of its alarms for this input"},
+    {"fault", kBool, "the chip reports the input faulty (an open diode, a stopped fan)"},
+    {"label", kString, "the input's label, as the chip names it"},
+};
+
+constexpr Attribute kEccAttrs[] = {
+    {"ce_count", num(D::kCount), "corrected errors since the driver loaded"},
+    {"ue_count", num(D::kCount), "uncorrected errors since the driver loaded"},
+    {"ce_noinfo_count", num(D::kCount), "corrected errors not traced to a DIMM (controller only)"},
+    {"ue_noinfo_count", num(D::kCount),
+     "uncorrected errors not traced to a DIMM (controller only)"},
+    {"size", num(D::kBytes), "memory behind the controller, or the DIMM's size"},
+};
+
+constexpr Attribute kDiskAttrs[] = {
+    {"healthy", kBool, "SMART's overall self-assessment passed"},
+    {"temp", num(D::kTemperature), "drive temperature"},
+    {"reallocated", num(D::kCount), "reallocated sectors (ATA attribute 5)"},
+    {"pending", num(D::kCount), "sectors pending reallocation (ATA attribute 197)"},
+    {"uncorrectable", num(D::kCount), "offline uncorrectable sectors (ATA attribute 198)"},
+    {"media_errors", num(D::kCount), "unrecovered media and data integrity errors (NVMe)"},
+    {"percentage_used", num(D::kPercent), "share of rated endurance used (NVMe; may pass 100)"},
+    {"spare", num(D::kPercent), "available spare capacity (NVMe)"},
+    {"power_on", num(D::kDuration), "time the drive has been powered on"},
+    {"exit_status", num(D::kCount), "smartctl's exit status (a bit mask; 8: the disk is failing)"},
+    {"timed_out", kBool, "smartctl was killed at its timeout"},
+    {"error", kString, "why SMART data could not be read (empty when it was)"},
+};
+
+constexpr Attribute kRaidAttrs[] = {
+    {"state", Type::enumeration(EnumType::kMdState), "the array's state (md/array_state)"},
+    {"degraded", num(D::kCount), "member devices missing or failed"},
+    {"disks", num(D::kCount), "member devices the array is made of (raid_disks)"},
+    {"failed_disks", num(D::kCount), "members the kernel marked faulty"},
+    {"sync_action", Type::enumeration(EnumType::kSyncAction),
+     "what the array is doing: idle, resync, recovery, check, repair, reshape, frozen"},
+    {"sync_completed", num(D::kPercent), "progress of the running sync (unknown when idle)"},
+    {"mismatches", num(D::kCount), "sectors found inconsistent by the last check or repair"},
+};
+
+constexpr Attribute kUnitAttrs[] = {
+    {"active_state", Type::enumeration(EnumType::kUnitState),
+     "systemd's ActiveState: inactive, active, activating, deactivating, reloading, failed, ...",
+     true},
+    {"sub_state", kString, "the unit type's own state (running, exited, dead, auto-restart)", true},
+    {"result", kString,
+     "how the service last ended: success, exit-code, signal, core-dump, watchdog, "
+     "start-limit-hit, ...",
+     true},
+    {"restarts", num(D::kCount), "restarts systemd has made (NRestarts)", true},
+    {"main_pid", num(D::kCount), "the service's main process (0 when none)", true},
+    {"load_state", kString, "loaded, not-found, masked, error"},
+    {"memory", num(D::kBytes), "memory of the unit's cgroup (MemoryCurrent)"},
+    {"tasks", num(D::kCount), "tasks in the unit's cgroup (TasksCurrent)"},
+    {"cpu", num(D::kPercent), "CPU of the unit's cgroup, percent of one core"},
+};
+
 struct KindEntry {
   Kind kind;
   std::string_view name;
@@ -130,11 +225,20 @@ constexpr KindEntry kKinds[] = {
     {Kind::kHost, "host", "a remote host, probed over the network", kHostAttrs},
     {Kind::kCheck, "check", "an external program with the Nagios plugin convention", kCheckAttrs},
     {Kind::kPeer, "peer", "another node of the cluster", kPeerAttrs},
+    {Kind::kSensor, "sensor", "a hardware sensor: an hwmon input or a thermal zone", kSensorAttrs},
+    {Kind::kEcc, "ecc", "ECC error counts of a memory controller or DIMM (EDAC)", kEccAttrs},
+    {Kind::kDisk, "disk", "a disk's SMART health, read with smartctl", kDiskAttrs},
+    {Kind::kRaid, "raid", "an MD software RAID array", kRaidAttrs},
+    {Kind::kUnit, "unit", "a systemd unit, watched over D-Bus and acted on through systemd",
+     kUnitAttrs},
 };
 static_assert(std::size(kKinds) == kKindCount);
 
 constexpr Kind kAllKinds[] = {Kind::kNode,       Kind::kService, Kind::kProcess, Kind::kInterface,
-                              Kind::kFilesystem, Kind::kHost,    Kind::kCheck,   Kind::kPeer};
+                              Kind::kFilesystem, Kind::kHost,    Kind::kCheck,   Kind::kPeer,
+                              Kind::kSensor,     Kind::kEcc,     Kind::kDisk,    Kind::kRaid,
+                              Kind::kUnit};
+static_assert(std::size(kAllKinds) == kKindCount);
 
 constexpr Unit kUnits[] = {
     {"%", D::kPercent, 1},
@@ -154,6 +258,8 @@ constexpr Unit kUnits[] = {
     {"h", D::kDuration, 3600},
     {"d", D::kDuration, 86400},
     {"/s", D::kPerSecond, 1},
+    {"/min", D::kPerSecond, 1.0 / 60},  // slow counters: `rate(mc0.ce_count, 1h) > 10/h`
+    {"/h", D::kPerSecond, 1.0 / 3600},
     {"B/s", D::kBytesPerSecond, 1},
     {"KB/s", D::kBytesPerSecond, 1e3},
     {"MB/s", D::kBytesPerSecond, 1e6},
@@ -161,6 +267,15 @@ constexpr Unit kUnits[] = {
     {"KiB/s", D::kBytesPerSecond, 1024.0},
     {"MiB/s", D::kBytesPerSecond, 1024.0 * 1024},
     {"GiB/s", D::kBytesPerSecond, 1024.0 * 1024 * 1024},
+    {"C", D::kTemperature, 1},  // degrees Celsius: `80C`
+    {"V", D::kVoltage, 1},
+    {"mV", D::kVoltage, 1e-3},
+    {"A", D::kCurrent, 1},
+    {"mA", D::kCurrent, 1e-3},
+    {"W", D::kPower, 1},
+    {"mW", D::kPower, 1e-3},
+    {"kW", D::kPower, 1e3},
+    {"rpm", D::kRotation, 1},
 };
 
 constexpr std::string_view kLinkStates[] = {"down", "up"};
@@ -168,8 +283,20 @@ constexpr std::string_view kLinkStates[] = {"down", "up"};
 constexpr std::string_view kOperStates[] = {"unknown", "notpresent", "down", "lowerlayerdown",
                                             "testing", "dormant",    "up"};
 constexpr std::string_view kCheckStatuses[] = {"ok", "warning", "critical", "unknown"};
-constexpr EnumType kAllEnumTypes[] = {EnumType::kLinkState, EnumType::kOperState,
-                                      EnumType::kCheckStatus};
+// The kernel's array_state words, '-' spelled '_' (md.rst); ordered as md.c lists them.
+constexpr std::string_view kMdStates[] = {"clear",       "inactive", "suspended", "readonly",
+                                          "read_auto",   "clean",    "active",    "write_pending",
+                                          "active_idle", "broken"};
+// "recover" is a keyword of the language: the kernel's word for rebuilding onto a new member
+// is spelled "recovery" here.
+constexpr std::string_view kSyncActions[] = {"idle",   "resync",  "recovery", "check",
+                                             "repair", "reshape", "frozen"};
+// systemd's ActiveState values, stopped first, then the way up and down, then trouble.
+constexpr std::string_view kUnitStates[] = {"inactive",  "active", "activating",  "deactivating",
+                                            "reloading", "failed", "maintenance", "refreshing"};
+constexpr EnumType kAllEnumTypes[] = {EnumType::kLinkState,   EnumType::kOperState,
+                                      EnumType::kCheckStatus, EnumType::kMdState,
+                                      EnumType::kSyncAction,  EnumType::kUnitState};
 
 struct EnumEntry {
   EnumType type;
@@ -181,6 +308,9 @@ constexpr EnumEntry kEnums[] = {
     {EnumType::kLinkState, "link state", kLinkStates},
     {EnumType::kOperState, "operstate", kOperStates},
     {EnumType::kCheckStatus, "check status", kCheckStatuses},
+    {EnumType::kMdState, "array state", kMdStates},
+    {EnumType::kSyncAction, "sync action", kSyncActions},
+    {EnumType::kUnitState, "unit state", kUnitStates},
 };
 
 struct DimensionEntry {
@@ -196,6 +326,11 @@ constexpr DimensionEntry kDimensions[] = {
     {D::kDuration, "duration", "s"},
     {D::kBytesPerSecond, "byte rate", "B/s"},
     {D::kPerSecond, "rate", "/s"},
+    {D::kTemperature, "temperature", "C"},
+    {D::kVoltage, "voltage", "V"},
+    {D::kCurrent, "current", "A"},
+    {D::kPower, "power", "W"},
+    {D::kRotation, "rotation speed", "rpm"},
 };
 
 /// Each table above is indexed by its enum: entry i describes enumerator i.
@@ -210,7 +345,7 @@ static_assert(indexed_by_enum(kKinds, &KindEntry::kind));
 static_assert(indexed_by_enum(kEnums, &EnumEntry::type) &&
               std::size(kEnums) == std::size(kAllEnumTypes));
 static_assert(indexed_by_enum(kDimensions, &DimensionEntry::dimension) &&
-              std::size(kDimensions) == static_cast<std::size_t>(D::kPerSecond) + 1);
+              std::size(kDimensions) == static_cast<std::size_t>(D::kRotation) + 1);
 
 const KindEntry& entry(Kind kind) {
   return kKinds[static_cast<int>(kind)];

@@ -24,8 +24,13 @@ enum class Kind : std::uint8_t {
   kHost,        // a remote host reached over the network
   kCheck,       // an external program following the Nagios plugin convention
   kPeer,        // another node of the cluster
+  kSensor,      // a hardware sensor: an hwmon input or a thermal zone
+  kEcc,         // the ECC error counts of an EDAC memory controller (or one of its DIMMs)
+  kDisk,        // a disk's SMART health, read with smartctl
+  kRaid,        // an MD software RAID array
+  kUnit,        // a systemd unit: systemd runs it, amatad watches it and asks systemd to act
 };
-inline constexpr int kKindCount = 8;
+inline constexpr int kKindCount = 13;
 
 /// The physical dimension of a numeric value. Values are stored normalised to the base unit
 /// named here, so `5min` is 300 (seconds) and `2GiB` is 2147483648 (bytes).
@@ -36,6 +41,11 @@ enum class Dimension : std::uint8_t {
   kDuration,        // base unit: second
   kBytesPerSecond,  // base unit: byte per second
   kPerSecond,       // events (packets, errors) per second
+  kTemperature,     // base unit: degree Celsius
+  kVoltage,         // base unit: volt
+  kCurrent,         // base unit: ampere
+  kPower,           // base unit: watt
+  kRotation,        // base unit: revolution per minute (fans)
 };
 
 /// The enumerations attributes can take; each has a fixed, ordered set of members.
@@ -43,6 +53,9 @@ enum class EnumType : std::uint8_t {
   kLinkState,    // carrier: down, up
   kOperState,    // operstate, RFC 2863 order
   kCheckStatus,  // Nagios plugin convention: ok, warning, critical, unknown
+  kMdState,      // an MD array's array_state, in the kernel's order
+  kSyncAction,   // an MD array's sync_action: idle, resync, recover, check, repair, ...
+  kUnitState,    // a systemd unit's ActiveState
 };
 
 enum class ValueKind : std::uint8_t { kNumber, kBool, kString, kEnum };

@@ -75,6 +75,18 @@ struct ObjectSpec {
   // check: the plugin and its timeout
   std::vector<std::string> command;
   double timeout = 10.0;
+  // sensor: an hwmon input of a chip (`chip` is the chip's `name`, or NAME@DEVICE with the
+  // basename of its device link; `input` a label or an input's file stem, "temp1"), or a
+  // thermal zone by its `type` (`zone`).
+  std::string chip, input, zone;
+  // ecc: an EDAC memory controller ("mc0") and, optionally, one DIMM of it (label or "dimm3")
+  std::string controller, dimm;
+  // raid: an MD array ("md0")
+  std::string array;
+  // disk: the block device smartctl reads ("/dev/sda"); `timeout` bounds each smartctl run
+  std::string device;
+  // unit: a systemd unit ("sshd.service")
+  std::string unit;
   // peer
   std::string peer_name;
   std::optional<std::uint32_t> node_id;

@@ -1,5 +1,6 @@
 // What every probe of a ProbeSet shares: the loop, the sink, the options and the listeners
-// (proc connector, rtnetlink, curl multi), any of which may be missing. Internal to probes/.
+// (proc connector, rtnetlink, curl multi, systemd bus), any of which may be missing. Internal
+// to probes/.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,7 @@ namespace amata::probes {
 class ProcConnector;
 class LinkMonitor;
 class CurlMulti;
+class SystemdBus;
 
 struct ProbeContext {
   base::EventLoop& loop;
@@ -23,9 +25,13 @@ struct ProbeContext {
   CurlMulti* curl = nullptr;                // null until an HTTP check needs it
   bool periodic = false;                    // ProbeSet::start() ran: probes keep own timers
   std::unique_ptr<CurlMulti>* curl_owner = nullptr;
+  SystemdBus* systemd = nullptr;  // null until a unit probe needs it
+  std::unique_ptr<SystemdBus>* systemd_owner = nullptr;
 
   /// The curl multi handle, created on first use.
   Result<CurlMulti*> get_curl();
+  /// The connection to systemd every unit probe shares, opened on first use.
+  Result<SystemdBus*> get_systemd();
 };
 
 /// Attribute writers that keep the sink's vocabulary in one place.

@@ -8,6 +8,8 @@
 
 #include "base/clock.h"
 #include "probes/check_probe.h"
+#include "probes/disk_probe.h"
+#include "probes/ecc_probe.h"
 #include "probes/filesystem_probe.h"
 #include "probes/host_probe.h"
 #include "probes/interface_probe.h"
@@ -18,6 +20,10 @@
 #include "probes/probe_context.h"
 #include "probes/proc_connector.h"
 #include "probes/process_probe.h"
+#include "probes/raid_probe.h"
+#include "probes/sensor_probe.h"
+#include "probes/systemd_bus.h"
+#include "probes/unit_probe.h"
 
 namespace amata::probes {
 namespace {
@@ -44,9 +50,11 @@ struct ProbeShared {
   ProbeShared(base::EventLoop& loop, MeasurementSink& sink, const ProbeOptions& options)
       : ctx{loop, sink, options} {
     ctx.curl_owner = &curl;
+    ctx.systemd_owner = &systemd;
   }
   // Destroyed in reverse: the probes (owned by ProbeSet) go first, then these.
   std::unique_ptr<CurlMulti> curl;
+  std::unique_ptr<SystemdBus> systemd;
   std::unique_ptr<ProcConnector> proc_connector;
   std::unique_ptr<LinkMonitor> link_monitor;
   bool tried_proc_connector = false;
@@ -61,6 +69,17 @@ Result<CurlMulti*> ProbeContext::get_curl() {
   *curl_owner = std::move(*multi);
   curl = curl_owner->get();
   return curl;
+}
+
+Result<SystemdBus*> ProbeContext::get_systemd() {
+  if (systemd != nullptr) return systemd;
+  // The bus is no one object's: its notices (lost, back) are the policy's.
+  auto bus =
+      SystemdBus::create(loop, [this](std::string_view message) { sink.notice(-1, message); });
+  if (!bus) return bus.error();
+  *systemd_owner = std::move(*bus);
+  systemd = systemd_owner->get();
+  return systemd;
 }
 
 ProbeSet::ProbeSet(base::EventLoop& loop, MeasurementSink& sink, ProbeOptions options)
@@ -112,6 +131,21 @@ Status ProbeSet::add(int object, const catalog::ObjectSpec& spec) {
       break;
     case Kind::kCheck:
       made = make<CheckProbe>(object, spec, ctx);
+      break;
+    case Kind::kSensor:
+      made = make<SensorProbe>(object, spec, ctx);
+      break;
+    case Kind::kEcc:
+      made = make<EccProbe>(object, spec, ctx);
+      break;
+    case Kind::kDisk:
+      made = make<DiskProbe>(object, spec, ctx);
+      break;
+    case Kind::kRaid:
+      made = make<RaidProbe>(object, spec, ctx);
+      break;
+    case Kind::kUnit:
+      made = make<UnitProbe>(object, spec, ctx);
       break;
   }
   if (!made) return made.error();

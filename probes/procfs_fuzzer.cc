@@ -6,6 +6,8 @@
 #include <string_view>
 
 #include "base/proc_stat.h"
+#include "probes/oom_reports.h"
+#include "probes/pressure.h"
 #include "probes/procfs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -34,5 +36,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)find_diskstats(text, 8, 0);
   (void)find_diskstats(text, 0, 0, "sda");
   (void)find_mount(text, "/var/lib/x y");
+  if (auto p = parse_pressure(text)) {
+    if (!(p->some.avg10 >= 0 && p->some.avg10 <= 100)) __builtin_trap();
+  }
+  (void)find_vmstat_counter(text, "oom_kill");
+  if (auto pid = parse_oom_kill_record(text); pid && *pid <= 0) __builtin_trap();
   return 0;
 }

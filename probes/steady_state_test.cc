@@ -11,7 +11,11 @@
 #include <cstdlib>
 
 #include "probes/allocation_counter.h"
+#include "probes/ecc_probe.h"
 #include "probes/probe.h"
+#include "probes/probe_context.h"
+#include "probes/raid_probe.h"
+#include "probes/sensor_probe.h"
 
 namespace amata::probes {
 namespace {
@@ -114,6 +118,47 @@ TEST(SteadyState, PeriodicPollingOnTheLoopAllocatesNothing) {
   ASSERT_TRUE(ran);
   EXPECT_GT(sink.samples - samples, 10);  // the timerfd kept both probes going
   EXPECT_EQ(allocations, 0u);
+}
+
+// The sysfs probes on the recorded trees: after resolution a poll is preads into buffers
+// that already exist (and, for an MD array, a listing of md/ into a stack buffer).
+TEST(SteadyState, SysfsProbesAllocateAndLeakNothing) {
+  if (!kCountsAllocations) GTEST_SKIP() << "allocation counting is off under ASan";
+  auto loop = base::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.sys_root = "tests/fixtures/sys/x86";
+  ProbeContext x86{*loop, sink, options};
+  options.sys_root = "tests/fixtures/sys/edac-rank";
+  ProbeContext edac{*loop, sink, options};
+  options.sys_root = "tests/fixtures/sys/md";
+  ProbeContext md{*loop, sink, options};
+  catalog::ObjectSpec package, power, zone, dimm, array;
+  package.chip = "coretemp@coretemp.0";
+  package.input = "Package id 0";
+  power.chip = "power_meter";
+  power.input = "power1";
+  zone.zone = "acpitz";
+  dimm.controller = "mc0";
+  dimm.dimm = "DIMM_B2";
+  array.array = "md6";
+  std::vector<std::unique_ptr<Probe>> probes;
+  probes.push_back(SensorProbe::create(0, package, x86).value());
+  probes.push_back(SensorProbe::create(1, power, x86).value());
+  probes.push_back(SensorProbe::create(2, zone, x86).value());
+  probes.push_back(EccProbe::create(3, dimm, edac).value());
+  probes.push_back(RaidProbe::create(4, array, md).value());
+  for (auto& p : probes) p->poll();  // the label strings are written once, here
+
+  int fds = count_open_fds();
+  std::uint64_t before = allocation_count();
+  for (int i = 0; i < 20; ++i) {
+    for (auto& p : probes) p->poll();
+  }
+  std::uint64_t allocations = allocation_count() - before;
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(count_open_fds(), fds);
+  EXPECT_EQ(sink.samples, 5 * 21);
 }
 
 }  // namespace

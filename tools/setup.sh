@@ -44,6 +44,8 @@ test_packages=(
   python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test
   prometheus
+  # smartctl, which the disk probe runs (its tests run it on this machine's disk)
+  smartmontools
 )
 packages=("${build_packages[@]}")
 case "$mode" in
@@ -102,7 +104,7 @@ HINT
     timed ctest --preset dev -j "$jobs"
     # The corpora in the tree carry what earlier runs found; `tests/fuzz/run.sh --long` is the
     # bar before a release.
-    timed tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-30}" ;;
+    timed tests/fuzz/run.sh "${AMATA_FUZZ_SECONDS:-20}" ;;
   asan)
     build asan
     ctest --preset asan -j "$jobs" ;;

@@ -137,6 +137,10 @@ void read_prefer(SettingReader& r, std::vector<std::string>& prefer) {
   if (r.ok) prefer = std::move(nodes);
 }
 
+std::optional<std::string> zone_problem(std::string_view type) {
+  return sysfs_name_problem(type, "thermal zone type");
+}
+
 /// The values of setting `r.s` into `spec`.
 void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
   const ast::Setting& s = r.s;
@@ -240,6 +244,35 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
     if (r.count(0, 0)) (n == "clustered" ? spec.clustered : spec.only_preferred) = true;
   } else if (n == "prefer") {
     if (r.count(1, 64)) read_prefer(r, spec.prefer);
+  } else if (n == "chip" || n == "zone") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0, n == "chip" ? chip_problem : zone_problem)) {
+        (n == "chip" ? spec.chip : spec.zone) = *v;
+      }
+    }
+  } else if (n == "input" || n == "dimm") {
+    // Labels ("Package id 0", "CPU_SrcID#0_Ha#0_Chan#0_DIMM#0") are free text.
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0, label_problem)) (n == "input" ? spec.input : spec.dimm) = *v;
+    }
+  } else if (n == "controller" || n == "array") {
+    if (r.count(1, 1)) {
+      const bool ecc = n == "controller";
+      if (auto v = r.str(0, ecc ? edac_controller_problem : md_array_problem)) {
+        (ecc ? spec.controller : spec.array) = *v;
+      }
+    }
+  } else if (n == "device") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0, device_path_problem)) spec.device = *v;
+    }
+  } else if (n == "unit") {
+    if (r.count(1, 1)) {
+      if (auto v = r.str(0, unit_name_problem)) {
+        spec.unit = *v;
+        if (spec.unit.find('.') == std::string::npos) spec.unit += ".service";
+      }
+    }
   }
 }
 
@@ -334,6 +367,47 @@ void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::O
       break;
     case Kind::kPeer:
       if (spec.peer_name.empty()) spec.peer_name = spec.name;
+      break;
+    case Kind::kSensor:
+      if (!spec.zone.empty() || given("zone")) {
+        if (given("chip") || given("input")) {
+          ctx.diags.report(diag::Code::kInvalidSettingValue, decl.name.range,
+                           "sensor " + quote(spec.name) +
+                               " reads either a thermal zone or a chip's input, not both");
+        }
+      } else if (!given("chip") && !given("input")) {
+        missing("'chip \"NAME\"' and 'input \"LABEL\"', or 'zone \"TYPE\"'");
+      } else if (!given("chip")) {
+        missing("'chip \"NAME\"' for its 'input'");
+      } else if (!given("input")) {
+        missing("'input \"LABEL\"' (a label such as \"Package id 0\", or \"temp1\")");
+      }
+      break;
+    case Kind::kEcc:
+      // `ecc mc0 {}` watches the controller of that name, as `interface eth0 {}` does.
+      if (spec.controller.empty() && !given("controller")) {
+        if (edac_controller_problem(spec.name)) {
+          missing("'controller \"mc0\"' (or the controller's own name as the object's)");
+        } else {
+          spec.controller = spec.name;
+        }
+      }
+      break;
+    case Kind::kRaid:
+      if (spec.array.empty() && !given("array")) {
+        if (md_array_problem(spec.name)) {
+          missing("'array \"md0\"' (or the array's own name as the object's)");
+        } else {
+          spec.array = spec.name;
+        }
+      }
+      break;
+    case Kind::kDisk:
+      if (spec.device.empty()) missing("'device \"/dev/sda\"'");
+      break;
+    case Kind::kUnit:
+      // `unit sshd {}` is sshd.service, as systemctl reads a bare name.
+      if (spec.unit.empty() && !given("unit")) spec.unit = spec.name + ".service";
       break;
     case Kind::kNode:
       break;

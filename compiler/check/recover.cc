@@ -115,7 +115,10 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
     case K::kStop: {
       if (!target(ctx, a.target, scope, out.target)) return std::nullopt;
       const std::string_view verb = catalog::action_kind_name(a.action);
-      if (!require_kind(ctx, a, out.target, {Kind::kService}, verb)) return std::nullopt;
+      // A unit is systemd's to start and stop: amatad asks its manager (never forks or kills).
+      if (!require_kind(ctx, a, out.target, {Kind::kService, Kind::kUnit}, verb)) {
+        return std::nullopt;
+      }
       bool ok = true;
       if (a.action == K::kRestart && !a.backoff_min && !a.backoff_none) {
         out.backoff = kDefaultBackoff;
@@ -156,6 +159,10 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
     case K::kMonitor:
     case K::kUnmonitor:
       if (!target(ctx, a.target, scope, out.target)) return std::nullopt;
+      return out;
+    case K::kReload:
+      if (!target(ctx, a.target, scope, out.target)) return std::nullopt;
+      if (!require_kind(ctx, a, out.target, {Kind::kUnit}, "reload")) return std::nullopt;
       return out;
     case K::kSignal: {
       if (!target(ctx, a.target, scope, out.target)) return std::nullopt;

@@ -19,7 +19,7 @@ using Op = TypedExpr::Op;
 
 // clang-format off
 const SettingInfo kObjectSettings[] = {
-    {"every",   {Kind::kNode, Kind::kService, Kind::kProcess, Kind::kInterface, Kind::kFilesystem, Kind::kHost, Kind::kCheck, Kind::kPeer}, "every DURATION"},
+    {"every",   {Kind::kNode, Kind::kService, Kind::kProcess, Kind::kInterface, Kind::kFilesystem, Kind::kHost, Kind::kCheck, Kind::kPeer, Kind::kSensor, Kind::kEcc, Kind::kDisk, Kind::kRaid, Kind::kUnit}, "every DURATION"},
     {"start",   {Kind::kService}, "start \"/abs/program\" \"arg\"..."},
     {"stop",    {Kind::kService}, "stop SIGNAL [then KILL] [after DURATION]"},
     {"health",  {Kind::kService}, "health tcp|unix|http \"TARGET\" [every DURATION] [timeout DURATION] [expect STATUS] [ca \"FILE\"]"},
@@ -37,8 +37,16 @@ const SettingInfo kObjectSettings[] = {
     {"address", {Kind::kHost}, "address \"HOST\""},
     {"port",    {Kind::kHost}, "port NUMBER"},
     {"method",  {Kind::kHost}, "method tcp|icmp"},
-    {"timeout", {Kind::kHost, Kind::kCheck}, "timeout DURATION"},
-    {"command", {Kind::kCheck}, "command \"/abs/plugin\" \"arg\"..."},
+    {"timeout", {Kind::kHost, Kind::kCheck, Kind::kDisk}, "timeout DURATION"},
+    {"command", {Kind::kCheck, Kind::kDisk}, "command \"/abs/plugin\" \"arg\"..."},
+    {"chip",    {Kind::kSensor}, "chip \"NAME\" (or \"NAME@DEVICE\")"},
+    {"input",   {Kind::kSensor}, "input \"LABEL\" (or \"temp1\", \"fan2\", ...)"},
+    {"zone",    {Kind::kSensor}, "zone \"THERMAL-ZONE-TYPE\""},
+    {"controller", {Kind::kEcc}, "controller \"mc0\""},
+    {"dimm",    {Kind::kEcc}, "dimm \"LABEL\" (or \"dimm0\")"},
+    {"array",   {Kind::kRaid}, "array \"md0\""},
+    {"device",  {Kind::kDisk}, "device \"/dev/sda\""},
+    {"unit",    {Kind::kUnit}, "unit \"NAME.service\""},
     {"node_id", {Kind::kPeer}, "node_id NUMBER"},
     {"clustered",      {Kind::kService}, "clustered"},
     {"prefer",         {Kind::kService}, "prefer PEER..."},

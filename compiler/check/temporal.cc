@@ -78,7 +78,7 @@ std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e,
   };
   static constexpr Fn kFns[] = {
       {"avg", Op::kAvg, 2, 2},         {"min", Op::kMin, 2, 2},     {"max", Op::kMax, 2, 2},
-      {"rate", Op::kRate, 1, 1},       {"delta", Op::kDelta, 1, 2}, {"changed", Op::kChanged, 1, 1},
+      {"rate", Op::kRate, 1, 2},       {"delta", Op::kDelta, 1, 2}, {"changed", Op::kChanged, 1, 1},
       {"predict", Op::kPredict, 2, 2},
   };
   const Fn* fn = nullptr;
@@ -159,6 +159,26 @@ std::optional<TypedExpr> window_function(CheckContext& ctx, const ast::Expr& e,
                             kHistoryWindow);
     if (!d) return std::nullopt;
     out.duration = *d;
+  }
+  if (fn->op == Op::kRate && n == 2) {
+    // `rate(x, D)` is the increase over the window per second, `delta(x, D) / D`: written
+    // that way so every backend already knows how to run it.
+    TypedExpr increase;
+    increase.op = Op::kDelta;
+    increase.type = x->type;
+    increase.duration = out.duration;
+    increase.range = e.range;
+    increase.operands.push_back(std::move(*x));
+    TypedExpr seconds;
+    seconds.op = Op::kNumber;
+    seconds.type = Type::number(Dimension::kDuration);
+    seconds.number = out.duration;
+    seconds.range = e.args[1]->range;
+    out.op = Op::kDiv;
+    out.duration = 0;
+    out.operands.push_back(std::move(increase));
+    out.operands.push_back(std::move(seconds));
+    return out;
   }
   out.operands.push_back(std::move(*x));
   return out;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace amata::check {
 namespace {
@@ -214,6 +215,92 @@ std::optional<std::string> env_name_problem(std::string_view name) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> sysfs_name_problem(std::string_view name, std::string_view what) {
+  if (name.empty()) return "an empty " + std::string(what);
+  if (name.size() > kMaxNameBytes) {
+    return "a " + std::string(what) + " has at most " + std::to_string(kMaxNameBytes) +
+           " characters";
+  }
+  if (name == "." || name == "..") return "'.' and '..' name no " + std::string(what);
+  for (char c : name) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return "a " + std::string(what) + " holds no '/' or control characters";
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unit_name_problem(std::string_view name) {
+  // systemd's unit types (unit_type_from_string); a name without one is rejected by systemd.
+  static constexpr std::string_view kTypes[] = {"service", "socket",    "target", "device",
+                                                "mount",   "automount", "swap",   "timer",
+                                                "path",    "slice",     "scope"};
+  if (name.size() > 255) return "a unit name has at most 255 characters";
+  // A bare name is a service, as systemctl reads it ("sshd" is sshd.service).
+  auto dot = name.rfind('.');
+  if (dot == 0) return "a unit name has a name before its type, as in \"sshd.service\"";
+  if (dot != std::string_view::npos) {
+    const std::string_view type = name.substr(dot + 1);
+    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
+      return "unknown unit type '" + std::string(type) + "' (service, socket, mount, timer, ...)";
+    }
+  } else {
+    dot = name.size();
+  }
+  if (dot == 0) return "an empty unit name";
+  for (char c : name.substr(0, dot)) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == ':' || c == '-' || c == '_' || c == '.' || c == '\\' || c == '@';
+    if (!ok) return "a unit name holds only letters, digits and \":-_.\\@\"";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> device_path_problem(std::string_view path) {
+  if (auto why = path_problem(path)) return why;
+  if (!path.starts_with("/dev/")) return "a disk is a device under /dev, as in \"/dev/sda\"";
+  return std::nullopt;
+}
+
+std::optional<std::string> chip_problem(std::string_view chip) {
+  const auto at = chip.find('@');
+  if (auto why = sysfs_name_problem(chip.substr(0, at), "chip name")) return why;
+  if (at == std::string_view::npos) return std::nullopt;
+  return sysfs_name_problem(chip.substr(at + 1), "device name after '@'");
+}
+
+std::optional<std::string> label_problem(std::string_view label) {
+  if (label.empty()) return "an empty label";
+  if (label.size() > kMaxNameBytes) {
+    return "a label has at most " + std::to_string(kMaxNameBytes) + " characters";
+  }
+  for (char c : label) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return "a label holds no control characters";
+  }
+  return std::nullopt;
+}
+
+namespace {
+/// PREFIX followed by one or more digits.
+bool numbered(std::string_view name, std::string_view prefix) {
+  if (!name.starts_with(prefix) || name.size() == prefix.size()) return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+std::optional<std::string> edac_controller_problem(std::string_view name) {
+  if (numbered(name, "mc")) return std::nullopt;
+  return "an EDAC memory controller is named \"mc\" and its number, as in \"mc0\"";
+}
+
+std::optional<std::string> md_array_problem(std::string_view name) {
+  if (numbered(name, "md")) return std::nullopt;
+  if (name.starts_with("md_") && !sysfs_name_problem(name, "array")) return std::nullopt;
+  return "an MD array is named \"md\" and its number, as in \"md0\" (or \"md_NAME\")";
 }
 
 }  // namespace amata::check

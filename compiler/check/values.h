@@ -50,5 +50,23 @@ std::optional<std::string> account_name_problem(std::string_view name);
 std::optional<std::string> interface_name_problem(std::string_view name);
 /// An environment variable name: a letter or '_', then letters, digits and '_'.
 std::optional<std::string> env_name_problem(std::string_view name);
+/// A name the kernel gives a sysfs entry (a chip's name, an MD array, an EDAC controller): a
+/// single path component, no '/', no blanks or control characters.
+std::optional<std::string> sysfs_name_problem(std::string_view name, std::string_view what);
+/// A hwmon chip: its `name` (one sysfs word), optionally "@DEVICE" (its device's basename).
+std::optional<std::string> chip_problem(std::string_view chip);
+/// A label as chips and EDAC print them: any text of 1 to 255 characters without control
+/// characters.
+std::optional<std::string> label_problem(std::string_view label);
+/// An EDAC memory controller: "mc" and its number.
+std::optional<std::string> edac_controller_problem(std::string_view name);
+/// An MD array: "md" and its number, or "md_NAME" for a named array.
+std::optional<std::string> md_array_problem(std::string_view name);
+/// A systemd unit name: NAME.TYPE with a known type (service, socket, mount, timer, ...) or a
+/// bare NAME (a service), NAME of letters, digits and ":-_.\@", at most 255 characters
+/// (systemd's unit_name_is_valid).
+std::optional<std::string> unit_name_problem(std::string_view name);
+/// A block device to read SMART data from: an absolute path under /dev.
+std::optional<std::string> device_path_problem(std::string_view path);
 
 }  // namespace amata::check

@@ -104,5 +104,40 @@ TEST(Values, EnvironmentNames) {
   EXPECT_TRUE(env_name_problem("A-B"));
 }
 
+TEST(Values, HardwareNames) {
+  EXPECT_FALSE(chip_problem("coretemp"));
+  EXPECT_FALSE(chip_problem("nvme@nvme0"));
+  EXPECT_TRUE(chip_problem("core/temp"));
+  EXPECT_TRUE(chip_problem("nvme@"));
+  EXPECT_TRUE(chip_problem(""));
+  EXPECT_FALSE(label_problem("Package id 0"));
+  EXPECT_TRUE(label_problem("a\tb"));
+  EXPECT_FALSE(edac_controller_problem("mc0"));
+  EXPECT_FALSE(edac_controller_problem("mc12"));
+  EXPECT_TRUE(edac_controller_problem("mc"));
+  EXPECT_TRUE(edac_controller_problem("mcx"));
+  EXPECT_FALSE(md_array_problem("md127"));
+  EXPECT_FALSE(md_array_problem("md_home"));
+  EXPECT_TRUE(md_array_problem("sda"));
+  EXPECT_TRUE(md_array_problem("md_a/b"));
+  EXPECT_FALSE(device_path_problem("/dev/sda"));
+  EXPECT_FALSE(device_path_problem("/dev/disk/by-id/ata-X"));
+  EXPECT_TRUE(device_path_problem("/srv/sda"));
+  EXPECT_TRUE(device_path_problem("sda"));
+}
+
+TEST(Values, SystemdUnitNames) {
+  EXPECT_FALSE(unit_name_problem("sshd.service"));
+  EXPECT_FALSE(unit_name_problem("sshd"));  // a service, as systemctl reads it
+  EXPECT_FALSE(unit_name_problem("postgresql@15-main.service"));
+  EXPECT_FALSE(unit_name_problem("srv-data.mount"));
+  EXPECT_FALSE(unit_name_problem("a\\x2db.service"));
+  EXPECT_TRUE(unit_name_problem("sshd.servise"));
+  EXPECT_TRUE(unit_name_problem(".service"));
+  EXPECT_TRUE(unit_name_problem(""));
+  EXPECT_TRUE(unit_name_problem("ss hd.service"));
+  EXPECT_TRUE(unit_name_problem(std::string(300, 'a') + ".service"));
+}
+
 }  // namespace
 }  // namespace amata::check

@@ -212,6 +212,7 @@ json checked_actions_json(const check::ActionList& list) {
         case K::kMonitor:
         case K::kUnmonitor:
         case K::kFailover:
+        case K::kReload:
           j["target"] = ref_json(a.target);
           break;
         case K::kSignal:
@@ -382,6 +383,29 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
       case catalog::Kind::kPeer:
         oj["peer_name"] = o.peer_name;
         if (o.node_id) oj["node_id"] = *o.node_id;
+        break;
+      case catalog::Kind::kSensor:
+        if (!o.zone.empty()) {
+          oj["zone"] = o.zone;
+        } else {
+          oj["chip"] = o.chip;
+          oj["input"] = o.input;
+        }
+        break;
+      case catalog::Kind::kEcc:
+        oj["controller"] = o.controller;
+        if (!o.dimm.empty()) oj["dimm"] = o.dimm;
+        break;
+      case catalog::Kind::kDisk:
+        oj["device"] = o.device;
+        oj["timeout"] = o.timeout;
+        if (!o.command.empty()) oj["command"] = o.command;
+        break;
+      case catalog::Kind::kRaid:
+        oj["array"] = o.array;
+        break;
+      case catalog::Kind::kUnit:
+        oj["unit"] = o.unit;
         break;
       case catalog::Kind::kNode:
         break;

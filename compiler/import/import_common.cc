@@ -15,13 +15,14 @@ namespace {
 
 // The language's reserved words and kind names, and the words of recovery actions (a
 // service called `stop` would read oddly in `stop stop`): a name never takes one of them.
-constexpr std::array<std::string_view, 42> kAvoid = {
+constexpr std::array<std::string_view, 48> kAvoid = {
     "and",         "or",      "not",       "true",       "false",    "when",      "else",
     "raise",       "for",     "within",    "times",      "time",     "checks",    "check",
     "let",         "include", "policy",    "event",      "discover", "recover",   "node",
     "service",     "process", "interface", "filesystem", "host",     "peer",      "cluster",
     "notify_only", "restart", "start",     "stop",       "monitor",  "unmonitor", "signal",
-    "run",         "notify",  "wait",      "failover",   "to",       "backoff",   "limit"};
+    "run",         "notify",  "wait",      "failover",   "to",       "backoff",   "limit",
+    "reload",      "sensor",  "ecc",       "disk",       "raid",     "unit"};
 
 }  // namespace
 

@@ -346,7 +346,8 @@ class Lowering {
       s.action = a.action;
       const bool targeted = a.action == K::kRestart || a.action == K::kStart ||
                             a.action == K::kStop || a.action == K::kMonitor ||
-                            a.action == K::kUnmonitor || a.action == K::kSignal;
+                            a.action == K::kUnmonitor || a.action == K::kSignal ||
+                            a.action == K::kReload;
       if (targeted) s.target = ref(a.target);
       if (a.action == K::kFailover && a.peer) s.target = ref(*a.peer);
       if (a.action == K::kFailover) s.failover_service = ref(a.target);

@@ -26,8 +26,9 @@ constexpr Word kStatements[] = {
 
 constexpr Word kActions[] = {
     {"restart", "restart S [backoff MIN .. MAX | backoff none] [limit N within D | limit none]", "stop then start a service (default: backoff 100ms .. 30s, limit 10 within 10min)"},
-    {"start", "start S", "start a service"},
-    {"stop", "stop S", "stop a service"},
+    {"start", "start S", "start a service, or ask systemd to start a unit"},
+    {"stop", "stop S", "stop a service, or ask systemd to stop a unit"},
+    {"reload", "reload U", "ask systemd to reload a unit"},
     {"signal", "signal X SIG", "send a signal (HUP, TERM, USR1, ...) to a service or process"},
     {"run", "run \"/abs/program\" ARG...", "run a program (no shell); x.name and x.ATTR are replaced by their values"},
     {"notify", "notify \"CHANNEL\" [\"MESSAGE\"]", "a notification to the console, the event store and hook scripts"},

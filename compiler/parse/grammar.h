@@ -88,6 +88,7 @@ struct kw_run : kw<'r', 'u', 'n'> {};
 struct kw_notify : kw<'n', 'o', 't', 'i', 'f', 'y'> {};
 struct kw_wait : kw<'w', 'a', 'i', 't'> {};
 struct kw_failover : kw<'f', 'a', 'i', 'l', 'o', 'v', 'e', 'r'> {};
+struct kw_reload : kw<'r', 'e', 'l', 'o', 'a', 'd'> {};
 struct kw_to : kw<'t', 'o'> {};
 struct kw_backoff : kw<'b', 'a', 'c', 'k', 'o', 'f', 'f'> {};
 struct kw_limit : kw<'l', 'i', 'm', 'i', 't'> {};
@@ -109,8 +110,9 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_when, kw_else
                       kw_discover, kw_recover, kw_kind> {};
 
 struct digits : plus<pegtl::digit> {};
-/// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`.
-struct unit_suffix : sor<one<'%'>, seq<star<pegtl::alpha>, one<'/'>, one<'s'>, not_at<ident_other>>,
+/// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`, `/h`.
+struct per_time : sor<string<'m', 'i', 'n'>, one<'s'>, one<'h'>> {};
+struct unit_suffix : sor<one<'%'>, seq<star<pegtl::alpha>, one<'/'>, per_time, not_at<ident_other>>,
                          plus<pegtl::alpha>> {};
 /// A number ends where its digits and unit end: `1e400`, `1.5.3` or `2GiB2` are not a
 /// number followed by something else, they are one malformed number (E0104).
@@ -250,6 +252,7 @@ struct restart_action : seq<kw_restart, wss, target_name, star<wss, sor<backoff_
 };
 struct start_action : seq<kw_start, wss, target_name> {};
 struct stop_action : seq<kw_stop, wss, target_name> {};
+struct reload_action : seq<kw_reload, wss, target_name> {};
 struct monitor_action : seq<kw_monitor, wss, target_name> {};
 struct unmonitor_action : seq<kw_unmonitor, wss, target_name> {};
 struct signal_word : identifier {};
@@ -272,7 +275,7 @@ struct when_block : seq<action_block> {};
 struct when_action : seq<kw_when, wss, expr, wss, when_block, opt<wss, kw_else, wss, else_body>> {};
 struct action : sor<restart_action, start_action, stop_action, monitor_action, unmonitor_action,
                     signal_action, run_action, notify_action, wait_action, raise_action,
-                    failover_action, when_action> {};
+                    failover_action, reload_action, when_action> {};
 struct action_end : close_brace {};
 struct action_block : seq<one<'{'>, wss, star<action, wss, opt<one<';'>, wss>>, action_end> {};
 struct recover_params : seq<one<'('>, wss, opt<list<param_name, comma>>, wss, close_paren> {};
@@ -339,7 +342,7 @@ template <> inline constexpr auto error_message<wait_value> = "expected a durati
 template <> inline constexpr auto error_message<peer_name> = "expected a peer name after 'to'";
 template <> inline constexpr auto error_message<else_body> = "expected '{' or 'when' after 'else'";
 template <> inline constexpr auto error_message<when_block> = "expected '{' after the condition";
-template <> inline constexpr auto error_message<action_end> = "expected an action (restart, start, stop, signal, run, notify, wait, raise, failover, monitor, unmonitor, when) or '}'";
+template <> inline constexpr auto error_message<action_end> = "expected an action (restart, start, stop, reload, signal, run, notify, wait, raise, failover, monitor, unmonitor, when) or '}'";
 template <> inline constexpr auto error_message<recover_body> = "expected '{' and the recovery actions";
 // clang-format on
 

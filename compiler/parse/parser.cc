@@ -26,12 +26,12 @@ using Selector = pegtl::parse_tree::selector<
         g::setting_name, g::setting_word, g::setting, g::checks, g::for_clause, g::times_clause,
         g::clear_clause, g::event_name, g::arg_name, g::expect_raise, g::raise_action,
         g::target_name, g::backoff_opt, g::backoff_none, g::limit_opt, g::limit_none,
-        g::restart_action, g::start_action, g::stop_action, g::monitor_action, g::unmonitor_action,
-        g::signal_word, g::signal_action, g::run_ref, g::run_action, g::notify_channel,
-        g::notify_message, g::notify_action, g::wait_action, g::peer_name, g::failover_action,
-        g::when_action, g::when_block, g::action_block, g::recover_body, g::policy_decl,
-        g::include_decl, g::let_decl, g::event_decl, g::object_decl, g::discover_rule,
-        g::recover_rule>,
+        g::restart_action, g::start_action, g::stop_action, g::reload_action, g::monitor_action,
+        g::unmonitor_action, g::signal_word, g::signal_action, g::run_ref, g::run_action,
+        g::notify_channel, g::notify_message, g::notify_action, g::wait_action, g::peer_name,
+        g::failover_action, g::when_action, g::when_block, g::action_block, g::recover_body,
+        g::policy_decl, g::include_decl, g::let_decl, g::event_decl, g::object_decl,
+        g::discover_rule, g::recover_rule>,
     // Chains with a single operand collapse into that operand. The wrappers that carry an
     // error message are selected too: PEGTL's parse tree only reports the failure of a rule
     // that is selected or has nothing selected inside it, so an unselected wrapper would
@@ -281,6 +281,7 @@ class Converter {
     if (n.is_type<g::restart_action>()) a.action = K::kRestart;
     if (n.is_type<g::start_action>()) a.action = K::kStart;
     if (n.is_type<g::stop_action>()) a.action = K::kStop;
+    if (n.is_type<g::reload_action>()) a.action = K::kReload;
     if (n.is_type<g::monitor_action>()) a.action = K::kMonitor;
     if (n.is_type<g::unmonitor_action>()) a.action = K::kUnmonitor;
     if (n.is_type<g::signal_action>()) a.action = K::kSignal;

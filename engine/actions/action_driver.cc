@@ -62,6 +62,14 @@ void ActionDriver::step(const std::shared_ptr<ActionChain>& chain, std::size_t n
   const int object = current_object(*chain, action.object);
   const bool is_service = supervisor_.has(object);
   auto not_a_service = [&] { finish("failed", target + " is not a service amatad runs"); };
+  const bool unit_verb =
+      action.kind == ir::ActionKind::kStart || action.kind == ir::ActionKind::kStop ||
+      action.kind == ir::ActionKind::kRestart || action.kind == ir::ActionKind::kReload;
+  if (unit_verb && object >= 0) {
+    const auto& spec = host_.current_policy()->tables().objects[static_cast<std::size_t>(object)];
+    // systemd runs a unit: amatad asks its manager and never forks or kills its processes.
+    if (spec.kind == catalog::Kind::kUnit) return host_.unit_job(spec.unit, action.kind, done);
+  }
   switch (action.kind) {
     case ir::ActionKind::kStart:
       if (!is_service) return not_a_service();
@@ -76,6 +84,8 @@ void ActionDriver::step(const std::shared_ptr<ActionChain>& chain, std::size_t n
                                    done(ok, d);
                                  });
     }
+    case ir::ActionKind::kReload:
+      return finish("failed", target + " is not a systemd unit");
     case ir::ActionKind::kStop:
       if (!is_service) return not_a_service();
       supervisor_.unmonitor(object);  // stopped on purpose: its death is not a fault

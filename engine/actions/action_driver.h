@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,10 @@ class ActionHost {
   /// scripts with `event` (the message in AMATA_MESSAGE) in their environment.
   virtual void notify(const std::string& channel, const std::string& message,
                       const EventEnvironment& event) = 0;
+  /// `start`, `stop`, `restart` or `reload` of systemd unit `unit`: asks systemd's manager
+  /// and calls `done` once systemd's job has ended (ok: the job's result was "done").
+  virtual void unit_job(const std::string& unit, ir::ActionKind verb,
+                        std::function<void(bool ok, const std::string& detail)> done) = 0;
   /// An action ended: store it, publish it, log it.
   virtual void finished(store::ActionRecord record) = 0;
   /// A `restart` of `object` succeeded (the event store counts restarts).

@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kPolicy = R"(policy t
 node self { every 1s }
+unit cron {}
 service web { start "/bin/sleep" "30" }
 discover down(s: service) when not s.alive raise ServiceDown(s)
 recover ServiceDown(s) { restart s }
@@ -44,6 +45,12 @@ class RecordingHost : public ActionHost {
   }
   void finished(store::ActionRecord record) override { records.push_back(std::move(record)); }
   void restarted(int object) override { calls.push_back("restarted " + std::to_string(object)); }
+  void unit_job(const std::string& unit, ir::ActionKind verb,
+                std::function<void(bool, const std::string&)> done) override {
+    calls.push_back("systemd " + std::string(ir::action_kind_name(verb)) + " " + unit);
+    done(unit_jobs_succeed, unit_jobs_succeed ? "done" : "failed");
+  }
+  bool unit_jobs_succeed = true;
 
   std::shared_ptr<const ir::CompiledPolicy> current;
   bool stopping = false;
@@ -130,6 +137,23 @@ TEST_F(ActionDriverTest, ActionsRunInOrderEachEndingInARecord) {
   EXPECT_EQ(host_.calls, std::vector<std::string>{"notify pager: web is back for ServiceDown"});
   ASSERT_TRUE(supervisor_->status(web_));
   EXPECT_EQ(supervisor_->status(web_)->state, supervisor::ServiceState::kRunning);
+}
+
+TEST_F(ActionDriverTest, AUnitIsActedOnThroughSystemdOnly) {
+  const int cron = policy_->tables().find_object("cron");
+  ASSERT_GE(cron, 0);
+  driver_->run(chain({action(ir::ActionKind::kRestart, cron), action(ir::ActionKind::kReload, cron),
+                      action(ir::ActionKind::kStop, cron), action(ir::ActionKind::kReload, web_)}));
+  ASSERT_TRUE(run_until([&] { return host_.records.size() == 4; }));
+  EXPECT_EQ(outcomes(), "restart cron ok; reload cron ok; stop cron ok; reload web failed");
+  EXPECT_EQ(host_.calls,
+            (std::vector<std::string>{"systemd restart cron.service", "systemd reload cron.service",
+                                      "systemd stop cron.service"}));
+  host_.unit_jobs_succeed = false;
+  driver_->run(chain({action(ir::ActionKind::kStart, cron)}));
+  ASSERT_TRUE(run_until([&] { return host_.records.size() == 5; }));
+  EXPECT_EQ(host_.records.back().outcome, "failed");
+  EXPECT_EQ(host_.records.back().detail, "failed");
 }
 
 TEST_F(ActionDriverTest, ARestartIsCountedAndWhatIsNoServiceFails) {

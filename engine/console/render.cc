@@ -102,6 +102,15 @@ std::span<const std::string_view> key_attributes(std::string_view kind) {
   static constexpr std::string_view kHost[] = {"reachable", "latency"};
   static constexpr std::string_view kCheck[] = {"status", "exit_code", "duration"};
   static constexpr std::string_view kPeer[] = {"member", "quorate"};
+  // A sensor shows what its input measures; the others are unknown and left out of the row.
+  static constexpr std::string_view kSensor[] = {"temp", "fan", "volts", "power", "alarm"};
+  static constexpr std::string_view kEcc[] = {"ce_count", "ue_count"};
+  static constexpr std::string_view kDisk[] = {"healthy", "temp", "reallocated", "pending",
+                                               "error"};
+  static constexpr std::string_view kRaid[] = {"state", "degraded", "sync_action",
+                                               "sync_completed"};
+  static constexpr std::string_view kUnit[] = {"active_state", "sub_state", "restarts", "main_pid",
+                                               "memory"};
   if (kind == "node") return kNode;
   if (kind == "service" || kind == "process") return kProcess;
   if (kind == "interface") return kInterface;
@@ -109,6 +118,11 @@ std::span<const std::string_view> key_attributes(std::string_view kind) {
   if (kind == "host") return kHost;
   if (kind == "check") return kCheck;
   if (kind == "peer") return kPeer;
+  if (kind == "sensor") return kSensor;
+  if (kind == "ecc") return kEcc;
+  if (kind == "disk") return kDisk;
+  if (kind == "raid") return kRaid;
+  if (kind == "unit") return kUnit;
   return {};
 }
 
@@ -148,6 +162,12 @@ std::string attribute_text(std::string_view kind, std::string_view name, const J
       return trimmed(v, "/s");
     case catalog::Dimension::kDuration:
       return short_duration(static_cast<std::int64_t>(std::llround(v * 1000)));
+    case catalog::Dimension::kTemperature:
+    case catalog::Dimension::kVoltage:
+    case catalog::Dimension::kCurrent:
+    case catalog::Dimension::kPower:
+    case catalog::Dimension::kRotation:
+      return trimmed(v, catalog::base_unit_suffix(attribute->type.dimension));
     case catalog::Dimension::kCount:
       break;
   }

@@ -70,6 +70,14 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
     return s;
   }
 
+  if (auto reports = probes::OomReports::open()) {
+    oom_reports_ = std::move(*reports);
+  } else {
+    spdlog::warn(
+        "OOM kills of services cannot be told from other SIGKILLs (oom_killed stays "
+        "0): {}",
+        reports.error().message);
+  }
   jobs_ = std::make_unique<actions::JobRunner>(*loop_);
   hooks_ = std::make_unique<actions::HookRunner>(*jobs_, options_.hooks_dir, options_.hook_timeout,
                                                  options_.state_dir + "/logs/hooks.log");

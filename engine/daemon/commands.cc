@@ -88,17 +88,20 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
   if (id < 0) return console::Outcome::failure("unknown_object", "no object named " + object);
   std::string verb_name(console::to_string(verb));
   const bool is_service = supervisor_->has(id);
-  if (!is_service && verb != console::ControlVerb::kMonitor &&
+  // A systemd unit is restarted, started and stopped by systemd, asked as a recovery asks.
+  const catalog::ObjectSpec& spec = policy().tables().objects[static_cast<std::size_t>(id)];
+  const bool is_unit = spec.kind == catalog::Kind::kUnit;
+  if (!is_service && !is_unit && verb != console::ControlVerb::kMonitor &&
       verb != console::ControlVerb::kUnmonitor) {
-    return console::Outcome::failure("not_applicable",
-                                     verb_name + " applies to services amatad runs");
+    return console::Outcome::failure(
+        "not_applicable", verb_name + " applies to services amatad runs and systemd units");
   }
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
   const bool brings_up =
       verb == console::ControlVerb::kRestart || verb == console::ControlVerb::kStart;
   std::weak_ptr<bool> alive = alive_;
-  auto record = [this, alive, verb_name, object, started, requested, wait, brings_up, id](
+  auto record = [this, alive, verb_name, object, started, requested, wait, brings_up, id, is_unit](
                     bool ok, const std::string& detail) {
     if (alive.expired()) return;
     store::ActionRecord a{0,
@@ -112,13 +115,25 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
     publish_action(a);
     spdlog::info("operator {} {}: {}", verb_name, object, detail);
     if (!wait) return;
-    if (ok && brings_up) {
+    if (ok && brings_up && !is_unit) {  // systemd's job ends once the unit is up
       watch_settle(id, wait);
     } else {
       finish_wait(*wait, ok, detail);
     }
   };
   std::string message = verb_name + " scheduled";
+  if (is_unit && verb != console::ControlVerb::kMonitor &&
+      verb != console::ControlVerb::kUnmonitor) {
+    const ir::ActionKind kind = verb == console::ControlVerb::kRestart ? ir::ActionKind::kRestart
+                                : verb == console::ControlVerb::kStart ? ir::ActionKind::kStart
+                                                                       : ir::ActionKind::kStop;
+    unit_job(spec.unit, kind, record);
+    update_status();
+    return console::Outcome::success({{"object", object},
+                                      {"verb", verb_name},
+                                      {"accepted", true},
+                                      {"message", verb_name + " asked of systemd"}});
+  }
   switch (verb) {
     case console::ControlVerb::kRestart:
       supervisor_->monitor(id);

@@ -31,6 +31,7 @@
 #include "compiler/lower/policy_loader.h"
 #include "engine/actions/action_driver.h"
 #include "engine/actions/job_runner.h"
+#include "engine/actions/unit_control.h"
 #include "engine/console/console_backend.h"
 #include "engine/daemon/last_good.h"
 #include "engine/daemon/log_rotator.h"
@@ -40,6 +41,7 @@
 #include "engine/metrics/metrics_snapshot.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
+#include "probes/oom_reports.h"
 #include "probes/probe.h"
 
 namespace amata::console {
@@ -242,6 +244,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void on_service_exited(int object, const std::string& name, pid_t pid,
                          const base::ExitStatus& status, bool expected);
   void on_service_gave_up(int object, const std::string& name, const std::string& reason);
+  /// oom_killed and oom_kills of a service that ended with `status`.
+  void write_oom_verdict(int object, const std::string& name, pid_t pid,
+                         const base::ExitStatus& status);
 
   // actions::ActionHost (events.cc)
   std::shared_ptr<const ir::CompiledPolicy> current_policy() const override;
@@ -254,6 +259,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
               const actions::EventEnvironment& event) override;
   void finished(store::ActionRecord record) override;
   void restarted(int object) override;
+  void unit_job(const std::string& unit, ir::ActionKind verb,
+                std::function<void(bool ok, const std::string& detail)> done) override;
 
   // metrics.cc
   void start_metrics();
@@ -268,7 +275,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<actions::HookRunner> hooks_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<actions::ActionDriver> actions_;
-  std::unique_ptr<ClusterGlue> cluster_;  // only when the policy declares a cluster
+  std::unique_ptr<actions::UnitControl> unit_control_;  // opened by the first unit action
+  std::unique_ptr<ClusterGlue> cluster_;                // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
   std::shared_ptr<Reload> reload_;  // the reload compiling now, if any
   bool reload_again_ = false;       // a SIGHUP came while it compiled
@@ -276,6 +284,10 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<PolicyKeeper> policy_keeper_;
   std::unique_ptr<console::ConsoleServer> console_;
   std::unique_ptr<metrics::MetricsServer> metrics_server_;
+  // The kernel's OOM reports, to tell an OOM kill of a service from any other SIGKILL; empty
+  // when the kernel log cannot be read (then oom_killed stays 0).
+  std::optional<probes::OomReports> oom_reports_;
+  std::map<std::string, std::uint64_t> oom_kills_;  // per service, since amatad started
   // /metrics counters since amatad started.
   std::map<std::string, std::uint64_t> events_total_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;

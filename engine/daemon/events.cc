@@ -99,6 +99,7 @@ void Daemon::recover(const ir::EventInstance& instance, const actions::EventEnvi
       case ir::ActionKind::kRestart:
       case ir::ActionKind::kStart:
       case ir::ActionKind::kStop:
+      case ir::ActionKind::kReload:
       case ir::ActionKind::kSignal:
         if (action.object >= 0) paused = paused_by({action.object});
         break;
@@ -250,6 +251,26 @@ void Daemon::notify(const std::string& channel, const std::string& message,
 
 void Daemon::finished(store::ActionRecord record) {
   record_action(std::move(record), "");
+}
+
+void Daemon::unit_job(const std::string& unit, ir::ActionKind verb,
+                      std::function<void(bool ok, const std::string& detail)> done) {
+  using Verb = actions::UnitControl::Verb;
+  if (!unit_control_) {
+    // The first unit action opens amatad's connection to systemd; policies without units
+    // never talk to the bus.
+    auto made = actions::UnitControl::create(
+        *loop_, [](std::string_view message) { spdlog::warn("systemd: {}", message); });
+    if (!made) return done(false, "systemd: " + made.error().message);
+    unit_control_ = std::move(*made);
+  }
+  const Verb v = verb == ir::ActionKind::kStart    ? Verb::kStart
+                 : verb == ir::ActionKind::kStop   ? Verb::kStop
+                 : verb == ir::ActionKind::kReload ? Verb::kReload
+                                                   : Verb::kRestart;
+  unit_control_->request(unit, v, [done = std::move(done), unit](const auto& outcome) {
+    done(outcome.ok, "systemd job for " + unit + ": " + outcome.result);
+  });
 }
 
 void Daemon::restarted(int object) {

@@ -4,6 +4,7 @@
 // measures the rest of the pid it is told to follow.
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "engine/daemon/cluster_glue.h"
@@ -15,6 +16,10 @@ void Daemon::write_running(int object, pid_t pid) {
   discovery::MetricStore& metrics = runtime_->rules->metrics();
   metrics.set_number(object, "alive", 1);
   metrics.set_number(object, "pid", pid);
+  // A new run: the OOM verdict was about the last one (an event on it clears). Without the
+  // kernel log no death is known to be an OOM kill: 0, so `not s.oom_killed` still holds.
+  metrics.set_number(object, "oom_killed", 0);
+  metrics.set_number(object, "oom_kills", static_cast<double>(oom_kills_[object_name(object)]));
   if (auto st = supervisor_->status(object)) metrics.set_number(object, "restarts", st->restarts);
   if (runtime_->probes) {
     if (Status s = runtime_->probes->follow(object, pid); !s) {
@@ -57,10 +62,26 @@ void Daemon::on_service_exited(int object, const std::string& name, pid_t pid,
     // -1 when it did not exit by itself: killed by a signal, or not ours to know (adopted).
     metrics.set_number(object, "exit_code", status.known ? status.exit_code : -1);
     metrics.set_number(object, "exit_signal", status.signaled ? status.signal : 0);
+    write_oom_verdict(object, name, pid, status);
     if (runtime_->probes) (void)runtime_->probes->follow(object, 0);
     metrics.changed(object);
   }
   update_status();
+}
+
+void Daemon::write_oom_verdict(int object, const std::string& name, pid_t pid,
+                               const base::ExitStatus& status) {
+  discovery::MetricStore& metrics = runtime_->rules->metrics();
+  // The OOM killer kills with SIGKILL; only then is the kernel log worth reading.
+  const bool oom =
+      status.signaled && status.signal == SIGKILL && oom_reports_ && oom_reports_->killed(pid);
+  std::uint64_t& kills = oom_kills_[name];
+  if (oom) {
+    ++kills;
+    spdlog::warn("{} (pid {}) was killed by the kernel's OOM killer", name, pid);
+  }
+  metrics.set_number(object, "oom_killed", oom ? 1 : 0);
+  metrics.set_number(object, "oom_kills", static_cast<double>(kills));
 }
 
 void Daemon::on_service_gave_up(int object, const std::string& name, const std::string& reason) {

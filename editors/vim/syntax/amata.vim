@@ -6,21 +6,21 @@ if exists('b:current_syntax')
 endif
 
 syn keyword amataStatement policy include let event discover recover notify_only
-syn keyword amataKind node service process interface filesystem host check peer cluster
+syn keyword amataKind node service process interface filesystem host check peer sensor ecc disk raid unit cluster
 syn keyword amataKeyword when else raise for within times time checks to backoff limit none clear after
 syn keyword amataOperator and or not
 syn keyword amataBoolean true false
-syn keyword amataAction restart start stop monitor unmonitor signal run notify wait failover
+syn keyword amataAction restart start stop reload monitor unmonitor signal run notify wait failover
 syn keyword amataSetting every health depends user group dir env log grace pidfile match name
 syn keyword amataSetting path address port method timeout command node_id clustered prefer
-syn keyword amataSetting only_preferred on_quorum_loss fence
+syn keyword amataSetting only_preferred on_quorum_loss fence chip input zone controller dimm array device
 syn keyword amataFunction avg min max rate delta changed predict
 
 syn match amataComment "#.*$" contains=@Spell
 syn match amataEscape contained "\\[\"\\ntr]"
 syn region amataString start=+"+ skip=+\\\\\|\\"+ end=+"+ oneline contains=amataEscape
 " A number and its unit suffix, written together: 90%, 2GiB, 500ms, 10MB/s, 3.5.
-syn match amataNumber "\<\d\+\%(\.\d\+\)\=\%(%\|[A-Za-z]*\/s\|[A-Za-z]\+\)\=\>"
+syn match amataNumber "\<\d\+\%(\.\d\+\)\=\%(%\|[A-Za-z]*\/\%(min\|s\|h\)\|[A-Za-z]\+\)\=\>"
 syn match amataNumber "\<\d\+\%(\.\d\+\)\=%"
 
 hi def link amataStatement Statement

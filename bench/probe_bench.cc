@@ -1,10 +1,11 @@
 // The cost of one probe cycle: N real sleeping processes (children of the benchmark, killed
 // after), each measured by its own process probe (/proc/PID/stat, io, children, fd/), plus
-// the node, interface and filesystem probes. Also counts heap allocations per cycle: the
-// steady state must allocate nothing.
+// the node (with pressure stalls and the OOM count), interface and filesystem probes, and the
+// hardware probes on recorded sysfs trees. Also counts heap allocations per cycle: the steady
+// state must allocate nothing.
 //
 // Reproduce: cmake --preset bench -B build/bench && cmake --build build/bench --target
-//            probe_bench && build/bench/bench/probe_bench
+//            probe_bench && build/bench/bench/probe_bench   (from the source tree)
 #include <benchmark/benchmark.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -17,7 +18,9 @@
 #include <vector>
 
 #include "probes/allocation_counter.h"
+#include "probes/pressure.h"
 #include "probes/probe.h"
+#include "probes/procfs.h"
 
 namespace amata::probes {
 namespace {
@@ -113,6 +116,76 @@ void BM_NodeInterfaceFilesystemCycle(benchmark::State& state) {
                                        static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_NodeInterfaceFilesystemCycle)->Unit(benchmark::kMicrosecond);
+
+/// What the node probe added for pressure and OOM kills: /proc/pressure/{cpu,memory,io} and
+/// /proc/vmstat re-read and parsed, the part of BM_NodeInterfaceFilesystemCycle that is new.
+void BM_PressureAndOomReads(benchmark::State& state) {
+  std::vector<ProcFile> files;
+  for (const char* path :
+       {"/proc/pressure/cpu", "/proc/pressure/memory", "/proc/pressure/io", "/proc/vmstat"}) {
+    auto f = ProcFile::open(path);
+    if (!f) {
+      state.SkipWithError("no PSI on this kernel");
+      return;
+    }
+    files.push_back(std::move(*f));
+  }
+  std::uint64_t allocs_before = allocation_count();
+  for ([[maybe_unused]] auto _ : state) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      auto text = files[i].read();
+      if (text) benchmark::DoNotOptimize(parse_pressure(*text));
+    }
+    auto vmstat = files[3].read();
+    if (vmstat) benchmark::DoNotOptimize(find_vmstat_counter(*vmstat, "oom_kill"));
+  }
+  state.counters["allocs_per_cycle"] = static_cast<double>(allocation_count() - allocs_before) /
+                                       static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_PressureAndOomReads)->Unit(benchmark::kMicrosecond);
+
+/// The hardware probes on the recorded sysfs trees (run from the source tree): a coretemp
+/// input and a thermal zone (arg 0), an EDAC controller and one DIMM (1), an MD raid5 with
+/// its members (2). Their values are re-read with pread from files kept open.
+void BM_HardwareProbeCycle(benchmark::State& state) {
+  static constexpr const char* kRoots[] = {"tests/fixtures/sys/x86", "tests/fixtures/sys/edac-skx",
+                                           "tests/fixtures/sys/md"};
+  const int which = static_cast<int>(state.range(0));
+  auto loop = base::EventLoop::create().value();
+  NullSink sink;
+  ProbeOptions options;
+  options.sys_root = kRoots[which];
+  auto set = ProbeSet::create(*loop, sink, options).value();
+  std::vector<catalog::ObjectSpec> specs;
+  if (which == 0) {
+    specs.push_back(make_spec("cpu", catalog::Kind::kSensor));
+    specs.back().chip = "coretemp";
+    specs.back().input = "Package id 0";
+    specs.push_back(make_spec("zone", catalog::Kind::kSensor));
+    specs.back().zone = "acpitz";
+  } else if (which == 1) {
+    specs.push_back(make_spec("mc0", catalog::Kind::kEcc));
+    specs.back().controller = "mc0";
+    specs.push_back(make_spec("dimm", catalog::Kind::kEcc));
+    specs.back().controller = "mc0";
+    specs.back().dimm = "dimm0";
+  } else {
+    specs.push_back(make_spec("md5", catalog::Kind::kRaid));
+    specs.back().array = "md5";
+  }
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (!set->add(static_cast<int>(i), specs[i])) {
+      state.SkipWithError("could not set up the probes: run from the source tree");
+      return;
+    }
+  }
+  set->poll_all();
+  std::uint64_t allocs_before = allocation_count();
+  for ([[maybe_unused]] auto _ : state) set->poll_all();
+  state.counters["allocs_per_cycle"] = static_cast<double>(allocation_count() - allocs_before) /
+                                       static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_HardwareProbeCycle)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond);
 
 /// Finding a process by regex scans /proc: the cost when it is missing, with N extra
 /// processes on the machine.

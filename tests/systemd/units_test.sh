@@ -83,6 +83,8 @@ run_test env AMATA_UNIT_BENCH_RUNS="$runs" "$probe_test" --gtest_filter=*KillToC
 # would not restart it: Restart=no) marks it failed; amatad sees that through D-Bus and asks
 # systemd to restart it. The new main process is systemd's child, never amatad's.
 unit amata-e2e.service "[Service]" "Type=simple" "ExecStart=/bin/sleep infinity" "Restart=no"
+unit amata-e2e-limit.service "StartLimitIntervalSec=60" "StartLimitBurst=2" "[Service]" \
+  "ExecStart=/bin/true" "Restart=always" "RestartSec=100ms"
 lab systemctl daemon-reload || fail "daemon-reload"
 lab systemctl start amata-e2e.service || fail "start amata-e2e"
 cat > "$work/e2e.amata" <<'POLICY'
@@ -90,6 +92,9 @@ policy units_e2e
 unit sleeper { unit "amata-e2e.service" }
 discover unit_failed when sleeper.active_state == failed raise UnitFailed(sleeper)
 recover UnitFailed(u) { restart u }
+unit limited { unit "amata-e2e-limit.service" }
+discover gave_up when limited.active_state == failed and limited.result == "start-limit-hit" raise UnitGaveUp(limited)
+event UnitGaveUp(u: unit) notify_only
 POLICY
 mkdir -p "$work/state" "$work/hooks"
 timeout 60 nsenter -t "$lab_pid" -m -p -n "$build/tools/amatad/amatad" --state-dir "$work/state" \
@@ -124,6 +129,16 @@ else
     fail "amatad did not have systemd restart the failed unit"
     lab systemctl status amata-e2e.service --no-pager 2>&1 | tail -5
     cat "$work/amatad.log"
+  fi
+fi
+# A unit systemd itself gives up on (its start limit) raises the event.
+if ctl status limited > /dev/null 2>&1; then
+  lab systemctl start amata-e2e-limit.service
+  if wait_until 20 sh -c "'$build/tools/amatactl/amatactl' --socket '$work/amatad.sock' events 2>&1 | grep -q UnitGaveUp"; then
+    echo "amatad: systemd gave up on amata-e2e-limit (start-limit-hit) and UnitGaveUp was raised"
+  else
+    fail "no UnitGaveUp after the start limit: $(ctl events 2>&1 | tail -5)"
+    lab systemctl show -P Result amata-e2e-limit.service
   fi
 fi
 kill -TERM "$amatad_pid" 2> /dev/null

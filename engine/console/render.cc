@@ -148,6 +148,16 @@ std::string attribute_text(std::string_view kind, std::string_view name, const J
   auto parsed_kind = catalog::kind_from_name(kind);
   const catalog::Attribute* attribute =
       parsed_kind ? catalog::find_attribute(*parsed_kind, name) : nullptr;
+  if (attribute && attribute->type.kind == catalog::ValueKind::kEnum) {
+    // Samples hold an enum's ordinal; people read its member (`active_state=failed`).
+    const auto members = catalog::enum_members(attribute->type.enum_type);
+    const double ordinal = value.get<double>();
+    if (ordinal >= 0 && ordinal < static_cast<double>(members.size()) &&
+        ordinal == std::floor(ordinal)) {
+      return std::string(members[static_cast<std::size_t>(ordinal)]);
+    }
+    return scalar(value);
+  }
   if (!attribute || attribute->type.kind != catalog::ValueKind::kNumber) return scalar(value);
   double v = value.get<double>();
   if (!std::isfinite(v)) return scalar(value);

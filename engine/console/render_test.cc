@@ -113,6 +113,29 @@ TEST(RenderStatus, IsAnAlignedTableWithRelativeTimes) {
             "rx_rate=1.5KiB/s\n");
 }
 
+TEST(RenderStatus, EnumsByNameAndHardwareInTheirUnits) {
+  const Json status = {
+      {"policy", "hw"},
+      {"objects",
+       {{{"name", "sshd"},
+         {"kind", "unit"},
+         {"state", "monitored"},
+         {"attributes", {{"active_state", 5}, {"sub_state", "failed"}, {"restarts", 3}}}},
+        {{"name", "cpu"},
+         {"kind", "sensor"},
+         {"state", "monitored"},
+         {"attributes", {{"temp", 71.5}, {"fan", nullptr}, {"alarm", 0}}}},
+        {{"name", "md0"},
+         {"kind", "raid"},
+         {"state", "monitored"},
+         {"attributes", {{"state", 99}, {"sync_action", 2}}}}}}};
+  const std::string out = render_status(status, RenderStyle{false, kNow});
+  EXPECT_NE(out.find("active_state=failed sub_state=failed restarts=3"), std::string::npos) << out;
+  EXPECT_NE(out.find("temp=71.5C alarm=0"), std::string::npos) << out;
+  // An ordinal this amatactl does not know stays a number rather than a wrong name.
+  EXPECT_NE(out.find("state=99 sync_action=recovery"), std::string::npos) << out;
+}
+
 TEST(RenderStatus, ColoursOnlyWhenAsked) {
   std::string plain = render_status(status_result(), RenderStyle{false, kNow});
   std::string coloured = render_status(status_result(), RenderStyle{true, kNow});

@@ -14,29 +14,19 @@ Result<std::unique_ptr<CheckProbe>> CheckProbe::create(int object, const catalog
   if (spec.command.empty() || spec.command.front().empty()) {
     return Error{"object " + spec.name + ": check needs a command"};
   }
-  std::unique_ptr<CheckProbe> p(new CheckProbe(object, spec, ctx));
-  p->spawn_spec_.argv = spec.command;
-  p->spawn_spec_.env = base::current_environment();
   // The convention is read from stdout alone (as Nagios does); stderr chatter must not end
-  // up in the status line or the perfdata, so it goes to /dev/null.
-  p->spawn_spec_.capture_stdout = true;
-  return p;
+  // up in the status line or the perfdata (ProgramRun sends it to /dev/null).
+  return std::unique_ptr<CheckProbe>(new CheckProbe(object, spec, ctx));
 }
 
+CheckProbe::CheckProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx)
+    : Probe(object, spec), ctx_(ctx), run_(ctx.loop, spec.command, kMaxOutput) {}
+
 void CheckProbe::poll() {
-  if (run_) return;  // still running: its deadline will end it
-  auto started = base::Job::start(
-      ctx_.loop, spawn_spec_, base::from_seconds(spec().timeout),
-      [this](const base::Job::Outcome& outcome) {
-        auto finished = std::move(run_);  // ends with this callback
-        report(outcome);
-      },
-      kMaxOutput);
-  if (started) {
-    run_ = std::move(*started);
-    return;
-  }
-  write(3, false, 0, "run " + spec().command.front() + ": " + started.error().message);
+  Status started =
+      run_.start(spec().timeout, [this](const base::Job::Outcome& outcome) { report(outcome); });
+  if (started) return;
+  write(3, false, 0, "run " + run_.program() + ": " + started.error().message);
   ctx_.sink.sampled(object());
 }
 
@@ -46,7 +36,7 @@ void CheckProbe::report(const base::Job::Outcome& outcome) {
   if (outcome.timed_out) {
     write(3, true, seconds, "timed out after " + std::to_string(spec().timeout) + " s");
   } else if (!outcome.start_failure.empty()) {
-    write(3, false, seconds, "run " + spec().command.front() + ": " + outcome.start_failure);
+    write(3, false, seconds, "run " + run_.program() + ": " + outcome.start_failure);
   } else if (!status.known) {
     // Someone else reaped it (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere).
     write(3, false, seconds, "exit status lost: the plugin was reaped elsewhere");

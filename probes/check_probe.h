@@ -12,6 +12,7 @@
 #include "probes/perfdata.h"
 #include "probes/probe.h"
 #include "probes/probe_context.h"
+#include "probes/program_run.h"
 
 namespace amata::probes {
 
@@ -21,18 +22,16 @@ class CheckProbe : public Probe {
                                                     ProbeContext& ctx);
   /// Starts the program unless the previous run is still going.
   void poll() override;
-  bool busy() const override { return run_ != nullptr; }
+  bool busy() const override { return run_.busy(); }
 
  private:
-  CheckProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx)
-      : Probe(object, spec), ctx_(ctx) {}
+  CheckProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx);
   /// Writes what the plugin's run says, by the Nagios convention, then the sample is done.
   void report(const base::Job::Outcome& outcome);
   void write(int exit_code, bool timed_out, double duration_s, const std::string& output);
 
   ProbeContext& ctx_;
-  base::SpawnSpec spawn_spec_;
-  std::unique_ptr<base::Job> run_;  // the plugin while it runs (destroying it kills it)
+  ProgramRun run_;  // the plugin
 };
 
 }  // namespace amata::probes

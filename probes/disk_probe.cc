@@ -79,10 +79,10 @@ std::optional<std::string> find_program(std::string_view name, std::string_view 
 
 Result<std::unique_ptr<DiskProbe>> DiskProbe::create(int object, const catalog::ObjectSpec& spec,
                                                      ProbeContext& ctx) {
-  std::unique_ptr<DiskProbe> p(new DiskProbe(object, spec, ctx));
+  std::vector<std::string> argv;
   if (!spec.command.empty()) {
     if (spec.command.front().empty()) return Error{"object " + spec.name + ": empty command"};
-    p->spawn_spec_.argv = spec.command;
+    argv = spec.command;
   } else {
     if (spec.device.empty()) return Error{"object " + spec.name + ": disk needs a device"};
     const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): read only
@@ -95,29 +95,21 @@ Result<std::unique_ptr<DiskProbe>> DiskProbe::create(int object, const catalog::
     // --json=c: one line, the smallest output to read; --all: health, attributes and logs
     // of every device type (ATA, NVMe, SCSI) in one run; --nocheck=standby: a disk spun down
     // stays down (smartctl then exits 2 and says so: its values are unknown until it wakes).
-    p->spawn_spec_.argv = {*smartctl, "--json=c", "--all", "--nocheck=standby", spec.device};
+    argv = {*smartctl, "--json=c", "--all", "--nocheck=standby", spec.device};
   }
-  p->program_ = p->spawn_spec_.argv.front();
-  p->spawn_spec_.env = base::current_environment();
   // The report is stdout's JSON alone; smartctl's stderr is not part of it.
-  p->spawn_spec_.capture_stdout = true;
-  return p;
+  return std::unique_ptr<DiskProbe>(new DiskProbe(object, spec, ctx, std::move(argv)));
 }
 
+DiskProbe::DiskProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx,
+                     std::vector<std::string> argv)
+    : Probe(object, spec), ctx_(ctx), run_(ctx.loop, std::move(argv), kMaxOutput) {}
+
 void DiskProbe::poll() {
-  if (run_) return;  // still running: its deadline will end it
-  auto started = base::Job::start(
-      ctx_.loop, spawn_spec_, base::from_seconds(spec().timeout),
-      [this](const base::Job::Outcome& outcome) {
-        auto finished = std::move(run_);  // ends with this callback
-        report(outcome);
-      },
-      kMaxOutput);
-  if (started) {
-    run_ = std::move(*started);
-    return;
-  }
-  write(nullptr, std::nullopt, false, "run " + program_ + ": " + started.error().message);
+  Status started =
+      run_.start(spec().timeout, [this](const base::Job::Outcome& outcome) { report(outcome); });
+  if (started) return;
+  write(nullptr, std::nullopt, false, "run " + run_.program() + ": " + started.error().message);
   ctx_.sink.sampled(object());
 }
 
@@ -125,15 +117,15 @@ void DiskProbe::report(const base::Job::Outcome& outcome) {
   const base::ExitStatus& status = outcome.status;
   if (outcome.timed_out) {
     write(nullptr, std::nullopt, true,
-          program_ + " timed out after " + seconds_text(spec().timeout) + " s");
+          run_.program() + " timed out after " + seconds_text(spec().timeout) + " s");
   } else if (!outcome.start_failure.empty()) {
-    write(nullptr, std::nullopt, false, "run " + program_ + ": " + outcome.start_failure);
+    write(nullptr, std::nullopt, false, "run " + run_.program() + ": " + outcome.start_failure);
   } else if (!status.known) {
     // Someone else reaped it (SIGCHLD set to SIG_IGN, or a waitpid(-1) elsewhere).
     write(nullptr, std::nullopt, false, "exit status lost: smartctl was reaped elsewhere");
   } else if (status.signaled) {
     write(nullptr, std::nullopt, false,
-          program_ + " killed by signal " + std::to_string(status.signal));
+          run_.program() + " killed by signal " + std::to_string(status.signal));
   } else if (auto parsed = parse_smartctl_json(outcome.output)) {
     // smartctl records its own exit status in the JSON; that survives a wrapper (a test's
     // cat, a container runtime) that does not pass the exit code on.
@@ -146,8 +138,8 @@ void DiskProbe::report(const base::Job::Outcome& outcome) {
     // smartctl before 7.0 has no --json: it rejects the option and exits 1.
     if ((status.exit_code & kSmartctlBadCommandLine) != 0) why += "; --json needs smartctl 7.0+";
     write(nullptr, status.exit_code, false,
-          program_ + " printed no JSON report, exit status " + std::to_string(status.exit_code) +
-              why);
+          run_.program() + " printed no JSON report, exit status " +
+              std::to_string(status.exit_code) + why);
   }
   ctx_.sink.sampled(object());
 }

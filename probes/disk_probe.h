@@ -27,6 +27,7 @@
 #include "base/job.h"
 #include "probes/probe.h"
 #include "probes/probe_context.h"
+#include "probes/program_run.h"
 #include "probes/smart_report.h"
 
 namespace amata::probes {
@@ -41,11 +42,11 @@ class DiskProbe : public Probe {
                                                    ProbeContext& ctx);
   /// Starts smartctl unless the previous run is still going.
   void poll() override;
-  bool busy() const override { return run_ != nullptr; }
+  bool busy() const override { return run_.busy(); }
 
  private:
-  DiskProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx)
-      : Probe(object, spec), ctx_(ctx) {}
+  DiskProbe(int object, const catalog::ObjectSpec& spec, ProbeContext& ctx,
+            std::vector<std::string> argv);
   /// Writes what the run says, then the sample is done.
   void report(const base::Job::Outcome& outcome);
   /// Writes every attribute: the report's values (all unknown without one) and `error`.
@@ -53,9 +54,7 @@ class DiskProbe : public Probe {
              const std::string& error);
 
   ProbeContext& ctx_;
-  base::SpawnSpec spawn_spec_;
-  std::string program_;             // argv[0], for messages
-  std::unique_ptr<base::Job> run_;  // smartctl while it runs (destroying it kills it)
+  ProgramRun run_;  // smartctl, or the command standing in for it
 };
 
 /// The first executable `name` in the ':'-separated directories of `path_list`, else

@@ -174,6 +174,9 @@ constexpr Attribute kDiskAttrs[] = {
     {"media_errors", num(D::kCount), "unrecovered media and data integrity errors (NVMe)"},
     {"percentage_used", num(D::kPercent), "share of rated endurance used (NVMe; may pass 100)"},
     {"spare", num(D::kPercent), "available spare capacity (NVMe)"},
+    {"critical_warning", num(D::kCount),
+     "the NVMe critical warning bits (0: none; 1 spare low, 2 temperature, 4 reliability, 8 "
+     "read-only, 16 backup failed)"},
     {"power_on", num(D::kDuration), "time the drive has been powered on"},
     {"exit_status", num(D::kCount), "smartctl's exit status (a bit mask; 8: the disk is failing)"},
     {"timed_out", kBool, "smartctl was killed at its timeout"},

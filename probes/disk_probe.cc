@@ -158,6 +158,7 @@ void DiskProbe::write(const SmartReport* report, std::optional<int> exit_status,
   sink.set_number(o, "media_errors", value(r.media_errors));
   sink.set_number(o, "percentage_used", value(r.percentage_used));
   sink.set_number(o, "spare", value(r.available_spare));
+  sink.set_number(o, "critical_warning", value(r.critical_warning));
   sink.set_number(o, "power_on", value(r.power_on_seconds));
   sink.set_number(o, "exit_status", exit_status ? *exit_status : kUnknown);
   sink.set_number(o, "timed_out", timed_out ? 1 : 0);

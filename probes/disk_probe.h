@@ -13,6 +13,7 @@
 //   media_errors    count   NVMe media and data integrity errors
 //   percentage_used percent NVMe endurance used (may exceed 100)
 //   spare           percent NVMe available spare
+//   critical_warning count NVMe critical warning bits
 //   power_on        seconds power-on time
 //   exit_status     count   smartctl's exit status bit mask (smartctl(8))
 //   timed_out       bool    smartctl was killed at the timeout

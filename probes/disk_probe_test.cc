@@ -230,6 +230,7 @@ TEST_F(DiskProbeTest, NvmeAndUnreadableDevices) {
   EXPECT_EQ(sink_.number(0, "media_errors"), 7);
   EXPECT_EQ(sink_.number(0, "percentage_used"), 3);
   EXPECT_EQ(sink_.number(0, "spare"), 99);
+  EXPECT_EQ(sink_.number(0, "critical_warning"), 0);
   EXPECT_FALSE(sink_.has(0, "reallocated"));
   EXPECT_EQ(sink_.string(0, "error"), "");
 

@@ -46,6 +46,9 @@ test_packages=(
   prometheus
   # smartctl, which the disk probe runs (its tests run it on this machine's disk)
   smartmontools
+  # the systemd lab of tests/systemd: a real systemd as PID 1 of namespaces, with dbus for
+  # the unit probe and UnitControl
+  systemd dbus
 )
 packages=("${build_packages[@]}")
 case "$mode" in

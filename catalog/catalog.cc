@@ -189,7 +189,7 @@ constexpr Attribute kRaidAttrs[] = {
     {"disks", num(D::kCount), "member devices the array is made of (raid_disks)"},
     {"failed_disks", num(D::kCount), "members the kernel marked faulty"},
     {"sync_action", Type::enumeration(EnumType::kSyncAction),
-     "what the array is doing: idle, resync, recovery, check, repair, reshape, frozen"},
+     "what the array is doing: idle, resync, recovery, checking, repair, reshape, frozen"},
     {"sync_completed", num(D::kPercent), "progress of the running sync (unknown when idle)"},
     {"mismatches", num(D::kCount), "sectors found inconsistent by the last check or repair"},
 };
@@ -290,9 +290,9 @@ constexpr std::string_view kCheckStatuses[] = {"ok", "warning", "critical", "unk
 constexpr std::string_view kMdStates[] = {"clear",       "inactive", "suspended", "readonly",
                                           "read_auto",   "clean",    "active",    "write_pending",
                                           "active_idle", "broken"};
-// "recover" is a keyword of the language: the kernel's word for rebuilding onto a new member
-// is spelled "recovery" here.
-constexpr std::string_view kSyncActions[] = {"idle",   "resync",  "recovery", "check",
+// "recover" and "check" are words of the language: the kernel's words for rebuilding onto a
+// new member and for a scrub are spelled "recovery" and "checking" here.
+constexpr std::string_view kSyncActions[] = {"idle",   "resync",  "recovery", "checking",
                                              "repair", "reshape", "frozen"};
 // systemd's ActiveState values, stopped first, then the way up and down, then trouble.
 constexpr std::string_view kUnitStates[] = {"inactive",  "active", "activating",  "deactivating",

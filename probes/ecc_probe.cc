@@ -103,8 +103,8 @@ void EccProbe::poll() {
     return;
   }
   std::optional<std::int64_t> ce = read_int(ce_);
-  if (!ce && !path_exists(source_)) {
-    // The EDAC driver was unloaded: find the controller again when it is back.
+  if (!ce && went_away(ce_, source_ + "/ce_count")) {
+    // The EDAC driver was unloaded (or reloaded): find the controller again when it is back.
     ctx_.sink.notice(object(), "ecc " + spec().name + ": " + source_ + " went away");
     forget();
     write(kUnknown, kUnknown, kUnknown, kUnknown, kUnknown);

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +17,17 @@
 
 namespace amata::probes {
 
-/// The pid in one /dev/kmsg record ("PRIO,SEQ,USEC,FLAGS;MESSAGE") when it is an OOM kill.
-std::optional<pid_t> parse_oom_kill_record(std::string_view record);
+/// One OOM kill the kernel reported: the victim, and where in the log the report stands.
+struct OomKill {
+  pid_t pid = 0;
+  std::uint64_t seq = 0;  // the record's sequence number in the kernel log
+};
+
+/// The sequence number of one /dev/kmsg record ("PRIO,SEQ,USEC,FLAGS;MESSAGE").
+std::optional<std::uint64_t> parse_kmsg_sequence(std::string_view record);
+/// The kill in one /dev/kmsg record when it is the kernel's OOM report (kernel facility only:
+/// root can write lines of its own into the log, and they are not the kernel's word).
+std::optional<OomKill> parse_oom_kill_record(std::string_view record);
 
 class OomReports {
  public:
@@ -31,19 +41,24 @@ class OomReports {
   OomReports(const OomReports&) = delete;
   OomReports& operator=(const OomReports&) = delete;
 
-  /// Whether the OOM killer reported killing `pid` since open(). Reads the records logged
-  /// since the last call without blocking; called when a process died by SIGKILL, so the
-  /// log is read only then.
-  bool killed(pid_t pid);
+  /// A point in the kernel log: what is logged from now on comes after it. Taken when a
+  /// service starts, so that a kill reported before (of another process that had the same
+  /// pid long ago) is never taken for its own.
+  std::uint64_t mark();
+  /// Whether the OOM killer reported killing `pid` after `since` (a mark()). Reads the records
+  /// logged since the last read without blocking; called when a process died by SIGKILL, so
+  /// the log is read only then (and at marks).
+  bool killed(pid_t pid, std::uint64_t since);
 
  private:
   void drain();
   void close();
 
   int fd_ = -1;
-  // The last OOM victims seen; a kill storm larger than this between two deaths of ours is
-  // beyond what a machine survives anyway.
-  std::array<pid_t, 64> victims_{};
+  std::uint64_t next_seq_ = 0;  // after the last record read
+  // The last OOM victims seen; a kill storm larger than this between a death and its reaping
+  // is beyond what a machine survives anyway.
+  std::array<OomKill, 64> victims_{};
   std::size_t next_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "probes/procfs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -315,6 +316,13 @@ Result<ProcFile> ProcFile::open(const std::string& path, int dir_fd, std::size_t
   f.path_ = path;
   f.buffer_.resize(std::max<std::size_t>(capacity, 64));
   return f;
+}
+
+bool ProcFile::refers_to(const std::string& path) const {
+  struct stat open_file {
+  }, named{};
+  if (fd_ < 0 || ::fstat(fd_, &open_file) != 0 || ::stat(path.c_str(), &named) != 0) return false;
+  return open_file.st_dev == named.st_dev && open_file.st_ino == named.st_ino;
 }
 
 Result<std::string_view> ProcFile::read() {

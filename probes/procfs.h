@@ -145,6 +145,9 @@ class ProcFile {
   /// Reads the whole file again; the view stays valid until the next read().
   Result<std::string_view> read();
   bool is_open() const { return fd_ >= 0; }
+  /// Whether `path` names the file this one has open (same device and inode). False once the
+  /// file was removed, or replaced by a new one of the same name.
+  bool refers_to(const std::string& path) const;
   void close();
 
  private:

@@ -40,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!(p->some.avg10 >= 0 && p->some.avg10 <= 100)) __builtin_trap();
   }
   (void)find_vmstat_counter(text, "oom_kill");
-  if (auto pid = parse_oom_kill_record(text); pid && *pid <= 0) __builtin_trap();
+  if (auto kill = parse_oom_kill_record(text); kill && kill->pid <= 0) __builtin_trap();
+  (void)parse_kmsg_sequence(text);
   return 0;
 }

@@ -124,8 +124,8 @@ void RaidProbe::poll() {
   }
   std::optional<int> state;
   if (auto text = array_state_.read()) state = md_array_state_ordinal(*text);
-  if (!state && !path_exists(source_)) {
-    // Stopped (mdadm --stop): the next assembly may bring it back.
+  if (!state && went_away(array_state_, source_ + "/array_state")) {
+    // Stopped (mdadm --stop), or stopped and assembled again: find it anew.
     sink.notice(o, "raid " + spec().name + ": " + source_ + " went away");
     forget();
     write_unknown();

@@ -139,5 +139,24 @@ TEST(RaidProbe, ArrayAssembledLaterAndStopped) {
   EXPECT_TRUE(p->source().empty());
 }
 
+// Stopped and assembled again between two polls: the path is back, but the kept fds are the
+// old array's and fail for ever (blanked here). The probe must find the new array.
+TEST(RaidProbe, ArrayStoppedAndAssembledWithinOnePollIsFoundAnew) {
+  SysTreeCopy tree;
+  tree.copy_from(kMd, "block/md6");
+  TestSink sink;
+  ProbeHarness h(sink, tree.root());
+  auto p = make(h, "md6");
+  p->poll();
+  EXPECT_EQ(sink.number(0, "state"), kActive);
+  tree.write("block/md6/md/array_state", "");  // the old fd's view: nothing
+  tree.remove("block/md6");
+  tree.copy_from(kMd, "block/md6");  // assembled again
+  tree.write("block/md6/md/array_state", "clean\n");
+  p->poll();  // the failed read finds the path alive: forget and resolve again
+  p->poll();
+  EXPECT_EQ(sink.number(0, "state"), kClean);
+}
+
 }  // namespace
 }  // namespace amata::probes

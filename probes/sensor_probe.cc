@@ -231,9 +231,9 @@ void SensorProbe::poll() {
   for (std::size_t i = 0; i < kReadingCount; ++i) {
     if (auto v = read_int(files_[i])) values[i] = static_cast<double>(*v) * kScale[i];
   }
-  if (std::isnan(values[primary_]) && !path_exists(primary_path_)) {
-    // The chip was unbound (module unloaded, drive pulled): look for it again from the next
-    // poll on, it may come back under another hwmonN.
+  if (std::isnan(values[primary_]) && went_away(files_[primary_], primary_path_)) {
+    // The chip was unbound (module unloaded, drive pulled) or bound again: look for it again
+    // from the next poll on, it may come back under another hwmonN.
     sink.notice(
         o, "sensor " + spec().name + ": " + source_ + " went away; unknown until it appears again");
     forget();

@@ -88,4 +88,8 @@ std::optional<std::int64_t> read_int(ProcFile& file) {
   return parse_sysfs_int(*text);
 }
 
+bool went_away(const ProcFile& file, const std::string& path) {
+  return !path_exists(path) || !file.refers_to(path);
+}
+
 }  // namespace amata::probes

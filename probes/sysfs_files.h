@@ -26,6 +26,13 @@ std::string link_basename(const std::string& path);
 
 bool path_exists(const std::string& path);
 
+/// Whether kept-open attribute `file`, whose read just failed, is gone for good: its `path` is
+/// missing, or names another file now — the device was removed and created again within one
+/// poll (`mdadm --stop` then `--assemble`, a driver reloaded, a chip re-registered under the
+/// same hwmonN), and the old fd fails with ENODEV for ever. A file that is there but reads
+/// garbage is not gone.
+bool went_away(const ProcFile& file, const std::string& path);
+
 /// Opens `path` as a kept-open attribute (a small buffer: sysfs values are a few bytes);
 /// a closed ProcFile when it does not exist.
 ProcFile open_attribute(const std::string& path);

@@ -108,7 +108,13 @@ Status SystemdBus::open() {
         if (outage_ && notice_) notice_("systemd bus: connected again; units are read anew");
         outage_ = false;
       });
-  if (!subscribed) return subscribed;
+  if (!subscribed) {
+    loop_.unwatch(fd_);
+    subscribe_.reset();
+    sd_bus_close_unref(std::exchange(bus_, nullptr));
+    last_error_ = subscribed.error().message;
+    return subscribed;
+  }
   auto alive = alive_;
   std::vector<Listener*> listeners = listeners_;
   for (Listener* l : listeners) {
@@ -149,9 +155,11 @@ Status SystemdBus::match_signal(BusSlot* slot, const char* path, const char* int
   auto* cb = new Callbacks{this, std::move(on_signal), std::move(on_installed)};  // NOLINT
   sd_bus_slot* s = nullptr;
   // The sender is systemd's well-known name: the bus daemon resolves it to systemd's unique
-  // name, so another client cannot fake a unit's state change.
-  int r = sd_bus_match_signal_async(bus_, &s, kSystemdService, path, interface, member,
-                                    &SystemdBus::on_first, &SystemdBus::on_second, cb);
+  // name, so another client cannot fake a unit's state change. A direct connection's messages
+  // carry no sender at all (systemd's own bus-wait-for-jobs does the same).
+  int r = sd_bus_match_signal_async(bus_, &s, options_.bus_client ? kSystemdService : nullptr, path,
+                                    interface, member, &SystemdBus::on_first,
+                                    &SystemdBus::on_second, cb);
   return adopt(r, s, cb, slot, member);
 }
 
@@ -237,7 +245,17 @@ void SystemdBus::rearm() {
   if (bus_ == nullptr) return;
   int events = sd_bus_get_events(bus_);
   if (events < 0) {
-    lost(errno_text(events));
+    // Not here: rearm() runs inside call() and match_signal(), and losing the connection
+    // ends listeners' requests, which must never end inside the call that made them.
+    if (reconnect_wanted_.empty()) {
+      reconnect_wanted_ = errno_text(events);
+      loop_.add_timer_after(base::Clock::duration::zero(),
+                            [this, alive = std::weak_ptr<bool>(alive_)] {
+                              if (alive.expired() || bus_ == nullptr) return;
+                              if (reconnect_wanted_.empty()) return;
+                              lost(std::exchange(reconnect_wanted_, std::string()));
+                            });
+    }
     return;
   }
   std::uint32_t wanted = 0;
@@ -267,16 +285,21 @@ void SystemdBus::lost(const std::string& why) {
   if (timer_ != 0) loop_.cancel_timer(timer_);
   timer_ = 0;
   last_error_ = why;
+  // Closed for the listeners before they hear of it: a request a listener makes while it
+  // winds down (a chained action) fails at once instead of going out on a dying connection.
+  sd_bus* closing = std::exchange(bus_, nullptr);
   auto alive = alive_;
   std::vector<Listener*> listeners = listeners_;
   for (Listener* l : listeners) {
     if (std::find(listeners_.begin(), listeners_.end(), l) == listeners_.end()) continue;
     l->on_disconnected();
-    if (!*alive) return;
+    if (!*alive) {
+      sd_bus_close_unref(closing);
+      return;
+    }
   }
   subscribe_.reset();
-  sd_bus_close_unref(bus_);
-  bus_ = nullptr;
+  sd_bus_close_unref(closing);
   if (!outage_ && notice_) {
     notice_("systemd bus: connection lost (" + why +
             "); reconnecting, unit states are kept "

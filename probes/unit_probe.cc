@@ -126,6 +126,7 @@ void UnitProbe::say_once(const std::string& message) {
 }
 
 void UnitProbe::on_connected() {
+  said_ = false;  // a new connection: its problems are news
   load();
 }
 

@@ -4,8 +4,11 @@
 // Its state (active_state, sub_state, result, restarts, main_pid, load_state) comes from
 // systemd's PropertiesChanged signals, not from polling: systemd emits them in the same turn
 // of its loop as the change, so a unit that fails is seen within milliseconds, where a poll
-// would see it up to a period late — and would miss a failure followed by an automatic restart
-// entirely. Resource figures (memory, tasks, cpu) have no signal; poll() reads them.
+// would see it up to a period late — and would miss an automatic restart's brief states
+// entirely (`restarts` and `result` still tell of one: systemd goes from active to
+// activating/auto-restart without a failed state in between, and a signal carries the values
+// current when it is sent). Resource figures (memory, tasks, cpu) have no signal; poll() reads
+// them.
 //
 // Attributes: active_state (ordinal of kActiveStates), sub_state, result, load_state
 // (strings), restarts (NRestarts), main_pid (0: none), memory (bytes), tasks, cpu (percent of

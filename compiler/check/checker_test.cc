@@ -4,6 +4,7 @@
 
 #include <csignal>
 
+#include "catalog/catalog.h"
 #include "compiler/frontend/frontend.h"
 
 namespace amata::check {
@@ -129,6 +130,53 @@ TEST(CheckerTest, AServiceNothingRestartsIsWarnedAbout) {
                        "discover down(s: service) when not s.alive raise Down(s)\n"
                        "recover Down(s) { restart s }\n");
   EXPECT_EQ(every->codes(), std::vector<std::string>{}) << every->messages();
+}
+
+// An enum member is written bare, so one that is also a word of the language (`check`,
+// `recover`) could never be compared with: every member of every enum must check clean
+// against an attribute of its own type.
+TEST(CheckerTest, EveryEnumMemberCanBeWritten) {
+  for (catalog::Kind kind : catalog::all_kinds()) {
+    for (const catalog::Attribute& a : catalog::attributes(kind)) {
+      if (a.type.kind != catalog::ValueKind::kEnum) continue;
+      for (std::string_view member : catalog::enum_members(a.type.enum_type)) {
+        const std::string decl = std::string(catalog::kind_name(kind)) + " x {" +
+                                 (kind == catalog::Kind::kDisk ? " device \"/dev/sda\" " : "") +
+                                 (kind == catalog::Kind::kSensor ? " zone \"acpitz\" " : "") +
+                                 (kind == catalog::Kind::kEcc ? " controller \"mc0\" " : "") +
+                                 (kind == catalog::Kind::kRaid ? " array \"md0\" " : "") +
+                                 (kind == catalog::Kind::kProcess ? " match \"x\" " : "") +
+                                 (kind == catalog::Kind::kHost ? " address \"h\"; port 1 " : "") +
+                                 (kind == catalog::Kind::kCheck ? " command \"/bin/true\" " : "") +
+                                 (kind == catalog::Kind::kFilesystem ? " path \"/\" " : "") +
+                                 (kind == catalog::Kind::kService ? " start \"/bin/true\" " : "") +
+                                 "}\n";
+        auto c = compile(decl + "event E(o: " + std::string(catalog::kind_name(kind)) +
+                         ") notify_only\ndiscover d when x." + std::string(a.name) +
+                         " == " + std::string(member) + " raise E(x)\n");
+        EXPECT_TRUE(c->diags.sorted().empty())
+            << catalog::kind_name(kind) << "." << a.name << " == " << member << "\n"
+            << c->messages();
+      }
+    }
+  }
+}
+
+TEST(CheckerTest, PerMinuteAndPerHourAreUnitsButMinStaysAWindowFunction) {
+  auto c = compile(
+      "node self {}\nevent E(n: node) notify_only\n"
+      "discover a when rate(self.procs, 1h) > 10/h raise E(self)\n"
+      "discover b when rate(self.procs) > 6/min raise E(self)\n"
+      "discover c when 100/min(self.load1, 5m) > 2 raise E(self)\n");
+  ASSERT_TRUE(c->policy) << c->messages();
+  EXPECT_TRUE(c->diags.sorted().empty()) << c->messages();
+  // 10/h is 10 an hour, in the base unit per second; rate(x, D) is delta(x, D) / D.
+  const auto& a = c->policy->discover[0].condition;
+  EXPECT_NEAR(a.operands[1].number, 10.0 / 3600, 1e-12);
+  EXPECT_EQ(a.operands[0].op, TypedExpr::Op::kDiv);
+  EXPECT_EQ(a.operands[0].operands[0].op, TypedExpr::Op::kDelta);
+  EXPECT_DOUBLE_EQ(a.operands[0].operands[0].duration, 3600);
+  EXPECT_NEAR(c->policy->discover[1].condition.operands[1].number, 0.1, 1e-12);
 }
 
 TEST(CheckerTest, EnumsResolveToOrdinals) {

@@ -404,6 +404,8 @@ void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::O
       break;
     case Kind::kDisk:
       if (spec.device.empty()) missing("'device \"/dev/sda\"'");
+      // SMART data changes over hours; smartctl every second would keep a disk busy.
+      if (!given("every")) spec.every = kDiskPeriod;
       break;
     case Kind::kUnit:
       // `unit sshd {}` is sshd.service, as systemctl reads a bare name.

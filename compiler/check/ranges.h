@@ -28,6 +28,8 @@ inline constexpr double kYear = 365 * kDay;
 /// one loop; more than 100 a second per object starves it, and a probe that looks once a
 /// day is not monitoring.
 inline constexpr DurationRange kProbePeriod{10 * kMillisecond, kDay};
+/// The default `every` of a disk (smartctl --all reads the drive's logs: minutes, not seconds).
+inline constexpr double kDiskPeriod = 10 * 60;
 /// `timeout` of a host probe, a check plugin or a health check, and `stop ... after`: a
 /// probe or a stop that has not finished within an hour is stuck, and holds up what waits
 /// for it (the next check, a restart, a reload).

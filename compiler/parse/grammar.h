@@ -112,7 +112,10 @@ struct reserved : sor<kw_and, kw_or, kw_not, kw_true, kw_false, kw_when, kw_else
 struct digits : plus<pegtl::digit> {};
 /// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`, `/h`.
 struct per_time : sor<string<'m', 'i', 'n'>, one<'s'>, one<'h'>> {};
-struct unit_suffix : sor<one<'%'>, seq<star<pegtl::alpha>, one<'/'>, per_time, not_at<ident_other>>,
+/// `100/min(a.x, 5m)` divides by a window function: a unit is never followed by '('.
+struct unit_suffix : sor<one<'%'>,
+                         seq<star<pegtl::alpha>, one<'/'>, per_time,
+                             not_at<sor<ident_other, one<'('>>>>,
                          plus<pegtl::alpha>> {};
 /// A number ends where its digits and unit end: `1e400`, `1.5.3` or `2GiB2` are not a
 /// number followed by something else, they are one malformed number (E0104).

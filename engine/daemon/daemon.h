@@ -287,7 +287,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   // The kernel's OOM reports, to tell an OOM kill of a service from any other SIGKILL; empty
   // when the kernel log cannot be read (then oom_killed stays 0).
   std::optional<probes::OomReports> oom_reports_;
-  std::map<std::string, std::uint64_t> oom_kills_;  // per service, since amatad started
+  std::map<std::string, std::uint64_t> oom_kills_;    // per service, since amatad started
+  std::map<std::string, std::uint64_t> oom_started_;  // per service: the log's mark at its start
   // /metrics counters since amatad started.
   std::map<std::string, std::uint64_t> events_total_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> actions_total_;

@@ -19,7 +19,9 @@ void Daemon::write_running(int object, pid_t pid) {
   // A new run: the OOM verdict was about the last one (an event on it clears). Without the
   // kernel log no death is known to be an OOM kill: 0, so `not s.oom_killed` still holds.
   metrics.set_number(object, "oom_killed", 0);
-  metrics.set_number(object, "oom_kills", static_cast<double>(oom_kills_[object_name(object)]));
+  const std::string name = object_name(object);
+  metrics.set_number(object, "oom_kills", static_cast<double>(oom_kills_[name]));
+  if (oom_reports_) oom_started_[name] = oom_reports_->mark();
   if (auto st = supervisor_->status(object)) metrics.set_number(object, "restarts", st->restarts);
   if (runtime_->probes) {
     if (Status s = runtime_->probes->follow(object, pid); !s) {
@@ -72,9 +74,10 @@ void Daemon::on_service_exited(int object, const std::string& name, pid_t pid,
 void Daemon::write_oom_verdict(int object, const std::string& name, pid_t pid,
                                const base::ExitStatus& status) {
   discovery::MetricStore& metrics = runtime_->rules->metrics();
-  // The OOM killer kills with SIGKILL; only then is the kernel log worth reading.
-  const bool oom =
-      status.signaled && status.signal == SIGKILL && oom_reports_ && oom_reports_->killed(pid);
+  // The OOM killer kills with SIGKILL; only then is the kernel log worth reading. Only a report
+  // logged since this run started counts: the pid may have been another process's before.
+  const bool oom = status.signaled && status.signal == SIGKILL && oom_reports_ &&
+                   oom_reports_->killed(pid, oom_started_[name]);
   std::uint64_t& kills = oom_kills_[name];
   if (oom) {
     ++kills;

@@ -72,6 +72,7 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
 }
 
 ClusterManager::~ClusterManager() {
+  if (settle_timer_ != 0) loop_.cancel_timer(settle_timer_);
   // The session leaves the group cleanly in its destructor; pending fence callbacks see
   // `alive_` expire and do nothing.
   session_.reset();
@@ -126,6 +127,7 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   group_ring_ = RingId{};
   quorum_stale_ = false;
   heard_from_corosync_ = true;
+  if (connected) settle_until_ = base::Clock::now() + config_.formation_settle;
   update_peers();
   // Connected: our own join is being delivered and on_group_change follows at once, with the
   // membership to decide on. Lost: no quorum, act on the policy now.
@@ -273,7 +275,7 @@ void ClusterManager::reconcile() {
       Phase& phase = phase_[s.name];
       switch (d.action) {
         case LocalAction::kStart:
-          if (phase != Phase::kStopped) break;
+          if (phase != Phase::kStopped || settling(s)) break;
           phase = Phase::kStarting;
           log(false, "cluster: starting " + s.name + " here");
           services_.start_clustered(s.name, start_reason(s.name));
@@ -299,6 +301,32 @@ void ClusterManager::reconcile() {
   } while (reconcile_again_);
   in_reconcile_ = false;
   announce();
+}
+
+bool ClusterManager::settling(const ServicePlacement& service) {
+  const auto now = base::Clock::now();
+  if (now >= settle_until_ || !ledger_->holders(service.name).empty()) return false;
+  const NodeId self = session_ ? session_->local_node() : 0;
+  const auto& members = ledger_->members();
+  bool better_missing = false;
+  for (NodeId p : service.preferred) {
+    if (p == self) break;
+    if (!std::binary_search(members.begin(), members.end(), p)) better_missing = true;
+  }
+  if (!better_missing) return false;
+  if (settle_timer_ == 0) {
+    std::weak_ptr<bool> alive = alive_;
+    log(false, "cluster: " + service.name + " waits for a node preferred to this one to join");
+    settle_timer_ = loop_.add_timer_after(
+        std::chrono::duration_cast<std::chrono::milliseconds>(settle_until_ - now) +
+            std::chrono::milliseconds(1),
+        [alive, this] {
+          if (!alive.lock()) return;
+          settle_timer_ = 0;
+          reconcile();
+        });
+  }
+  return true;
 }
 
 void ClusterManager::announce() {
@@ -464,6 +492,15 @@ ClusterStatus ClusterManager::status() const {
                                                : "stopped";
   }
   s.disagreeing = ledger_->disagreeing();
+  // The preference lists are resolved to node ids when the session connects; before that
+  // this node's id (and so whether a list names it) is not known.
+  if (s.local_node != 0) {
+    for (const auto& sp : config_.services) {
+      if (sp.only_preferred &&
+          std::find(sp.preferred.begin(), sp.preferred.end(), s.local_node) == sp.preferred.end())
+        s.excluded_here.insert(sp.name);
+    }
+  }
   return s;
 }
 

@@ -62,6 +62,10 @@ struct ClusterConfig {
   std::map<NodeId, std::string> node_names;  // override / complete cmap's names
   QuorumLossPolicy on_quorum_loss = QuorumLossPolicy::kStop;
   FenceConfig fence;
+  /// After joining, how long a service that runs nowhere waits for a node its `prefer` list
+  /// ranks above this one that is not a member yet: nodes started together then place it
+  /// as `prefer` says, not on whichever amatad joined first.
+  std::chrono::milliseconds formation_settle{5000};
   CorosyncSession::Options session;  // `group` is taken from above
 };
 
@@ -106,6 +110,8 @@ struct ClusterStatus {
   std::set<std::string> running_here;                   // started or starting here
   /// Per service, what this node is doing with it: running, starting, stopping, stopped.
   std::map<std::string, std::string> here;
+  /// The services this node may never run: `only_preferred` with a list that leaves it out.
+  std::set<std::string> excluded_here;
   /// Members that place some service differently (another policy: a reload not done
   /// everywhere). While they do, those services are not moved.
   std::vector<NodeId> disagreeing;
@@ -172,6 +178,9 @@ class ClusterManager {
   void update_peers();
   void log(bool warning, const std::string& message);
   bool running_here(const std::string& name) const;
+  /// Whether `service`, which this node would start now, waits for a better-preferred node
+  /// to join (ClusterConfig::formation_settle); schedules a reconcile for the window's end.
+  bool settling(const ServicePlacement& service);
 
   base::EventLoop& loop_;
   ClusterConfig config_;
@@ -187,6 +196,8 @@ class ClusterManager {
   bool heard_from_corosync_ = false;  // a connection attempt has succeeded or failed
   bool quorum_stale_ = false;         // a node left; the quorum service has not reported since
   base::EventLoop::TimerId stale_timer_ = 0;
+  base::Clock::time_point settle_until_{};  // the formation window after joining
+  base::EventLoop::TimerId settle_timer_ = 0;
   bool in_reconcile_ = false;
   bool reconcile_again_ = false;
   std::uint64_t history_index_ = 0;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace amata::cluster {
 namespace {
@@ -260,6 +261,11 @@ void CorosyncSession::dispatch(DispatchFn dispatch_all, std::uint64_t handle,
 
 void CorosyncSession::handle_deliver(NodeId node, std::uint32_t pid, const void* msg,
                                      std::size_t len) {
+  if (!deferred_.empty()) {
+    deferred_.emplace_back(
+        std::pair{GroupMember{node, pid}, std::string(static_cast<const char*>(msg), len)});
+    return;
+  }
   ++seq_;
   if (!callbacks_.on_deliver) return;
   Delivery d{GroupMember{node, pid}, ring_, view_, seq_,
@@ -278,6 +284,16 @@ void CorosyncSession::handle_confchg(const cpg_address* members, std::size_t n_m
                              leave_reason(left[i].reason));
   change.ring = ring_;
   change.view = view_of(change.members);
+  if (ring_ == RingId{} || !deferred_.empty()) {
+    // Not told the ring yet (a fresh connection): wait for the initial totem configuration,
+    // which CPG sends right after our join.
+    deferred_.emplace_back(std::move(change));
+    return;
+  }
+  apply_change(std::move(change));
+}
+
+void CorosyncSession::apply_change(GroupChange change) {
   // Every member delivers this change at the same point of the message order: numbering
   // restarts here, so a process that joins mid-ring counts as the others do.
   view_ = change.view;
@@ -299,6 +315,16 @@ void CorosyncSession::handle_confchg(const cpg_address* members, std::size_t n_m
 void CorosyncSession::handle_totem(cpg_ring_id ring) {
   ring_ = RingId{ring.nodeid, ring.seq};
   seq_ = 0;
+  auto deferred = std::exchange(deferred_, {});
+  for (auto& item : deferred) {
+    if (auto* change = std::get_if<GroupChange>(&item)) {
+      change->ring = ring_;
+      apply_change(std::move(*change));
+    } else {
+      auto& [from, payload] = std::get<std::pair<GroupMember, std::string>>(item);
+      handle_deliver(from.node, from.pid, payload.data(), payload.size());
+    }
+  }
 }
 
 void CorosyncSession::handle_quorum(bool quorate, quorum_ring_id ring, std::uint32_t n,
@@ -342,6 +368,7 @@ void CorosyncSession::close_handles() {
   ring_ = RingId{};
   view_ = 0;
   seq_ = 0;
+  deferred_.clear();
 }
 
 void CorosyncSession::schedule_reconnect() {

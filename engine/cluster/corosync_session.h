@@ -24,6 +24,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "base/event_loop.h"
@@ -147,6 +149,8 @@ class CorosyncSession {
   void close_handles();
   void schedule_reconnect();
   void report(bool connected, const std::string& why);
+  /// Applies a group change and reports it (handle_confchg, or handle_totem for a deferred one).
+  void apply_change(GroupChange change);
 
   base::EventLoop& loop_;
   Options options_;
@@ -166,6 +170,11 @@ class CorosyncSession {
   RingId ring_;
   std::uint32_t view_ = 0;
   std::uint64_t seq_ = 0;
+  // The group change of our own join arrives before the initial totem configuration
+  // (CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF), while the ring is still unknown: it waits
+  // for that ring, and so do the messages delivered after it, so that the join is recorded
+  // in the ring the other members record it in, not "0.0".
+  std::vector<std::variant<GroupChange, std::pair<GroupMember, std::string>>> deferred_;
   std::deque<std::string> outbox_;
   std::chrono::milliseconds backoff_;
   base::EventLoop::TimerId retry_timer_ = 0;

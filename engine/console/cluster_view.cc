@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "engine/console/console_backend.h"
 
@@ -106,8 +107,16 @@ json cluster_status_json(const ClusterStatusInput& in) {
     if (auto it = st.holders.find(service); it != st.holders.end())
       for (cluster::NodeId h : it->second) holders.push_back(name_of(h));
     auto here = st.here.find(service);
+    // Without quorum nothing is placed: the ledger's owner would be the best member of this
+    // partition, which starts nothing. Only a copy kept here (on_quorum_loss freeze, or one
+    // still stopping) has an owner, this node.
+    std::optional<cluster::NodeId> placed = owner;
+    if (!st.quorate) {
+      placed.reset();
+      if (st.running_here.count(service) && st.local_node != 0) placed = st.local_node;
+    }
     services.push_back({{"name", service},
-                        {"owner", owner ? json(name_of(*owner)) : json()},
+                        {"owner", placed ? json(name_of(*placed)) : json()},
                         {"holders", holders},
                         {"here", here != st.here.end() ? here->second : "stopped"}});
   }
@@ -122,6 +131,11 @@ json cluster_status_json(const ClusterStatusInput& in) {
           {"config_mismatch", mismatch},
           {"peers", peers},
           {"services", services}};
+}
+
+std::string clustered_service_state(const cluster::ClusterStatus& status,
+                                    const std::string& service) {
+  return status.excluded_here.count(service) ? "not-here" : "standby";
 }
 
 }  // namespace amata::console

@@ -47,4 +47,10 @@ struct ClusterStatusInput {
 };
 nlohmann::json cluster_status_json(const ClusterStatusInput& in);
 
+/// The `state` status shows for a clustered service this node does not run (the supervisor
+/// holds it back, unmonitored): "not-here" when its placement excludes this node
+/// (`only_preferred`), else "standby" (this node may take it over).
+std::string clustered_service_state(const cluster::ClusterStatus& status,
+                                    const std::string& service);
+
 }  // namespace amata::console

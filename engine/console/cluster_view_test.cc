@@ -120,5 +120,34 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
   EXPECT_EQ(s["services"][1]["here"], "stopped");
 }
 
+// An isolated node's ledger still ranks the members of its own partition (itself), but
+// without quorum nothing is placed: it must not name an owner while nothing runs.
+TEST(ClusterView, WithoutQuorumOnlyACopyKeptHereHasAnOwner) {
+  ClusterStatusInput in;
+  in.status.connected = true;
+  in.status.quorate = false;
+  in.status.synced = true;
+  in.status.local_node = 3;
+  in.status.members = {3};
+  in.status.owners = {{"web", 3}, {"db", 3}};
+  in.status.holders = {{"web", {}}, {"db", {3}}};
+  in.status.running_here = {"db"};  // on_quorum_loss freeze keeps it
+  in.status.here = {{"web", "stopped"}, {"db", "running"}};
+  in.node_name = [](cluster::NodeId id) { return "n" + std::to_string(id); };
+  json s = cluster_status_json(in);
+  ASSERT_EQ(s["services"].size(), 2u);
+  EXPECT_EQ(s["services"][0]["name"], "db");
+  EXPECT_EQ(s["services"][0]["owner"], "n3");
+  EXPECT_EQ(s["services"][1]["name"], "web");
+  EXPECT_TRUE(s["services"][1]["owner"].is_null()) << s.dump(1);
+}
+
+TEST(ClusterView, AClusteredServiceNotRunHereIsStandbyOrNotHere) {
+  cluster::ClusterStatus st;
+  st.excluded_here = {"db"};
+  EXPECT_EQ(clustered_service_state(st, "web"), "standby");
+  EXPECT_EQ(clustered_service_state(st, "db"), "not-here");
+}
+
 }  // namespace
 }  // namespace amata::console

@@ -453,7 +453,8 @@ std::string render_status(const Json& result, const RenderStyle& style) {
     std::string state = str(object, "state");
     auto monitored = object.is_object() ? object.find("monitored") : object.end();
     if (object.is_object() && monitored != object.end() && monitored->is_boolean() &&
-        !monitored->get<bool>() && state != "unmonitored") {
+        !monitored->get<bool>() && state != "unmonitored" && state != "standby" &&
+        state != "not-here") {  // a clustered service the cluster holds back
       state += " (unmonitored)";
     }
     std::string attributes;

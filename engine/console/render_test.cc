@@ -144,6 +144,28 @@ TEST(RenderStatus, ColoursOnlyWhenAsked) {
   EXPECT_NE(coloured.find("\x1b[31mdown (unmonitored)\x1b[0m"), std::string::npos);
 }
 
+// A clustered service the cluster holds back is unmonitored here, but not by an operator:
+// its state says why, without the "(unmonitored)" of a service left alone.
+TEST(RenderStatus, AClusteredServiceNotRunHereIsStandbyOrNotHere) {
+  Json status = {{"objects",
+                  {{{"name", "web"},
+                    {"kind", "service"},
+                    {"state", "standby"},
+                    {"monitored", false},
+                    {"restarts", 0},
+                    {"attributes", Json::object()}},
+                   {{"name", "db"},
+                    {"kind", "service"},
+                    {"state", "not-here"},
+                    {"monitored", false},
+                    {"restarts", 0},
+                    {"attributes", Json::object()}}}}};
+  EXPECT_EQ(render_status(status, RenderStyle{false, kNow}),
+            "OBJECT  KIND     STATE     SINCE  RESTARTS  ATTRIBUTES\n"
+            "web     service  standby   -      0\n"
+            "db      service  not-here  -      0\n");
+}
+
 TEST(RenderStatus, AClusterSectionFollowsTheObjects) {
   Json status = status_result();
   status["objects"].erase(1);

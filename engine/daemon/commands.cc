@@ -27,6 +27,13 @@ console::Outcome Daemon::status() {
                                    [this](cluster::NodeId id) { return cluster_->node_name(id); },
                                    base::unix_now(),
                                    base::Clock::now()};
+    // A clustered service this node does not run is held back (unmonitored) by the cluster,
+    // not by an operator: say what it is here.
+    for (auto& object : result["objects"]) {
+      const std::string name = object.value("name", "");
+      if (object.value("state", "") == "unmonitored" && cluster_->places(name))
+        object["state"] = console::clustered_service_state(in.status, name);
+    }
     result["cluster"] = console::cluster_status_json(in);
   }
   // Maintenance: on each object it covers (its own window, or the node's), and the node's.

@@ -116,6 +116,12 @@ class AmatadClusterTest : public ::testing::Test {
     json r = call(i, "events", {{"cluster", true}, {"limit", 100000}});
     return r.value("events", json::array());
   }
+  /// The `state` node i's status shows for its object `name`.
+  std::string object_state(int i, const std::string& name) const {
+    for (const auto& o : call(i, "status").value("objects", json::array()))
+      if (o.value("name", "") == name) return o.value("state", "");
+    return "";
+  }
   /// Node i's status `cluster` object.
   json cluster_status(int i) const { return call(i, "status").value("cluster", json::object()); }
   /// Every amatad is joined, quorate and synced, and sees all three nodes as members with an
@@ -182,6 +188,9 @@ class AmatadClusterTest : public ::testing::Test {
 TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) {
   int o = owner();
   ASSERT_NE(o, 0);
+  // The nodes that do not run it may take it over: standby, not "unmonitored".
+  EXPECT_EQ(object_state(o, "web"), "running");
+  for (int i : others(o)) EXPECT_EQ(object_state(i, "web"), "standby") << "n" << i;
   h_->kill_corosync(o);
   EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy(others(o)); }, seconds(30)))
       << h_->logs();
@@ -235,12 +244,28 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
   h_->start_corosync(o);
   EXPECT_TRUE(ClusterHarness::wait_until([&] { return settled(); }, seconds(30)))
       << cluster_status(o).dump(1) << h_->logs();
-  bool rejoined = false;
-  for (const auto& m : find(history(o), left)) {
+  // o records its own join in the real ring, not "0.0". When its amatad joined the others'
+  // ring (the usual case), the others record that join at the same position; when it joined
+  // while its corosync was still alone, only o has that entry, and the merge that followed
+  // is recorded by each side in the ring it came from (docs/operations.md).
+  const std::vector<json> mine = find(history(o), left);
+  json rejoin;
+  for (const auto& m : mine) {
     const json joined = m["data"].value("joined", json::array());
-    rejoined = std::find(joined.begin(), joined.end(), json(name(o))) != joined.end();
+    if (std::find(joined.begin(), joined.end(), json(name(o))) != joined.end()) rejoin = m;
   }
-  EXPECT_TRUE(rejoined) << history(o).dump(1);
+  ASSERT_FALSE(rejoin.is_null()) << json(mine).dump(1);
+  EXPECT_NE(rejoin["position"]["ring"], "0.0") << rejoin.dump();
+  if (rejoin["data"]["members"].size() == 3 && rejoin["data"]["joined"].size() == 1) {
+    EXPECT_TRUE(ClusterHarness::wait_until(
+        [&] {
+          return !find(history(taker), {{"type", "membership"}, {"position", rejoin["position"]}})
+                      .empty();
+        },
+        seconds(10)))
+        << rejoin.dump() << "\n"
+        << history(taker).dump(1);
+  }
   EXPECT_TRUE(stays_one_copy({taker}, seconds(2))) << h_->logs();
 }
 
@@ -264,6 +289,11 @@ TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOn
       },
       seconds(10)))
       << history(o).dump(1);
+  // Without quorum nothing is placed there: no owner, and nothing runs.
+  json isolated = cluster_status(o);
+  ASSERT_EQ(isolated["services"].size(), 1u) << isolated.dump(1);
+  EXPECT_TRUE(isolated["services"][0]["owner"].is_null()) << isolated.dump(1);
+  EXPECT_EQ(isolated["services"][0]["here"], "stopped") << isolated.dump(1);
   h_->set_link(o, true);
   std::this_thread::sleep_for(seconds(5));  // the partitions merge
   EXPECT_TRUE(stays_one_copy({moved_to}, seconds(3))) << h_->logs();
@@ -277,6 +307,22 @@ TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOn
   EXPECT_GE(check_same_history(views[o], views[moved_to], o, moved_to), 1u)
       << views[o].dump(1) << "\n"
       << views[moved_to].dump(1);
+}
+
+// `prefer n1 n2 n3` holds when the nodes start together, whichever amatad joins first: a
+// service that runs nowhere waits a few seconds after joining for a node preferred to this
+// one (ClusterConfig::formation_settle, 5 s).
+TEST_F(AmatadClusterTest, NodesStartedTogetherPlaceTheServiceAsPreferred) {
+  for (int i = 1; i <= 3; ++i) h_->stop_node(i, SIGTERM, seconds(10));
+  ASSERT_TRUE(ClusterHarness::wait_until([&] { return h_->serving().empty(); }, seconds(10)));
+  // The least preferred first, the most preferred last, a second apart.
+  for (int i : {3, 2, 1}) {
+    h_->start_node(i);
+    if (i != 1) std::this_thread::sleep_for(seconds(1));
+  }
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({1}) && settled(); }, seconds(30)))
+      << h_->logs();
+  EXPECT_TRUE(stays_one_copy({1}, seconds(2))) << h_->logs();
 }
 
 TEST_F(AmatadClusterTest, ReloadsChangePlacementOnlyOnceEveryNodeAgrees) {
@@ -316,6 +362,16 @@ TEST_F(AmatadClusterTest, ReloadsChangePlacementOnlyOnceEveryNodeAgrees) {
   json c = cluster_status(1);
   ASSERT_EQ(c["services"].size(), 1u) << c.dump(1);
   EXPECT_EQ(c["services"][0]["owner"], "n3");
+
+  // Restricted to n3 and n2: n2 may take it over, n1 never.
+  write_policy("restricted.amata", "  clustered\n  prefer n3 n2\n  only_preferred");
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_TRUE(call(i, "reload", {{"file", h_->dir() + "/restricted.amata"}}).contains("policy"));
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] { return object_state(1, "web") == "not-here" && object_state(2, "web") == "standby"; },
+      seconds(10)))
+      << call(1, "status").dump(1);
+  EXPECT_TRUE(stays_one_copy({3}, seconds(1))) << h_->logs();
 }
 
 }  // namespace

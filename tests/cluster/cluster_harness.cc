@@ -44,7 +44,70 @@ void write_file(const std::string& path, const std::string& text) {
   out << text;
 }
 
+/// Replaces every `from` in `text` by `to`.
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
 }  // namespace
+
+std::string ClusterHarness::documented_corosync_conf() {
+  std::ifstream in(AMATA_OPERATIONS_MD);
+  std::string line, out;
+  enum { kBefore, kMarker, kInside } where = kBefore;
+  while (std::getline(in, line)) {
+    if (where == kBefore && line.rfind("<!-- corosync.conf:", 0) == 0) {
+      where = kMarker;
+    } else if (where == kMarker && line.rfind("```", 0) == 0) {
+      where = kInside;
+    } else if (where == kInside) {
+      if (line.rfind("```", 0) == 0) return out;
+      out += line + "\n";
+    }
+  }
+  return "";
+}
+
+std::string ClusterHarness::corosync_conf(const std::string& documented, const TotemSettings& totem,
+                                          const std::string& dir, int i) {
+  std::string conf = replace_all(documented, "ring0_addr: 10.0.0.", "ring0_addr: 10.250.0.");
+  conf = replace_all(conf, "keyfile: /etc/corosync/authkey", "keyfile: " + dir + "/authkey");
+  // The documented timing is TotemSettings{}; only the benchmark asks for others.
+  const TotemSettings documented_totem;
+  if (totem.token_ms != documented_totem.token_ms ||
+      totem.token_coefficient_ms != documented_totem.token_coefficient_ms ||
+      totem.knet_ping != documented_totem.knet_ping) {
+    std::istringstream in(conf);
+    std::string line, out;
+    bool in_interface = false;
+    while (std::getline(in, line)) {
+      if (line == "  token: " + std::to_string(documented_totem.token_ms)) {
+        line = "  token: " + std::to_string(totem.token_ms);
+      } else if (line.rfind("  token_coefficient: ", 0) == 0) {
+        if (!totem.token_coefficient_ms) continue;
+        line = "  token_coefficient: " + std::to_string(*totem.token_coefficient_ms);
+      } else if (line == "  interface {") {
+        in_interface = true;
+        if (!totem.knet_ping) continue;
+      } else if (in_interface) {
+        if (line == "  }") in_interface = false;
+        if (!totem.knet_ping) continue;
+        if (line.rfind("    knet_ping_interval: ", 0) == 0)
+          line = "    knet_ping_interval: " + std::to_string(totem.knet_ping->first);
+        if (line.rfind("    knet_ping_timeout: ", 0) == 0)
+          line = "    knet_ping_timeout: " + std::to_string(totem.knet_ping->second);
+      }
+      out += line + "\n";
+    }
+    conf = out;
+  }
+  const std::string d = dir + "/n" + std::to_string(i);
+  return conf + "logging {\n  to_stderr: no\n  to_logfile: yes\n  logfile: " + d +
+         "/corosync.log\n  to_syslog: no\n  timestamp: hires\n}\nsystem {\n  state_dir: " + d +
+         "/lib\n}\n";
+}
 
 ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
                                std::vector<std::string> node_args)
@@ -79,6 +142,15 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
   }
   dir_ = tmpl;
 
+  const std::string documented = documented_corosync_conf();
+  if (documented.empty()) {
+    usable_ = false;
+    why_ = std::string("no corosync.conf block in ") + AMATA_OPERATIONS_MD;
+    return;
+  }
+  // The documented key file, made as the docs say (one key, shared by every node).
+  run({"corosync-keygen", "-k", dir_ + "/authkey"});
+
   std::string bridge = prefix_ + "b";
   run({"ip", "netns", "add", bridge});
   made_netns_.push_back(bridge);
@@ -100,25 +172,7 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
     std::string d = node_dir(i);
     fs::create_directories(d + "/run");
     fs::create_directories(d + "/lib");
-    std::ostringstream conf;
-    conf << "totem {\n  version: 2\n  cluster_name: " << prefix_
-         << "\n  transport: knet\n  crypto_cipher: none\n  crypto_hash: none\n"
-         << "  token: " << totem_.token_ms << "\n";
-    if (totem_.token_coefficient_ms)
-      conf << "  token_coefficient: " << *totem_.token_coefficient_ms << "\n";
-    if (totem_.knet_ping)
-      conf << "  interface {\n    linknumber: 0\n    knet_ping_interval: "
-           << totem_.knet_ping->first << "\n    knet_ping_timeout: " << totem_.knet_ping->second
-           << "\n  }\n";
-    conf << "}\nnodelist {\n";
-    for (int j = 1; j <= n_; ++j)
-      conf << "  node {\n    ring0_addr: " << address(j) << "\n    nodeid: " << j << "\n    name: n"
-           << j << "\n  }\n";
-    conf << "}\nquorum {\n  provider: corosync_votequorum\n}\n"
-         << "logging {\n  to_stderr: no\n  to_logfile: yes\n  logfile: " << d
-         << "/corosync.log\n  to_syslog: no\n  timestamp: hires\n}\n"
-         << "system {\n  state_dir: " << d << "/lib\n}\n";
-    write_file(d + "/corosync.conf", conf.str());
+    write_file(d + "/corosync.conf", corosync_conf(documented, totem_, dir_, i));
   }
 }
 

@@ -35,6 +35,16 @@ class ClusterHarness {
   /// every token + consensus, for 20 s and more, after `ip link set eth0 up`).
   static constexpr std::chrono::seconds kLinkSettle{2};
 
+  /// The corosync.conf of docs/operations.md ("Setting up Corosync"), as the page shows it
+  /// (the code block after its `<!-- corosync.conf: ... -->` marker); empty if not found.
+  static std::string documented_corosync_conf();
+  /// Node i's corosync.conf as the harness writes it: the documented one with the nodelist's
+  /// addresses 10.0.0.<j> made 10.250.0.<j>, the key file in `dir`, `totem` instead of the
+  /// documented timing when they differ (the benchmark only), and a logging and a system
+  /// section (log file, state directory) in `dir`/n<i>.
+  static std::string corosync_conf(const std::string& documented, const TotemSettings& totem,
+                                   const std::string& dir, int i);
+
   /// Creates namespaces and the temp directory; `cluster_node` is the helper binary's path.
   ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
                  std::vector<std::string> node_args = {});
@@ -79,6 +89,8 @@ class ClusterHarness {
   /// `ip link set eth0 down|up` inside node i's namespace.
   void set_link(int i, bool up);
 
+  /// Node i's corosync.conf (written by the constructor).
+  std::string corosync_conf_path(int i) const { return node_dir(i) + "/corosync.conf"; }
   /// Node i's state file, parsed (empty object if absent or unreadable).
   nlohmann::json state(int i) const;
   /// Whether node i's demo service accepts a TCP connection, probed from inside its netns.

@@ -87,6 +87,36 @@ TEST(ClusterHarnessTest, CleansUpItsNamespaces) {
   EXPECT_NE(access(("/run/netns/" + ns).c_str(), F_OK), 0);
 }
 
+// docs/operations.md shows one corosync.conf; the harness runs exactly that text (only the
+// addresses and the key file's path differ, and logging and state_dir are added), and
+// `corosync -t` accepts it on every node.
+TEST(ClusterHarnessTest, RunsTheDocumentedCorosyncConf) {
+  const std::string documented = ClusterHarness::documented_corosync_conf();
+  ASSERT_FALSE(documented.empty()) << "no <!-- corosync.conf: --> block in docs/operations.md";
+  EXPECT_NE(documented.find("\n  keyfile: /etc/corosync/authkey\n"), std::string::npos);
+  EXPECT_NE(documented.find("\n  crypto_cipher: aes256\n"), std::string::npos);
+  ClusterHarness h(3, TotemSettings{}, CLUSTER_NODE_PATH);
+  if (!h.usable()) GTEST_SKIP() << h.why();
+  for (int i = 1; i <= 3; ++i) {
+    std::ifstream in(h.corosync_conf_path(i));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string conf = ss.str();
+    for (const auto& [from, to] :
+         {std::pair<std::string, std::string>{"ring0_addr: 10.250.0.", "ring0_addr: 10.0.0."},
+          {"keyfile: " + h.dir() + "/authkey", "keyfile: /etc/corosync/authkey"}})
+      for (auto at = conf.find(from); at != std::string::npos; at = conf.find(from, at))
+        conf.replace(at, from.size(), to);
+    ASSERT_EQ(conf.substr(0, documented.size()), documented) << "node " << i;
+    // What follows is only where this instance logs and keeps its state.
+    EXPECT_EQ(conf.find("totem", documented.size()), std::string::npos) << conf;
+    EXPECT_EQ(conf.find("nodelist", documented.size()), std::string::npos) << conf;
+    const std::string check =
+        "ip netns exec " + h.netns(i) + " corosync -t -c " + h.corosync_conf_path(i) + " 2>&1";
+    EXPECT_EQ(std::system(check.c_str()), 0) << check;
+  }
+}
+
 // Which node runs it first depends on the order in which the nodes joined (a running copy is
 // never moved to a better node that joins later); that all nodes agree does not.
 TEST_F(ClusterTest, AllNodesAgreeOnTheOwnerAndSeeEveryPeer) {

@@ -113,10 +113,9 @@ struct digits : plus<pegtl::digit> {};
 /// A unit suffix written right after the digits: `%`, `GiB`, `ms`, `/s`, `MB/s`, `/h`.
 struct per_time : sor<string<'m', 'i', 'n'>, one<'s'>, one<'h'>> {};
 /// `100/min(a.x, 5m)` divides by a window function: a unit is never followed by '('.
-struct unit_suffix : sor<one<'%'>,
-                         seq<star<pegtl::alpha>, one<'/'>, per_time,
-                             not_at<sor<ident_other, one<'('>>>>,
-                         plus<pegtl::alpha>> {};
+struct unit_suffix
+    : sor<one<'%'>, seq<star<pegtl::alpha>, one<'/'>, per_time, not_at<sor<ident_other, one<'('>>>>,
+          plus<pegtl::alpha>> {};
 /// A number ends where its digits and unit end: `1e400`, `1.5.3` or `2GiB2` are not a
 /// number followed by something else, they are one malformed number (E0104).
 struct number_end : not_at<sor<ident_other, seq<one<'.'>, pegtl::digit>>> {};

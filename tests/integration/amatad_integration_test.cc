@@ -342,10 +342,16 @@ TEST(Amatad, RotatesAChattyServicesLogWhileTheServiceWritesOn) {
   ASSERT_GT(chatty, 0) << a.log();
   a.track(chatty);
   const std::string log = a.state_dir() + "/logs/chatty.log";
-  ASSERT_TRUE(Amatad::wait_for([&] { return std::filesystem::exists(log + ".1"); }, 20))
-      << "no rotation of " << log << "\n"
+  // The rotation creates LOG.1 and then copies into it (copytruncate): wait for the copy, not
+  // for the name, or a busy machine shows the file before its bytes.
+  auto rotated_size = [&] {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(log + ".1", ec);
+    return ec ? std::uintmax_t{0} : size;
+  };
+  ASSERT_TRUE(Amatad::wait_for([&] { return rotated_size() > (64u << 10); }, 20))
+      << "no rotation of " << log << " (LOG.1: " << rotated_size() << " bytes)\n"
       << a.log();
-  EXPECT_GT(std::filesystem::file_size(log + ".1"), 64u << 10);
   // The service was not told, and goes on writing into the truncated log from its start:
   // its ticks arrive, and there is no hole of zeros where the old output was.
   auto read_log = [&] {

@@ -7,16 +7,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <limits>
-#include <optional>
 #include <sstream>
 
 #include "base/pidfd.h"
+#include "base/priority.h"
 
 namespace amata::base {
 namespace {
@@ -66,12 +63,9 @@ struct Prepared {
   std::vector<gid_t> groups;
   std::string fail_prefix;  // "amatad: cannot start /usr/bin/x: errno "
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
-  int report_fd = -1;  // close-on-exec: a failure before exec is written here
-  std::optional<int> nice;
+  int report_fd = -1;         // close-on-exec: a failure before exec is written here
+  bool to_background = true;  // moved to the background nice once it has exec'd
 };
-
-constexpr int kInheritNice = std::numeric_limits<int>::min();
-std::atomic<int> children_nice{kInheritNice};
 
 /// What the child writes to report_fd when it cannot exec.
 struct StartFailure {
@@ -82,7 +76,7 @@ struct StartFailure {
 Result<Prepared> prepare(const SpawnSpec& spec) {
   if (spec.argv.empty() || spec.argv[0].empty()) return Error{"empty argv"};
   Prepared p;
-  if (const int nice = children_nice.load(); nice != kInheritNice) p.nice = nice;
+  p.to_background = !spec.caller_moves_to_background;
   p.argv_storage = spec.argv;
   p.env_storage = spec.env;
   p.program = resolve_program(spec.argv[0], spec.env);
@@ -146,6 +140,31 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
   _exit(127);
 }
 
+/// The calling process's start time, field 22 of /proc/self/stat (0 when unreadable).
+/// Async-signal-safe: the child reads it before its exec.
+std::uint64_t own_start_ticks() {
+  char buf[1024];
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  // After the command name's last ')' come the state (field 3) and then, space-separated,
+  // the fields up to starttime (22).
+  ssize_t i = n - 1;
+  while (i >= 0 && buf[i] != ')') --i;
+  if (i < 0) return 0;
+  int field = 2;
+  for (++i; i < n && field < 22; ++i) {
+    if (buf[i] == ' ') ++field;
+  }
+  std::uint64_t ticks = 0;
+  for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) {
+    ticks = ticks * 10 + static_cast<std::uint64_t>(buf[i] - '0');
+  }
+  return ticks;
+}
+
 /// Runs in the child between fork and exec: async-signal-safe calls only.
 [[noreturn]] void exec_child(const Prepared& p) {
   // The loop blocks the signals it reads through signalfd; a blocked mask is inherited
@@ -158,6 +177,13 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
   for (int s = 1; s < NSIG; ++s) {
     if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, nullptr);
   }
+  // The start time goes first on the report pipe, before any failure can be told there.
+  // Read by the parent after this exec, it would wait for the exec to finish (/proc/PID/stat
+  // takes a lock the exec holds), behind whatever else the machine runs. The pipe's buffer
+  // holds it; a failed write leaves 0.
+  const std::uint64_t ticks = own_start_ticks();
+  ssize_t told = write(p.report_fd, &ticks, sizeof ticks);
+  (void)told;
   setsid();  // own session and process group: a stop reaches its whole group
   if (dup2(p.stderr_fd, STDERR_FILENO) < 0) _exit(127);
   if (dup2(p.stdin_fd, STDIN_FILENO) < 0) child_fail(p, "dup2 stdin", errno);
@@ -264,15 +290,21 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
   if (pid < 0) return errno_error("fork", errno);
   // Lowered by the parent, not by the child before its exec: amatad waits for that exec
   // (CLONE_VFORK), and a child already at its services' priority would queue behind them in a
-  // storm of restarts. The new program runs at amatad's priority for the microseconds until
-  // this call.
-  if (p.nice) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(pid), *p.nice);
+  // storm of restarts. CLONE_VFORK returns once the child has its new memory, before execve
+  // is done (the program still to map, the exec's locks still held), so the rest of the exec
+  // runs at the background priority: see SpawnSpec::caller_moves_to_background.
+  if (p.to_background) (void)move_to_background(pid);
   // The child has exec'd (the pipe closed without a word) or failed before it (the pipe says
   // why). With CLONE_VFORK it is already one or the other; after fork() this waits the
   // microseconds until exec.
   report_write.reset();
-  StartFailure failure{};
+  std::uint64_t start_ticks = 0;
   ssize_t got = 0;
+  do {
+    got = read(report_read.get(), &start_ticks, sizeof start_ticks);
+  } while (got < 0 && errno == EINTR);
+  if (got != static_cast<ssize_t>(sizeof start_ticks)) start_ticks = 0;
+  StartFailure failure{};
   do {
     got = read(report_read.get(), &failure, sizeof failure);
   } while (got < 0 && errno == EINTR);
@@ -299,11 +331,8 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
     }
   }
   if (stdout_read) fcntl(stdout_read.get(), F_SETFL, O_NONBLOCK);
-  return Spawned{pid, std::move(*pidfd), std::move(stdout_read), std::move(start_failure)};
-}
-
-void set_children_nice(int nice) {
-  children_nice.store(nice);
+  return Spawned{pid, std::move(*pidfd), std::move(stdout_read), std::move(start_failure),
+                 start_ticks};
 }
 
 std::vector<std::string> current_environment() {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,12 @@ struct SpawnSpec {
   /// Written to the child's stdin through a pipe, which is then closed (empty: /dev/null).
   /// At most kMaxStdinText bytes: it must fit the pipe, so that writing it never blocks.
   std::string stdin_text;
+  /// The child keeps amatad's priority, not the background one (base/priority.h), until the
+  /// caller moves it (base::move_to_background). The supervisor holds a new service stopped
+  /// until its turn of the loop ends and moves it then: the rest of its exec runs ahead of
+  /// the services already started, and whatever reads its /proc entry in between (the start
+  /// time, right after the spawn) does not wait for a child queued behind them.
+  bool caller_moves_to_background = false;
 };
 
 inline constexpr std::size_t kMaxStdinText = std::size_t{16} * 1024;
@@ -44,6 +51,10 @@ struct Spawned {
   /// Empty when the program runs; else why the child could not exec it ("/usr/bin/x:
   /// execve: No such file or directory"). That child exits 127 and must still be reaped.
   std::string start_failure;
+  /// Its start time as /proc/PID/stat's field 22 gives it (clock ticks since boot; 0 when
+  /// unknown), which names this process among all that ever had its pid. Read by the child
+  /// itself before its exec: reading /proc/PID/stat meanwhile waits for the exec to finish.
+  std::uint64_t start_ticks = 0;
 };
 
 /// Starts `spec`. What can be checked before the fork (an empty argv, an unknown user or
@@ -51,11 +62,6 @@ struct Spawned {
 /// program, a workdir that does not exist) makes the child exit 127 with a line on its
 /// stderr, and is told in Spawned::start_failure.
 Result<Spawned> spawn(const SpawnSpec& spec);
-
-/// Every child spawn() starts from now on runs at this nice value, not at the caller's:
-/// amatad runs ahead of its services (tools/amatad: --priority-boost), and the services,
-/// hooks and checks it starts keep the nice value amatad itself was started with.
-void set_children_nice(int nice);
 
 /// The environment of amatad itself as "NAME=value" strings (a base for children).
 std::vector<std::string> current_environment();

@@ -77,13 +77,15 @@ class SocketCheck {
   CheckCallback done_;
 };
 
-/// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR.
+/// One non-blocking connect with a timeout: EINPROGRESS, EPOLLOUT, SO_ERROR. To a loopback
+/// address the connect has usually finished when connect() returns, and is reported at once.
 class ConnectCheck {
  public:
   explicit ConnectCheck(base::EventLoop& loop) : check_(loop) {}
 
-  /// Starts connecting; `done` runs exactly once from a loop callback (or from here when the
-  /// socket cannot even be created), unless cancel() comes first.
+  /// Starts connecting; `done` runs exactly once, unless cancel() comes first: from a loop
+  /// callback, or from here when the answer is known at once (the socket cannot be created,
+  /// a Unix socket or loopback address accepts or refuses).
   void start(const Endpoint& endpoint, double timeout, CheckCallback done);
   void cancel() { check_.cancel(); }
   bool busy() const { return check_.busy(); }

@@ -162,6 +162,7 @@ Result<std::unique_ptr<ProcessProbe>> ProcessProbe::create(int object,
   if (!uptime) return uptime.error();
   p->uptime_ = std::move(*uptime);
   p->use_boottime_ = root == "/proc";
+  p->fd_counting_ = fd_counting(p->proc_fd_);
   long hz = sysconf(_SC_CLK_TCK);
   if (hz > 0) p->ticks_per_second_ = static_cast<double>(hz);
   long page = sysconf(_SC_PAGESIZE);
@@ -224,7 +225,7 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   snprintf(name, sizeof name, "%d", static_cast<int>(pid));
   dir_fd_ = ::openat(proc_fd_, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd_ < 0) return false;
-  auto stat = ProcFile::open("stat", dir_fd_, 1024);
+  auto stat = ProcFile::open("stat", dir_fd_, 1024, ProcFile::Text::kWhole);
   if (!stat) {
     release();
     return false;
@@ -239,7 +240,7 @@ bool ProcessProbe::adopt(pid_t pid, bool owned) {
   }
   starttime_ = parsed->starttime;
   // /proc/PID/io needs ptrace access; without it the I/O rates stay unknown.
-  if (auto io = ProcFile::open("io", dir_fd_, 512)) io_ = std::move(*io);
+  if (auto io = ProcFile::open("io", dir_fd_, 512, ProcFile::Text::kWhole)) io_ = std::move(*io);
   snprintf(name, sizeof name, "task/%d/children", static_cast<int>(pid));
   if (auto children = ProcFile::open(name, dir_fd_, 1024)) children_ = std::move(*children);
   fd_dir_fd_ = ::openat(dir_fd_, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -440,7 +441,7 @@ bool ProcessProbe::sample() {
   sink.set_number(o, "children", children);
   double fds = kUnknown;
   if (fd_dir_fd_ >= 0) {
-    if (auto n = count_dir_entries(fd_dir_fd_, false)) fds = static_cast<double>(*n);
+    if (auto n = count_open_fds(fd_dir_fd_, fd_counting_)) fds = static_cast<double>(*n);
   }
   sink.set_number(o, "fds", fds);
   double read_rate = kUnknown, write_rate = kUnknown;
@@ -467,7 +468,10 @@ bool ProcessProbe::sample() {
 void ProcessProbe::lost(std::optional<base::ExitStatus> status) {
   if (pid_ == 0) return;
   last_dead_pid_ = pid_;
-  last_exit_known_ = status.has_value();
+  // The engine reaps its own children and reports how they ended: nothing to ask the proc
+  // connector for (asking would rebuild its filter twice per restart, for an event that has
+  // already gone by).
+  last_exit_known_ = status.has_value() || owned_;
   release();
   MeasurementSink& sink = ctx_.sink;
   int o = object();

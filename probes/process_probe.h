@@ -85,6 +85,7 @@ class ProcessProbe : public Probe, public ProcEventListener {
   int pidfd_ = -1;
   int dir_fd_ = -1;
   int fd_dir_fd_ = -1;
+  FdCounting fd_counting_ = FdCounting::kListing;  // kDirSize: one fstat a sample (Linux 6.2+)
   int task_fd_ = -1;  // /proc/PID/task, for the children of threads other than the leader
   std::uint64_t starttime_ = 0;
   ProcFile stat_, io_, children_, uptime_;

@@ -272,6 +272,31 @@ TEST_F(ProcessProbeTest, ChildrenOfEveryThreadAreCounted) {
   worker.join();
 }
 
+TEST_F(ProcessProbeTest, FdsCountTheOpenFiles) {
+  // On a real /proc: from the fd directory's size on Linux 6.2+, by listing it before (the
+  // fixture test in procfs_test.cc counts by listing). Either way the same number.
+  make_set(false);
+  write_pidfile(getpid());
+  catalog::ObjectSpec spec;
+  spec.name = "me";
+  spec.kind = catalog::Kind::kProcess;
+  spec.pidfile = pidfile_;
+  ASSERT_TRUE(set_->add(0, spec));
+  int fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd_dir, 0);
+  set_->poll_all();
+  EXPECT_EQ(sink_.number(0, "fds"), static_cast<double>(*count_dir_entries(fd_dir, false)));
+  const double before = sink_.number(0, "fds");
+  int more[3];
+  for (int& m : more) m = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  set_->poll_all();
+  EXPECT_EQ(sink_.number(0, "fds"), before + 3);
+  for (int m : more) close(m);
+  set_->poll_all();
+  EXPECT_EQ(sink_.number(0, "fds"), before);
+  close(fd_dir);
+}
+
 TEST_F(ProcessProbeTest, PeriodicPollingFindsProcessAfterStart) {
   make_set(false);
   catalog::ObjectSpec spec;

@@ -1,7 +1,9 @@
 #include "probes/procfs.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -288,7 +290,10 @@ ProcFile::~ProcFile() {
 }
 
 ProcFile::ProcFile(ProcFile&& other) noexcept
-    : fd_(other.fd_), path_(std::move(other.path_)), buffer_(std::move(other.buffer_)) {
+    : fd_(other.fd_),
+      text_(other.text_),
+      path_(std::move(other.path_)),
+      buffer_(std::move(other.buffer_)) {
   other.fd_ = -1;
 }
 
@@ -296,6 +301,7 @@ ProcFile& ProcFile::operator=(ProcFile&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = other.fd_;
+    text_ = other.text_;
     path_ = std::move(other.path_);
     buffer_ = std::move(other.buffer_);
     other.fd_ = -1;
@@ -308,11 +314,13 @@ void ProcFile::close() {
   fd_ = -1;
 }
 
-Result<ProcFile> ProcFile::open(const std::string& path, int dir_fd, std::size_t capacity) {
+Result<ProcFile> ProcFile::open(const std::string& path, int dir_fd, std::size_t capacity,
+                                Text text) {
   int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_error("open " + path, errno);
   ProcFile f;
   f.fd_ = fd;
+  f.text_ = text;
   f.path_ = path;
   f.buffer_.resize(std::max<std::size_t>(capacity, 64));
   return f;
@@ -339,6 +347,7 @@ Result<std::string_view> ProcFile::read() {
       if (n == 0) break;
       total += static_cast<std::size_t>(n);
       if (total == buffer_.size()) break;
+      if (text_ == Text::kWhole) break;  // short: the whole text is in
     }
     if (total < buffer_.size()) return std::string_view(buffer_.data(), total);
     // Full buffer: the file may be longer. Grow (rare: only when the file outgrows it) and
@@ -369,6 +378,22 @@ Result<std::size_t> count_dir_entries(int dir_fd, bool digits_only) {
       }
     }
   }
+}
+
+FdCounting fd_counting(int proc_fd) {
+  struct statfs fs {};
+  if (::fstatfs(proc_fd, &fs) != 0 || fs.f_type != PROC_SUPER_MAGIC) return FdCounting::kListing;
+  // amatad's own fds are open while it asks, so a kernel that counts never answers 0.
+  struct stat own {};
+  if (::fstatat(proc_fd, "self/fd", &own, 0) != 0 || own.st_size <= 0) return FdCounting::kListing;
+  return FdCounting::kDirSize;
+}
+
+Result<std::size_t> count_open_fds(int fd_dir_fd, FdCounting how) {
+  if (how == FdCounting::kListing) return count_dir_entries(fd_dir_fd, false);
+  struct stat st {};
+  if (::fstat(fd_dir_fd, &st) != 0) return errno_error("fstat(/proc/PID/fd)", errno);
+  return static_cast<std::size_t>(st.st_size);
 }
 
 Result<std::string> read_small_file(const std::string& path, std::size_t max) {

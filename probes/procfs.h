@@ -132,6 +132,17 @@ struct linux_dirent64_view {
 /// so a steady-state read is one syscall and no allocation.
 class ProcFile {
  public:
+  /// How the kernel hands the file's text over, which says when a read has reached its end.
+  enum class Text {
+    /// Record by record (/proc/diskstats, task/TID/children): a seq_file may stop a read
+    /// short where a record no longer fits its page, so only a read of 0 bytes is the end.
+    kRecords,
+    /// Whole by each read: the text is one record made in one go (/proc/PID/stat and
+    /// /proc/PID/io, seq_file single_open), so a read shorter than the buffer is all of it
+    /// and the read that would find the end is saved.
+    kWhole,
+  };
+
   ProcFile() = default;
   ~ProcFile();
   ProcFile(ProcFile&& other) noexcept;
@@ -141,7 +152,7 @@ class ProcFile {
 
   /// Opens `path` (relative to `dir_fd` when it is not AT_FDCWD).
   static Result<ProcFile> open(const std::string& path, int dir_fd = -100 /* AT_FDCWD */,
-                               std::size_t initial_capacity = 4096);
+                               std::size_t initial_capacity = 4096, Text text = Text::kRecords);
   /// Reads the whole file again; the view stays valid until the next read().
   Result<std::string_view> read();
   bool is_open() const { return fd_ >= 0; }
@@ -152,6 +163,7 @@ class ProcFile {
 
  private:
   int fd_ = -1;
+  Text text_ = Text::kRecords;
   std::string path_;
   std::vector<char> buffer_;
 };
@@ -159,6 +171,18 @@ class ProcFile {
 /// Counts the entries of an open directory fd whose names are all digits (pids), or all
 /// entries except . and .. when `digits_only` is false; rewinds first. No allocation.
 Result<std::size_t> count_dir_entries(int dir_fd, bool digits_only);
+
+/// How the open fds of a process are counted from its /proc/PID/fd.
+enum class FdCounting {
+  kDirSize,  // fstat's st_size is the count (Linux 6.2+): one system call
+  kListing,  // the entries are listed: lseek and at least two getdents64
+};
+/// kDirSize when the procfs open as `proc_fd` (a proc root) reports the count, else kListing:
+/// a kernel before 6.2 gives a size of 0, and a fixture tree is no procfs (its directories
+/// have sizes of their own). Two system calls: ask once, at setup.
+FdCounting fd_counting(int proc_fd);
+/// The open fds of the process whose /proc/PID/fd is open as `fd_dir_fd`. No allocation.
+Result<std::size_t> count_open_fds(int fd_dir_fd, FdCounting how);
 
 /// Calls `fn(pid)` for every numeric entry of the open directory `dir_fd`; rewinds first.
 /// No allocation: the entries are read with getdents64 into a stack buffer.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -189,6 +190,63 @@ TEST(ProcFile, RereadsWithoutReopening) {
   close(fd);
   unlink(path);
   EXPECT_FALSE(ProcFile::open("/nonexistent/file"));
+}
+
+TEST(ProcFileText, AWholeTextIsReadInOneGoAndStillGrows) {
+  // /proc/self/stat is made whole by each read: one pread, the text complete.
+  auto stat = ProcFile::open("/proc/self/stat", AT_FDCWD, 1024, ProcFile::Text::kWhole);
+  ASSERT_TRUE(stat);
+  auto text = stat->read();
+  ASSERT_TRUE(text);
+  auto parsed = base::parse_pid_stat(*text);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->pid, getpid());
+  // A text longer than the buffer still comes whole: the full buffer grows and reads again.
+  char path[] = "/tmp/amata-procfile-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string long_text(100, 'x');
+  ASSERT_EQ(write(fd, long_text.data(), long_text.size()), 100);
+  auto f = ProcFile::open(path, AT_FDCWD, 64, ProcFile::Text::kWhole);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(*f->read(), long_text);
+  close(fd);
+  unlink(path);
+}
+
+TEST(OpenFds, TheDirectorysSizeCountsAsTheListingDoes) {
+  int proc = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(proc, 0);
+  utsname u{};
+  uname(&u);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const bool sized = major > 6 || (major == 6 && minor >= 2);
+  EXPECT_EQ(fd_counting(proc), sized ? FdCounting::kDirSize : FdCounting::kListing) << u.release;
+  int fixture_root = open(kModern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fixture_root, 0);
+  EXPECT_EQ(fd_counting(fixture_root), FdCounting::kListing);  // no procfs: sizes of its own
+  close(fixture_root);
+  int fds = openat(proc, "self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fds, 0);
+  auto listed = count_open_fds(fds, FdCounting::kListing);
+  ASSERT_TRUE(listed);
+  EXPECT_GE(*listed, 3u);
+  if (sized) {
+    EXPECT_EQ(*count_open_fds(fds, FdCounting::kDirSize), *listed);
+  }
+  int more[4];
+  for (int& m : more) m = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  EXPECT_EQ(*count_open_fds(fds, FdCounting::kListing), *listed + 4);
+  if (sized) {
+    EXPECT_EQ(*count_open_fds(fds, FdCounting::kDirSize), *listed + 4);
+  }
+  for (int m : more) close(m);
+  if (sized) {
+    EXPECT_EQ(*count_open_fds(fds, FdCounting::kDirSize), *listed);
+  }
+  close(fds);
+  close(proc);
 }
 
 TEST(DirEntries, CountsPidsAndFds) {

@@ -114,11 +114,17 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                 cell["errors"].append(f"rep {rep}: meter rc {r.returncode}: {r.stderr.strip()}")
             else:
                 services = json.loads(r.stdout)["services"]
+                dead = [s["dead_ms"] for s in services]
                 forked = [s["forked_ms"] for s in services]
+                # The supervisor's own share: each service's death (its pidfd, the kernel's
+                # word) to its new process's fork.
+                reaction = [f - d for f, d in zip(forked, dead) if f is not None and d is not None]
                 running = [s["running_ms"] for s in services]
                 accepting = [s["accepting_ms"] for s in services]
                 cell["reps"].append({
-                    "forked": forked, "running": running, "accepting": accepting,
+                    "dead": dead, "forked": forked, "reaction": reaction,
+                    "dead_last": None if None in dead else max(dead),
+                    "reaction_max": max(reaction) if reaction else None, "running": running, "accepting": accepting,
                     "console_ms": latencies,
                     "forked_last": None if None in forked else max(forked),
                     "running_last": None if None in running else max(running),
@@ -136,7 +142,7 @@ def run_cell(tool, condition, n, reps, root, args, rng):
 
 
 def summarized(cell):
-    for key in ["forked_last", "running_last", "accepting_last"]:
+    for key in ["dead_last", "reaction_max", "forked_last", "running_last", "accepting_last"]:
         cell[key] = compare.summarize([r[key] for r in cell["reps"]])
     cell["console"] = compare.summarize([x for r in cell["reps"] for x in r["console_ms"]])
     return cell
@@ -161,17 +167,20 @@ def report(results):
            "The supervisors in the harness's session (autogroup: every service that leads a "
            "session of its own is a scheduling group as heavy as its supervisor)."),
         "",
-        "| tool | load | last forked, ms (median / max) | last running, ms (median / max) "
+        "| tool | load | last dead, ms (median / max) | slowest death → fork, ms (median / max) "
+        "| last forked, ms (median / max) | last running, ms (median / max) "
         "| last accepting, ms (median / max) | accepting / bound (median) "
         "| `amatactl status` during the storm, ms (median / max) | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in results["cells"]:
         f, a, con = c["forked_last"], c["accepting_last"], c["console"]
-        run = c["running_last"]
+        run, dead, react = c["running_last"], c.get("dead_last", {}), c.get("reaction_max", {})
         ratio = a.get("median") / bound if a.get("median") and bound else None
         lines.append(
-            f"| {c['tool']} | {c['condition']} | {fmt(f.get('median'))} / {fmt(f.get('max'))} | "
+            f"| {c['tool']} | {c['condition']} | {fmt(dead.get('median'))} / {fmt(dead.get('max'))} | "
+            f"{fmt(react.get('median'))} / {fmt(react.get('max'))} | "
+            f"{fmt(f.get('median'))} / {fmt(f.get('max'))} | "
             f"{fmt(run.get('median'))} / {fmt(run.get('max'))} | "
             f"{fmt(a.get('median'))} / {fmt(a.get('max'))} | "
             f"{'–' if ratio is None else f'{ratio:.2f}'} | "

@@ -105,6 +105,17 @@ void Daemon::shutdown() {
 }
 
 void Daemon::update_status() {
+  if (status_pending_) return;
+  status_pending_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  loop_->add_timer_after(base::Clock::duration::zero(), [this, alive] {
+    if (alive.expired()) return;
+    status_pending_ = false;
+    write_status();
+  });
+}
+
+void Daemon::write_status() {
   int running = 0, total = 0;
   std::string down;
   for (const auto& st : supervisor_->statuses()) {

@@ -159,7 +159,11 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// True when systemd is stopping amatad for a restart (a "restart" job on its unit), so the
   /// services are handed over, not stopped. Asks the system bus; false when it cannot tell.
   bool restart_requested() const;
+  /// The status line systemd shows ("9/10 services running"), written once per turn of the
+  /// loop however many services started or died in it: a storm of restarts asks for it
+  /// twice per restart, and each answer walks every service.
   void update_status();
+  void write_status();
   std::string object_name(int object) const;
 
   // commands.cc
@@ -301,6 +305,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   int exit_code_ = 0;
   double started_unix_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool status_pending_ = false;
 };
 
 }  // namespace amata::daemon

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "base/priority.h"
 #include "base/signal_free_thread.h"
 #include "base/unique_fd.h"
 
@@ -119,6 +120,7 @@ void PolicyKeeper::keep(const lower::LoadedPolicy& loaded) {
 }
 
 void PolicyKeeper::run() {
+  base::move_this_thread_to_background();  // file copies and fsyncs can wait for the loop
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || pending_; });

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "base/log_rotation.h"
+#include "base/priority.h"
 #include "base/signal_free_thread.h"
 
 namespace amata::daemon {
@@ -69,6 +70,7 @@ void LogRotator::rotate_now() {
 }
 
 void LogRotator::run() {
+  base::move_this_thread_to_background();  // file copies and fsyncs can wait for the loop
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, options_.period, [this] { return stopping_; })) {
     lock.unlock();

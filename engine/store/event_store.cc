@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/priority.h"
 #include "base/signal_free_thread.h"
 #include "base/unique_fd.h"
 
@@ -538,6 +539,9 @@ Status EventStore::flush() {
 void EventStore::writer_main() {
   // As many records as there are to a transaction, up to this many: one commit for a storm.
   constexpr std::size_t kBatch = 512;
+  // Behind the loop: woken at the loop's priority, this thread would take the CPU from the
+  // loop at every record handed to it, in the middle of a storm of restarts.
+  base::move_this_thread_to_background();
   std::unique_lock lock(mutex_);
   for (;;) {
     const auto ready = [&] { return stopping_ || (!queue_.empty() && (!degraded_ || retry_now_)); };

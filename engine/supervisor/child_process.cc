@@ -29,7 +29,8 @@ void ChildSet::kill_all() {
   children_.clear();
 }
 
-Result<pid_t> ChildSet::spawn(const base::SpawnSpec& spec, ExitCallback on_exit) {
+Result<std::pair<pid_t, std::uint64_t>> ChildSet::spawn(const base::SpawnSpec& spec,
+                                                        ExitCallback on_exit) {
   auto spawned = base::spawn(spec);
   if (!spawned) return spawned.error();
   const pid_t pid = spawned->pid;
@@ -38,7 +39,7 @@ Result<pid_t> ChildSet::spawn(const base::SpawnSpec& spec, ExitCallback on_exit)
     base::kill_and_reap(pid, pidfd);
     return s.error();
   }
-  return pid;
+  return std::make_pair(pid, spawned->start_ticks);
 }
 
 Status ChildSet::adopt(pid_t pid, ExitCallback on_exit) {

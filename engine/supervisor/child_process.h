@@ -5,8 +5,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <unordered_map>
+#include <utility>
 
 #include "base/event_loop.h"
 #include "base/exit_status.h"
@@ -27,7 +29,8 @@ class ChildSet {
 
   /// Starts `spec` and calls `on_exit` once, from the loop, when it has ended and been reaped.
   /// Failing to exec (missing program, bad user) shows as exit code 127 and a line in the log.
-  Result<pid_t> spawn(const base::SpawnSpec& spec, ExitCallback on_exit);
+  /// Starts `spec`; its pid and start time (base::Spawned::start_ticks).
+  Result<std::pair<pid_t, std::uint64_t>> spawn(const base::SpawnSpec& spec, ExitCallback on_exit);
   /// Watches a process that is not our child (left running by a previous amatad).
   Status adopt(pid_t pid, ExitCallback on_exit);
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include "base/priority.h"
 #include "base/proc_stat.h"
 #include "engine/supervisor/left_running.h"
 
@@ -178,19 +179,19 @@ Status Supervisor::spawn(Service& s) {
   spec.user = s.config.user;
   spec.group = s.config.group;
   spec.log_path = s.config.log_path;
+  spec.caller_moves_to_background = true;  // when the barrier lets it go: hold()
   std::string name = s.config.name;
-  auto pid = children_.spawn(
+  auto started = children_.spawn(
       spec, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
-  if (!pid) return Error{"start " + name + ": " + pid.error().message};
+  if (!started) return Error{"start " + name + ": " + started.error().message};
+  const auto [pid, start_ticks] = *started;
   s.state = ServiceState::kRunning;
   s.gave_up = false;
-  s.pid = *pid;
+  s.pid = pid;
   s.adopted = false;
   s.started_at = base::Clock::now();
-  hold(*pid);
-  // Read right after fork: the start time is the fork's, and exec does not change it.
-  auto ticks = base::process_start_time(*pid);
-  if (events_.started) events_.started(s.config.object, name, *pid, ticks ? *ticks : 0);
+  hold(pid);
+  if (events_.started) events_.started(s.config.object, name, pid, start_ticks);
   return {};
 }
 
@@ -199,21 +200,32 @@ Status Supervisor::spawn(Service& s) {
 // (an interpreter loading: tens of ms of CPU each) and take the CPU the next child needs to
 // reach exec, so each spawn would wait longer than the last. Held stopped until the turn
 // ends, they leave the CPU to amatad and the exec of the next one; then all go at once. A
-// single restart is held for the rest of one turn, microseconds.
+// single restart is held for the rest of one turn, microseconds. Until then the child also
+// keeps amatad's priority (base::SpawnSpec::caller_moves_to_background): the stop reaches it
+// once its exec is done, and that exec runs ahead of the services already started.
 void Supervisor::hold(pid_t pid) {
-  if (!children_.signal_group(pid, SIGSTOP)) return;
+  if (!children_.signal_group(pid, SIGSTOP)) {
+    (void)base::move_to_background(pid);
+    return;
+  }
   held_.push_back(pid);
-  if (release_scheduled_) return;
-  release_scheduled_ = true;
+  if (release_timer_ != 0) return;
   std::weak_ptr<bool> alive = alive_;
-  loop_.add_timer_after(base::Clock::duration::zero(), [this, alive] {
-    if (!alive.expired()) release_held();
+  release_timer_ = loop_.add_timer_after(base::Clock::duration::zero(), [this, alive] {
+    if (alive.expired()) return;
+    release_timer_ = 0;
+    release_held();
   });
 }
 
 void Supervisor::release_held() {
-  release_scheduled_ = false;
-  for (pid_t pid : held_) (void)children_.signal_group(pid, SIGCONT);  // gone: nothing to do
+  loop_.cancel_timer(release_timer_);
+  release_timer_ = 0;
+  for (pid_t pid : held_) {
+    // Gone: nothing to do.
+    (void)base::move_to_background(pid);
+    (void)children_.signal_group(pid, SIGCONT);
+  }
   held_.clear();
 }
 
@@ -227,7 +239,11 @@ bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
       pid, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
   if (!watched) return false;
   // A previous amatad killed between holding a new process and continuing it (hold()) left
-  // it stopped.
+  // it stopped, at that amatad's priority. A running one keeps whatever priority it has.
+  std::string stat_text;
+  if (auto stat = base::read_pid_stat(pid, stat_text); stat && stat->state == 'T') {
+    (void)base::move_to_background(pid);
+  }
   (void)children_.signal_group(pid, SIGCONT);
   s->state = ServiceState::kRunning;
   s->pid = pid;

@@ -168,7 +168,7 @@ class Supervisor {
   std::vector<std::string> with_dependants(const std::string& root) const;
   void finish_restart(const std::shared_ptr<RestartOp>& op);
   /// The spawn barrier: a process started in this turn of the loop is held stopped until the
-  /// turn ends, then every one held is continued at once (see spawn()).
+  /// turn ends, then every one held is continued at once (see hold()).
   void hold(pid_t pid);
   void release_held();
 
@@ -180,7 +180,7 @@ class Supervisor {
   std::vector<std::string> base_env_;
   std::string owner_;        // the mark of every service started here (left_running.h)
   std::vector<pid_t> held_;  // started in this turn, stopped until it ends
-  bool release_scheduled_ = false;
+  base::EventLoop::TimerId release_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
 };
 

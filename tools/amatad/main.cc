@@ -14,7 +14,7 @@
 #include <iostream>
 
 #include "base/file.h"
-#include "base/spawn.h"
+#include "base/priority.h"
 #include "base/version.h"
 #include "compiler/lower/policy_loader.h"
 #include "engine/daemon/daemon.h"
@@ -53,7 +53,7 @@ std::string boost_priority(int levels) {
     return fmt::format("--priority-boost: amatad stays at nice {} ({}; it needs CAP_SYS_NICE)", own,
                        std::strerror(errno));
   }
-  amata::base::set_children_nice(own);
+  amata::base::set_background_nice(own);
   return fmt::format("running at nice {}, the services it starts at nice {}", boosted, own);
 }
 

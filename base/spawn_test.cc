@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include <sstream>
 
 #include "base/pidfd.h"
+#include "base/proc_stat.h"
 
 namespace amata::base {
 namespace {
@@ -67,6 +70,18 @@ TEST_F(SpawnTest, AMissingProgramIsToldAndExits127WithItsReasonLogged) {
       << log();
 }
 
+// A failure before the exec is told whole, after the start time the child sends first.
+TEST_F(SpawnTest, AWorkdirThatDoesNotExistIsTold) {
+  SpawnSpec spec = sh("true");
+  spec.workdir = dir_ + "/no-such-dir";
+  auto child = spawn(spec);
+  ASSERT_TRUE(child.ok()) << child.error().message;
+  EXPECT_NE(child->start_failure.find("chdir: No such file or directory"), std::string::npos)
+      << child->start_failure;
+  EXPECT_NE(child->start_ticks, 0U);
+  EXPECT_EQ(reap(*child).exit_code, 127);
+}
+
 // The child gets stdin, stdout and stderr and no other descriptor of ours, even one opened
 // without O_CLOEXEC.
 TEST_F(SpawnTest, TheChildHasItsStdioAndNothingElseOfOurs) {
@@ -82,6 +97,24 @@ TEST_F(SpawnTest, TheChildHasItsStdioAndNothingElseOfOurs) {
   while (fds >> fd) listed += fd + " ";
   EXPECT_EQ(listed, "0 1 2 3 to-stderr ");
   close(leaked);
+}
+
+// The start time comes back with the child, read by the child itself before its exec, and
+// is the one /proc/PID/stat gives later: with the memory shared until exec, and with fork()
+// (an id change, here to our own user).
+TEST_F(SpawnTest, TheStartTimeIsTheOneProcTellsLater) {
+  for (const bool change_ids : {false, true}) {
+    SpawnSpec spec = sh("exec sleep 30");
+    if (change_ids) spec.user = getpwuid(getuid())->pw_name;
+    auto child = spawn(spec);
+    ASSERT_TRUE(child.ok()) << child.error().message;
+    auto later = process_start_time(child->pid);
+    ASSERT_TRUE(later.ok()) << later.error().message;
+    EXPECT_NE(child->start_ticks, 0U);
+    EXPECT_EQ(child->start_ticks, *later) << "change_ids " << change_ids;
+    kill(child->pid, SIGKILL);
+    reap(*child);
+  }
 }
 
 }  // namespace

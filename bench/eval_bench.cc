@@ -8,8 +8,11 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
+#include <string>
+#include <string_view>
 
 #include "compiler/interp/interpreter.h"
 #include "compiler/ir/explain.h"
@@ -177,4 +180,25 @@ BENCHMARK(BM_JitCompileOptimised)
 }  // namespace
 }  // namespace amata::bench
 
-BENCHMARK_MAIN();
+// `--emit-llvm=N` prints the JIT's module for the N-rule program instead of benchmarking, to
+// read the default tier's machine code with llc -O0 -fast-isel (docs/benchmarks.md).
+int main(int argc, char** argv) {
+  constexpr std::string_view kEmit = "--emit-llvm=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (!arg.starts_with(kEmit)) continue;
+    auto text = amata::jit::emit_llvm(
+        *amata::bench::make_bench_program(std::stoi(std::string(arg.substr(kEmit.size())))));
+    if (!text.ok()) {
+      std::fprintf(stderr, "%s\n", text.error().message.c_str());
+      return 1;
+    }
+    std::fputs(text->c_str(), stdout);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

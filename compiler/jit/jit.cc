@@ -12,22 +12,24 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "compiler/ir/runtime.h"
 
 namespace amata::jit {
 namespace {
 
-// The fused function: void discover(frame, numbers, words, edges, now).
-// Sets bit r % 64 of changed[r / 64] for every rule r whose active flag changed; the new flag
-// is in the rule's first state word.
-using DiscoverFn = void (*)(const ir::RuntimeFrame*, const double*, double*, std::uint64_t*,
-                            double);
+// The fused function: void discover(frame, numbers, words, changed, now).
+// Writes changed[r] != 0 for every rule r whose active flag changed, 0 otherwise; it does not
+// write the flag word itself (the caller flips it for the few rules that changed).
+using DiscoverFn = void (*)(const ir::RuntimeFrame*, const double*, double*, std::uint8_t*, double);
 constexpr const char* kDiscoverName = "amata_discover";
 constexpr std::size_t kRulesPerBlock = 16;
 
@@ -69,6 +71,8 @@ class Codegen {
     check_time_ = declare("amata_rt_check_time", dbl, {ptr, i32, dbl});
     clear_after_ = declare("amata_rt_clear_after", dbl, {ptr, dbl, dbl, dbl, dbl, dbl});
 
+    constants_ = constant_table();
+
     auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, ptr, ptr, ptr, dbl}, false);
     fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, kDiscoverName, *module_);
     fn_->setDoesNotThrow();
@@ -76,19 +80,18 @@ class Codegen {
     frame_ = &*arg++;
     numbers_ = &*arg++;
     words_ = &*arg++;
-    edges_ = &*arg++;
+    changed_ = &*arg++;
     now_ = &*arg++;
     frame_->setName("frame");
     numbers_->setName("numbers");
     words_->setName("words");
-    edges_->setName("edges");
+    changed_->setName("changed");
     now_->setName("now");
 
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
     values_.assign(p_.exprs.size(), nullptr);
     truths_.assign(p_.exprs.size(), nullptr);
     falsities_.assign(p_.exprs.size(), nullptr);
-    mask_ = b_.getInt64(0);
     for (std::size_t i = 0; i < p_.rules.size(); ++i) {
       // Blocks of a few rules: fast isel and the fast register allocator are superlinear
       // in the size of one block (1,000 rules in one block compiled in 186 ms, in blocks of
@@ -99,10 +102,6 @@ class Codegen {
         b_.SetInsertPoint(next);
       }
       emit_rule(i);
-      if (i % 64 == 63 || i + 1 == p_.rules.size()) {
-        b_.CreateStore(mask_, b_.CreateConstInBoundsGEP1_64(b_.getInt64Ty(), edges_, i / 64));
-        mask_ = b_.getInt64(0);
-      }
     }
     b_.CreateRetVoid();
     return std::move(module_);
@@ -152,7 +151,7 @@ class Codegen {
         static_assert(std::size(kPredicates) ==
                       static_cast<std::size_t>(Op::kNe) - static_cast<std::size_t>(Op::kLt) + 1);
         const auto row = static_cast<std::size_t>(e.op) - static_cast<std::size_t>(Op::kLt);
-        v = b_.CreateFCmp(kPredicates[row][want ? 0 : 1], expr(e.a), expr(e.b));
+        v = compare(kPredicates[row][want ? 0 : 1], e.a, e.b);
         break;
       }
       case Op::kAnd:
@@ -167,13 +166,82 @@ class Codegen {
       case Op::kNot:
         v = known(e.a, !want);
         break;
-      default:
-        v = b_.CreateFCmp(want ? P::FCMP_ONE : P::FCMP_OEQ, expr(index), c(0));
+      default: {
+        // Zero first, the value last: see compare().
+        auto* zero = c(0);
+        v = b_.CreateFCmp(want ? P::FCMP_ONE : P::FCMP_OEQ, zero, expr(index));
         break;
+      }
     }
     memo = v;
     return v;
   }
+  // The program's comparison constants (kConst values and `for` durations) as one private
+  // array. Fast isel never folds a constant-pool operand into a compare (a constant costs a
+  // separate load into a register), but it does fold a load that immediately precedes its
+  // one user: `x > 90` becomes `ucomisd k+8(%rip), %xmm1`, as g++ writes it.
+  llvm::GlobalVariable* constant_table() {
+    std::vector<double> values;
+    auto add = [&](double v) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &v, sizeof bits);
+      if (constant_index_.emplace(bits, values.size()).second) values.push_back(v);
+    };
+    for (const ir::Expr& e : p_.exprs) {
+      if (e.op == ir::Op::kConst) add(e.value);
+    }
+    for (const ir::Rule& r : p_.rules) {
+      if (r.temporal == ir::Temporal::kForDuration) add(r.seconds);
+    }
+    if (values.empty()) values.push_back(0);  // a zero-length array is legal but odd to read
+    auto* init = llvm::ConstantDataArray::get(ctx_, values);
+    // Through the module, not `new GlobalVariable`: g++ 12 reports a false
+    // -Wmismatched-new-delete on LLVM's placement new for globals.
+    auto* table =
+        llvm::cast<llvm::GlobalVariable>(module_->getOrInsertGlobal("constants", init->getType()));
+    table->setInitializer(init);
+    table->setConstant(true);
+    table->setLinkage(llvm::GlobalValue::PrivateLinkage);
+    table->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+    return table;
+  }
+
+  // A constant as a load from the table, emitted where it is used (so it can fold); zero
+  // stays an immediate (xor to a register, cheaper than any load).
+  llvm::Value* constant_operand(double v) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    auto it = constant_index_.find(bits);
+    if (v == 0 || it == constant_index_.end()) return c(v);
+    auto* at = b_.CreateConstInBoundsGEP1_64(b_.getDoubleTy(), constants_, it->second);
+    return b_.CreateLoad(b_.getDoubleTy(), at);
+  }
+
+  // An operand of a comparison: a constant from the table, anything else as expr().
+  llvm::Value* compare_operand(int index) {
+    const ir::Expr& e = p_.exprs[static_cast<std::size_t>(index)];
+    return e.op == ir::Op::kConst ? constant_operand(e.value) : expr(index);
+  }
+
+  // fcmp with its operands emitted left then right, after canonicalising `<`/`<=` to
+  // `>`/`>=` with swapped operands. X86 compares ordered `>`/`>=` as `ucomisd right, left`
+  // (AT&T), and only `right` can be a memory operand: emitting it last makes its load the
+  // instruction just before the fcmp, which fast isel folds. Equality is symmetric: the
+  // non-constant goes right, so `x == 0` is `xor; ucomisd x(%rsi)`.
+  llvm::Value* compare(llvm::CmpInst::Predicate pred, int left, int right) {
+    using P = llvm::CmpInst::Predicate;
+    if (pred == P::FCMP_OLT || pred == P::FCMP_OLE) {
+      pred = llvm::CmpInst::getSwappedPredicate(pred);
+      std::swap(left, right);
+    } else if ((pred == P::FCMP_OEQ || pred == P::FCMP_ONE) &&
+               p_.exprs[static_cast<std::size_t>(right)].op == ir::Op::kConst) {
+      std::swap(left, right);
+    }
+    auto* l = compare_operand(left);
+    auto* r = compare_operand(right);
+    return b_.CreateFCmp(pred, l, r);
+  }
+
   llvm::Value* word_ptr(int index) {
     return b_.CreateConstInBoundsGEP1_64(b_.getDoubleTy(), words_,
                                          static_cast<std::uint64_t>(index));
@@ -303,8 +371,10 @@ class Codegen {
         auto* kept = b_.CreateSelect(b_.CreateFCmpUNO(since, since), now_, since);
         auto* next = b_.CreateSelect(holds, kept, nan());
         b_.CreateStore(next, since_ptr);
-        auto* long_enough = b_.CreateFCmpOGE(b_.CreateFSub(now_, next), c(r.seconds));
-        active = b_.CreateAnd(holds, long_enough);
+        // No `and holds`: when the condition does not hold, next is NaN and so is now - next,
+        // and an ordered >= of NaN is false.
+        auto* elapsed = b_.CreateFSub(now_, next);
+        active = b_.CreateFCmpOGE(elapsed, constant_operand(r.seconds));
         break;
       }
       case ir::Temporal::kForChecks:
@@ -328,17 +398,25 @@ class Codegen {
                          was_value, bool_to_double(truth(r.cond)), c(r.clear_after), now_});
       active = b_.CreateFCmpONE(kept, c(0));
     }
-    // Branch-free edge detection: a bit per rule in a 64-bit mask, so a rule costs a few
-    // instructions and no branch; the caller walks the set bits (edges are rare).
-    // The flag word holds exactly 0.0 or 1.0, so it is read and written as integer bits:
-    // fast isel turns a double select into a compare-and-blend, an integer one into cmov.
-    auto* was_ptr = word_ptr(r.state_offset);
-    auto* was = b_.CreateICmpNE(b_.CreateLoad(b_.getInt64Ty(), was_ptr), b_.getInt64(0));
-    auto* changed = b_.CreateXor(active, was);
-    b_.CreateStore(b_.CreateSelect(active, b_.getInt64(0x3FF0000000000000), b_.getInt64(0)),
-                   was_ptr);
-    auto* bit = b_.CreateShl(b_.CreateZExt(changed, b_.getInt64Ty()), i % 64);
-    mask_ = i % 64 == 0 ? bit : b_.CreateOr(mask_, bit);
+    // Branch-free edge detection: one byte per rule, nonzero when `active` differs from the
+    // flag word; the caller flips the flag word of the rules that changed (edges are rare),
+    // so the steady state stores no flag. The flag word holds exactly 0.0 or 1.0, so its
+    // high half is 0x3FF00000 or 0: the rule compares that with `active` as the same bits,
+    // a select (a cmov), xor-ed with the loaded half and shifted down to a byte. Every
+    // register this writes is written whole (zeroing xor, mov, cmov, xor, shift): a setcc
+    // writes only a byte, which on x86 waits for the register's previous value, and the
+    // fast register allocator hands every rule the same registers, so `setne; xor; and` per
+    // rule made one chain of dependent instructions through all the rules.
+    constexpr std::uint32_t kOneHigh = 0x3FF00000;  // the high half of 1.0's bits
+    auto* active_high = b_.CreateSelect(active, b_.getInt32(kOneHigh), b_.getInt32(0));
+    // Loaded just before the xor, so fast isel folds the load into it.
+    auto* was_high = b_.CreateLoad(
+        b_.getInt32Ty(),
+        b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), words_,
+                                      static_cast<std::uint64_t>(r.state_offset) * 8 + 4));
+    auto* changed = b_.CreateLShr(b_.CreateXor(active_high, was_high), 24);
+    b_.CreateStore(b_.CreateTrunc(changed, b_.getInt8Ty()),
+                   b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), changed_, i));
   }
 
   const ir::Program& p_;
@@ -347,8 +425,10 @@ class Codegen {
   llvm::IRBuilder<> b_;
   llvm::Function *fn_ = nullptr, *window_ = nullptr, *str_eq_ = nullptr, *match_ = nullptr,
                  *temporal_ = nullptr, *check_time_ = nullptr, *clear_after_ = nullptr;
-  llvm::Value *frame_ = nullptr, *numbers_ = nullptr, *words_ = nullptr, *edges_ = nullptr,
-              *now_ = nullptr, *mask_ = nullptr;
+  llvm::Value *frame_ = nullptr, *numbers_ = nullptr, *words_ = nullptr, *changed_ = nullptr,
+              *now_ = nullptr;
+  llvm::GlobalVariable* constants_ = nullptr;
+  std::unordered_map<std::uint64_t, std::uint64_t> constant_index_;  // double bits -> index
   std::vector<llvm::Value*> values_, truths_, falsities_;
 };
 
@@ -375,16 +455,21 @@ void init_llvm_once() {
     // Codegen merges the policy's chain of blocks into one block of thousands of
     // instructions, on which the pre-RA machine scheduler and the X86 machine combiner are
     // quadratic (1,000 rules: 1.2 s, mostly in ScheduleDAGInstrs and MachineTraceMetrics);
-    // an out-of-order core gains little from either on this code.
+    // an out-of-order core gains little from either on this code. The post-RA list
+    // scheduler is the same on hosts whose scheduling model enables it (AMD Zen: 1,000
+    // rules took 1.3 s, 80% in SUnit::ComputeHeight and addPred; 0.19 s without it).
     auto& options = llvm::cl::getRegisteredOptions();
     const std::pair<const char*, const char*> settings[] = {
         {"disable-x86-domain-reassignment", "true"},
         {"enable-misched", "false"},
         {"x86-machine-combiner", "false"},
+        {"post-RA-scheduler", "false"},
     };
     for (const auto& [name, value] : settings) {
       auto it = options.find(name);
-      if (it != options.end()) it->second->addOccurrence(0, name, value);
+      // Position 1, as if first on a command line: post-RA-scheduler counts as given only
+      // at a position above 0 (else the subtarget's default wins).
+      if (it != options.end()) it->second->addOccurrence(1, name, value);
     }
   });
 }
@@ -526,16 +611,32 @@ class JitPolicy final : public ir::CompiledPolicy {
     frame.literals = &program().strings;
     frame.regexes = &regexes();
     const ir::Program& p = program();
-    thread_local std::vector<std::uint64_t> changed;
-    changed.resize((p.rules.size() + 63) / 64);
+    // One byte per rule, padded to whole 64-byte blocks; the code writes every rule's byte,
+    // the padding is zeroed here (the buffer may be left over from a larger policy). A block
+    // of 64 rules is tested at once (vectorised), as edges are rare.
+    constexpr std::size_t kBlock = 64;
+    const std::size_t rules = p.rules.size();
+    thread_local std::vector<std::uint8_t> changed;
+    changed.resize((rules + kBlock - 1) / kBlock * kBlock);
+    std::fill(changed.begin() + static_cast<std::ptrdiff_t>(rules), changed.end(), 0);
     fn_.load(std::memory_order_acquire)(&frame, frame.numbers, state.words.data(), changed.data(),
                                         now);
-    for (std::size_t k = 0; k < changed.size(); ++k) {
-      for (std::uint64_t m = changed[k]; m != 0; m &= m - 1) {
-        const auto rule = static_cast<int>(k * 64 + static_cast<std::size_t>(__builtin_ctzll(m)));
-        const double active = state.words[static_cast<std::size_t>(
-            p.rules[static_cast<std::size_t>(rule)].state_offset)];
-        edges.push_back(ir::Edge{rule, active != 0});
+    for (std::size_t block = 0; block < changed.size(); block += kBlock) {
+      std::uint64_t chunks[kBlock / 8];
+      std::memcpy(chunks, changed.data() + block, kBlock);
+      std::uint64_t any = 0;
+      for (std::uint64_t chunk : chunks) any |= chunk;
+      if (any == 0) continue;
+      for (std::size_t c = 0; c < kBlock / 8; ++c) {
+        for (std::uint64_t chunk = chunks[c]; chunk != 0;) {
+          // Little endian: byte b of the chunk is rule block + 8c + b; clear the whole byte.
+          const auto byte = static_cast<std::size_t>(__builtin_ctzll(chunk)) / 8;
+          chunk &= ~(std::uint64_t{0xFF} << (8 * byte));
+          const std::size_t rule = block + 8 * c + byte;
+          double& flag = state.words[static_cast<std::size_t>(p.rules[rule].state_offset)];
+          flag = flag != 0 ? 0.0 : 1.0;
+          edges.push_back(ir::Edge{static_cast<int>(rule), flag != 0});
+        }
       }
     }
   }

@@ -3,8 +3,9 @@
 // only amata_jit links libLLVM and no exception ever crosses an LLVM frame.
 //
 // Tiers: the default tier runs no IR passes and uses CodeGenOptLevel::None (fast isel):
-// about 10 ms for 1,000 rules. The optimising tier (CodeGenOptLevel::Default, X86 domain
-// reassignment disabled because it dominates on one huge function) can be compiled in the
+// 13-28 ms of CPU for 1,000 rules on a shared 2-vCPU VM (docs/benchmarks.md). The optimising
+// tier (CodeGenOptLevel::Default without the passes that dominate on one huge function: X86
+// domain reassignment, the machine schedulers, the machine combiner) can be compiled in the
 // background and swapped in atomically; see JitOptions.
 //
 // Reload: compile the new policy beside the old one (each has its own JITDylib and
@@ -23,7 +24,7 @@ namespace amata::jit {
 
 enum class Tier {
   kFast,       // no IR passes, CodeGenOptLevel::None
-  kOptimised,  // CodeGenOptLevel::Default, -disable-x86-domain-reassignment
+  kOptimised,  // CodeGenOptLevel::Default, minus the passes that dominate on one huge function
 };
 
 struct JitOptions {

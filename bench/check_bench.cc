@@ -58,7 +58,7 @@ std::string generate_policy(int rules) {
   for (int e = 0; e < kEvents; ++e) {
     p += "recover E" + std::to_string(e) +
          "(s) {\n  restart s backoff 100ms .. 30s limit 5 within 10min\n"
-         "  when s.restarts within 5min > 3 { unmonitor s; notify \"pager\" \"flapping\" }\n}\n";
+         "  when s.restarts within 5min > 3 { unmonitor s; notify \"console\" \"flapping\" }\n}\n";
   }
   return p;
 }

@@ -105,4 +105,24 @@ struct ClusterSpec {
   std::vector<std::string> fence;  // argv of the fence agent (empty: no fencing)
 };
 
+/// `channel NAME { ... }`: where `notify "NAME"` delivers. amatad delivers webhooks,
+/// Alertmanager alerts and mail itself (off its loop, with retries); a `hook` channel runs
+/// the hook script DIR/NAME. "console" is built in: the log and the console only.
+struct ChannelSpec {
+  enum class Type : std::uint8_t {
+    kHook,          // `hook`: the script HOOKS_DIR/NAME, with the event in its environment
+    kWebhook,       // `webhook "http(s)://..."`: a JSON POST
+    kAlertmanager,  // `alertmanager "http(s)://host:9093"`: its v2 API; resolved on clear
+    kEmail,         // `email "smtp(s)://host[:port]"` with `from` and `to`
+  };
+  std::string name;
+  Type type = Type::kHook;
+  std::string url;
+  std::string from;             // email: the envelope and From: address
+  std::vector<std::string> to;  // email: the recipients
+  std::string ca;       // https / smtps: CA bundle to verify the server by (else the system's)
+  double timeout = 10;  // seconds, one attempt
+  int retries = 3;      // attempts after the first, with a doubling backoff from 1 s
+};
+
 }  // namespace amata::catalog

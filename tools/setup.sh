@@ -44,6 +44,8 @@ test_packages=(
   python3-matplotlib
   # promtool, the strict checker of the /metrics exposition in engine/metrics/metrics_test
   prometheus
+  # the Alertmanager the alert channel is delivered to in tests/integration/notify_test
+  prometheus-alertmanager
   # smartctl, which the disk probe runs (its tests run it on this machine's disk)
   smartmontools
   # the systemd lab of tests/systemd: a real systemd as PID 1 of namespaces, with dbus for

@@ -216,14 +216,15 @@ struct Action {
   catalog::ActionKind action = catalog::ActionKind::kRestart;  // kAction
   SourceRange range;
 
-  Name target;               // restart/start/stop/monitor/unmonitor/signal/failover
-  Name signal;               // kSignal: HUP, SIGHUP, USR1, ...
-  std::vector<RunArg> argv;  // kRun
-  std::string channel;       // kNotify
-  std::string message;       // kNotify (empty: a default message)
-  ExprPtr duration;          // kWait
-  RaiseClause raise;         // kRaise
-  Name peer;                 // kFailover: optional (empty text when absent)
+  Name target;                // restart/start/stop/monitor/unmonitor/signal/failover
+  Name signal;                // kSignal: HUP, SIGHUP, USR1, ...
+  std::vector<RunArg> argv;   // kRun
+  std::string channel;        // kNotify
+  SourceRange channel_range;  // kNotify: the channel's string
+  std::string message;        // kNotify (empty: a default message)
+  ExprPtr duration;           // kWait
+  RaiseClause raise;          // kRaise
+  Name peer;                  // kFailover: optional (empty text when absent)
 
   // kRestart options: `backoff MIN .. MAX` or `backoff none`, `limit N within DURATION` or
   // `limit none`. Neither given: the checker applies the default restart policy.

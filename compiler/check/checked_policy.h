@@ -223,6 +223,7 @@ struct CheckedPolicy {
   std::vector<DiscoverRule> discover;
   std::vector<RecoverRule> recover;
   std::optional<catalog::ClusterSpec> cluster;  // the policy's cluster declaration, if any
+  std::vector<catalog::ChannelSpec> channels;   // `channel` declarations, in source order
 
   /// The id of the object named `name`, or -1.
   int find_object(std::string_view name) const;

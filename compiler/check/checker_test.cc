@@ -120,7 +120,7 @@ TEST(CheckerTest, AServiceNothingRestartsIsWarnedAbout) {
                    "event Page(s: service) notify_only\n"
                    "discover b when not db.alive raise Gone(db)\n"
                    "recover Gone(s) { raise Again(s) }\n"
-                   "recover Again(s) { notify \"pager\"; start cache }\n");
+                   "recover Again(s) { notify \"console\"; start cache }\n");
   ASSERT_TRUE(c->policy) << c->messages();
   // web: restarted in the else branch; cache: started by name from Again; db: only paged.
   EXPECT_EQ(c->codes(), std::vector<std::string>{"W0205"}) << c->messages();

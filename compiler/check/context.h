@@ -45,8 +45,9 @@ struct CheckContext {
   // declarations
   std::unordered_map<std::string, Definition> names;  // objects, constants, the cluster
   std::map<std::string, ast::SourceRange> event_defs;
-  std::vector<const ast::ObjectDecl*> object_decls;  // parallel to policy.objects
-  const ast::ObjectDecl* cluster_decl = nullptr;     // the `cluster` declaration, if any
+  std::vector<const ast::ObjectDecl*> object_decls;   // parallel to policy.objects
+  const ast::ObjectDecl* cluster_decl = nullptr;      // the `cluster` declaration, if any
+  std::vector<const ast::ObjectDecl*> channel_decls;  // `channel` declarations, each name once
   std::vector<const ast::LetDecl*> lets;
   // constants
   std::vector<std::optional<TypedExpr>> constant_values;  // parallel to lets

@@ -1,5 +1,5 @@
 // The declarations pass: what the policy declares (its name, the objects and their kinds,
-// the constants, the events, the cluster), each name defined once.
+// the constants, the events, the cluster, the channels), each name defined once.
 #include <string>
 
 #include "compiler/check/names.h"
@@ -32,6 +32,28 @@ void declarations_pass(CheckContext& ctx) {
       }
       if (!define(ctx, o.name, Definition::What::kCluster, 0)) return;
       ctx.cluster_decl = &o;
+      return;
+    }
+    if (o.kind.text == "channel") {
+      // Not an object either: where `notify "NAME"` delivers. Channels are named by strings
+      // in `notify`, so their names are their own and may equal an object's.
+      if (o.name.text == "console" || o.name.text == "any") {
+        ctx.diags.report(diag::Code::kDuplicateDefinition, o.name.range,
+                         o.name.text == "console"
+                             ? std::string("'console' is the built-in channel (the log and the "
+                                           "console); name this channel otherwise")
+                             : std::string("'any' is the hook every event runs; name this "
+                                           "channel otherwise"));
+        return;
+      }
+      for (const ast::ObjectDecl* other : ctx.channel_decls) {
+        if (other->name.text != o.name.text) continue;
+        auto& d = ctx.diags.report(diag::Code::kDuplicateDefinition, o.name.range,
+                                   "redefinition of channel " + quote(o.name.text));
+        d.notes.push_back({other->name.range, "previous definition is here"});
+        return;
+      }
+      ctx.channel_decls.push_back(&o);
       return;
     }
     auto kind = resolve_kind(ctx, o.kind);

@@ -45,7 +45,7 @@ std::optional<Kind> resolve_kind(CheckContext& ctx, const ast::Name& kind) {
   const std::string best = diag::closest_match(kind.text, kinds);
   // A misspelt statement keyword parses as an object declaration; suggest those too.
   const std::string keyword = diag::closest_match(
-      kind.text, {"discover", "recover", "event", "include", "policy", "cluster"});
+      kind.text, {"discover", "recover", "event", "include", "policy", "cluster", "channel"});
   auto& d = ctx.diags.report(diag::Code::kUnknownKind, kind.range, "");
   if (!best.empty()) {
     msg += "; did you mean " + quote(best) + "?";

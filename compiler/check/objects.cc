@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/check/channels.h"
 #include "compiler/check/cluster.h"
 #include "compiler/check/dependencies.h"
 #include "compiler/check/passes.h"
@@ -436,6 +437,7 @@ void objects_pass(CheckContext& ctx) {
   for (std::size_t id = 0; id < ctx.policy.objects.size(); ++id) read_object(ctx, id);
   check_dependencies(ctx);
   check_cluster(ctx);
+  check_channels(ctx);
 }
 
 }  // namespace amata::check

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "catalog/actions.h"
+#include "compiler/check/channels.h"
 #include "compiler/check/checker.h"
 #include "compiler/check/cluster.h"
 #include "compiler/check/escalation.h"
@@ -211,6 +212,7 @@ std::optional<Action> action(CheckContext& ctx, const ast::Action& a, const Scop
                          "the notification channel must not be empty");
         return std::nullopt;
       }
+      if (!check_notify_channel(ctx, a)) return std::nullopt;
       return out;
     case K::kWait: {
       auto d = duration_value(ctx, *a.duration, "the time to wait", kWait);

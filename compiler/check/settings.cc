@@ -59,6 +59,19 @@ const SettingInfo kClusterSettings[] = {
     {"on_quorum_loss", {}, "on_quorum_loss stop|freeze"},
     {"fence",          {}, "fence \"/abs/agent\" \"arg\"..."},
 };
+
+/// The settings of a `channel` declaration: one of the first four says what it is.
+const SettingInfo kChannelSettings[] = {
+    {"webhook",      {}, "webhook \"http(s)://HOST[:PORT]/PATH\""},
+    {"alertmanager", {}, "alertmanager \"http(s)://HOST:9093\""},
+    {"email",        {}, "email \"smtp(s)://HOST[:PORT]\""},
+    {"hook",         {}, "hook"},
+    {"from",         {}, "from \"amata@example.org\""},
+    {"to",           {}, "to \"ops@example.org\"..."},
+    {"ca",           {}, "ca \"/abs/ca.pem\""},
+    {"timeout",      {}, "timeout DURATION"},
+    {"retries",      {}, "retries NUMBER"},
+};
 // clang-format on
 
 }  // namespace
@@ -69,6 +82,10 @@ std::span<const SettingInfo> object_settings() {
 
 std::span<const SettingInfo> cluster_settings() {
   return kClusterSettings;
+}
+
+std::span<const SettingInfo> channel_settings() {
+  return kChannelSettings;
 }
 
 const SettingInfo* find_object_setting(std::string_view name) {

@@ -1,6 +1,7 @@
-// Settings: which settings each kind of object (and the cluster) takes, and reading one
-// setting's values: strings, absolute paths, words, numbers with units or constants,
-// durations, whole numbers and signals. Every misfit is an E0206 with the setting's usage.
+// Settings: which settings each kind of object (and the cluster, and a channel) takes, and
+// reading one setting's values: strings, absolute paths, words, numbers with units or
+// constants, durations, whole numbers and signals. Every misfit is an E0206 with the setting's
+// usage.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,8 @@ struct SettingInfo {
 std::span<const SettingInfo> object_settings();
 /// The settings of a `cluster` declaration (it is not an object kind).
 std::span<const SettingInfo> cluster_settings();
+/// The settings of a `channel` declaration (not an object kind either).
+std::span<const SettingInfo> channel_settings();
 /// The object setting called `name`, or nullptr.
 const SettingInfo* find_object_setting(std::string_view name);
 /// Whether an object of `kind` takes the setting.

@@ -419,6 +419,24 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
                     {"on_quorum_loss", kQuorumLoss[static_cast<int>(p.cluster->on_quorum_loss)]},
                     {"fence", p.cluster->fence}};
   }
+  if (!p.channels.empty()) {
+    static const char* kChannelType[] = {"hook", "webhook", "alertmanager", "email"};
+    j["channels"] = json::array();
+    for (const auto& c : p.channels) {
+      json cj = {{"name", c.name}, {"type", kChannelType[static_cast<int>(c.type)]}};
+      if (c.type != catalog::ChannelSpec::Type::kHook) {
+        cj["url"] = c.url;
+        cj["timeout"] = c.timeout;
+        cj["retries"] = c.retries;
+        if (!c.ca.empty()) cj["ca"] = c.ca;
+      }
+      if (c.type == catalog::ChannelSpec::Type::kEmail) {
+        cj["from"] = c.from;
+        cj["to"] = c.to;
+      }
+      j["channels"].push_back(std::move(cj));
+    }
+  }
   j["constants"] = json::array();
   for (const auto& c : p.constants) {
     j["constants"].push_back({{"name", c.name}, {"value", expr_to_json(c.value)}});

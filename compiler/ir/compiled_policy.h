@@ -78,6 +78,8 @@ struct PolicyTables {
   int state_words = 0;                       // size of PolicyState::words
   /// `cluster NAME {...}`: the cluster this node belongs to (none: never touch Corosync).
   std::optional<catalog::ClusterSpec> cluster;
+  /// `channel NAME {...}`: where `notify` delivers, by name ("console" is not among them).
+  std::vector<catalog::ChannelSpec> channels;
 
   /// The slot of `object`.`attribute`, or nullptr when no rule reads it.
   const SlotInfo* find_slot(int object, std::string_view attribute) const;

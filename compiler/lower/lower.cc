@@ -26,6 +26,7 @@ class Lowering {
   Result<std::shared_ptr<const ir::Program>> run() {
     p_->tables.name = c_.name;
     p_->tables.cluster = c_.cluster;
+    p_->tables.channels = c_.channels;
     p_->tables.objects = c_.objects;
     for (const check::Event& e : c_.events) {
       ir::EventInfo info{e.name, {}, -1};

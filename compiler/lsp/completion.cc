@@ -316,7 +316,7 @@ void add_members(Items& items, const Analysis& a, const Scope& scope, std::strin
   if (in_run && rest.empty()) items.add("name", kField, "string", "the object's name");
 }
 
-/// Inside an object's (or the cluster's) braces.
+/// Inside an object's (or the cluster's, or a channel's) braces.
 void object_body(Items& items, const Analysis& a, const Context& c) {
   const std::string_view kind_word = c.toks[0].text;
   // The setting being written: tokens after the last `{` or `;`, on the cursor's line.
@@ -328,6 +328,10 @@ void object_body(Items& items, const Analysis& a, const Context& c) {
   if (first == c.toks.size()) {
     if (kind_word == "cluster") {
       for (const auto& s : check::cluster_settings()) items.add(s.name, kProperty, s.usage);
+      return;
+    }
+    if (kind_word == "channel") {
+      for (const auto& s : check::channel_settings()) items.add(s.name, kProperty, s.usage);
       return;
     }
     auto kind = catalog::kind_from_name(kind_word);
@@ -483,7 +487,7 @@ Json complete(const Analysis& a, ast::FileId file, std::uint32_t offset) {
     }
     return items.done();
   }
-  if ((catalog::kind_from_name(head) || head == "cluster") && c.braces > 0) {
+  if ((catalog::kind_from_name(head) || head == "cluster" || head == "channel") && c.braces > 0) {
     object_body(items, a, c);
   }
   return items.done();

@@ -45,6 +45,9 @@ TEST(Completion, SettingsValidForTheKind) {
   EXPECT_FALSE(l.count("health"));
   l = labels("cluster c { |");
   EXPECT_TRUE(l.count("on_quorum_loss"));
+  l = labels("channel pager { |");
+  EXPECT_TRUE(l.count("webhook") && l.count("alertmanager") && l.count("retries"));
+  EXPECT_FALSE(l.count("on_quorum_loss") || l.count("health"));
 }
 
 TEST(Completion, SettingValues) {

@@ -52,7 +52,7 @@ TEST(Hover, ConstantShowsDefinitionAndFoldedValue) {
   const std::string text =
       "let window = 5min\nnode self {}\n"
       "discover d when avg(self.cpu, window) > 50% raise E(self)\n"
-      "recover E(n) { notify \"x\" }\n";
+      "recover E(n) { notify \"console\" }\n";
   auto a = testing::analyse(text);
   ASSERT_FALSE(a->diagnostics().has_errors());
   const std::string w = hover_text(*a, at(text, "window)", 1));

@@ -314,6 +314,7 @@ class Converter {
         a.limit_window = a.limit_none ? nullptr : expression(*c.children.at(1));
       } else if (c.is_type<g::notify_channel>()) {
         a.channel = decode_string(c);
+        a.channel_range = range(c);
       } else if (c.is_type<g::notify_message>()) {
         a.message = decode_string(c);
       } else if (c.is_type<g::string_lit>() && a.action == K::kRun) {

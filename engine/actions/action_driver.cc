@@ -44,14 +44,20 @@ void ActionDriver::step(const std::shared_ptr<ActionChain>& chain, std::size_t n
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
   std::weak_ptr<bool> alive = alive_;
-  // Every path ends here exactly once: the record, then the chain's next action.
-  auto finish = [this, alive, chain, next, started, requested](const std::string& outcome,
+  // The action's record, written once when it ended.
+  auto record = [this, alive, chain, next, started, requested](const std::string& outcome,
                                                                const std::string& detail) {
     if (alive.expired()) return;
     const ir::ActionRequest& done = chain->actions[next];
     host_.finished(store::ActionRecord{
         0, requested, chain->event_id, std::string(ir::action_kind_name(done.kind)),
         object_name(*chain->policy, done.object), outcome, detail, base::elapsed_ms(started)});
+  };
+  // Every path ends here exactly once (but `notify`'s): the record, then the next action.
+  auto finish = [this, alive, chain, next, record](const std::string& outcome,
+                                                   const std::string& detail) {
+    if (alive.expired()) return;
+    record(outcome, detail);
     step(chain, next + 1);
   };
   auto done = [finish](bool ok, const std::string& detail) {
@@ -123,9 +129,12 @@ void ActionDriver::step(const std::shared_ptr<ActionChain>& chain, std::size_t n
       return;
     }
     case ir::ActionKind::kNotify: {
-      host_.notify(action.channel, action.message, chain->env);
-      const std::string channel = action.channel.empty() ? "console" : action.channel;
-      return finish("ok", channel + ": " + action.message);
+      // Recovery never waits for a notification: the chain goes on now, and the record is
+      // written when the delivery has ended, ok or failed with the reason.
+      host_.notify(
+          action.channel, action.message, chain->env,
+          [record](bool ok, const std::string& detail) { record(ok ? "ok" : "failed", detail); });
+      return step(chain, next + 1);
     }
     case ir::ActionKind::kWait:
       loop_.add_timer_after(base::from_seconds(action.seconds), [finish, s = action.seconds] {

@@ -45,10 +45,13 @@ class ActionHost {
   virtual bool clustered() const = 0;
   /// `failover`: hands `service` to the cluster layer (to `peer` when named).
   virtual Status failover(const std::string& service, const std::optional<std::string>& peer) = 0;
-  /// `notify`: the console's notification (the log), and for a named channel its hook
-  /// scripts with `event` (the message in AMATA_MESSAGE) in their environment.
+  /// `notify`: delivers `message` about `event` through `channel` ("console", or a channel
+  /// the policy declares) and calls `done` once the delivery ended (at once for the console;
+  /// after a hook's exit, a webhook's answer or the retries spent). The recovery does not
+  /// wait for it: `done` only writes the action's record.
   virtual void notify(const std::string& channel, const std::string& message,
-                      const EventEnvironment& event) = 0;
+                      const EventEnvironment& event,
+                      std::function<void(bool ok, const std::string& detail)> done) = 0;
   /// `start`, `stop`, `restart` or `reload` of systemd unit `unit`: asks systemd's manager
   /// and calls `done` once systemd's job has ended (ok: the job's result was "done").
   virtual void unit_job(const std::string& unit, ir::ActionKind verb,

@@ -39,10 +39,17 @@ class RecordingHost : public ActionHost {
   Status failover(const std::string&, const std::optional<std::string>&) override {
     return Error{"no cluster"};
   }
-  void notify(const std::string& channel, const std::string& message,
-              const EventEnvironment& event) override {
+  void notify(const std::string& channel, const std::string& message, const EventEnvironment& event,
+              std::function<void(bool, const std::string&)> done) override {
     calls.push_back("notify " + channel + ": " + message + " for " + event.event);
+    if (hold_notifications) {
+      held.push_back(std::move(done));
+    } else {
+      done(true, channel + ": " + message);
+    }
   }
+  bool hold_notifications = false;
+  std::vector<std::function<void(bool, const std::string&)>> held;
   void finished(store::ActionRecord record) override { records.push_back(std::move(record)); }
   void restarted(int object) override { calls.push_back("restarted " + std::to_string(object)); }
   void unit_job(const std::string& unit, ir::ActionKind verb,
@@ -123,6 +130,25 @@ class ActionDriverTest : public ::testing::Test {
   std::unique_ptr<ActionDriver> driver_;
   int web_ = -1, self_ = -1;
 };
+
+TEST_F(ActionDriverTest, RecoveryGoesOnWhileANotificationIsDelivered) {
+  host_.hold_notifications = true;
+  ir::ActionRequest notify = action(ir::ActionKind::kNotify, web_);
+  notify.channel = "pager";
+  notify.message = "web died";
+  driver_->run(chain({notify, action(ir::ActionKind::kStart, web_)}));
+  // The start ran and ended while the notification was still out.
+  ASSERT_TRUE(run_until([&] { return host_.records.size() == 1; }));
+  EXPECT_EQ(outcomes(), "start web ok");
+  ASSERT_EQ(host_.held.size(), 1U);
+  // Its record comes when the delivery ends: a failed delivery is a failed action.
+  host_.held[0](false, "webhook http://127.0.0.1:9/: Connection refused (4 attempts)");
+  ASSERT_EQ(host_.records.size(), 2U);
+  EXPECT_EQ(outcomes(), "start web ok; notify web failed");
+  EXPECT_EQ(host_.records[1].detail,
+            "webhook http://127.0.0.1:9/: Connection refused (4 attempts)");
+  EXPECT_EQ(host_.records[1].event_id, 7);
+}
 
 TEST_F(ActionDriverTest, ActionsRunInOrderEachEndingInARecord) {
   ir::ActionRequest notify = action(ir::ActionKind::kNotify, web_);

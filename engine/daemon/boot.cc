@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
@@ -31,6 +33,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions options, lower::Loa
 
 Status Daemon::init(lower::LoadedPolicy loaded) {
   started_unix_ = base::unix_now();
+  char hostname[256] = {};
+  node_name_ = gethostname(hostname, sizeof hostname - 1) == 0 ? hostname : "localhost";
   // The state holds every service's argv and the values of every event: amatad's alone.
   for (const std::string& dir : {options_.state_dir, options_.state_dir + "/logs"}) {
     std::error_code ec;
@@ -125,6 +129,17 @@ Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const lower::Loade
   auto rt = std::make_unique<Runtime>();
   rt->file = loaded.file;
   auto policy = loaded.policy;
+  // A `notify` through a hook channel whose script is missing would never reach anyone:
+  // refused here, at start and on reload, rather than found out when the fault comes.
+  for (const auto& channel : policy->tables().channels) {
+    if (channel.type != catalog::ChannelSpec::Type::kHook) continue;
+    const std::string script = hooks_->dir() + "/" + channel.name;
+    const auto hooks = hooks_->hooks_for(channel.name);
+    if (std::find(hooks.begin(), hooks.end(), script) == hooks.end()) {
+      return Error{"channel " + channel.name + " runs the hook " + script +
+                   ", which is missing or not executable"};
+    }
+  }
   rt->rules = std::make_unique<discovery::RuleEngine>(
       *loop_, policy,
       [this](const ir::EventInstance& event, const std::string& rule, bool raise) {

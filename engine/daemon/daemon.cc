@@ -19,8 +19,9 @@ Daemon::~Daemon() {
   cluster_.reset();  // leaves the cluster group while the supervisor exists
   console_.reset();
   metrics_server_.reset();
-  runtime_.reset();  // probes first: they reference the loop
-  actions_.reset();  // before what actions act on
+  runtime_.reset();   // probes first: they reference the loop
+  channels_.reset();  // deliveries still out are abandoned (logged by their absence of records)
+  actions_.reset();   // before what actions act on
   supervisor_.reset();
   hooks_.reset();
   jobs_.reset();

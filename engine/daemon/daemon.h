@@ -39,6 +39,7 @@
 #include "engine/daemon/systemd_notify.h"
 #include "engine/discovery/rule_engine.h"
 #include "engine/metrics/metrics_snapshot.h"
+#include "engine/notify/notifier.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
 #include "probes/oom_reports.h"
@@ -260,7 +261,16 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   bool clustered() const override { return cluster_ != nullptr; }
   Status failover(const std::string& service, const std::optional<std::string>& peer) override;
   void notify(const std::string& channel, const std::string& message,
-              const actions::EventEnvironment& event) override;
+              const actions::EventEnvironment& event,
+              std::function<void(bool ok, const std::string& detail)> done) override;
+  /// A hook channel's delivery: its script DIR/CHANNEL, ok when it exits 0.
+  void notify_hook(const std::string& channel, const actions::EventEnvironment& event,
+                   const std::function<void(bool ok, const std::string& detail)>& done);
+  /// The worker that delivers webhooks, alerts and mail; started by the first of them.
+  notify::Notifier* channels();
+  /// What a channel is told about `event` (the message aside).
+  notify::Notification notification(const std::string& channel,
+                                    const actions::EventEnvironment& event) const;
   void finished(store::ActionRecord record) override;
   void restarted(int object) override;
   void unit_job(const std::string& unit, ir::ActionKind verb,
@@ -279,6 +289,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<actions::HookRunner> hooks_;
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<actions::ActionDriver> actions_;
+  std::unique_ptr<notify::Notifier> channels_;  // started by the first webhook, alert or mail
   std::unique_ptr<actions::UnitControl> unit_control_;  // opened by the first unit action
   std::unique_ptr<ClusterGlue> cluster_;                // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
@@ -306,6 +317,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   double started_unix_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool status_pending_ = false;
+  std::string node_name_;  // the host name: what notifications say this node is
 };
 
 }  // namespace amata::daemon

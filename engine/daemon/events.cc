@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "engine/console/cluster_view.h"
@@ -54,6 +55,17 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
   record_event(record);
   if (!raise) {
     spdlog::info("{} cleared{}", what, rule.empty() ? "" : " (" + rule + ")");
+    // Alertmanager is told the alerts it had about this event are resolved.
+    if (channels_) {
+      actions::EventEnvironment cleared;
+      cleared.event = info.name;
+      cleared.objects = record.objects;
+      cleared.edge = "clear";
+      cleared.time = record.time;
+      cleared.event_id = record.id;
+      cleared.policy = tables.name;
+      channels_->cleared(notification("", cleared));
+    }
     return;
   }
   spdlog::warn("{} raised{}: {}{}", what, rule.empty() ? "" : " by " + rule, record.values,
@@ -240,13 +252,73 @@ Status Daemon::failover(const std::string& service, const std::optional<std::str
 }
 
 void Daemon::notify(const std::string& channel, const std::string& message,
-                    const actions::EventEnvironment& event) {
+                    const actions::EventEnvironment& event,
+                    std::function<void(bool ok, const std::string& detail)> done) {
   spdlog::warn("notify {}: {}", channel.empty() ? "console" : channel, message);
-  if (channel.empty()) return;
+  const auto& declared = policy().tables().channels;
+  auto spec = std::find_if(declared.begin(), declared.end(),
+                           [&](const catalog::ChannelSpec& c) { return c.name == channel; });
+  if (channel.empty() || channel == "console" || spec == declared.end()) {
+    // The console's channel is the log line above and the action's record. A channel the
+    // running policy lost in a reload is gone too: said so, not silently ok.
+    const bool console = channel.empty() || channel == "console";
+    return done(console, console ? "console: " + message
+                                 : "channel " + channel + " is not in the running policy");
+  }
   actions::EventEnvironment env = event;
   env.message = message;
-  env.event = channel;  // the channel's hook: DIR/pager
-  run_hooks(env);
+  if (spec->type == catalog::ChannelSpec::Type::kHook) return notify_hook(channel, env, done);
+  notify::Notifier* notifier = channels();
+  if (!notifier) return done(false, "notification channels cannot start (see the log)");
+  notify::Notification n = notification(channel, env);
+  notifier->send(*spec, n, [done](const notify::Delivery& d) { done(d.ok, d.detail); });
+}
+
+void Daemon::notify_hook(const std::string& channel, const actions::EventEnvironment& event,
+                         const std::function<void(bool ok, const std::string& detail)>& done) {
+  const std::string script = hooks_->dir() + "/" + channel;
+  const auto hooks = hooks_->hooks_for(channel);
+  if (std::find(hooks.begin(), hooks.end(), script) == hooks.end()) {
+    return done(false, "hook " + script + " is missing or not executable");
+  }
+  actions::EventEnvironment env = event;
+  env.event = channel;  // the channel's hook: DIR/pager (and DIR/any, as for every event)
+  hooks_->run(env, [script, done](const std::string& hook, const actions::JobOutcome& outcome) {
+    if (hook != script) {
+      if (!outcome.ok()) spdlog::warn("hook {}: {}", hook, outcome.describe());
+      return;
+    }
+    done(outcome.ok(), "hook " + hook + ": " + outcome.describe());
+  });
+}
+
+notify::Notifier* Daemon::channels() {
+  if (!channels_) {
+    auto started = notify::Notifier::start(
+        *loop_, [](const std::string& line) { spdlog::warn("notify: {}", line); });
+    if (!started) {
+      spdlog::error("notification channels: {}", started.error().message);
+      return nullptr;
+    }
+    channels_ = std::move(*started);
+  }
+  return channels_.get();
+}
+
+notify::Notification Daemon::notification(const std::string& channel,
+                                          const actions::EventEnvironment& event) const {
+  notify::Notification n;
+  n.channel = channel;
+  n.event = event.event;
+  n.edge = event.edge;
+  n.objects = event.objects;
+  n.message = event.message;
+  n.time = event.time;
+  n.event_id = event.event_id;
+  n.values = event.values;
+  n.policy = event.policy;
+  n.node = node_name_;
+  return n;
 }
 
 void Daemon::finished(store::ActionRecord record) {

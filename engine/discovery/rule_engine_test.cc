@@ -13,6 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kPolicy = R"(policy t
+channel pager { hook }
 node self { every 1s }
 service web { start "/bin/true" }
 service db { start "/bin/true" }

@@ -18,6 +18,7 @@ namespace {
 using Json = nlohmann::json;
 
 const char* kDownRule =
+    "channel pager { hook }\n"
     "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
     "recover ServiceDown(s) {\n  restart s\n  notify \"pager\" \"a service is down\"\n}\n";
 

@@ -51,6 +51,8 @@ test_packages=(
   # the systemd lab of tests/systemd: a real systemd as PID 1 of namespaces, with dbus for
   # the unit probe and UnitControl
   systemd dbus
+  # the web view's browser test and screenshots (tests/web, tools/web-screenshots.py): headless Chromium
+  chromium chromium-driver python3-selenium
 )
 packages=("${build_packages[@]}")
 case "$mode" in

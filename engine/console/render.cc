@@ -403,6 +403,33 @@ std::string short_duration(std::int64_t ms) {
   return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
 }
 
+std::string utc_time(std::int64_t unix_ms) {
+  return utc_clock(unix_ms);
+}
+
+std::vector<std::pair<std::string, std::string>> key_attribute_texts(const Json& object) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!object.is_object()) return out;
+  auto it = object.find("attributes");
+  if (it == object.end() || !it->is_object()) return out;
+  const std::string kind = str(object, "kind");
+  auto keys = key_attributes(kind);
+  if (keys.empty()) {  // a kind this amatactl does not know: the first few
+    std::size_t shown = 0;
+    for (const auto& [name, value] : it->items()) {
+      if (shown++ == 6) break;
+      out.emplace_back(name, attribute_text(kind, name, value));
+    }
+  }
+  for (auto name : keys) {
+    auto value = it->find(std::string(name));
+    if (value != it->end() && !value->is_null()) {
+      out.emplace_back(std::string(name), attribute_text(kind, name, *value));
+    }
+  }
+  return out;
+}
+
 std::string relative_time(std::int64_t now_unix_ms, std::optional<std::int64_t> then_unix_ms) {
   if (!then_unix_ms || *then_unix_ms <= 0) return "-";
   std::int64_t delta = now_unix_ms - *then_unix_ms;
@@ -463,26 +490,11 @@ std::string render_status(const Json& result, const RenderStyle& style) {
       attributes += std::string(name) + "=" + text;
     };
     if (object.is_object()) {
-      const std::string kind = str(object, "kind");
       if (auto pid = object.find("pid"); pid != object.end() && pid->is_number()) {
         add("pid", scalar(*pid));
       }
-      if (auto it = object.find("attributes"); it != object.end() && it->is_object()) {
-        auto keys = key_attributes(kind);
-        if (keys.empty()) {  // a kind this amatactl does not know: the first few
-          std::size_t shown = 0;
-          for (const auto& [name, value] : it->items()) {
-            if (shown++ == 6) break;
-            add(name, attribute_text(kind, name, value));
-          }
-        }
-        for (auto name : keys) {
-          auto value = it->find(std::string(name));
-          if (value != it->end() && !value->is_null())
-            add(name, attribute_text(kind, name, *value));
-        }
-      }
     }
+    for (const auto& [name, text] : key_attribute_texts(object)) add(name, text);
     if (object.is_object() && object.contains("maintenance")) state += " (maintenance)";
     rows.push_back({str(object, "name"), str(object, "kind"),
                     paint(style, state_colour(str(object, "state")), state),

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace amata::console {
@@ -23,6 +24,12 @@ std::string relative_time(std::int64_t now_unix_ms, std::optional<std::int64_t> 
 std::string short_duration(std::int64_t milliseconds);
 /// A plain table: columns padded to their widest cell (by display width, colour codes
 /// excluded), two spaces apart, no trailing blanks.
+/// "2026-12-05 22:10:01.123Z": an absolute time, for lines that stay on screen.
+std::string utc_time(std::int64_t unix_ms);
+/// A status object's key attributes (by kind: service cpu, rss, ...; the first few of a kind
+/// it does not know) as name and text in the catalog's units ("cpu", "3.2%"): what the status
+/// table shows, and the web view beside it.
+std::vector<std::pair<std::string, std::string>> key_attribute_texts(const nlohmann::json& object);
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
 std::string render_status(const nlohmann::json& result, const RenderStyle& style);

@@ -70,6 +70,8 @@ struct DaemonOptions {
   /// Everyone else may use the read-only commands (status, rules, events, explain, version).
   bool console_read_only = false;
   std::string metrics_listen;  // HOST:PORT for /metrics (empty: off)
+  /// Serve the read-only web view (docs/web.md) beside /metrics; it reads the console socket.
+  bool web = false;
   lower::Backend backend = lower::Backend::kInterp;
   double hook_timeout = 30;  // seconds before a hook is killed
   double run_timeout = 60;   // seconds before a `run` action is killed
@@ -287,9 +289,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<store::EventStore> store_;
   std::unique_ptr<actions::JobRunner> jobs_;
   std::unique_ptr<actions::HookRunner> hooks_;
+  std::unique_ptr<notify::Notifier> channels_;  // started by the first webhook, alert or mail
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<actions::ActionDriver> actions_;
-  std::unique_ptr<notify::Notifier> channels_;  // started by the first webhook, alert or mail
   std::unique_ptr<actions::UnitControl> unit_control_;  // opened by the first unit action
   std::unique_ptr<ClusterGlue> cluster_;                // only when the policy declares a cluster
   std::unique_ptr<Runtime> runtime_;
@@ -315,9 +317,9 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   bool shutting_down_ = false;
   int exit_code_ = 0;
   double started_unix_ = 0;
+  std::string node_name_;  // the host name: what notifications say this node is
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool status_pending_ = false;
-  std::string node_name_;  // the host name: what notifications say this node is
 };
 
 }  // namespace amata::daemon

@@ -10,19 +10,44 @@
 #include "engine/console/console_view.h"
 #include "engine/daemon/daemon.h"
 #include "engine/metrics/metrics_server.h"
+#include "engine/web/web_view.h"
 
 namespace amata::daemon {
 
 void Daemon::start_metrics() {
   if (options_.metrics_listen.empty()) return;
-  auto server = metrics::MetricsServer::start(options_.metrics_listen);
+  metrics::Extension extension;
+  if (options_.web && !options_.socket_path.empty()) {
+    // The view asks the console socket for everything, as amatactl would: pages and streams
+    // run on the HTTP threads and never on this loop.
+    const web::WebView view(web::WebOptions{.socket_path = options_.socket_path});
+    extension.mount = [view](httplib::Server& http) { view.mount(http); };
+    extension.stop = [view] { view.stop(); };
+    extension.long_workers = web::kMaxStreams;
+  } else if (options_.web) {
+    spdlog::error("--web: no console socket (--socket is empty), so no web view");
+  }
+  auto server = metrics::MetricsServer::start(options_.metrics_listen, std::move(extension));
   if (!server) {
     spdlog::error("/metrics on {}: {}", options_.metrics_listen, server.error().message);
     return;
   }
   metrics_server_ = std::move(*server);
   spdlog::info("metrics on {}:{}", metrics_server_->host(), metrics_server_->port());
-  if (metrics_server_->reachable_from_network()) {
+  const bool web = options_.web && !options_.socket_path.empty();
+  if (web) {
+    const std::string& host = metrics_server_->host();
+    const bool v6 = host.find(':') != std::string::npos;  // a URL brackets an IPv6 address
+    spdlog::info("web view on http://{}{}{}:{}/", v6 ? "[" : "", host, v6 ? "]" : "",
+                 metrics_server_->port());
+  }
+  if (metrics_server_->reachable_from_network() && web) {
+    spdlog::warn(
+        "the web view and /metrics on {}:{} are reachable from the network and have no "
+        "authentication: they show every object, rule, explanation and event of this node to "
+        "anyone who connects; bind them to 127.0.0.1 or guard the port with a firewall",
+        metrics_server_->host(), metrics_server_->port());
+  } else if (metrics_server_->reachable_from_network()) {
     spdlog::warn(
         "/metrics on {}:{} is reachable from the network and has no authentication: "
         "it names every object, rule and event of this node; bind it to 127.0.0.1 "

@@ -38,7 +38,8 @@ Result<std::pair<std::string, int>> parse_listen_address(const std::string& text
   return std::make_pair(host, port);
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
+                                                            Extension extension) {
   auto address = parse_listen_address(listen);
   if (!address) return address.error();
   std::unique_ptr<MetricsServer> server(new MetricsServer());
@@ -46,7 +47,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   auto& http = *server->http_;
   // A connection holds a worker while it is open, so idle or slow clients must not hold them
   // long: a few workers, short timeouts, and connections that send nothing never accepted.
-  http.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+  const std::size_t workers = kWorkers + extension.long_workers;
+  http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   http.set_read_timeout(kTimeoutSeconds, 0);
   http.set_write_timeout(kTimeoutSeconds, 0);
   http.set_keep_alive_timeout(kTimeoutSeconds);
@@ -71,9 +73,14 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
     }
     response.set_content(render_exposition(*snapshot), "text/plain; version=0.0.4; charset=utf-8");
   });
-  http.Get("/", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("amatad: see /metrics\n", "text/plain");
-  });
+  if (extension.mount) {
+    extension.mount(http);
+  } else {
+    http.Get("/", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content("amatad: see /metrics\n", "text/plain");
+    });
+  }
+  server->stop_extension_ = std::move(extension.stop);
 
   const auto& [host, port] = *address;
   int bound = port;
@@ -96,6 +103,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
 }
 
 MetricsServer::~MetricsServer() {
+  if (stop_extension_) stop_extension_();
   if (http_) http_->stop();
   if (thread_.joinable()) thread_.join();
 }

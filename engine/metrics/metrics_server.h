@@ -3,6 +3,8 @@
 // can never stall the daemon.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,11 +22,25 @@ namespace amata::metrics {
 /// "127.0.0.1:9469", "[::1]:9469", "localhost:0" → host and port (0: any free port).
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text);
 
+/// More routes served beside /metrics by the same server (amatad --web: the web view).
+struct Extension {
+  /// Adds the routes; called once, before the server listens (httplib's routing table is not
+  /// guarded against changes while it serves). It replaces the plain text at `/`.
+  std::function<void(httplib::Server&)> mount;
+  /// Called first when the server stops: whatever holds a worker for long (a live stream)
+  /// lets go, since stopping waits for the workers.
+  std::function<void()> stop;
+  /// Workers the extension may hold for long, added to the pool so /metrics always has its
+  /// own.
+  std::size_t long_workers = 0;
+};
+
 class MetricsServer {
  public:
   /// Binds `listen` ("HOST:PORT") and starts the serving thread. The endpoint has no
   /// authentication: bind it to loopback unless a firewall guards it.
-  static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen);
+  static Result<std::unique_ptr<MetricsServer>> start(const std::string& listen,
+                                                      Extension extension = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -44,6 +60,7 @@ class MetricsServer {
   std::shared_ptr<const MetricsSnapshot> current() const;
 
   std::unique_ptr<httplib::Server> http_;
+  std::function<void()> stop_extension_;
   std::thread thread_;
   std::string host_;
   int port_ = 0;

@@ -82,6 +82,9 @@ int main(int argc, char** argv) try {
   app.add_flag("--console-read-only", options.console_read_only,
                "everyone else may use the read-only console commands");
   app.add_option("--metrics-listen", options.metrics_listen, "serve /metrics on ADDR:PORT");
+  app.add_flag("--web", options.web,
+               "with --metrics-listen: also serve the read-only web view there (it reads the "
+               "console socket)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_option("--backend", backend, "rule back end")
@@ -116,6 +119,15 @@ int main(int argc, char** argv) try {
   }
 
   if (once) return run_once(options.policy_path);
+  // The web view is served by the /metrics server and reads the console socket.
+  if (options.web && options.metrics_listen.empty()) {
+    std::cerr << "amatad: --web needs --metrics-listen ADDR:PORT (it is served there)\n";
+    return 2;
+  }
+  if (options.web && options.socket_path.empty()) {
+    std::cerr << "amatad: --web needs the console socket (--socket must not be empty)\n";
+    return 2;
+  }
 
   const std::string priority = boost_priority(priority_boost);
   if (auto s = amata::daemon::setup_logging(log_level); !s) {

@@ -2,7 +2,7 @@
 # Builds the fuzz preset (clang-14 + libFuzzer, every library with ASan + UBSan) and runs every
 # fuzz target found in build/fuzz/fuzzers/ for a bounded time, several at once.
 #
-#   tests/fuzz/run.sh [SECONDS]         each target SECONDS (default 60); CI runs 20
+#   tests/fuzz/run.sh [SECONDS]         each target SECONDS (default 60); CI runs 10
 #   tests/fuzz/run.sh --long [SECONDS]  the bar before a release: each target 1800 s
 #   tests/fuzz/run.sh --refresh [...]   run, then merge what each target found into its corpus
 #                                       in the tree (tests/fuzz/corpus/TARGET/, -merge=1: only

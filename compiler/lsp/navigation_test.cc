@@ -71,7 +71,7 @@ TEST(Navigation, DocumentSymbolsOutlineTheFile) {
   std::vector<std::string> names;
   for (const auto& s : symbols) names.push_back(s["name"]);
   EXPECT_EQ(names, (std::vector<std::string>{"web_node", "cpu_high", "self", "web", "db", "down",
-                                             "hot", "Overload", "recover ServiceDown"}));
+                                             "hot", "Overload", "recover ServiceDown", "pager"}));
   const Json& web = symbols[3];
   EXPECT_EQ(web["kind"], 19);
   ASSERT_EQ(web["children"].size(), 2u);

@@ -13,7 +13,7 @@
 namespace amata::lsp::testing {
 
 /// The example policy most tests read: objects, a constant, events declared and inferred,
-/// rules with and without parameters, a recover rule.
+/// rules with and without parameters, a recover rule, the channel it notifies.
 inline constexpr const char* kPolicy = R"(policy web_node
 let cpu_high = 90%
 node self { every 1s }
@@ -29,6 +29,7 @@ recover ServiceDown(s) {
   restart s backoff 100ms .. 30s
   when s.restarts within 5min > 3 { unmonitor s; notify "pager" }
 }
+channel pager { hook }
 )";
 
 /// Files by absolute path, read as if open in the editor.

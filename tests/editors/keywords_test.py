@@ -37,8 +37,9 @@ keywords = found("kw<...> in grammar.h", {
 kinds = found("kinds in catalog.cc", set(re.findall(r'\{Kind::k\w+,\s*"([a-z_]+)"', read("catalog/catalog.cc"))))
 settings = found("settings in settings.cc", set(re.findall(r'^\s*\{"([a-z_]+)",\s*\{', read("compiler/check/settings.cc"), re.M)))
 functions = found("functions in temporal.cc", set(re.findall(r'\{"([a-z]+)",\s*Op::k', read("compiler/check/temporal.cc"))))
-# `cluster { ... }` is a statement the parser reads as an object with that word for a kind.
-language = keywords | kinds | settings | functions | {"cluster"}
+# `cluster { ... }` and `channel { ... }` are statements the parser reads as objects with that
+# word for a kind.
+language = keywords | kinds | settings | functions | {"cluster", "channel"}
 
 vim = set()
 for line in read("editors/vim/syntax/amata.vim").splitlines():

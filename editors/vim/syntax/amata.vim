@@ -6,7 +6,7 @@ if exists('b:current_syntax')
 endif
 
 syn keyword amataStatement policy include let event discover recover notify_only
-syn keyword amataKind node service process interface filesystem host check peer sensor ecc disk raid unit cluster
+syn keyword amataKind node service process interface filesystem host check peer sensor ecc disk raid unit cluster channel
 syn keyword amataKeyword when else raise for within times time checks to backoff limit none clear after
 syn keyword amataOperator and or not
 syn keyword amataBoolean true false
@@ -14,6 +14,7 @@ syn keyword amataAction restart start stop reload monitor unmonitor signal run n
 syn keyword amataSetting every health depends user group dir env log grace pidfile match name
 syn keyword amataSetting path address port method timeout command node_id clustered prefer
 syn keyword amataSetting only_preferred on_quorum_loss fence chip input zone controller dimm array device
+syn keyword amataSetting webhook alertmanager email hook from ca retries
 syn keyword amataFunction avg min max rate delta changed predict
 
 syn match amataComment "#.*$" contains=@Spell

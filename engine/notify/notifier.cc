@@ -340,7 +340,9 @@ void Notifier::Worker::ended(std::unique_ptr<Job> job, bool ok, const std::strin
 }
 
 int Notifier::Worker::poll_timeout_ms(double now) const {
-  double next = now + 1.0;  // at least once a second: a stop is noticed by its wake-up anyway
+  // Idle, the thread sleeps until a request or the stop wakes it (curl_multi_wakeup): an
+  // amatad that has sent one mail must not wake every second for ever after.
+  double next = now + 3600.0;
   for (const auto& job : waiting) next = std::min(next, job->due);
   for (const auto& [key, alert] : alerts) next = std::min(next, alert.next_send);
   long curl_ms = -1;

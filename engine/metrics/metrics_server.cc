@@ -6,6 +6,8 @@
 
 #include <charconv>
 
+#include "base/priority.h"
+
 namespace amata::metrics {
 namespace {
 
@@ -46,7 +48,10 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   server->http_ = std::make_unique<httplib::Server>();
   auto& http = *server->http_;
   // A connection holds a worker while it is open, so idle or slow clients must not hold them
-  // long: a few workers, short timeouts, and connections that send nothing never accepted.
+  // long: a few workers, short timeouts, and connections that send nothing accepted only
+  // after TCP_DEFER_ACCEPT's second. That bounds the loop's exposure, not the port's: measured
+  // (docs/benchmarks.md, "The web view under hostile clients"), 16 clients that send a byte
+  // a second hold every worker, and 1000 idle connections queue real requests for seconds.
   const std::size_t workers = kWorkers + extension.long_workers;
   http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   http.set_read_timeout(kTimeoutSeconds, 0);
@@ -58,8 +63,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   http.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    // The kernel hands a connection over only once it carries data: a flood of idle TCP
-    // connections never reaches a worker.
+    // The kernel hands a connection over once it carries data, or after this second: a
+    // flood of idle connections reaches the workers slowly, not at once.
     int seconds = kTimeoutSeconds;
     setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
   });
@@ -93,7 +98,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   server->host_ = host;
   server->port_ = bound;
   server->public_ = !is_loopback(host);
-  server->thread_ = std::thread([self] { self->http_->listen_after_bind(); });
+  server->thread_ = std::thread([self] {
+    // Behind the loop, as every other thread of amatad's: the workers this thread starts
+    // inherit its nice, so a client that makes them work (1 MB of headers) competes with the
+    // services, not with recovery. Measured before: restarts 4-7x slower under such clients.
+    base::move_this_thread_to_background();
+    self->http_->listen_after_bind();
+  });
   // httplib's stop() does nothing until the serving thread has begun: a server destroyed
   // right after it started would otherwise wait in join() for ever.
   for (int i = 0; i < 5000 && !http.is_running(); ++i) {

@@ -61,6 +61,7 @@ struct ObjectSpec {
   bool clustered = false;
   std::vector<std::string> prefer;  // node names (the peers' `name`), most preferred first
   bool only_preferred = false;      // never run on a node outside `prefer`
+  bool failback = false;  // move back to a better-ranked node of `prefer` when it (re)joins
 
   // process (and optionally service): how to find it.
   std::string pidfile;

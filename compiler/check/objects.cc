@@ -241,8 +241,12 @@ void read_setting(SettingReader& r, catalog::ObjectSpec& spec) {
     if (r.count(1, 1)) {
       if (auto v = r.integer(0, 1, 0xffffffffL)) spec.node_id = static_cast<std::uint32_t>(*v);
     }
-  } else if (n == "clustered" || n == "only_preferred") {
-    if (r.count(0, 0)) (n == "clustered" ? spec.clustered : spec.only_preferred) = true;
+  } else if (n == "clustered" || n == "only_preferred" || n == "failback") {
+    if (r.count(0, 0)) {
+      (n == "clustered"  ? spec.clustered
+       : n == "failback" ? spec.failback
+                         : spec.only_preferred) = true;
+    }
   } else if (n == "prefer") {
     if (r.count(1, 64)) read_prefer(r, spec.prefer);
   } else if (n == "chip" || n == "zone") {
@@ -327,7 +331,8 @@ void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::O
       if (spec.start.empty()) missing("'start \"/path/to/program\" ...'");
       if (!spec.clustered) {
         for (const ast::Setting& s : decl.settings) {
-          if (s.name.text == "prefer" || s.name.text == "only_preferred") {
+          if (s.name.text == "prefer" || s.name.text == "only_preferred" ||
+              s.name.text == "failback") {
             ctx.diags.report(diag::Code::kMissingSetting, s.name.range,
                              quote(s.name.text) + " places a clustered service; service " +
                                  quote(spec.name) + " needs 'clustered'");
@@ -335,6 +340,8 @@ void require_settings(CheckContext& ctx, catalog::ObjectSpec& spec, const ast::O
         }
       } else if (spec.only_preferred && spec.prefer.empty()) {
         missing("'prefer PEER...' for 'only_preferred'");
+      } else if (spec.failback && spec.prefer.empty()) {
+        missing("'prefer PEER...' for 'failback' (it moves the service back to the first of them)");
       }
       break;
     case Kind::kProcess:

@@ -51,6 +51,7 @@ const SettingInfo kObjectSettings[] = {
     {"clustered",      {Kind::kService}, "clustered"},
     {"prefer",         {Kind::kService}, "prefer PEER..."},
     {"only_preferred", {Kind::kService}, "only_preferred"},
+    {"failback",       {Kind::kService}, "failback"},
 };
 
 /// The settings of a `cluster` declaration (it is not an object kind).

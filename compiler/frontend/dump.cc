@@ -362,6 +362,7 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
           oj["clustered"] = true;
           oj["prefer"] = o.prefer;
           oj["only_preferred"] = o.only_preferred;
+          oj["failback"] = o.failback;
         }
         break;
       case catalog::Kind::kInterface:

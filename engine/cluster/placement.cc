@@ -25,7 +25,8 @@ std::uint32_t placement_fingerprint(const ServicePlacement& service) {
   // The name with its NUL, so that ("ab", …) and ("a", "b"…) differ.
   std::uint32_t hash =
       fnv1a(kFnv1aBasis, std::string_view(service.name.c_str(), service.name.size() + 1));
-  hash = fnv1a(hash, (service.only_preferred ? 1U : 0U) | (service.fence ? 2U : 0U));
+  hash = fnv1a(hash, (service.only_preferred ? 1U : 0U) | (service.fence ? 2U : 0U) |
+                         (service.failback ? 4U : 0U));
   for (NodeId n : service.preferred) hash = fnv1a(hash, n);
   return hash;
 }
@@ -140,6 +141,17 @@ void Ledger::apply_membership(const MembershipChange& change) {
     targets_.clear();
     awaiting_.clear();
     awaiting_.insert(members_.begin(), members_.end());
+    // Failback: the best-ranked node joining takes the service back, as an operator's
+    // failover to it would (the pin is dropped once it runs there; stickiness again).
+    for (const auto& s : services_) {
+      if (!s.failback) continue;
+      const std::vector<NodeId> ranked = ranked_candidates(s);
+      if (ranked.empty()) continue;
+      if (std::find(change.joined.begin(), change.joined.end(), ranked.front()) !=
+          change.joined.end()) {
+        targets_[s.name] = ranked.front();
+      }
+    }
   }
 }
 

@@ -9,6 +9,8 @@
 // - The owner is chosen among the CPG members that have not given up on the service:
 //   a pinned failover target first, else the best-ranked member already running it
 //   (stickiness: a running copy is never moved by a join), else the best-ranked member.
+//   With `failback`, the best-ranked member's joining pins the service to it, as a failover
+//   would.
 //   Rank: position in the service's preference list, then unlisted nodes by node id.
 // - After a configuration change that adds members, the ledger forgets what it learnt from
 //   announcements and waits until every member has announced again (what it runs, what it
@@ -47,6 +49,10 @@ struct ServicePlacement {
   std::vector<NodeId> preferred;  // best first; unlisted nodes rank after, by node id
   bool only_preferred = false;    // true: never run on a node that is not listed
   bool fence = false;             // a departed holder must be fenced before a new copy starts
+  /// true: when the best-ranked member (the first of `preferred` that may run it) joins, the
+  /// service moves back to it, as a failover to it would (the copy elsewhere stops first).
+  /// false (default): stickiness, a running copy is never moved by a join.
+  bool failback = false;
 };
 
 /// Why a member left the CPG group (the CPG_REASON_* values that mean leaving).

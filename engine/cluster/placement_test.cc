@@ -264,6 +264,30 @@ TEST(Ledger, ARejoiningPreferredNodeDoesNotTakeItBack) {
   for (NodeId n : {1, 2, 3}) EXPECT_TRUE(sim.node(n).ledger.synced());
 }
 
+TEST(Ledger, WithFailbackARejoiningPreferredNodeTakesItBackOneCopyAtATime) {
+  // The simulation holds every step to one copy: the stand-in stops before node 1 starts.
+  Sim sim(3, {ServicePlacement{"web", {1, 2, 3}, false, false, true}}, QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  ASSERT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+  sim.partition({{2, 3}});
+  ASSERT_EQ(sim.copies("web"), std::vector<NodeId>{2});
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+  for (NodeId n : {1, 2, 3}) EXPECT_EQ(sim.node(n).ledger.owner("web"), 1u);
+  // A node below the one running it joining changes nothing.
+  sim.partition({{1, 2}});
+  sim.partition({{1, 2, 3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{1});
+}
+
+TEST(Ledger, FailbackYieldsToAnOperatorsFailover) {
+  // A pinned target wins over the preference, failback or not.
+  Sim sim(3, {ServicePlacement{"web", {1, 2, 3}, false, false, true}}, QuorumLossPolicy::kStop);
+  sim.partition({{1, 2, 3}});
+  sim.failover(2, FailoverRequest{"web", NodeId{3}});
+  EXPECT_EQ(sim.copies("web"), std::vector<NodeId>{3});
+}
+
 TEST(Ledger, IsolatedOwnerStopsAndMajorityStartsOne) {
   Sim sim(3, one_service({3, 1, 2}), QuorumLossPolicy::kStop);
   sim.partition({{1, 2, 3}});
@@ -460,6 +484,7 @@ TEST(Ledger, FingerprintsDifferWhenPlacementDiffers) {
                                         ServicePlacement{"web", {1, 2}, false, false},
                                         ServicePlacement{"web", {1, 2, 3}, true, false},
                                         ServicePlacement{"web", {1, 2, 3}, false, true},
+                                        ServicePlacement{"web", {1, 2, 3}, false, false, true},
                                         ServicePlacement{"web2", {1, 2, 3}, false, false}}) {
     EXPECT_NE(placement_fingerprint(other), base) << other.name;
   }

@@ -26,7 +26,7 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
     }
     if (o.kind != catalog::Kind::kService || !o.clustered) continue;
     config.services.push_back(
-        cluster::ServicePlacement{o.name, {}, o.only_preferred, !spec.fence.empty()});
+        cluster::ServicePlacement{o.name, {}, o.only_preferred, !spec.fence.empty(), o.failback});
     if (!o.prefer.empty()) config.preferred_names[o.name] = o.prefer;
   }
   return config;

@@ -42,6 +42,7 @@ TEST(ClusterGlue, ConfigOfAPolicy) {
   std::vector<catalog::ObjectSpec> objects = {
       peer("alpha", "n1", 1), peer("beta", "n2", 2), peer("gamma", "n3", std::nullopt),
       service("vip", true, {"n2", "n1"}), service("local", false, {})};
+  objects[3].failback = true;
   auto config = ClusterGlue::config_of(spec, objects);
   EXPECT_EQ(config.group, "amata-web");
   EXPECT_EQ(config.on_quorum_loss, cluster::QuorumLossPolicy::kFreeze);
@@ -50,6 +51,7 @@ TEST(ClusterGlue, ConfigOfAPolicy) {
   EXPECT_EQ(config.services[0].name, "vip");
   EXPECT_TRUE(config.services[0].only_preferred);
   EXPECT_TRUE(config.services[0].fence);
+  EXPECT_TRUE(config.services[0].failback);
   EXPECT_EQ(config.preferred_names.at("vip"), (std::vector<std::string>{"n2", "n1"}));
   EXPECT_EQ(config.node_names.size(), 2u);  // peers with a node id name their node
   EXPECT_EQ(config.node_names.at(2), "n2");

@@ -325,6 +325,30 @@ TEST_F(AmatadClusterTest, NodesStartedTogetherPlaceTheServiceAsPreferred) {
   EXPECT_TRUE(stays_one_copy({1}, seconds(2))) << h_->logs();
 }
 
+TEST_F(AmatadClusterTest, WithFailbackThePreferredNodeTakesItBackWhenItRejoins) {
+  for (int i = 1; i <= 3; ++i) h_->stop_node(i, SIGTERM, seconds(10));
+  ASSERT_TRUE(ClusterHarness::wait_until([&] { return h_->serving().empty(); }, seconds(10)));
+  write_policy("policy.amata", kClustered + "\n  failback");
+  h_->start_all();
+  ASSERT_TRUE(ClusterHarness::wait_until([&] { return one_copy({1}) && settled(); }, seconds(40)))
+      << h_->logs();
+  // n1's amatad leaves: the service goes to n2, the next in `prefer`.
+  h_->stop_node(1, SIGTERM, seconds(10));
+  ASSERT_TRUE(ClusterHarness::wait_until([&] { return one_copy({2}); }, seconds(30))) << h_->logs();
+  // n1 comes back: the service moves back to it, the copy on n2 stopping first.
+  h_->start_node(1);
+  std::size_t most = 0;
+  EXPECT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        most = std::max(most, h_->serving().size());
+        return one_copy({1}) && settled();
+      },
+      seconds(40)))
+      << h_->logs();
+  EXPECT_LE(most, 1u) << "two copies while it moved back";
+  EXPECT_TRUE(stays_one_copy({1}, seconds(2))) << h_->logs();
+}
+
 TEST_F(AmatadClusterTest, ReloadsChangePlacementOnlyOnceEveryNodeAgrees) {
   int o = owner();
   ASSERT_NE(o, 0);

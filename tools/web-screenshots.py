@@ -50,6 +50,7 @@ def main():
     daemon = harness.Amatad(amatad, POLICY)
     driver = None
     try:
+        started = time.monotonic()
         pid = daemon.wait_running("web")
         os.kill(pid, signal.SIGKILL)  # a death and a restart for the timeline
         daemon.wait_running("web", other_than=pid)
@@ -57,8 +58,11 @@ def main():
         driver = harness.browser(daemon.dir)
         pages = [("overview", "/"), ("rules", "/rules"),
                  ("explain", "/rules/sick%5Bweb%5D"), ("events", "/events"),
-                 ("not-found", "/no/such/page")]
+                 ("not-found", "/no/such/page"), ("object", "/objects/web")]
         for name, path in pages:
+            if name == "object":
+                # A few of the history's 10 s steps, so the charts have lines.
+                time.sleep(max(0.0, started + 45 - time.monotonic()))
             driver.get(daemon.url + path)
             time.sleep(1.5)  # the events page opens its stream
             target = os.path.join(out, f"{name}.png")

@@ -91,11 +91,21 @@ struct EventFilter {
   bool matches(const nlohmann::json& event_record) const;
 };
 
+/// What the `history` command asks for: the last hour of an object's numeric attributes.
+struct HistoryRequest {
+  std::string object;
+  std::optional<std::string> attribute;       // none: every numeric attribute with history
+  std::optional<std::int64_t> since_unix_ms;  // points whose step starts at or after this
+};
+
 /// Who sent a command: the peer's credentials as the kernel reports them (SO_PEERCRED).
 struct Caller {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  /// Whom the client acts for, as it says ("web:alice from 127.0.0.1": the web view for a
+  /// logged-in operator); empty for amatactl. Stored beside the uid, never instead of it.
+  std::string on_behalf_of;
 };
 
 /// The answer to a command that finishes later on the loop (a reload compiles off the loop).
@@ -227,6 +237,13 @@ std::optional<ControlVerb> control_verb_from(std::string_view name);
 ///            "permission_denied" when a caller other than root names a file (the source
 ///            lines of a file are shown to root only).
 ///
+/// history(r): {"object": "web", "step_ms": 10000,
+///               "series": {"cpu": [[1764081000000, 3.2], [1764081010000, null], ...]}}
+///            One point per step of the last hour, oldest first: [the step's start, the
+///            attribute's latest value then] (null: not measured). Only attributes with
+///            history appear (an unknown attribute gives an empty "series"). Failure
+///            "unknown_object" when the policy has no such object.
+///
 /// version(): {"amatad": "0.1.0", "policy": "web_node", "started_unix_ms": ...,
 ///             "backend": "jit" | "interp"}   (the server adds "protocol").
 class ConsoleBackend {
@@ -237,10 +254,12 @@ class ConsoleBackend {
   virtual Outcome rules() = 0;
   virtual Outcome events(const EventFilter& filter) = 0;
   virtual Outcome explain(std::string_view rule) = 0;
-  virtual Outcome control(ControlVerb verb, std::string_view object) = 0;
+  /// Starts `verb` on `object` for `caller`, who is stored with it (a Control event).
+  virtual Outcome control(ControlVerb verb, std::string_view object, const Caller& caller) = 0;
   /// control(), answered through `reply` once the action has ended (result shape above).
   /// A refusal (unknown object, not applicable) is answered at once, inside the call.
-  virtual void control_and_wait(ControlVerb verb, std::string_view object, Reply reply) = 0;
+  virtual void control_and_wait(ControlVerb verb, std::string_view object, const Caller& caller,
+                                Reply reply) = 0;
   /// The maintenance windows in force (read-only).
   virtual Outcome maintenance() = 0;
   /// Opens (or replaces) a maintenance window, set by `caller`.
@@ -253,6 +272,8 @@ class ConsoleBackend {
   virtual void reload(const std::optional<std::string>& file, const Caller& caller,
                       Reply reply) = 0;
   virtual Outcome version() = 0;
+  /// The last hour of an object's numeric attributes (read-only; shape above).
+  virtual Outcome history(const HistoryRequest& request) = 0;
 };
 
 }  // namespace amata::console

@@ -13,11 +13,28 @@ namespace {
 
 bool is_read_only_command(std::string_view cmd) {
   return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
-         cmd == "version" || cmd == "maintenance";
+         cmd == "version" || cmd == "maintenance" || cmd == "history";
 }
 
 bool is_maintenance_change(std::string_view cmd) {
   return cmd == "maintenance_start" || cmd == "maintenance_end";
+}
+
+/// `on_behalf_of` of a control command: one line of printable text, at most 128 bytes (it
+/// goes into the history and the log as it is).
+std::optional<std::string> on_behalf_of_problem(std::string_view text) {
+  if (text.empty() || text.size() > 128) return "\"on_behalf_of\" has 1 to 128 bytes";
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return "\"on_behalf_of\" holds no control characters";
+    }
+  }
+  return std::nullopt;
+}
+
+/// " for web:alice from 127.0.0.1" in the log line of a control command, or nothing.
+std::string behalf_text(const Caller& caller) {
+  return caller.on_behalf_of.empty() ? "" : " for " + caller.on_behalf_of;
 }
 
 }  // namespace
@@ -89,6 +106,22 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       if (!rule || rule->empty()) return error_reply(id, "bad_request", "explain needs a \"rule\"");
       return outcome_reply(id, backend_.explain(*rule));
     }
+    if (cmd == "history") {
+      HistoryRequest history;
+      auto object = string_arg("object");
+      if (!object || object->empty()) {
+        return error_reply(id, "bad_request", "history needs an \"object\"");
+      }
+      history.object = *object;
+      history.attribute = string_arg("attribute");
+      if (auto it = args.find("since_unix_ms"); it != args.end() && !it->is_null()) {
+        if (!it->is_number_integer()) {
+          return error_reply(id, "bad_request", "\"since_unix_ms\" must be an integer");
+        }
+        history.since_unix_ms = it->get<std::int64_t>();
+      }
+      return outcome_reply(id, backend_.history(history));
+    }
     if (cmd == "events") {
       EventFilter filter;
       if (auto it = args.find("since_unix_ms"); it != args.end() && !it->is_null()) {
@@ -131,20 +164,25 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
         if (!it->is_boolean()) return error_reply(id, "bad_request", "\"wait\" must be boolean");
         wait = it->get<bool>();
       }
+      Caller caller{client.peer.pid, client.peer.uid, client.peer.gid, ""};
+      if (auto behalf = string_arg("on_behalf_of")) {
+        if (auto why = on_behalf_of_problem(*behalf)) return error_reply(id, "bad_request", *why);
+        caller.on_behalf_of = *behalf;
+      }
       if (!wait) {
-        Outcome outcome = backend_.control(*verb, *object);
-        log(LogLevel::kInfo,
-            fmt::format("{} {} by pid {} uid {}: {}", cmd, *object, client.peer.pid,
-                        client.peer.uid, outcome.ok() ? "accepted" : outcome.code()));
+        Outcome outcome = backend_.control(*verb, *object, caller);
+        log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}{}: {}", cmd, *object,
+                                         client.peer.pid, client.peer.uid, behalf_text(caller),
+                                         outcome.ok() ? "accepted" : outcome.code()));
         return outcome_reply(id, outcome);
       }
       // The reply comes when the action has ended; meanwhile the client is not idle.
       std::weak_ptr<bool> alive = alive_;
       ++client.awaiting;  // before the call: a refusal answers inside it
       backend_.control_and_wait(
-          *verb, *object,
+          *verb, *object, caller,
           [this, alive, fd = client.fd, serial = client.serial, id, cmd, object = *object,
-           peer = client.peer](const Outcome& outcome) {
+           caller](const Outcome& outcome) {
             if (alive.expired()) return;
             std::string how = outcome.code();
             if (outcome.ok()) {
@@ -152,8 +190,8 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
               how = it != outcome.result().end() && it->is_string() ? it->get<std::string>()
                                                                     : "ended";
             }
-            log(LogLevel::kInfo, fmt::format("{} {} (waited) by pid {} uid {}: {}", cmd, object,
-                                             peer.pid, peer.uid, how));
+            log(LogLevel::kInfo, fmt::format("{} {} (waited) by pid {} uid {}{}: {}", cmd, object,
+                                             caller.pid, caller.uid, behalf_text(caller), how));
             deliver(fd, serial, to_line(outcome_reply(id, outcome)));
           });
       return std::nullopt;

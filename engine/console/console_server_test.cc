@@ -228,6 +228,62 @@ TEST_F(ConsoleServerTest, EveryCommandReachesTheBackend) {
   EXPECT_EQ(backend_.count("explain hot"), 1u);
 }
 
+TEST_F(ConsoleServerTest, AControlCommandSaysWhomItIsFor) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto reply = client.call("restart", {{"object", "web"}, {"on_behalf_of", "web:alice"}});
+    EXPECT_EQ((*reply)["ok"], true);
+    auto waited = client.call(
+        "stop", {{"object", "web"}, {"wait", true}, {"on_behalf_of", "web:bob from 127.0.0.1"}});
+    EXPECT_EQ((*waited)["ok"], true);
+    // One line of printable text, at most 128 bytes: it goes into the history as it is.
+    auto forged = client.call("restart", {{"object", "web"}, {"on_behalf_of", "a\nb"}});
+    EXPECT_EQ((*forged)["error"]["code"], "bad_request");
+    auto too_long =
+        client.call("restart", {{"object", "web"}, {"on_behalf_of", std::string(129, 'x')}});
+    EXPECT_EQ((*too_long)["error"]["code"], "bad_request");
+    auto not_text = client.call("restart", {{"object", "web"}, {"on_behalf_of", 7}});
+    EXPECT_EQ((*not_text)["error"]["code"], "bad_request");
+  });
+  EXPECT_EQ(backend_.count("restart web for web:alice"), 1u);
+  EXPECT_EQ(backend_.count("stop --wait web for web:bob from 127.0.0.1"), 1u);
+  EXPECT_EQ(backend_.count("restart web"), 0u);  // the refused ones never reached it
+  EXPECT_TRUE(logged("restart web by pid")) << "logged with the uid";
+  EXPECT_TRUE(logged("for web:alice"));
+}
+
+TEST_F(ConsoleServerTest, HistoryChecksItsArgumentsAndReachesTheBackend) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto all = client.call("history", {{"object", "web"}});
+    ASSERT_EQ((*all)["ok"], true);
+    EXPECT_EQ((*all)["result"]["object"], "web");
+    EXPECT_EQ((*all)["result"]["step_ms"], 10000);
+    EXPECT_EQ((*all)["result"]["series"]["cpu"][0][1], 3.2);
+    EXPECT_TRUE((*all)["result"]["series"]["cpu"][1][1].is_null());
+    EXPECT_EQ((*all)["result"]["series"].size(), 2u);
+    auto one = client.call(
+        "history", {{"object", "web"}, {"attribute", "cpu"}, {"since_unix_ms", 1764081005000}});
+    ASSERT_EQ((*one)["ok"], true);
+    EXPECT_EQ((*one)["result"]["series"].size(), 1u);
+    EXPECT_EQ((*one)["result"]["series"]["cpu"].size(), 1u);
+    auto unknown = client.call("history", {{"object", "nope"}});
+    EXPECT_EQ((*unknown)["error"]["code"], "unknown_object");
+    for (const Json& args : {Json::object(), Json{{"object", ""}}, Json{{"object", 7}},
+                             Json{{"object", "web"}, {"attribute", 1}},
+                             Json{{"object", "web"}, {"since_unix_ms", "an hour ago"}}}) {
+      auto bad = client.call("history", args);
+      EXPECT_EQ((*bad)["error"]["code"], "bad_request") << args.dump();
+    }
+  });
+  EXPECT_EQ(backend_.count("history web * -"), 1u);
+  EXPECT_EQ(backend_.count("history web cpu 1764081005000"), 1u);
+  EXPECT_EQ(backend_.count("history nope * -"), 1u);
+  EXPECT_EQ(backend_.calls.size(), 3u);  // the bad requests never reach it
+}
+
 TEST_F(ConsoleServerTest, GarbageGetsAnErrorReplyAndALogLineAndTheConnectionSurvives) {
   start();
   with_client_thread([&] {
@@ -931,6 +987,8 @@ TEST_F(ConsoleServerTest, ReadOnlyOutsiderMayReadButNotControl) {
     // Maintenance: anyone admitted may list the windows; opening or ending one is control.
     auto windows = client->call("maintenance");
     if (!windows || (*windows)["ok"] != true) return 15;
+    auto history = client->call("history", {{"object", "web"}});  // a read command too
+    if (!history || (*history)["ok"] != true) return 18;
     auto open = client->call("maintenance_start",
                              {{"object", "web"}, {"duration_ms", 60000}, {"reason", "x"}});
     if (!open || (*open)["error"]["code"] != "permission_denied") return 16;

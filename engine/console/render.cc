@@ -430,6 +430,10 @@ std::vector<std::pair<std::string, std::string>> key_attribute_texts(const Json&
   return out;
 }
 
+std::string attribute_value_text(std::string_view kind, std::string_view name, const Json& value) {
+  return attribute_text(kind, name, value);
+}
+
 std::string relative_time(std::int64_t now_unix_ms, std::optional<std::int64_t> then_unix_ms) {
   if (!then_unix_ms || *then_unix_ms <= 0) return "-";
   std::int64_t delta = now_unix_ms - *then_unix_ms;

@@ -30,6 +30,10 @@ std::string utc_time(std::int64_t unix_ms);
 /// it does not know) as name and text in the catalog's units ("cpu", "3.2%"): what the status
 /// table shows, and the web view beside it.
 std::vector<std::pair<std::string, std::string>> key_attribute_texts(const nlohmann::json& object);
+/// One attribute's value as text in the catalog's unit for its kind ("3.2%", "12MiB", an
+/// enum's member); a value the catalog does not describe as it is.
+std::string attribute_value_text(std::string_view kind, std::string_view name,
+                                 const nlohmann::json& value);
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
 std::string render_status(const nlohmann::json& result, const RenderStyle& style);

@@ -82,8 +82,9 @@ class RecordingBackend : public ConsoleBackend {
                                 {{{"text", "self.cpu"}, {"value", 95.5}, {"unit", "%"}},
                                  {{"text", "90%"}, {"value", 90}, {"unit", "%"}}}}}}});
   }
-  Outcome control(ControlVerb verb, std::string_view object) override {
-    calls.push_back(std::string(to_string(verb)) + " " + std::string(object));
+  Outcome control(ControlVerb verb, std::string_view object, const Caller& caller) override {
+    calls.push_back(std::string(to_string(verb)) + " " + std::string(object) +
+                    (caller.on_behalf_of.empty() ? "" : " for " + caller.on_behalf_of));
     if (object != "web")
       return Outcome::failure("unknown_object", "no object named " + std::string(object));
     return Outcome::success({{"object", object},
@@ -96,8 +97,10 @@ class RecordingBackend : public ConsoleBackend {
   bool hold_waits = false;
   Reply held_wait;
 
-  void control_and_wait(ControlVerb verb, std::string_view object, Reply reply) override {
-    calls.push_back(std::string(to_string(verb)) + " --wait " + std::string(object));
+  void control_and_wait(ControlVerb verb, std::string_view object, const Caller& caller,
+                        Reply reply) override {
+    calls.push_back(std::string(to_string(verb)) + " --wait " + std::string(object) +
+                    (caller.on_behalf_of.empty() ? "" : " for " + caller.on_behalf_of));
     if (object != "web" && object != "crasher") {
       reply(Outcome::failure("unknown_object", "no object named " + std::string(object)));
       return;
@@ -192,6 +195,29 @@ class RecordingBackend : public ConsoleBackend {
   Outcome version() override {
     calls.push_back("version");
     return Outcome::success({{"amatad", "0.1.0"}, {"policy", "web_node"}});
+  }
+
+  /// What history() answers for "web" (an attribute filter and `since` applied to it).
+  Json history_series = {{"cpu", {{1764081000000, 3.2}, {1764081010000, nullptr}}},
+                         {"rss", {{1764081000000, 1.2e7}}}};
+  Outcome history(const HistoryRequest& request) override {
+    calls.push_back("history " + request.object + " " + request.attribute.value_or("*") + " " +
+                    (request.since_unix_ms ? std::to_string(*request.since_unix_ms) : "-"));
+    if (request.object != "web" && request.object != "uplink") {
+      return Outcome::failure("unknown_object", "no object named " + request.object);
+    }
+    Json series = Json::object();
+    if (request.object == "web") {
+      for (const auto& [name, points] : history_series.items()) {
+        if (request.attribute && *request.attribute != name) continue;
+        Json kept = Json::array();
+        for (const auto& p : points) {
+          if (p[0].get<std::int64_t>() >= request.since_unix_ms.value_or(0)) kept.push_back(p);
+        }
+        series[name] = kept;
+      }
+    }
+    return Outcome::success({{"object", request.object}, {"step_ms", 10000}, {"series", series}});
   }
 
   std::size_t count(const std::string& call) const {

@@ -122,6 +122,7 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   runtime_->probes->start();
   start_console();
   start_metrics();
+  record_history();
   return {};
 }
 

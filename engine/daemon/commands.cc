@@ -75,20 +75,22 @@ struct Daemon::SettleWatch {
   base::EventLoop::TimerId timer = 0;
 };
 
-console::Outcome Daemon::control(console::ControlVerb verb, std::string_view object) {
-  return begin_control(verb, object, nullptr);
+console::Outcome Daemon::control(console::ControlVerb verb, std::string_view object,
+                                 const console::Caller& caller) {
+  return begin_control(verb, object, caller, nullptr);
 }
 
 void Daemon::control_and_wait(console::ControlVerb verb, std::string_view object,
-                              console::Reply reply) {
+                              const console::Caller& caller, console::Reply reply) {
   auto wait = std::make_shared<ControlWait>(ControlWait{std::move(reply),
                                                         std::string(console::to_string(verb)),
                                                         std::string(object), base::Clock::now()});
-  console::Outcome accepted = begin_control(verb, object, wait);
+  console::Outcome accepted = begin_control(verb, object, caller, wait);
   if (!accepted.ok()) wait->reply(accepted);  // refused: nothing runs, nothing to wait for
 }
 
 console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_view object_view,
+                                       const console::Caller& caller,
                                        const std::shared_ptr<ControlWait>& wait) {
   std::string object(object_view);
   const int id = policy().tables().find_object(object);
@@ -103,17 +105,24 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
     return console::Outcome::failure(
         "not_applicable", verb_name + " applies to services amatad runs and systemd units");
   }
+  // Who asked is part of the history: a Control event, which the action's record points to.
+  nlohmann::json who = {{"verb", verb_name}, {"uid", caller.uid}, {"pid", caller.pid}};
+  if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;
+  store::EventRecord asked{0,        base::unix_now(), "",     store::kControlEvent,
+                           {object}, who.dump(),       "raise"};
+  record_event(asked);
+  const std::int64_t asked_id = asked.id;
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
   const bool brings_up =
       verb == console::ControlVerb::kRestart || verb == console::ControlVerb::kStart;
   std::weak_ptr<bool> alive = alive_;
-  auto record = [this, alive, verb_name, object, started, requested, wait, brings_up, id, is_unit](
-                    bool ok, const std::string& detail) {
+  auto record = [this, alive, verb_name, object, started, requested, wait, brings_up, id, is_unit,
+                 asked_id](bool ok, const std::string& detail) {
     if (alive.expired()) return;
     store::ActionRecord a{0,
                           requested,
-                          0,
+                          asked_id,
                           verb_name,
                           object,
                           ok ? "ok" : "failed",

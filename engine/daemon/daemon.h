@@ -37,6 +37,7 @@
 #include "engine/daemon/log_rotator.h"
 #include "engine/daemon/maintenance_windows.h"
 #include "engine/daemon/systemd_notify.h"
+#include "engine/discovery/attribute_history.h"
 #include "engine/discovery/rule_engine.h"
 #include "engine/metrics/metrics_snapshot.h"
 #include "engine/notify/notifier.h"
@@ -72,6 +73,9 @@ struct DaemonOptions {
   std::string metrics_listen;  // HOST:PORT for /metrics (empty: off)
   /// Serve the read-only web view (docs/web.md) beside /metrics; it reads the console socket.
   bool web = false;
+  /// Operators who may log in to the web view and restart, start and stop (--web-token;
+  /// empty: the view is read-only).
+  std::string web_token_file;
   lower::Backend backend = lower::Backend::kInterp;
   double hook_timeout = 30;  // seconds before a hook is killed
   double run_timeout = 60;   // seconds before a `run` action is killed
@@ -120,12 +124,15 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   console::Outcome rules() override;
   console::Outcome events(const console::EventFilter& filter) override;
   console::Outcome explain(std::string_view rule) override;
-  console::Outcome control(console::ControlVerb verb, std::string_view object) override;
+  console::Outcome control(console::ControlVerb verb, std::string_view object,
+                           const console::Caller& caller) override;
   void control_and_wait(console::ControlVerb verb, std::string_view object,
-                        console::Reply reply) override;
+                        const console::Caller& caller, console::Reply reply) override;
   void reload(const std::optional<std::string>& file, const console::Caller& caller,
               console::Reply reply) override;
   console::Outcome version() override;
+  // console::ConsoleBackend (history.cc)
+  console::Outcome history(const console::HistoryRequest& request) override;
   // console::ConsoleBackend (maintenance.cc)
   console::Outcome maintenance() override;
   console::Outcome start_maintenance(const console::MaintenanceRequest& request,
@@ -175,6 +182,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// control(): checks, starts the action, answers "accepted"; with `wait`, its reply gets
   /// the outcome once the action has ended.
   console::Outcome begin_control(console::ControlVerb verb, std::string_view object,
+                                 const console::Caller& caller,
                                  const std::shared_ptr<ControlWait>& wait);
   /// Answers a waited command with its outcome (once; later calls do nothing).
   void finish_wait(ControlWait& wait, bool ok, const std::string& detail);
@@ -278,6 +286,11 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void unit_job(const std::string& unit, ir::ActionKind verb,
                 std::function<void(bool ok, const std::string& detail)> done) override;
 
+  // history.cc
+  /// Puts every object's latest numeric attributes into the hour of history, then again at
+  /// the next 10 s step (one timer; it walks the latest values, never the samples).
+  void record_history();
+
   // metrics.cc
   void start_metrics();
   void publish_metrics();
@@ -312,6 +325,7 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::uint64_t reloads_total_ = 0, reload_failures_total_ = 0;
   metrics::DurationHistogram recovery_histogram_ = metrics::DurationHistogram::recovery_default();
   std::vector<std::shared_ptr<SettleWatch>> settling_;  // waited starts not yet settled
+  discovery::AttributeHistory history_;                 // the last hour of every numeric attribute
   MaintenanceWindows maintenance_;
   base::EventLoop::TimerId maintenance_timer_ = 0;
   bool shutting_down_ = false;

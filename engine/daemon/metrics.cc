@@ -20,7 +20,18 @@ void Daemon::start_metrics() {
   if (options_.web && !options_.socket_path.empty()) {
     // The view asks the console socket for everything, as amatactl would: pages and streams
     // run on the HTTP threads and never on this loop.
-    const web::WebView view(web::WebOptions{.socket_path = options_.socket_path});
+    web::WebOptions web_options{.socket_path = options_.socket_path};
+    if (!options_.web_token_file.empty()) {
+      // Checked at start (tools/amatad): a file that went bad since leaves the view read-only.
+      if (auto operators = web::read_token_file(options_.web_token_file)) {
+        web_options.operators = std::move(*operators);
+        spdlog::info("web view: {} operator(s) may log in and restart, start and stop",
+                     web_options.operators.size());
+      } else {
+        spdlog::error("--web-token: {}; the web view is read-only", operators.error().message);
+      }
+    }
+    const web::WebView view(std::move(web_options));
     extension.mount = [view](httplib::Server& http) { view.mount(http); };
     extension.stop = [view] { view.stop(); };
     extension.long_workers = web::kMaxStreams;

@@ -54,6 +54,10 @@ inline constexpr const char* kStoreDegradedEvent = "StoreDegraded";
 /// A maintenance window began (raised) or ended (cleared); values: the console's <window>
 /// (docs/console.md), and when it ended "ended": how ("expired", "ended by uid 0").
 inline constexpr const char* kMaintenanceEvent = "Maintenance";
+/// An operator's restart, start, stop, monitor or unmonitor through the console (amatactl,
+/// the web view): who asked; the action's record points to it. Values {"verb", "uid", "pid",
+/// "on_behalf_of"?}.
+inline constexpr const char* kControlEvent = "Control";
 
 struct EventRecord {
   std::int64_t id = 0;  // assigned by the store

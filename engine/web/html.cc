@@ -107,11 +107,15 @@ std::string render_page(const Page& page) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}"
       "<title>{} · amatad</title><link rel=\"stylesheet\" href=\"/static/web.css\">"
       "<script src=\"/static/web.js\" defer></script></head>\n"
-      "<body><header><span class=\"brand\">amatad</span><nav>{}</nav>{}</header>\n"
+      "<body><header><span class=\"brand\">amatad</span><nav>{}</nav>{}{}</header>\n"
       "<main>\n<h1>{}</h1>\n{}</main>\n"
-      "<footer>read-only view of amatad's console; nothing here changes the daemon</footer>"
+      "<footer>{}</footer>"
       "</body></html>\n",
-      refresh, escape(page.title), nav, policy, escape(page.title), page.body);
+      refresh, escape(page.title), nav, policy, page.account, escape(page.title), page.body,
+      page.account.empty()
+          ? "read-only view of amatad's console; nothing here changes the daemon"
+          : "restart, start and stop go to amatad's console in the name of who logged in; "
+            "the history keeps it");
 }
 
 }  // namespace amata::web

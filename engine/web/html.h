@@ -35,6 +35,9 @@ struct Page {
   int refresh_seconds = 0;
   /// Where the page was rendered from, shown in the header ("policy demo").
   std::string policy;
+  /// The header's right end when control is on (web_view.cc): a log-in link, or who is
+  /// logged in and a log-out button. Empty: the read-only view.
+  std::string account;
 };
 
 /// The whole document: head (the compiled-in stylesheet and script), navigation, body.

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "engine/console/render.h"
+#include "engine/web/control_routes.h"
+#include "engine/web/object_page.h"
 
 namespace amata::web {
 namespace {
@@ -125,12 +127,11 @@ std::string object_link(const std::string& name) {
 
 }  // namespace
 
-std::string restart_sparkline(const Json& events, std::string_view object, std::int64_t now_unix_ms,
-                              std::int64_t window_ms, int buckets) {
-  if (buckets <= 0 || window_ms <= 0) return "";
+std::vector<int> restart_counts(const Json& events, std::string_view object,
+                                std::int64_t now_unix_ms, std::int64_t window_ms, int buckets) {
+  if (buckets <= 0 || window_ms <= 0) return {};
   std::vector<int> counts(static_cast<std::size_t>(buckets), 0);
   const std::int64_t start = now_unix_ms - window_ms;
-  int total = 0;
   for (const auto& event : array(events, "events")) {
     if (str(event, "type") != "action" || str(event, "object", "") != object ||
         str(field(event, "data"), "kind") != "restart") {
@@ -140,8 +141,16 @@ std::string restart_sparkline(const Json& events, std::string_view object, std::
     if (!at || *at < start || *at > now_unix_ms) continue;
     auto slot = static_cast<std::size_t>((*at - start) * buckets / window_ms);
     counts[std::min(slot, counts.size() - 1)]++;
-    total++;
   }
+  return counts;
+}
+
+std::string restart_sparkline(const Json& events, std::string_view object, std::int64_t now_unix_ms,
+                              std::int64_t window_ms, int buckets) {
+  if (buckets <= 0 || window_ms <= 0) return "";
+  const std::vector<int> counts = restart_counts(events, object, now_unix_ms, window_ms, buckets);
+  int total = 0;
+  for (int n : counts) total += n;
   const int peak = std::max(1, *std::max_element(counts.begin(), counts.end()));
   constexpr int kBarWidth = 3;
   constexpr int kHeight = 16;
@@ -160,7 +169,7 @@ std::string restart_sparkline(const Json& events, std::string_view object, std::
 }
 
 Page overview_page(const Json& status, const Json& rules, const Json& recent,
-                   std::int64_t now_unix_ms) {
+                   std::int64_t now_unix_ms, std::string_view csrf) {
   // The rules that say something about each object: a non-service object has no state of its
   // own beyond "monitored", so a firing rule on it is what turns its row red.
   std::map<std::string, std::vector<const Json*>> active;
@@ -203,13 +212,17 @@ Page overview_page(const Json& status, const Json& rules, const Json& recent,
       attributes +=
           fmt::format(R"(<span class="attr">{} <b>{}</b></span> )", escape(attr), escape(value));
     }
+    // Services amatad runs (they have restarts) get the buttons, when someone logged in.
+    const bool controls = !csrf.empty() && field(object, "restarts").is_number();
+    const std::string control_cell =
+        csrf.empty() ? "" : "<td>" + (controls ? control_forms(name, csrf) : "") + "</td>";
     rows += fmt::format(
         "<tr class=\"{}\" data-object=\"{}\"><td><span class=\"dot {}\"></span>{}</td><td>{}</td>"
-        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td>{}"
         "</tr>\n",
-        tone_class(tone), escape(name), tone_class(tone), object_link(name),
-        escape(str(object, "kind")), badge(state), restarts, escape(uptime), attributes,
-        rule_cells);
+        tone_class(tone), escape(name), tone_class(tone), object_page_link(name),
+        escape(str(object, "kind")), badge(state), restarts, escape(uptime), attributes, rule_cells,
+        control_cell);
   }
   Page page;
   page.title = "Overview";
@@ -228,7 +241,9 @@ Page overview_page(const Json& status, const Json& rules, const Json& recent,
   }
   page.body = "<p class=\"summary\">" + summary + "</p>\n" +
               "<table class=\"objects\"><thead><tr><th>object</th><th>kind</th><th>state</th>"
-              "<th>restarts</th><th>uptime</th><th>attributes</th><th>rules</th></tr></thead>"
+              "<th>restarts</th><th>uptime</th><th>attributes</th><th>rules</th>" +
+              (csrf.empty() ? std::string() : std::string("<th>control</th>")) +
+              "</tr></thead>"
               "<tbody>\n" +
               rows + "</tbody></table>\n";
   if (field(status, "cluster").is_object()) {

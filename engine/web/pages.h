@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/web/html.h"
 
@@ -20,8 +21,15 @@ inline constexpr int kSparklineBuckets = 30;
 /// firing or pending on it (`rules` is the console's `rules` result; it may be null). `recent`
 /// (an `events` result of the last hour, or null) draws each service's restarts as a
 /// sparkline.
+/// With `csrf` (an operator logged in), each service gets restart, stop and start buttons.
 Page overview_page(const nlohmann::json& status, const nlohmann::json& rules,
-                   const nlohmann::json& recent, std::int64_t now_unix_ms);
+                   const nlohmann::json& recent, std::int64_t now_unix_ms,
+                   std::string_view csrf = {});
+/// How many restart actions on `object` the events (an `events` result) hold in each of
+/// `buckets` equal slices of the `window_ms` before `now`, oldest first: the overview's
+/// sparklines and the object page's restart chart count alike.
+std::vector<int> restart_counts(const nlohmann::json& events, std::string_view object,
+                                std::int64_t now_unix_ms, std::int64_t window_ms, int buckets);
 /// An inline SVG bar per slice of the `window_ms` before `now`: how many restart actions on
 /// `object` the events hold in each. amatad keeps no attribute history the console could
 /// give, but its event store has every restart.

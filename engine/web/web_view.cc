@@ -11,13 +11,18 @@
 
 #include "engine/console/client.h"
 #include "engine/web/assets.h"
+#include "engine/web/control_routes.h"
 #include "engine/web/html.h"
+#include "engine/web/node_panel.h"
+#include "engine/web/object_page.h"
 #include "engine/web/pages.h"
+#include "engine/web/serving.h"
 
 namespace amata::web {
 
 struct WebView::Shared {
   WebOptions options;
+  std::shared_ptr<Sessions> sessions;  // the operators who logged in (none: read-only)
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> streams{0};
 };
@@ -39,48 +44,10 @@ constexpr int kMaxLimit = 10000;
 // this in an hour shows the newest part of the hour).
 constexpr int kSparklineEvents = 2000;
 
-// An answer of the console: its result, or why there is none (the console's error code, or
-// "unreachable" when it could not be asked).
-struct Answer {
-  Json result;
-  std::string code;
-  std::string message;
-  bool ok() const { return code.empty(); }
-};
-
-Answer ask(console::ConsoleClient& client, std::string_view cmd, const Json& args,
-           std::chrono::milliseconds timeout) {
-  auto reply = client.call(cmd, args, timeout);
-  if (!reply) return {Json(), "unreachable", reply.error().message};
-  const Json& value = *reply;
-  if (value.is_object() && value.value("ok", false) && value.contains("result")) {
-    return {value["result"], "", ""};
-  }
-  Json error = value.is_object() ? value.value("error", Json::object()) : Json::object();
-  if (!error.is_object()) error = Json::object();
-  return {Json(), error.value("code", std::string("internal")),
-          error.value("message", std::string("amatad refused the request"))};
-}
-
-// Security headers for every page: nothing from elsewhere, no framing, no sniffing.
-void harden(httplib::Response& response) {
-  response.set_header("Content-Security-Policy",
-                      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' "
-                      "data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
-                      "frame-ancestors 'none'");
-  response.set_header("X-Content-Type-Options", "nosniff");
-  response.set_header("Referrer-Policy", "no-referrer");
-  response.set_header("Cache-Control", "no-store");
-}
-
-void send(httplib::Response& response, const Page& page, int status = 200) {
-  harden(response);
-  response.status = status;
-  response.set_content(render_page(page), "text/html; charset=utf-8");
-}
-
-void send_failure(httplib::Response& response, const Answer& answer) {
-  send(response, unavailable_page(answer.code + ": " + answer.message), 503);
+// `page` with the header's account corner for whoever asks (nothing when control is off).
+Page with_account(const Shared& shared, const httplib::Request& request, Page page) {
+  page.account = account_html(*shared.sessions, viewer_of(*shared.sessions, request));
+  return page;
 }
 
 // Connects for one page; the page is sent when the console could not be reached.
@@ -235,6 +202,7 @@ std::string sse_message(std::string_view id, std::string_view data) {
 }
 
 WebView::WebView(WebOptions options) : shared_(std::make_shared<Shared>()) {
+  shared_->sessions = std::make_shared<Sessions>(options.operators);
   shared_->options = std::move(options);
 }
 
@@ -250,7 +218,8 @@ void WebView::mount(httplib::Server& server) const {
   std::shared_ptr<Shared> shared = shared_;
   const auto timeout = shared->options.reply_timeout;
 
-  server.Get("/", [shared, timeout](const httplib::Request&, httplib::Response& response) {
+  mount_control(server, shared->sessions, shared->options.socket_path, timeout);
+  server.Get("/", [shared, timeout](const httplib::Request& request, httplib::Response& response) {
     auto client = connect(*shared, response);
     if (!client) return;
     Answer status = ask(*client, "status", Json::object(), timeout);
@@ -263,15 +232,21 @@ void WebView::mount(httplib::Server& server) const {
     Answer recent =
         ask(*client, "events",
             {{"since_unix_ms", now - kSparklineWindowMs}, {"limit", kSparklineEvents}}, timeout);
-    send(response, overview_page(status.result, rules.result, recent.result, now));
+    // An operator who logged in gets the control buttons, each form with the session's token.
+    const Viewer viewer = viewer_of(*shared->sessions, request);
+    Page page = overview_page(status.result, rules.result, recent.result, now, viewer.csrf);
+    page.account = account_html(*shared->sessions, viewer);
+    page.body = node_panel(status.result) + page.body;
+    send(response, page);
   });
-  server.Get("/rules", [shared, timeout](const httplib::Request&, httplib::Response& response) {
-    auto client = connect(*shared, response);
-    if (!client) return;
-    Answer rules = ask(*client, "rules", Json::object(), timeout);
-    if (!rules.ok()) return send_failure(response, rules);
-    send(response, rules_page(rules.result, now_unix_ms()));
-  });
+  server.Get(
+      "/rules", [shared, timeout](const httplib::Request& request, httplib::Response& response) {
+        auto client = connect(*shared, response);
+        if (!client) return;
+        Answer rules = ask(*client, "rules", Json::object(), timeout);
+        if (!rules.ok()) return send_failure(response, rules);
+        send(response, with_account(*shared, request, rules_page(rules.result, now_unix_ms())));
+      });
   server.Get(R"(/rules/(.+))", [shared, timeout](const httplib::Request& request,
                                                  httplib::Response& response) {
     auto client = connect(*shared, response);
@@ -279,7 +254,35 @@ void WebView::mount(httplib::Server& server) const {
     Answer explain = ask(*client, "explain", {{"rule", request.matches[1].str()}}, timeout);
     if (explain.code == "unknown_rule") return send(response, not_found_page(request.path), 404);
     if (!explain.ok()) return send_failure(response, explain);
-    send(response, explain_page(explain.result));
+    send(response, with_account(*shared, request, explain_page(explain.result)));
+  });
+  // One object: its status row and the hour of its attributes (and restarts) as charts.
+  server.Get(R"(/objects/(.+))", [shared, timeout](const httplib::Request& request,
+                                                   httplib::Response& response) {
+    const std::string name = request.matches[1].str();
+    auto client = connect(*shared, response);
+    if (!client) return;
+    Answer status = ask(*client, "status", Json::object(), timeout);
+    if (!status.ok()) return send_failure(response, status);
+    const Json objects = status.result.value("objects", Json::array());
+    auto object = std::find_if(objects.begin(), objects.end(), [&](const Json& o) {
+      return o.is_object() && o.value("name", "") == name;
+    });
+    if (object == objects.end()) return send(response, not_found_page(request.path), 404);
+    const std::int64_t now = now_unix_ms();
+    Answer history = ask(*client, "history",
+                         {{"object", name}, {"since_unix_ms", now - kChartWindowMs}}, timeout);
+    Json recent;  // a service's restarts
+    if (object->contains("restarts")) {
+      recent = ask(*client, "events",
+                   {{"object", name},
+                    {"since_unix_ms", now - kChartWindowMs},
+                    {"limit", kSparklineEvents}},
+                   timeout)
+                   .result;
+    }
+    send(response,
+         object_page(*object, history.result, recent, now, status.result.value("policy", "")));
   });
   server.Get("/events",
              [shared, timeout](const httplib::Request& request, httplib::Response& response) {
@@ -295,7 +298,7 @@ void WebView::mount(httplib::Server& server) const {
                if (!client) return;
                Answer events = ask(*client, "events", args, timeout);
                if (!events.ok()) return send_failure(response, events);
-               send(response, events_page(events.result, query));
+               send(response, with_account(*shared, request, events_page(events.result, query)));
              });
   server.Get("/events/stream",
              [shared](const httplib::Request& request, httplib::Response& response) {
@@ -313,7 +316,7 @@ void WebView::mount(httplib::Server& server) const {
                  none.body = "<p>This node's policy declares no cluster.</p>";
                  return send(response, none, 404);
                }
-               send(response, *page);
+               send(response, with_account(*shared, request, *page));
              });
   server.Get("/static/web.css", [](const httplib::Request&, httplib::Response& response) {
     response.set_header("X-Content-Type-Options", "nosniff");

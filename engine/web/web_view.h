@@ -11,6 +11,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "engine/web/control.h"
 
 namespace httplib {
 class Server;
@@ -29,6 +32,9 @@ struct WebOptions {
   std::size_t max_streams = kMaxStreams;
   /// How long a page waits for the console's answer before it says amatad did not answer.
   std::chrono::milliseconds reply_timeout = std::chrono::seconds(5);
+  /// Who may log in and restart, start or stop (control.h; amatad --web-token). None: the
+  /// view is read-only.
+  std::vector<Operator> operators;
 };
 
 /// One SSE message: `id:` (when not empty), then one `data:` line per line of `data` (any of

@@ -110,6 +110,14 @@ class FakeConsole {
     } else if (cmd == "explain" && request["args"]["rule"] == "down[web]") {
       ok["result"] = Json::parse(R"({"rule": "down[web]", "state": "armed", "reason": "no",
         "condition": {"text": "not web.alive", "value": false, "children": []}})");
+    } else if (cmd == "history" && request["args"]["object"] == "web<1>") {
+      // Two points of the last minute, whatever the time is now.
+      const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      ok["result"] = {{"object", "web<1>"},
+                      {"step_ms", 10000},
+                      {"series", {{"cpu", {{now - 20000, 1.5}, {now - 10000, 2.5}}}}}};
     } else if (cmd == "events") {
       ok["result"] = Json::parse(R"({"events": [
         {"id": 10, "at_unix_ms": 1764900000000, "type": "raised", "object": "web"},
@@ -203,6 +211,25 @@ TEST_F(WebViewTest, PagesComeFromTheConsoleEscaped) {
   auto js = c.Get("/static/web.js");
   ASSERT_TRUE(js);
   EXPECT_NE(js->body.find("EventSource"), std::string::npos);
+}
+
+TEST_F(WebViewTest, ObjectPageChartsTheHistoryAndTheOverviewLinksThere) {
+  start();
+  auto c = client();
+  auto overview = c.Get("/");
+  ASSERT_TRUE(overview);
+  EXPECT_NE(overview->body.find(R"(<a href="/objects/web%3C1%3E">web&lt;1&gt;</a>)"),
+            std::string::npos);
+  auto page = c.Get("/objects/web%3C1%3E");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find(R"(<path class="line")"), std::string::npos);
+  EXPECT_NE(page->body.find("restarts: 0 in the last hour"), std::string::npos);
+  EXPECT_EQ(page->body.find("web<1>"), std::string::npos);
+  auto unknown = c.Get("/objects/nope");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_NE(unknown->body.find("<!DOCTYPE html>"), std::string::npos);
 }
 
 TEST_F(WebViewTest, UnknownPathsRulesAndAbsentClusterAre404Pages) {

@@ -2,7 +2,7 @@
 """The web view in a real browser: a real amatad with --web supervising a python3 http.server,
 headless Chromium on its pages. The service is killed (by the pid the console reports) while
 /events is open, and the death and the restart must appear there without a reload: the
-Server-Sent Events path end to end.
+Server-Sent Events path end to end. Then the object page's charts (/objects/web).
 
     /usr/bin/python3 tests/web/browser_test.py build/dev/tools/amatad/amatad
 """
@@ -84,6 +84,23 @@ def main():
         driver.get(daemon.url + "/")
         row = driver.find_element(By.CSS_SELECTOR, 'tr[data-object="web"]')
         check(str(new_pid) in row.text, f"new pid {new_pid} not shown: {row.text!r}")
+
+        # The object's page, from its name on the overview: a chart of each numeric attribute
+        # (an <svg> with a line; amatad records one point per 10 s, so at most one reload
+        # waits for the first) and the restart just made.
+        row.find_element(By.LINK_TEXT, "web").click()
+        wait.until(lambda d: d.current_url.endswith("/objects/web"))
+        deadline = time.monotonic() + 12
+        while not driver.find_elements(By.CSS_SELECTOR, "svg.chart path.line"):
+            check(time.monotonic() < deadline, "no attribute chart on /objects/web")
+            time.sleep(1)
+            driver.refresh()
+        charts = len(driver.find_elements(By.CSS_SELECTOR, "svg.chart path.line"))
+        body = driver.find_element(By.TAG_NAME, "main").text
+        check("restarts: 1 in the last hour" in body, f"no restart chart: {body[:300]!r}")
+        check(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar"), "no restart bar")
+        print(f"object page: {charts} attribute charts and the restart")
+
         driver.get(daemon.url + "/no/such/page")
         check("Not found" in driver.find_element(By.TAG_NAME, "h1").text, "no 404 page")
         print("404 page and restarted service shown")

@@ -56,7 +56,7 @@ recover ServiceSick(s) { restart s }
 class Amatad:
     """amatad on a policy, with its console socket and the web view on a loopback port."""
 
-    def __init__(self, amatad, policy=DEFAULT_POLICY):
+    def __init__(self, amatad, policy=DEFAULT_POLICY, extra_args=()):
         self.dir = tempfile.mkdtemp(prefix="amata-web-")
         self.service_port = free_port()
         self.socket = os.path.join(self.dir, "amatad.sock")
@@ -70,7 +70,7 @@ class Amatad:
             [amatad, policy_path, "--state-dir", os.path.join(self.dir, "state"),
              "--socket", self.socket, "--hooks", os.path.join(self.dir, "hooks"),
              "--metrics-listen", "127.0.0.1:0", "--web", "--backend", "interp",
-             "--priority-boost", "0"],
+             "--priority-boost", "0", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = self._wait_for_url()
 

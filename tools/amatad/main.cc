@@ -20,6 +20,7 @@
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/last_good.h"
 #include "engine/daemon/logging.h"
+#include "engine/web/control.h"
 #include "probes/once.h"
 
 namespace {
@@ -85,6 +86,9 @@ int main(int argc, char** argv) try {
   app.add_flag("--web", options.web,
                "with --metrics-listen: also serve the read-only web view there (it reads the "
                "console socket)");
+  app.add_option("--web-token", options.web_token_file,
+                 "with --web: operators (NAME TOKEN per line, root's, mode 600) who may log in "
+                 "and restart, start and stop from the web view");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.add_option("--backend", backend, "rule back end")
@@ -127,6 +131,17 @@ int main(int argc, char** argv) try {
   if (options.web && options.socket_path.empty()) {
     std::cerr << "amatad: --web needs the console socket (--socket must not be empty)\n";
     return 2;
+  }
+  if (!options.web_token_file.empty()) {
+    if (!options.web) {
+      std::cerr << "amatad: --web-token is for the web view: add --web\n";
+      return 2;
+    }
+    // Read now, so a token file anyone could read stops amatad before it starts anything.
+    if (auto operators = amata::web::read_token_file(options.web_token_file); !operators) {
+      std::cerr << "amatad: --web-token: " << operators.error().message << "\n";
+      return 2;
+    }
   }
 
   const std::string priority = boost_priority(priority_boost);

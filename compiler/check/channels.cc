@@ -52,15 +52,6 @@ std::optional<std::string> mail_address_problem(std::string_view address) {
   return host_problem(address.substr(at + 1));
 }
 
-const SettingInfo* find_setting(std::string_view name, std::vector<std::string_view>& names) {
-  const SettingInfo* found = nullptr;
-  for (const auto& x : channel_settings()) {
-    names.push_back(x.name);
-    if (x.name == name) found = &x;
-  }
-  return found;
-}
-
 /// Reads the settings of one `channel` declaration; nullopt after reporting.
 std::optional<catalog::ChannelSpec> read_channel(CheckContext& ctx, const ast::ObjectDecl& decl) {
   catalog::ChannelSpec channel;
@@ -69,15 +60,8 @@ std::optional<catalog::ChannelSpec> read_channel(CheckContext& ctx, const ast::O
   const ast::Setting* type_setting = nullptr;
   std::map<std::string, ast::SourceRange> seen;
   for (const ast::Setting& s : decl.incomplete ? std::vector<ast::Setting>{} : decl.settings) {
-    std::vector<std::string_view> names;
-    const SettingInfo* info = find_setting(s.name.text, names);
+    const SettingInfo* info = known_setting(ctx, s, channel_settings(), "a channel");
     if (!info) {
-      auto& d = ctx.diags.report(
-          diag::Code::kUnknownSetting, s.name.range,
-          with_suggestion("unknown setting " + quote(s.name.text) + " for a channel", s.name.text,
-                          names));
-      const std::string best = diag::closest_match(s.name.text, names);
-      if (!best.empty()) d.fixits.push_back({s.name.range, best});
       ok = false;
       continue;
     }

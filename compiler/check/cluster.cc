@@ -20,21 +20,8 @@ catalog::ClusterSpec read_cluster(CheckContext& ctx, const ast::ObjectDecl& decl
   cluster.group = "amata-" + decl.name.text;
   std::map<std::string, ast::SourceRange> seen;
   for (const ast::Setting& s : decl.incomplete ? std::vector<ast::Setting>{} : decl.settings) {
-    const SettingInfo* info = nullptr;
-    std::vector<std::string_view> names;
-    for (const auto& x : cluster_settings()) {
-      names.push_back(x.name);
-      if (x.name == s.name.text) info = &x;
-    }
-    if (!info) {
-      auto& d = ctx.diags.report(
-          diag::Code::kUnknownSetting, s.name.range,
-          with_suggestion("unknown setting " + quote(s.name.text) + " for a cluster", s.name.text,
-                          names));
-      const std::string best = diag::closest_match(s.name.text, names);
-      if (!best.empty()) d.fixits.push_back({s.name.range, best});
-      continue;
-    }
+    const SettingInfo* info = known_setting(ctx, s, cluster_settings(), "a cluster");
+    if (!info) continue;
     if (!first_given(ctx, seen, s)) continue;
     SettingReader r{ctx, s, *info};
     if (s.name.text == "group") {

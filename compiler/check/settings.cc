@@ -96,6 +96,22 @@ const SettingInfo* find_object_setting(std::string_view name) {
   return nullptr;
 }
 
+const SettingInfo* known_setting(CheckContext& ctx, const ast::Setting& s,
+                                 std::span<const SettingInfo> settings, std::string_view what) {
+  std::vector<std::string_view> names;
+  for (const auto& x : settings) {
+    if (x.name == s.name.text) return &x;
+    names.push_back(x.name);
+  }
+  auto& d = ctx.diags.report(
+      diag::Code::kUnknownSetting, s.name.range,
+      with_suggestion("unknown setting " + quote(s.name.text) + " for " + std::string(what),
+                      s.name.text, names));
+  const std::string best = diag::closest_match(s.name.text, names);
+  if (!best.empty()) d.fixits.push_back({s.name.range, best});
+  return nullptr;
+}
+
 bool accepts(const SettingInfo& info, Kind kind) {
   return std::find(info.kinds.begin(), info.kinds.end(), kind) != info.kinds.end();
 }

@@ -31,6 +31,11 @@ std::span<const SettingInfo> object_settings();
 std::span<const SettingInfo> cluster_settings();
 /// The settings of a `channel` declaration (not an object kind either).
 std::span<const SettingInfo> channel_settings();
+/// The setting of `settings` that `s` names; otherwise reports it (E0205, with the closest
+/// name as a suggestion and a fix-it) as unknown "for a WHAT" and returns nullptr. For the
+/// declarations that are not objects (the cluster, a channel).
+const SettingInfo* known_setting(CheckContext& ctx, const ast::Setting& s,
+                                 std::span<const SettingInfo> settings, std::string_view what);
 /// The object setting called `name`, or nullptr.
 const SettingInfo* find_object_setting(std::string_view name);
 /// Whether an object of `kind` takes the setting.

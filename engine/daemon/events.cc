@@ -57,14 +57,15 @@ void Daemon::raise_event(const ir::EventInstance& instance, const std::string& r
     spdlog::info("{} cleared{}", what, rule.empty() ? "" : " (" + rule + ")");
     // Alertmanager is told the alerts it had about this event are resolved.
     if (channels_) {
-      actions::EventEnvironment cleared;
+      notify::Notification cleared;
       cleared.event = info.name;
       cleared.objects = record.objects;
       cleared.edge = "clear";
       cleared.time = record.time;
       cleared.event_id = record.id;
       cleared.policy = tables.name;
-      channels_->cleared(notification("", cleared));
+      cleared.node = node_name_;
+      channels_->cleared(cleared);
     }
     return;
   }

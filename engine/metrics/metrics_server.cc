@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "base/priority.h"
+#include "engine/metrics/http_gate.h"
 
 namespace amata::metrics {
 namespace {
@@ -45,26 +46,20 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   auto address = parse_listen_address(listen);
   if (!address) return address.error();
   std::unique_ptr<MetricsServer> server(new MetricsServer());
-  server->http_ = std::make_unique<httplib::Server>();
+  // Every connection waits in the gate until its whole request is there, so workers only
+  // ever serve; the gate bounds what idle, slow and oversized clients can hold.
+  GateLimits limits;
+  limits.workers = kWorkers + extension.long_workers;
+  limits.io_timeout = std::chrono::seconds(kTimeoutSeconds);
+  server->http_ = std::make_unique<GatedServer>(limits);
   auto& http = *server->http_;
-  // A connection holds a worker while it is open, so idle or slow clients must not hold them
-  // long: a few workers, short timeouts, and connections that send nothing accepted only
-  // after TCP_DEFER_ACCEPT's second. That bounds the loop's exposure, not the port's: measured
-  // (docs/benchmarks.md, "The web view under hostile clients"), 16 clients that send a byte
-  // a second hold every worker, and 1000 idle connections queue real requests for seconds.
-  const std::size_t workers = kWorkers + extension.long_workers;
-  http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  http.set_read_timeout(kTimeoutSeconds, 0);
-  http.set_write_timeout(kTimeoutSeconds, 0);
-  http.set_keep_alive_timeout(kTimeoutSeconds);
-  http.set_keep_alive_max_count(10);
   // httplib's default adds SO_REUSEPORT: a second amatad would then share the port and the
   // kernel would split scrapes between the two. SO_REUSEADDR alone allows a quick restart.
   http.set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     // The kernel hands a connection over once it carries data, or after this second: a
-    // flood of idle connections reaches the workers slowly, not at once.
+    // flood of idle connections reaches the gate slowly, not at once.
     int seconds = kTimeoutSeconds;
     setsockopt(sock, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
   });
@@ -76,7 +71,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
       response.set_content("amatad has not published metrics yet\n", "text/plain");
       return;
     }
-    response.set_content(render_exposition(*snapshot), "text/plain; version=0.0.4; charset=utf-8");
+    response.set_content(
+        render_exposition(*snapshot) + render_gate_counters(self->http_->counters()),
+        "text/plain; version=0.0.4; charset=utf-8");
   });
   if (extension.mount) {
     extension.mount(http);
@@ -95,6 +92,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   } else if (!http.bind_to_port(host, port)) {
     return Error{"metrics: cannot bind " + listen + " (in use, or not a local address)"};
   }
+  if (!http.deepen_backlog()) return Error{"metrics: cannot listen on " + listen};
   server->host_ = host;
   server->port_ = bound;
   server->public_ = !is_loopback(host);
@@ -117,6 +115,7 @@ MetricsServer::~MetricsServer() {
   if (stop_extension_) stop_extension_();
   if (http_) http_->stop();
   if (thread_.joinable()) thread_.join();
+  if (http_) http_->close_gate();
 }
 
 void MetricsServer::publish(MetricsSnapshot snapshot) {

@@ -1,6 +1,7 @@
 // The opt-in /metrics endpoint (amatad --metrics-listen 127.0.0.1:9469). cpp-httplib serves
-// it on its own thread; the loop only hands over a new snapshot, so a slow or hostile scraper
-// can never stall the daemon.
+// it on its own threads, behind the gate (http_gate.h) that keeps idle and slow clients off
+// the workers; the loop only hands over a new snapshot, so a slow or hostile scraper can
+// never stall the daemon.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,8 @@ class Server;
 }
 
 namespace amata::metrics {
+
+class GatedServer;
 
 /// "127.0.0.1:9469", "[::1]:9469", "localhost:0" → host and port (0: any free port).
 Result<std::pair<std::string, int>> parse_listen_address(const std::string& text);
@@ -59,7 +62,7 @@ class MetricsServer {
   MetricsServer() = default;
   std::shared_ptr<const MetricsSnapshot> current() const;
 
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<GatedServer> http_;
   std::function<void()> stop_extension_;
   std::thread thread_;
   std::string host_;

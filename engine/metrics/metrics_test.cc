@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/metrics/http_gate.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/metrics/metrics_snapshot.h"
 
@@ -156,8 +157,17 @@ std::vector<Sample> parse_strict(const std::string& text, std::string* error) {
   return samples;
 }
 
+// What /metrics serves: the daemon's snapshot, then the HTTP gate's own counters.
+std::string served_text() {
+  GateCounters gate;
+  gate.waiting = 4;
+  gate.requests = 120;
+  gate.timed_out = 3;
+  return render_exposition(sample_snapshot()) + render_gate_counters(gate);
+}
+
 TEST(MetricsExposition, PassesTheStrictParser) {
-  std::string text = render_exposition(sample_snapshot());
+  std::string text = served_text();
   std::string error;
   auto samples = parse_strict(text, &error);
   ASSERT_TRUE(error.empty()) << error << "\n" << text;
@@ -184,6 +194,8 @@ TEST(MetricsExposition, PassesTheStrictParser) {
   EXPECT_EQ(find("amata_actions_total", {{"action", "restart"}, {"outcome", "failed"}}), 1);
   EXPECT_EQ(find("amata_reloads_total", {{"result", "ok"}}), 2);
   EXPECT_EQ(find("amata_object_restarts_total", {{"object", "web"}, {"kind", "service"}}), 2);
+  EXPECT_EQ(find("amata_http_waiting_connections", {}), 4);
+  EXPECT_EQ(find("amata_http_dropped_total", {{"reason", "timeout"}}), 3);
 
   // The histogram: cumulative, +Inf equals the count, the sum adds up.
   double previous = 0;
@@ -220,7 +232,7 @@ TEST(MetricsExposition, PromtoolAcceptsIt) {
   char path[] = "/tmp/amata-metrics-XXXXXX";
   int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
-  std::string text = render_exposition(sample_snapshot());
+  std::string text = served_text();
   ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
   close(fd);
   std::string command = std::string("/usr/bin/promtool check metrics < ") + path + " 2>&1";
@@ -273,7 +285,9 @@ TEST(MetricsServer, ServesThePublishedSnapshotOverLoopback) {
   ASSERT_TRUE(scrape);
   EXPECT_EQ(scrape->status, 200);
   EXPECT_EQ(scrape->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_EQ(scrape->body, render_exposition(sample_snapshot()));
+  EXPECT_EQ(scrape->body.rfind(render_exposition(sample_snapshot()), 0), 0U);
+  // The gate counted both requests of this kept-alive connection before this one's answer.
+  EXPECT_NE(scrape->body.find("\namata_http_requests_total 2\n"), std::string::npos);
 
   MetricsSnapshot next = sample_snapshot();
   next.objects[0].attributes[0].second = 99.5;

@@ -7,12 +7,17 @@
 The same approach as tests/web/browser_test.py (tests/web/harness.py): a real amatad with --web
 in a temporary directory, a small policy with a service that is killed once so the timeline
 has a death and a restart, and headless Chromium (chromium, chromium-driver,
-python3-selenium). The PNGs are reduced to a palette (Debian's python3-pil, when installed) to
-keep them small.
+python3-selenium). amatad gets an operator (--web-token, a token file of mode 600 as
+tests/web/control_test.py makes it) for the log-in page; nobody logs in, so the other pages
+are the read-only view, with a "log in" link in the header. The /cluster page is the one a
+node without a cluster shows (a cluster needs Corosync). The PNGs are reduced to a palette
+(Debian's python3-pil, when installed) to keep them small.
 """
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,22 +52,28 @@ def main():
         ROOT, "build/dev/tools/amatad/amatad")
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "docs/web")
     os.makedirs(out, exist_ok=True)
-    daemon = harness.Amatad(amatad, POLICY)
+    # One operator, so that /login exists (amatad wants the file private: mode 600).
+    secrets = tempfile.mkdtemp(prefix="amata-web-tokens-")
+    tokens = os.path.join(secrets, "tokens")
+    with open(os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("alice " + os.urandom(16).hex() + "\n")
+    daemon = None
     driver = None
     try:
+        daemon = harness.Amatad(amatad, POLICY, extra_args=("--web-token", tokens))
         started = time.monotonic()
         pid = daemon.wait_running("web")
         os.kill(pid, signal.SIGKILL)  # a death and a restart for the timeline
         daemon.wait_running("web", other_than=pid)
-        time.sleep(3)  # a few samples for the attributes
+        # Some of the history's 10 s steps, so the overview's sparklines and the object's
+        # charts have lines.
+        time.sleep(max(0.0, started + 60 - time.monotonic()))
         driver = harness.browser(daemon.dir)
         pages = [("overview", "/"), ("rules", "/rules"),
                  ("explain", "/rules/sick%5Bweb%5D"), ("events", "/events"),
-                 ("not-found", "/no/such/page"), ("object", "/objects/web")]
+                 ("not-found", "/no/such/page"), ("object", "/objects/web"),
+                 ("login", "/login"), ("cluster-standalone", "/cluster")]
         for name, path in pages:
-            if name == "object":
-                # A few of the history's 10 s steps, so the charts have lines.
-                time.sleep(max(0.0, started + 45 - time.monotonic()))
             driver.get(daemon.url + path)
             time.sleep(1.5)  # the events page opens its stream
             target = os.path.join(out, f"{name}.png")
@@ -72,7 +83,9 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        daemon.close()
+        if daemon is not None:
+            daemon.close()
+        shutil.rmtree(secrets, ignore_errors=True)
     return 0
 
 

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace amata::console {
 
@@ -91,10 +93,18 @@ struct EventFilter {
   bool matches(const nlohmann::json& event_record) const;
 };
 
-/// What the `history` command asks for: the last hour of an object's numeric attributes.
+/// What the `history` command asks for: the last hour of an object's numeric attributes, or
+/// (the batch form, no object) of every object's, for the web view's overview.
 struct HistoryRequest {
-  std::string object;
-  std::optional<std::string> attribute;       // none: every numeric attribute with history
+  /// The batch form's bound: at most this many points in one reply (about 40 bytes of JSON
+  /// each, so under 2 MB), whole series in the policy's order; the rest is left out and the
+  /// reply says `"truncated": true`.
+  static constexpr std::size_t kMaxBatchPoints = 40'000;
+  /// At most this many names in `attribute`.
+  static constexpr std::size_t kMaxAttributes = 64;
+
+  std::string object;                         // empty: every object (the batch form)
+  std::vector<std::string> attributes;        // empty: every numeric attribute with history
   std::optional<std::int64_t> since_unix_ms;  // points whose step starts at or after this
 };
 

@@ -2,6 +2,7 @@
 // built — or, for a reload or a waited action, the reply sent later through deliver().
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -29,6 +30,24 @@ std::optional<std::string> on_behalf_of_problem(std::string_view text) {
       return "\"on_behalf_of\" holds no control characters";
     }
   }
+  return std::nullopt;
+}
+
+/// `attribute` of `history`: one name or a list of 1 to HistoryRequest::kMaxAttributes names
+/// (the overview asks for the key attributes of every kind it shows at once).
+std::optional<std::string> history_attributes(const Json& args, std::vector<std::string>& out) {
+  auto it = args.find("attribute");
+  if (it == args.end() || it->is_null()) return std::nullopt;
+  if (it->is_string()) {
+    out.push_back(it->get<std::string>());
+    return std::nullopt;
+  }
+  if (!it->is_array() || it->empty() || it->size() > HistoryRequest::kMaxAttributes ||
+      !std::all_of(it->begin(), it->end(), [](const Json& name) { return name.is_string(); })) {
+    return fmt::format("\"attribute\" must be a string or a list of 1 to {} strings",
+                       HistoryRequest::kMaxAttributes);
+  }
+  for (const auto& name : *it) out.push_back(name.get<std::string>());
   return std::nullopt;
 }
 
@@ -108,12 +127,16 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
     }
     if (cmd == "history") {
       HistoryRequest history;
+      // No object: the batch form, every object's history in one reply (bounded by the
+      // backend: HistoryRequest::kMaxBatchPoints). An empty name is a mistake, not a batch.
       auto object = string_arg("object");
-      if (!object || object->empty()) {
-        return error_reply(id, "bad_request", "history needs an \"object\"");
+      if (object && object->empty()) {
+        return error_reply(id, "bad_request", "\"object\" must not be empty");
       }
-      history.object = *object;
-      history.attribute = string_arg("attribute");
+      history.object = object.value_or("");
+      if (auto problem = history_attributes(args, history.attributes)) {
+        return error_reply(id, "bad_request", *problem);
+      }
       if (auto it = args.find("since_unix_ms"); it != args.end() && !it->is_null()) {
         if (!it->is_number_integer()) {
           return error_reply(id, "bad_request", "\"since_unix_ms\" must be an integer");

@@ -271,9 +271,23 @@ TEST_F(ConsoleServerTest, HistoryChecksItsArgumentsAndReachesTheBackend) {
     EXPECT_EQ((*one)["result"]["series"]["cpu"].size(), 1u);
     auto unknown = client.call("history", {{"object", "nope"}});
     EXPECT_EQ((*unknown)["error"]["code"], "unknown_object");
-    for (const Json& args : {Json::object(), Json{{"object", ""}}, Json{{"object", 7}},
-                             Json{{"object", "web"}, {"attribute", 1}},
-                             Json{{"object", "web"}, {"since_unix_ms", "an hour ago"}}}) {
+    // Without an object: the batch form, every object's series under "objects".
+    auto batch = client.call("history", Json::object());
+    ASSERT_EQ((*batch)["ok"], true);
+    EXPECT_EQ((*batch)["result"]["step_ms"], 10000);
+    EXPECT_EQ((*batch)["result"]["objects"]["web"]["cpu"][0][1], 3.2);
+    auto some =
+        client.call("history", {{"attribute", Json::array({"rss", "mem"})}, {"since_unix_ms", 5}});
+    ASSERT_EQ((*some)["ok"], true);
+    EXPECT_EQ((*some)["result"]["objects"]["web"].size(), 1u);
+    EXPECT_TRUE((*some)["result"]["objects"]["web"].contains("rss"));
+    Json too_many = Json::array();
+    for (int i = 0; i < 65; ++i) too_many.push_back("a" + std::to_string(i));
+    for (const Json& args :
+         {Json{{"object", ""}}, Json{{"object", 7}}, Json{{"object", "web"}, {"attribute", 1}},
+          Json{{"attribute", Json::array()}}, Json{{"attribute", Json::array({"cpu", 1})}},
+          Json{{"attribute", too_many}},
+          Json{{"object", "web"}, {"since_unix_ms", "an hour ago"}}}) {
       auto bad = client.call("history", args);
       EXPECT_EQ((*bad)["error"]["code"], "bad_request") << args.dump();
     }
@@ -281,7 +295,9 @@ TEST_F(ConsoleServerTest, HistoryChecksItsArgumentsAndReachesTheBackend) {
   EXPECT_EQ(backend_.count("history web * -"), 1u);
   EXPECT_EQ(backend_.count("history web cpu 1764081005000"), 1u);
   EXPECT_EQ(backend_.count("history nope * -"), 1u);
-  EXPECT_EQ(backend_.calls.size(), 3u);  // the bad requests never reach it
+  EXPECT_EQ(backend_.count("history (all) * -"), 1u);
+  EXPECT_EQ(backend_.count("history (all) rss,mem 5"), 1u);
+  EXPECT_EQ(backend_.calls.size(), 5u);  // the bad requests never reach it
 }
 
 TEST_F(ConsoleServerTest, GarbageGetsAnErrorReplyAndALogLineAndTheConnectionSurvives) {

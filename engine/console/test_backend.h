@@ -197,25 +197,36 @@ class RecordingBackend : public ConsoleBackend {
     return Outcome::success({{"amatad", "0.1.0"}, {"policy", "web_node"}});
   }
 
-  /// What history() answers for "web" (an attribute filter and `since` applied to it).
+  /// What history() answers for "web" (an attribute filter and `since` applied to it); the
+  /// batch form (no object) answers it as the only object with history.
   Json history_series = {{"cpu", {{1764081000000, 3.2}, {1764081010000, nullptr}}},
                          {"rss", {{1764081000000, 1.2e7}}}};
   Outcome history(const HistoryRequest& request) override {
-    calls.push_back("history " + request.object + " " + request.attribute.value_or("*") + " " +
+    std::string names;
+    for (const auto& name : request.attributes) names += (names.empty() ? "" : ",") + name;
+    calls.push_back("history " + (request.object.empty() ? "(all)" : request.object) + " " +
+                    (names.empty() ? "*" : names) + " " +
                     (request.since_unix_ms ? std::to_string(*request.since_unix_ms) : "-"));
-    if (request.object != "web" && request.object != "uplink") {
+    if (!request.object.empty() && request.object != "web" && request.object != "uplink") {
       return Outcome::failure("unknown_object", "no object named " + request.object);
     }
     Json series = Json::object();
-    if (request.object == "web") {
+    if (request.object.empty() || request.object == "web") {
       for (const auto& [name, points] : history_series.items()) {
-        if (request.attribute && *request.attribute != name) continue;
+        if (!request.attributes.empty() &&
+            std::find(request.attributes.begin(), request.attributes.end(), name) ==
+                request.attributes.end()) {
+          continue;
+        }
         Json kept = Json::array();
         for (const auto& p : points) {
           if (p[0].get<std::int64_t>() >= request.since_unix_ms.value_or(0)) kept.push_back(p);
         }
         series[name] = kept;
       }
+    }
+    if (request.object.empty()) {
+      return Outcome::success({{"step_ms", 10000}, {"objects", {{"web", series}}}});
     }
     return Outcome::success({{"object", request.object}, {"step_ms", 10000}, {"series", series}});
   }

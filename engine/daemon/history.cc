@@ -3,6 +3,7 @@
 // metric store's, as `status` shows them) into discovery::AttributeHistory. The samples' own
 // path does no work for it, so a probe's rate costs nothing here; each step costs one pass
 // over the attributes and no allocation once every attribute has its ring.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -44,21 +45,62 @@ void Daemon::record_history() {
   });
 }
 
+namespace {
+
+// One object's series as the console answers them (`attribute` and `since` applied). With a
+// budget (the batch form), whole series only while they fit: false when one did not.
+bool add_series(const discovery::AttributeHistory::Attributes& attributes,
+                const console::HistoryRequest& request, nlohmann::json& out,
+                std::size_t* budget = nullptr) {
+  const auto& wanted = request.attributes;
+  for (const auto& [name, ring] : attributes) {
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+      continue;
+    }
+    const auto points = ring.points(request.since_unix_ms.value_or(0));
+    if (budget) {
+      if (points.size() > *budget) return false;
+      *budget -= points.size();
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : points) {
+      list.push_back({p.t_ms, std::isfinite(p.value) ? nlohmann::json(p.value) : nlohmann::json()});
+    }
+    out[name] = std::move(list);
+  }
+  return true;
+}
+
+}  // namespace
+
 console::Outcome Daemon::history(const console::HistoryRequest& request) {
+  const auto& objects = policy().tables().objects;
+  if (request.object.empty()) {
+    // The batch form (the web view's overview, once per page): every object's series in the
+    // policy's order, at most kMaxBatchPoints points, so a large policy cannot make one reply
+    // (built and sent on the loop) unbounded. Objects without matching history are left out.
+    nlohmann::json all = nlohmann::json::object();
+    std::size_t budget = console::HistoryRequest::kMaxBatchPoints;
+    bool truncated = false;
+    for (const auto& object : objects) {
+      const auto* attributes = history_.find(object.name);
+      if (!attributes) continue;
+      nlohmann::json series = nlohmann::json::object();
+      truncated = !add_series(*attributes, request, series, &budget);
+      if (!series.empty()) all[object.name] = std::move(series);
+      if (truncated) break;
+    }
+    nlohmann::json result = {{"step_ms", discovery::AttributeHistory::kStepMs},
+                             {"objects", std::move(all)}};
+    if (truncated) result["truncated"] = true;
+    return console::Outcome::success(std::move(result));
+  }
   if (policy().tables().find_object(request.object) < 0) {
     return console::Outcome::failure("unknown_object", "no object named " + request.object);
   }
   nlohmann::json series = nlohmann::json::object();
   if (const auto* attributes = history_.find(request.object)) {
-    for (const auto& [name, ring] : *attributes) {
-      if (request.attribute && *request.attribute != name) continue;
-      nlohmann::json points = nlohmann::json::array();
-      for (const auto& p : ring.points(request.since_unix_ms.value_or(0))) {
-        points.push_back(
-            {p.t_ms, std::isfinite(p.value) ? nlohmann::json(p.value) : nlohmann::json()});
-      }
-      series[name] = std::move(points);
-    }
+    add_series(*attributes, request, series);
   }
   return console::Outcome::success({{"object", request.object},
                                     {"step_ms", discovery::AttributeHistory::kStepMs},

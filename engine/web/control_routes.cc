@@ -25,8 +25,7 @@ Page message_page(std::string title, const std::string& text, const Viewer& view
   Page page;
   page.title = std::move(title);
   page.body = "<p>" + escape(text) + "</p>\n<p><a href=\"/\">back to the overview</a></p>\n";
-  page.account = account_html(sessions, viewer);
-  return page;
+  return with_viewer(sessions, viewer, std::move(page));
 }
 
 Page login_page(const std::string& problem) {
@@ -39,6 +38,7 @@ Page login_page(const std::string& problem) {
       "<label>name <input name=\"name\" autocomplete=\"username\" required></label> "
       "<label>token <input name=\"token\" type=\"password\" autocomplete=\"current-password\" "
       "required></label> <button type=\"submit\">log in</button></form>\n";
+  page.access = Page::Access::kLoggedOut;
   return page;
 }
 
@@ -84,6 +84,14 @@ std::string account_html(const Sessions& sessions, const Viewer& viewer) {
       R"(<input type="hidden" name="csrf" value="{}"><button type="submit">log out</button>)"
       R"(</form>)",
       escape(viewer.operator_name), escape(viewer.csrf));
+}
+
+Page with_viewer(const Sessions& sessions, const Viewer& viewer, Page page) {
+  page.account = account_html(sessions, viewer);
+  page.access = !sessions.enabled()            ? Page::Access::kReadOnly
+                : viewer.operator_name.empty() ? Page::Access::kLoggedOut
+                                               : Page::Access::kLoggedIn;
+  return page;
 }
 
 std::string control_forms(std::string_view object, std::string_view csrf) {

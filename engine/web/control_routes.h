@@ -28,6 +28,8 @@ Viewer viewer_of(Sessions& sessions, const httplib::Request& request);
 
 /// The header's account corner for `viewer` (empty when control is off).
 std::string account_html(const Sessions& sessions, const Viewer& viewer);
+/// `page` with the account corner and the footer for `viewer`.
+Page with_viewer(const Sessions& sessions, const Viewer& viewer, Page page);
 
 /// Adds /login, /logout and /control to `server`; each control action is sent to the
 /// console at `socket_path` for "web:NAME from ADDRESS".

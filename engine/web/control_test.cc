@@ -236,6 +236,13 @@ TEST_F(ControlRoutes, NothingChangesWithoutAnOperatorHerFormAndHerOrigin) {
     ASSERT_TRUE(page);
     EXPECT_NE(page->body.find(R"(href="/login")"), std::string::npos);
     EXPECT_EQ(page->body.find("action=\"/control\""), std::string::npos);
+    EXPECT_NE(page->body.find("read-only until an operator logs in"), std::string::npos);
+    // Every page offers the log-in: an object's, and a 404.
+    for (const char* path : {"/objects/web", "/objects/nope", "/cluster"}) {
+      auto other = c.Get(path);
+      ASSERT_TRUE(other) << path;
+      EXPECT_NE(other->body.find(R"(href="/login")"), std::string::npos) << path;
+    }
     auto anonymous =
         c.Post("/control", same_origin(), httplib::Params{{"verb", "restart"}, {"object", "web"}});
     ASSERT_TRUE(anonymous);
@@ -254,6 +261,7 @@ TEST_F(ControlRoutes, NothingChangesWithoutAnOperatorHerFormAndHerOrigin) {
     const std::string csrf = csrf_in(mine->body);
     ASSERT_EQ(csrf.size(), 64U) << mine->body;
     EXPECT_NE(mine->body.find("data-verb=\"restart\""), std::string::npos);
+    EXPECT_NE(mine->body.find("in the name of who logged in"), std::string::npos);
 
     // Her session, but another page's form: no token, a stale token, another origin.
     auto no_token = c.Post("/control", same_origin(cookie),

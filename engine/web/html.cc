@@ -2,8 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <optional>
 #include <utility>
+#include <vector>
 
 namespace amata::web {
 
@@ -80,6 +84,70 @@ Tone state_tone(std::string_view state) {
   return Tone::kIdle;
 }
 
+SeriesShape series_shape(const nlohmann::json& points, std::int64_t from_ms, std::int64_t to_ms,
+                         const PlotBox& box, double dot_radius) {
+  struct Point {
+    std::int64_t t;
+    std::optional<double> v;
+  };
+  SeriesShape shape;
+  if (!points.is_array() || to_ms <= from_ms) return shape;
+  // The series comes from another process: anything but [number, number | null] is skipped.
+  std::vector<Point> kept;
+  double low = INFINITY;
+  double high = -INFINITY;
+  for (const auto& p : points) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number()) continue;
+    const auto t = p[0].get<std::int64_t>();
+    if (t < from_ms || t > to_ms) continue;
+    std::optional<double> v;
+    if (p[1].is_number() && std::isfinite(p[1].get<double>())) v = p[1].get<double>();
+    if (v) {
+      low = std::min(low, *v);
+      high = std::max(high, *v);
+    }
+    kept.push_back({t, v});
+  }
+  if (!std::isfinite(low)) return shape;
+  std::sort(kept.begin(), kept.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
+  const auto x = [&](std::int64_t t) {
+    return box.left +
+           static_cast<double>(t - from_ms) * box.width / static_cast<double>(to_ms - from_ms);
+  };
+  const auto y = [&](double v) {
+    if (high == low) return box.top + box.height / 2.0;
+    return box.top + box.height - (v - low) * box.height / (high - low);
+  };
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    if (!kept[i].v) continue;
+    const bool starts = i == 0 || !kept[i - 1].v;
+    const bool ends = i + 1 == kept.size() || !kept[i + 1].v;
+    shape.path += fmt::format("{}{:.1f} {:.1f} ", starts ? "M" : "L", x(kept[i].t), y(*kept[i].v));
+    if (starts && ends) {
+      shape.dots += fmt::format(R"(<circle class="dot" cx="{:.1f}" cy="{:.1f}" r="{}"/>)",
+                                x(kept[i].t), y(*kept[i].v), dot_radius);
+    }
+  }
+  shape.path.pop_back();
+  shape.low = low;
+  shape.high = high;
+  return shape;
+}
+
+std::string_view footer_text(Page::Access access) {
+  switch (access) {
+    case Page::Access::kLoggedOut:
+      return "read-only until an operator logs in; restart, start and stop then go to amatad's "
+             "console in their name";
+    case Page::Access::kLoggedIn:
+      return "restart, start and stop go to amatad's console in the name of who logged in; "
+             "the history keeps it";
+    case Page::Access::kReadOnly:
+      break;
+  }
+  return "read-only view of amatad's console; nothing here changes the daemon";
+}
+
 std::string render_page(const Page& page) {
   static constexpr std::array<std::pair<Section, std::string_view>, 4> kNav = {{
       {Section::kOverview, "/"},
@@ -112,10 +180,7 @@ std::string render_page(const Page& page) {
       "<footer>{}</footer>"
       "</body></html>\n",
       refresh, escape(page.title), nav, policy, page.account, escape(page.title), page.body,
-      page.account.empty()
-          ? "read-only view of amatad's console; nothing here changes the daemon"
-          : "restart, start and stop go to amatad's console in the name of who logged in; "
-            "the history keeps it");
+      footer_text(page.access));
 }
 
 }  // namespace amata::web

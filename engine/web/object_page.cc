@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <optional>
 #include <set>
 
 #include "engine/console/render.h"
@@ -98,56 +97,13 @@ std::string object_page_link(std::string_view name) {
 std::string line_chart(std::string_view title, const Json& points, std::int64_t from_ms,
                        std::int64_t to_ms, const std::function<std::string(double)>& label_of) {
   const auto label = [&](double v) { return label_of ? label_of(v) : plain_number(v); };
-  struct Point {
-    std::int64_t t;
-    std::optional<double> v;
-  };
-  std::vector<Point> kept;
-  double low = INFINITY;
-  double high = -INFINITY;
-  if (points.is_array()) {
-    for (const auto& p : points) {
-      if (!p.is_array() || p.size() != 2 || !p[0].is_number()) continue;
-      const auto t = p[0].get<std::int64_t>();
-      if (t < from_ms || t > to_ms) continue;
-      std::optional<double> v;
-      if (p[1].is_number() && std::isfinite(p[1].get<double>())) v = p[1].get<double>();
-      if (v) {
-        low = std::min(low, *v);
-        high = std::max(high, *v);
-      }
-      kept.push_back({t, v});
-    }
-  }
-  std::sort(kept.begin(), kept.end(), [](const Point& a, const Point& b) { return a.t < b.t; });
-  if (to_ms <= from_ms || !std::isfinite(low)) {
+  const SeriesShape shape =
+      series_shape(points, from_ms, to_ms, {kLeft, kTop, kPlotWidth, kPlotHeight}, 2.5);
+  if (shape.empty()) {
     return frame(title, "", "", from_ms, to_ms, nothing_yet("no values in this hour"));
   }
-  const auto x = [&](std::int64_t t) {
-    return kLeft +
-           static_cast<double>(t - from_ms) * kPlotWidth / static_cast<double>(to_ms - from_ms);
-  };
-  // A flat line sits in the middle, not on an axis.
-  const auto y = [&](double v) {
-    if (high == low) return kTop + kPlotHeight / 2.0;
-    return kTop + kPlotHeight - (v - low) * kPlotHeight / (high - low);
-  };
-  std::string d;
-  std::string dots;
-  for (std::size_t i = 0; i < kept.size(); ++i) {
-    if (!kept[i].v) continue;
-    const bool starts = i == 0 || !kept[i - 1].v;
-    const bool ends = i + 1 == kept.size() || !kept[i + 1].v;
-    d += fmt::format("{}{:.1f} {:.1f} ", starts ? "M" : "L", x(kept[i].t), y(*kept[i].v));
-    // A value between two gaps has no line to be on: a dot shows it.
-    if (starts && ends) {
-      dots += fmt::format(R"(<circle class="dot" cx="{:.1f}" cy="{:.1f}" r="2.5"/>)", x(kept[i].t),
-                          y(*kept[i].v));
-    }
-  }
-  d.pop_back();
-  return frame(title, label(high), label(low), from_ms, to_ms,
-               fmt::format(R"(<path class="line" d="{}"/>)", d) + dots);
+  return frame(title, label(shape.high), label(shape.low), from_ms, to_ms,
+               fmt::format(R"(<path class="line" d="{}"/>)", shape.path) + shape.dots);
 }
 
 std::string bar_chart(std::string_view title, const std::vector<int>& counts, std::int64_t from_ms,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <vector>
@@ -168,7 +169,38 @@ std::string restart_sparkline(const Json& events, std::string_view object, std::
       buckets * kBarWidth, kHeight, total, total == 1 ? "" : "s", window_ms / 60000, bars);
 }
 
-Page overview_page(const Json& status, const Json& rules, const Json& recent,
+std::vector<std::string> overview_attribute_names(const Json& status, std::size_t limit) {
+  std::vector<std::string> names;
+  for (const auto& object : array(status, "objects")) {
+    for (const auto& [name, value] : console::key_attribute_texts(object)) {
+      if (names.size() == limit) return names;
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string attribute_sparkline(const Json& points, std::int64_t from_ms, std::int64_t to_ms,
+                                std::string_view what, Tone tone,
+                                const std::function<std::string(double)>& label_of) {
+  constexpr int kWidth = 64;
+  constexpr int kHeight = 16;
+  // A margin of a pixel or two, so the stroke and a lone point's dot are not cut off.
+  const SeriesShape shape =
+      series_shape(points, from_ms, to_ms, {1, 2, kWidth - 2, kHeight - 4}, 1.5);
+  if (shape.empty()) return "";
+  const auto label = [&](double v) { return label_of ? label_of(v) : number_text(Json(v)); };
+  std::string title =
+      fmt::format("{}, last {} min: {}", what,
+                  std::max<std::int64_t>(1, (to_ms - from_ms + 30000) / 60000), label(shape.low));
+  if (shape.high > shape.low) title += " to " + label(shape.high);
+  return fmt::format(
+      R"(<svg class="spark line {0}" width="{1}" height="{2}" viewBox="0 0 {1} {2}" role="img">)"
+      R"(<title>{3}</title><path d="{4}"/>{5}</svg>)",
+      tone_class(tone), kWidth, kHeight, escape(title), shape.path, shape.dots);
+}
+
+Page overview_page(const Json& status, const Json& rules, const Json& recent, const Json& history,
                    std::int64_t now_unix_ms, std::string_view csrf) {
   // The rules that say something about each object: a non-service object has no state of its
   // own beyond "monitored", so a firing rule on it is what turns its row red.
@@ -177,6 +209,23 @@ Page overview_page(const Json& status, const Json& rules, const Json& recent,
     const std::string state = str(rule, "state");
     if (state == "firing" || state == "pending") active[str(rule, "object", "")].push_back(&rule);
   }
+  // One span for every sparkline, so rows compare: the half hour, or while amatad has kept
+  // less, from its oldest point (but at least kShortestSparkMs).
+  const Json& kept_history = field(history, "objects");
+  std::int64_t oldest = now_unix_ms;
+  if (kept_history.is_object()) {
+    for (const auto& [object, series] : kept_history.items()) {
+      if (!series.is_object()) continue;
+      for (const auto& [attribute, points] : series.items()) {
+        if (points.is_array() && !points.empty() && points[0].is_array() && !points[0].empty() &&
+            points[0][0].is_number_integer()) {
+          oldest = std::min(oldest, points[0][0].get<std::int64_t>());
+        }
+      }
+    }
+  }
+  const std::int64_t spark_from =
+      std::max(now_unix_ms - kAttributeSparkMs, std::min(oldest, now_unix_ms - kShortestSparkMs));
   std::map<Tone, int> counts;
   std::string rows;
   for (const auto& object : array(status, "objects")) {
@@ -208,9 +257,16 @@ Page overview_page(const Json& status, const Json& rules, const Json& recent,
       attributes +=
           fmt::format(R"(<span class="attr">pid <b data-pid="{0}">{0}</b></span> )", text(pid));
     }
+    // Each key attribute with its last half hour beside it, where amatad has kept some.
+    const std::string kind = str(object, "kind");
+    const Json& kept = field(kept_history, name.c_str());
     for (const auto& [attr, value] : console::key_attribute_texts(object)) {
-      attributes +=
-          fmt::format(R"(<span class="attr">{} <b>{}</b></span> )", escape(attr), escape(value));
+      const std::string& attribute = attr;  // a lambda may not capture a structured binding
+      const std::string spark = attribute_sparkline(
+          field(kept, attr.c_str()), spark_from, now_unix_ms, attr + " of " + name, tone,
+          [&](double v) { return console::attribute_value_text(kind, attribute, Json(v)); });
+      attributes += fmt::format(R"(<span class="attr">{} <b>{}</b>{}</span> )", escape(attr),
+                                escape(value), spark.empty() ? "" : " " + spark);
     }
     // Services amatad runs (they have restarts) get the buttons, when someone logged in.
     const bool controls = !csrf.empty() && field(object, "restarts").is_number();

@@ -3,10 +3,13 @@
 // console calls live in web_view.cc.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/web/html.h"
@@ -17,22 +20,40 @@ namespace amata::web {
 inline constexpr std::int64_t kSparklineWindowMs = std::int64_t{3600} * 1000;
 inline constexpr int kSparklineBuckets = 30;
 
+/// The overview's attribute sparklines: the last half hour (180 points of 10 s), long enough
+/// to see a trend, short enough that the one `history` of a page load stays small.
+inline constexpr std::int64_t kAttributeSparkMs = std::int64_t{30} * 60 * 1000;
+/// While amatad has kept less than the half hour, the sparklines span what it has, but at
+/// least this: a young history is not a sliver at the right, and every row shares one span.
+inline constexpr std::int64_t kShortestSparkMs = std::int64_t{2} * 60 * 1000;
+
 /// `/`: every object with its kind, state, restarts, uptime and key attributes, and the rules
 /// firing or pending on it (`rules` is the console's `rules` result; it may be null). `recent`
 /// (an `events` result of the last hour, or null) draws each service's restarts as a
-/// sparkline.
+/// sparkline; `history` (the batch `history` result, or null) each key attribute's last
+/// half hour as a line beside its value.
 /// With `csrf` (an operator logged in), each service gets restart, stop and start buttons.
 Page overview_page(const nlohmann::json& status, const nlohmann::json& rules,
-                   const nlohmann::json& recent, std::int64_t now_unix_ms,
-                   std::string_view csrf = {});
+                   const nlohmann::json& recent, const nlohmann::json& history,
+                   std::int64_t now_unix_ms, std::string_view csrf = {});
+/// The attributes the overview shows for the objects of `status` (their kinds' key
+/// attributes), at most `limit`, in first-seen order: what it asks `history` for.
+std::vector<std::string> overview_attribute_names(const nlohmann::json& status, std::size_t limit);
+/// An inline SVG line of `points` (a console series) from `from_ms` to `to_ms`, coloured as
+/// the row's `tone`; its title (what a pointer or a screen reader gets) is `what`, the span
+/// and the lowest and highest value, as `label_of` writes them. Empty when no value falls in
+/// the span.
+std::string attribute_sparkline(const nlohmann::json& points, std::int64_t from_ms,
+                                std::int64_t to_ms, std::string_view what, Tone tone,
+                                const std::function<std::string(double)>& label_of = nullptr);
 /// How many restart actions on `object` the events (an `events` result) hold in each of
 /// `buckets` equal slices of the `window_ms` before `now`, oldest first: the overview's
 /// sparklines and the object page's restart chart count alike.
 std::vector<int> restart_counts(const nlohmann::json& events, std::string_view object,
                                 std::int64_t now_unix_ms, std::int64_t window_ms, int buckets);
 /// An inline SVG bar per slice of the `window_ms` before `now`: how many restart actions on
-/// `object` the events hold in each. amatad keeps no attribute history the console could
-/// give, but its event store has every restart.
+/// `object` the events hold in each (from the event store, which has every restart; the
+/// attribute history keeps only values).
 std::string restart_sparkline(const nlohmann::json& events, std::string_view object,
                               std::int64_t now_unix_ms, std::int64_t window_ms = kSparklineWindowMs,
                               int buckets = kSparklineBuckets);

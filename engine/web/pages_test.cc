@@ -28,7 +28,7 @@ TEST(Pages, OverviewShowsEveryObjectWithStateColourUptimeAndAttributes) {
   Json rules = Json::parse(R"({"rules": [
     {"name": "unreachable[<img src=x onerror=alert(1)>]", "object": "<img src=x onerror=alert(1)>",
      "state": "firing", "last_edge": null}]})");
-  Page page = overview_page(status(), rules, Json(), kNow);
+  Page page = overview_page(status(), rules, Json(), Json(), kNow);
   const std::string& html = page.body;
   EXPECT_EQ(page.policy, "demo");
   EXPECT_GT(page.refresh_seconds, 0);  // stays fresh without JavaScript
@@ -48,9 +48,9 @@ TEST(Pages, OverviewShowsEveryObjectWithStateColourUptimeAndAttributes) {
 }
 
 TEST(Pages, OverviewWithoutRulesStillShowsTheObjects) {
-  std::string html = overview_page(status(), Json(), Json(), kNow).body;
+  std::string html = overview_page(status(), Json(), Json(), Json(), kNow).body;
   EXPECT_TRUE(has(html, R"(<tr class="green" data-object="&lt;img)"));
-  EXPECT_TRUE(has(overview_page(Json::object(), Json(), Json(), kNow).body, "no objects"));
+  EXPECT_TRUE(has(overview_page(Json::object(), Json(), Json(), Json(), kNow).body, "no objects"));
 }
 
 TEST(Pages, RestartSparklineCountsRestartsOfTheObjectPerSlice) {
@@ -70,9 +70,52 @@ TEST(Pages, RestartSparklineCountsRestartsOfTheObjectPerSlice) {
   EXPECT_TRUE(has(svg, R"(<rect x="9" y="0" width="2" height="16"/>)"));
   EXPECT_TRUE(has(restart_sparkline(Json(), "web", kNow), "<title>0 restarts in"));
   // The overview draws one for services only, when it has the recent events.
-  std::string html = overview_page(status(), Json(), events, kNow).body;
+  std::string html = overview_page(status(), Json(), events, Json(), kNow).body;
   EXPECT_TRUE(has(html, "<td class=\"num\"><svg class=\"spark\""));
   EXPECT_TRUE(has(html, "</svg> 2</td>"));
+}
+
+TEST(Pages, OverviewDrawsEachKeyAttributesLastHalfHourBesideItsValue) {
+  // The batch `history`: web's cpu over the half hour with a gap, rss one lone point, threads
+  // only older than the half hour; nothing for db.
+  Json history = Json::parse(R"({"step_ms": 10000, "objects": {
+    "web": {"cpu": [[1764898200000, 1.0], [1764899000000, null], [1764899990000, 5.0],
+                    [1764899995000, 3.0]],
+            "rss": [[1764899000000, 12582912]],
+            "threads": [[1764890000000, 4]]},
+    "<img src=x onerror=alert(1)>": {"reachable": [[1764899990000, "x"]]}}})");
+  std::string html = overview_page(status(), Json(), Json(), history, kNow).body;
+  // Beside its value, in the row's colour; its title says the span and the range in units.
+  EXPECT_TRUE(has(html, R"(cpu <b>3.2%</b> <svg class="spark line green" width="64")"));
+  EXPECT_TRUE(has(html, "<title>cpu of web, last 30 min: 1% to 5%</title>"));
+  // From the span's start (x 1) to its end (x 63), 1.0 at the bottom (y 14), 5.0 at the top
+  // (y 2); the null breaks the line, so the first value is a dot of its own.
+  EXPECT_TRUE(has(html, R"(<path d="M1.0 14.0 M62.7 2.0 L62.8 8.0"/>)"));
+  EXPECT_TRUE(has(html, R"(<circle class="dot" cx="1.0" cy="14.0" r="1.5"/>)"));
+  // A flat series sits in the middle, and its title says its one value.
+  EXPECT_TRUE(has(html, R"(<circle class="dot" cx="28.6" cy="8.0" r="1.5"/>)"));
+  EXPECT_TRUE(has(html, "<title>rss of web, last 30 min: 12MiB</title>"));
+  // Nothing in the half hour, or nothing numeric: no sparkline, the value alone.
+  EXPECT_TRUE(has(html, "threads <b>4</b></span>"));
+  EXPECT_FALSE(has(html, "<img"));
+  // Without the history (an older amatad, a refusal) the rows show the values alone.
+  EXPECT_FALSE(has(overview_page(status(), Json(), Json(), Json(), kNow).body, "spark line"));
+}
+
+TEST(Pages, AYoungHistorySpansWhatAmatadHasKeptButAtLeastTwoMinutes) {
+  Json history = Json::parse(R"({"objects": {"web": {"cpu": [[1764899940000, 2.0],
+                                                               [1764899990000, 4.0]]}}})");
+  std::string html = overview_page(status(), Json(), Json(), history, kNow).body;
+  // From two minutes before now: the minute kept is the right half.
+  EXPECT_TRUE(has(html, "<title>cpu of web, last 2 min: 2% to 4%</title>"));
+  EXPECT_TRUE(has(html, R"(<path d="M32.0 14.0 L57.8 2.0"/>)"));
+}
+
+TEST(Pages, OverviewAsksHistoryForTheKeyAttributesOfItsKindsOnce) {
+  EXPECT_EQ(overview_attribute_names(status(), 64),
+            (std::vector<std::string>{"cpu", "rss", "threads", "reachable"}));
+  EXPECT_EQ(overview_attribute_names(status(), 2), (std::vector<std::string>{"cpu", "rss"}));
+  EXPECT_TRUE(overview_attribute_names(Json(), 64).empty());
 }
 
 TEST(Pages, RulesShowArmedPendingWithWhatIsLeftAndFiring) {

@@ -43,11 +43,13 @@ constexpr int kMaxLimit = 10000;
 // The newest records the overview reads for its sparklines (a node that restarts more than
 // this in an hour shows the newest part of the hour).
 constexpr int kSparklineEvents = 2000;
+// The most attribute names one `history` takes (the console's HistoryRequest::kMaxAttributes):
+// the key attributes of every kind together are fewer.
+constexpr std::size_t kHistoryAttributes = 64;
 
 // `page` with the header's account corner for whoever asks (nothing when control is off).
 Page with_account(const Shared& shared, const httplib::Request& request, Page page) {
-  page.account = account_html(*shared.sessions, viewer_of(*shared.sessions, request));
-  return page;
+  return with_viewer(*shared.sessions, viewer_of(*shared.sessions, request), std::move(page));
 }
 
 // Connects for one page; the page is sent when the console could not be reached.
@@ -232,10 +234,21 @@ void WebView::mount(httplib::Server& server) const {
     Answer recent =
         ask(*client, "events",
             {{"since_unix_ms", now - kSparklineWindowMs}, {"limit", kSparklineEvents}}, timeout);
+    // The attribute sparklines: one batch `history` for every object, only the attributes the
+    // rows show and only their last half hour (the reply is bounded by amatad too). Without
+    // it the rows show their values alone.
+    const auto names = overview_attribute_names(status.result, kHistoryAttributes);
+    const Json history =
+        names.empty()
+            ? Json()
+            : ask(*client, "history",
+                  {{"attribute", names}, {"since_unix_ms", now - kAttributeSparkMs}}, timeout)
+                  .result;
     // An operator who logged in gets the control buttons, each form with the session's token.
     const Viewer viewer = viewer_of(*shared->sessions, request);
-    Page page = overview_page(status.result, rules.result, recent.result, now, viewer.csrf);
-    page.account = account_html(*shared->sessions, viewer);
+    Page page =
+        overview_page(status.result, rules.result, recent.result, history, now, viewer.csrf);
+    page = with_viewer(*shared->sessions, viewer, std::move(page));
     page.body = node_panel(status.result) + page.body;
     send(response, page);
   });
@@ -268,7 +281,9 @@ void WebView::mount(httplib::Server& server) const {
     auto object = std::find_if(objects.begin(), objects.end(), [&](const Json& o) {
       return o.is_object() && o.value("name", "") == name;
     });
-    if (object == objects.end()) return send(response, not_found_page(request.path), 404);
+    if (object == objects.end()) {
+      return send(response, with_account(*shared, request, not_found_page(request.path)), 404);
+    }
     const std::int64_t now = now_unix_ms();
     Answer history = ask(*client, "history",
                          {{"object", name}, {"since_unix_ms", now - kChartWindowMs}}, timeout);
@@ -281,8 +296,9 @@ void WebView::mount(httplib::Server& server) const {
                    timeout)
                    .result;
     }
-    send(response,
-         object_page(*object, history.result, recent, now, status.result.value("policy", "")));
+    send(response, with_account(*shared, request,
+                                object_page(*object, history.result, recent, now,
+                                            status.result.value("policy", ""))));
   });
   server.Get("/events",
              [shared, timeout](const httplib::Request& request, httplib::Response& response) {
@@ -314,7 +330,7 @@ void WebView::mount(httplib::Server& server) const {
                if (!page) {
                  Page none = not_found_page(request.path);
                  none.body = "<p>This node's policy declares no cluster.</p>";
-                 return send(response, none, 404);
+                 return send(response, with_account(*shared, request, std::move(none)), 404);
                }
                send(response, with_account(*shared, request, *page));
              });

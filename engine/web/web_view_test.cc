@@ -104,13 +104,13 @@ class FakeConsole {
     if (cmd == "status") {
       ok["result"] = Json::parse(R"({"policy": "fake", "objects": [
         {"name": "web<1>", "kind": "service", "state": "running", "monitored": true,
-         "restarts": 0, "attributes": {}}]})");
+         "restarts": 0, "attributes": {"cpu": 2.5}}]})");
     } else if (cmd == "rules") {
       ok["result"] = Json::parse(R"({"rules": [{"name": "down[web]", "state": "armed"}]})");
     } else if (cmd == "explain" && request["args"]["rule"] == "down[web]") {
       ok["result"] = Json::parse(R"({"rule": "down[web]", "state": "armed", "reason": "no",
         "condition": {"text": "not web.alive", "value": false, "children": []}})");
-    } else if (cmd == "history" && request["args"]["object"] == "web<1>") {
+    } else if (cmd == "history" && request["args"].value("object", "") == "web<1>") {
       // Two points of the last minute, whatever the time is now.
       const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
@@ -118,6 +118,18 @@ class FakeConsole {
       ok["result"] = {{"object", "web<1>"},
                       {"step_ms", 10000},
                       {"series", {{"cpu", {{now - 20000, 1.5}, {now - 10000, 2.5}}}}}};
+    } else if (cmd == "history" && !request["args"].contains("object") &&
+               request["args"].value("attribute", Json()) == Json::array({"cpu"}) &&
+               request["args"].value("since_unix_ms", Json()).is_number_integer()) {
+      // The overview's batch (asked for the attributes its rows show, and only the last half
+      // hour): web<1>'s cpu of the last half minute.
+      const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      ok["result"] = {
+          {"step_ms", 10000},
+          {"asked", request["args"]},
+          {"objects", {{"web<1>", {{"cpu", {{now - 20000, 1.5}, {now - 10000, 2.5}}}}}}}};
     } else if (cmd == "events") {
       ok["result"] = Json::parse(R"({"events": [
         {"id": 10, "at_unix_ms": 1764900000000, "type": "raised", "object": "web"},
@@ -220,6 +232,10 @@ TEST_F(WebViewTest, ObjectPageChartsTheHistoryAndTheOverviewLinksThere) {
   ASSERT_TRUE(overview);
   EXPECT_NE(overview->body.find(R"(<a href="/objects/web%3C1%3E">web&lt;1&gt;</a>)"),
             std::string::npos);
+  // One batch `history` gave the row's cpu its sparkline.
+  EXPECT_NE(overview->body.find(R"(cpu <b>2.5%</b> <svg class="spark line green")"),
+            std::string::npos)
+      << overview->body;
   auto page = c.Get("/objects/web%3C1%3E");
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);

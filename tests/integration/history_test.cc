@@ -1,5 +1,6 @@
 // The console's `history` on the real amatad (docs/console.md, "Attribute history"): the
-// numeric attributes of an object, one point per 10 s step, and the refusals.
+// numeric attributes of an object, one point per 10 s step, the batch form (every object at
+// once) and the refusals.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -57,7 +58,18 @@ TEST(History, AnObjectsAttributesStepByStepAndTheRefusals) {
   Json later = call(socket, "history", {{"object", "web"}, {"since_unix_ms", 4102444800000}});
   EXPECT_TRUE(later["result"]["series"]["alive"].empty()) << later.dump();  // after 2100
   EXPECT_EQ(call(socket, "history", {{"object", "nope"}})["error"]["code"], "unknown_object");
-  EXPECT_EQ(call(socket, "history", Json::object())["error"]["code"], "bad_request");
+  EXPECT_EQ(call(socket, "history", {{"object", ""}})["error"]["code"], "bad_request");
+
+  // The batch form: every object's series at once, here only the attributes asked for.
+  Json batch = call(socket, "history", {{"attribute", Json::array({"alive", "cpu"})}});
+  ASSERT_TRUE(batch.contains("result")) << batch.dump();
+  EXPECT_EQ(batch["result"]["step_ms"], 10000);
+  EXPECT_FALSE(batch["result"].contains("truncated"));
+  const Json& web = batch["result"]["objects"]["web"];
+  EXPECT_EQ(web["alive"].back()[1], 1.0) << batch.dump();
+  for (const auto& [name, points] : web.items()) {
+    EXPECT_TRUE(name == "alive" || name == "cpu") << name;
+  }
   EXPECT_EQ(a.stop(SIGTERM), 0);
 }
 

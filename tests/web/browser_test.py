@@ -2,7 +2,8 @@
 """The web view in a real browser: a real amatad with --web supervising a python3 http.server,
 headless Chromium on its pages. The service is killed (by the pid the console reports) while
 /events is open, and the death and the restart must appear there without a reload: the
-Server-Sent Events path end to end. Then the object page's charts (/objects/web).
+Server-Sent Events path end to end. Then the overview's attribute sparklines and the object
+page's charts (/objects/web).
 
     /usr/bin/python3 tests/web/browser_test.py build/dev/tools/amatad/amatad
 """
@@ -80,10 +81,24 @@ def main():
         check("Rule down[web]" in driver.find_element(By.TAG_NAME, "h1").text, "explain title")
         print("explain: down[web] shows its condition tree")
 
-        # The overview now has the new pid; an unknown path is the 404 page.
+        # The overview now has the new pid, and beside the service's key attributes their
+        # recent history as sparklines (an inline <svg> with a line, drawn by amatad: the
+        # page's one batch `history`; a point per 10 s, so at most one reload waits for it).
         driver.get(daemon.url + "/")
         row = driver.find_element(By.CSS_SELECTOR, 'tr[data-object="web"]')
         check(str(new_pid) in row.text, f"new pid {new_pid} not shown: {row.text!r}")
+        # (Read in one script: the page reloads itself every 5 s, which would make elements
+        # found one by one stale.)
+        titles_script = """return Array.from(document.querySelectorAll(
+            'tr[data-object="web"] .attr svg.spark.line')).filter(
+            s => s.querySelector('path')).map(s => s.querySelector('title').textContent);"""
+        deadline = time.monotonic() + 12
+        while not (titles := driver.execute_script(titles_script)):
+            check(time.monotonic() < deadline, "no attribute sparkline on web's overview row")
+            time.sleep(1)
+            driver.refresh()
+        check(all(" of web, last " in t for t in titles), f"sparkline titles: {titles!r}")
+        print(f"overview: {len(titles)} attribute sparklines on web's row ({titles[0]})")
 
         # The object's page, from its name on the overview: a chart of each numeric attribute
         # (an <svg> with a line; amatad records one point per 10 s, so at most one reload

@@ -104,6 +104,11 @@ struct ClusterSpec {
   std::string group;  // the Corosync CPG group (default: "amata-" + name)
   QuorumLoss on_quorum_loss = QuorumLoss::kStop;
   std::vector<std::string> fence;  // argv of the fence agent (empty: no fencing)
+  /// `watchdog "/dev/watchdog"`: the device amatad feeds while its node may hold clustered
+  /// services (empty: none). A node that cannot show it is safe is reset by it, and the
+  /// majority waits twice `watchdog_timeout` before taking over a lost node's services.
+  std::string watchdog;
+  int watchdog_timeout = 10;  // seconds (the watchdog API takes whole seconds)
 };
 
 /// `channel NAME { ... }`: where `notify "NAME"` delivers. amatad delivers webhooks,

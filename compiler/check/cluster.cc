@@ -49,7 +49,30 @@ catalog::ClusterSpec read_cluster(CheckContext& ctx, const ast::ObjectDecl& decl
       }
     } else if (s.name.text == "fence") {
       if (auto argv = r.program()) cluster.fence = std::move(*argv);
+    } else if (s.name.text == "watchdog") {
+      if (r.count(1, 1)) {
+        if (auto path = r.abs_path(0)) cluster.watchdog = std::move(*path);
+      }
+    } else if (s.name.text == "watchdog_timeout") {
+      if (r.count(1, 1)) {
+        if (auto seconds = r.duration(0, kWatchdogTimeout, "a watchdog's timeout")) {
+          if (*seconds != static_cast<double>(static_cast<int>(*seconds))) {
+            r.bad(s.args[0].range, "a watchdog's timeout is whole seconds");
+          } else {
+            cluster.watchdog_timeout = static_cast<int>(*seconds);
+          }
+        }
+      }
     }
+  }
+  // Without quorum a frozen node keeps its clustered services: its watchdog would reset it
+  // at every quorum loss, which is not what `freeze` asks for.
+  if (!cluster.watchdog.empty() &&
+      cluster.on_quorum_loss == catalog::ClusterSpec::QuorumLoss::kFreeze) {
+    ctx.diags.report(diag::Code::kInvalidSettingValue, seen["watchdog"],
+                     "a watchdog resets a node that keeps clustered services without quorum, "
+                     "which 'on_quorum_loss freeze' asks every such node to do (use "
+                     "'on_quorum_loss stop' with a watchdog)");
   }
   return cluster;
 }

@@ -46,6 +46,11 @@ inline constexpr DurationRange kBackoff{kMillisecond, kDay};
 /// `wait D` in a recovery: a recovery waiting longer than a day holds its chain for good.
 inline constexpr DurationRange kWait{kMillisecond, kDay};
 
+/// `watchdog_timeout` of a cluster: whole seconds, as the kernel's watchdog API takes them; a
+/// reset sooner than 2 s would fire on a busy loop's hiccup, and a majority that waits more
+/// than twice 2 min for a lost node is no longer highly available.
+inline constexpr DurationRange kWatchdogTimeout{2, 120};
+
 /// `for N checks`: a counter.
 inline constexpr int kMaxChecks = 1000000;
 /// `N times within D`: the rule keeps a time stamp for each of the N (state per object).

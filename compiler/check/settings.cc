@@ -56,9 +56,11 @@ const SettingInfo kObjectSettings[] = {
 
 /// The settings of a `cluster` declaration (it is not an object kind).
 const SettingInfo kClusterSettings[] = {
-    {"group",          {}, "group \"CPG-GROUP\""},
-    {"on_quorum_loss", {}, "on_quorum_loss stop|freeze"},
-    {"fence",          {}, "fence \"/abs/agent\" \"arg\"..."},
+    {"group",            {}, "group \"CPG-GROUP\""},
+    {"on_quorum_loss",   {}, "on_quorum_loss stop|freeze"},
+    {"fence",            {}, "fence \"/abs/agent\" \"arg\"..."},
+    {"watchdog",         {}, "watchdog \"/dev/watchdog\""},
+    {"watchdog_timeout", {}, "watchdog_timeout 10s"},
 };
 
 /// The settings of a `channel` declaration: one of the first four says what it is.

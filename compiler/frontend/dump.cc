@@ -418,7 +418,9 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
     j["cluster"] = {{"name", p.cluster->name},
                     {"group", p.cluster->group},
                     {"on_quorum_loss", kQuorumLoss[static_cast<int>(p.cluster->on_quorum_loss)]},
-                    {"fence", p.cluster->fence}};
+                    {"fence", p.cluster->fence},
+                    {"watchdog", p.cluster->watchdog},
+                    {"watchdog_timeout", p.cluster->watchdog_timeout}};
   }
   if (!p.channels.empty()) {
     static const char* kChannelType[] = {"hook", "webhook", "alertmanager", "email"};

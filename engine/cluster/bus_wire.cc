@@ -101,6 +101,10 @@ std::string encode_event(json body) {
   return wire(json{{"t", "event"}, {"body", std::move(body)}});
 }
 
+std::string encode_alive() {
+  return wire(json{{"t", "alive"}});
+}
+
 Result<BusPayload> decode_bus_payload(std::string_view payload) {
   json j = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Error{"not JSON"};
@@ -129,6 +133,7 @@ Result<BusPayload> decode_bus_payload(std::string_view payload) {
     if (body == j.end()) return Error{"an event without \"body\""};
     return BusPayload(PublishedEvent{std::move(*body)});
   }
+  if (kind == "alive") return BusPayload(AliveNotice{});
   return BusPayload(UnknownMessage{kind});
 }
 

@@ -5,6 +5,7 @@
 //   {"t": "failover", "service": name, "target": node id}    // target optional
 //   {"t": "fenced", "node": node id}
 //   {"t": "event", "body": <the publisher's console record>}
+//   {"t": "alive"}                                            // for the sender's watchdog
 //
 // Messages come from other amatads, perhaps of another version, perhaps with a bug: decoding
 // checks the type and range of every field it reads (node ids and fingerprints are unsigned
@@ -31,20 +32,25 @@ struct PublishedEvent {
   nlohmann::json body;
 };
 
+/// "alive": the sender's proof that corosync still delivers its messages (it feeds its
+/// watchdog only while its own come back); the others ignore it.
+struct AliveNotice {};
+
 /// A well-formed message of a kind this amatad does not know (a newer version).
 struct UnknownMessage {
   std::string kind;
 };
 
 /// One decoded message of the bus.
-using BusPayload =
-    std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent, UnknownMessage>;
+using BusPayload = std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent,
+                                AliveNotice, UnknownMessage>;
 
 /// The bytes of each kind of message. Never throws: invalid UTF-8 becomes U+FFFD.
 std::string encode_announcement(const Announcement& announcement);
 std::string encode_failover(const FailoverRequest& request);
 std::string encode_fenced(NodeId node);
 std::string encode_event(nlohmann::json body);
+std::string encode_alive();
 
 /// A delivered message; an error says what is malformed in it.
 Result<BusPayload> decode_bus_payload(std::string_view payload);

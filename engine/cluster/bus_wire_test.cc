@@ -32,6 +32,7 @@ TEST(BusWire, EveryKindSurvivesEncodeAndDecode) {
   EXPECT_EQ(decoded<FencedNotice>(encode_fenced(9)).node, 9U);
   nlohmann::json body{{"type", "raised"}, {"object", "web"}, {"id", 17}};
   EXPECT_EQ(decoded<PublishedEvent>(encode_event(body)).body, body);
+  decoded<AliveNotice>(encode_alive());
   EXPECT_EQ(decoded<UnknownMessage>(R"({"t":"hello","x":1})").kind, "hello");
 }
 

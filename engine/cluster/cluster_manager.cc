@@ -52,6 +52,7 @@ std::unique_ptr<ClusterManager> ClusterManager::create(base::EventLoop& loop, Cl
     raw->on_connection(connected, why);
   };
   m->session_ = CorosyncSession::create(loop, std::move(options), std::move(cb));
+  if (m->config_.watchdog_timeout) m->send_alive();
   return m;
 }
 
@@ -61,9 +62,9 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
       config_(std::move(config)),
       services_(services),
       callbacks_(std::move(callbacks)) {
-  // Fencing is only asked for where there is a command to do it.
+  // Fencing is only asked for where there is a command to do it, or a watchdog to wait for.
   for (auto& s : config_.services)
-    if (config_.fence.argv.empty()) s.fence = false;
+    if (config_.fence.argv.empty() && !config_.watchdog_timeout) s.fence = false;
   ledger_ = std::make_unique<Ledger>(config_.services);
   // Adopt copies that already run here (a restarted amatad): they are announced, and the
   // placement rules decide whether they stay.
@@ -73,6 +74,7 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
 
 ClusterManager::~ClusterManager() {
   if (settle_timer_ != 0) loop_.cancel_timer(settle_timer_);
+  if (alive_timer_ != 0) loop_.cancel_timer(alive_timer_);
   // The session leaves the group cleanly in its destructor; pending fence callbacks see
   // `alive_` expire and do nothing.
   session_.reset();
@@ -238,6 +240,9 @@ void ClusterManager::on_deliver(const Delivery& d) {
     ledger_->apply_fenced(f->node);
     fencing_.erase(f->node);
     log(false, "cluster: " + node_name(f->node) + " fenced by " + node_name(d.from.node));
+  } else if (std::holds_alternative<AliveNotice>(message)) {
+    if (d.from.node == session_->local_node()) own_alive_delivered_ = base::Clock::now();
+    return;  // liveness only: placement is not affected
   } else if (auto* e = std::get_if<PublishedEvent>(&message)) {
     BusMessage entry{
         BusMessage::Kind::kEvent, d.from.node,       node_name(d.from.node), d.ring, d.view, d.seq,
@@ -345,9 +350,54 @@ void ClusterManager::announce() {
   last_announced_ = a;
 }
 
+void ClusterManager::send_alive() {
+  if (session_ && session_->joined()) {
+    // A failed send is what the feeding notices (no delivery); nothing to do here.
+    [[maybe_unused]] Status sent = session_->send(encode_alive());
+  }
+  std::weak_ptr<bool> alive = alive_;
+  alive_timer_ = loop_.add_timer_after(*config_.watchdog_timeout / 4, [alive, this] {
+    if (alive.lock()) send_alive();
+  });
+}
+
+std::optional<std::string> ClusterManager::watchdog_hold_reason() const {
+  // Starting, running or stopping (its process not gone yet): a copy a reset would end.
+  bool holds = false;
+  for (const auto& s : config_.services) {
+    holds = holds || running_here(s.name) || services_.is_running(s.name);
+  }
+  if (!holds) return std::nullopt;  // nothing here a reset would protect
+  if (!session_ || !session_->joined()) return "it runs clustered services and is not joined";
+  if (quorum_stale_ || !session_->quorum().quorate) {
+    return "it runs clustered services without quorum";
+  }
+  const auto window = config_.watchdog_timeout.value_or(std::chrono::seconds(10)) / 2;
+  if (!own_alive_delivered_ || base::Clock::now() - *own_alive_delivered_ > window) {
+    return "corosync has not delivered its own liveness message for half the watchdog timeout";
+  }
+  return std::nullopt;
+}
+
 void ClusterManager::fence(NodeId victim) {
   fencing_.insert(victim);
   std::string name = node_name(victim);
+  if (config_.fence.argv.empty() && config_.watchdog_timeout) {
+    // No agent: the lost node fences itself. Its watchdog resets it within the timeout of its
+    // last feed unless it stopped its copies first, and it fed at most a quarter timeout
+    // after losing us (its corosync may see the change a little later): twice the timeout
+    // covers both. Then, as after an agent's success, every member learns it in order.
+    const auto wait = *config_.watchdog_timeout * 2;
+    log(true, "cluster: waiting " + std::to_string(wait.count()) + " s for " + name +
+                  "'s watchdog before taking over its services");
+    std::weak_ptr<bool> alive = alive_;
+    loop_.add_timer_after(wait, [alive, this, victim, name] {
+      if (!alive.lock()) return;
+      log(false, "cluster: " + name + "'s watchdog has had its time");
+      if (Status st = session_->send(encode_fenced(victim)); !st.ok()) fencing_.erase(victim);
+    });
+    return;
+  }
   log(true, "cluster: fencing " + name + " before taking over its services");
   std::weak_ptr<bool> alive = alive_;
   services_.run_fence(name, config_.fence.argv,
@@ -411,7 +461,7 @@ Status ClusterManager::reconfigure(ClusterConfig config) {
   config.session = config_.session;
   config_ = std::move(config);
   for (auto& s : config_.services)
-    if (config_.fence.argv.empty()) s.fence = false;
+    if (config_.fence.argv.empty() && !config_.watchdog_timeout) s.fence = false;
   if (session_ && session_->connected()) resolve_preferences();
   ledger_->set_services(config_.services);
   // Services the cluster no longer places are the daemon's again, as they are; new ones

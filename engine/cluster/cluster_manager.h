@@ -62,6 +62,11 @@ struct ClusterConfig {
   std::map<NodeId, std::string> node_names;  // override / complete cmap's names
   QuorumLossPolicy on_quorum_loss = QuorumLossPolicy::kStop;
   FenceConfig fence;
+  /// `watchdog_timeout` when the nodes self-fence with a watchdog (docs/operations.md,
+  /// "Self-fencing with a watchdog"): without a fence agent, a departed holder counts as
+  /// fenced once twice this has passed, and this node multicasts the liveness messages its
+  /// own watchdog feeding waits for.
+  std::optional<std::chrono::seconds> watchdog_timeout;
   /// After joining, how long a service that runs nowhere waits for a node its `prefer` list
   /// ranks above this one that is not a member yet: nodes started together then place it
   /// as `prefer` says, not on whichever amatad joined first.
@@ -155,6 +160,11 @@ class ClusterManager {
 
   ClusterStatus status() const;
   std::vector<PeerView> peers() const;
+  /// Why this node must not feed its watchdog now, or nothing when it may: it runs no
+  /// clustered service, or it is joined, its partition quorate, and corosync delivered its
+  /// own liveness message within half the watchdog timeout (so a hung or stopped corosync,
+  /// which leaves the last quorum report standing, does not keep it fed).
+  std::optional<std::string> watchdog_hold_reason() const;
   /// The name of a node (cmap, config, or "node<id>").
   std::string node_name(NodeId id) const;
 
@@ -175,6 +185,8 @@ class ClusterManager {
   /// Why this node starts `service`, for the action record.
   std::string start_reason(const std::string& service) const;
   void fence(NodeId victim);
+  /// Multicasts "alive" and schedules the next, every quarter of the watchdog timeout.
+  void send_alive();
   void update_peers();
   void log(bool warning, const std::string& message);
   bool running_here(const std::string& name) const;
@@ -202,6 +214,8 @@ class ClusterManager {
   bool reconcile_again_ = false;
   std::uint64_t history_index_ = 0;
   std::map<NodeId, PeerView> peers_;
+  base::EventLoop::TimerId alive_timer_ = 0;
+  std::optional<base::Clock::time_point> own_alive_delivered_;  // the last of our "alive"s
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

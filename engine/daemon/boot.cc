@@ -117,6 +117,7 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   adopt_or_forget();
   if (const auto& cluster = tables.cluster) {
     if (Status s = attach_cluster(*cluster); !s) return s;
+    if (Status s = open_watchdog(*cluster); !s) return s;
   }
   supervisor_->start_all();
   runtime_->probes->start();
@@ -141,6 +142,7 @@ Result<std::unique_ptr<Daemon::Runtime>> Daemon::make_runtime(const lower::Loade
                    ", which is missing or not executable"};
     }
   }
+  if (Status s = check_watchdog_unchanged(policy->tables()); !s) return s.error();
   rt->rules = std::make_unique<discovery::RuleEngine>(
       *loop_, policy,
       [this](const ir::EventInstance& event, const std::string& rule, bool raise) {

@@ -20,13 +20,14 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
                               ? cluster::QuorumLossPolicy::kFreeze
                               : cluster::QuorumLossPolicy::kStop;
   config.fence.argv = spec.fence;
+  if (!spec.watchdog.empty()) config.watchdog_timeout = std::chrono::seconds(spec.watchdog_timeout);
   for (const auto& o : objects) {
     if (o.kind == catalog::Kind::kPeer && o.node_id && !o.peer_name.empty()) {
       config.node_names[*o.node_id] = o.peer_name;
     }
     if (o.kind != catalog::Kind::kService || !o.clustered) continue;
-    config.services.push_back(
-        cluster::ServicePlacement{o.name, {}, o.only_preferred, !spec.fence.empty(), o.failback});
+    config.services.push_back(cluster::ServicePlacement{
+        o.name, {}, o.only_preferred, !spec.fence.empty() || !spec.watchdog.empty(), o.failback});
     if (!o.prefer.empty()) config.preferred_names[o.name] = o.prefer;
   }
   return config;

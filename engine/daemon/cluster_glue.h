@@ -82,6 +82,10 @@ class ClusterGlue final : public cluster::ClusteredServices {
   /// A stored event, for every member's view of the cluster.
   Status publish(nlohmann::json event);
   cluster::ClusterStatus status() const { return manager_->status(); }
+  /// Why the node's watchdog must not be fed now (nothing: it may be).
+  std::optional<std::string> watchdog_hold_reason() const {
+    return manager_->watchdog_hold_reason();
+  }
 
   /// Writes `peers` into `metrics` as the attributes of the policy's `peer` objects
   /// (member, quorate, node_id, name, since), matched by node_id or else by name.

@@ -101,6 +101,13 @@ void Daemon::shutdown() {
   supervisor_->stop_all([this, alive](bool, const std::string&) {
     if (alive.expired()) return;
     spdlog::info("all services stopped");
+    // Nothing of the cluster's runs here any more: the watchdog may stop counting. (Left
+    // running for the next amatad, the services keep it armed: that one must feed it.)
+    if (watchdog_) {
+      watchdog_->disarm();
+      watchdog_.reset();
+      spdlog::info("watchdog: disarmed (magic close)");
+    }
     loop_->stop();
   });
 }

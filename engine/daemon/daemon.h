@@ -24,9 +24,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/event_loop.h"
+#include "base/watchdog_device.h"
 #include "compiler/ir/compiled_policy.h"
 #include "compiler/lower/policy_loader.h"
 #include "engine/actions/action_driver.h"
@@ -291,6 +293,13 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   /// the next 10 s step (one timer; it walks the latest values, never the samples).
   void record_history();
 
+  // watchdog.cc
+  /// Opens the policy's watchdog (at start only) and feeds it every quarter of its timeout.
+  Status open_watchdog(const catalog::ClusterSpec& spec);
+  void feed_watchdog();
+  /// A reload must keep the watchdog settings amatad started with.
+  Status check_watchdog_unchanged(const ir::PolicyTables& tables) const;
+
   // metrics.cc
   void start_metrics();
   void publish_metrics();
@@ -332,6 +341,10 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   int exit_code_ = 0;
   double started_unix_ = 0;
   std::string node_name_;  // the host name: what notifications say this node is
+  // watchdog.cc: the cluster's self-fencing device, opened at start when the policy asks.
+  std::optional<base::WatchdogDevice> watchdog_;
+  std::optional<std::pair<std::string, int>> watchdog_settings_;  // path, timeout: fixed at start
+  std::string watchdog_held_;  // why it is not fed now, as last logged ("": it is fed)
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool status_pending_ = false;
 };

@@ -355,6 +355,10 @@ void ClusterHarness::signal_node(int i, int signal) {
   if (node_pid_[i] > 0) kill(node_pid_[i], signal);
 }
 
+void ClusterHarness::signal_corosync(int i, int signal) {
+  if (corosync_pid_[i] > 0) kill(corosync_pid_[i], signal);
+}
+
 void ClusterHarness::set_link(int i, bool up) {
   run({"ip", "-n", netns(i), "link", "set", "eth0", up ? "up" : "down"});
 }

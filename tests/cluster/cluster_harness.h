@@ -61,6 +61,8 @@ class ClusterHarness {
   const std::string& dir() const { return dir_; }
   /// Sends `signal` to node i's cluster_node.
   void signal_node(int i, int signal);
+  /// Sends `signal` to node i's corosync (SIGSTOP: a hung corosync).
+  void signal_corosync(int i, int signal);
   std::string netns(int i) const { return prefix_ + "n" + std::to_string(i); }
   std::string address(int i) const { return "10.250.0." + std::to_string(i); }
   int port() const { return 8080; }

@@ -1,8 +1,10 @@
 // Reloads of a running amatad through its console: compiled off the loop (recovery goes on
 // meanwhile), answered with the diagnostics as data, recorded as reloads, and limited for
 // callers other than root.
+#include <fcntl.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -137,6 +139,55 @@ TEST(Reload, ARejectedPolicyAnswersWithItsDiagnosticsAsDataAndIsStoredAsAReload)
   EXPECT_NE(rendered.find("error:"), std::string::npos) << rendered;
   EXPECT_EQ(rendered.find("self.cpux > 1"), std::string::npos) << rendered;
   EXPECT_EQ(a.stop(SIGTERM), 0);
+}
+
+// The cluster's watchdog (docs/operations.md, "Self-fencing with a watchdog") with a FIFO for
+// the device and no corosync: a node that runs no clustered service is safe, so amatad feeds
+// it; a reload may not change it; a clean stop closes it with the magic 'V'.
+TEST(Reload, TheWatchdogIsFedWhileSafeKeptAcrossReloadsAndDisarmedOnAStop) {
+  Amatad a;
+  const std::string device = a.dir() + "/watchdog";
+  ASSERT_EQ(mkfifo(device.c_str(), 0600), 0);
+  // Read-write, so amatad's open finds a reader and our reads never see an early EOF.
+  int fifo = open(device.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(fifo, 0);
+  auto received = [&](double seconds) {
+    std::string got;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < until) {
+      pollfd p{fifo, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buffer[64];
+      ssize_t n = read(fifo, buffer, sizeof buffer);
+      if (n > 0) got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  };
+  auto policy = [&](int timeout) {
+    return "policy wd\ncluster wdtest { group \"amata-wdtest-" + std::to_string(getpid()) +
+           "\"; watchdog \"" + device + "\"; watchdog_timeout " + std::to_string(timeout) +
+           "s }\n" + sleeper_service("web") + kRestartWhenDown;
+  };
+  a.write_policy(policy(2));
+  a.start({"--backend", "interp"});
+  ASSERT_TRUE(a.wait_for_log("amatad ready")) << a.log();
+  // Fed every 500 ms (a quarter of 2 s): several times in 2 s, and never the magic 'V'.
+  const std::string fed = received(2.0);
+  EXPECT_GE(fed.size(), 3U) << a.log();
+  EXPECT_EQ(fed.find('V'), std::string::npos);
+
+  const std::string other = a.dir() + "/other.amata";
+  { std::ofstream(other) << policy(3); }
+  json reply = call_as(a.dir() + "/amatad.sock", 0, 0, "reload", {{"file", other}});
+  EXPECT_EQ(reply.value("ok", true), false) << reply.dump();
+  EXPECT_NE(reply.dump().find("restart amatad"), std::string::npos) << reply.dump();
+  EXPECT_GE(received(1.0).size(), 1U) << "still fed after the refused reload";
+
+  EXPECT_EQ(a.stop(SIGTERM), 0);
+  const std::string last = received(0.5);
+  ASSERT_FALSE(last.empty());
+  EXPECT_EQ(last.back(), 'V') << "a clean stop ends with the magic close";
+  close(fifo);
 }
 
 }  // namespace

@@ -195,6 +195,14 @@ int ClusterGlue::object_of(const std::string& name) const {
   return it == services_.objects.end() ? -1 : it->second;
 }
 
+bool ClusterGlue::runs_clustered() const {
+  for (const auto& name : services_.clustered) {
+    auto st = supervisor_.status(object_of(name));
+    if (st && st->pid > 0) return true;
+  }
+  return false;
+}
+
 bool ClusterGlue::is_running(const std::string& name) const {
   auto st = supervisor_.status(object_of(name));
   return st && (st->state == supervisor::ServiceState::kRunning ||

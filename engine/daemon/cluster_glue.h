@@ -82,6 +82,8 @@ class ClusterGlue final : public cluster::ClusteredServices {
   /// A stored event, for every member's view of the cluster.
   Status publish(nlohmann::json event);
   cluster::ClusterStatus status() const { return manager_->status(); }
+  /// Whether a process of some clustered service lives here (started, running or stopping).
+  bool runs_clustered() const;
   /// Why the node's watchdog must not be fed now (nothing: it may be).
   std::optional<std::string> watchdog_hold_reason() const {
     return manager_->watchdog_hold_reason();

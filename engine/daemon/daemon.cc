@@ -15,6 +15,13 @@ namespace amata::daemon {
 Daemon::~Daemon() {
   *alive_ = false;
   notifier_.stop_watchdog();  // declared before the loop, so it would outlive it
+  // Leaving with nothing of the cluster's running here (a start that failed, a handover of
+  // ordinary services only): nothing a reset would protect, so no reset. Otherwise the
+  // device stays armed, for the next amatad to feed.
+  if (watchdog_ && !(cluster_ && cluster_->runs_clustered())) {
+    watchdog_->disarm();
+    watchdog_.reset();
+  }
   drop_reload();
   cluster_.reset();  // leaves the cluster group while the supervisor exists
   console_.reset();

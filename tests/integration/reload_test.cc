@@ -187,6 +187,18 @@ TEST(Reload, TheWatchdogIsFedWhileSafeKeptAcrossReloadsAndDisarmedOnAStop) {
   const std::string last = received(0.5);
   ASSERT_FALSE(last.empty());
   EXPECT_EQ(last.back(), 'V') << "a clean stop ends with the magic close";
+
+  // A handover (SIGUSR2) leaves the services running; none of them is clustered, so nothing
+  // needs the device armed either.
+  a.start({"--backend", "interp"});
+  ASSERT_TRUE(a.wait_for_log("amatad ready")) << a.log();
+  const pid_t web = a.wait_new_pid("web", 0);
+  ASSERT_GT(web, 0);
+  EXPECT_EQ(a.stop(SIGUSR2), 0);
+  const std::string handed = received(0.5);
+  ASSERT_FALSE(handed.empty());
+  EXPECT_EQ(handed.back(), 'V') << "no clustered service runs: disarmed";
+  kill(web, SIGKILL);
   close(fifo);
 }
 

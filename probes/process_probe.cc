@@ -624,6 +624,16 @@ void ProcessProbe::write_health() {
   // During a service's start grace a failing check is not yet a failure: the service is
   // still coming up, and counting it would restart it a second time.
   if (supervised_ && base::monotonic_now() < grace_until_) all_ok = true;
+  // A check refused by a service that has already died, its death not yet handled (a loop
+  // busy with a storm of deaths handles them one by one): not a sick service but a dead one,
+  // which its death restarts. Counting it would restart it twice. WNOWAIT: the engine reaps.
+  if (!all_ok && owned_ && pid_ > 0) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid_) {
+      return;
+    }
+  }
   MeasurementSink& sink = ctx_.sink;
   sink.set_number(object(), "health.ok", all_ok ? 1 : 0);
   sink.set_number(object(), "health.failed", all_ok ? 0 : 1);

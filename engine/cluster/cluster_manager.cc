@@ -356,7 +356,9 @@ void ClusterManager::send_alive() {
     [[maybe_unused]] Status sent = session_->send(encode_alive());
   }
   std::weak_ptr<bool> alive = alive_;
-  alive_timer_ = loop_.add_timer_after(*config_.watchdog_timeout / 4, [alive, this] {
+  // In milliseconds: seconds(3) / 4 is zero seconds, a timer that would flood the bus.
+  const std::chrono::milliseconds period = *config_.watchdog_timeout;
+  alive_timer_ = loop_.add_timer_after(period / 4, [alive, this] {
     if (alive.lock()) send_alive();
   });
 }
@@ -372,8 +374,9 @@ std::optional<std::string> ClusterManager::watchdog_hold_reason() const {
   if (quorum_stale_ || !session_->quorum().quorate) {
     return "it runs clustered services without quorum";
   }
-  const auto window = config_.watchdog_timeout.value_or(std::chrono::seconds(10)) / 2;
-  if (!own_alive_delivered_ || base::Clock::now() - *own_alive_delivered_ > window) {
+  const std::chrono::milliseconds timeout =
+      config_.watchdog_timeout.value_or(std::chrono::seconds(10));
+  if (!own_alive_delivered_ || base::Clock::now() - *own_alive_delivered_ > timeout / 2) {
     return "corosync has not delivered its own liveness message for half the watchdog timeout";
   }
   return std::nullopt;
@@ -542,6 +545,10 @@ ClusterStatus ClusterManager::status() const {
                                                : "stopped";
   }
   s.disagreeing = ledger_->disagreeing();
+  if (session_) {
+    s.messages_sent = session_->messages_sent();
+    s.messages_delivered = session_->messages_delivered();
+  }
   // The preference lists are resolved to node ids when the session connects; before that
   // this node's id (and so whether a list names it) is not known.
   if (s.local_node != 0) {

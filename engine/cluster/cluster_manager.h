@@ -120,6 +120,9 @@ struct ClusterStatus {
   /// Members that place some service differently (another policy: a reload not done
   /// everywhere). While they do, those services are not moved.
   std::vector<NodeId> disagreeing;
+  /// Bus messages this node sent, and those delivered to it, since amatad started.
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_delivered = 0;
 };
 
 struct ClusterCallbacks {

@@ -224,6 +224,7 @@ void CorosyncSession::flush() {
     cs_error_t rc = cpg_mcast_joined(cpg_, CPG_TYPE_AGREED, &iov, 1);
     if (rc == CS_OK) {
       outbox_.pop_front();
+      ++sent_;
       continue;
     }
     if (rc == CS_ERR_TRY_AGAIN) {
@@ -267,6 +268,7 @@ void CorosyncSession::handle_deliver(NodeId node, std::uint32_t pid, const void*
     return;
   }
   ++seq_;
+  ++delivered_;
   if (!callbacks_.on_deliver) return;
   Delivery d{GroupMember{node, pid}, ring_, view_, seq_,
              std::string(static_cast<const char*>(msg), len)};

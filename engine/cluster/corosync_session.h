@@ -123,6 +123,9 @@ class CorosyncSession {
   const QuorumView& quorum() const { return quorum_; }
   /// The current totem ring (from CPG's totem configuration callback).
   const RingId& ring() const { return ring_; }
+  /// Messages handed to corosync, and messages it delivered (ours included), since start.
+  std::uint64_t messages_sent() const { return sent_; }
+  std::uint64_t messages_delivered() const { return delivered_; }
 
   // Trampolines for the C callbacks; not for callers.
   void handle_deliver(NodeId node, std::uint32_t pid, const void* msg, std::size_t len);
@@ -170,6 +173,8 @@ class CorosyncSession {
   RingId ring_;
   std::uint32_t view_ = 0;
   std::uint64_t seq_ = 0;
+  std::uint64_t sent_ = 0;
+  std::uint64_t delivered_ = 0;
   // The group change of our own join arrives before the initial totem configuration
   // (CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF), while the ring is still unknown: it waits
   // for that ring, and so do the messages delivered after it, so that the join is recorded

@@ -129,6 +129,7 @@ json cluster_status_json(const ClusterStatusInput& in) {
           {"synced", st.synced},
           {"local_node", {{"id", st.local_node}, {"name", name_of(st.local_node)}}},
           {"config_mismatch", mismatch},
+          {"messages", {{"sent", st.messages_sent}, {"delivered", st.messages_delivered}}},
           {"peers", peers},
           {"services", services}};
 }

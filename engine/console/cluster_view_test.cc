@@ -92,6 +92,8 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
   in.status.holders = {{"web", {2}}, {"db", {}}};
   in.status.here = {{"web", "stopped"}, {"db", "stopped"}};
   in.status.disagreeing = {3};
+  in.status.messages_sent = 7;
+  in.status.messages_delivered = 19;
   in.now = base::Clock::now();
   in.now_unix = 1764081000;
   cluster::PeerView p1{1, "n1", true, true, true, in.now - std::chrono::seconds(60)};
@@ -105,6 +107,7 @@ TEST(ClusterView, StatusNamesOwnersHoldersAndWhoRunsWhat) {
   EXPECT_TRUE(s["quorate"].get<bool>());
   EXPECT_EQ(s["local_node"], (json{{"id", 1}, {"name", "n1"}}));
   EXPECT_EQ(s["config_mismatch"], json::array({"n3"}));
+  EXPECT_EQ(s["messages"], (json{{"sent", 7}, {"delivered", 19}}));
   ASSERT_EQ(s["peers"].size(), 3u);
   EXPECT_EQ(s["peers"][1]["runs"], json::array({"web"}));
   EXPECT_EQ(s["peers"][0]["runs"], json::array());

@@ -145,6 +145,17 @@ class WatchdogClusterTest : public ::testing::Test {
         << h_->logs();
     std::this_thread::sleep_for(ClusterHarness::kLinkSettle);
     for (int i = 1; i <= 3; ++i) ASSERT_GT(devices_->feeds(i), 0) << "n" << i << " never fed";
+    // A settled node sends its liveness message every quarter timeout, and next to nothing
+    // else: 4 in one timeout. (A period that rounded to zero once sent thousands, a flood
+    // that starved a loaded machine.)
+    std::array<std::uint64_t, 4> before{};
+    for (int i = 1; i <= 3; ++i) before[i] = messages_sent(i);
+    std::this_thread::sleep_for(seconds(kTimeoutSeconds));
+    for (int i = 1; i <= 3; ++i) {
+      const std::uint64_t sent = messages_sent(i) - before[i];
+      EXPECT_GE(sent, 2U) << "n" << i;
+      EXPECT_LE(sent, 12U) << "n" << i << " floods the bus";
+    }
   }
   void TearDown() override {
     if (!h_) return;
@@ -171,6 +182,16 @@ class WatchdogClusterTest : public ::testing::Test {
         if (!p.value("member", false) || !p.value("amatad", false)) return false;
     }
     return true;
+  }
+
+  // The bus messages node i has sent (status → cluster → messages).
+  std::uint64_t messages_sent(int i) const {
+    auto client =
+        console::ConsoleClient::connect(h_->dir() + "/amatad" + std::to_string(i) + ".sock");
+    if (!client) return 0;
+    auto reply = client->call("status", nlohmann::json::object(), seconds(10));
+    if (!reply) return 0;
+    return (*reply)["result"]["cluster"]["messages"].value("sent", std::uint64_t{0});
   }
 
   int owner() const {

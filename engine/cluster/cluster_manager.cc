@@ -130,6 +130,7 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   quorum_stale_ = false;
   heard_from_corosync_ = true;
   if (connected) settle_until_ = base::Clock::now() + config_.formation_settle;
+  left_since_join_.clear();
   update_peers();
   // Connected: our own join is being delivered and on_group_change follows at once, with the
   // membership to decide on. Lost: no quorum, act on the policy now.
@@ -146,6 +147,8 @@ void ClusterManager::on_group_change(const GroupChange& change) {
   }
   ledger_->apply_membership(m);
   group_ring_ = change.ring;
+  for (const auto& [node, reason] : m.left) left_since_join_.insert(node);
+  for (NodeId node : m.joined) left_since_join_.erase(node);
   // CPG delivers a node-level change a few ms before the quorum service reports on the new
   // ring; until then `quorate` describes the old partition, and an isolated node would still
   // believe it is quorate and start a copy. Act only once quorum has been reported again.
@@ -316,7 +319,8 @@ bool ClusterManager::settling(const ServicePlacement& service) {
   bool better_missing = false;
   for (NodeId p : service.preferred) {
     if (p == self) break;
-    if (!std::binary_search(members.begin(), members.end(), p)) better_missing = true;
+    if (!std::binary_search(members.begin(), members.end(), p) && !left_since_join_.count(p))
+      better_missing = true;
   }
   if (!better_missing) return false;
   if (settle_timer_ == 0) {

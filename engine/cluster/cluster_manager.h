@@ -195,6 +195,7 @@ class ClusterManager {
   bool running_here(const std::string& name) const;
   /// Whether `service`, which this node would start now, waits for a better-preferred node
   /// to join (ClusterConfig::formation_settle); schedules a reconcile for the window's end.
+  /// A node seen leaving since this one joined is not waited for: it had its chance.
   bool settling(const ServicePlacement& service);
 
   base::EventLoop& loop_;
@@ -212,6 +213,7 @@ class ClusterManager {
   bool quorum_stale_ = false;         // a node left; the quorum service has not reported since
   base::EventLoop::TimerId stale_timer_ = 0;
   base::Clock::time_point settle_until_{};  // the formation window after joining
+  std::set<NodeId> left_since_join_;        // members that left since then (and are gone)
   base::EventLoop::TimerId settle_timer_ = 0;
   bool in_reconcile_ = false;
   bool reconcile_again_ = false;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -323,6 +324,29 @@ TEST_F(AmatadClusterTest, NodesStartedTogetherPlaceTheServiceAsPreferred) {
   EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({1}) && settled(); }, seconds(30)))
       << h_->logs();
   EXPECT_TRUE(stays_one_copy({1}, seconds(2))) << h_->logs();
+}
+
+// A takeover never waits for that window: a node that has just rejoined, whose better-
+// preferred owner then dies, starts the service at once rather than wait for the dead node.
+TEST_F(AmatadClusterTest, ARejoinedNodeTakesOverAtOnceWhenTheOwnerDiesWithinItsFirstSeconds) {
+  ASSERT_EQ(owner(), 1);
+  h_->stop_node(2, SIGTERM, seconds(10));
+  const std::string log_path = h_->dir() + "/n2/node.log";
+  const auto before = std::filesystem::file_size(log_path);  // the log is appended to
+  const auto restarted = std::chrono::steady_clock::now();
+  h_->start_node(2);  // its formation window: 5 s from its join
+  ASSERT_TRUE(ClusterHarness::wait_until([&] { return settled(); }, seconds(20))) << h_->logs();
+  h_->crash_node(1);
+  const auto crashed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy({2}); }, seconds(20))) << h_->logs();
+  std::ifstream in(log_path);
+  in.seekg(static_cast<std::streamoff>(before));
+  const std::string log{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_EQ(log.find("web waits for a node preferred to this one"), std::string::npos)
+      << "n2 waited for the dead n1 (crash "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(crashed - restarted).count()
+      << " ms after n2's restart)\n"
+      << log;
 }
 
 TEST_F(AmatadClusterTest, WithFailbackThePreferredNodeTakesItBackWhenItRejoins) {

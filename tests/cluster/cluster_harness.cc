@@ -71,8 +71,19 @@ std::string ClusterHarness::documented_corosync_conf() {
 }
 
 std::string ClusterHarness::corosync_conf(const std::string& documented, const TotemSettings& totem,
-                                          const std::string& dir, int i) {
+                                          const std::string& dir, int i, int nodes) {
   std::string conf = replace_all(documented, "ring0_addr: 10.0.0.", "ring0_addr: 10.250.0.");
+  if (nodes > 3) {
+    // The nodelist closes with "  }\n}\n" after the documented n3; later nodes go before it.
+    std::string more;
+    for (int j = 4; j <= nodes; ++j) {
+      const std::string id = std::to_string(j);
+      more += "  node {\n    ring0_addr: 10.250.0." + id + "\n    nodeid: " + id + "\n    name: n" +
+              id + "\n  }\n";
+    }
+    const std::string last = "    name: n3\n  }\n";
+    if (auto at = conf.find(last); at != std::string::npos) conf.insert(at + last.size(), more);
+  }
   conf = replace_all(conf, "keyfile: /etc/corosync/authkey", "keyfile: " + dir + "/authkey");
   // The documented timing is TotemSettings{}; only the benchmark asks for others.
   const TotemSettings documented_totem;
@@ -172,7 +183,7 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
     std::string d = node_dir(i);
     fs::create_directories(d + "/run");
     fs::create_directories(d + "/lib");
-    write_file(d + "/corosync.conf", corosync_conf(documented, totem_, dir_, i));
+    write_file(d + "/corosync.conf", corosync_conf(documented, totem_, dir_, i, n_));
   }
 }
 
@@ -363,6 +374,25 @@ void ClusterHarness::set_link(int i, bool up) {
   run({"ip", "-n", netns(i), "link", "set", "eth0", up ? "up" : "down"});
 }
 
+void ClusterHarness::partition(const std::vector<int>& side) {
+  const std::string bridge = prefix_ + "b";
+  if (partitioned_.empty()) {
+    run({"ip", "-n", bridge, "link", "add", "br1", "type", "bridge"}, false);
+    run({"ip", "-n", bridge, "link", "set", "br1", "up"});
+  }
+  for (int i : side) {
+    run({"ip", "-n", bridge, "link", "set", "cb" + std::to_string(i), "master", "br1"});
+    partitioned_.push_back(i);
+  }
+}
+
+void ClusterHarness::heal() {
+  const std::string bridge = prefix_ + "b";
+  for (int i : partitioned_)
+    run({"ip", "-n", bridge, "link", "set", "cb" + std::to_string(i), "master", "br0"});
+  partitioned_.clear();
+}
+
 nlohmann::json ClusterHarness::state(int i) const {
   std::ifstream in(node_dir(i) + "/state.json");
   std::stringstream ss;
@@ -386,13 +416,13 @@ int ClusterHarness::socket_in(int i) const {
   return fd;
 }
 
-bool ClusterHarness::serves(int i) const {
+bool ClusterHarness::serves(int i, int port) const {
   int fd = socket_in(i);
   if (fd < 0) return false;
   fcntl(fd, F_SETFL, O_NONBLOCK);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<std::uint16_t>(port()));
+  sa.sin_port = htons(static_cast<std::uint16_t>(port != 0 ? port : this->port()));
   inet_pton(AF_INET, address(i).c_str(), &sa.sin_addr);
   bool ok = false;
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
@@ -410,10 +440,10 @@ bool ClusterHarness::serves(int i) const {
   return ok;
 }
 
-std::vector<int> ClusterHarness::serving() const {
+std::vector<int> ClusterHarness::serving(int port) const {
   std::vector<int> out;
   for (int i = 1; i <= n_; ++i)
-    if (serves(i)) out.push_back(i);
+    if (serves(i, port)) out.push_back(i);
   return out;
 }
 

@@ -39,11 +39,12 @@ class ClusterHarness {
   /// (the code block after its `<!-- corosync.conf: ... -->` marker); empty if not found.
   static std::string documented_corosync_conf();
   /// Node i's corosync.conf as the harness writes it: the documented one with the nodelist's
-  /// addresses 10.0.0.<j> made 10.250.0.<j>, the key file in `dir`, `totem` instead of the
-  /// documented timing when they differ (the benchmark only), and a logging and a system
-  /// section (log file, state directory) in `dir`/n<i>.
+  /// addresses 10.0.0.<j> made 10.250.0.<j> (and, for a ring larger than the documented
+  /// three, node blocks of the same shape up to `nodes`), the key file in `dir`, `totem`
+  /// instead of the documented timing when they differ (the benchmark only), and a logging
+  /// and a system section (log file, state directory) in `dir`/n<i>.
   static std::string corosync_conf(const std::string& documented, const TotemSettings& totem,
-                                   const std::string& dir, int i);
+                                   const std::string& dir, int i, int nodes = 3);
 
   /// Creates namespaces and the temp directory; `cluster_node` is the helper binary's path.
   ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
@@ -90,15 +91,23 @@ class ClusterHarness {
   std::vector<pid_t> pids_in_netns(int i) const;
   /// `ip link set eth0 down|up` inside node i's namespace.
   void set_link(int i, bool up);
+  /// Splits the ring: the bridge ports of `side` move to a second bridge, so those nodes
+  /// reach each other and nobody else (a switch split in two). heal() moves them back.
+  void partition(const std::vector<int>& side);
+  void heal();
+  /// The pids the harness started for node i (0 when not running).
+  pid_t corosync_pid(int i) const { return corosync_pid_[i]; }
+  pid_t node_pid(int i) const { return node_pid_[i]; }
 
   /// Node i's corosync.conf (written by the constructor).
   std::string corosync_conf_path(int i) const { return node_dir(i) + "/corosync.conf"; }
   /// Node i's state file, parsed (empty object if absent or unreadable).
   nlohmann::json state(int i) const;
-  /// Whether node i's demo service accepts a TCP connection, probed from inside its netns.
-  bool serves(int i) const;
+  /// Whether node i's demo service accepts a TCP connection, probed from inside its netns
+  /// (`port`: another service's; 0, the demo's).
+  bool serves(int i, int port = 0) const;
   /// Nodes whose service accepts connections, probed from each node's own namespace.
-  std::vector<int> serving() const;
+  std::vector<int> serving(int port = 0) const;
   /// Polls `pred` every 20 ms until it holds or `timeout` passes.
   static bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
   /// Every node in `which` is connected, quorate, synced and sees exactly `which` as members.
@@ -127,6 +136,7 @@ class ClusterHarness {
   std::vector<pid_t> corosync_pid_;
   std::vector<pid_t> node_pid_;
   std::vector<pid_t> every_corosync_;  // for the shm cleanup
+  std::vector<int> partitioned_;       // the nodes on the second bridge
 };
 
 }  // namespace amata::cluster::testing

@@ -1,9 +1,16 @@
 // cluster_failover_bench: how long from the death of the node running the clustered demo
-// service until a survivor accepts connections, on the 3-node namespace cluster (root).
+// service until a survivor accepts connections, on a namespace cluster of 3 nodes or more
+// (root), and what an idle ring costs per node.
 //
 //   cluster_failover_bench [--runs N] [--default-runs M] [--mode kill|link|kill,link]
 //                          [--node-program amatad|cluster_node|amatad,cluster_node]
+//                          [--nodes 3|3,8,16,...] [--idle SECONDS]
 //                          [--amatad PATH] [--cluster-node PATH] [--json FILE] [--keep]
+//
+// --nodes runs everything once per ring size. --idle S measures, once per ring size and node
+// program (with the tuned totem settings, before the first fault), each node's corosync and
+// node program over S seconds of a settled, idle ring: CPU (utime + stime from /proc/<pid>/stat)
+// and resident memory (VmRSS, at the end).
 //
 // Node program: `amatad` (default) runs the real daemon on every node, with a policy that
 // declares the cluster and a clustered service `web` (as tests/cluster/amatad_cluster_test.cc
@@ -52,12 +59,17 @@
 #include <thread>
 #include <vector>
 
-#include "engine/console/client.h"
+#include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace {
 
+using amata::cluster::testing::amatad_call;
+using amata::cluster::testing::amatads_settled;
 using amata::cluster::testing::ClusterHarness;
+using amata::cluster::testing::node_list;
+using amata::cluster::testing::ring_declarations;
+using amata::cluster::testing::run_amatad;
 using amata::cluster::testing::TotemSettings;
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -103,8 +115,8 @@ class NodeProgram {
  public:
   virtual ~NodeProgram() = default;
   virtual std::string label() const = 0;
-  virtual std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem) = 0;
-  /// Every node connected, quorate and synced, seeing all three nodes and one holder.
+  virtual std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem, int nodes) = 0;
+  /// Every node connected, quorate and synced, seeing all the nodes and one holder.
   virtual bool settled(const ClusterHarness& h) = 0;
   /// The taker's view of the failover that began at `t0` (unix seconds).
   virtual Steps steps(const ClusterHarness& h, int owner, int taker, double t0) = 0;
@@ -114,11 +126,17 @@ class ClusterNodeProgram final : public NodeProgram {
  public:
   explicit ClusterNodeProgram(std::string path) : path_(std::move(path)) {}
   std::string label() const override { return "cluster_node"; }
-  std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem) override {
-    return std::make_unique<ClusterHarness>(3, totem, path_,
-                                            std::vector<std::string>{"--prefer", "n1,n2,n3"});
+  std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem, int nodes) override {
+    std::string prefer;
+    for (int i = 1; i <= nodes; ++i) prefer += (i == 1 ? "" : ",") + name(i);
+    return std::make_unique<ClusterHarness>(nodes, totem, path_,
+                                            std::vector<std::string>{"--prefer", prefer});
   }
-  bool settled(const ClusterHarness& h) override { return h.settled({1, 2, 3}); }
+  bool settled(const ClusterHarness& h) override {
+    std::vector<int> all;
+    for (int i = 1; i <= h.nodes(); ++i) all.push_back(i);
+    return h.settled(all);
+  }
   Steps steps(const ClusterHarness& h, int owner, int taker, double t0) override {
     Steps s;
     // The state file is rewritten on the loop turn after each change: give it a moment.
@@ -163,54 +181,27 @@ class AmatadProgram final : public NodeProgram {
  public:
   explicit AmatadProgram(std::string path) : path_(std::move(path)) {}
   std::string label() const override { return "amatad"; }
-  std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem) override {
-    auto h = std::make_unique<ClusterHarness>(3, totem, path_);
+  std::unique_ptr<ClusterHarness> make_harness(TotemSettings totem, int nodes) override {
+    auto h = std::make_unique<ClusterHarness>(nodes, totem, path_);
     if (!h->usable()) return h;
     // The policy of tests/cluster/amatad_cluster_test.cc without its discovery rule: nothing
     // but the cluster layer acts on the failover. The same file on every node.
-    std::ofstream(h->dir() + "/policy.amata") << R"(policy failover_bench
-cluster demo { group "amata-demo"; on_quorum_loss stop }
-peer n1 { node_id 1 }
-peer n2 { node_id 2 }
-peer n3 { node_id 3 }
-service web {
+    std::ofstream(h->dir() + "/policy.amata") << "policy failover_bench\n"
+                                              << ring_declarations(nodes) << R"(service web {
   start "/usr/bin/python3" "-S" "-m" "http.server" "8080" "--bind" "0.0.0.0"
   stop TERM then KILL after 2s
   clustered
-  prefer n1 n2 n3
-}
-)";
-    const std::string amatad = path_;
-    h->set_node_command([amatad](int i) {
-      // The state dir persists across a crash and restart of the node, as on a real disk.
-      std::string d = "{dir}/amatad" + std::to_string(i);
-      return std::vector<std::string>{
-          amatad,    "{dir}/policy.amata", "--state-dir", d,     "--socket", d + ".sock",
-          "--hooks", d + "/no-hooks",      "--log-level", "info"};
-    });
+  prefer )" << node_list(1, nodes) << "\n}\n";
+    run_amatad(*h, path_);
     return h;
   }
 
   bool settled(const ClusterHarness& h) override {
     // The console's `status` -> `cluster` instead of cluster_node's state file: the daemon's
     // own account of its membership, quorum and sync, and who holds `web`.
-    json holders;
-    for (int i = 1; i <= 3; ++i) {
-      json c = call(h, i, "status").value("cluster", json::object());
-      if (!c.value("connected", false) || !c.value("quorate", false) || !c.value("synced", false))
-        return false;
-      if (c.value("config_mismatch", json::array()) != json::array()) return false;
-      auto peers = c.value("peers", json::array());
-      if (peers.size() != 3) return false;
-      for (const auto& p : peers)
-        if (!p.value("member", false) || !p.value("amatad", false)) return false;
-      auto services = c.value("services", json::array());
-      if (services.size() != 1 || services[0].value("holders", json::array()).size() != 1)
-        return false;
-      if (i == 1) holders = services[0]["holders"];
-      if (services[0]["holders"] != holders) return false;
-    }
-    return true;
+    std::vector<int> all;
+    for (int i = 1; i <= h.nodes(); ++i) all.push_back(i);
+    return amatads_settled(h, all);
   }
 
   Steps steps(const ClusterHarness& h, int owner, int taker, double t0) override {
@@ -220,8 +211,9 @@ service web {
     const auto since = static_cast<std::int64_t>(std::floor(t0 * 1000)) - 1;
     ClusterHarness::wait_until(
         [&] {
-          json r = call(h, taker, "events",
-                        {{"cluster", true}, {"since_unix_ms", since}, {"limit", 1000}});
+          json r = amatad_call(h, taker, "events",
+                               {{"cluster", true}, {"since_unix_ms", since}, {"limit", 1000}},
+                               seconds(5));
           s = Steps{};
           for (const auto& e : r.value("events", json::array())) {
             const std::string type = e.value("type", "");
@@ -248,17 +240,6 @@ service web {
   }
 
  private:
-  /// One console command to node i's amatad; its result (an empty object on any failure).
-  static json call(const ClusterHarness& h, int i, const std::string& cmd,
-                   const json& args = json::object()) {
-    auto client = amata::console::ConsoleClient::connect(
-        h.dir() + "/amatad" + std::to_string(i) + ".sock", nullptr, seconds(2));
-    if (!client) return json::object();
-    auto reply = client->call(cmd, args, seconds(5));
-    if (!reply || !reply->value("ok", false)) return json::object();
-    return (*reply)["result"];
-  }
-
   std::string path_;
 };
 
@@ -293,16 +274,74 @@ std::string totem_text(const TotemSettings& t) {
               : "auto");
 }
 
-/// `runs` failovers with one node program, totem setting and fault; false on a failure.
-bool run_config(NodeProgram& program, const char* config, TotemSettings totem, int runs,
-                bool link_mode, bool keep, json& out) {
-  auto h = program.make_harness(totem);
+/// utime + stime of a process, in seconds (0 if it is gone).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const auto close = stat.rfind(')');  // the command may contain spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  // After the command: state is field 3; utime and stime are fields 14 and 15.
+  for (int k = 3; k <= 15 && fields >> field; ++k)
+    if (k >= 14) ticks += std::strtod(field.c_str(), nullptr);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+/// VmRSS of a process, in MiB (0 if it is gone).
+double rss_mib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;
+  return 0;
+}
+
+/// Each node's corosync and node program over `seconds` of a settled ring: CPU in % of one
+/// core, RSS in MiB. Prints the means and returns every node's figures.
+json measure_idle(const ClusterHarness& h, int seconds_idle) {
+  const int n = h.nodes();
+  std::vector<double> corosync0(n + 1), node0(n + 1);
+  for (int i = 1; i <= n; ++i) {
+    corosync0[i] = cpu_seconds(h.corosync_pid(i));
+    node0[i] = cpu_seconds(h.node_pid(i));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(seconds(seconds_idle));
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  json nodes = json::array();
+  double corosync_cpu = 0, node_cpu = 0, corosync_rss = 0, node_rss = 0;
+  for (int i = 1; i <= n; ++i) {
+    json f{{"node", i},
+           {"corosync_cpu_percent", 100 * (cpu_seconds(h.corosync_pid(i)) - corosync0[i]) / wall},
+           {"node_cpu_percent", 100 * (cpu_seconds(h.node_pid(i)) - node0[i]) / wall},
+           {"corosync_rss_mib", rss_mib(h.corosync_pid(i))},
+           {"node_rss_mib", rss_mib(h.node_pid(i))}};
+    corosync_cpu += f["corosync_cpu_percent"].get<double>() / n;
+    node_cpu += f["node_cpu_percent"].get<double>() / n;
+    corosync_rss += f["corosync_rss_mib"].get<double>() / n;
+    node_rss += f["node_rss_mib"].get<double>() / n;
+    nodes.push_back(f);
+  }
+  std::printf(
+      "  idle %d s, per node (mean of %d): corosync %.2f %% CPU, %.1f MiB; node program %.2f %% "
+      "CPU, %.1f MiB\n",
+      seconds_idle, n, corosync_cpu, corosync_rss, node_cpu, node_rss);
+  std::fflush(stdout);
+  return {{"seconds", wall}, {"load", read_first_line("/proc/loadavg")}, {"nodes", nodes}};
+}
+
+/// `runs` failovers with one node program, ring size, totem setting and fault (after `idle`
+/// seconds of measuring the settled ring, if not 0); false on a failure.
+bool run_config(NodeProgram& program, const char* config, TotemSettings totem, int nodes, int runs,
+                int idle, bool link_mode, bool keep, json& out) {
+  auto h = program.make_harness(totem, nodes);
   if (!h->usable()) {
     std::fprintf(stderr, "cannot build the cluster: %s\n", h->why().c_str());
     return false;
   }
   const std::string load_before = read_first_line("/proc/loadavg");
-  std::printf("%s, %s (%s), mode %s; load %s\n", program.label().c_str(), config,
+  std::printf("%s, %d nodes, %s (%s), mode %s; load %s\n", program.label().c_str(), nodes, config,
               totem_text(totem).c_str(), link_mode ? "link down" : "kill -9", load_before.c_str());
   std::fflush(stdout);
   auto fail = [&](const std::string& what) {
@@ -316,7 +355,14 @@ bool run_config(NodeProgram& program, const char* config, TotemSettings totem, i
   auto one_copy = [&] { return h->serving().size() == 1; };
   h->start_all();
   Summary total, detect, decide, spawn, up;
-  json samples = json::array();
+  json samples = json::array(), idle_figures;
+  if (idle > 0) {
+    if (!ClusterHarness::wait_until(
+            [&] { return g_interrupted || (program.settled(*h) && one_copy()); }, seconds(120)))
+      return fail("cluster did not settle before the idle measurement");
+    std::this_thread::sleep_for(ClusterHarness::kLinkSettle);
+    idle_figures = measure_idle(*h, idle);
+  }
   for (int run = 1; run <= runs; ++run) {
     if (!ClusterHarness::wait_until(
             [&] { return g_interrupted || (program.settled(*h) && one_copy()); }, seconds(60)))
@@ -330,7 +376,7 @@ bool run_config(NodeProgram& program, const char* config, TotemSettings totem, i
     Run r;
     r.owner = serving[0];
     std::vector<int> survivors;
-    for (int i = 1; i <= 3; ++i)
+    for (int i = 1; i <= nodes; ++i)
       if (i != r.owner) survivors.push_back(i);
 
     const double t0 = wall_seconds();
@@ -392,6 +438,8 @@ bool run_config(NodeProgram& program, const char* config, TotemSettings totem, i
   std::printf("  load after: %s\n", load_after.c_str());
   std::fflush(stdout);
   out.push_back({{"program", program.label()},
+                 {"nodes", nodes},
+                 {"idle", idle_figures},
                  {"config", config},
                  {"totem", totem_text(totem)},
                  {"mode", link_mode ? "link" : "kill"},
@@ -417,7 +465,8 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  int runs = 10, default_runs = 3;
+  int runs = 10, default_runs = 3, idle = 0;
+  std::vector<int> ring_sizes = {3};
   std::vector<std::string> modes = {"kill"}, programs = {"amatad"};
   std::string amatad = AMATAD_PATH, cluster_node = CLUSTER_NODE_PATH, json_path;
   bool keep = false;
@@ -425,6 +474,7 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr,
                  "usage: %s [--runs N] [--default-runs M] [--mode kill|link|kill,link]\n"
                  "       [--node-program amatad|cluster_node|amatad,cluster_node]\n"
+                 "       [--nodes 3|3,8,16,...] [--idle SECONDS]\n"
                  "       [--amatad PATH] [--cluster-node PATH] [--json FILE] [--keep]\n",
                  argv[0]);
     return 2;
@@ -445,6 +495,11 @@ int main(int argc, char** argv) try {
       modes = split(v);
     else if (k == "--node-program")
       programs = split(v);
+    else if (k == "--nodes") {
+      ring_sizes.clear();
+      for (const auto& n : split(v)) ring_sizes.push_back(std::atoi(n.c_str()));
+    } else if (k == "--idle")
+      idle = std::atoi(v.c_str());
     else if (k == "--amatad")
       amatad = v;
     else if (k == "--cluster-node")
@@ -465,6 +520,9 @@ int main(int argc, char** argv) try {
   }
   for (const auto& m : modes)
     if (m != "kill" && m != "link") return usage();
+  // The harness's addresses are 10.250.0.<i>; past ~32 nodes a ring is not what it is for.
+  for (int n : ring_sizes)
+    if (n < 3 || n > 64) return usage();
   struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
@@ -485,20 +543,25 @@ int main(int argc, char** argv) try {
               model.c_str(), u.release, read_first_line("/proc/loadavg").c_str());
   json configs = json::array();
   bool ok = true;
-  // Per fault and totem setting, the node programs one after another: the comparison is
-  // made minutes apart on the same machine, not in separate sessions.
-  for (const auto& mode : modes) {
-    for (int pass = 0; pass < 2 && ok; ++pass) {
-      int n = pass == 0 ? runs : default_runs;
-      if (n <= 0) continue;
-      TotemSettings totem =
-          pass == 0 ? TotemSettings{} : TotemSettings{3000, std::nullopt, std::nullopt};
-      for (auto& p : progs) {
-        ok = run_config(*p, pass == 0 ? "tuned" : "default", totem, n, mode == "link", keep,
-                        configs) &&
-             !g_interrupted;
-        if (!ok) break;
+  // Per ring size, fault and totem setting, the node programs one after another: the
+  // comparison is made minutes apart on the same machine, not in separate sessions.
+  for (int nodes : ring_sizes) {
+    bool idle_done = false;
+    for (const auto& mode : modes) {
+      for (int pass = 0; pass < 2 && ok; ++pass) {
+        int n = pass == 0 ? runs : default_runs;
+        if (n <= 0) continue;
+        TotemSettings totem =
+            pass == 0 ? TotemSettings{} : TotemSettings{3000, std::nullopt, std::nullopt};
+        for (auto& p : progs) {
+          ok = run_config(*p, pass == 0 ? "tuned" : "default", totem, nodes, n,
+                          idle_done ? 0 : idle, mode == "link", keep, configs) &&
+               !g_interrupted;
+          if (!ok) break;
+        }
+        idle_done = true;
       }
+      if (!ok) break;
     }
     if (!ok) break;
   }

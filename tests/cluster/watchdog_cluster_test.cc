@@ -17,7 +17,7 @@
 #include <memory>
 #include <thread>
 
-#include "engine/console/client.h"
+#include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace amata::cluster::testing {
@@ -130,17 +130,13 @@ class WatchdogClusterTest : public ::testing::Test {
       std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
           << policy(devices_->path(i), stubborn_ ? kStubbornServer : kServer);
     }
-    h_->set_node_command([](int i) {
-      std::string d = "{dir}/amatad" + std::to_string(i);
-      return std::vector<std::string>{AMATAD_PATH,   "{dir}/policy" + std::to_string(i) + ".amata",
-                                      "--state-dir", d,
-                                      "--socket",    d + ".sock",
-                                      "--hooks",     d + "/no-hooks",
-                                      "--log-level", "info"};
-    });
+    run_amatad(*h_, AMATAD_PATH, "policy{i}.amata");
     h_->start_all();
-    ASSERT_TRUE(ClusterHarness::wait_until([&] { return h_->serving().size() == 1 && settled(); },
-                                           seconds(40)))
+    ASSERT_TRUE(ClusterHarness::wait_until(
+        [&] {
+          return h_->serving().size() == 1 && amatads_settled(*h_, {1, 2, 3});
+        },
+        seconds(40)))
         << "the cluster never settled with the service on one node\n"
         << h_->logs();
     std::this_thread::sleep_for(ClusterHarness::kLinkSettle);
@@ -165,33 +161,10 @@ class WatchdogClusterTest : public ::testing::Test {
     devices_.reset();
   }
 
-  // Every amatad is joined, quorate and synced, and sees all three nodes with an amatad.
-  bool settled() const {
-    for (int i = 1; i <= 3; ++i) {
-      auto client =
-          console::ConsoleClient::connect(h_->dir() + "/amatad" + std::to_string(i) + ".sock");
-      if (!client) return false;
-      auto reply = client->call("status", nlohmann::json::object(), seconds(10));
-      if (!reply || !reply->value("ok", false)) return false;
-      const auto c = (*reply)["result"].value("cluster", nlohmann::json::object());
-      if (!c.value("connected", false) || !c.value("quorate", false) || !c.value("synced", false))
-        return false;
-      const auto peers = c.value("peers", nlohmann::json::array());
-      if (peers.size() != 3) return false;
-      for (const auto& p : peers)
-        if (!p.value("member", false) || !p.value("amatad", false)) return false;
-    }
-    return true;
-  }
-
   // The bus messages node i has sent (status → cluster → messages).
   std::uint64_t messages_sent(int i) const {
-    auto client =
-        console::ConsoleClient::connect(h_->dir() + "/amatad" + std::to_string(i) + ".sock");
-    if (!client) return 0;
-    auto reply = client->call("status", nlohmann::json::object(), seconds(10));
-    if (!reply) return 0;
-    return (*reply)["result"]["cluster"]["messages"].value("sent", std::uint64_t{0});
+    const auto c = amatad_call(*h_, i, "status").value("cluster", nlohmann::json::object());
+    return c.value("messages", nlohmann::json::object()).value("sent", std::uint64_t{0});
   }
 
   int owner() const {

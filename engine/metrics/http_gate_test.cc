@@ -13,8 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "engine/metrics/loopback_for_tests.h"
+
 namespace amata::metrics {
 namespace {
+
+using metrics::testing::tcp_connect;
 
 using Verdict = RequestCheck::Verdict;
 using namespace std::chrono_literals;
@@ -136,19 +140,6 @@ class Running {
   int held_ = 0;
   bool released_ = false;
 };
-
-int tcp_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 void send_text(int fd, const std::string& text) {
   ASSERT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));

@@ -18,11 +18,14 @@
 #include <sstream>
 
 #include "engine/metrics/http_gate.h"
+#include "engine/metrics/loopback_for_tests.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/metrics/metrics_snapshot.h"
 
 namespace amata::metrics {
 namespace {
+
+using metrics::testing::tcp_connect;
 
 MetricsSnapshot sample_snapshot() {
   MetricsSnapshot s;
@@ -301,20 +304,6 @@ TEST(MetricsServer, ServesThePublishedSnapshotOverLoopback) {
   // The port is taken: a second server on it fails cleanly.
   auto clash = MetricsServer::start("127.0.0.1:" + std::to_string((*server)->port()));
   EXPECT_FALSE(clash.ok());
-}
-
-/// A TCP connection to 127.0.0.1:`port`, or -1.
-int tcp_connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 TEST(MetricsServer, IdleAndSlowConnectionsDoNotHoldUpAScrape) {

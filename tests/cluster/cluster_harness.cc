@@ -117,7 +117,7 @@ std::string ClusterHarness::corosync_conf(const std::string& documented, const T
   const std::string d = dir + "/n" + std::to_string(i);
   return conf + "logging {\n  to_stderr: no\n  to_logfile: yes\n  logfile: " + d +
          "/corosync.log\n  to_syslog: no\n  timestamp: hires\n}\nsystem {\n  state_dir: " + d +
-         "/lib\n}\n";
+         "/lib\n" + (totem.realtime ? "" : "  sched_rr: no\n") + "}\n";
 }
 
 ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
@@ -360,6 +360,18 @@ void ClusterHarness::crash_node(int i) {
   // The orphans (the services) are this process's children now (subreaper); the others
   // were reaped by their own parents.
   for (pid_t p : killed) waitpid(p, nullptr, 0);
+}
+
+int ClusterHarness::quorum_members_seen(int i) const {
+  // corosync logs "[QUORUM] Members[N]: ..." at every change of the quorum membership.
+  std::ifstream in(node_dir(i) + "/corosync.log");
+  int seen = 0;
+  const std::string marker = "[QUORUM] Members[";
+  for (std::string line; std::getline(in, line);) {
+    if (auto at = line.find(marker); at != std::string::npos)
+      seen = std::atoi(line.c_str() + at + marker.size());
+  }
+  return seen;
 }
 
 void ClusterHarness::signal_node(int i, int signal) {

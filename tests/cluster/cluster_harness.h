@@ -25,6 +25,10 @@ struct TotemSettings {
   int token_ms = 300;
   std::optional<int> token_coefficient_ms = 0;  // empty: corosync's default (650)
   std::optional<std::pair<int, int>> knet_ping = std::make_pair(200, 1000);  // interval, timeout
+  /// corosync's realtime scheduling (system.sched_rr), as in production. Off for a large ring
+  /// on a machine of two cores: sixteen realtime main loops can starve the ordinary threads
+  /// that carry their packets.
+  bool realtime = true;
 };
 
 class ClusterHarness {
@@ -76,6 +80,9 @@ class ClusterHarness {
   /// Sends `signal` to node i's program and reaps it; SIGKILL if it is still there after
   /// `grace` (amatad stops its services on SIGTERM: a SIGKILL would leave them running).
   void stop_node(int i, int signal, std::chrono::milliseconds grace);
+
+  /// How many nodes node i's corosync last reported in its quorum membership (its log).
+  int quorum_members_seen(int i) const;
 
   void start_corosync(int i);
   void start_node(int i);

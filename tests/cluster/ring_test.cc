@@ -51,14 +51,32 @@ class RingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
-    h_ = std::make_unique<ClusterHarness>(kNodes, TotemSettings{}, AMATAD_PATH);
+    // Sixteen nodes share this machine's two cores, which a real ring never does: token
+    // 1000 (not the documented 300) tolerates the scheduling delays that brings, and
+    // corosync runs without realtime priority, so that sixteen realtime main loops cannot
+    // starve the threads that carry their packets. What is tested is behaviour; the failover
+    // times with the documented settings are docs/benchmarks.md's.
+    h_ = std::make_unique<ClusterHarness>(
+        kNodes, TotemSettings{1000, 0, std::make_pair(200, 1000), /*realtime=*/false}, AMATAD_PATH);
     if (!h_->usable()) GTEST_SKIP() << h_->why();
     std::ofstream(h_->dir() + "/policy.amata")
         << "policy ring\n"
         << ring_declarations(kNodes) << service("web", kWeb, node_list(1, kNodes))
         << service("db", kDb, reversed_node_list());
     run_amatad(*h_, AMATAD_PATH);
-    h_->start_all();
+    // The ring first, then the amatads: sixteen policy compilations at once would compete
+    // with the ring's formation.
+    for (int i = 1; i <= kNodes; ++i) h_->start_corosync(i);
+    ASSERT_TRUE(ClusterHarness::wait_until(
+        [&] {
+          for (int i = 1; i <= kNodes; ++i)
+            if (h_->quorum_members_seen(i) != kNodes) return false;
+          return true;
+        },
+        seconds(120)))
+        << "the ring of " << kNodes << " never formed\n"
+        << h_->logs();
+    for (int i = 1; i <= kNodes; ++i) h_->start_node(i);
     ASSERT_TRUE(ClusterHarness::wait_until(
         [&] { return amatads_settled(*h_, range(1, kNodes)) && one_of_each(range(1, kNodes)); },
         seconds(120)))

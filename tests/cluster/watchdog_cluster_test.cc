@@ -191,6 +191,10 @@ class WatchdogClusterTest : public ::testing::Test {
     }
     return false;
   }
+  // Watches until node o has been reset and its service runs on exactly one other node.
+  bool reset_and_moved(int o) {
+    return watch([&] { return crashed_[o] && serves_on_one_of(others(o)); }, seconds(40));
+  }
   static std::vector<int> others(int except) {
     std::vector<int> out;
     for (int i = 1; i <= 3; ++i)
@@ -228,7 +232,7 @@ TEST_F(WatchdogClusterTest, AStoppedAmatadIsResetByItsWatchdogAndItsServiceRunsO
   // SIGSTOP: corosync still answers for the node, so nobody else notices; only the
   // watchdog, which the stopped loop no longer feeds, ends it.
   h_->signal_node(o, SIGSTOP);
-  const bool moved = watch([&] { return crashed_[o] && serves_on_one_of(others(o)); }, seconds(40));
+  const bool moved = reset_and_moved(o);
   EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";
   EXPECT_TRUE(moved) << "the service did not move to one survivor\n" << h_->logs();
   for (int i : others(o)) EXPECT_FALSE(devices_->expired(i)) << "n" << i << " was reset";
@@ -242,7 +246,7 @@ TEST_F(WatchdogClusterTest, AStoppedCorosyncIsResetByItsWatchdogAndItsServiceRun
   // liveness messages stop coming back. (As measured here the loop itself blocks in the stopped
   // corosync's IPC first, which stops the feeding just as well: either way, reset.)
   h_->signal_corosync(o, SIGSTOP);
-  const bool moved = watch([&] { return crashed_[o] && serves_on_one_of(others(o)); }, seconds(40));
+  const bool moved = reset_and_moved(o);
   EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";
   EXPECT_TRUE(moved) << "the service did not move to one survivor\n" << h_->logs();
 }
@@ -272,7 +276,7 @@ TEST_F(StubbornServiceTest, ACutOffOwnerThatCannotStopItsCopyIsResetBeforeTheMaj
   const int o = owner();
   ASSERT_NE(o, 0);
   h_->set_link(o, false);
-  const bool moved = watch([&] { return crashed_[o] && serves_on_one_of(others(o)); }, seconds(40));
+  const bool moved = reset_and_moved(o);
   EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";
   EXPECT_TRUE(moved) << "the service did not move to one survivor\n" << h_->logs();
   // The survivor that took it over waited for the watchdog first.

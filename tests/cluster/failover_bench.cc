@@ -4,13 +4,14 @@
 //
 //   cluster_failover_bench [--runs N] [--default-runs M] [--mode kill|link|kill,link]
 //                          [--node-program amatad|cluster_node|amatad,cluster_node]
-//                          [--nodes 3|3,8,16,...] [--idle SECONDS]
+//                          [--nodes 3|3,8,16,...] [--idle SECONDS] [--no-realtime]
 //                          [--amatad PATH] [--cluster-node PATH] [--json FILE] [--keep]
 //
 // --nodes runs everything once per ring size. --idle S measures, once per ring size and node
 // program (with the tuned totem settings, before the first fault), each node's corosync and
 // node program over S seconds of a settled, idle ring: CPU (utime + stime from /proc/<pid>/stat)
-// and resident memory (VmRSS, at the end).
+// and resident memory (VmRSS, at the end). --no-realtime runs corosync without its realtime
+// scheduling (system.sched_rr: no), as ring_test does.
 //
 // Node program: `amatad` (default) runs the real daemon on every node, with a policy that
 // declares the cluster and a clustered service `web` (as tests/cluster/amatad_cluster_test.cc
@@ -271,7 +272,8 @@ std::string totem_text(const TotemSettings& t) {
          ", knet ping " +
          (t.knet_ping
               ? std::to_string(t.knet_ping->first) + "/" + std::to_string(t.knet_ping->second)
-              : "auto");
+              : "auto") +
+         (t.realtime ? "" : ", sched_rr no");
 }
 
 /// utime + stime of a process, in seconds (0 if it is gone).
@@ -466,6 +468,7 @@ void on_signal(int) {
 
 int main(int argc, char** argv) try {
   int runs = 10, default_runs = 3, idle = 0;
+  bool realtime = true;
   std::vector<int> ring_sizes = {3};
   std::vector<std::string> modes = {"kill"}, programs = {"amatad"};
   std::string amatad = AMATAD_PATH, cluster_node = CLUSTER_NODE_PATH, json_path;
@@ -474,7 +477,7 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr,
                  "usage: %s [--runs N] [--default-runs M] [--mode kill|link|kill,link]\n"
                  "       [--node-program amatad|cluster_node|amatad,cluster_node]\n"
-                 "       [--nodes 3|3,8,16,...] [--idle SECONDS]\n"
+                 "       [--nodes 3|3,8,16,...] [--idle SECONDS] [--no-realtime]\n"
                  "       [--amatad PATH] [--cluster-node PATH] [--json FILE] [--keep]\n",
                  argv[0]);
     return 2;
@@ -483,6 +486,10 @@ int main(int argc, char** argv) try {
     std::string k = argv[i];
     if (k == "--keep") {
       keep = true;
+      continue;
+    }
+    if (k == "--no-realtime") {
+      realtime = false;
       continue;
     }
     if (i + 1 >= argc) return usage();
@@ -553,6 +560,7 @@ int main(int argc, char** argv) try {
         if (n <= 0) continue;
         TotemSettings totem =
             pass == 0 ? TotemSettings{} : TotemSettings{3000, std::nullopt, std::nullopt};
+        totem.realtime = realtime;
         for (auto& p : progs) {
           ok = run_config(*p, pass == 0 ? "tuned" : "default", totem, nodes, n,
                           idle_done ? 0 : idle, mode == "link", keep, configs) &&

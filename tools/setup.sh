@@ -17,7 +17,7 @@ mode=${1:-build}
 build_packages=(
   g++ cmake ninja-build pkg-config
   tao-pegtl-dev llvm-19-dev libzstd-dev nlohmann-json3-dev libcli11-dev libfmt-dev libspdlog-dev
-  libsqlite3-dev libcurl4-openssl-dev libsystemd-dev libcpp-httplib-dev libre2-dev
+  libsqlite3-dev libcurl4-openssl-dev libsystemd-dev libcpp-httplib-dev libre2-dev libssl-dev
   libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-idiag-3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpg-dev libquorum-dev libvotequorum-dev libcorosync-common-dev libcmap-dev

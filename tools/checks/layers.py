@@ -35,6 +35,8 @@ FORBIDDEN = [
      "the front end (parse, check) knows nothing of the back ends it feeds"),
     (r"^(?!base/regex\.cc$)", r"^re2/",
      "RE2 stays behind base/regex.h (the checker, the rules and the probes match one dialect)"),
+    (r"^(?!engine/remote/(tls|test_pki)\.cc$)", r"^openssl/",
+     "OpenSSL stays behind engine/remote/tls.h (one place decides how the link is secured)"),
     (r"^(?!.*_test\.cc$)", r"^regex$",
      "std::regex backtracks (and recurses per character): match with base/regex.h (RE2)"),
 ]

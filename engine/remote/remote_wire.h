@@ -1,0 +1,83 @@
+// The remote-node link's wire format: one JSON object a line (as the console's), over TLS,
+// its "t" naming the kind. A remote node sends
+//
+//   {"t": "hello", "epoch": "9f3c…", "dropped": 0}   first: which run of its amatad this is,
+//                                                   and how many events its buffer dropped
+//   {"t": "hb", "at": 123456, "rtt_us": 840}         its heartbeat; `at` is echoed back, and
+//                                                   `rtt_us` is the last echo's round trip
+//   {"t": "ev", "seq": 7, "body": {…}}               an event, numbered from 1 in each epoch
+//
+// and the ring member that serves it answers
+//
+//   {"t": "welcome", "node": "n1", "heartbeat_ms": 500, "timeout_ms": 2000, "acked": 6}
+//   {"t": "hb", "at": 123456}                        the echo
+//   {"t": "ack", "seq": 7}                           the ring has the events up to 7
+//   {"t": "bye", "why": "…"}                         before it closes the link
+//
+// Both ends are amatads, perhaps of other versions, perhaps a stranger with a stolen key:
+// decoding checks the type and range of every field and never throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "base/result.h"
+
+namespace amata::remote {
+
+/// The longest line either end accepts; a longer one ends the link.
+inline constexpr std::size_t kMaxFrameBytes = std::size_t{64} * 1024;
+
+struct Hello {
+  std::string epoch;  // 1 to 32 hex digits, new at every start of the remote's amatad
+  std::uint64_t dropped = 0;
+};
+struct Heartbeat {
+  std::uint64_t at = 0;                 // the sender's clock, in ms; only echoed
+  std::optional<std::uint64_t> rtt_us;  // remote → ring: the last heartbeat's round trip
+};
+struct RemoteEvent {
+  std::uint64_t seq = 0;
+  nlohmann::json body;  // an object
+};
+struct Welcome {
+  std::string node;  // the ring member's name
+  std::uint32_t heartbeat_ms = 0;
+  std::uint32_t timeout_ms = 0;
+  std::uint64_t acked = 0;  // the last event of this epoch the ring holds (0: none)
+};
+struct Ack {
+  std::uint64_t seq = 0;
+};
+struct Bye {
+  std::string why;
+};
+
+using LinkMessage = std::variant<Hello, Heartbeat, RemoteEvent, Welcome, Ack, Bye>;
+
+/// One line, with its newline.
+std::string encode(const LinkMessage& message);
+/// A line without its newline; an error says what is wrong with it.
+Result<LinkMessage> decode(std::string_view line);
+
+/// Cuts a byte stream into lines of at most kMaxFrameBytes.
+class FrameReader {
+ public:
+  enum class Next : std::uint8_t { kLine, kNeedMore, kTooLong };
+  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  /// The next whole line (without its newline) into `line`.
+  Next next(std::string& line);
+  std::size_t buffered() const { return buffer_.size() - start_; }
+
+ private:
+  std::string buffer_;
+  std::size_t start_ = 0;    // where the next line begins
+  std::size_t scanned_ = 0;  // how far from start_ no newline was found
+};
+
+}  // namespace amata::remote

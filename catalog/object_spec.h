@@ -109,6 +109,26 @@ struct ClusterSpec {
   /// majority waits twice `watchdog_timeout` before taking over a lost node's services.
   std::string watchdog;
   int watchdog_timeout = 10;  // seconds (the watchdog API takes whole seconds)
+
+  // Remote nodes (docs/operations.md, "Remote nodes"): a ring member may listen for them; a
+  // remote node attaches to the ring instead of joining Corosync.
+  std::uint16_t remote_port = 0;  // a ring member listens for remote nodes here (0: it does not)
+  std::string remote_address;     // the address it listens on ("": every address)
+  int remote_timeout_ms = 2000;   // a remote node whose heartbeat stops this long is gone
+  /// `attach "n1@10.0.0.1:7420" ...`: the ring members this remote node may attach to (empty:
+  /// it is a ring member).
+  struct RingMember {
+    std::string name;
+    std::string host;
+    std::uint16_t port = 7420;
+  };
+  std::vector<RingMember> attach;
+  // This node's certificate and key, and the CA every node's certificate is signed by (PEM).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+
+  bool remote_node() const { return !attach.empty(); }
 };
 
 /// `channel NAME { ... }`: where `notify "NAME"` delivers. amatad delivers webhooks,

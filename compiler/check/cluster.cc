@@ -1,7 +1,12 @@
 #include "compiler/check/cluster.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "compiler/check/names.h"
@@ -12,6 +17,114 @@ namespace amata::check {
 using catalog::Kind;
 
 namespace {
+
+/// A node name as the remote-node link takes it from a certificate (engine/remote/tls.h).
+bool node_name_ok(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  for (const char c : name) {
+    if (c <= ' ' || c > '~' || c == '/' || c == ':' || c == '@') return false;
+  }
+  return true;
+}
+
+/// `NODE@HOST[:PORT]`, HOST a name, an IPv4 address or an IPv6 one in brackets; or why not.
+std::variant<catalog::ClusterSpec::RingMember, std::string> ring_member(std::string_view text) {
+  catalog::ClusterSpec::RingMember member;
+  const auto at = text.find('@');
+  if (at == std::string_view::npos) return std::string("expected NODE@HOST[:PORT]");
+  member.name = std::string(text.substr(0, at));
+  if (!node_name_ok(member.name)) {
+    return "node name " + quote(member.name) +
+           " is not 1 to 15 printable bytes without blanks, '/', ':' or '@'";
+  }
+  std::string_view rest = text.substr(at + 1);
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return std::string("an IPv6 address without its ']'");
+    member.host = std::string(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::string("expected ':PORT' after the ']'");
+      port = rest.substr(1);
+    }
+    if (member.host.empty() ||
+        member.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+      return "an IPv6 address " + quote(member.host) + " in brackets";
+    }
+  } else {
+    const auto colon = rest.find(':');
+    member.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port = rest.substr(colon + 1);
+    if (member.host.empty() || member.host.size() > 253 ||
+        member.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789.-") != std::string::npos) {
+      return "host " + quote(member.host) + " is not a host name or an IPv4 address";
+    }
+  }
+  if (!port.empty() || (text.back() == ':')) {
+    int value = 0;
+    for (const char c : port) {
+      if (c < '0' || c > '9' || value > 65535)
+        return "port " + quote(std::string(port)) + " is not 1 to 65535";
+      value = value * 10 + (c - '0');
+    }
+    if (port.empty() || value < 1 || value > 65535) {
+      return "port " + quote(std::string(port)) + " is not 1 to 65535";
+    }
+    member.port = static_cast<std::uint16_t>(value);
+  }
+  return member;
+}
+
+/// Whether `text` is a numeric IPv4 or IPv6 address.
+bool numeric_address(const std::string& text) {
+  in6_addr buffer{};
+  return ::inet_pton(AF_INET, text.c_str(), &buffer) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &buffer) == 1;
+}
+
+/// What ties the remote-node settings together: a remote node (`attach`) does not join
+/// Corosync, and both ends of the link need their TLS files.
+void check_remote(CheckContext& ctx, const ast::ObjectDecl& decl,
+                  std::map<std::string, ast::SourceRange>& seen) {
+  // Given, even if wrongly: a bad value is reported once, not again through what it implies.
+  const bool remote = seen.count("attach") != 0;
+  const bool listens = seen.count("remote_port") != 0;
+  if (remote) {
+    for (const char* ring_only :
+         {"group", "on_quorum_loss", "fence", "watchdog", "watchdog_timeout", "remote_port",
+          "remote_address", "remote_timeout"}) {
+      if (seen.count(ring_only) == 0) continue;
+      ctx.diags.report(diag::Code::kInvalidSettingValue, seen[ring_only],
+                       quote(ring_only) +
+                           " belongs to a ring member's cluster; this node attaches to the ring "
+                           "as a remote node ('attach') and does not join Corosync");
+    }
+  }
+  if (!remote && !listens) {
+    for (const char* link_only :
+         {"remote_address", "remote_timeout", "tls_cert", "tls_key", "tls_ca"}) {
+      if (seen.count(link_only) == 0) continue;
+      ctx.diags.report(diag::Code::kInvalidSettingValue, seen[link_only],
+                       quote(link_only) +
+                           " is for the remote-node link: add 'remote_port' (a ring member that "
+                           "serves remote nodes) or 'attach' (a remote node)");
+    }
+    return;
+  }
+  std::string missing;
+  for (const char* file : {"tls_cert", "tls_key", "tls_ca"}) {
+    if (seen.count(file) != 0) continue;
+    missing += std::string(missing.empty() ? "" : ", ") + "'" + file + "'";
+  }
+  if (!missing.empty()) {
+    ctx.diags.report(
+        diag::Code::kMissingSetting, decl.name.range,
+        std::string(remote ? "a remote node" : "a ring member that serves remote nodes") +
+            " authenticates with TLS certificates: add " + missing);
+  }
+}
 
 /// The settings of the `cluster` declaration.
 catalog::ClusterSpec read_cluster(CheckContext& ctx, const ast::ObjectDecl& decl) {
@@ -63,8 +176,59 @@ catalog::ClusterSpec read_cluster(CheckContext& ctx, const ast::ObjectDecl& decl
           }
         }
       }
+    } else if (s.name.text == "remote_port") {
+      if (r.count(1, 1)) {
+        if (auto port = r.integer(0, 1, 65535))
+          cluster.remote_port = static_cast<std::uint16_t>(*port);
+      }
+    } else if (s.name.text == "remote_address") {
+      if (r.count(1, 1)) {
+        if (auto address = r.str(0)) {
+          if (numeric_address(*address)) {
+            cluster.remote_address = *address;
+          } else {
+            r.bad(s.args[0].range,
+                  "expected a numeric IPv4 or IPv6 address, one of this ring member's own");
+          }
+        }
+      }
+    } else if (s.name.text == "remote_timeout") {
+      if (r.count(1, 1)) {
+        if (auto seconds = r.duration(0, kRemoteTimeout, "a remote node's timeout")) {
+          cluster.remote_timeout_ms = static_cast<int>(std::lround(*seconds * 1000));
+        }
+      }
+    } else if (s.name.text == "attach") {
+      if (r.count(1, 64)) {
+        for (std::size_t i = 0; i < s.args.size(); ++i) {
+          auto text = r.str(i);
+          if (!text) continue;
+          auto member = ring_member(*text);
+          if (const auto* why = std::get_if<std::string>(&member)) {
+            r.bad(s.args[i].range, *why);
+            continue;
+          }
+          auto& m = std::get<catalog::ClusterSpec::RingMember>(member);
+          const bool twice = std::any_of(cluster.attach.begin(), cluster.attach.end(),
+                                         [&m](const auto& other) { return other.name == m.name; });
+          if (twice) {
+            r.bad(s.args[i].range, "ring member " + quote(m.name) + " is named twice");
+            continue;
+          }
+          cluster.attach.push_back(std::move(m));
+        }
+      }
+    } else if (s.name.text == "tls_cert" || s.name.text == "tls_key" || s.name.text == "tls_ca") {
+      if (r.count(1, 1)) {
+        if (auto path = r.abs_path(0)) {
+          (s.name.text == "tls_cert"  ? cluster.tls_cert
+           : s.name.text == "tls_key" ? cluster.tls_key
+                                      : cluster.tls_ca) = std::move(*path);
+        }
+      }
     }
   }
+  check_remote(ctx, decl, seen);
   // Without quorum a frozen node keeps its clustered services: its watchdog would reset it
   // at every quorum loss, which is not what `freeze` asks for.
   if (!cluster.watchdog.empty() &&
@@ -86,6 +250,16 @@ void check_cluster(CheckContext& ctx) {
     for (auto& node : spec.prefer) {
       const int peer = ctx.policy.find_object(node);
       if (peer >= 0) node = ctx.policy.objects[static_cast<std::size_t>(peer)].peer_name;
+    }
+  }
+  // A remote node holds no clustered service (yet): nothing would ever place it there.
+  if (ctx.policy.cluster && ctx.policy.cluster->remote_node()) {
+    for (std::size_t id = 0; id < ctx.policy.objects.size(); ++id) {
+      if (!ctx.policy.objects[id].clustered) continue;
+      ctx.diags.report(diag::Code::kInvalidSettingValue, ctx.object_decls[id]->name.range,
+                       "service " + quote(ctx.policy.objects[id].name) +
+                           " is clustered, but this node is a remote node ('attach'): only the "
+                           "ring's members place clustered services");
     }
   }
   // A clustered service is placed by the cluster: without one it would never start.

@@ -50,6 +50,9 @@ inline constexpr DurationRange kWait{kMillisecond, kDay};
 /// reset sooner than 2 s would fire on a busy loop's hiccup, and a majority that waits more
 /// than twice 2 min for a lost node is no longer highly available.
 inline constexpr DurationRange kWatchdogTimeout{2, 120};
+/// `remote_timeout`: a remote node sends a heartbeat every quarter of it; below 200 ms a
+/// scheduling hiccup would count as a lost node.
+inline constexpr DurationRange kRemoteTimeout{0.2, 60};
 
 /// `for N checks`: a counter.
 inline constexpr int kMaxChecks = 1000000;

@@ -61,6 +61,13 @@ const SettingInfo kClusterSettings[] = {
     {"fence",            {}, "fence \"/abs/agent\" \"arg\"..."},
     {"watchdog",         {}, "watchdog \"/dev/watchdog\""},
     {"watchdog_timeout", {}, "watchdog_timeout 10s"},
+    {"remote_port",      {}, "remote_port 7420"},
+    {"remote_address",   {}, "remote_address \"10.0.0.1\""},
+    {"remote_timeout",   {}, "remote_timeout 2s"},
+    {"attach",           {}, "attach \"NODE@HOST[:PORT]\"..."},
+    {"tls_cert",         {}, "tls_cert \"/etc/amata/tls/node.pem\""},
+    {"tls_key",          {}, "tls_key \"/etc/amata/tls/node.key\""},
+    {"tls_ca",           {}, "tls_ca \"/etc/amata/tls/ca.pem\""},
 };
 
 /// The settings of a `channel` declaration: one of the first four says what it is.

@@ -421,6 +421,22 @@ json policy_to_json(const check::CheckedPolicy& p, const source::SourceManager& 
                     {"fence", p.cluster->fence},
                     {"watchdog", p.cluster->watchdog},
                     {"watchdog_timeout", p.cluster->watchdog_timeout}};
+    if (p.cluster->remote_port != 0) {
+      j["cluster"]["remote_port"] = p.cluster->remote_port;
+      j["cluster"]["remote_address"] = p.cluster->remote_address;
+      j["cluster"]["remote_timeout_ms"] = p.cluster->remote_timeout_ms;
+    }
+    if (p.cluster->remote_node()) {
+      json attach = json::array();
+      for (const auto& m : p.cluster->attach) {
+        attach.push_back({{"name", m.name}, {"host", m.host}, {"port", m.port}});
+      }
+      j["cluster"]["attach"] = std::move(attach);
+    }
+    if (!p.cluster->tls_cert.empty() || !p.cluster->tls_key.empty() || !p.cluster->tls_ca.empty()) {
+      j["cluster"]["tls"] = {
+          {"cert", p.cluster->tls_cert}, {"key", p.cluster->tls_key}, {"ca", p.cluster->tls_ca}};
+    }
   }
   if (!p.channels.empty()) {
     static const char* kChannelType[] = {"hook", "webhook", "alertmanager", "email"};

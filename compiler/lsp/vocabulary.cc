@@ -21,7 +21,7 @@ constexpr Word kStatements[] = {
     {"event", "event NAME(p: KIND, ...) [notify_only]", "declares an event and its parameters"},
     {"discover", "discover NAME[(p: KIND, ...)] when COND [for D | for N checks | N times within D] raise EVENT(ARGS)", "a discovery rule: turns measurements into a fault event"},
     {"recover", "recover EVENT(a, ...) { actions }", "a recovery rule: what to do when EVENT rises"},
-    {"cluster", "cluster NAME { group \"G\"; on_quorum_loss stop|freeze; fence \"/abs/agent\"; watchdog \"/dev/watchdog\"; watchdog_timeout 10s }", "this node is a member of a Corosync cluster"},
+    {"cluster", "cluster NAME { group \"G\"; on_quorum_loss stop|freeze; fence \"/abs/agent\"; watchdog \"/dev/watchdog\"; watchdog_timeout 10s; remote_port 7420; tls_cert \"/abs\"; tls_key \"/abs\"; tls_ca \"/abs\" } (or, on a remote node, attach \"NODE@HOST[:PORT]\"... with the tls_ files)", "this node is a member of a Corosync cluster, or a remote node attached to one"},
     {"channel", "channel NAME { webhook \"URL\" | alertmanager \"URL\" | email \"smtp://HOST\" | hook }", "where notify \"NAME\" delivers"},
 };
 

@@ -13,7 +13,7 @@ syn keyword amataBoolean true false
 syn keyword amataAction restart start stop reload monitor unmonitor signal run notify wait failover
 syn keyword amataSetting every health depends user group dir env log grace pidfile match name
 syn keyword amataSetting path address port method timeout command node_id clustered prefer
-syn keyword amataSetting only_preferred on_quorum_loss fence watchdog watchdog_timeout chip input zone controller dimm array device
+syn keyword amataSetting only_preferred on_quorum_loss fence watchdog watchdog_timeout remote_port remote_address remote_timeout attach tls_cert tls_key tls_ca chip input zone controller dimm array device
 syn keyword amataSetting webhook alertmanager email hook from ca retries failback
 syn keyword amataFunction avg min max rate delta changed predict
 

@@ -48,6 +48,13 @@ json cluster_record_json(const cluster::BusMessage& entry, double delivered_unix
     }
     r["node"] = entry.from_name;
     r["node_id"] = entry.from;
+    // About a remote node, published by the ring member that serves it (remote_registry.h).
+    if (const auto about = r.find("remote"); about != r.end() && about->is_object()) {
+      if (const auto node = about->find("node"); node != about->end() && node->is_string()) {
+        r["via"] = entry.from_name;
+        r["node"] = *node;
+      }
+    }
     if (!r.contains("at_unix_ms") || !r["at_unix_ms"].is_number())
       r["at_unix_ms"] = unix_ms(delivered_unix);
   }

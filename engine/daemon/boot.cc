@@ -13,6 +13,7 @@
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/remote_node.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/supervisor/left_running.h"
 

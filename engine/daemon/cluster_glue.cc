@@ -61,10 +61,12 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
   glue->hold_back();
   cluster::ClusterCallbacks cb;
   ClusterGlue* self = glue.get();
-  cb.on_peers = [self](const std::vector<cluster::PeerView>& peers) {
-    if (self->callbacks_.on_peers) self->callbacks_.on_peers(peers);
+  cb.on_peers = [self](const std::vector<cluster::PeerView>&) {
+    if (self->remote_) self->remote_->check_serving();
+    if (self->callbacks_.on_peers) self->callbacks_.on_peers(self->peers());
   };
   cb.on_bus = [self](const cluster::BusMessage& m) {
+    if (self->remote_) self->remote_->on_bus(m);
     if (self->callbacks_.on_bus) self->callbacks_.on_bus(m);
   };
   cb.on_log = [self](bool warning, std::string_view message) {
@@ -72,6 +74,9 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
   };
   glue->manager_ = cluster::ClusterManager::create(loop, config_of(spec, objects), *glue, cb);
   if (!glue->manager_) return Error{"cannot create the cluster manager"};
+  auto remote = RemoteRing::create(loop, spec, glue->ring_access());
+  if (!remote) return remote.error();
+  glue->remote_ = std::move(*remote);
   glue->tick_peers();
   return glue;
 }
@@ -85,7 +90,42 @@ ClusterGlue::ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervis
 
 ClusterGlue::~ClusterGlue() {
   if (peer_timer_ != 0) loop_.cancel_timer(peer_timer_);
+  remote_.reset();   // closes the remote nodes' links while the bus they publish on exists
   manager_.reset();  // leaves the group cleanly while the supervisor still exists
+}
+
+RemoteRing::RingAccess ClusterGlue::ring_access() {
+  return RemoteRing::RingAccess{
+      [this](nlohmann::json body) { return manager_->publish(std::move(body)); },
+      [this] { return manager_->node_name(manager_->status().local_node); },
+      [this]() -> std::optional<std::string> {
+        const cluster::ClusterStatus st = manager_->status();
+        if (!st.connected) return std::string("not connected to Corosync");
+        if (!st.quorate) return manager_->node_name(st.local_node) + " has no quorum";
+        return std::nullopt;
+      },
+      [this](const std::string& name) {
+        for (const auto& p : manager_->peers()) {
+          if (p.name == name) return true;
+        }
+        return false;
+      },
+      [this](bool warning, std::string_view message) {
+        if (callbacks_.on_log) callbacks_.on_log(warning, message);
+      },
+  };
+}
+
+std::vector<cluster::PeerView> ClusterGlue::peers() const {
+  std::vector<cluster::PeerView> all = manager_->peers();
+  if (remote_) {
+    for (auto& p : remote_->peers(manager_->status().quorate)) all.push_back(std::move(p));
+  }
+  return all;
+}
+
+nlohmann::json ClusterGlue::remote_nodes_json(base::Clock::time_point now) const {
+  return remote_ ? remote_->status_json(now) : nlohmann::json::array();
 }
 
 void ClusterGlue::tick_peers() {
@@ -94,7 +134,7 @@ void ClusterGlue::tick_peers() {
   peer_timer_ = loop_.add_timer_after(std::chrono::seconds(1), [this, alive] {
     if (alive.expired()) return;
     peer_timer_ = 0;
-    if (callbacks_.on_peers) callbacks_.on_peers(manager_->peers());
+    if (callbacks_.on_peers) callbacks_.on_peers(peers());
     tick_peers();
   });
 }
@@ -113,6 +153,9 @@ Status ClusterGlue::reconfigure(const catalog::ClusterSpec& spec,
   if (Status s = manager_->reconfigure(config_of(spec, objects)); !s) {
     services_ = std::move(before);
     return s;
+  }
+  if (Status s = remote_->reconfigure(spec); !s) {
+    if (callbacks_.on_log) callbacks_.on_log(true, "remote nodes: " + s.error().message);
   }
   // Services no longer clustered are ordinary ones again.
   for (const auto& name : before.clustered) {

@@ -22,6 +22,7 @@
 #include "catalog/object_spec.h"
 #include "compiler/ir/compiled_policy.h"
 #include "engine/cluster/cluster_manager.h"
+#include "engine/daemon/remote_ring.h"
 #include "engine/discovery/metric_store.h"
 #include "engine/store/event_store.h"
 #include "engine/supervisor/supervisor.h"
@@ -76,7 +77,10 @@ class ClusterGlue final : public cluster::ClusteredServices {
   const std::string& group() const { return manager_->group(); }
   /// The name of node `id` (cmap, the policy's peers, or "node<id>").
   std::string node_name(cluster::NodeId id) const { return manager_->node_name(id); }
-  std::vector<cluster::PeerView> peers() const { return manager_->peers(); }
+  /// The ring's nodes and the remote nodes.
+  std::vector<cluster::PeerView> peers() const;
+  /// status → cluster → remote_nodes (remote_ring.h).
+  nlohmann::json remote_nodes_json(base::Clock::time_point now) const;
   /// The supervisor gave up on a clustered service here: another node takes it over.
   void gave_up(const std::string& service);
   /// A stored event, for every member's view of the cluster.
@@ -113,6 +117,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
   ClusterGlue(base::EventLoop& loop, supervisor::Supervisor& supervisor, Callbacks callbacks,
               Services services);
   void tick_peers();
+  RemoteRing::RingAccess ring_access();
   /// Holds back (unmonitors) the clustered services the cluster does not run here, so the
   /// supervisor's start_all() leaves them to the cluster.
   void hold_back();
@@ -132,6 +137,7 @@ class ClusterGlue final : public cluster::ClusteredServices {
   base::EventLoop::TimerId peer_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::map<pid_t, std::unique_ptr<base::Job>> fences_;  // fence agents while they run
+  std::unique_ptr<RemoteRing> remote_;                  // after manager_ is made
   std::unique_ptr<cluster::ClusterManager> manager_;    // last: destroyed first
 };
 

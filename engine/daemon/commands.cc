@@ -13,6 +13,7 @@
 #include "engine/console/console_view.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/remote_node.h"
 
 namespace amata::daemon {
 
@@ -35,7 +36,9 @@ console::Outcome Daemon::status() {
         object["state"] = console::clustered_service_state(in.status, name);
     }
     result["cluster"] = console::cluster_status_json(in);
+    result["cluster"]["remote_nodes"] = cluster_->remote_nodes_json(in.now);
   }
+  if (remote_node_) result["remote"] = remote_node_->status_json(base::Clock::now());
   // Maintenance: on each object it covers (its own window, or the node's), and the node's.
   const double now = base::unix_now();
   for (auto& object : result["objects"]) {

@@ -7,6 +7,7 @@
 
 #include "engine/console/console_server.h"
 #include "engine/daemon/cluster_glue.h"
+#include "engine/daemon/remote_node.h"
 #include "engine/daemon/systemd_job.h"
 #include "engine/metrics/metrics_server.h"
 
@@ -24,6 +25,7 @@ Daemon::~Daemon() {
   }
   drop_reload();
   cluster_.reset();  // leaves the cluster group while the supervisor exists
+  remote_node_.reset();
   console_.reset();
   metrics_server_.reset();
   runtime_.reset();   // probes first: they reference the loop

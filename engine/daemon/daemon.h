@@ -61,6 +61,7 @@ struct BusMessage;
 namespace amata::daemon {
 
 class ClusterGlue;
+class RemoteNode;
 
 /// Everything amatad is told on its command line.
 struct DaemonOptions {
@@ -315,7 +316,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   std::unique_ptr<supervisor::Supervisor> supervisor_;
   std::unique_ptr<actions::ActionDriver> actions_;
   std::unique_ptr<actions::UnitControl> unit_control_;  // opened by the first unit action
-  std::unique_ptr<ClusterGlue> cluster_;                // only when the policy declares a cluster
+  std::unique_ptr<ClusterGlue> cluster_;     // when the policy declares a cluster this node joins
+  std::unique_ptr<RemoteNode> remote_node_;  // when it declares one this node attaches to
   std::unique_ptr<Runtime> runtime_;
   std::shared_ptr<Reload> reload_;  // the reload compiling now, if any
   bool reload_again_ = false;       // a SIGHUP came while it compiled

@@ -12,6 +12,7 @@
 #include "engine/console/console_view.h"
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/remote_node.h"
 
 namespace amata::daemon {
 namespace {
@@ -142,6 +143,7 @@ void Daemon::record_event(store::EventRecord& record) {
       spdlog::debug("cluster publish: {}", s.error().message);
     }
   }
+  if (remote_node_) remote_node_->publish(std::move(published));
 }
 
 void Daemon::publish_action(store::ActionRecord& record) {
@@ -153,10 +155,11 @@ void Daemon::publish_action(store::ActionRecord& record) {
   nlohmann::json published = console::action_record_json(record);
   if (console_) console_->publish_event(published);
   if (cluster_) {
-    if (Status s = cluster_->publish(std::move(published)); !s) {
+    if (Status s = cluster_->publish(published); !s) {
       spdlog::debug("cluster publish: {}", s.error().message);
     }
   }
+  if (remote_node_) remote_node_->publish(std::move(published));
 }
 
 void Daemon::record_action(store::ActionRecord record, std::string_view log_prefix) {

@@ -18,6 +18,7 @@
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
 #include "engine/daemon/last_good.h"
+#include "engine/daemon/remote_node.h"
 
 namespace amata::daemon {
 
@@ -157,6 +158,14 @@ void Daemon::keep_policy(const lower::LoadedPolicy& loaded) {
 }
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
+  if (spec.remote_node()) {
+    auto node = RemoteNode::create(*loop_, spec, [](bool warning, std::string_view message) {
+      warning ? spdlog::warn("{}", message) : spdlog::info("{}", message);
+    });
+    if (!node) return Error{"cluster " + spec.name + ": " + node.error().message};
+    remote_node_ = std::move(*node);
+    return {};
+  }
   // The cluster, not the boot, places the clustered services (create() holds them back).
   ClusterGlue::Callbacks cb;
   cb.on_peers = [this](const std::vector<cluster::PeerView>& peers) {
@@ -177,13 +186,22 @@ Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
 void Daemon::reload_cluster() {
   const auto& tables = policy().tables();
   const auto& spec = tables.cluster;
-  if (cluster_ && (!spec || spec->group != cluster_->group())) {
+  if (remote_node_ && (!spec || !remote_node_->same_settings(*spec))) {
+    spdlog::info("remote: leaving cluster {}", remote_node_->cluster());
+    remote_node_.reset();  // events still buffered for the ring go with it
+  }
+  if (cluster_ && (!spec || spec->remote_node() || spec->group != cluster_->group())) {
     spdlog::info("cluster: leaving CPG group {}{}", cluster_->group(),
                  spec ? " for " + spec->group : " (the policy no longer declares a cluster)");
     cluster_->release();  // its services are ordinary ones now, or the new group places them
     cluster_.reset();
   }
   if (!spec) return;
+  if (spec->remote_node()) {
+    if (remote_node_) return;
+    if (Status s = attach_cluster(*spec); !s) spdlog::error("{}", s.error().message);
+    return;
+  }
   // Either way the clustered services that do not run here are held back again.
   Status s = cluster_ ? cluster_->reconfigure(*spec, tables.objects) : attach_cluster(*spec);
   if (!s) {

@@ -389,6 +389,11 @@ Result<std::unique_ptr<RemoteListener>> RemoteListener::start(base::EventLoop& o
   if (!tls) return Error{"remote nodes: " + tls.error().message};
   auto fd = listen_on(options.address, options.port);
   if (!fd) return Error{"remote nodes: " + fd.error().message};
+  if (options.name.empty()) {
+    auto own = certificate_name(options.tls.cert);
+    if (!own) return Error{"remote nodes: " + own.error().message};
+    options.name = *own;
+  }
   auto io = base::EventLoop::create();
   if (!io) return io.error();
   const std::uint16_t port = bound_port(fd->get());

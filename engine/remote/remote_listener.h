@@ -35,7 +35,7 @@ struct ListenerOptions {
   std::string address = "0.0.0.0";  // numeric IPv4 or IPv6
   std::uint16_t port = 7420;        // 0: any free port
   TlsFiles tls;
-  std::string name;  // this ring member's node name, told to every remote node it welcomes
+  std::string name;  // told to every remote node it welcomes ("": the certificate's name)
   /// A welcomed remote node that sends no heartbeat for this long is gone. It sends one
   /// every quarter of it.
   std::chrono::milliseconds heartbeat_timeout{2000};

@@ -1,11 +1,13 @@
 #include "engine/remote/tls.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -26,6 +28,20 @@ std::string take_openssl_error() {
 
 Error tls_error(const std::string& what) {
   return Error{what + ": " + take_openssl_error()};
+}
+
+/// The subject's common name, or empty.
+std::string common_name(X509* cert) {
+  X509_NAME* subject = X509_get_subject_name(cert);
+  const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return {};
+  std::string name(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  return name;
 }
 
 }  // namespace
@@ -166,16 +182,22 @@ void TlsStream::shutdown() {
 std::string TlsStream::peer_name() const {
   if (SSL_get_verify_result(ssl_) != X509_V_OK) return {};
   X509* cert = SSL_get0_peer_certificate(ssl_);
-  if (cert == nullptr) return {};
-  X509_NAME* subject = X509_get_subject_name(cert);
-  const int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (index < 0) return {};
-  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
-  unsigned char* utf8 = nullptr;
-  const int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) return {};
-  std::string name(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
+  return cert == nullptr ? std::string() : common_name(cert);
+}
+
+Result<std::string> certificate_name(const std::string& path) {
+  ERR_clear_error();
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return errno_error("certificate " + path, errno);
+  X509* cert = PEM_read_X509(file, nullptr, nullptr, nullptr);
+  std::fclose(file);
+  if (cert == nullptr) return tls_error("certificate " + path);
+  std::string name = common_name(cert);
+  X509_free(cert);
+  if (!valid_node_name(name)) {
+    return Error{"certificate " + path + ": its common name '" + name +
+                 "' is not a node name (1 to 15 printable bytes, no blank, '/' or ':')"};
+  }
   return name;
 }
 

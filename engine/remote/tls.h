@@ -29,6 +29,9 @@ struct TlsFiles {
 /// printable ASCII without blanks, `/` or `:`).
 bool valid_node_name(std::string_view name);
 
+/// The common name of the (first) certificate in PEM file `path`: this node's own name.
+Result<std::string> certificate_name(const std::string& path);
+
 class TlsContext {
  public:
   enum class Role : bool { kServer, kClient };

@@ -121,8 +121,9 @@ std::string ClusterHarness::corosync_conf(const std::string& documented, const T
 }
 
 ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
-                               std::vector<std::string> node_args)
+                               std::vector<std::string> node_args, int ring)
     : n_(nodes),
+      ring_(ring > 0 && ring < nodes ? ring : nodes),
       totem_(totem),
       cluster_node_(std::move(cluster_node)),
       node_args_(std::move(node_args)),
@@ -183,7 +184,8 @@ ClusterHarness::ClusterHarness(int nodes, TotemSettings totem, std::string clust
     std::string d = node_dir(i);
     fs::create_directories(d + "/run");
     fs::create_directories(d + "/lib");
-    write_file(d + "/corosync.conf", corosync_conf(documented, totem_, dir_, i, n_));
+    if (i <= ring_)
+      write_file(d + "/corosync.conf", corosync_conf(documented, totem_, dir_, i, ring_));
   }
 }
 
@@ -304,7 +306,7 @@ void ClusterHarness::stop_node(int i, int signal, std::chrono::milliseconds grac
 }
 
 void ClusterHarness::start_all() {
-  for (int i = 1; i <= n_; ++i) start_corosync(i);
+  for (int i = 1; i <= ring_; ++i) start_corosync(i);
   for (int i = 1; i <= n_; ++i) start_node(i);
 }
 

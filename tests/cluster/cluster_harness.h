@@ -51,8 +51,11 @@ class ClusterHarness {
                                    const std::string& dir, int i, int nodes = 3);
 
   /// Creates namespaces and the temp directory; `cluster_node` is the helper binary's path.
+  /// With `ring` below `nodes`, only nodes 1..ring are in corosync's nodelist (start_all()
+  /// starts corosync on those alone): the others are hosts on the same network that run
+  /// only their node program, such as remote nodes.
   ClusterHarness(int nodes, TotemSettings totem, std::string cluster_node,
-                 std::vector<std::string> node_args = {});
+                 std::vector<std::string> node_args = {}, int ring = 0);
   ~ClusterHarness();
   ClusterHarness(const ClusterHarness&) = delete;
   ClusterHarness& operator=(const ClusterHarness&) = delete;
@@ -62,6 +65,7 @@ class ClusterHarness {
   const std::string& why() const { return why_; }
 
   int nodes() const { return n_; }
+  int ring_nodes() const { return ring_; }
   /// The temp directory (logs, state files); "{dir}" in node_args is replaced by it.
   const std::string& dir() const { return dir_; }
   /// Sends `signal` to node i's cluster_node.
@@ -131,6 +135,7 @@ class ClusterHarness {
   std::string node_dir(int i) const;
 
   int n_;
+  int ring_;  // nodes 1..ring_ run corosync
   TotemSettings totem_;
   std::string cluster_node_;
   std::vector<std::string> node_args_;

@@ -1,0 +1,44 @@
+// A remote node's side (docs/operations.md, "Remote nodes"): when the policy's cluster
+// declaration says `attach`, amatad joins no Corosync; it attaches to one ring member over
+// TLS (remote::RemoteAttacher, the members ranked for this node) and streams every event
+// and action it records there.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/event_loop.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
+#include "engine/remote/remote_attacher.h"
+
+namespace amata::daemon {
+
+class RemoteNode {
+ public:
+  using Log = std::function<void(bool warning, std::string_view message)>;
+  /// Reads this node's name from its certificate and starts attaching.
+  static Result<std::unique_ptr<RemoteNode>> create(base::EventLoop& loop,
+                                                    const catalog::ClusterSpec& spec,
+                                                    const Log& log);
+  /// Whether a reload's declaration attaches the same way (then the link is kept).
+  bool same_settings(const catalog::ClusterSpec& spec) const;
+  const std::string& cluster() const { return spec_.name; }
+
+  /// A record of the event store (an event or an action), for the ring's history.
+  void publish(nlohmann::json record) { attacher_->publish(std::move(record)); }
+  /// status → remote.
+  nlohmann::json status_json(base::Clock::time_point now) const;
+
+ private:
+  RemoteNode(catalog::ClusterSpec spec, std::string name)
+      : spec_(std::move(spec)), name_(std::move(name)) {}
+  catalog::ClusterSpec spec_;
+  std::string name_;
+  std::unique_ptr<remote::RemoteAttacher> attacher_;
+};
+
+}  // namespace amata::daemon

@@ -1,0 +1,257 @@
+#include "engine/daemon/remote_ring.h"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+namespace amata::daemon {
+
+using nlohmann::json;
+
+RemoteRing::RemoteRing(base::EventLoop& loop, RingAccess ring, std::chrono::milliseconds timeout)
+    : loop_(loop), ring_(std::move(ring)), registry_(timeout) {}
+
+RemoteRing::~RemoteRing() {
+  *alive_ = false;
+  if (orphan_timer_ != 0) loop_.cancel_timer(orphan_timer_);
+}
+
+Result<std::unique_ptr<RemoteRing>> RemoteRing::create(base::EventLoop& loop,
+                                                       const catalog::ClusterSpec& spec,
+                                                       RingAccess ring) {
+  std::unique_ptr<RemoteRing> self(
+      new RemoteRing(loop, std::move(ring), std::chrono::milliseconds(spec.remote_timeout_ms)));
+  self->listening_ = spec;
+  if (spec.remote_port != 0) {
+    if (Status s = self->listen(spec); !s) return s.error();
+  }
+  return self;
+}
+
+Status RemoteRing::listen(const catalog::ClusterSpec& spec) {
+  listener_.reset();
+  served_.clear();
+  listening_ = spec;
+  if (spec.remote_port == 0) return {};
+  remote::ListenerOptions options;
+  options.address = spec.remote_address.empty() ? "0.0.0.0" : spec.remote_address;
+  options.port = spec.remote_port;
+  options.tls = {spec.tls_cert, spec.tls_key, spec.tls_ca};
+  options.heartbeat_timeout = std::chrono::milliseconds(spec.remote_timeout_ms);
+  remote::ListenerCallbacks callbacks{
+      [this](const remote::HelloRequest& hello) { on_hello(hello); },
+      [this](remote::LinkId link, const std::string& node, remote::RemoteEvent event) {
+        on_event(link, node, std::move(event));
+      },
+      [this](remote::LinkId link, const std::string& node, const std::string& why) {
+        on_gone(link, node, why);
+      },
+      [this](bool warning, const std::string& message) { ring_.log(warning, message); },
+  };
+  auto listener = remote::RemoteListener::start(loop_, std::move(options), std::move(callbacks));
+  if (!listener) return listener.error();
+  listener_ = std::move(*listener);
+  ring_.log(false, fmt::format("remote nodes: listening on {} port {}",
+                               spec.remote_address.empty() ? "every address" : spec.remote_address,
+                               listener_->port()));
+  return {};
+}
+
+Status RemoteRing::reconfigure(const catalog::ClusterSpec& spec) {
+  registry_.set_grace(std::chrono::milliseconds(spec.remote_timeout_ms));
+  const bool same = spec.remote_port == listening_.remote_port &&
+                    spec.remote_address == listening_.remote_address &&
+                    spec.remote_timeout_ms == listening_.remote_timeout_ms &&
+                    spec.tls_cert == listening_.tls_cert && spec.tls_key == listening_.tls_key &&
+                    spec.tls_ca == listening_.tls_ca;
+  if (same) {
+    listening_ = spec;
+    return {};
+  }
+  return listen(spec);
+}
+
+Status RemoteRing::notify(const std::string& node, const std::string& epoch,
+                          const std::string& state, const std::string& message) {
+  return ring_.publish(json{{"type", "remote"},
+                            {"message", message},
+                            {"remote", {{"node", node}, {"epoch", epoch}, {"state", state}}}});
+}
+
+void RemoteRing::on_hello(const remote::HelloRequest& hello) {
+  if (auto why = ring_.cannot_serve()) {
+    listener_->refuse(hello.link, *why);
+    return;
+  }
+  if (hello.node == ring_.local_name() || ring_.is_ring_member(hello.node)) {
+    ring_.log(true, fmt::format("remote nodes: refused {} ({}): that is a ring member's name",
+                                hello.node, hello.address));
+    listener_->refuse(hello.link, hello.node + " is the name of a ring member");
+    return;
+  }
+  std::string message =
+      fmt::format("{} attached via {} from {}", hello.node, ring_.local_name(), hello.address);
+  if (hello.hello.dropped > 0) {
+    message +=
+        fmt::format("; it has dropped {} event(s) its buffer could not hold", hello.hello.dropped);
+  }
+  if (Status s = notify(hello.node, hello.hello.epoch, "attached", message); !s) {
+    listener_->refuse(hello.link, "the ring's bus: " + s.error().message);
+    return;
+  }
+  served_[hello.node] = Served{hello.link, hello.hello.epoch, hello.address};
+  listener_->welcome(hello.link, registry_.acked(hello.node, hello.hello.epoch));
+}
+
+void RemoteRing::on_event(remote::LinkId link, const std::string& node, remote::RemoteEvent event) {
+  const auto it = served_.find(node);
+  if (it == served_.end() || it->second.link != link) return;  // a link already replaced
+  const std::string& epoch = it->second.epoch;
+  // Sent again after a move, but already in the history: acknowledged, not repeated.
+  if (event.seq <= registry_.acked(node, epoch)) {
+    listener_->ack(link, event.seq);
+    return;
+  }
+  json body = std::move(event.body);
+  // Who it is about comes from the certificate: whatever the node wrote there is replaced.
+  body["remote"] = {{"node", node}, {"epoch", epoch}, {"seq", event.seq}};
+  if (Status s = ring_.publish(std::move(body)); !s) {
+    listener_->refuse(link, "the ring's bus: " + s.error().message);
+    served_.erase(it);
+  }
+}
+
+void RemoteRing::on_gone(remote::LinkId link, const std::string& node, const std::string& why) {
+  const auto it = served_.find(node);
+  if (it == served_.end() || it->second.link != link) return;
+  const std::string epoch = it->second.epoch;
+  served_.erase(it);
+  (void)notify(node, epoch, "lost",
+               fmt::format("{} lost by {}: {}", node, ring_.local_name(), why));
+}
+
+void RemoteRing::on_bus(const cluster::BusMessage& entry) {
+  const auto now = base::Clock::now();
+  if (entry.kind == cluster::BusMessage::Kind::kMembership) {
+    const auto joined = entry.body.find("joined");
+    if (joined != entry.body.end() && joined->is_array() && !joined->empty()) announce_served();
+    const auto left = entry.body.find("left");
+    if (left == entry.body.end() || !left->is_array()) return;
+    bool orphans = false;
+    for (const auto& l : *left) {
+      if (!l.is_object() || !l.contains("node") || !l["node"].is_string()) continue;
+      const std::string member = l["node"].get<std::string>();
+      for (const auto& [name, s] : registry_.nodes())
+        orphans = orphans || (s.via == member && s.member);
+      registry_.ring_member_left(member, now);
+    }
+    if (orphans && orphan_timer_ == 0) {
+      // A remote node re-attaches within half its timeout; one that has not after the
+      // whole of it is gone with its ring member.
+      std::weak_ptr<bool> alive = alive_;
+      orphan_timer_ = loop_.add_timer_after(
+          std::chrono::milliseconds(listening_.remote_timeout_ms) + std::chrono::milliseconds(10),
+          [this, alive] {
+            if (alive.expired()) return;
+            orphan_timer_ = 0;
+            expire_orphans();
+          });
+    }
+    return;
+  }
+  for (const auto& node : registry_.apply_served(entry.from_name, entry.body, now)) {
+    const auto served = served_.find(node);
+    if (entry.from_name != ring_.local_name() && served != served_.end() && listener_) {
+      listener_->refuse(served->second.link, node + " is attached via " + entry.from_name + " now");
+      served_.erase(served);
+    }
+  }
+  const auto node = registry_.apply(entry.from_name, entry.body, now);
+  if (!node) return;
+  const auto notice = cluster::RemoteRegistry::notice_of(entry.body);
+  const bool mine = entry.from_name == ring_.local_name();
+  const auto served = served_.find(*node);
+  if (notice->seq) {
+    if (mine && served != served_.end() && served->second.epoch == notice->epoch && listener_) {
+      listener_->ack(served->second.link, *notice->seq);
+    }
+    return;
+  }
+  ring_.log(notice->state == "lost", "remote: " + entry.body.value("message", *node));
+  // Attached elsewhere: the link this member still holds is an old one.
+  if (notice->state == "attached" && !mine && served != served_.end() && listener_) {
+    listener_->refuse(served->second.link, *node + " is attached via " + entry.from_name + " now");
+    served_.erase(served);
+  }
+}
+
+void RemoteRing::announce_served() {
+  if (served_.empty()) return;
+  json list = json::array();
+  std::string names;
+  for (const auto& [node, served] : served_) {
+    list.push_back(
+        {{"node", node}, {"epoch", served.epoch}, {"acked", registry_.acked(node, served.epoch)}});
+    names += (names.empty() ? "" : ", ") + node;
+  }
+  (void)ring_.publish(json{{"type", "remote"},
+                           {"message", fmt::format("{} serves {} remote node(s): {}",
+                                                   ring_.local_name(), served_.size(), names)},
+                           {"remote_served", std::move(list)}});
+}
+
+void RemoteRing::expire_orphans() {
+  for (const auto& name : registry_.expire(base::Clock::now())) {
+    ring_.log(true, fmt::format("remote: {} lost: its ring member left and it did not attach to "
+                                "another within {} ms",
+                                name, listening_.remote_timeout_ms));
+  }
+}
+
+void RemoteRing::check_serving() {
+  if (!listener_ || served_.empty()) return;
+  const auto why = ring_.cannot_serve();
+  if (!why) return;
+  for (const auto& [node, served] : served_) listener_->refuse(served.link, *why);
+  ring_.log(true, fmt::format("remote nodes: closed {} link(s): {}", served_.size(), *why));
+  served_.clear();
+}
+
+std::vector<cluster::PeerView> RemoteRing::peers(bool quorate) const {
+  std::vector<cluster::PeerView> out;
+  for (const auto& [name, s] : registry_.nodes()) {
+    out.push_back(cluster::PeerView{0, name, s.member, quorate, false, s.since});
+  }
+  return out;
+}
+
+json RemoteRing::status_json(base::Clock::time_point now) const {
+  std::map<std::string, remote::LinkStatus> links;
+  if (listener_) {
+    for (auto& link : listener_->links()) links[link.node] = std::move(link);
+  }
+  const auto ms = [](base::Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  json out = json::array();
+  for (const auto& [name, s] : registry_.nodes()) {
+    json r = {{"name", name},
+              {"member", s.member},
+              {"via", s.via},
+              {"epoch", s.epoch},
+              {"since_ms", ms(now - s.since)},
+              {"events", s.events},
+              {"acked", s.acked},
+              {"here", served_.count(name) != 0}};
+    if (const auto it = links.find(name); it != links.end() && served_.count(name) != 0) {
+      r["address"] = it->second.address;
+      r["last_heartbeat_ms"] = ms(now - it->second.last_heartbeat);
+      r["rtt_ms"] = it->second.rtt ? json(static_cast<double>(it->second.rtt->count()) / 1000)
+                                   : json(nullptr);
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace amata::daemon

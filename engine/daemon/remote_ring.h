@@ -1,0 +1,93 @@
+// A ring member's side of the remote nodes (docs/operations.md, "Remote nodes"): every ring
+// member follows them in the cluster's history (cluster::RemoteRegistry) and shows them as
+// `peer`s; one with `remote_port` also serves them — it listens for their TLS links
+// (remote::RemoteListener), publishes their attachment, their events and their loss on the
+// bus, and acknowledges each event to its node once the bus has delivered it back (so an
+// event the node saw acknowledged is in every member's history).
+//
+// ClusterGlue owns it and feeds it every entry of the history; it reaches the ring only
+// through RingAccess.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/event_loop.h"
+#include "base/result.h"
+#include "catalog/object_spec.h"
+#include "engine/cluster/cluster_manager.h"
+#include "engine/cluster/remote_registry.h"
+#include "engine/remote/remote_listener.h"
+
+namespace amata::daemon {
+
+class RemoteRing {
+ public:
+  struct RingAccess {
+    std::function<Status(nlohmann::json)> publish;  // an event on the bus
+    std::function<std::string()> local_name;        // this ring member's node name
+    /// Why this member may not serve remote nodes now (not joined, no quorum), if it may not.
+    std::function<std::optional<std::string>()> cannot_serve;
+    std::function<bool(const std::string&)> is_ring_member;  // a name of the ring's nodes
+    std::function<void(bool warning, std::string_view message)> log;
+  };
+
+  /// Listens when `spec` has a remote_port (an error: the port or the TLS files).
+  static Result<std::unique_ptr<RemoteRing>> create(base::EventLoop& loop,
+                                                    const catalog::ClusterSpec& spec,
+                                                    RingAccess ring);
+  ~RemoteRing();
+  RemoteRing(const RemoteRing&) = delete;
+  RemoteRing& operator=(const RemoteRing&) = delete;
+
+  /// A reload: a new listener when its settings changed (the links move to other members
+  /// and come back), the new timeout for orphans.
+  Status reconfigure(const catalog::ClusterSpec& spec);
+
+  /// Every entry of the cluster's history, in order.
+  void on_bus(const cluster::BusMessage& entry);
+  /// After a membership or quorum change: a member that may no longer serve (it lost quorum,
+  /// or Corosync) closes its links, so its remote nodes attach to one that may.
+  void check_serving();
+  /// The remote nodes as peers (node id 0), `quorate` being the local partition's.
+  std::vector<cluster::PeerView> peers(bool quorate) const;
+  /// status → cluster → remote_nodes.
+  nlohmann::json status_json(base::Clock::time_point now) const;
+
+ private:
+  RemoteRing(base::EventLoop& loop, RingAccess ring, std::chrono::milliseconds timeout);
+  Status listen(const catalog::ClusterSpec& spec);
+  void on_hello(const remote::HelloRequest& hello);
+  void on_event(remote::LinkId link, const std::string& node, remote::RemoteEvent event);
+  void on_gone(remote::LinkId link, const std::string& node, const std::string& why);
+  /// A notice about `node` on the bus ("attached" or "lost").
+  Status notify(const std::string& node, const std::string& epoch, const std::string& state,
+                const std::string& message);
+
+  void expire_orphans();
+  /// For members that just joined: what this member serves, in one message.
+  void announce_served();
+
+  struct Served {
+    remote::LinkId link = 0;
+    std::string epoch;
+    std::string address;
+  };
+
+  base::EventLoop& loop_;
+  RingAccess ring_;
+  cluster::RemoteRegistry registry_;
+  std::unique_ptr<remote::RemoteListener> listener_;
+  catalog::ClusterSpec listening_;        // the settings listener_ was made with
+  std::map<std::string, Served> served_;  // the remote nodes whose link this member holds
+  base::EventLoop::TimerId orphan_timer_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace amata::daemon

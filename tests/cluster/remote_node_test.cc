@@ -1,0 +1,254 @@
+// Remote nodes (docs/operations.md, "Remote nodes"): three ring members in network
+// namespaces, each a real corosync and a real amatad that serves remote nodes, and two
+// remote nodes on the same network, each a real amatad that joins no Corosync but attaches
+// to a ring member over TLS (certificates made for the test) and supervises a service of its
+// own. The ring sees each remote node as a peer whose `member` follows its heartbeat, and
+// its events in the cluster's history; the death of the ring member that serves a remote
+// node moves it to another with nothing lost and nothing restarted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "engine/remote/test_pki.h"
+#include "tests/cluster/amatad_nodes.h"
+#include "tests/cluster/cluster_harness.h"
+
+namespace amata::cluster::testing {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRing = 3;
+constexpr int kHosts = 5;  // n4 and n5 are the remote nodes c4 and c5
+
+std::string remote_name(int i) {
+  return "c" + std::to_string(i);
+}
+
+class RemoteNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h_ = std::make_unique<ClusterHarness>(kHosts, TotemSettings{}, AMATAD_PATH,
+                                          std::vector<std::string>{}, kRing);
+    if (!h_->usable()) GTEST_SKIP() << h_->why();
+    remote::TestPki pki(h_->dir() + "/pki");
+    for (int i = 1; i <= kHosts; ++i) {
+      const auto files = pki.issue(i <= kRing ? "n" + std::to_string(i) : remote_name(i));
+      std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
+          << (i <= kRing ? ring_policy(files) : remote_policy(files));
+    }
+    run_amatad(*h_, AMATAD_PATH, "policy{i}.amata");
+    h_->start_all();
+    ASSERT_TRUE(ClusterHarness::wait_until(
+        [&] {
+          return amatads_settled(*h_, {1, 2, 3}) && all_attached({1, 2, 3});
+        },
+        seconds(40)))
+        << "the ring never settled with both remote nodes attached\n"
+        << h_->logs();
+  }
+  void TearDown() override {
+    if (!h_) return;
+    for (int i = 1; i <= kHosts; ++i) {
+      if (!crashed_.count(i)) h_->stop_node(i, SIGTERM, seconds(10));
+    }
+  }
+
+  static std::string tls(const remote::TlsFiles& f) {
+    return "tls_cert \"" + f.cert + "\"; tls_key \"" + f.key + "\"; tls_ca \"" + f.ca + "\"";
+  }
+  static std::string ring_policy(const remote::TlsFiles& files) {
+    return "policy ring\n" +
+           ring_declarations(
+               kRing, "on_quorum_loss stop; remote_port 7420; remote_timeout 2s; " + tls(files)) +
+           "peer c4 { }\npeer c5 { }\n"
+           "discover gone(p: peer) when p.node_id == 0 and not p.member raise RemoteGone(p)\n"
+           "recover RemoteGone(p) { notify \"console\" \"a remote node is gone\" }\n";
+  }
+  std::string remote_policy(const remote::TlsFiles& files) const {
+    std::string attach;
+    for (int i = 1; i <= kRing; ++i)
+      attach += " \"n" + std::to_string(i) + "@" + h_->address(i) + "\"";
+    return "policy compute\ncluster demo { attach" + attach + "; " + tls(files) + " }\n" +
+           "service work { start \"/bin/sleep\" \"100000\" }\n"
+           "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
+           "recover ServiceDown(s) { restart s }\n";
+  }
+
+  /// Ring member i's view of the remote nodes, by name.
+  std::map<std::string, json> remote_nodes(int i) const {
+    std::map<std::string, json> out;
+    const json c = amatad_call(*h_, i, "status").value("cluster", json::object());
+    for (const auto& r : c.value("remote_nodes", json::array())) out[r.value("name", "")] = r;
+    return out;
+  }
+  /// Every ring member of `ring` sees c4 and c5 as members, attached via the same member.
+  bool all_attached(const std::vector<int>& ring) const {
+    std::map<std::string, std::string> via;
+    for (int i : ring) {
+      const auto nodes = remote_nodes(i);
+      for (int r = kRing + 1; r <= kHosts; ++r) {
+        const auto it = nodes.find(remote_name(r));
+        if (it == nodes.end() || !it->second.value("member", false)) return false;
+        const std::string v = it->second.value("via", "");
+        if (via.count(remote_name(r)) && via[remote_name(r)] != v) return false;
+        via[remote_name(r)] = v;
+      }
+    }
+    return true;
+  }
+  /// The ring member (1..3) that serves remote node r, as ring member `viewer` sees it.
+  int via(int viewer, int r) const {
+    const std::string v = remote_nodes(viewer)[remote_name(r)].value("via", "");
+    return v.size() == 2 && v[0] == 'n' ? v[1] - '0' : 0;
+  }
+  /// Kills remote node i's service and waits until amatad has restarted it.
+  void kill_service(int i) const {
+    pid_t p = 0;
+    ASSERT_TRUE(ClusterHarness::wait_until([&] { return (p = service_pid(i)) > 1; }, seconds(10)))
+        << "no pid for the service on n" << i;  // and never kill(0) or kill(-1)
+    ASSERT_EQ(kill(p, SIGKILL), 0);
+    ASSERT_TRUE(ClusterHarness::wait_until(
+        [&] { return service_pid(i) > 1 && service_pid(i) != p; }, seconds(10)));
+  }
+  pid_t service_pid(int i) const {
+    for (const auto& o : amatad_call(*h_, i, "status").value("objects", json::array())) {
+      if (o.value("name", "") == "work") return o.value("pid", 0);
+    }
+    return 0;
+  }
+  /// The sequence numbers of remote node `name`'s events in ring member i's history.
+  std::vector<std::uint64_t> history_seqs(int i, const std::string& name) const {
+    std::vector<std::uint64_t> out;
+    const json events = amatad_call(*h_, i, "events", {{"cluster", true}, {"limit", 1000}})
+                            .value("events", json::array());
+    for (const auto& e : events) {
+      const json about = e.value("remote", json::object());
+      if (about.value("node", "") == name && about.contains("seq")) {
+        out.push_back(about.value("seq", std::uint64_t{0}));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::unique_ptr<ClusterHarness> h_;
+  std::set<int> crashed_;
+};
+
+TEST_F(RemoteNodeTest, RemoteNodesStreamTheirEventsAndAreMembersWhileTheirHeartbeatLasts) {
+  // Spread by rendezvous hashing, attached on the member their order ranks first.
+  const json on_c4 = amatad_call(*h_, 4, "status").value("remote", json::object());
+  EXPECT_EQ(on_c4.value("node", ""), "c4");
+  EXPECT_EQ(on_c4.value("attached_to", ""), "n" + std::to_string(via(1, 4)));
+  const auto nodes = remote_nodes(via(1, 4));
+  EXPECT_TRUE(nodes.at("c4").value("here", false));
+  EXPECT_TRUE(nodes.at("c4").contains("last_heartbeat_ms")) << nodes.at("c4").dump();
+
+  // c4's service dies and is restarted there: the ring's history has the events, from c4.
+  kill_service(4);
+  for (int i = 1; i <= kRing; ++i) {
+    ASSERT_TRUE(
+        ClusterHarness::wait_until([&] { return history_seqs(i, "c4").size() >= 2; }, seconds(10)))
+        << "n" << i << " never had c4's events\n"
+        << h_->logs();
+  }
+  const json events = amatad_call(*h_, 1, "events", {{"cluster", true}, {"limit", 1000}})
+                          .value("events", json::array());
+  bool raised = false;
+  for (const auto& e : events) {
+    raised = raised || (e.value("node", "") == "c4" && e.value("event", "") == "ServiceDown");
+  }
+  EXPECT_TRUE(raised) << events.dump(1);
+
+  // c4's amatad dies: within its 2 s timeout (and the sweep), every ring member counts it
+  // gone, and its policy's rule about the peer fires; c5 is untouched.
+  h_->crash_node(4);
+  crashed_.insert(4);
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        for (int i = 1; i <= kRing; ++i) {
+          if (remote_nodes(i)["c4"].value("member", true)) return false;
+        }
+        return true;
+      },
+      seconds(10)));
+  EXPECT_LT(Clock::now() - t0, seconds(5));
+  for (int i = 1; i <= kRing; ++i) EXPECT_TRUE(remote_nodes(i)["c5"].value("member", false));
+  ASSERT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        for (const auto& e :
+             amatad_call(*h_, 1, "events", {{"limit", 200}}).value("events", json::array())) {
+          if (e.value("event", "") == "RemoteGone") return true;
+        }
+        return false;
+      },
+      seconds(10)))
+      << "the ring's rule about the peer c4 never fired";
+}
+
+TEST_F(RemoteNodeTest, TheDeathOfTheServingMemberMovesItsRemoteNodesWithNothingLostOrRestarted) {
+  const int serving = via(1, 4);
+  ASSERT_GE(serving, 1);
+  const pid_t work = service_pid(4);
+  // Events on c4 just before and while its member dies: each one must reach the survivors.
+  for (int k = 0; k < 3; ++k) kill_service(4);
+  pid_t last_work = 0;
+  ASSERT_TRUE(
+      ClusterHarness::wait_until([&] { return (last_work = service_pid(4)) > 1; }, seconds(10)));
+  EXPECT_NE(last_work, work);
+  h_->crash_node(serving);
+  crashed_.insert(serving);
+  std::vector<int> survivors;
+  for (int i = 1; i <= kRing; ++i) {
+    if (i != serving) survivors.push_back(i);
+  }
+  // Throughout the move, c4 never stops being a member on any survivor.
+  const auto until = Clock::now() + seconds(8);
+  bool moved = false;
+  while (Clock::now() < until) {
+    for (int i : survivors) {
+      const auto nodes = remote_nodes(i);
+      ASSERT_TRUE(nodes.count("c4") && nodes.at("c4").value("member", false))
+          << "n" << i << " counted c4 gone while it moved\n"
+          << h_->logs();
+    }
+    const int now_via = via(survivors[0], 4);
+    moved = now_via != serving && now_via != 0 && via(survivors[1], 4) == now_via;
+    if (moved) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(moved) << "c4 never re-attached to a survivor\n" << h_->logs();
+  EXPECT_EQ(amatad_call(*h_, 4, "status").value("remote", json::object()).value("attached_to", ""),
+            "n" + std::to_string(via(survivors[0], 4)));
+  EXPECT_EQ(service_pid(4), last_work) << "the move restarted nothing on c4";
+  // c4's events, all of them, in both survivors' histories: 1..N with no gap.
+  ASSERT_TRUE(ClusterHarness::wait_until(
+      [&] {
+        const std::uint64_t published = amatad_call(*h_, 4, "status")
+                                            .value("remote", json::object())
+                                            .value("published", std::uint64_t{0});
+        for (int i : survivors) {
+          auto seqs = history_seqs(i, "c4");
+          seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+          if (seqs.size() != published || (published > 0 && seqs.back() != published)) return false;
+        }
+        return published >= 6;
+      },
+      seconds(10)))
+      << "survivors' histories: " << json(history_seqs(survivors[0], "c4")).dump() << " "
+      << json(history_seqs(survivors[1], "c4")).dump();
+}
+
+}  // namespace
+}  // namespace amata::cluster::testing

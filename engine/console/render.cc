@@ -323,6 +323,51 @@ std::string render_cluster(const Json& cluster, const RenderStyle& style) {
                         paint(style, state_colour(here), here)});
   }
   if (services.size() > 1) out += format_table(services);
+
+  // Remote nodes: the heartbeat's age and round trip are known on the member serving each.
+  std::vector<std::vector<std::string>> remotes;
+  remotes.push_back({paint(style, kBold, "REMOTE"), paint(style, kBold, "MEMBER"),
+                     paint(style, kBold, "VIA"), paint(style, kBold, "SINCE"),
+                     paint(style, kBold, "EVENTS"), paint(style, kBold, "HEARTBEAT"),
+                     paint(style, kBold, "RTT")});
+  for (const auto& node : array_field(cluster, "remote_nodes")) {
+    std::string member = "-";
+    if (auto is_member = flag(node, "member")) {
+      member = *is_member ? "yes" : paint(style, kWarning, "no");
+    }
+    const auto age = millis(node, "heartbeat_age_ms");
+    std::string rtt = "-";
+    if (const auto it = node.find("rtt_ms"); it != node.end() && it->is_number()) {
+      rtt = fmt::format("{:.1f}ms", it->get<double>());
+    }
+    remotes.push_back({str(node, "name"), member, str(node, "via"),
+                       relative_time(style.now_unix_ms, millis(node, "since_unix_ms")),
+                       str(node, "events"), age ? fmt::format("{}ms ago", *age) : "-", rtt});
+  }
+  if (remotes.size() > 1) out += format_table(remotes);
+  return out;
+}
+
+// A remote node's link to the ring, in one line.
+std::string render_remote(const Json& remote, const RenderStyle& style) {
+  std::string out = "remote node " + str(remote, "node") + " of cluster " + str(remote, "cluster");
+  const std::string to = str(remote, "attached_to", "");
+  const std::string since = relative_time(style.now_unix_ms, millis(remote, "since_unix_ms"));
+  if (to.empty() || to == "-") {
+    out += ": " + paint(style, kWarning, "not attached") + " (since " + since + ")";
+  } else {
+    out += ": attached to " + to + " (since " + since + ")";
+  }
+  out += fmt::format("; {} event(s) sent, {} acknowledged, {} waiting, {} dropped",
+                     str(remote, "published"), str(remote, "acked"), str(remote, "buffered"),
+                     str(remote, "dropped"));
+  if (const auto it = remote.find("rtt_ms"); it != remote.end() && it->is_number()) {
+    out += fmt::format("; heartbeat round trip {:.1f}ms", it->get<double>());
+  }
+  out += "\n";
+  if (const auto why = str(remote, "last_error", ""); !why.empty() && (to.empty() || to == "-")) {
+    out += paint(style, kWarning, "last error: " + why) + "\n";
+  }
   return out;
 }
 
@@ -522,6 +567,9 @@ std::string render_status(const Json& result, const RenderStyle& style) {
   if (result.is_object()) {
     if (auto it = result.find("cluster"); it != result.end() && it->is_object()) {
       out += "\n" + render_cluster(*it, style);
+    }
+    if (auto it = result.find("remote"); it != result.end() && it->is_object()) {
+      out += "\n" + render_remote(*it, style);
     }
   }
   return out;

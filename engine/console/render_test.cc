@@ -221,6 +221,61 @@ TEST(RenderStatus, ClusterTroubleIsPaintedInTheWarningColour) {
             std::string::npos);
 }
 
+TEST(RenderStatus, RemoteNodesFollowTheServicesWithTheHeartbeatWhereServed) {
+  Json status = {{"objects", Json::array()}, {"cluster", testing::make_cluster_status(kNow)}};
+  status["cluster"]["remote_nodes"] = {{{"name", "c4"},
+                                        {"member", true},
+                                        {"via", "n1"},
+                                        {"since_unix_ms", kNow - 180000},
+                                        {"events", 12},
+                                        {"here", true},
+                                        {"heartbeat_age_ms", 230},
+                                        {"rtt_ms", 0.42}},
+                                       {{"name", "c5"},
+                                        {"member", false},
+                                        {"via", "n2"},
+                                        {"since_unix_ms", kNow - 12000},
+                                        {"events", 3},
+                                        {"here", false}}};
+  const std::string out = render_status(status, RenderStyle{false, kNow});
+  EXPECT_NE(out.find("REMOTE  MEMBER  VIA  SINCE    EVENTS  HEARTBEAT  RTT\n"
+                     "c4      yes     n1   3m ago   12      230ms ago  0.4ms\n"
+                     "c5      no      n2   12s ago  3       -          -\n"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(render_status(status, RenderStyle{true, kNow}).find("\x1b[33mno\x1b[0m"),
+            std::string::npos);
+}
+
+TEST(RenderStatus, ARemoteNodeSaysWhereItIsAttachedOrWhyNot) {
+  Json status = {{"objects", Json::array()},
+                 {"remote",
+                  {{"cluster", "demo"},
+                   {"node", "c4"},
+                   {"attached_to", "n1"},
+                   {"since_unix_ms", kNow - 180000},
+                   {"published", 12},
+                   {"acked", 12},
+                   {"buffered", 0},
+                   {"dropped", 0},
+                   {"rtt_ms", 0.42}}}};
+  EXPECT_EQ(render_status(status, RenderStyle{false, kNow}),
+            "no objects\n\nremote node c4 of cluster demo: attached to n1 (since 3m ago); 12 "
+            "event(s) sent, 12 acknowledged, 0 waiting, 0 dropped; heartbeat round trip 0.4ms\n");
+  status["remote"]["attached_to"] = nullptr;
+  status["remote"]["buffered"] = 5;
+  status["remote"]["last_error"] = "n1: connect: Connection refused";
+  status["remote"].erase("rtt_ms");
+  EXPECT_EQ(render_status(status, RenderStyle{false, kNow}),
+            "no objects\n\nremote node c4 of cluster demo: not attached (since 3m ago); 12 "
+            "event(s) sent, 12 acknowledged, 5 waiting, 0 dropped\n"
+            "last error: n1: connect: Connection refused\n");
+  for (const Json& odd : {Json::object(), Json{{"attached_to", 3}, {"rtt_ms", "x"}}}) {
+    Json s = {{"objects", Json::array()}, {"remote", odd}};
+    EXPECT_NO_THROW((void)render_status(s, RenderStyle{true, kNow})) << odd.dump();
+  }
+}
+
 TEST(RenderStatus, OddClusterJsonNeverThrows) {
   const Json odd_clusters[] = {
       Json::object(),

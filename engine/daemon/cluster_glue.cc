@@ -124,8 +124,8 @@ std::vector<cluster::PeerView> ClusterGlue::peers() const {
   return all;
 }
 
-nlohmann::json ClusterGlue::remote_nodes_json(base::Clock::time_point now) const {
-  return remote_ ? remote_->status_json(now) : nlohmann::json::array();
+nlohmann::json ClusterGlue::remote_nodes_json(base::Clock::time_point now, double now_unix) const {
+  return remote_ ? remote_->status_json(now, now_unix) : nlohmann::json::array();
 }
 
 void ClusterGlue::tick_peers() {

@@ -79,8 +79,10 @@ class ClusterGlue final : public cluster::ClusteredServices {
   std::string node_name(cluster::NodeId id) const { return manager_->node_name(id); }
   /// The ring's nodes and the remote nodes.
   std::vector<cluster::PeerView> peers() const;
+  /// The ring's nodes alone (status → cluster → peers).
+  std::vector<cluster::PeerView> ring_peers() const { return manager_->peers(); }
   /// status → cluster → remote_nodes (remote_ring.h).
-  nlohmann::json remote_nodes_json(base::Clock::time_point now) const;
+  nlohmann::json remote_nodes_json(base::Clock::time_point now, double now_unix) const;
   /// The supervisor gave up on a clustered service here: another node takes it over.
   void gave_up(const std::string& service);
   /// A stored event, for every member's view of the cluster.

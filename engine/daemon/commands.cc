@@ -24,7 +24,7 @@ console::Outcome Daemon::status() {
     console::ClusterStatusInput in{tables.cluster->name,
                                    cluster_->group(),
                                    cluster_->status(),
-                                   cluster_->peers(),
+                                   cluster_->ring_peers(),
                                    [this](cluster::NodeId id) { return cluster_->node_name(id); },
                                    base::unix_now(),
                                    base::Clock::now()};
@@ -36,9 +36,11 @@ console::Outcome Daemon::status() {
         object["state"] = console::clustered_service_state(in.status, name);
     }
     result["cluster"] = console::cluster_status_json(in);
-    result["cluster"]["remote_nodes"] = cluster_->remote_nodes_json(in.now);
+    result["cluster"]["remote_nodes"] = cluster_->remote_nodes_json(in.now, in.now_unix);
   }
-  if (remote_node_) result["remote"] = remote_node_->status_json(base::Clock::now());
+  if (remote_node_) {
+    result["remote"] = remote_node_->status_json(base::Clock::now(), base::unix_now());
+  }
   // Maintenance: on each object it covers (its own window, or the node's), and the node's.
   const double now = base::unix_now();
   for (auto& object : result["objects"]) {

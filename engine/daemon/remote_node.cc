@@ -37,13 +37,15 @@ bool RemoteNode::same_settings(const catalog::ClusterSpec& spec) const {
          spec.tls_key == spec_.tls_key && spec.tls_ca == spec_.tls_ca;
 }
 
-nlohmann::json RemoteNode::status_json(base::Clock::time_point now) const {
+nlohmann::json RemoteNode::status_json(base::Clock::time_point now, double now_unix) const {
   const remote::AttacherStatus s = attacher_->status();
   nlohmann::json out = {
       {"cluster", spec_.name},
       {"node", name_},
       {"attached_to", s.attached_to ? nlohmann::json(*s.attached_to) : nlohmann::json(nullptr)},
-      {"since_ms", std::chrono::duration_cast<std::chrono::milliseconds>(now - s.since).count()},
+      {"since_unix_ms",
+       static_cast<std::int64_t>(now_unix * 1000) -
+           std::chrono::duration_cast<std::chrono::milliseconds>(now - s.since).count()},
       {"epoch", s.epoch},
       {"published", s.published},
       {"acked", s.acked},

@@ -30,8 +30,8 @@ class RemoteNode {
 
   /// A record of the event store (an event or an action), for the ring's history.
   void publish(nlohmann::json record) { attacher_->publish(std::move(record)); }
-  /// status → remote.
-  nlohmann::json status_json(base::Clock::time_point now) const;
+  /// status → remote (docs/console.md).
+  nlohmann::json status_json(base::Clock::time_point now, double now_unix) const;
 
  private:
   RemoteNode(catalog::ClusterSpec spec, std::string name)

@@ -225,7 +225,7 @@ std::vector<cluster::PeerView> RemoteRing::peers(bool quorate) const {
   return out;
 }
 
-json RemoteRing::status_json(base::Clock::time_point now) const {
+json RemoteRing::status_json(base::Clock::time_point now, double now_unix) const {
   std::map<std::string, remote::LinkStatus> links;
   if (listener_) {
     for (auto& link : listener_->links()) links[link.node] = std::move(link);
@@ -239,13 +239,13 @@ json RemoteRing::status_json(base::Clock::time_point now) const {
               {"member", s.member},
               {"via", s.via},
               {"epoch", s.epoch},
-              {"since_ms", ms(now - s.since)},
+              {"since_unix_ms", static_cast<std::int64_t>(now_unix * 1000) - ms(now - s.since)},
               {"events", s.events},
               {"acked", s.acked},
               {"here", served_.count(name) != 0}};
     if (const auto it = links.find(name); it != links.end() && served_.count(name) != 0) {
       r["address"] = it->second.address;
-      r["last_heartbeat_ms"] = ms(now - it->second.last_heartbeat);
+      r["heartbeat_age_ms"] = ms(now - it->second.last_heartbeat);
       r["rtt_ms"] = it->second.rtt ? json(static_cast<double>(it->second.rtt->count()) / 1000)
                                    : json(nullptr);
     }

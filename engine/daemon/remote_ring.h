@@ -57,8 +57,8 @@ class RemoteRing {
   void check_serving();
   /// The remote nodes as peers (node id 0), `quorate` being the local partition's.
   std::vector<cluster::PeerView> peers(bool quorate) const;
-  /// status → cluster → remote_nodes.
-  nlohmann::json status_json(base::Clock::time_point now) const;
+  /// status → cluster → remote_nodes (docs/console.md).
+  nlohmann::json status_json(base::Clock::time_point now, double now_unix) const;
 
  private:
   RemoteRing(base::EventLoop& loop, RingAccess ring, std::chrono::milliseconds timeout);

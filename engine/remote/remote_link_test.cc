@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -448,6 +450,46 @@ TEST_F(RemoteLinkTest, ARingMemberThatStopsAnsweringIsLeftForTheNextBeforeTheRin
   EXPECT_NE(c1.detached[0].find("n1: no answer for"), std::string::npos) << c1.detached[0];
   ASSERT_TRUE(run_until([&] { return !n1.gone.empty(); }));
   EXPECT_NE(n1.gone[0].find("no heartbeat for 1000 ms"), std::string::npos) << n1.gone[0];
+}
+
+/// The shell block after the `<!-- certificates:` marker of docs/operations.md.
+std::string documented_certificate_recipe() {
+  std::ifstream in(AMATA_OPERATIONS_MD);
+  std::string line, out;
+  enum { kBefore, kMarker, kInside } where = kBefore;
+  while (std::getline(in, line)) {
+    if (where == kBefore && line.rfind("<!-- certificates:", 0) == 0) {
+      where = kMarker;
+    } else if (where == kMarker && line.rfind("```", 0) == 0) {
+      where = kInside;
+    } else if (where == kInside) {
+      if (line.rfind("```", 0) == 0) return out;
+      out += line + "\n";
+    }
+  }
+  return "";
+}
+
+TEST_F(RemoteLinkTest, CertificatesMadeAsTheOperationsGuideShowsAttach) {
+  if (::access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/openssl";
+  const std::string recipe = documented_certificate_recipe();
+  ASSERT_FALSE(recipe.empty()) << "no certificate recipe in " << AMATA_OPERATIONS_MD;
+  const auto made = dir_ / "documented";
+  std::filesystem::create_directories(made);
+  std::ofstream(made / "recipe.sh") << "set -e\n" << recipe;
+  const std::string command = "cd '" + made.string() + "' && bash recipe.sh >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << recipe;
+  const auto files = [&made](const std::string& node) {
+    return TlsFiles{(made / (node + ".pem")).string(), (made / (node + ".key")).string(),
+                    (made / "ca.pem").string()};
+  };
+  Ring& n1 = start_ring("n1", files("n1"));
+  Remote& c17 = start_remote(files("c17"), {target(n1, "n1")});
+  ASSERT_TRUE(run_until([&] { return !c17.attached.empty(); })) << joined(c17.logs);
+  ASSERT_EQ(n1.hellos.size(), 1U);
+  EXPECT_EQ(n1.hellos[0].node, "c17");
+  EXPECT_EQ(certificate_name(files("n1").cert).ok() ? *certificate_name(files("n1").cert) : "",
+            "n1");
 }
 
 }  // namespace

@@ -41,6 +41,10 @@ class LineLink {
   void send(const LinkMessage& message);
   /// Stops (or resumes) reading: backpressure while the owner catches up.
   void set_reading(bool reading);
+  /// Does now what the socket's readiness would make it do: before a link is judged silent,
+  /// what its peer has sent must have been read (a loop takes 64 ready sockets a turn, and
+  /// a heartbeat waiting in the socket is not a missing one).
+  void poll() { pump(); }
   /// Sends what it can of `farewell`, closes the connection and calls on_end(why).
   void end(const std::string& why, const LinkMessage* farewell = nullptr);
 

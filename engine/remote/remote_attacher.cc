@@ -301,6 +301,9 @@ void RemoteAttacher::Impl::beat() {
   const auto now = base::Clock::now();
   // Half the ring's timeout without an echo: this member is gone or cut off. Moving on now
   // re-attaches before the ring (which waits the whole timeout) counts this node as lost.
+  // An echo waiting unread in the socket is no silence (see RemoteListener's sweep).
+  if (now - last_echo_ >= ring_timeout_ / 2) line_->poll();
+  if (phase_ != Phase::kAttached) return;  // the poll found the link ended
   if (now - last_echo_ >= ring_timeout_ / 2) {
     give_up("no answer for " +
             std::to_string(

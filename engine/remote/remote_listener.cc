@@ -299,28 +299,30 @@ void RemoteListener::Impl::arm_sweep() {
 void RemoteListener::Impl::sweep() {
   const auto now = base::Clock::now();
   std::vector<std::pair<LinkId, std::string>> expired;
-  for (auto& [id, link] : links_) {
-    if (link.line->ended()) continue;
+  const auto overdue = [this, now](const Link& link) {
     if (link.phase == Phase::kHandshake || link.phase == Phase::kAwaitHello) {
-      if (now - link.accepted >= options_.handshake_timeout) {
-        {
-          std::lock_guard lock(mutex_);
-          ++counters_.timed_out;
-        }
-        expired.emplace_back(
-            id, "no hello within " + std::to_string(options_.handshake_timeout.count()) + " ms");
-      }
-    } else if (link.phase == Phase::kAttached &&
-               link.last_seq - link.last_acked < options_.max_events_in_flight) {
-      // (A link paused for backpressure is not read, so its heartbeats are not either.)
-      if (now - link.status.last_heartbeat >= options_.heartbeat_timeout) {
-        {
-          std::lock_guard lock(mutex_);
-          ++counters_.silent;
-        }
-        expired.emplace_back(
-            id, "no heartbeat for " + std::to_string(options_.heartbeat_timeout.count()) + " ms");
-      }
+      return now - link.accepted >= options_.handshake_timeout;
+    }
+    // A link paused for backpressure is not read, so its heartbeats are not either.
+    return link.phase == Phase::kAttached &&
+           link.last_seq - link.last_acked < options_.max_events_in_flight &&
+           now - link.status.last_heartbeat >= options_.heartbeat_timeout;
+  };
+  for (auto& [id, link] : links_) {
+    if (link.line->ended() || !overdue(link)) continue;
+    // What the peer sent and this thread has not read yet counts: a loop takes 64 ready
+    // sockets a turn, and one starved of CPU may run this timer before the reads it owes.
+    link.line->poll();
+    if (link.line->ended() || !overdue(link)) continue;
+    std::lock_guard lock(mutex_);
+    if (link.phase == Phase::kAttached) {
+      ++counters_.silent;
+      expired.emplace_back(
+          id, "no heartbeat for " + std::to_string(options_.heartbeat_timeout.count()) + " ms");
+    } else {
+      ++counters_.timed_out;
+      expired.emplace_back(
+          id, "no hello within " + std::to_string(options_.handshake_timeout.count()) + " ms");
     }
   }
   for (const auto& [id, why] : expired) {

@@ -3,6 +3,8 @@
 // counts as settled.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,5 +35,10 @@ nlohmann::json amatad_call(const ClusterHarness& h, int i, const std::string& co
 /// non-members), and agrees with the others on who holds each clustered service, at most one
 /// node each.
 bool amatads_settled(const ClusterHarness& h, const std::vector<int>& which);
+
+/// utime + stime of a process, in seconds (0 if it is gone): what the benchmarks charge it.
+double cpu_seconds(pid_t pid);
+/// VmRSS of a process, in MiB (0 if it is gone).
+double rss_mib(pid_t pid);
 
 }  // namespace amata::cluster::testing

@@ -68,8 +68,10 @@ namespace {
 using amata::cluster::testing::amatad_call;
 using amata::cluster::testing::amatads_settled;
 using amata::cluster::testing::ClusterHarness;
+using amata::cluster::testing::cpu_seconds;
 using amata::cluster::testing::node_list;
 using amata::cluster::testing::ring_declarations;
+using amata::cluster::testing::rss_mib;
 using amata::cluster::testing::run_amatad;
 using amata::cluster::testing::TotemSettings;
 using nlohmann::json;
@@ -274,29 +276,6 @@ std::string totem_text(const TotemSettings& t) {
               ? std::to_string(t.knet_ping->first) + "/" + std::to_string(t.knet_ping->second)
               : "auto") +
          (t.realtime ? "" : ", sched_rr no");
-}
-
-/// utime + stime of a process, in seconds (0 if it is gone).
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  const auto close = stat.rfind(')');  // the command may contain spaces
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  // After the command: state is field 3; utime and stime are fields 14 and 15.
-  for (int k = 3; k <= 15 && fields >> field; ++k)
-    if (k >= 14) ticks += std::strtod(field.c_str(), nullptr);
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-/// VmRSS of a process, in MiB (0 if it is gone).
-double rss_mib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;
-  return 0;
 }
 
 /// Each node's corosync and node program over `seconds` of a settled ring: CPU in % of one

@@ -92,22 +92,18 @@ TestPki::TestPki(std::filesystem::path dir)
 TestPki::~TestPki() = default;
 
 TlsFiles TestPki::issue(const std::string& name, Validity validity) {
-  EVP_PKEY* key = new_key();
-  X509* cert = make_cert(name, key, ca_.get(), serial_++, validity, false);
-  const std::string stem = name + "-" + std::to_string(serial_);
-  TlsFiles files{(dir_ / (stem + ".pem")).string(), (dir_ / (stem + ".key")).string(),
-                 ca_file_.string()};
-  write_pem(files.cert, cert, nullptr);
-  write_pem(files.key, nullptr, key);
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return files;
+  return issue_from(*ca_, name, validity, "-");
 }
 
 TlsFiles TestPki::issue_by_stranger(const std::string& name) {
+  return issue_from(*stranger_, name, Validity{}, "-stranger-");
+}
+
+TlsFiles TestPki::issue_from(const Authority& issuer, const std::string& name, Validity validity,
+                             const std::string& infix) {
   EVP_PKEY* key = new_key();
-  X509* cert = make_cert(name, key, stranger_.get(), serial_++, Validity{}, false);
-  const std::string stem = name + "-stranger-" + std::to_string(serial_);
+  X509* cert = make_cert(name, key, &issuer, serial_++, validity, false);
+  const std::string stem = name + infix + std::to_string(serial_);
   TlsFiles files{(dir_ / (stem + ".pem")).string(), (dir_ / (stem + ".key")).string(),
                  ca_file_.string()};
   write_pem(files.cert, cert, nullptr);

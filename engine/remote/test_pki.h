@@ -36,6 +36,9 @@ class TestPki {
   struct Authority;  // a key and its certificate
 
  private:
+  /// A node's key and certificate signed by `issuer`, with this CA as the trust anchor.
+  TlsFiles issue_from(const Authority& issuer, const std::string& name, Validity validity,
+                      const std::string& infix);
   std::filesystem::path dir_;
   std::filesystem::path ca_file_;
   std::unique_ptr<Authority> ca_;

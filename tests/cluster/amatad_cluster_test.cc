@@ -14,7 +14,7 @@
 #include <memory>
 #include <thread>
 
-#include "engine/console/client.h"
+#include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace amata::cluster::testing {
@@ -49,12 +49,7 @@ class AmatadClusterTest : public ::testing::Test {
     h_ = std::make_unique<ClusterHarness>(3, TotemSettings{}, AMATAD_PATH);
     if (!h_->usable()) GTEST_SKIP() << h_->why();
     write_policy("policy.amata", kClustered);
-    h_->set_node_command([](int i) {
-      std::string d = "{dir}/amatad" + std::to_string(i);
-      return std::vector<std::string>{
-          AMATAD_PATH, "{dir}/policy.amata", "--state-dir", d,     "--socket", d + ".sock",
-          "--hooks",   d + "/no-hooks",      "--log-level", "info"};
-    });
+    run_amatad(*h_, AMATAD_PATH);
     h_->start_all();
     // One copy is not enough: two nodes may form the cluster first and the third join later,
     // and a test must start from all three in one membership.
@@ -105,12 +100,7 @@ class AmatadClusterTest : public ::testing::Test {
 
   /// One console command to node i's amatad; its result (an empty object on any failure).
   json call(int i, const std::string& cmd, const json& args = json::object()) const {
-    auto client =
-        console::ConsoleClient::connect(h_->dir() + "/amatad" + std::to_string(i) + ".sock");
-    if (!client) return json::object();
-    auto reply = client->call(cmd, args, seconds(10));
-    if (!reply || !reply->value("ok", false)) return json::object();
-    return (*reply)["result"];
+    return amatad_call(*h_, i, cmd, args);
   }
   /// Node i's cluster view, oldest first (`amatactl events --cluster`).
   json history(int i) const {

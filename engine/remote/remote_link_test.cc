@@ -3,7 +3,9 @@
 // misnamed), and raw clients that misbehave on purpose.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -450,6 +452,58 @@ TEST_F(RemoteLinkTest, ARingMemberThatStopsAnsweringIsLeftForTheNextBeforeTheRin
   EXPECT_NE(c1.detached[0].find("n1: no answer for"), std::string::npos) << c1.detached[0];
   ASSERT_TRUE(run_until([&] { return !n1.gone.empty(); }));
   EXPECT_NE(n1.gone[0].find("no heartbeat for 1000 ms"), std::string::npos) << n1.gone[0];
+}
+
+TEST_F(RemoteLinkTest, OutOfFileDescriptorsTheListenerWaitsInsteadOfSpinning) {
+  // A child process with 48 open files at most runs a listener; this process then connects
+  // 80 times. Once accept() fails with EMFILE the pending connections keep the listening
+  // socket readable: a listener that retried at once would spin on its thread.
+  const TlsFiles files = pki_->issue("n1");
+  int to_parent[2];
+  ASSERT_EQ(::pipe(to_parent), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const rlimit limit{48, 48};
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    auto loop = base::EventLoop::create();
+    ListenerOptions options;
+    options.address = "127.0.0.1";
+    options.port = 0;
+    options.tls = files;
+    auto listener = RemoteListener::start(**loop, options, ListenerCallbacks{});
+    std::uint16_t port = listener.ok() ? (*listener)->port() : 0;
+    (void)!::write(to_parent[1], &port, sizeof port);
+    const auto cpu = [] {
+      rusage usage{};
+      ::getrusage(RUSAGE_SELF, &usage);
+      return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+             static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    };
+    std::this_thread::sleep_for(500ms);  // the parent connects
+    const double before = cpu();
+    const auto until = std::chrono::steady_clock::now() + 2s;
+    while (std::chrono::steady_clock::now() < until) (void)(*loop)->run_once(50ms);
+    const double used = cpu() - before;
+    (void)!::write(to_parent[1], &used, sizeof used);
+    ::_exit(0);
+  }
+  ::close(to_parent[1]);
+  std::uint16_t port = 0;
+  ASSERT_EQ(::read(to_parent[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  ASSERT_NE(port, 0);
+  std::vector<base::UniqueFd> connections;
+  for (int i = 0; i < 80; ++i) {
+    auto fd = start_connect("127.0.0.1", port);
+    if (fd.ok()) connections.push_back(std::move(*fd));
+  }
+  double used = -1;
+  ASSERT_EQ(::read(to_parent[0], &used, sizeof used), static_cast<ssize_t>(sizeof used));
+  ::close(to_parent[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  // Spinning takes the whole 2 s of a core; waiting takes next to nothing.
+  EXPECT_LT(used, 0.5) << "the listener spun on a readable socket it could not accept from";
 }
 
 /// The shell block after the `<!-- certificates:` marker of docs/operations.md.

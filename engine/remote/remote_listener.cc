@@ -65,6 +65,7 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
   };
 
   void accept_all();
+  void pause_accepting();
   void on_message(Link& link, LinkMessage message);
   void on_end(LinkId id, const std::string& why);
   void sweep();
@@ -88,6 +89,7 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
   std::map<LinkId, Link> links_;
   LinkId next_id_ = 1;
   base::EventLoop::TimerId sweep_timer_ = 0;
+  bool accept_paused_ = false;
   base::Clock::time_point log_window_{};
   int logged_in_window_ = 0;
   std::uint64_t unlogged_ = 0;
@@ -163,9 +165,7 @@ void RemoteListener::Impl::accept_all() {
     base::UniqueFd fd(::accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
                                 SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
-      if (errno == EMFILE || errno == ENFILE) {
-        log(true, "remote nodes: out of file descriptors; connections wait in the backlog");
-      }
+      if (errno == EMFILE || errno == ENFILE) pause_accepting();
       return;  // EAGAIN, or an aborted connection: nothing to do
     }
     const std::string address = describe(peer);
@@ -215,6 +215,21 @@ void RemoteListener::Impl::accept_all() {
         });
     arm_sweep();
   }
+}
+
+// Out of file descriptors, the connections that cannot be accepted keep the listening socket
+// readable: accepting again at once would spin this thread. They wait in the backlog while it
+// stops watching the socket for a while.
+void RemoteListener::Impl::pause_accepting() {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  (void)io_->modify(listen_fd_.get(), 0);
+  refused("new connections for 100 ms: out of file descriptors (" + std::to_string(links_.size()) +
+          " links)");
+  io_->add_timer_after(std::chrono::milliseconds(100), [this] {
+    accept_paused_ = false;
+    (void)io_->modify(listen_fd_.get(), EPOLLIN);
+  });
 }
 
 void RemoteListener::Impl::on_message(Link& link, LinkMessage message) {

@@ -78,7 +78,9 @@ std::vector<std::string> RemoteRegistry::apply_served(const std::string& from,
                                                       const nlohmann::json& body,
                                                       base::Clock::time_point now) {
   std::vector<std::string> named;
-  if (!body.is_object()) return named;
+  // A body with a `remote` object is about one remote node — its own event, which its member
+  // marks so — and never a member's list: a node cannot vouch for others.
+  if (!body.is_object() || body.contains("remote")) return named;
   const auto list = body.find("remote_served");
   if (list == body.end() || !list->is_array()) return named;
   for (const auto& entry : *list) {

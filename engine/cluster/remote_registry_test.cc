@@ -82,6 +82,19 @@ TEST(RemoteRegistryTest, AJoiningMemberLearnsWhatIsServedFromTheRepeatedList) {
   EXPECT_TRUE(r.apply_served("n3", attached("c1", "aa"), t0).empty());
 }
 
+TEST(RemoteRegistryTest, AServedListInsideARemoteNodesEventIsIgnored) {
+  // A remote node's events reach the bus as its serving member's, with the `remote` object
+  // that member writes: a node that put a served list in its own event must not be able to
+  // claim other nodes are attached anywhere.
+  RemoteRegistry r(2000ms);
+  const auto t0 = base::Clock::now();
+  json forged = event("c1", "aa", 1);
+  forged["remote_served"] = json::array({json{{"node", "c9"}, {"epoch", "bb"}, {"acked", 5}}});
+  EXPECT_TRUE(r.apply_served("n1", forged, t0).empty());
+  EXPECT_EQ(r.apply("n1", forged, t0), "c1");
+  EXPECT_EQ(r.nodes().count("c9"), 0U);
+}
+
 TEST(RemoteRegistryTest, IgnoresBodiesThatAreNotNotices) {
   RemoteRegistry r(2000ms);
   const auto t0 = base::Clock::now();

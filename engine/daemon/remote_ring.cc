@@ -113,8 +113,10 @@ void RemoteRing::on_event(remote::LinkId link, const std::string& node, remote::
     return;
   }
   json body = std::move(event.body);
-  // Who it is about comes from the certificate: whatever the node wrote there is replaced.
+  // Who it is about comes from the certificate: whatever the node wrote there is replaced,
+  // and it may not speak for the ring (remote_registry.h).
   body["remote"] = {{"node", node}, {"epoch", epoch}, {"seq", event.seq}};
+  body.erase("remote_served");
   if (Status s = ring_.publish(std::move(body)); !s) {
     listener_->refuse(link, "the ring's bus: " + s.error().message);
     served_.erase(it);

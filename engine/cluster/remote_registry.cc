@@ -37,9 +37,9 @@ std::optional<RemoteRegistry::Notice> RemoteRegistry::notice_of(const nlohmann::
   return notice;
 }
 
-std::optional<std::string> RemoteRegistry::apply(const std::string& from,
-                                                 const nlohmann::json& body,
-                                                 base::Clock::time_point now) {
+std::optional<RemoteRegistry::Notice> RemoteRegistry::apply(const std::string& from,
+                                                            const nlohmann::json& body,
+                                                            base::Clock::time_point now) {
   auto notice = notice_of(body);
   if (!notice) return std::nullopt;
   const bool known = nodes_.count(notice->node) != 0;
@@ -71,7 +71,7 @@ std::optional<std::string> RemoteRegistry::apply(const std::string& from,
     s.orphaned.reset();
     set_member(false);
   }
-  return notice->node;
+  return notice;
 }
 
 std::vector<std::string> RemoteRegistry::apply_served(const std::string& from,
@@ -118,6 +118,14 @@ std::vector<std::string> RemoteRegistry::expire(base::Clock::time_point now) {
     lost.push_back(name);
   }
   return lost;
+}
+
+std::optional<base::Clock::time_point> RemoteRegistry::next_expiry() const {
+  std::optional<base::Clock::time_point> next;
+  for (const auto& [name, s] : nodes_) {
+    if (s.orphaned && (!next || *s.orphaned + grace_ < *next)) next = *s.orphaned + grace_;
+  }
+  return next;
 }
 
 std::uint64_t RemoteRegistry::acked(const std::string& node, const std::string& epoch) const {

@@ -51,10 +51,11 @@ class RemoteRegistry {
   explicit RemoteRegistry(std::chrono::milliseconds grace) : grace_(grace) {}
   void set_grace(std::chrono::milliseconds grace) { grace_ = grace; }
 
-  /// An event of the history published by ring member `from`: the remote node it is about,
-  /// if it is about one (and then the registry follows it).
-  std::optional<std::string> apply(const std::string& from, const nlohmann::json& body,
-                                   base::Clock::time_point now);
+  struct Notice;
+  /// An event of the history published by ring member `from`: what it says about a remote
+  /// node, if it is about one (and then the registry follows it).
+  std::optional<Notice> apply(const std::string& from, const nlohmann::json& body,
+                              base::Clock::time_point now);
   /// A "remote_served" list from `from`: the nodes it names.
   std::vector<std::string> apply_served(const std::string& from, const nlohmann::json& body,
                                         base::Clock::time_point now);
@@ -62,6 +63,9 @@ class RemoteRegistry {
   void ring_member_left(const std::string& member, base::Clock::time_point now);
   /// Orphans whose grace has run out are no longer members: their names.
   std::vector<std::string> expire(base::Clock::time_point now);
+  /// When the next orphan's grace runs out (nothing: no orphan).
+  std::optional<base::Clock::time_point> next_expiry() const;
+  std::chrono::milliseconds grace() const { return grace_; }
 
   /// The last event of `node`'s `epoch` the history holds (0: none, or another epoch).
   std::uint64_t acked(const std::string& node, const std::string& epoch) const;

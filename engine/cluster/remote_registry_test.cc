@@ -25,7 +25,7 @@ TEST(RemoteRegistryTest, FollowsAttachEventsAndLossFromTheServingMember) {
   RemoteRegistry r(2000ms);
   const auto t0 = base::Clock::now();
   EXPECT_FALSE(r.apply("n1", {{"type", "event"}, {"event", "Down"}}, t0)) << "not about a remote";
-  EXPECT_EQ(r.apply("n1", attached("c1", "aa"), t0), "c1");
+  EXPECT_EQ(r.apply("n1", attached("c1", "aa"), t0)->node, "c1");
   EXPECT_TRUE(r.nodes().at("c1").member);
   EXPECT_EQ(r.nodes().at("c1").via, "n1");
   for (std::uint64_t seq = 1; seq <= 3; ++seq) (void)r.apply("n1", event("c1", "aa", seq), t0);
@@ -52,17 +52,24 @@ TEST(RemoteRegistryTest, AnOrphanStaysAMemberForTheGraceAndNoLonger) {
   (void)r.apply("n1", attached("c1", "aa"), t0);
   (void)r.apply("n2", attached("c2", "bb"), t0);
   r.ring_member_left("n1", t0 + 1s);
+  r.ring_member_left("n2", t0 + 2s);
+  EXPECT_EQ(r.next_expiry(), t0 + 3s) << "n1's orphan first";
   EXPECT_TRUE(r.expire(t0 + 2900ms).empty());
   EXPECT_TRUE(r.nodes().at("c1").member);
   EXPECT_EQ(r.expire(t0 + 3s), std::vector<std::string>{"c1"});
   EXPECT_FALSE(r.nodes().at("c1").member);
-  EXPECT_TRUE(r.nodes().at("c2").member) << "n2's remote nodes are not touched";
+  EXPECT_TRUE(r.nodes().at("c2").member) << "n2's orphan has its own grace";
+  EXPECT_EQ(r.next_expiry(), t0 + 4s);
+  EXPECT_EQ(r.expire(t0 + 4s), std::vector<std::string>{"c2"});
+  EXPECT_FALSE(r.next_expiry());
+  (void)r.apply("n3", attached("c2", "bb"), t0 + 4s);
   // Re-attached within the grace: it never stopped being a member.
   (void)r.apply("n2", attached("c1", "aa"), t0 + 4s);
   r.ring_member_left("n2", t0 + 5s);
   (void)r.apply("n3", attached("c1", "aa"), t0 + 6s);
-  EXPECT_EQ(r.expire(t0 + 10s), std::vector<std::string>{"c2"});
+  EXPECT_TRUE(r.expire(t0 + 10s).empty());
   EXPECT_TRUE(r.nodes().at("c1").member);
+  EXPECT_TRUE(r.nodes().at("c2").member);
   EXPECT_EQ(r.acked("c1", "aa"), 0U);
 }
 
@@ -91,7 +98,7 @@ TEST(RemoteRegistryTest, AServedListInsideARemoteNodesEventIsIgnored) {
   json forged = event("c1", "aa", 1);
   forged["remote_served"] = json::array({json{{"node", "c9"}, {"epoch", "bb"}, {"acked", 5}}});
   EXPECT_TRUE(r.apply_served("n1", forged, t0).empty());
-  EXPECT_EQ(r.apply("n1", forged, t0), "c1");
+  EXPECT_EQ(r.apply("n1", forged, t0)->node, "c1");
   EXPECT_EQ(r.nodes().count("c9"), 0U);
 }
 

@@ -59,6 +59,7 @@ Status RemoteRing::listen(const catalog::ClusterSpec& spec) {
 
 Status RemoteRing::reconfigure(const catalog::ClusterSpec& spec) {
   registry_.set_grace(std::chrono::milliseconds(spec.remote_timeout_ms));
+  arm_orphan_timer();  // the orphans' deadlines moved with the timeout
   const bool same = spec.remote_port == listening_.remote_port &&
                     spec.remote_address == listening_.remote_address &&
                     spec.remote_timeout_ms == listening_.remote_timeout_ms &&
@@ -139,26 +140,11 @@ void RemoteRing::on_bus(const cluster::BusMessage& entry) {
     if (joined != entry.body.end() && joined->is_array() && !joined->empty()) announce_served();
     const auto left = entry.body.find("left");
     if (left == entry.body.end() || !left->is_array()) return;
-    bool orphans = false;
     for (const auto& l : *left) {
       if (!l.is_object() || !l.contains("node") || !l["node"].is_string()) continue;
-      const std::string member = l["node"].get<std::string>();
-      for (const auto& [name, s] : registry_.nodes())
-        orphans = orphans || (s.via == member && s.member);
-      registry_.ring_member_left(member, now);
+      registry_.ring_member_left(l["node"].get<std::string>(), now);
     }
-    if (orphans && orphan_timer_ == 0) {
-      // A remote node re-attaches within half its timeout; one that has not after the
-      // whole of it is gone with its ring member.
-      std::weak_ptr<bool> alive = alive_;
-      orphan_timer_ = loop_.add_timer_after(
-          std::chrono::milliseconds(listening_.remote_timeout_ms) + std::chrono::milliseconds(10),
-          [this, alive] {
-            if (alive.expired()) return;
-            orphan_timer_ = 0;
-            expire_orphans();
-          });
-    }
+    arm_orphan_timer();
     return;
   }
   for (const auto& node : registry_.apply_served(entry.from_name, entry.body, now)) {
@@ -168,21 +154,21 @@ void RemoteRing::on_bus(const cluster::BusMessage& entry) {
       served_.erase(served);
     }
   }
-  const auto node = registry_.apply(entry.from_name, entry.body, now);
-  if (!node) return;
-  const auto notice = cluster::RemoteRegistry::notice_of(entry.body);
+  const auto notice = registry_.apply(entry.from_name, entry.body, now);
+  if (!notice) return;
   const bool mine = entry.from_name == ring_.local_name();
-  const auto served = served_.find(*node);
+  const auto served = served_.find(notice->node);
   if (notice->seq) {
     if (mine && served != served_.end() && served->second.epoch == notice->epoch && listener_) {
       listener_->ack(served->second.link, *notice->seq);
     }
     return;
   }
-  ring_.log(notice->state == "lost", "remote: " + entry.body.value("message", *node));
+  ring_.log(notice->state == "lost", "remote: " + entry.body.value("message", notice->node));
   // Attached elsewhere: the link this member still holds is an old one.
   if (notice->state == "attached" && !mine && served != served_.end() && listener_) {
-    listener_->refuse(served->second.link, *node + " is attached via " + entry.from_name + " now");
+    listener_->refuse(served->second.link,
+                      notice->node + " is attached via " + entry.from_name + " now");
     served_.erase(served);
   }
 }
@@ -202,12 +188,23 @@ void RemoteRing::announce_served() {
                            {"remote_served", std::move(list)}});
 }
 
-void RemoteRing::expire_orphans() {
-  for (const auto& name : registry_.expire(base::Clock::now())) {
-    ring_.log(true, fmt::format("remote: {} lost: its ring member left and it did not attach to "
-                                "another within {} ms",
-                                name, listening_.remote_timeout_ms));
-  }
+// A remote node re-attaches within half its timeout; one that has not after the whole of it
+// is gone with its ring member. Each orphan has its own deadline: the timer follows the next.
+void RemoteRing::arm_orphan_timer() {
+  if (orphan_timer_ != 0) loop_.cancel_timer(std::exchange(orphan_timer_, 0));
+  const auto next = registry_.next_expiry();
+  if (!next) return;
+  std::weak_ptr<bool> alive = alive_;
+  orphan_timer_ = loop_.add_timer(*next, [this, alive] {
+    if (alive.expired()) return;
+    orphan_timer_ = 0;
+    for (const auto& name : registry_.expire(base::Clock::now())) {
+      ring_.log(true, fmt::format("remote: {} lost: its ring member left and it did not attach "
+                                  "to another within {} ms",
+                                  name, registry_.grace().count()));
+    }
+    arm_orphan_timer();
+  });
 }
 
 void RemoteRing::check_serving() {

@@ -70,7 +70,8 @@ class RemoteRing {
   Status notify(const std::string& node, const std::string& epoch, const std::string& state,
                 const std::string& message);
 
-  void expire_orphans();
+  /// Sets the timer for the next orphan whose grace runs out (RemoteRegistry::next_expiry).
+  void arm_orphan_timer();
   /// For members that just joined: what this member serves, in one message.
   void announce_served();
 

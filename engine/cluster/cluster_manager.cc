@@ -51,7 +51,13 @@ std::unique_ptr<ClusterManager> ClusterManager::create(base::EventLoop& loop, Cl
   cb.on_connection = [raw](bool connected, std::string_view why) {
     raw->on_connection(connected, why);
   };
-  m->session_ = CorosyncSession::create(loop, std::move(options), std::move(cb));
+  cb.on_log = [raw](bool warning, std::string_view message) {
+    raw->log(warning, std::string(message));
+  };
+  if (auto session = CorosyncSession::create(loop, std::move(options), std::move(cb)); session.ok())
+    m->session_ = std::move(*session);
+  else
+    m->log(true, session.error().message);  // never joins: no clustered service starts here
   if (m->config_.watchdog_timeout) m->send_alive();
   return m;
 }
@@ -75,8 +81,12 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
 ClusterManager::~ClusterManager() {
   if (settle_timer_ != 0) loop_.cancel_timer(settle_timer_);
   if (alive_timer_ != 0) loop_.cancel_timer(alive_timer_);
-  // The session leaves the group cleanly in its destructor; pending fence callbacks see
-  // `alive_` expire and do nothing.
+  // The session leaves the group cleanly; pending fence callbacks see `alive_` expire and do
+  // nothing.
+  if (session_ && !session_->close())
+    log(true, "cluster: corosync did not answer the leave within " +
+                  std::to_string(CorosyncSession::kCloseTimeout.count()) +
+                  " ms: its connection is abandoned");
   session_.reset();
 }
 
@@ -459,6 +469,7 @@ std::vector<PeerView> ClusterManager::peers() const {
 }
 
 Status ClusterManager::publish(json body) {
+  if (!session_) return Error{"no corosync session"};
   return session_->send(encode_event(std::move(body)));
 }
 
@@ -497,7 +508,7 @@ std::string ClusterManager::start_reason(const std::string& service) const {
 Status ClusterManager::request_failover(const std::string& service,
                                         std::optional<std::string> target) {
   if (!ledger_->find(service)) return Error{"'" + service + "' is not a clustered service"};
-  if (!session_->joined()) return Error{"not joined to the cluster"};
+  if (!session_ || !session_->joined()) return Error{"not joined to the cluster"};
   FailoverRequest request{service, std::nullopt};
   if (target) {
     for (const auto& [n, p] : peers_)

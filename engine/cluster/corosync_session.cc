@@ -1,397 +1,223 @@
 #include "engine/cluster/corosync_session.h"
 
-#include <corosync/cmap.h>
-#include <sys/epoll.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
-#include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <utility>
 
+#include "base/signal_free_thread.h"
+
 namespace amata::cluster {
-namespace {
 
-std::string cs_error(std::string_view what, cs_error_t rc) {
-  return std::string(what) + ": " + cs_strerror(rc) + " (" + std::to_string(int(rc)) + ")";
-}
+// Lives as long as its thread: a thread stuck in a call to a stopped corosync outlives the
+// session that gave up on it, and still owns its loop and connection.
+class CorosyncSession::Worker : public std::enable_shared_from_this<Worker> {
+ public:
+  Worker(base::EventLoop& owner, Options options, std::unique_ptr<base::EventLoop> io)
+      : owner_(&owner), options_(std::move(options)), io_(std::move(io)) {}
 
-LeaveReason leave_reason(std::uint32_t reason) {
-  switch (reason) {
-    case CPG_REASON_LEAVE:
-      return LeaveReason::kLeave;
-    case CPG_REASON_PROCDOWN:
-      return LeaveReason::kProcDown;
-    default:  // CPG_REASON_NODEDOWN, and anything newer: assume the worst
-      return LeaveReason::kNodeDown;
-  }
-}
+  void start(CorosyncSession* session);
+  /// From the owner's thread: no report reaches the owner after this returns.
+  void forget_owner();
+  /// From the owner's thread: leave, close, end the thread; whether it ended within `timeout`.
+  bool stop(std::chrono::milliseconds timeout);
+  /// From the owner's thread.
+  void queue(std::string payload);
 
-std::vector<GroupMember> to_members(const cpg_address* a, std::size_t n) {
-  std::vector<GroupMember> out;
-  out.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(GroupMember{a[i].nodeid, a[i].pid});
-  return out;
-}
+ private:
+  Callbacks reporting_callbacks();
+  /// On the thread: the connection's state now, and `report` for the owner's loop.
+  void report(std::function<void(const Callbacks&)> report);
+  void to_owner(std::function<void()> fn);
+  void log(bool warning, std::string message);
+  /// On the thread: hands the queued messages to the connection.
+  void drain();
 
-CorosyncSession* session_of_cpg(cpg_handle_t handle) {
-  void* context = nullptr;
-  if (cpg_context_get(handle, &context) != CS_OK) return nullptr;
-  return static_cast<CorosyncSession*>(context);
-}
+  // Guards owner_ (set to null by forget_owner) against a post to a loop that is gone.
+  std::mutex owner_mutex_;
+  base::EventLoop* owner_;
+  CorosyncSession* session_ = nullptr;  // dereferenced on the owner's thread only, if alive
+  /// Set false on the owner's thread when the session closes; read there by every report.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
-void deliver_trampoline(cpg_handle_t handle, const cpg_name*, std::uint32_t nodeid,
-                        std::uint32_t pid, void* msg, std::size_t len) {
-  if (auto* s = session_of_cpg(handle)) s->handle_deliver(nodeid, pid, msg, len);
-}
+  const Options options_;
+  std::unique_ptr<base::EventLoop> io_;
+  std::thread thread_;
+  std::promise<void> finished_;
 
-void confchg_trampoline(cpg_handle_t handle, const cpg_name*, const cpg_address* members,
-                        std::size_t n_members, const cpg_address* left, std::size_t n_left,
-                        const cpg_address* joined, std::size_t n_joined) {
-  if (auto* s = session_of_cpg(handle))
-    s->handle_confchg(members, n_members, left, n_left, joined, n_joined);
-}
+  // The thread's alone.
+  std::unique_ptr<CorosyncConnection> connection_;
+  std::shared_ptr<const std::map<NodeId, std::string>> names_ =
+      std::make_shared<const std::map<NodeId, std::string>>();
 
-void totem_trampoline(cpg_handle_t handle, cpg_ring_id ring, std::uint32_t, const std::uint32_t*) {
-  if (auto* s = session_of_cpg(handle)) s->handle_totem(ring);
-}
+  // Shared: messages from the owner not yet taken by the thread.
+  std::mutex queue_mutex_;
+  std::deque<std::string> queued_;
+  bool drain_posted_ = false;
+  std::uint64_t dropped_ = 0;  // since the queue last drained
+};
 
-void quorum_trampoline(quorum_handle_t handle, std::uint32_t quorate, quorum_ring_id ring,
-                       std::uint32_t n, const std::uint32_t* nodes) {
-  const void* context = nullptr;
-  if (quorum_context_get(handle, &context) != CS_OK || !context) return;
-  auto* s = static_cast<CorosyncSession*>(const_cast<void*>(context));
-  s->handle_quorum(quorate != 0, ring, n, nodes);
-}
-
-}  // namespace
-
-std::uint32_t view_of(std::vector<GroupMember> members) {
-  std::sort(members.begin(), members.end(), [](const GroupMember& a, const GroupMember& b) {
-    return a.node != b.node ? a.node < b.node : a.pid < b.pid;
+void CorosyncSession::Worker::start(CorosyncSession* session) {
+  session_ = session;
+  io_->set_error_handler([this](std::string_view what) {
+    log(true, "cluster: corosync thread: " + std::string(what));
   });
-  std::uint32_t hash = kFnv1aBasis;
-  for (const auto& m : members) hash = fnv1a(fnv1a(hash, m.node), m.pid);
-  return hash;
+  thread_ = base::start_signal_free_thread([self = shared_from_this()] {
+    self->connection_ =
+        CorosyncConnection::create(*self->io_, self->options_, self->reporting_callbacks());
+    if (Status ran = self->io_->run(); !ran.ok())
+      self->log(true, "cluster: corosync thread: " + ran.error().message);
+    self->connection_.reset();  // leaves the group (when stop() did not already)
+    self->finished_.set_value();
+  });
 }
 
-Result<std::map<NodeId, std::string>> read_node_names() {
-  cmap_handle_t h = 0;
-  cs_error_t rc = cmap_initialize(&h);
-  if (rc != CS_OK) return Error{cs_error("cmap_initialize", rc)};
-  std::map<NodeId, std::string> names;
-  for (int i = 0;; ++i) {
-    std::string prefix = "nodelist.node." + std::to_string(i) + ".";
-    std::uint32_t id = 0;
-    if (cmap_get_uint32(h, (prefix + "nodeid").c_str(), &id) != CS_OK) break;
-    for (const char* key : {"name", "ring0_addr"}) {
-      char* value = nullptr;
-      if (cmap_get_string(h, (prefix + key).c_str(), &value) == CS_OK && value) {
-        names[id] = value;
-        std::free(value);
-        break;
-      }
+CorosyncSession::Callbacks CorosyncSession::Worker::reporting_callbacks() {
+  Callbacks cb;
+  cb.on_group_change = [this](const GroupChange& change) {
+    report([change](const Callbacks& c) {
+      if (c.on_group_change) c.on_group_change(change);
+    });
+  };
+  cb.on_deliver = [this](const Delivery& d) {
+    report([d](const Callbacks& c) {
+      if (c.on_deliver) c.on_deliver(d);
+    });
+  };
+  cb.on_quorum = [this](const QuorumView& q) {
+    report([q](const Callbacks& c) {
+      if (c.on_quorum) c.on_quorum(q);
+    });
+  };
+  cb.on_connection = [this](bool connected, std::string_view why) {
+    report([connected, why = std::string(why)](const Callbacks& c) {
+      if (c.on_connection) c.on_connection(connected, why);
+    });
+  };
+  return cb;
+}
+
+void CorosyncSession::Worker::report(std::function<void(const Callbacks&)> report) {
+  State state;
+  if (connection_) {
+    state.joined = connection_->joined();
+    state.connected = connection_->connected();
+    state.local_node = connection_->local_node();
+    if (*names_ != connection_->node_names())
+      names_ = std::make_shared<const std::map<NodeId, std::string>>(connection_->node_names());
+    state.quorum = connection_->quorum();
+    state.ring = connection_->ring();
+    state.sent = connection_->messages_sent();
+    state.delivered = connection_->messages_delivered();
+  }
+  state.names = names_;
+  to_owner([alive = alive_, session = session_, state = std::move(state),
+            report = std::move(report)]() mutable {
+    if (*alive) session->receive(std::move(state), report);
+  });
+}
+
+void CorosyncSession::Worker::to_owner(std::function<void()> fn) {
+  std::lock_guard lock(owner_mutex_);
+  if (owner_) owner_->post(std::move(fn));
+}
+
+void CorosyncSession::Worker::log(bool warning, std::string message) {
+  to_owner([alive = alive_, session = session_, warning, message = std::move(message)] {
+    if (*alive && session->callbacks_.on_log) session->callbacks_.on_log(warning, message);
+  });
+}
+
+void CorosyncSession::Worker::forget_owner() {
+  *alive_ = false;
+  std::lock_guard lock(owner_mutex_);
+  owner_ = nullptr;
+}
+
+bool CorosyncSession::Worker::stop(std::chrono::milliseconds timeout) {
+  std::future<void> finished = finished_.get_future();
+  io_->post([this] {
+    connection_.reset();
+    io_->stop();
+  });
+  if (finished.wait_for(timeout) != std::future_status::ready) {
+    thread_.detach();  // it holds the worker, which stays until corosync answers or we exit
+    return false;
+  }
+  thread_.join();
+  return true;
+}
+
+void CorosyncSession::Worker::queue(std::string payload) {
+  bool post_drain = false;
+  bool first_drop = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queued_.push_back(std::move(payload));
+    if (queued_.size() > options_.max_queued) {
+      queued_.pop_front();
+      first_drop = dropped_++ == 0;
     }
+    post_drain = !std::exchange(drain_posted_, true);
   }
-  cmap_finalize(h);
-  return names;
+  if (first_drop)
+    log(true, "cluster: corosync is not taking messages: the oldest of " +
+                  std::to_string(options_.max_queued) + " queued are being dropped");
+  if (post_drain) io_->post([self = shared_from_this()] { self->drain(); });
 }
 
-std::unique_ptr<CorosyncSession> CorosyncSession::create(base::EventLoop& loop, Options options,
-                                                         Callbacks callbacks) {
-  std::unique_ptr<CorosyncSession> s(
-      new CorosyncSession(loop, std::move(options), std::move(callbacks)));
-  std::weak_ptr<bool> alive = s->alive_;
-  CorosyncSession* raw = s.get();
-  s->retry_timer_ = loop.add_timer_after(std::chrono::milliseconds(0), [alive, raw] {
-    if (alive.lock()) raw->connect();
-  });
-  return s;
+void CorosyncSession::Worker::drain() {
+  std::deque<std::string> batch;
+  std::uint64_t dropped = 0;
+  {
+    std::lock_guard lock(queue_mutex_);
+    batch.swap(queued_);
+    drain_posted_ = false;
+    dropped = std::exchange(dropped_, 0);
+  }
+  if (dropped > 0)
+    log(true, "cluster: " + std::to_string(dropped) +
+                  " message(s) were dropped while corosync did not take them");
+  if (!connection_) return;
+  for (auto& payload : batch) (void)connection_->send(std::move(payload));
 }
 
-CorosyncSession::CorosyncSession(base::EventLoop& loop, Options options, Callbacks callbacks)
-    : loop_(loop),
-      options_(std::move(options)),
-      callbacks_(std::move(callbacks)),
-      backoff_(options_.min_backoff) {}
+Result<std::unique_ptr<CorosyncSession>> CorosyncSession::create(base::EventLoop& owner,
+                                                                 Options options,
+                                                                 Callbacks callbacks) {
+  auto io = base::EventLoop::create();
+  if (!io.ok()) return Error{"cluster: corosync thread: " + io.error().message};
+  auto worker = std::make_shared<Worker>(owner, std::move(options), std::move(*io));
+  std::unique_ptr<CorosyncSession> session(new CorosyncSession(worker, std::move(callbacks)));
+  worker->start(session.get());
+  return session;
+}
+
+CorosyncSession::CorosyncSession(std::shared_ptr<Worker> worker, Callbacks callbacks)
+    : worker_(std::move(worker)), callbacks_(std::move(callbacks)) {}
 
 CorosyncSession::~CorosyncSession() {
-  loop_.cancel_timer(retry_timer_);
-  if (cpg_ && joined_) {
-    cpg_name name{};
-    name.length = std::min<std::size_t>(options_.group.size(), CPG_MAX_NAME_LENGTH - 1);
-    std::memcpy(name.value, options_.group.data(), name.length);
-    cpg_leave(cpg_, &name);  // best effort: peers see a clean leave, not a process death
-  }
-  close_handles();
+  (void)close();
 }
 
-void CorosyncSession::connect() {
-  retry_timer_ = 0;
-  Status st = try_connect();
-  if (!st.ok()) {
-    close_handles();
-    report(false, st.error().message);
-    schedule_reconnect();
-  }
-}
-
-Status CorosyncSession::try_connect() {
-  if (options_.group.empty() || options_.group.size() >= CPG_MAX_NAME_LENGTH)
-    return Error{"invalid CPG group name '" + options_.group + "'"};
-  cpg_model_v1_data_t model{};
-  model.model = CPG_MODEL_V1;
-  model.cpg_deliver_fn = deliver_trampoline;
-  model.cpg_confchg_fn = confchg_trampoline;
-  model.cpg_totem_confchg_fn = totem_trampoline;
-  model.flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF;
-  cs_error_t rc =
-      cpg_model_initialize(&cpg_, CPG_MODEL_V1, reinterpret_cast<cpg_model_data_t*>(&model), this);
-  if (rc != CS_OK) {
-    cpg_ = 0;
-    return Error{cs_error("cpg_model_initialize (is corosync running?)", rc)};
-  }
-  unsigned int node = 0;
-  if ((rc = cpg_local_get(cpg_, &node)) != CS_OK) return Error{cs_error("cpg_local_get", rc)};
-  local_node_ = node;
-  local_pid_ = static_cast<std::uint32_t>(getpid());
-
-  quorum_model_v1_data_t qmodel{};
-  qmodel.model = QUORUM_MODEL_V1;
-  qmodel.quorum_notify_fn = quorum_trampoline;
-  std::uint32_t quorum_type = 0;
-  rc = quorum_model_initialize(&quorum_handle_, QUORUM_MODEL_V1,
-                               reinterpret_cast<quorum_model_data_t*>(&qmodel), &quorum_type, this);
-  if (rc != CS_OK) {
-    quorum_handle_ = 0;
-    return Error{cs_error("quorum_model_initialize", rc)};
-  }
-  if ((rc = quorum_trackstart(quorum_handle_, CS_TRACK_CURRENT | CS_TRACK_CHANGES)) != CS_OK)
-    return Error{cs_error("quorum_trackstart", rc)};
-
-  // Names are a convenience: without cmap the caller's names (or node ids) serve.
-  if (auto names = read_node_names(); names.ok()) names_ = std::move(*names);
-
-  if ((rc = cpg_fd_get(cpg_, &cpg_fd_)) != CS_OK) return Error{cs_error("cpg_fd_get", rc)};
-  if ((rc = quorum_fd_get(quorum_handle_, &quorum_fd_)) != CS_OK)
-    return Error{cs_error("quorum_fd_get", rc)};
-  if (Status st = loop_.watch(
-          cpg_fd_, EPOLLIN, [this](std::uint32_t ev) { dispatch(cpg_dispatch, cpg_, "cpg", ev); });
-      !st.ok()) {
-    cpg_fd_ = -1;
-    return st;
-  }
-  if (Status st = loop_.watch(
-          quorum_fd_, EPOLLIN,
-          [this](std::uint32_t ev) { dispatch(quorum_dispatch, quorum_handle_, "quorum", ev); });
-      !st.ok()) {
-    quorum_fd_ = -1;
-    return st;
-  }
-  try_join();
-  return {};
-}
-
-void CorosyncSession::try_join() {
-  retry_timer_ = 0;
-  if (!cpg_) return;
-  cpg_name name{};
-  name.length = options_.group.size();
-  std::memcpy(name.value, options_.group.data(), name.length);
-  cs_error_t rc = cpg_join(cpg_, &name);
-  if (rc == CS_OK) return;  // joined_ is set when our own join is delivered
-  if (rc == CS_ERR_TRY_AGAIN) {
-    std::weak_ptr<bool> alive = alive_;
-    retry_timer_ = loop_.add_timer_after(options_.try_again, [alive, this] {
-      if (alive.lock()) try_join();
-    });
-    return;
-  }
-  lost(cs_error("cpg_join", rc));
+bool CorosyncSession::close(std::chrono::milliseconds timeout) {
+  if (closed_) return true;
+  closed_ = true;
+  worker_->forget_owner();
+  return worker_->stop(timeout);
 }
 
 Status CorosyncSession::send(std::string payload) {
   if (payload.empty()) return Error{"empty message"};
-  outbox_.push_back(std::move(payload));
-  while (outbox_.size() > options_.max_queued) outbox_.pop_front();
-  if (joined_) flush();
+  if (closed_) return Error{"the corosync session is closed"};
+  worker_->queue(std::move(payload));
   return {};
 }
 
-void CorosyncSession::flush() {
-  while (joined_ && !outbox_.empty()) {
-    iovec iov{outbox_.front().data(), outbox_.front().size()};
-    cs_error_t rc = cpg_mcast_joined(cpg_, CPG_TYPE_AGREED, &iov, 1);
-    if (rc == CS_OK) {
-      outbox_.pop_front();
-      ++sent_;
-      continue;
-    }
-    if (rc == CS_ERR_TRY_AGAIN) {
-      // Corosync's send queue is full (or a membership change is in progress): retry soon
-      // from the loop rather than spin here. At most one retry timer is pending.
-      if (retry_timer_ == 0) {
-        std::weak_ptr<bool> alive = alive_;
-        retry_timer_ = loop_.add_timer_after(options_.try_again, [alive, this] {
-          if (!alive.lock()) return;
-          retry_timer_ = 0;
-          flush();
-        });
-      }
-      return;
-    }
-    lost(cs_error("cpg_mcast_joined", rc));
-    return;
-  }
-}
-
-void CorosyncSession::dispatch(DispatchFn dispatch_all, std::uint64_t handle,
-                               std::string_view service, std::uint32_t events) {
-  dispatching_ = true;
-  cs_error_t rc = dispatch_all(handle, CS_DISPATCH_ALL);
-  dispatching_ = false;
-  if (rc != CS_OK && rc != CS_ERR_TRY_AGAIN)
-    lost(cs_error(std::string(service) + "_dispatch (corosync gone?)", rc));
-  else if (events & (EPOLLHUP | EPOLLERR))
-    lost(std::string(service) + " connection closed by corosync");
-  if (lost_pending_) {
-    lost_pending_ = false;
-    lost(lost_why_);
-  }
-}
-
-void CorosyncSession::handle_deliver(NodeId node, std::uint32_t pid, const void* msg,
-                                     std::size_t len) {
-  if (!deferred_.empty()) {
-    deferred_.emplace_back(
-        std::pair{GroupMember{node, pid}, std::string(static_cast<const char*>(msg), len)});
-    return;
-  }
-  ++seq_;
-  ++delivered_;
-  if (!callbacks_.on_deliver) return;
-  Delivery d{GroupMember{node, pid}, ring_, view_, seq_,
-             std::string(static_cast<const char*>(msg), len)};
-  callbacks_.on_deliver(d);
-}
-
-void CorosyncSession::handle_confchg(const cpg_address* members, std::size_t n_members,
-                                     const cpg_address* left, std::size_t n_left,
-                                     const cpg_address* joined, std::size_t n_joined) {
-  GroupChange change;
-  change.members = to_members(members, n_members);
-  change.joined = to_members(joined, n_joined);
-  for (std::size_t i = 0; i < n_left; ++i)
-    change.left.emplace_back(GroupMember{left[i].nodeid, left[i].pid},
-                             leave_reason(left[i].reason));
-  change.ring = ring_;
-  change.view = view_of(change.members);
-  if (ring_ == RingId{} || !deferred_.empty()) {
-    // Not told the ring yet (a fresh connection): wait for the initial totem configuration,
-    // which CPG sends right after our join.
-    deferred_.emplace_back(std::move(change));
-    return;
-  }
-  apply_change(std::move(change));
-}
-
-void CorosyncSession::apply_change(GroupChange change) {
-  // Every member delivers this change at the same point of the message order: numbering
-  // restarts here, so a process that joins mid-ring counts as the others do.
-  view_ = change.view;
-  seq_ = 0;
-  const GroupMember self{local_node_, local_pid_};
-  bool in_group =
-      std::find(change.members.begin(), change.members.end(), self) != change.members.end();
-  bool newly_joined = in_group && !joined_;
-  joined_ = in_group;
-  if (newly_joined) {
-    backoff_ = options_.min_backoff;
-    report(true,
-           "joined CPG group '" + options_.group + "' as node " + std::to_string(local_node_));
-  }
-  if (callbacks_.on_group_change) callbacks_.on_group_change(change);
-  if (joined_) flush();
-}
-
-void CorosyncSession::handle_totem(cpg_ring_id ring) {
-  ring_ = RingId{ring.nodeid, ring.seq};
-  seq_ = 0;
-  auto deferred = std::exchange(deferred_, {});
-  for (auto& item : deferred) {
-    if (auto* change = std::get_if<GroupChange>(&item)) {
-      change->ring = ring_;
-      apply_change(std::move(*change));
-    } else {
-      auto& [from, payload] = std::get<std::pair<GroupMember, std::string>>(item);
-      handle_deliver(from.node, from.pid, payload.data(), payload.size());
-    }
-  }
-}
-
-void CorosyncSession::handle_quorum(bool quorate, quorum_ring_id ring, std::uint32_t n,
-                                    const std::uint32_t* nodes) {
-  quorum_.quorate = quorate;
-  quorum_.ring = RingId{ring.nodeid, ring.seq};
-  quorum_.nodes.assign(nodes, nodes + n);
-  std::sort(quorum_.nodes.begin(), quorum_.nodes.end());
-  if (callbacks_.on_quorum) callbacks_.on_quorum(quorum_);
-}
-
-void CorosyncSession::lost(std::string why) {
-  if (dispatching_) {  // libcpg is inside its dispatch: finalise once it has returned
-    if (!lost_pending_) lost_why_ = std::move(why);
-    lost_pending_ = true;
-    return;
-  }
-  if (!cpg_ && !quorum_handle_) return;  // already lost
-  close_handles();
-  std::size_t dropped = outbox_.size();
-  outbox_.clear();
-  if (dropped) why += "; dropped " + std::to_string(dropped) + " unsent message(s)";
-  report(false, why);
-  schedule_reconnect();
-}
-
-void CorosyncSession::close_handles() {
-  if (retry_timer_) {
-    loop_.cancel_timer(retry_timer_);
-    retry_timer_ = 0;
-  }
-  if (cpg_fd_ >= 0) loop_.unwatch(cpg_fd_);
-  if (quorum_fd_ >= 0) loop_.unwatch(quorum_fd_);
-  cpg_fd_ = quorum_fd_ = -1;
-  if (cpg_) cpg_finalize(cpg_);
-  if (quorum_handle_) quorum_finalize(quorum_handle_);
-  cpg_ = 0;
-  quorum_handle_ = 0;
-  joined_ = false;
-  quorum_ = QuorumView{};
-  ring_ = RingId{};
-  view_ = 0;
-  seq_ = 0;
-  deferred_.clear();
-}
-
-void CorosyncSession::schedule_reconnect() {
-  std::weak_ptr<bool> alive = alive_;
-  retry_timer_ = loop_.add_timer_after(backoff_, [alive, this] {
-    if (alive.lock()) connect();
-  });
-  backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-}
-
-void CorosyncSession::report(bool connected, const std::string& why) {
-  if (connected) {
-    if (reported_connected_) return;
-    reported_connected_ = true;
-    reported_failure_ = false;
-  } else {
-    if (!reported_connected_ && reported_failure_) return;  // still down: say it once
-    reported_connected_ = false;
-    reported_failure_ = true;
-  }
-  if (callbacks_.on_connection) callbacks_.on_connection(connected, why);
+void CorosyncSession::receive(State state, const std::function<void(const Callbacks&)>& report) {
+  state_ = std::move(state);
+  report(callbacks_);
 }
 
 }  // namespace amata::cluster

@@ -9,7 +9,7 @@
 #include <set>
 #include <variant>
 
-#include "engine/cluster/corosync_session.h"
+#include "engine/cluster/corosync_connection.h"
 
 namespace amata::cluster {
 namespace {

@@ -243,8 +243,8 @@ TEST_F(WatchdogClusterTest, AStoppedCorosyncIsResetByItsWatchdogAndItsServiceRun
   ASSERT_NE(o, 0);
   // The others see the node go at once; its amatad hears nothing (a stopped corosync leaves
   // its last quorum report standing), so the feeding must not trust that report: its own
-  // liveness messages stop coming back. (As measured here the loop itself blocks in the stopped
-  // corosync's IPC first, which stops the feeding just as well: either way, reset.)
+  // liveness messages stop coming back. (The loop itself goes on: only amatad's corosync
+  // thread waits for the stopped corosync.)
   h_->signal_corosync(o, SIGSTOP);
   const bool moved = reset_and_moved(o);
   EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";

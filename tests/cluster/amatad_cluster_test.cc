@@ -294,6 +294,21 @@ TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatad) {
       << h_->logs();
 }
 
+// Stopping amatad leaves the group; a stopped corosync never answers that, and amatad stops
+// anyway, soon after the session's 2 s wait, saying so.
+TEST_F(AmatadClusterTest, AmatadStopsWhileItsCorosyncIsStopped) {
+  const int o = owner();
+  ASSERT_NE(o, 0);
+  const int n = others(o)[0];  // runs no copy: its own stop is quick
+  h_->signal_corosync(n, SIGSTOP);
+  EXPECT_TRUE(h_->stop_node(n, SIGTERM, seconds(10))) << "n" << n << "'s amatad hung\n"
+                                                      << h_->logs();
+  std::ifstream in(h_->dir() + "/n" + std::to_string(n) + "/node.log");
+  const std::string log{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_NE(log.find("corosync did not answer the leave"), std::string::npos) << log;
+  h_->signal_corosync(n, SIGCONT);
+}
+
 TEST_F(AmatadClusterTest, CutOffOwnerStopsItsCopyTheMajorityStartsOneHealKeepsOne) {
   int o = owner();
   ASSERT_NE(o, 0);

@@ -290,19 +290,20 @@ void ClusterHarness::start_node(int i) {
   node_pid_[i] = spawn(argv, d + "/node.log");
 }
 
-void ClusterHarness::stop_node(int i, int signal, std::chrono::milliseconds grace) {
-  if (node_pid_[i] <= 0) return;
+bool ClusterHarness::stop_node(int i, int signal, std::chrono::milliseconds grace) {
+  if (node_pid_[i] <= 0) return true;
   kill(node_pid_[i], signal);
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(node_pid_[i], nullptr, WNOHANG) == node_pid_[i]) {
       node_pid_[i] = 0;
-      return;
+      return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(node_pid_[i], SIGKILL);
   reap(node_pid_[i]);
+  return false;
 }
 
 void ClusterHarness::start_all() {

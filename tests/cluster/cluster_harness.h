@@ -83,7 +83,8 @@ class ClusterHarness {
   }
   /// Sends `signal` to node i's program and reaps it; SIGKILL if it is still there after
   /// `grace` (amatad stops its services on SIGTERM: a SIGKILL would leave them running).
-  void stop_node(int i, int signal, std::chrono::milliseconds grace);
+  /// Whether it ended within `grace` (true when it was not running).
+  bool stop_node(int i, int signal, std::chrono::milliseconds grace);
 
   /// How many nodes node i's corosync last reported in its quorum membership (its log).
   int quorum_members_seen(int i) const;

@@ -101,6 +101,10 @@ std::string encode_event(json body) {
   return wire(json{{"t", "event"}, {"body", std::move(body)}});
 }
 
+std::string encode_status(json body) {
+  return wire(json{{"t", "status"}, {"body", std::move(body)}});
+}
+
 std::string encode_alive() {
   return wire(json{{"t", "alive"}});
 }
@@ -132,6 +136,11 @@ Result<BusPayload> decode_bus_payload(std::string_view payload) {
     auto body = j.find("body");
     if (body == j.end()) return Error{"an event without \"body\""};
     return BusPayload(PublishedEvent{std::move(*body)});
+  }
+  if (kind == "status") {
+    auto body = j.find("body");
+    if (body == j.end() || !body->is_object()) return Error{"a status whose \"body\" is no object"};
+    return BusPayload(PublishedStatus{std::move(*body)});
   }
   if (kind == "alive") return BusPayload(AliveNotice{});
   return BusPayload(UnknownMessage{kind});

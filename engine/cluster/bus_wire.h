@@ -6,6 +6,7 @@
 //   {"t": "fenced", "node": node id}
 //   {"t": "event", "body": <the publisher's console record>}
 //   {"t": "alive"}                                            // for the sender's watchdog
+//   {"t": "status", "body": <an object>}     // the sender's state now: never in the history
 //
 // Messages come from other amatads, perhaps of another version, perhaps with a bug: decoding
 // checks the type and range of every field it reads (node ids and fingerprints are unsigned
@@ -32,6 +33,12 @@ struct PublishedEvent {
   nlohmann::json body;
 };
 
+/// "status": what the sender says of its state now (the remote nodes it serves, their
+/// heartbeats). Unlike an event it is not history: each one replaces the sender's last.
+struct PublishedStatus {
+  nlohmann::json body;
+};
+
 /// "alive": the sender's proof that corosync still delivers its messages (it feeds its
 /// watchdog only while its own come back); the others ignore it.
 struct AliveNotice {};
@@ -43,13 +50,14 @@ struct UnknownMessage {
 
 /// One decoded message of the bus.
 using BusPayload = std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent,
-                                AliveNotice, UnknownMessage>;
+                                PublishedStatus, AliveNotice, UnknownMessage>;
 
 /// The bytes of each kind of message. Never throws: invalid UTF-8 becomes U+FFFD.
 std::string encode_announcement(const Announcement& announcement);
 std::string encode_failover(const FailoverRequest& request);
 std::string encode_fenced(NodeId node);
 std::string encode_event(nlohmann::json body);
+std::string encode_status(nlohmann::json body);
 std::string encode_alive();
 
 /// A delivered message; an error says what is malformed in it.

@@ -32,6 +32,8 @@ TEST(BusWire, EveryKindSurvivesEncodeAndDecode) {
   EXPECT_EQ(decoded<FencedNotice>(encode_fenced(9)).node, 9U);
   nlohmann::json body{{"type", "raised"}, {"object", "web"}, {"id", 17}};
   EXPECT_EQ(decoded<PublishedEvent>(encode_event(body)).body, body);
+  nlohmann::json status{{"remote_health", nlohmann::json::array()}};
+  EXPECT_EQ(decoded<PublishedStatus>(encode_status(status)).body, status);
   decoded<AliveNotice>(encode_alive());
   EXPECT_EQ(decoded<UnknownMessage>(R"({"t":"hello","x":1})").kind, "hello");
 }
@@ -53,6 +55,8 @@ TEST(BusWire, NodeIdsOutOfRangeOrNotIntegersAreMalformed) {
            R"({"t":"fenced","node":4294967296})",
            R"({"t":"fenced","node":"3"})",
            R"({"t":"fenced"})",
+           R"({"t":"status"})",
+           R"({"t":"status","body":[1]})",
            R"({"t":"failover","service":"web","target":1e300})",
            R"({"t":"failover","service":"web","target":null})",
            R"({"t":"announce","running":[],"gave_up":[],"unfenced":[-7]})",

@@ -262,6 +262,9 @@ void ClusterManager::on_deliver(const Delivery& d) {
         ++history_index_,         std::move(e->body)};
     if (callbacks_.on_bus) callbacks_.on_bus(entry);
     return;  // events do not change placement
+  } else if (auto* st = std::get_if<PublishedStatus>(&message)) {
+    if (callbacks_.on_status) callbacks_.on_status(node_name(d.from.node), st->body);
+    return;  // nor does a status
   } else {
     log(true, "cluster: ignoring bus message of unknown kind '" +
                   std::get<UnknownMessage>(message).kind + "'");
@@ -471,6 +474,11 @@ std::vector<PeerView> ClusterManager::peers() const {
 Status ClusterManager::publish(json body) {
   if (!session_) return Error{"no corosync session"};
   return session_->send(encode_event(std::move(body)));
+}
+
+Status ClusterManager::publish_status(json body) {
+  if (!session_) return Error{"no corosync session"};
+  return session_->send(encode_status(std::move(body)));
 }
 
 Status ClusterManager::reconfigure(ClusterConfig config) {

@@ -128,6 +128,8 @@ struct ClusterStatus {
 struct ClusterCallbacks {
   std::function<void(const std::vector<PeerView>&)> on_peers;  // after every change
   std::function<void(const BusMessage&)> on_bus;  // every published event, in agreed order
+  /// A member's status (publish_status), in agreed order; not history. `from` its name.
+  std::function<void(const std::string& from, const nlohmann::json& body)> on_status;
   /// Things worth a log line: connection lost/regained, placement decisions, fences.
   std::function<void(bool warning, std::string_view message)> on_log;
 };
@@ -144,6 +146,9 @@ class ClusterManager {
   /// Multicasts an event or action outcome on the bus; every member (this one included)
   /// delivers it through on_bus in the same order.
   Status publish(nlohmann::json body);
+  /// Multicasts what this node says of its state now: every member (this one included) gets
+  /// it through on_status, not as history (bus_wire.h, "status").
+  Status publish_status(nlohmann::json body);
   /// A reload: new placement settings, preferences, fencing and quorum-loss policy for the
   /// same CPG group (an error, changing nothing, if `config.group` differs: the caller
   /// makes a new manager then). Services no longer listed are forgotten, not stopped;

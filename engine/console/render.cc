@@ -324,7 +324,8 @@ std::string render_cluster(const Json& cluster, const RenderStyle& style) {
   }
   if (services.size() > 1) out += format_table(services);
 
-  // Remote nodes: the heartbeat's age and round trip are known on the member serving each.
+  // Remote nodes: the heartbeat's age and round trip (exact on the member serving each, as
+  // that member last reported them on the others).
   std::vector<std::vector<std::string>> remotes;
   remotes.push_back({paint(style, kBold, "REMOTE"), paint(style, kBold, "MEMBER"),
                      paint(style, kBold, "VIA"), paint(style, kBold, "SINCE"),

@@ -69,6 +69,9 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
     if (self->remote_) self->remote_->on_bus(m);
     if (self->callbacks_.on_bus) self->callbacks_.on_bus(m);
   };
+  cb.on_status = [self](const std::string& from, const nlohmann::json& body) {
+    if (self->remote_) self->remote_->on_status(from, body);
+  };
   cb.on_log = [self](bool warning, std::string_view message) {
     if (self->callbacks_.on_log) self->callbacks_.on_log(warning, message);
   };
@@ -97,6 +100,7 @@ ClusterGlue::~ClusterGlue() {
 RemoteRing::RingAccess ClusterGlue::ring_access() {
   return RemoteRing::RingAccess{
       [this](nlohmann::json body) { return manager_->publish(std::move(body)); },
+      [this](nlohmann::json body) { return manager_->publish_status(std::move(body)); },
       [this] { return manager_->node_name(manager_->status().local_node); },
       [this]() -> std::optional<std::string> {
         const cluster::ClusterStatus st = manager_->status();

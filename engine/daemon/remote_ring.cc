@@ -14,6 +14,7 @@ RemoteRing::RemoteRing(base::EventLoop& loop, RingAccess ring, std::chrono::mill
 RemoteRing::~RemoteRing() {
   *alive_ = false;
   if (orphan_timer_ != 0) loop_.cancel_timer(orphan_timer_);
+  if (health_timer_ != 0) loop_.cancel_timer(health_timer_);
 }
 
 Result<std::unique_ptr<RemoteRing>> RemoteRing::create(base::EventLoop& loop,
@@ -25,6 +26,7 @@ Result<std::unique_ptr<RemoteRing>> RemoteRing::create(base::EventLoop& loop,
   if (spec.remote_port != 0) {
     if (Status s = self->listen(spec); !s) return s.error();
   }
+  self->arm_health_timer();
   return self;
 }
 
@@ -69,7 +71,9 @@ Status RemoteRing::reconfigure(const catalog::ClusterSpec& spec) {
     listening_ = spec;
     return {};
   }
-  return listen(spec);
+  Status listened = listen(spec);
+  arm_health_timer();  // the period follows the timeout
+  return listened;
 }
 
 Status RemoteRing::notify(const std::string& node, const std::string& epoch,
@@ -207,6 +211,59 @@ void RemoteRing::arm_orphan_timer() {
   });
 }
 
+// A report per remote timeout: the others show a heartbeat at most that much older than the
+// serving member does, for one bus message per serving member and period.
+void RemoteRing::arm_health_timer() {
+  if (health_timer_ != 0) loop_.cancel_timer(std::exchange(health_timer_, 0));
+  if (listening_.remote_port == 0) return;
+  std::weak_ptr<bool> alive = alive_;
+  health_timer_ =
+      loop_.add_timer_after(std::chrono::milliseconds(listening_.remote_timeout_ms), [this, alive] {
+        if (alive.expired()) return;
+        health_timer_ = 0;
+        publish_health();
+        arm_health_timer();
+      });
+}
+
+void RemoteRing::publish_health() {
+  if (!listener_ || served_.empty() || !ring_.publish_status) return;
+  const auto now = base::Clock::now();
+  json nodes = json::array();
+  for (const auto& link : listener_->links()) {
+    const auto served = served_.find(link.node);
+    if (served == served_.end() || served->second.link != link.link) continue;
+    nodes.push_back(
+        {{"node", link.node},
+         {"epoch", served->second.epoch},
+         {"heartbeat_age_ms",
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - link.last_heartbeat).count()},
+         {"rtt_ms", link.rtt ? json(static_cast<double>(link.rtt->count()) / 1000) : json()}});
+  }
+  if (!nodes.empty()) (void)ring_.publish_status(json{{"remote_health", std::move(nodes)}});
+}
+
+// From another amatad, perhaps another version: every field is checked, a bad entry skipped.
+void RemoteRing::on_status(const std::string& from, const json& body) {
+  const auto list = body.find("remote_health");
+  if (list == body.end() || !list->is_array()) return;
+  const auto now = base::Clock::now();
+  for (const auto& entry : *list) {
+    if (!entry.is_object()) continue;
+    const auto node = entry.find("node");
+    const auto epoch = entry.find("epoch");
+    const auto age = entry.find("heartbeat_age_ms");
+    const auto rtt = entry.find("rtt_ms");
+    if (node == entry.end() || !node->is_string() || epoch == entry.end() || !epoch->is_string() ||
+        age == entry.end() || !age->is_number_integer() || age->get<std::int64_t>() < 0 ||
+        rtt == entry.end() || !(rtt->is_number() || rtt->is_null()))
+      continue;
+    Health h{from, epoch->get<std::string>(), age->get<std::int64_t>(), std::nullopt, now};
+    if (rtt->is_number()) h.rtt_ms = rtt->get<double>();
+    health_[node->get<std::string>()] = std::move(h);
+  }
+}
+
 void RemoteRing::check_serving() {
   if (!listener_ || served_.empty()) return;
   const auto why = ring_.cannot_serve();
@@ -247,6 +304,12 @@ json RemoteRing::status_json(base::Clock::time_point now, double now_unix) const
       r["heartbeat_age_ms"] = ms(now - it->second.last_heartbeat);
       r["rtt_ms"] = it->second.rtt ? json(static_cast<double>(it->second.rtt->count()) / 1000)
                                    : json(nullptr);
+    } else if (const auto h = health_.find(name); s.member && h != health_.end() &&
+                                                  h->second.from == s.via &&
+                                                  h->second.epoch == s.epoch) {
+      // As its member last reported it, aged since: no heartbeat can have come sooner.
+      r["heartbeat_age_ms"] = h->second.age_ms + ms(now - h->second.received);
+      r["rtt_ms"] = h->second.rtt_ms ? json(*h->second.rtt_ms) : json(nullptr);
     }
     out.push_back(std::move(r));
   }

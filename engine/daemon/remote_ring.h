@@ -30,8 +30,9 @@ namespace amata::daemon {
 class RemoteRing {
  public:
   struct RingAccess {
-    std::function<Status(nlohmann::json)> publish;  // an event on the bus
-    std::function<std::string()> local_name;        // this ring member's node name
+    std::function<Status(nlohmann::json)> publish;         // an event on the bus
+    std::function<Status(nlohmann::json)> publish_status;  // a status on the bus (not history)
+    std::function<std::string()> local_name;               // this ring member's node name
     /// Why this member may not serve remote nodes now (not joined, no quorum), if it may not.
     std::function<std::optional<std::string>()> cannot_serve;
     std::function<bool(const std::string&)> is_ring_member;  // a name of the ring's nodes
@@ -52,6 +53,9 @@ class RemoteRing {
 
   /// Every entry of the cluster's history, in order.
   void on_bus(const cluster::BusMessage& entry);
+  /// A ring member's status (ClusterManager::publish_status): the heartbeats of the remote
+  /// nodes it serves, which the other members show.
+  void on_status(const std::string& from, const nlohmann::json& body);
   /// After a membership or quorum change: a member that may no longer serve (it lost quorum,
   /// or Corosync) closes its links, so its remote nodes attach to one that may.
   void check_serving();
@@ -74,6 +78,9 @@ class RemoteRing {
   void arm_orphan_timer();
   /// For members that just joined: what this member serves, in one message.
   void announce_served();
+  /// Every remote timeout: the heartbeats of the nodes this member serves, for the others.
+  void publish_health();
+  void arm_health_timer();
 
   struct Served {
     remote::LinkId link = 0;
@@ -87,7 +94,17 @@ class RemoteRing {
   std::unique_ptr<remote::RemoteListener> listener_;
   catalog::ClusterSpec listening_;        // the settings listener_ was made with
   std::map<std::string, Served> served_;  // the remote nodes whose link this member holds
+  /// The last heartbeat report for each remote node, from the member serving it.
+  struct Health {
+    std::string from;
+    std::string epoch;
+    std::int64_t age_ms = 0;  // the heartbeat's age when reported
+    std::optional<double> rtt_ms;
+    base::Clock::time_point received;
+  };
+  std::map<std::string, Health> health_;
   base::EventLoop::TimerId orphan_timer_ = 0;
+  base::EventLoop::TimerId health_timer_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -180,6 +180,20 @@ TEST_F(RemoteNodeTest, RemoteNodesStreamTheirEventsAndAreMembersWhileTheirHeartb
   const auto nodes = remote_nodes(via(1, 4));
   EXPECT_TRUE(nodes.at("c4").value("here", false));
   EXPECT_TRUE(nodes.at("c4").contains("heartbeat_age_ms")) << nodes.at("c4").dump();
+  // The other members show its heartbeat too, as its member reports it each timeout (2 s):
+  // never older than a few seconds while it lasts.
+  for (int i = 1; i <= kRing; ++i) {
+    if (i == via(1, 4)) continue;
+    json seen;
+    EXPECT_TRUE(ClusterHarness::wait_until(
+        [&] {
+          seen = remote_nodes(i)["c4"];
+          return !seen.value("here", true) && seen.contains("heartbeat_age_ms") &&
+                 seen["heartbeat_age_ms"].get<std::int64_t>() < 5000 && seen.contains("rtt_ms");
+        },
+        seconds(10)))
+        << "n" << i << ": " << seen.dump();
+  }
 
   // c4's service dies and is restarted there: the ring's history has the events, from c4.
   kill_service(4);

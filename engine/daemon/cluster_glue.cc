@@ -163,14 +163,19 @@ Status ClusterGlue::reconfigure(const catalog::ClusterSpec& spec,
   }
   // Services no longer clustered are ordinary ones again.
   for (const auto& name : before.clustered) {
-    if (!places(name)) supervisor_.monitor(object_of(name));
+    if (places(name)) continue;
+    supervisor_.set_cluster_hold(object_of(name), false);
+    supervisor_.monitor(object_of(name));
   }
   hold_back();
   return {};
 }
 
 void ClusterGlue::release() {
-  for (const auto& name : services_.clustered) supervisor_.monitor(object_of(name));
+  for (const auto& name : services_.clustered) {
+    supervisor_.set_cluster_hold(object_of(name), false);
+    supervisor_.monitor(object_of(name));
+  }
   services_.clustered.clear();
 }
 
@@ -178,7 +183,9 @@ void ClusterGlue::hold_back() {
   std::set<std::string> here;
   if (manager_) here = manager_->status().running_here;
   for (const auto& name : services_.clustered) {
-    if (!here.count(name) && !is_running(name)) supervisor_.unmonitor(object_of(name));
+    if (here.count(name) || is_running(name)) continue;
+    supervisor_.unmonitor(object_of(name));
+    supervisor_.set_cluster_hold(object_of(name), true);
   }
 }
 
@@ -204,6 +211,7 @@ void ClusterGlue::start_clustered(const std::string& name, const std::string& re
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
   const int object = object_of(name);
+  supervisor_.set_cluster_hold(object, false);
   supervisor_.monitor(object);
   supervisor_.start(object, [this, alive, object, name, reason, started, requested](
                                 bool ok, const std::string& detail) {
@@ -216,6 +224,7 @@ void ClusterGlue::start_clustered(const std::string& name, const std::string& re
     if (callbacks_.on_log)
       callbacks_.on_log(true, "cluster: start of " + name + " failed: " + detail);
     supervisor_.unmonitor(object);
+    supervisor_.set_cluster_hold(object, true);
     manager_->service_gave_up(name);
   });
 }
@@ -226,6 +235,7 @@ void ClusterGlue::stop_clustered(const std::string& name, const std::string& rea
   const double requested = base::unix_now();
   const int object = object_of(name);
   supervisor_.unmonitor(object);  // stopped on purpose: its death is not a fault
+  supervisor_.set_cluster_hold(object, true);
   supervisor_.stop(object, [this, alive, name, reason, started, requested](
                                bool ok, const std::string& detail) {
     if (alive.expired()) return;

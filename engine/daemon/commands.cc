@@ -110,6 +110,16 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
     return console::Outcome::failure(
         "not_applicable", verb_name + " applies to services amatad runs and systemd units");
   }
+  // A clustered service runs where the cluster places it: a copy started by hand elsewhere
+  // would be a second one (`failover` moves it).
+  if (is_service && supervisor_->cluster_held(id) &&
+      (verb == console::ControlVerb::kRestart || verb == console::ControlVerb::kStart ||
+       verb == console::ControlVerb::kMonitor)) {
+    return console::Outcome::failure("placed_elsewhere",
+                                     object +
+                                         " is a clustered service the cluster places on another "
+                                         "node (or on none): it is not started here by hand");
+  }
   // Who asked is part of the history: a Control event, which the action's record points to.
   nlohmann::json who = {{"verb", verb_name}, {"uid", caller.uid}, {"pid", caller.pid}};
   if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;

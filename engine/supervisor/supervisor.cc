@@ -14,6 +14,12 @@
 namespace amata::supervisor {
 namespace {
 
+std::string held_message(const std::string& name) {
+  return name +
+         " is a clustered service placed on another node (or on none): only the cluster "
+         "starts it here";
+}
+
 double seconds_between(base::Clock::time_point a, base::Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -166,6 +172,7 @@ std::vector<std::string> Supervisor::with_dependants(const std::string& root) co
 }
 
 Status Supervisor::spawn(Service& s) {
+  if (s.cluster_held) return Error{held_message(s.config.name)};
   base::SpawnSpec spec;
   spec.argv = s.config.argv;
   spec.env = base::merge_environment(base_env_, s.config.env);
@@ -312,6 +319,10 @@ void Supervisor::start(int object, const Done& done) {
     return;
   }
   const std::string name = s->config.name;
+  if (s->cluster_held) {
+    if (done) done(false, held_message(name));
+    return;
+  }
   if (s->state == ServiceState::kRunning) {
     if (done) done(true, "already running, pid " + std::to_string(s->pid));
     return;
@@ -419,6 +430,10 @@ void Supervisor::restart(int object, const RestartPolicy& policy, Done done) {
     return;
   }
   const std::string name = s->config.name;
+  if (s->cluster_held) {
+    if (done) done(false, held_message(name));
+    return;
+  }
   if (s->restarting) {
     s->restart_waiters.push_back(std::move(done));
     return;
@@ -546,9 +561,18 @@ Status Supervisor::signal(int object, int sig) {
   return children_.signal_group(s->pid, sig);
 }
 
+void Supervisor::set_cluster_hold(int object, bool held) {
+  if (Service* s = find(object)) s->cluster_held = held;
+}
+
+bool Supervisor::cluster_held(int object) const {
+  const Service* s = find(object);
+  return s && s->cluster_held;
+}
+
 void Supervisor::monitor(int object) {
   Service* s = find(object);
-  if (!s) return;
+  if (!s || s->cluster_held) return;
   s->monitored = true;
   clear_give_up(*s);
 }

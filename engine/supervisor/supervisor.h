@@ -125,6 +125,12 @@ class Supervisor {
   /// Watches a service again; like start, it clears a give-up.
   void monitor(int object);
   void unmonitor(int object);
+  /// A clustered service the cluster places on another node (or on none) is held: nothing
+  /// starts it here — no rule's action, no operator's start, restart or monitor, no
+  /// dependant's start — until the cluster lifts the hold to start it itself. Its stop and
+  /// signals still work. The one guard against a second copy started outside placement.
+  void set_cluster_hold(int object, bool held);
+  bool cluster_held(int object) const;
 
   std::optional<ServiceStatus> status(int object) const;
   std::vector<ServiceStatus> statuses() const;
@@ -141,8 +147,9 @@ class Supervisor {
     pid_t pid = 0;
     bool monitored = true;
     bool adopted = false;
-    bool removed = false;  // dropped by a reload: forget once stopped
-    bool gave_up = false;  // restart limit reached: kGaveUp once its process has ended
+    bool removed = false;       // dropped by a reload: forget once stopped
+    bool cluster_held = false;  // placed elsewhere by the cluster: never started here
+    bool gave_up = false;       // restart limit reached: kGaveUp once its process has ended
     int restarts = 0;
     int consecutive = 0;  // restarts since the service last ran stably
     std::deque<base::Clock::time_point> restart_times;

@@ -349,6 +349,37 @@ TEST_F(SupervisorTest, DependenciesStartFirstAndDependantsFollowARestart) {
   EXPECT_LT(app_at, web_at);
 }
 
+// A clustered service placed elsewhere is never started here: not by a start, a restart, a
+// monitor followed by start_all, nor as a dependency; once the hold is lifted it starts.
+TEST_F(SupervisorTest, AServiceHeldByTheClusterIsStartedByNothingElse) {
+  auto app = service("app", {"sleep", "30"});
+  app.depends = {"db"};
+  configure({service("db", {"sleep", "30"}), app});
+  sup_->unmonitor(id("db"));
+  sup_->set_cluster_hold(id("db"), true);
+  std::vector<std::string> refusals;
+  const auto refused = [&](bool ok, const std::string& detail) {
+    if (!ok) refusals.push_back(detail);
+  };
+  sup_->start(id("db"), refused);
+  sup_->restart(id("db"), {}, refused);
+  sup_->start(id("app"), refused);  // would start db first
+  sup_->monitor(id("db"));
+  sup_->start_all();
+  run_until([] { return false; }, 0.3);
+  EXPECT_EQ(count("started db"), 0) << ::testing::PrintToString(log_);
+  ASSERT_EQ(refusals.size(), 3u);
+  for (const auto& r : refusals)
+    EXPECT_NE(r.find("db is a clustered service"), std::string::npos) << r;
+  EXPECT_FALSE(sup_->status(id("db"))->monitored);
+
+  sup_->set_cluster_hold(id("db"), false);
+  bool started = false;
+  sup_->start(id("db"), [&](bool ok, const std::string&) { started = ok; });
+  EXPECT_TRUE(run_until([&] { return started; }));
+  EXPECT_EQ(count("started db"), 1);
+}
+
 TEST_F(SupervisorTest, AdoptsOnlyTheSameProcess) {
   configure({service("old", {"sleep", "30"})});
   pid_t pid = fork();

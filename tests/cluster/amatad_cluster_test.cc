@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "engine/console/client.h"
 #include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
 
@@ -262,29 +263,32 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
 
 // Corosync's libraries wait for every answer with no timeout. A stopped corosync (SIGSTOP, a
 // paused VM) must hold only amatad's corosync thread, never its loop: the node's services,
-// console and rules keep working while the cluster waits for it.
-TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatad) {
+// console and rules keep working. And since its peers count the node gone, it counts its
+// corosync lost: its copy stops while the survivors start theirs.
+TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatadAndItsCopyStops) {
   const int o = owner();
   ASSERT_NE(o, 0);
   h_->signal_corosync(o, SIGSTOP);
-  // A reload (the same policy) re-announces the node's placement on the bus and publishes the
-  // reload event: each is a message for the stopped corosync.
+  // A reload (the same policy) publishes the reload event on the bus: a message for the
+  // stopped corosync.
   const json reloaded = amatad_call(*h_, o, "reload", json::object(), seconds(20));
   EXPECT_TRUE(reloaded.contains("policy")) << reloaded.dump() << h_->logs();
-  // The loop keeps turning: the console answers, again and again, and a rule-less restart of
-  // the clustered service by hand goes through.
+  // The loop keeps turning: the console answers, again and again.
   for (int k = 0; k < 5; ++k) {
     const json status = amatad_call(*h_, o, "status", json::object(), seconds(3));
     ASSERT_TRUE(status.contains("objects")) << "n" << o << "'s console stopped answering\n"
                                             << h_->logs();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  const json restarted =
-      amatad_call(*h_, o, "restart", {{"object", "web"}, {"wait", true}}, seconds(10));
-  EXPECT_EQ(restarted.value("outcome", ""), "ok") << restarted.dump() << h_->logs();
+  // Its copy stops (the node counts its corosync lost) and the survivors start one.
+  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy(others(o)); }, seconds(20)))
+      << "the service did not end on exactly one survivor\n"
+      << h_->logs();
+  std::ifstream in(h_->dir() + "/n" + std::to_string(o) + "/node.log");
+  const std::string log{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_NE(log.find("corosync has not answered for"), std::string::npos) << log;
   // Continued, corosync finds the ring moved on without it; the node rejoins and the
-  // cluster ends with one copy (the survivors took the service over meanwhile: without a
-  // watchdog nothing stopped this node's copy, which is what `watchdog` is for).
+  // cluster keeps one copy.
   h_->signal_corosync(o, SIGCONT);
   EXPECT_TRUE(ClusterHarness::wait_until(
       [&] {
@@ -292,6 +296,29 @@ TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatad) {
       },
       seconds(40)))
       << h_->logs();
+}
+
+// A node the cluster does not place the service on refuses to start a copy by hand: it would
+// be a second one. The node that runs it may still restart it.
+TEST_F(AmatadClusterTest, AClusteredServiceIsNeverStartedByHandWhereItIsNotPlaced) {
+  const int o = owner();
+  ASSERT_NE(o, 0);
+  for (int i : others(o)) {
+    auto client = console::ConsoleClient::connect(
+        h_->dir() + "/amatad" + std::to_string(i) + ".sock", nullptr, seconds(2));
+    ASSERT_TRUE(client) << client.error().message;
+    for (const char* verb : {"start", "restart", "monitor"}) {
+      auto reply = client->call(verb, {{"object", "web"}}, seconds(10));
+      ASSERT_TRUE(reply) << reply.error().message;
+      EXPECT_FALSE(reply->value("ok", true)) << verb << " on n" << i << ": " << reply->dump();
+      EXPECT_EQ((*reply)["error"].value("code", ""), "placed_elsewhere") << reply->dump();
+    }
+  }
+  EXPECT_TRUE(stays_one_copy({o}, seconds(3))) << h_->logs();
+  const json restarted =
+      amatad_call(*h_, o, "restart", {{"object", "web"}, {"wait", true}}, seconds(15));
+  EXPECT_EQ(restarted.value("outcome", ""), "ok") << restarted.dump();
+  EXPECT_TRUE(stays_one_copy({o}, seconds(2))) << h_->logs();
 }
 
 // Stopping amatad leaves the group; a stopped corosync never answers that, and amatad stops

@@ -261,7 +261,7 @@ void CorosyncSession::receive(State state, const std::function<void(const Callba
 }
 
 void CorosyncSession::arm_check() {
-  check_timer_ = owner_.add_timer_after(kProbeInterval / 2, [this] {
+  check_timer_ = owner_.add_timer_after(kProbeInterval, [this] {
     check_timer_ = 0;
     check_answering();
     if (!closed_) arm_check();

@@ -101,7 +101,7 @@ class CorosyncSession {
   /// Runs on the owner's loop: takes the state, then passes the report on (unless it is of a
   /// connection given up for not answering).
   void receive(State state, const std::function<void(const Callbacks&)>& report);
-  /// Every quarter second on the owner's loop: has a request waited too long?
+  /// Every probe interval on the owner's loop: has a request waited too long?
   void check_answering();
   void arm_check();
 

@@ -66,23 +66,6 @@ void quorum_trampoline(quorum_handle_t handle, std::uint32_t quorate, quorum_rin
 
 }  // namespace
 
-// Marks a request that waits for corosync's answer, for on_ipc: nested ones (a join inside
-// the connection) count once.
-class CorosyncConnection::IpcWait {
- public:
-  explicit IpcWait(CorosyncConnection& c) : c_(c) {
-    if (c_.ipc_depth_++ == 0 && c_.callbacks_.on_ipc) c_.callbacks_.on_ipc(true);
-  }
-  ~IpcWait() {
-    if (--c_.ipc_depth_ == 0 && c_.callbacks_.on_ipc) c_.callbacks_.on_ipc(false);
-  }
-  IpcWait(const IpcWait&) = delete;
-  IpcWait& operator=(const IpcWait&) = delete;
-
- private:
-  CorosyncConnection& c_;
-};
-
 std::uint32_t view_of(std::vector<GroupMember> members) {
   std::sort(members.begin(), members.end(), [](const GroupMember& a, const GroupMember& b) {
     return a.node != b.node ? a.node < b.node : a.pid < b.pid;
@@ -92,12 +75,11 @@ std::uint32_t view_of(std::vector<GroupMember> members) {
   return hash;
 }
 
-Result<CmapFacts> read_cmap_facts() {
+Result<std::map<NodeId, std::string>> read_node_names() {
   cmap_handle_t h = 0;
   cs_error_t rc = cmap_initialize(&h);
   if (rc != CS_OK) return Error{cs_error("cmap_initialize", rc)};
-  CmapFacts facts;
-  std::map<NodeId, std::string>& names = facts.names;
+  std::map<NodeId, std::string> names;
   for (int i = 0;; ++i) {
     std::string prefix = "nodelist.node." + std::to_string(i) + ".";
     std::uint32_t id = 0;
@@ -111,11 +93,8 @@ Result<CmapFacts> read_cmap_facts() {
       }
     }
   }
-  if (std::uint32_t token = 0;
-      cmap_get_uint32(h, "runtime.config.totem.token", &token) == CS_OK && token > 0)
-    facts.token = std::chrono::milliseconds(token);
   cmap_finalize(h);
-  return facts;
+  return names;
 }
 
 std::unique_ptr<CorosyncConnection> CorosyncConnection::create(base::EventLoop& loop,
@@ -139,7 +118,6 @@ CorosyncConnection::CorosyncConnection(base::EventLoop& loop, Options options, C
 
 CorosyncConnection::~CorosyncConnection() {
   loop_.cancel_timer(retry_timer_);
-  IpcWait wait(*this);
   if (cpg_ && joined_) {
     cpg_name name{};
     name.length = std::min<std::size_t>(options_.group.size(), CPG_MAX_NAME_LENGTH - 1);
@@ -151,7 +129,6 @@ CorosyncConnection::~CorosyncConnection() {
 
 void CorosyncConnection::connect() {
   retry_timer_ = 0;
-  IpcWait wait(*this);
   Status st = try_connect();
   if (!st.ok()) {
     close_handles();
@@ -194,10 +171,7 @@ Status CorosyncConnection::try_connect() {
     return Error{cs_error("quorum_trackstart", rc)};
 
   // Names are a convenience: without cmap the caller's names (or node ids) serve.
-  if (auto facts = read_cmap_facts(); facts.ok()) {
-    names_ = std::move(facts->names);
-    token_ = facts->token;
-  }
+  if (auto names = read_node_names(); names.ok()) names_ = std::move(*names);
 
   if ((rc = cpg_fd_get(cpg_, &cpg_fd_)) != CS_OK) return Error{cs_error("cpg_fd_get", rc)};
   if ((rc = quorum_fd_get(quorum_handle_, &quorum_fd_)) != CS_OK)
@@ -216,33 +190,7 @@ Status CorosyncConnection::try_connect() {
     return st;
   }
   try_join();
-  arm_probe();
   return {};
-}
-
-void CorosyncConnection::arm_probe() {
-  if (options_.probe_interval.count() <= 0 || probe_timer_ != 0) return;
-  std::weak_ptr<bool> alive = alive_;
-  probe_timer_ = loop_.add_timer_after(options_.probe_interval, [alive, this] {
-    if (!alive.lock()) return;
-    probe_timer_ = 0;
-    probe();
-  });
-}
-
-void CorosyncConnection::probe() {
-  if (!quorum_handle_) return;
-  int quorate = 0;
-  cs_error_t rc = CS_OK;
-  {
-    IpcWait wait(*this);
-    rc = quorum_getquorate(quorum_handle_, &quorate);
-  }
-  if (rc != CS_OK && rc != CS_ERR_TRY_AGAIN) {
-    lost(cs_error("quorum_getquorate (corosync gone?)", rc));
-    return;
-  }
-  arm_probe();
 }
 
 void CorosyncConnection::try_join() {
@@ -251,7 +199,6 @@ void CorosyncConnection::try_join() {
   cpg_name name{};
   name.length = options_.group.size();
   std::memcpy(name.value, options_.group.data(), name.length);
-  IpcWait wait(*this);
   cs_error_t rc = cpg_join(cpg_, &name);
   if (rc == CS_OK) return;  // joined_ is set when our own join is delivered
   if (rc == CS_ERR_TRY_AGAIN) {
@@ -275,11 +222,7 @@ Status CorosyncConnection::send(std::string payload) {
 void CorosyncConnection::flush() {
   while (joined_ && !outbox_.empty()) {
     iovec iov{outbox_.front().data(), outbox_.front().size()};
-    cs_error_t rc = CS_OK;
-    {
-      IpcWait wait(*this);
-      rc = cpg_mcast_joined(cpg_, CPG_TYPE_AGREED, &iov, 1);
-    }
+    cs_error_t rc = cpg_mcast_joined(cpg_, CPG_TYPE_AGREED, &iov, 1);
     if (rc == CS_OK) {
       outbox_.pop_front();
       ++sent_;
@@ -416,8 +359,6 @@ void CorosyncConnection::close_handles() {
     loop_.cancel_timer(retry_timer_);
     retry_timer_ = 0;
   }
-  if (probe_timer_) loop_.cancel_timer(std::exchange(probe_timer_, 0));
-  IpcWait wait(*this);
   if (cpg_fd_ >= 0) loop_.unwatch(cpg_fd_);
   if (quorum_fd_ >= 0) loop_.unwatch(quorum_fd_);
   cpg_fd_ = quorum_fd_ = -1;

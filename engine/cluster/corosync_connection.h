@@ -3,12 +3,11 @@
 // nodes are in it) and cmap (node names from corosync.conf's nodelist).
 //
 // Its calls into Corosync's libraries are IPC that waits for corosync's answer with no
-// timeout (cpg_leave, cpg_join, the initialisations, quorum_getquorate; cpg_mcast_joined
-// once corosync's buffer is full): a corosync that is stopped (SIGSTOP, a paused VM) holds
-// the calling thread until it runs again. So amatad never runs a connection on its own loop:
-// CorosyncSession (corosync_session.h) runs it on a thread of its own. The libraries'
-// handles are not safe to share between threads; every call on one connection comes from
-// its loop's thread.
+// timeout (cpg_leave, cpg_join, the initialisations; cpg_mcast_joined once corosync's buffer
+// is full): a corosync that is stopped (SIGSTOP, a paused VM) holds the calling thread until
+// it runs again. So amatad never runs a connection on its own loop: CorosyncSession
+// (corosync_session.h) runs it on a thread of its own. The libraries' handles are not safe
+// to share between threads; every call on one connection comes from its loop's thread.
 //
 // The fds are watched on the loop and dispatched with CS_DISPATCH_ALL (never blocks);
 // CS_ERR_TRY_AGAIN is retried on a loop timer; when Corosync goes away (dispatch error, HUP on
@@ -29,7 +28,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -96,10 +94,6 @@ struct CorosyncOptions {
   std::chrono::milliseconds min_backoff{100};  // first reconnect delay
   std::chrono::milliseconds max_backoff{5000};
   std::size_t max_queued = 10000;  // messages kept while not joined; older ones are dropped
-  /// How often to ask corosync something (is the partition quorate?) while connected, so
-  /// that a corosync that stopped answering holds a request (on_ipc) even when there is
-  /// nothing to send: 0, never.
-  std::chrono::milliseconds probe_interval{0};
 };
 /// Called on the loop of the connection (CorosyncSession: on its owner's loop).
 struct CorosyncCallbacks {
@@ -111,9 +105,6 @@ struct CorosyncCallbacks {
   std::function<void(bool connected, std::string_view why)> on_connection;
   /// What else is worth a log line (CorosyncSession: its thread's faults, dropped messages).
   std::function<void(bool warning, std::string_view message)> on_log;
-  /// Around each request that waits for corosync's answer: true before it, false after
-  /// (CorosyncSession times them, to notice a corosync that stopped answering).
-  std::function<void(bool waiting)> on_ipc;
 };
 
 class CorosyncConnection {
@@ -144,11 +135,6 @@ class CorosyncConnection {
   const QuorumView& quorum() const { return quorum_; }
   /// The current totem ring (from CPG's totem configuration callback).
   const RingId& ring() const { return ring_; }
-  /// corosync's token timeout (runtime.config.totem.token in cmap, read at each connection).
-  std::optional<std::chrono::milliseconds> token() const { return token_; }
-  /// Drops the connection as if corosync had gone away (on_connection(false, why)), then
-  /// reconnects as after a loss.
-  void drop(std::string why) { lost(std::move(why)); }
   /// Messages handed to corosync, and messages it delivered (ours included), since start.
   std::uint64_t messages_sent() const { return sent_; }
   std::uint64_t messages_delivered() const { return delivered_; }
@@ -180,11 +166,6 @@ class CorosyncConnection {
   void report(bool connected, const std::string& why);
   /// Applies a group change and reports it (handle_confchg, or handle_totem for a deferred one).
   void apply_change(GroupChange change);
-  /// Asks corosync whether the partition is quorate (an answer proves it runs); re-arms.
-  void probe();
-  void arm_probe();
-  class IpcWait;
-  int ipc_depth_ = 0;  // requests waiting for corosync (IpcWait)
 
   base::EventLoop& loop_;
   Options options_;
@@ -200,8 +181,6 @@ class CorosyncConnection {
   NodeId local_node_ = 0;
   std::uint32_t local_pid_ = 0;
   std::map<NodeId, std::string> names_;
-  std::optional<std::chrono::milliseconds> token_;
-  base::EventLoop::TimerId probe_timer_ = 0;
   QuorumView quorum_;
   RingId ring_;
   std::uint32_t view_ = 0;
@@ -221,12 +200,7 @@ class CorosyncConnection {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timers after death
 };
 
-/// What amatad reads from cmap: corosync.conf's nodelist (nodelist.node.N.{nodeid,name}),
-/// and the token timeout in force (runtime.config.totem.token, its coefficient applied).
-struct CmapFacts {
-  std::map<NodeId, std::string> names;
-  std::optional<std::chrono::milliseconds> token;
-};
-Result<CmapFacts> read_cmap_facts();
+/// Reads corosync.conf's nodelist (nodelist.node.N.{nodeid,name}) from cmap.
+Result<std::map<NodeId, std::string>> read_node_names();
 
 }  // namespace amata::cluster

@@ -1,7 +1,5 @@
 #include "engine/cluster/corosync_session.h"
 
-#include <algorithm>
-#include <atomic>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -26,11 +24,6 @@ class CorosyncSession::Worker : public std::enable_shared_from_this<Worker> {
   bool stop(std::chrono::milliseconds timeout);
   /// From the owner's thread.
   void queue(std::string payload);
-  /// From the owner's thread: since when a request has waited for corosync (none: nothing).
-  std::optional<std::chrono::steady_clock::time_point> waiting_since() const;
-  /// From the owner's thread: drop the connection once the thread runs again, and make
-  /// the next one's reports `generation`.
-  void renew(std::uint64_t generation, std::string why);
 
  private:
   Callbacks reporting_callbacks();
@@ -57,11 +50,6 @@ class CorosyncSession::Worker : public std::enable_shared_from_this<Worker> {
   std::unique_ptr<CorosyncConnection> connection_;
   std::shared_ptr<const std::map<NodeId, std::string>> names_ =
       std::make_shared<const std::map<NodeId, std::string>>();
-  std::uint64_t generation_ = 0;
-
-  // Set by the thread around each request to corosync, read by the owner: steady-clock
-  // nanoseconds since the request began, 0 when none waits.
-  std::atomic<std::int64_t> waiting_since_ns_{0};
 
   // Shared: messages from the owner not yet taken by the thread.
   std::mutex queue_mutex_;
@@ -107,11 +95,6 @@ CorosyncSession::Callbacks CorosyncSession::Worker::reporting_callbacks() {
       if (c.on_connection) c.on_connection(connected, why);
     });
   };
-  cb.on_ipc = [this](bool waiting) {
-    waiting_since_ns_.store(
-        waiting ? std::chrono::steady_clock::now().time_since_epoch().count() : 0,
-        std::memory_order_relaxed);
-  };
   return cb;
 }
 
@@ -127,9 +110,7 @@ void CorosyncSession::Worker::report(std::function<void(const Callbacks&)> repor
     state.ring = connection_->ring();
     state.sent = connection_->messages_sent();
     state.delivered = connection_->messages_delivered();
-    state.token = connection_->token();
   }
-  state.generation = generation_;
   state.names = names_;
   to_owner([alive = alive_, session = session_, state = std::move(state),
             report = std::move(report)]() mutable {
@@ -186,20 +167,6 @@ void CorosyncSession::Worker::queue(std::string payload) {
   if (post_drain) io_->post([self = shared_from_this()] { self->drain(); });
 }
 
-std::optional<std::chrono::steady_clock::time_point> CorosyncSession::Worker::waiting_since()
-    const {
-  const std::int64_t ns = waiting_since_ns_.load(std::memory_order_relaxed);
-  if (ns == 0) return std::nullopt;
-  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
-}
-
-void CorosyncSession::Worker::renew(std::uint64_t generation, std::string why) {
-  io_->post([self = shared_from_this(), generation, why = std::move(why)]() mutable {
-    self->generation_ = generation;
-    if (self->connection_) self->connection_->drop(std::move(why));
-  });
-}
-
 void CorosyncSession::Worker::drain() {
   std::deque<std::string> batch;
   std::uint64_t dropped = 0;
@@ -221,18 +188,14 @@ Result<std::unique_ptr<CorosyncSession>> CorosyncSession::create(base::EventLoop
                                                                  Callbacks callbacks) {
   auto io = base::EventLoop::create();
   if (!io.ok()) return Error{"cluster: corosync thread: " + io.error().message};
-  if (options.probe_interval.count() <= 0) options.probe_interval = kProbeInterval;
   auto worker = std::make_shared<Worker>(owner, std::move(options), std::move(*io));
-  std::unique_ptr<CorosyncSession> session(
-      new CorosyncSession(owner, worker, std::move(callbacks)));
+  std::unique_ptr<CorosyncSession> session(new CorosyncSession(worker, std::move(callbacks)));
   worker->start(session.get());
-  session->arm_check();
   return session;
 }
 
-CorosyncSession::CorosyncSession(base::EventLoop& owner, std::shared_ptr<Worker> worker,
-                                 Callbacks callbacks)
-    : owner_(owner), worker_(std::move(worker)), callbacks_(std::move(callbacks)) {}
+CorosyncSession::CorosyncSession(std::shared_ptr<Worker> worker, Callbacks callbacks)
+    : worker_(std::move(worker)), callbacks_(std::move(callbacks)) {}
 
 CorosyncSession::~CorosyncSession() {
   (void)close();
@@ -241,7 +204,6 @@ CorosyncSession::~CorosyncSession() {
 bool CorosyncSession::close(std::chrono::milliseconds timeout) {
   if (closed_) return true;
   closed_ = true;
-  if (check_timer_ != 0) owner_.cancel_timer(std::exchange(check_timer_, 0));
   worker_->forget_owner();
   return worker_->stop(timeout);
 }
@@ -254,40 +216,8 @@ Status CorosyncSession::send(std::string payload) {
 }
 
 void CorosyncSession::receive(State state, const std::function<void(const Callbacks&)>& report) {
-  if (state.generation < generation_) return;  // the connection given up on
-  not_answering_ = false;
   state_ = std::move(state);
   report(callbacks_);
-}
-
-void CorosyncSession::arm_check() {
-  check_timer_ = owner_.add_timer_after(kProbeInterval, [this] {
-    check_timer_ = 0;
-    check_answering();
-    if (!closed_) arm_check();
-  });
-}
-
-void CorosyncSession::check_answering() {
-  const auto since = worker_->waiting_since();
-  if (!since || not_answering_ || !state_.connected) return;
-  const auto limit = std::max(kMinUnanswered, state_.token.value_or(kUnansweredWithoutToken));
-  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - *since);
-  if (waited < limit) return;
-  not_answering_ = true;
-  ++generation_;
-  const std::string why = "corosync has not answered for " + std::to_string(waited.count()) +
-                          " ms (stopped, or its machine paused?)";
-  worker_->renew(generation_, "reconnecting: " + why);
-  State lost;
-  lost.local_node = state_.local_node;
-  lost.names = state_.names;
-  lost.sent = state_.sent;
-  lost.delivered = state_.delivered;
-  lost.generation = generation_;
-  state_ = std::move(lost);
-  if (callbacks_.on_connection) callbacks_.on_connection(false, why + "; counted as lost");
 }
 
 }  // namespace amata::cluster

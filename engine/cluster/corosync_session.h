@@ -16,20 +16,12 @@
 // The messages handed over and not yet taken by the thread wait in a queue bounded like the
 // connection's own (Options::max_queued, oldest dropped): a corosync stopped for hours costs
 // at most that much memory.
-//
-// A corosync that stops answering is also noticed: the thread asks it something every
-// probe interval, and when one request has waited longer than corosync's own token timeout
-// (at least 1 s), the owner hears on_connection(false) at once, as if corosync had gone away:
-// its peers count this node gone about then, and with `on_quorum_loss stop` its clustered
-// services stop here while they start elsewhere. Once corosync answers, the thread drops
-// that connection and makes a new one; whatever it reported in between is not passed on.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "base/event_loop.h"
@@ -54,12 +46,6 @@ class CorosyncSession {
 
   /// How long close() waits, by default, for a corosync that does not answer.
   static constexpr std::chrono::milliseconds kCloseTimeout{2000};
-  /// The least a request may wait before corosync counts as not answering (and the limit
-  /// when its token timeout is unknown: corosync's default token).
-  static constexpr std::chrono::milliseconds kMinUnanswered{1000};
-  static constexpr std::chrono::milliseconds kUnansweredWithoutToken{3000};
-  /// How often the thread asks corosync something, unless Options says otherwise.
-  static constexpr std::chrono::milliseconds kProbeInterval{500};
 
   /// Leaves the group cleanly and closes the connection; no callback runs after it. Waits at
   /// most `timeout` for corosync: false when it did not answer in time, and the thread, stuck
@@ -90,29 +76,19 @@ class CorosyncSession {
     RingId ring;
     std::uint64_t sent = 0;
     std::uint64_t delivered = 0;
-    std::optional<std::chrono::milliseconds> token;
-    std::uint64_t generation = 0;  // of the connection (a new one after not answering)
   };
 
   class Worker;
 
  private:
-  CorosyncSession(base::EventLoop& owner, std::shared_ptr<Worker> worker, Callbacks callbacks);
-  /// Runs on the owner's loop: takes the state, then passes the report on (unless it is of a
-  /// connection given up for not answering).
+  CorosyncSession(std::shared_ptr<Worker> worker, Callbacks callbacks);
+  /// Runs on the owner's loop: takes the state, then passes the report on.
   void receive(State state, const std::function<void(const Callbacks&)>& report);
-  /// Every probe interval on the owner's loop: has a request waited too long?
-  void check_answering();
-  void arm_check();
 
-  base::EventLoop& owner_;
   std::shared_ptr<Worker> worker_;
   Callbacks callbacks_;
   State state_;
   bool closed_ = false;
-  std::uint64_t generation_ = 0;  // reports of older connections are dropped
-  bool not_answering_ = false;    // counted as lost; waiting for the new connection
-  base::EventLoop::TimerId check_timer_ = 0;
 };
 
 }  // namespace amata::cluster

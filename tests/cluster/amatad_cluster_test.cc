@@ -263,9 +263,8 @@ TEST_F(AmatadClusterTest, KillingTheOwnersCorosyncMovesTheServiceToOneSurvivor) 
 
 // Corosync's libraries wait for every answer with no timeout. A stopped corosync (SIGSTOP, a
 // paused VM) must hold only amatad's corosync thread, never its loop: the node's services,
-// console and rules keep working. And since its peers count the node gone, it counts its
-// corosync lost: its copy stops while the survivors start theirs.
-TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatadAndItsCopyStops) {
+// console and rules keep working while the cluster waits for it.
+TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatad) {
   const int o = owner();
   ASSERT_NE(o, 0);
   h_->signal_corosync(o, SIGSTOP);
@@ -280,15 +279,9 @@ TEST_F(AmatadClusterTest, AStoppedCorosyncNeverStallsTheNodesAmatadAndItsCopySto
                                             << h_->logs();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  // Its copy stops (the node counts its corosync lost) and the survivors start one.
-  EXPECT_TRUE(ClusterHarness::wait_until([&] { return one_copy(others(o)); }, seconds(20)))
-      << "the service did not end on exactly one survivor\n"
-      << h_->logs();
-  std::ifstream in(h_->dir() + "/n" + std::to_string(o) + "/node.log");
-  const std::string log{std::istreambuf_iterator<char>(in), {}};
-  EXPECT_NE(log.find("corosync has not answered for"), std::string::npos) << log;
   // Continued, corosync finds the ring moved on without it; the node rejoins and the
-  // cluster keeps one copy.
+  // cluster ends with one copy (the survivors took the service over meanwhile: without a
+  // watchdog nothing stopped this node's copy, which is what `watchdog` is for).
   h_->signal_corosync(o, SIGCONT);
   EXPECT_TRUE(ClusterHarness::wait_until(
       [&] {

@@ -238,20 +238,17 @@ TEST_F(WatchdogClusterTest, AStoppedAmatadIsResetByItsWatchdogAndItsServiceRunsO
   for (int i : others(o)) EXPECT_FALSE(devices_->expired(i)) << "n" << i << " was reset";
 }
 
-// The others see the node go at once. Its amatad hears nothing from a stopped corosync, but
-// notices that it no longer answers (after its token timeout, at least 1 s), counts it gone
-// and stops its copy like a node cut off: it keeps feeding, and the majority starts a copy
-// once its wait for the watchdog is over.
-TEST_F(WatchdogClusterTest, AStoppedCorosyncsOwnerStopsItsCopyAndTheMajorityWaitsForIt) {
+TEST_F(WatchdogClusterTest, AStoppedCorosyncIsResetByItsWatchdogAndItsServiceRunsOnceElsewhere) {
   const int o = owner();
   ASSERT_NE(o, 0);
+  // The others see the node go at once; its amatad hears nothing (a stopped corosync leaves
+  // its last quorum report standing), so the feeding must not trust that report: its own
+  // liveness messages stop coming back. (The loop itself goes on: only amatad's corosync
+  // thread waits for the stopped corosync.)
   h_->signal_corosync(o, SIGSTOP);
-  EXPECT_TRUE(watch([&] { return serves_on_one_of(others(o)); }, seconds(40)))
-      << "the majority never took the service over\n"
-      << h_->logs();
-  EXPECT_FALSE(crashed_[o]) << "n" << o << " was reset though it had stopped its copy";
-  EXPECT_NE(log_of(o).find("corosync has not answered for"), std::string::npos) << log_of(o);
-  h_->signal_corosync(o, SIGCONT);
+  const bool moved = reset_and_moved(o);
+  EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";
+  EXPECT_TRUE(moved) << "the service did not move to one survivor\n" << h_->logs();
 }
 
 TEST_F(WatchdogClusterTest, ACutOffOwnerStopsItsCopyKeepsFeedingAndTheMajorityWaitsForIt) {
@@ -270,17 +267,6 @@ TEST_F(WatchdogClusterTest, ACutOffOwnerStopsItsCopyKeepsFeedingAndTheMajorityWa
   h_->set_link(o, true);
   EXPECT_FALSE(watch([] { return false; }, seconds(8)));  // one copy throughout the heal
   EXPECT_TRUE(serves_on_one_of({1, 2, 3}));
-}
-
-// A copy its owner cannot stop is what the watchdog is for: the liveness messages of a
-// stopped corosync stop coming back, and the node is reset before the majority starts one.
-TEST_F(StubbornServiceTest, AStoppedCorosyncsOwnerThatCannotStopItsCopyIsReset) {
-  const int o = owner();
-  ASSERT_NE(o, 0);
-  h_->signal_corosync(o, SIGSTOP);
-  const bool moved = reset_and_moved(o);
-  EXPECT_TRUE(crashed_[o]) << "n" << o << "'s watchdog never expired";
-  EXPECT_TRUE(moved) << "the service did not move to one survivor\n" << h_->logs();
 }
 
 // The case self-fencing is for: cut off, the owner cannot stop its copy (SIGTERM ignored, KILL

@@ -56,6 +56,7 @@ def main():
             print(f"control_test: {tool} is missing (tools/setup.sh test installs it)",
                   file=sys.stderr)
             return 1
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -71,7 +72,9 @@ def main():
         daemon = harness.Amatad(amatad, extra_args=("--web-token", tokens))
         pid = daemon.wait_running("web")
         driver = harness.browser(daemon.dir)
-        wait = WebDriverWait(driver, 10)
+        # A submitted form replaces the page: an element found on the old one may be gone by
+        # the time it is read (seen once in the suite), so a wait tries again instead of failing.
+        wait = WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,))
 
         # Not logged in: a log-in link, no buttons, and a control request is refused.
         driver.get(daemon.url + "/")
@@ -106,7 +109,8 @@ def main():
             text = d.find_element(By.ID, "timeline").text
             return "for web:alice from 127.0.0.1" in text and "restart web: ok" in text
 
-        WebDriverWait(driver, 10, poll_frequency=0.2).until(shows_who)
+        WebDriverWait(driver, 10, poll_frequency=0.2,
+                      ignored_exceptions=(StaleElementReferenceException,)).until(shows_who)
         control = [e for e in daemon.console("events", {"object": "web"})["events"]
                    if e.get("type") == "control"]
         check(control and control[-1]["data"].get("on_behalf_of") == "web:alice from 127.0.0.1",

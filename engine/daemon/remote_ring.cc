@@ -244,6 +244,9 @@ void RemoteRing::publish_health() {
 }
 
 // From another amatad, perhaps another version: every field is checked, a bad entry skipped.
+// An age is at most a day (a link that silent is long gone), so aging it never overflows.
+constexpr std::uint64_t kMaxReportedAgeMs = 86'400'000;
+
 void RemoteRing::on_status(const std::string& from, const json& body) {
   const auto list = body.find("remote_health");
   if (list == body.end() || !list->is_array()) return;
@@ -255,10 +258,12 @@ void RemoteRing::on_status(const std::string& from, const json& body) {
     const auto age = entry.find("heartbeat_age_ms");
     const auto rtt = entry.find("rtt_ms");
     if (node == entry.end() || !node->is_string() || epoch == entry.end() || !epoch->is_string() ||
-        age == entry.end() || !age->is_number_integer() || age->get<std::int64_t>() < 0 ||
-        rtt == entry.end() || !(rtt->is_number() || rtt->is_null()))
+        age == entry.end() || !age->is_number_unsigned() ||
+        age->get<std::uint64_t>() > kMaxReportedAgeMs || rtt == entry.end() ||
+        !(rtt->is_number() || rtt->is_null()))
       continue;
-    Health h{from, epoch->get<std::string>(), age->get<std::int64_t>(), std::nullopt, now};
+    Health h{from, epoch->get<std::string>(), static_cast<std::int64_t>(age->get<std::uint64_t>()),
+             std::nullopt, now};
     if (rtt->is_number()) h.rtt_ms = rtt->get<double>();
     health_[node->get<std::string>()] = std::move(h);
   }

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <sstream>
+#include <vector>
 
 #include "base/pidfd.h"
 #include "base/priority.h"
@@ -89,14 +90,21 @@ Result<Prepared> prepare(const SpawnSpec& spec) {
     p.change_ids = true;
     p.uid = getuid();
     p.gid = getgid();
+    // The reentrant look-ups: services are spawned on a thread of their own (base/spawner.h)
+    // while the loop may spawn a hook.
+    std::vector<char> buffer(std::size_t{16} * 1024);
     if (!spec.user.empty()) {
-      passwd* pw = getpwnam(spec.user.c_str());
+      passwd entry{};
+      passwd* pw = nullptr;
+      getpwnam_r(spec.user.c_str(), &entry, buffer.data(), buffer.size(), &pw);
       if (!pw) return Error{"unknown user '" + spec.user + "'"};
       p.uid = pw->pw_uid;
       p.gid = pw->pw_gid;
     }
     if (!spec.group.empty()) {
-      group* gr = getgrnam(spec.group.c_str());
+      group entry{};
+      group* gr = nullptr;
+      getgrnam_r(spec.group.c_str(), &entry, buffer.data(), buffer.size(), &gr);
       if (!gr) return Error{"unknown group '" + spec.group + "'"};
       p.gid = gr->gr_gid;
     }

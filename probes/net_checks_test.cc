@@ -544,17 +544,24 @@ TEST_F(NetChecksTest, HealthFailuresCountOnlyAfterAServicesStartGrace) {
   catalog::ObjectSpec started = starting;
   started.name = "started";
   started.grace = 0;
+  catalog::ObjectSpec asked = starting;
+  asked.name = "asked";
   ASSERT_TRUE(set->add(0, starting));
   ASSERT_TRUE(set->add(1, started));
-  // The engine started both (this test process stands in for their child).
+  ASSERT_TRUE(set->add(2, asked));
+  // The engine started two (this test process stands in for their child); the third is
+  // asked of the spawner, its process not there yet, as in a storm's queue.
   ASSERT_TRUE(set->follow(0, getpid()));
   ASSERT_TRUE(set->follow(1, getpid()));
+  ASSERT_TRUE(set->starting(2));
   set->poll_all();
   ASSERT_TRUE(run_until([&] { return !set->busy(); }));
   EXPECT_EQ(sink.number(0, "health.failed"), 0);  // still coming up: not yet a failure
   EXPECT_EQ(sink.number(0, "health.ok"), 1);
   EXPECT_EQ(sink.number(1, "health.failed"), 1);
   EXPECT_EQ(sink.number(1, "health.ok"), 0);
+  EXPECT_EQ(sink.number(2, "health.failed"), 0);  // its grace runs from the request
+  EXPECT_EQ(sink.number(2, "health.ok"), 1);
 }
 
 TEST_F(NetChecksTest, PeriodicHealthChecksRunOnTheirInterval) {

@@ -142,6 +142,9 @@ class ProbeSet {
   /// threads...) from now on, or writes those as unknown. An error when `object` is not a
   /// service of this set.
   Status follow(int object, pid_t pid);
+  /// The engine asked for a new process of service `object`: its health checks count only
+  /// after the service's grace, from now (and again from its start, follow()).
+  Status starting(int object);
 
   /// The probe of `object`, or nullptr (peer, or never added).
   Probe* find(int object) const;

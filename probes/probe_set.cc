@@ -256,6 +256,13 @@ Probe* ProbeSet::find(int object) const {
   return nullptr;
 }
 
+Status ProbeSet::starting(int object) {
+  auto it = services_.find(object);
+  if (it == services_.end()) return Error{"object " + std::to_string(object) + " is not a service"};
+  it->second->starting();
+  return {};
+}
+
 Status ProbeSet::follow(int object, pid_t pid) {
   auto it = services_.find(object);
   if (it == services_.end()) return Error{"object " + std::to_string(object) + " is not a service"};

@@ -553,6 +553,10 @@ void ProcessProbe::write_exit(const base::ExitStatus& status) {
   ctx_.sink.set_number(object(), "exit_signal", status.signaled ? status.signal : 0);
 }
 
+void ProcessProbe::starting() {
+  grace_until_ = base::monotonic_now() + spec().grace;
+}
+
 void ProcessProbe::follow(pid_t pid) {
   if (pid > 0) {
     grace_until_ = base::monotonic_now() + spec().grace;

@@ -39,6 +39,8 @@ class ProcessProbe : public Probe, public ProcEventListener {
   /// Measures the service's child `pid` from now on, its health checks counting after the
   /// service's `grace`; 0: the child has ended (see ProbeSet::follow).
   void follow(pid_t pid);
+  /// A new process is on its way: its grace begins now.
+  void starting();
   /// The pid measured now, 0 when none.
   pid_t pid() const { return pid_; }
 

@@ -87,6 +87,10 @@ Status Daemon::init(lower::LoadedPolicy loaded) {
   hooks_ = std::make_unique<actions::HookRunner>(*jobs_, options_.hooks_dir, options_.hook_timeout,
                                                  options_.state_dir + "/logs/hooks.log");
   supervisor::SupervisorEvents events;
+  events.starting = [this](int object, const std::string&) {
+    // Until its process exists its health checks can only fail: its grace begins now.
+    if (object >= 0 && runtime_ && runtime_->probes) (void)runtime_->probes->starting(object);
+  };
   events.started = [this](int object, const std::string& name, pid_t pid, std::uint64_t ticks) {
     on_service_started(object, name, pid, ticks);
   };

@@ -255,7 +255,7 @@ int ClusterGlue::object_of(const std::string& name) const {
 bool ClusterGlue::runs_clustered() const {
   for (const auto& name : services_.clustered) {
     auto st = supervisor_.status(object_of(name));
-    if (st && st->pid > 0) return true;
+    if (st && (st->pid > 0 || st->state == supervisor::ServiceState::kStarting)) return true;
   }
   return false;
 }
@@ -263,6 +263,7 @@ bool ClusterGlue::runs_clustered() const {
 bool ClusterGlue::is_running(const std::string& name) const {
   auto st = supervisor_.status(object_of(name));
   return st && (st->state == supervisor::ServiceState::kRunning ||
+                st->state == supervisor::ServiceState::kStarting ||
                 st->state == supervisor::ServiceState::kBackoff);
 }
 

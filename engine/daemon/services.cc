@@ -66,7 +66,13 @@ void Daemon::on_service_exited(int object, const std::string& name, pid_t pid,
     metrics.set_number(object, "exit_signal", status.signaled ? status.signal : 0);
     write_oom_verdict(object, name, pid, status);
     if (runtime_->probes) (void)runtime_->probes->follow(object, 0);
-    metrics.changed(object);
+    // Stopped by amatad to be started again at once (a restart and its dependants): the
+    // rules see the new process, not this gap, unless something else has them look first.
+    // The new process comes with the spawner's answer, a few turns of the loop later; a
+    // rule that restarts the service when down would otherwise fire for amatad's own
+    // restart (it would join it, but with an event and an action of its own).
+    auto st = supervisor_->status(object);
+    if (!(expected && st && st->restarting)) metrics.changed(object);
   }
   update_status();
 }

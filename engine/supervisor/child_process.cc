@@ -29,17 +29,14 @@ void ChildSet::kill_all() {
   children_.clear();
 }
 
-Result<std::pair<pid_t, std::uint64_t>> ChildSet::spawn(const base::SpawnSpec& spec,
-                                                        ExitCallback on_exit) {
-  auto spawned = base::spawn(spec);
-  if (!spawned) return spawned.error();
-  const pid_t pid = spawned->pid;
-  const int pidfd = spawned->pidfd.get();
-  if (Status s = watch_child(pid, std::move(spawned->pidfd), true, std::move(on_exit)); !s) {
-    base::kill_and_reap(pid, pidfd);
-    return s.error();
+Status ChildSet::add(base::Spawned child, ExitCallback on_exit) {
+  const pid_t pid = child.pid;
+  if (Status s = watch_child(pid, std::move(child.pidfd), true, std::move(on_exit)); !s) {
+    // Its pidfd is closed by now; our unreaped child's pid still names it alone.
+    base::kill_and_reap(pid, -1);
+    return s;
   }
-  return std::make_pair(pid, spawned->start_ticks);
+  return {};
 }
 
 Status ChildSet::adopt(pid_t pid, ExitCallback on_exit) {

@@ -27,10 +27,10 @@ class ChildSet {
   ChildSet(const ChildSet&) = delete;
   ChildSet& operator=(const ChildSet&) = delete;
 
-  /// Starts `spec` and calls `on_exit` once, from the loop, when it has ended and been reaped.
-  /// Failing to exec (missing program, bad user) shows as exit code 127 and a line in the log.
-  /// Starts `spec`; its pid and start time (base::Spawned::start_ticks).
-  Result<std::pair<pid_t, std::uint64_t>> spawn(const base::SpawnSpec& spec, ExitCallback on_exit);
+  /// Watches a child just spawned (base/spawner.h) and calls `on_exit` once, from the loop,
+  /// when it has ended and been reaped. Failing to exec (a missing program) shows as exit code
+  /// 127 and a line in its log. On an error the child is killed and reaped.
+  Status add(base::Spawned child, ExitCallback on_exit);
   /// Watches a process that is not our child (left running by a previous amatad).
   Status adopt(pid_t pid, ExitCallback on_exit);
 

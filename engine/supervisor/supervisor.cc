@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 
+#include "base/pidfd.h"
 #include "base/priority.h"
 #include "base/proc_stat.h"
 #include "engine/supervisor/left_running.h"
@@ -30,6 +31,8 @@ std::string_view service_state_name(ServiceState s) {
   switch (s) {
     case ServiceState::kStopped:
       return "stopped";
+    case ServiceState::kStarting:
+      return "starting";
     case ServiceState::kRunning:
       return "running";
     case ServiceState::kStopping:
@@ -73,10 +76,10 @@ Supervisor::Supervisor(base::EventLoop& loop, SupervisorEvents events, std::stri
       events_(std::move(events)),
       children_(loop),
       base_env_(base::current_environment()),
-      owner_(std::move(owner)) {}
+      owner_(std::move(owner)),
+      spawner_(loop) {}
 
 Supervisor::~Supervisor() {
-  release_held();
   *alive_ = false;
   for (auto& [name, s] : services_) loop_.cancel_timer(s.kill_timer);
 }
@@ -124,7 +127,8 @@ void Supervisor::configure(const std::vector<ServiceConfig>& services) {
     Service& s = services_[name];
     s.removed = true;
     s.config.object = -1;  // no longer an object of the running policy
-    if (s.state == ServiceState::kRunning || s.state == ServiceState::kStopping) {
+    if (s.state == ServiceState::kRunning || s.state == ServiceState::kStopping ||
+        s.state == ServiceState::kStarting) {
       stop_one(s, [](bool, const std::string&) {});
     } else {
       services_.erase(name);
@@ -171,7 +175,7 @@ std::vector<std::string> Supervisor::with_dependants(const std::string& root) co
   return order;
 }
 
-Status Supervisor::spawn(Service& s) {
+Status Supervisor::spawn(Service& s, bool failure_is_exit) {
   if (s.cluster_held) return Error{held_message(s.config.name)};
   base::SpawnSpec spec;
   spec.argv = s.config.argv;
@@ -186,54 +190,88 @@ Status Supervisor::spawn(Service& s) {
   spec.user = s.config.user;
   spec.group = s.config.group;
   spec.log_path = s.config.log_path;
-  spec.caller_moves_to_background = true;  // when the barrier lets it go: hold()
-  std::string name = s.config.name;
-  auto started = children_.spawn(
-      spec, [this, name](pid_t p, const base::ExitStatus& status) { on_exit(name, p, status); });
-  if (!started) return Error{"start " + name + ": " + started.error().message};
-  const auto [pid, start_ticks] = *started;
-  s.state = ServiceState::kRunning;
+  spec.caller_moves_to_background = true;  // the spawner's barrier lets it go
+  s.state = ServiceState::kStarting;
   s.gave_up = false;
-  s.pid = pid;
-  s.adopted = false;
-  s.started_at = base::Clock::now();
-  hold(pid);
-  if (events_.started) events_.started(s.config.object, name, pid, start_ticks);
+  s.pid = 0;
+  s.stop_when_started = false;
+  const std::uint64_t id = ++last_spawn_id_;
+  s.spawn_id = id;
+  if (events_.starting) events_.starting(s.config.object, s.config.name);
+  std::weak_ptr<bool> alive = alive_;
+  spawner_.spawn(std::move(spec), [this, alive, name = s.config.name, id,
+                                   failure_is_exit](Result<base::Spawned> child) {
+    if (alive.expired()) return;
+    on_spawned(name, id, std::move(child), failure_is_exit);
+  });
   return {};
 }
 
-// A spawn waits for its child's exec (base/spawn.h). In a storm — a hundred deaths handled in
-// one turn — the services already restarted in that turn would be running their start-up
-// (an interpreter loading: tens of ms of CPU each) and take the CPU the next child needs to
-// reach exec, so each spawn would wait longer than the last. Held stopped until the turn
-// ends, they leave the CPU to amatad and the exec of the next one; then all go at once. A
-// single restart is held for the rest of one turn, microseconds. Until then the child also
-// keeps amatad's priority (base::SpawnSpec::caller_moves_to_background): the stop reaches it
-// once its exec is done, and that exec runs ahead of the services already started.
-void Supervisor::hold(pid_t pid) {
-  if (!children_.signal_group(pid, SIGSTOP)) {
-    (void)base::move_to_background(pid);
+void Supervisor::on_spawned(const std::string& name, std::uint64_t spawn_id,
+                            Result<base::Spawned> child, bool failure_is_exit) {
+  Service* s = find(name);
+  if (!s || s->state != ServiceState::kStarting || s->spawn_id != spawn_id) {
+    // Every change of a starting service waits for this answer, so nobody is left to watch
+    // this process; it must not run unwatched.
+    if (child) base::kill_and_reap(child->pid, child->pidfd.get());
     return;
   }
-  held_.push_back(pid);
-  if (release_timer_ != 0) return;
-  std::weak_ptr<bool> alive = alive_;
-  release_timer_ = loop_.add_timer_after(base::Clock::duration::zero(), [this, alive] {
-    if (alive.expired()) return;
-    release_timer_ = 0;
-    release_held();
-  });
-}
-
-void Supervisor::release_held() {
-  loop_.cancel_timer(release_timer_);
-  release_timer_ = 0;
-  for (pid_t pid : held_) {
-    // Gone: nothing to do.
-    (void)base::move_to_background(pid);
-    (void)children_.signal_group(pid, SIGCONT);
+  auto waiters = std::exchange(s->start_waiters, {});
+  // Restarts that joined while it was starting end with this start (finish_restart).
+  for (auto& done : std::exchange(s->restart_waiters, {})) waiters.push_back(std::move(done));
+  s->restarting = false;
+  const bool stop = std::exchange(s->stop_when_started, false);
+  std::string failure;
+  pid_t pid = 0;
+  std::uint64_t start_ticks = 0;
+  if (!child) {
+    failure = child.error().message;
+  } else {
+    pid = child->pid;
+    start_ticks = child->start_ticks;
+    Status watched =
+        children_.add(std::move(*child),
+                      [this, name](pid_t p, const base::ExitStatus& st) { on_exit(name, p, st); });
+    if (!watched) failure = watched.error().message;
   }
-  held_.clear();
+  if (!failure.empty()) {
+    s->state = ServiceState::kStopped;
+    auto stop_waiters = std::exchange(s->stop_waiters, {});
+    const bool removed = s->removed;
+    if (failure_is_exit && !stop) {
+      // Reported as an exit so the policy sees the service down and applies its rules.
+      s->last_exit = base::ExitStatus::exited(127);
+      if (events_.exited) events_.exited(s->config.object, name, 0, *s->last_exit, false);
+    }
+    for (auto& done : waiters) {
+      if (done) done(false, "start " + name + ": " + failure);
+    }
+    for (auto& done : stop_waiters) {
+      if (done) done(true, "not running");
+    }
+    if (removed) {
+      Service* again = find(name);
+      if (again && again->removed && again->state == ServiceState::kStopped) services_.erase(name);
+    }
+    return;
+  }
+  s->state = ServiceState::kRunning;
+  s->pid = pid;
+  s->adopted = false;
+  s->started_at = base::Clock::now();
+  // One a reload removed while it was starting is stopped at once (below), unannounced.
+  if (events_.started && !s->removed) {
+    events_.started(s->config.object, name, pid, start_ticks);
+  }
+  for (auto& done : waiters) {
+    if (done) done(true, "pid " + std::to_string(pid));
+  }
+  if (!stop) return;
+  // A stop asked while it was starting: its waiters are already with the service.
+  Service* again = find(name);
+  if (again && again->pid == pid && again->state == ServiceState::kRunning) {
+    stop_one(*again, nullptr);
+  }
 }
 
 bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
@@ -285,6 +323,12 @@ void Supervisor::on_exit(const std::string& name, pid_t pid, const base::ExitSta
 }
 
 void Supervisor::stop_one(Service& s, Done done) {
+  if (s.state == ServiceState::kStarting) {
+    // Its pid comes with the spawner's answer: the stop follows then (on_spawned).
+    s.stop_waiters.push_back(std::move(done));
+    s.stop_when_started = true;
+    return;
+  }
   if (s.state != ServiceState::kRunning && s.state != ServiceState::kStopping) {
     if (s.state == ServiceState::kBackoff) s.state = ServiceState::kStopped;
     if (done) done(true, "not running");
@@ -312,7 +356,7 @@ void Supervisor::stop_one(Service& s, Done done) {
       });
 }
 
-void Supervisor::start(int object, const Done& done) {
+void Supervisor::start(int object, Done done) {
   Service* s = find(object);
   if (!s) {
     if (done) done(false, "no service " + std::to_string(object));
@@ -327,7 +371,11 @@ void Supervisor::start(int object, const Done& done) {
     if (done) done(true, "already running, pid " + std::to_string(s->pid));
     return;
   }
-  if (s->state == ServiceState::kStopping || s->restarting) {
+  if (s->state == ServiceState::kStarting && !s->stop_when_started && !s->restarting) {
+    s->start_waiters.push_back(std::move(done));  // joins the start in flight
+    return;
+  }
+  if (s->state == ServiceState::kStopping || s->state == ServiceState::kStarting || s->restarting) {
     if (done) done(false, "busy (" + std::string(service_state_name(s->state)) + ")");
     return;
   }
@@ -348,14 +396,22 @@ void Supervisor::start(int object, const Done& done) {
   for (const auto& n : start_order()) {
     if (!needed.count(n)) continue;
     Service* x = find(n);
-    if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping) continue;
-    if (Status st = spawn(*x); !st) {
+    if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping ||
+        x->state == ServiceState::kStarting) {
+      continue;
+    }
+    if (Status st = spawn(*x, false); !st) {
       ok = false;
       detail = st.error().message;
       break;
     }
   }
-  if (ok) detail = "pid " + std::to_string(find(name)->pid);
+  Service* started = find(name);
+  if (ok && started->state == ServiceState::kStarting) {
+    started->start_waiters.push_back(std::move(done));
+    return;
+  }
+  if (ok) detail = "pid " + std::to_string(started->pid);
   if (done) done(ok, detail);
 }
 
@@ -406,7 +462,9 @@ void Supervisor::stop_all(Done done) {
 }
 
 void Supervisor::release_all() {
-  release_held();  // the next amatad adopts them running
+  // Every process is started and reported (so the next amatad knows it) before none is
+  // watched any more.
+  spawner_.finish();
   children_.release_all();
 }
 
@@ -415,7 +473,7 @@ void Supervisor::start_all() {
     Service* s = find(name);
     if (!s || !s->monitored || s->removed) continue;
     if (s->state != ServiceState::kStopped) continue;
-    if (Status st = spawn(*s); !st) {
+    if (Status st = spawn(*s, true); !st) {
       // Reported as an exit so the policy sees the service down and applies its rules.
       s->last_exit = base::ExitStatus::exited(127);
       if (events_.exited) events_.exited(s->config.object, name, 0, *s->last_exit, false);
@@ -436,6 +494,12 @@ void Supervisor::restart(int object, const RestartPolicy& policy, Done done) {
   }
   if (s->restarting) {
     s->restart_waiters.push_back(std::move(done));
+    return;
+  }
+  if (s->state == ServiceState::kStarting && !s->stop_when_started) {
+    // Its new process is on its way already (its down state is still visible to the rules
+    // until the spawner answers): that start is the restart asked for.
+    s->start_waiters.push_back(std::move(done));
     return;
   }
   if (!s->monitored) {
@@ -526,9 +590,12 @@ void Supervisor::finish_restart(const std::shared_ptr<RestartOp>& op) {
     for (const auto& n : op->order) {
       Service* x = find(n);
       if (!x || x->removed) continue;
-      if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping) continue;
+      if (x->state == ServiceState::kRunning || x->state == ServiceState::kStopping ||
+          x->state == ServiceState::kStarting) {
+        continue;
+      }
       if (n != op->root && !x->monitored) continue;
-      Status st = spawn(*x);
+      Status st = spawn(*x, false);
       if (!st) {
         x->state = ServiceState::kStopped;
         if (n == op->root) {
@@ -537,20 +604,26 @@ void Supervisor::finish_restart(const std::shared_ptr<RestartOp>& op) {
         }
       }
     }
-    if (ok) detail = "pid " + std::to_string(root->pid);
   }
-  std::vector<std::pair<Done, std::string>> waiters;
+  // Each service's waiters hear how its own start went, once the spawner has answered. Until
+  // then it is still restarting: a restart asked meanwhile (its rule, seeing it down) joins.
   for (const auto& n : op->order) {
     Service* x = find(n);
     if (!x) continue;
-    x->restarting = false;
-    std::string member_detail =
-        x == root ? detail : "restarted with " + op->root + ", pid " + std::to_string(x->pid);
-    for (auto& done : x->restart_waiters) waiters.emplace_back(std::move(done), member_detail);
-    x->restart_waiters.clear();
-  }
-  for (auto& [done, text] : waiters) {
-    if (done) done(ok, text);
+    x->restarting = ok && x->state == ServiceState::kStarting;
+    auto waiters = std::exchange(x->restart_waiters, {});
+    if (waiters.empty()) continue;
+    const std::string prefix = x == root ? "" : "restarted with " + op->root + ", ";
+    auto tell = [waiters = std::move(waiters), prefix](bool done_ok, const std::string& text) {
+      for (const auto& done : waiters) {
+        if (done) done(done_ok, prefix + text);
+      }
+    };
+    if (ok && x->state == ServiceState::kStarting) {
+      x->start_waiters.push_back(std::move(tell));
+    } else {
+      tell(ok, x == root && !ok ? detail : "pid " + std::to_string(x->pid));
+    }
   }
 }
 
@@ -604,6 +677,7 @@ std::optional<ServiceStatus> Supervisor::status_of(const Service& service) const
   st.pid = s->pid;
   st.monitored = s->monitored;
   st.adopted = s->adopted;
+  st.restarting = s->restarting;
   st.restarts = s->restarts;
   st.last_exit = s->last_exit;
   if (s->state == ServiceState::kRunning) {

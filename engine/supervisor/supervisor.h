@@ -1,5 +1,6 @@
-// The services amatad owns: each one a small state machine advanced by pidfd events and loop
-// timers — never a blocking wait. Start order follows dependencies; a restart stops the
+// The services amatad owns: each one a small state machine advanced by pidfd events, loop
+// timers and the spawner's results (base/spawner.h) — never a blocking wait, not even for a
+// child's exec. Start order follows dependencies; a restart stops the
 // service and everything that depends on it, waits out its backoff, then starts them again
 // in order. Restart limits (`N within D`) end in a give-up that is reported, never silent.
 #pragma once
@@ -17,6 +18,7 @@
 
 #include "base/event_loop.h"
 #include "base/result.h"
+#include "base/spawner.h"
 #include "catalog/object_spec.h"
 #include "engine/supervisor/child_process.h"
 
@@ -53,6 +55,7 @@ struct RestartPolicy {
 
 enum class ServiceState : std::uint8_t {
   kStopped,   // not running (never started, stopped, or died)
+  kStarting,  // asked of the spawner: its process is not exec'd yet, its pid not known
   kRunning,   // its process is alive
   kStopping,  // stop signal sent, waiting for the group to end
   kBackoff,   // waiting for the backoff delay before a restart
@@ -69,6 +72,7 @@ struct ServiceStatus {
   bool monitored = true;
   bool adopted = false;
   bool in_grace = false;
+  bool restarting = false;  // a restart is in flight: stopped to be started again
   int restarts = 0;
   double uptime = 0;  // seconds since the current process started (0 when not running)
   std::optional<base::ExitStatus> last_exit;
@@ -78,6 +82,9 @@ struct ServiceStatus {
 /// one a reload removed, still stopping) and by its name, for messages and the process table
 /// of the event store. Any member may be empty.
 struct SupervisorEvents {
+  /// A start of the service was asked of the spawner: its process follows (`started`), or
+  /// its failure. Health checks give a service its grace from here.
+  std::function<void(int object, const std::string& name)> starting;
   /// A process of the service is running (started, restarted or adopted).
   std::function<void(int object, const std::string& name, pid_t pid, std::uint64_t start_ticks)>
       started;
@@ -112,11 +119,13 @@ class Supervisor {
   /// Stops every running service, dependants first; `done` when all have ended.
   void stop_all(Done done);
   /// Stops watching every process and leaves them running, for the next amatad to adopt.
+  /// Spawns still in flight are finished first, so every one is reported started.
   void release_all();
 
   /// Starts a service (and what it depends on) that is not running. An explicit start also
   /// clears a give-up: its restart count within the window and its backoff begin again.
-  void start(int object, const Done& done);
+  /// `done` once its process runs (or could not be started).
+  void start(int object, Done done);
   void stop(int object, Done done);
   /// Restarts `service` and, after it, everything that depends on it. A restart requested
   /// while one is in flight joins it (one failure is never restarted twice).
@@ -159,6 +168,9 @@ class Supervisor {
     std::vector<Done> stop_waiters;
     bool restarting = false;
     std::vector<Done> restart_waiters;
+    std::uint64_t spawn_id = 0;       // of the request in flight (kStarting)
+    bool stop_when_started = false;   // a stop asked while kStarting
+    std::vector<Done> start_waiters;  // told when the spawn in flight has its outcome
   };
   struct RestartOp;
 
@@ -167,17 +179,19 @@ class Supervisor {
   Service* find(int object);
   const Service* find(int object) const;
   std::optional<ServiceStatus> status_of(const Service& s) const;
-  Status spawn(Service& service);
+  /// Asks the spawner for the service's process (kStarting until it answers). Fails at once
+  /// only for a service the cluster holds. `failure_is_exit`: a failed spawn is reported as
+  /// an exit 127, so the policy sees the service down (boot); otherwise only the waiters
+  /// hear of it.
+  Status spawn(Service& service, bool failure_is_exit);
+  void on_spawned(const std::string& name, std::uint64_t spawn_id, Result<base::Spawned> child,
+                  bool failure_is_exit);
   static void clear_give_up(Service& service);
   void on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status);
   void stop_one(Service& service, Done done);
   /// `root` and every service depending on it, transitively, in start order.
   std::vector<std::string> with_dependants(const std::string& root) const;
   void finish_restart(const std::shared_ptr<RestartOp>& op);
-  /// The spawn barrier: a process started in this turn of the loop is held stopped until the
-  /// turn ends, then every one held is continued at once (see hold()).
-  void hold(pid_t pid);
-  void release_held();
 
   base::EventLoop& loop_;
   SupervisorEvents events_;
@@ -185,10 +199,10 @@ class Supervisor {
   std::map<std::string, Service> services_;  // by name: what a reload keeps
   std::vector<std::string> by_object_;       // object -> name, for the current policy
   std::vector<std::string> base_env_;
-  std::string owner_;        // the mark of every service started here (left_running.h)
-  std::vector<pid_t> held_;  // started in this turn, stopped until it ends
-  base::EventLoop::TimerId release_timer_ = 0;
+  std::string owner_;  // the mark of every service started here (left_running.h)
+  std::uint64_t last_spawn_id_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
+  base::Spawner spawner_;  // last: its thread ends (and delivers nothing) before the rest goes
 };
 
 }  // namespace amata::supervisor

@@ -219,10 +219,12 @@ int clone_child(void* arg) {
 /// as posix_spawn does): no page tables are copied, which is most of the cost of fork() in a
 /// process that maps libLLVM. Changing ids needs fork(): glibc's setuid() signals every
 /// thread of the process, and a CLONE_VM child would reach amatad's.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kShareMemoryUntilExec = false;  // ASan cannot follow a CLONE_VM child's stack
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// ASan cannot follow a CLONE_VM child's stack; TSan counts the child's steps as the parent
+// thread's and then reports races that are not there.
+constexpr bool kShareMemoryUntilExec = false;
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 constexpr bool kShareMemoryUntilExec = false;
 #else
 constexpr bool kShareMemoryUntilExec = true;

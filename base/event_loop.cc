@@ -38,9 +38,16 @@ timespec to_timespec(Clock::time_point t) {
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return errno_error("epoll_create1", errno);
+  int first_epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (first_epoll_fd < 0) {
+    int err = errno;
+    close(epoll_fd);
+    return errno_error("epoll_create1", err);
+  }
   int timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (timer_fd < 0) {
     int err = errno;
+    close(first_epoll_fd);
     close(epoll_fd);
     return errno_error("timerfd_create", err);
   }
@@ -48,12 +55,14 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   if (post_fd < 0) {
     int err = errno;
     close(timer_fd);
+    close(first_epoll_fd);
     close(epoll_fd);
     return errno_error("eventfd", err);
   }
-  // Owned from here: the destructor closes all three.
-  std::unique_ptr<EventLoop> loop(new EventLoop(epoll_fd, timer_fd, post_fd));
-  for (int fd : {timer_fd, post_fd}) {
+  // Owned from here: the destructor closes all four.
+  std::unique_ptr<EventLoop> loop(new EventLoop(epoll_fd, first_epoll_fd, timer_fd, post_fd));
+  // The kFirst set wakes the loop like any fd; each turn asks it first (run_once).
+  for (int fd : {timer_fd, post_fd, first_epoll_fd}) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = pack(fd, 0);
@@ -62,13 +71,17 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
   return loop;
 }
 
-EventLoop::EventLoop(int epoll_fd, int timer_fd, int post_fd)
-    : epoll_fd_(epoll_fd), timer_fd_(timer_fd), post_fd_(post_fd) {}
+EventLoop::EventLoop(int epoll_fd, int first_epoll_fd, int timer_fd, int post_fd)
+    : epoll_fd_(epoll_fd),
+      first_epoll_fd_(first_epoll_fd),
+      timer_fd_(timer_fd),
+      post_fd_(post_fd) {}
 
 EventLoop::~EventLoop() {
   if (signal_fd_ >= 0) close(signal_fd_);
   close(post_fd_);
   close(timer_fd_);
+  close(first_epoll_fd_);
   close(epoll_fd_);
 }
 
@@ -92,15 +105,16 @@ void EventLoop::run_posted() {
   for (auto& callback : posted) guarded("posted", callback);
 }
 
-Status EventLoop::watch(int fd, std::uint32_t events, FdCallback callback) {
+Status EventLoop::watch(int fd, std::uint32_t events, FdCallback callback, Priority priority) {
   if (watches_.count(fd)) return Error{"fd " + std::to_string(fd) + " is already watched"};
   std::uint32_t generation = next_generation_++;
   if (next_generation_ == 0) next_generation_ = 1;  // 0 is the loop's own fds'
+  const int set = priority == Priority::kFirst ? first_epoll_fd_ : epoll_fd_;
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = pack(fd, generation);
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) return errno_error("epoll_ctl(ADD)", errno);
-  watches_.emplace(fd, Watch{std::move(callback), generation});
+  if (epoll_ctl(set, EPOLL_CTL_ADD, fd, &ev) < 0) return errno_error("epoll_ctl(ADD)", errno);
+  watches_.emplace(fd, Watch{std::move(callback), generation, set});
   return {};
 }
 
@@ -110,7 +124,9 @@ Status EventLoop::modify(int fd, std::uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = pack(fd, it->second.generation);
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) < 0) return errno_error("epoll_ctl(MOD)", errno);
+  if (epoll_ctl(it->second.epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+    return errno_error("epoll_ctl(MOD)", errno);
+  }
   return {};
 }
 
@@ -118,7 +134,7 @@ void EventLoop::unwatch(int fd) {
   auto it = watches_.find(fd);
   if (it == watches_.end()) return;
   // ENOENT/EBADF are fine here: the caller may already have closed the fd.
-  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  epoll_ctl(it->second.epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
   watches_.erase(it);
 }
 
@@ -218,12 +234,23 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(*max_wait).count();
     timeout_ms = static_cast<int>(std::max<decltype(ms)>(0, ms));
   }
-  std::array<epoll_event, 64> events{};
+  // A turn handles at most this many fds: what became ready meanwhile waits at most that
+  // long behind them (a storm's deaths each cost the loop a fraction of a millisecond).
+  std::array<epoll_event, 16> events{};
   int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
   if (n < 0) {
     if (errno == EINTR) return {};
     return errno_error("epoll_wait", errno);
   }
+  // The kFirst fds go first, whether or not their set is among this turn's fds.
+  std::array<epoll_event, 16> first{};
+  int m = epoll_wait(first_epoll_fd_, first.data(), static_cast<int>(first.size()), 0);
+  if (m > 0) dispatch(first.data(), m);
+  dispatch(events.data(), n);
+  return {};
+}
+
+void EventLoop::dispatch(const epoll_event* events, int n) {
   bool timers_due = false;
   for (int i = 0; i < n; ++i) {
     int fd = unpack_fd(events[i].data.u64);
@@ -239,7 +266,7 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
           if (on_signal_) guarded("signal", [&] { on_signal_(info); });
         }
       }
-      continue;
+      continue;  // first_epoll_fd_: handled at the start of the turn
     }
     auto it = watches_.find(fd);
     if (it == watches_.end() || it->second.generation != generation) continue;  // stale
@@ -249,7 +276,6 @@ Status EventLoop::run_once(std::optional<Clock::duration> max_wait) {
     guarded("fd", [&] { callback(mask); });
   }
   if (timers_due) run_due_timers();
-  return {};
 }
 
 Status EventLoop::run() {

@@ -34,6 +34,11 @@ class EventLoop {
   using SignalCallback = std::function<void(const signalfd_siginfo&)>;
   using ErrorHandler = std::function<void(std::string_view what)>;
   using TimerId = std::uint64_t;
+  /// kFirst: the fd's events are handled at the start of every turn, before the turn's other
+  /// fds, however many of those became ready before it. For the console: in a storm of
+  /// deaths an operator's `amatactl status` waits for at most one turn, not for every death
+  /// queued ahead of it.
+  enum class Priority : std::uint8_t { kNormal, kFirst };
 
   static Result<std::unique_ptr<EventLoop>> create();
   ~EventLoop();
@@ -42,7 +47,8 @@ class EventLoop {
 
   /// Calls `callback` with the epoll event mask whenever `fd` is ready for `events`
   /// (EPOLLIN, EPOLLOUT, ...). The loop does not own the fd; unwatch it before closing it.
-  Status watch(int fd, std::uint32_t events, FdCallback callback);
+  Status watch(int fd, std::uint32_t events, FdCallback callback,
+               Priority priority = Priority::kNormal);
   Status modify(int fd, std::uint32_t events);
   /// Safe to call from inside any callback, including the fd's own.
   void unwatch(int fd);
@@ -76,8 +82,10 @@ class EventLoop {
   void set_error_handler(ErrorHandler handler) { on_error_ = std::move(handler); }
 
  private:
-  EventLoop(int epoll_fd, int timer_fd, int post_fd);
+  EventLoop(int epoll_fd, int first_epoll_fd, int timer_fd, int post_fd);
   void run_posted();
+  /// Runs the callbacks of `events` (of either epoll set).
+  void dispatch(const epoll_event* events, int n);
   void arm_timerfd();
   void run_due_timers();
   void guarded(const char* what, const std::function<void()>& fn);
@@ -85,9 +93,11 @@ class EventLoop {
   struct Watch {
     FdCallback callback;
     std::uint32_t generation;
+    int epoll_fd;  // epoll_fd_ or first_epoll_fd_
   };
 
   int epoll_fd_;
+  int first_epoll_fd_;  // the kFirst fds; itself watched in epoll_fd_
   int timer_fd_;
   int post_fd_;  // an eventfd: post() wakes the loop through it
   int signal_fd_ = -1;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -75,6 +76,54 @@ TEST(EventLoop, FdCallbackSeesReadableData) {
   ASSERT_EQ(write(p.w, "hi", 2), 2);
   ASSERT_TRUE(loop->run_once(5s).ok());
   EXPECT_EQ(got, "hi");
+}
+
+// The console's fds go first: an fd watched kFirst is handled at the start of the next turn,
+// before fds that became ready long before it, however many of those are queued (a storm of
+// deaths ahead of an operator's `amatactl status`).
+TEST(EventLoop, AFirstFdIsHandledBeforeTheFdsQueuedAheadOfIt) {
+  auto loop = make_loop();
+  std::vector<std::unique_ptr<Pipe>> queued;
+  std::vector<std::string> order;
+  for (int i = 0; i < 40; ++i) {
+    queued.push_back(std::make_unique<Pipe>());
+    Pipe& p = *queued.back();
+    ASSERT_TRUE(loop->watch(p.r, EPOLLIN,
+                            [&, i](std::uint32_t) {
+                              char c;
+                              while (read(p.r, &c, 1) > 0) {
+                              }
+                              order.push_back("death " + std::to_string(i));
+                            })
+                    .ok());
+    ASSERT_EQ(write(p.w, "x", 1), 1);
+  }
+  Pipe console;
+  ASSERT_TRUE(loop->watch(
+                      console.r, EPOLLIN,
+                      [&](std::uint32_t) {
+                        char c;
+                        while (read(console.r, &c, 1) > 0) {
+                        }
+                        order.push_back("console");
+                      },
+                      EventLoop::Priority::kFirst)
+                  .ok());
+  ASSERT_TRUE(loop->run_once(5s).ok());  // one turn: some of the 40, never all of them
+  const std::size_t first_turn = order.size();
+  EXPECT_GT(first_turn, 0U);
+  EXPECT_LT(first_turn, 40U);
+  ASSERT_EQ(write(console.w, "s", 1), 1);  // the request arrives behind the rest
+  ASSERT_TRUE(loop->run_once(5s).ok());
+  ASSERT_GT(order.size(), first_turn);
+  EXPECT_EQ(order[first_turn], "console");
+  while (order.size() < 41) ASSERT_TRUE(loop->run_once(5s).ok());
+  // A kFirst watch is modified and dropped like any other.
+  ASSERT_TRUE(loop->modify(console.r, EPOLLIN | EPOLLRDHUP).ok());
+  loop->unwatch(console.r);
+  ASSERT_EQ(write(console.w, "s", 1), 1);
+  ASSERT_TRUE(loop->run_once(50ms).ok());
+  EXPECT_EQ(order.size(), 41U);
 }
 
 TEST(EventLoop, CallbackMayUnwatchAnotherReadyFd) {

@@ -125,7 +125,12 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::start(base::EventLoop& loo
   std::unique_ptr<ConsoleServer> server(
       new ConsoleServer(loop, backend, std::move(config), fd, control_gid));
   ConsoleServer* self = server.get();
-  if (Status s = loop.watch(fd, EPOLLIN, [self](std::uint32_t) { self->on_accept(); }); !s) {
+  // The console's fds go first in every turn of the loop: an operator is answered between
+  // a storm's deaths, not after all of them.
+  if (Status s = loop.watch(
+          fd, EPOLLIN, [self](std::uint32_t) { self->on_accept(); },
+          base::EventLoop::Priority::kFirst);
+      !s) {
     return s.error();  // the destructor closes and unlinks
   }
   return server;
@@ -248,8 +253,9 @@ void ConsoleServer::on_accept() {
     client->tokens = config_.request_burst;
     client->refilled_at = base::Clock::now();
     client->last_request = client->refilled_at;
-    Status s = loop_.watch(fd, EPOLLIN | EPOLLRDHUP,
-                           [this, fd](std::uint32_t events) { on_client_event(fd, events); });
+    Status s = loop_.watch(
+        fd, EPOLLIN | EPOLLRDHUP, [this, fd](std::uint32_t events) { on_client_event(fd, events); },
+        base::EventLoop::Priority::kFirst);
     if (!s) {
       log(LogLevel::kError, "watch client: " + s.error().message);
       close(fd);

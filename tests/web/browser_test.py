@@ -103,7 +103,9 @@ def main():
         # The object's page, from its name on the overview: a chart of each numeric attribute
         # (an <svg> with a line; amatad records one point per 10 s, so at most one reload
         # waits for the first) and the restart just made.
-        row.find_element(By.LINK_TEXT, "web").click()
+        # Found again: the reloads above replaced the page the first `row` came from.
+        driver.find_element(By.CSS_SELECTOR, 'tr[data-object="web"]').find_element(
+            By.LINK_TEXT, "web").click()
         wait.until(lambda d: d.current_url.endswith("/objects/web"))
         deadline = time.monotonic() + 12
         while not driver.find_elements(By.CSS_SELECTOR, "svg.chart path.line"):

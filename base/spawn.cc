@@ -298,9 +298,9 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
 
   pid_t pid = start_child(p);
   if (pid < 0) return errno_error("fork", errno);
-  // Lowered by the parent, not by the child before its exec: amatad waits for that exec
-  // (CLONE_VFORK), and a child already at its services' priority would queue behind them in a
-  // storm of restarts. CLONE_VFORK returns once the child has its new memory, before execve
+  // Lowered by the parent, not by the child before its exec: the calling thread waits for that
+  // exec (CLONE_VFORK), and a child already at its services' priority would queue behind them
+  // in a storm of restarts. CLONE_VFORK returns once the child has its new memory, before execve
   // is done (the program still to map, the exec's locks still held), so the rest of the exec
   // runs at the background priority: see SpawnSpec::caller_moves_to_background.
   if (p.to_background) (void)move_to_background(pid);

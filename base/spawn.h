@@ -34,10 +34,10 @@ struct SpawnSpec {
   /// At most kMaxStdinText bytes: it must fit the pipe, so that writing it never blocks.
   std::string stdin_text;
   /// The child keeps amatad's priority, not the background one (base/priority.h), until the
-  /// caller moves it (base::move_to_background). The supervisor holds a new service stopped
-  /// until its turn of the loop ends and moves it then: the rest of its exec runs ahead of
-  /// the services already started, and whatever reads its /proc entry in between (the start
-  /// time, right after the spawn) does not wait for a child queued behind them.
+  /// caller moves it (base::move_to_background). base::Spawner holds such a child stopped
+  /// until it has nothing left to spawn and moves it then: the rest of its exec runs ahead of
+  /// the services already started, and whatever reads its /proc entry in between does not
+  /// wait for a child queued behind them.
   bool caller_moves_to_background = false;
 };
 

@@ -35,11 +35,6 @@ void Spawner::spawn(SpawnSpec spec, Done done) {
   wake_.notify_one();
 }
 
-std::size_t Spawner::pending() const {
-  std::lock_guard lock(mutex_);
-  return requests_.size() + (in_flight_ ? 1 : 0);
-}
-
 std::size_t Spawner::queued() const {
   std::lock_guard lock(mutex_);
   return requests_.size();

@@ -51,8 +51,6 @@ class Spawner {
   /// the `done` of each result not yet delivered, here. For a daemon that is about to hand
   /// its children to the next one: none may be left unaccounted for.
   void finish();
-  /// Requests queued or being spawned.
-  std::size_t pending() const;
   /// Requests not yet begun.
   std::size_t queued() const;
 

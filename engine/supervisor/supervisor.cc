@@ -195,24 +195,22 @@ Status Supervisor::spawn(Service& s, bool failure_is_exit) {
   s.gave_up = false;
   s.pid = 0;
   s.stop_when_started = false;
-  const std::uint64_t id = ++last_spawn_id_;
-  s.spawn_id = id;
   if (events_.starting) events_.starting(s.config.object, s.config.name);
   std::weak_ptr<bool> alive = alive_;
-  spawner_.spawn(std::move(spec), [this, alive, name = s.config.name, id,
-                                   failure_is_exit](Result<base::Spawned> child) {
-    if (alive.expired()) return;
-    on_spawned(name, id, std::move(child), failure_is_exit);
-  });
+  spawner_.spawn(std::move(spec),
+                 [this, alive, name = s.config.name, failure_is_exit](Result<base::Spawned> child) {
+                   if (alive.expired()) return;
+                   on_spawned(name, std::move(child), failure_is_exit);
+                 });
   return {};
 }
 
-void Supervisor::on_spawned(const std::string& name, std::uint64_t spawn_id,
-                            Result<base::Spawned> child, bool failure_is_exit) {
+void Supervisor::on_spawned(const std::string& name, Result<base::Spawned> child,
+                            bool failure_is_exit) {
   Service* s = find(name);
-  if (!s || s->state != ServiceState::kStarting || s->spawn_id != spawn_id) {
-    // Every change of a starting service waits for this answer, so nobody is left to watch
-    // this process; it must not run unwatched.
+  if (!s || s->state != ServiceState::kStarting) {
+    // Cannot happen: a starting service leaves that state only here (a stop, a restart, a
+    // reload all wait for this answer). Were it to, nobody would watch this process.
     if (child) base::kill_and_reap(child->pid, child->pidfd.get());
     return;
   }
@@ -276,7 +274,9 @@ void Supervisor::on_spawned(const std::string& name, std::uint64_t spawn_id,
 
 bool Supervisor::adopt(int object, pid_t pid, std::uint64_t start_ticks) {
   Service* s = find(object);
-  if (!s || s->state == ServiceState::kRunning || pid <= 0) return false;
+  if (!s || s->state == ServiceState::kRunning || s->state == ServiceState::kStarting || pid <= 0) {
+    return false;
+  }
   auto ticks = base::process_start_time(pid);
   if (!ticks || *ticks != start_ticks) return false;  // gone, or the pid was recycled
   std::string name = s->config.name;

@@ -168,7 +168,6 @@ class Supervisor {
     std::vector<Done> stop_waiters;
     bool restarting = false;
     std::vector<Done> restart_waiters;
-    std::uint64_t spawn_id = 0;       // of the request in flight (kStarting)
     bool stop_when_started = false;   // a stop asked while kStarting
     std::vector<Done> start_waiters;  // told when the spawn in flight has its outcome
   };
@@ -184,8 +183,7 @@ class Supervisor {
   /// an exit 127, so the policy sees the service down (boot); otherwise only the waiters
   /// hear of it.
   Status spawn(Service& service, bool failure_is_exit);
-  void on_spawned(const std::string& name, std::uint64_t spawn_id, Result<base::Spawned> child,
-                  bool failure_is_exit);
+  void on_spawned(const std::string& name, Result<base::Spawned> child, bool failure_is_exit);
   static void clear_give_up(Service& service);
   void on_exit(const std::string& name, pid_t pid, const base::ExitStatus& status);
   void stop_one(Service& service, Done done);
@@ -200,7 +198,6 @@ class Supervisor {
   std::vector<std::string> by_object_;       // object -> name, for the current policy
   std::vector<std::string> base_env_;
   std::string owner_;  // the mark of every service started here (left_running.h)
-  std::uint64_t last_spawn_id_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards timer callbacks
   base::Spawner spawner_;  // last: its thread ends (and delivers nothing) before the rest goes
 };

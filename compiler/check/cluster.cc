@@ -93,8 +93,7 @@ void check_remote(CheckContext& ctx, const ast::ObjectDecl& decl,
   const bool listens = seen.count("remote_port") != 0;
   if (remote) {
     for (const char* ring_only :
-         {"group", "on_quorum_loss", "fence", "watchdog", "watchdog_timeout", "remote_port",
-          "remote_address", "remote_timeout"}) {
+         {"group", "on_quorum_loss", "fence", "remote_port", "remote_address", "remote_timeout"}) {
       if (seen.count(ring_only) == 0) continue;
       ctx.diags.report(diag::Code::kInvalidSettingValue, seen[ring_only],
                        quote(ring_only) +
@@ -252,14 +251,17 @@ void check_cluster(CheckContext& ctx) {
       if (peer >= 0) node = ctx.policy.objects[static_cast<std::size_t>(peer)].peer_name;
     }
   }
-  // A remote node holds no clustered service (yet): nothing would ever place it there.
+  // A remote node may hold clustered services, but the ring's members place them: settings
+  // of placement here would be silently ignored.
   if (ctx.policy.cluster && ctx.policy.cluster->remote_node()) {
     for (std::size_t id = 0; id < ctx.policy.objects.size(); ++id) {
-      if (!ctx.policy.objects[id].clustered) continue;
+      const auto& o = ctx.policy.objects[id];
+      if (!o.clustered || (o.prefer.empty() && !o.only_preferred && !o.failback)) continue;
       ctx.diags.report(diag::Code::kInvalidSettingValue, ctx.object_decls[id]->name.range,
-                       "service " + quote(ctx.policy.objects[id].name) +
-                           " is clustered, but this node is a remote node ('attach'): only the "
-                           "ring's members place clustered services");
+                       "service " + quote(o.name) +
+                           " says where it prefers to run, but this node is a remote node "
+                           "('attach'): the ring's members place clustered services, by the "
+                           "'prefer' of their own policy");
     }
   }
   // A clustered service is placed by the cluster: without one it would never start.

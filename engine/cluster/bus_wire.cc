@@ -35,6 +35,40 @@ Result<std::set<std::string>> names_of(const json& j, const char* key) {
   return out;
 }
 
+json holding_json(const RemoteHolding& r) {
+  return json{{"node", r.name},       {"via", r.via},           {"epoch", r.epoch},
+              {"seq", r.seq},         {"eligible", r.eligible}, {"running", r.running},
+              {"gave_up", r.gave_up}, {"granted", r.granted}};
+}
+
+Result<RemoteHolding> holding_of(const json& j) {
+  if (!j.is_object()) return Error{"a remote node's holding must be an object"};
+  RemoteHolding r;
+  auto node = j.find("node");
+  if (node == j.end() || !node->is_string() || node->get<std::string>().empty())
+    return Error{"a remote node's \"node\" must be its name"};
+  r.name = node->get<std::string>();
+  auto via = j.find("via");
+  auto via_id = via == j.end() ? std::nullopt : uint32_of(*via);
+  if (!via_id) return Error{"a remote node's \"via\" must be a node id"};
+  r.via = *via_id;
+  auto epoch = j.find("epoch");
+  if (epoch == j.end() || !epoch->is_string())
+    return Error{"a remote node's \"epoch\" must be a string"};
+  r.epoch = epoch->get<std::string>();
+  auto seq = j.find("seq");
+  if (seq == j.end() || !seq->is_number_unsigned())
+    return Error{"a remote node's \"seq\" must be a whole number"};
+  r.seq = seq->get<std::uint64_t>();
+  for (auto [key, field] : {std::pair{"eligible", &r.eligible}, std::pair{"running", &r.running},
+                            std::pair{"gave_up", &r.gave_up}, std::pair{"granted", &r.granted}}) {
+    auto names = names_of(j, key);
+    if (!names) return names.error();
+    *field = std::move(names).value();
+  }
+  return r;
+}
+
 Result<Announcement> announcement_of(const json& j) {
   Announcement a;
   auto running = names_of(j, "running");
@@ -64,6 +98,15 @@ Result<Announcement> announcement_of(const json& j) {
     }
     a.placement = std::move(fingerprints);
   }
+  if (auto remotes = j.find("remotes"); remotes != j.end()) {
+    if (!remotes->is_array()) return Error{"\"remotes\" must be an array of holdings"};
+    for (const auto& entry : *remotes) {
+      auto r = holding_of(entry);
+      if (!r) return r.error();
+      const NodeId id = remote_node_id(r->name);
+      a.remotes[id] = std::move(r).value();
+    }
+  }
   return a;
 }
 
@@ -84,6 +127,11 @@ std::string encode_announcement(const Announcement& a) {
   json j{
       {"t", "announce"}, {"running", a.running}, {"gave_up", a.gave_up}, {"unfenced", a.unfenced}};
   if (a.placement) j["placement"] = *a.placement;
+  if (!a.remotes.empty()) {
+    json remotes = json::array();
+    for (const auto& [id, r] : a.remotes) remotes.push_back(holding_json(r));
+    j["remotes"] = std::move(remotes);
+  }
   return wire(j);
 }
 
@@ -107,6 +155,15 @@ std::string encode_status(json body) {
 
 std::string encode_alive() {
   return wire(json{{"t", "alive"}});
+}
+
+std::string encode_remote_state(const RemoteHolding& state) {
+  return wire(json{{"t", "remote_state"}, {"remote", holding_json(state)}});
+}
+
+std::string encode_remote_lost(const RemoteLostNotice& lost) {
+  return wire(
+      json{{"t", "remote_lost"}, {"node", lost.name}, {"epoch", lost.epoch}, {"via", lost.via}});
 }
 
 Result<BusPayload> decode_bus_payload(std::string_view payload) {
@@ -143,6 +200,25 @@ Result<BusPayload> decode_bus_payload(std::string_view payload) {
     return BusPayload(PublishedStatus{std::move(*body)});
   }
   if (kind == "alive") return BusPayload(AliveNotice{});
+  if (kind == "remote_state") {
+    auto remote = j.find("remote");
+    if (remote == j.end()) return Error{"a remote_state without \"remote\""};
+    auto r = holding_of(*remote);
+    if (!r) return r.error();
+    const NodeId id = remote_node_id(r->name);
+    return BusPayload(RemoteStateNotice{id, std::move(r).value()});
+  }
+  if (kind == "remote_lost") {
+    auto node = j.find("node");
+    auto epoch = j.find("epoch");
+    auto via = j.find("via");
+    auto via_id = via == j.end() ? std::nullopt : uint32_of(*via);
+    if (node == j.end() || !node->is_string() || node->get<std::string>().empty() ||
+        epoch == j.end() || !epoch->is_string() || !via_id)
+      return Error{"a remote_lost needs \"node\" (a name), \"epoch\" and \"via\" (a node id)"};
+    return BusPayload(
+        RemoteLostNotice{node->get<std::string>(), epoch->get<std::string>(), *via_id});
+  }
   return BusPayload(UnknownMessage{kind});
 }
 

@@ -1,12 +1,21 @@
 // The wire format of the cluster bus: one JSON object a CPG message, its "t" naming the kind.
 //
 //   {"t": "announce", "running": [names], "gave_up": [names], "unfenced": [node ids],
-//    "placement": {name: fingerprint}}                        // placement optional
+//    "placement": {name: fingerprint}, "remotes": [holding]}   // the last two optional
+//   {"t": "remote_state", "remote": holding}                 // from the member serving it
+//   {"t": "remote_lost", "node": name, "epoch": "…", "via": node id}
 //   {"t": "failover", "service": name, "target": node id}    // target optional
 //   {"t": "fenced", "node": node id}
 //   {"t": "event", "body": <the publisher's console record>}
 //   {"t": "alive"}                                            // for the sender's watchdog
 //   {"t": "status", "body": <an object>}     // the sender's state now: never in the history
+//
+// where a remote node's holding (placement.h, RemoteHolding) is
+//
+//   {"node": name, "via": node id, "epoch": "…", "seq": n, "eligible": [names],
+//    "running": [names], "gave_up": [names], "granted": [names]}
+//
+// and its node id is computed from its name (remote_node_id), never taken from the wire.
 //
 // Messages come from other amatads, perhaps of another version, perhaps with a bug: decoding
 // checks the type and range of every field it reads (node ids and fingerprints are unsigned
@@ -43,14 +52,28 @@ struct PublishedStatus {
 /// watchdog only while its own come back); the others ignore it.
 struct AliveNotice {};
 
+/// "remote_state": what the member serving a remote node publishes of it.
+struct RemoteStateNotice {
+  NodeId node = 0;  // remote_node_id(state.name)
+  RemoteHolding state;
+};
+
+/// "remote_lost": remote node `name`, of run `epoch`, served by `via`, is gone.
+struct RemoteLostNotice {
+  std::string name;
+  std::string epoch;
+  NodeId via = 0;
+};
+
 /// A well-formed message of a kind this amatad does not know (a newer version).
 struct UnknownMessage {
   std::string kind;
 };
 
 /// One decoded message of the bus.
-using BusPayload = std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent,
-                                PublishedStatus, AliveNotice, UnknownMessage>;
+using BusPayload =
+    std::variant<Announcement, FailoverRequest, FencedNotice, PublishedEvent, PublishedStatus,
+                 AliveNotice, RemoteStateNotice, RemoteLostNotice, UnknownMessage>;
 
 /// The bytes of each kind of message. Never throws: invalid UTF-8 becomes U+FFFD.
 std::string encode_announcement(const Announcement& announcement);
@@ -59,6 +82,8 @@ std::string encode_fenced(NodeId node);
 std::string encode_event(nlohmann::json body);
 std::string encode_status(nlohmann::json body);
 std::string encode_alive();
+std::string encode_remote_state(const RemoteHolding& state);
+std::string encode_remote_lost(const RemoteLostNotice& lost);
 
 /// A delivered message; an error says what is malformed in it.
 Result<BusPayload> decode_bus_payload(std::string_view payload);

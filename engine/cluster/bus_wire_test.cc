@@ -38,6 +38,42 @@ TEST(BusWire, EveryKindSurvivesEncodeAndDecode) {
   EXPECT_EQ(decoded<UnknownMessage>(R"({"t":"hello","x":1})").kind, "hello");
 }
 
+TEST(BusWire, RemoteNodesSurviveEncodeAndDecodeAndTheirIdComesFromTheirName) {
+  const RemoteHolding c1{"c1", 2, "9f3c", 7, {"db", "web"}, {"web"}, {"db"}, {"web"}};
+  const auto state = decoded<RemoteStateNotice>(encode_remote_state(c1));
+  EXPECT_EQ(state.state, c1);
+  EXPECT_EQ(state.node, remote_node_id("c1"));
+
+  Announcement a{{"web"}, {}, {}, std::nullopt, {{remote_node_id("c1"), c1}}};
+  EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
+
+  const auto lost = decoded<RemoteLostNotice>(encode_remote_lost({"c1", "9f3c", 2}));
+  EXPECT_EQ(lost.name, "c1");
+  EXPECT_EQ(lost.epoch, "9f3c");
+  EXPECT_EQ(lost.via, 2U);
+}
+
+TEST(BusWire, MalformedRemoteNodeMessagesAreErrors) {
+  for (
+      const char* payload : {
+          R"({"t":"remote_state"})",
+          R"({"t":"remote_state","remote":[]})",
+          R"({"t":"remote_state","remote":{"node":"","via":1,"epoch":"e","seq":1,"eligible":[],"running":[],"gave_up":[],"granted":[]}})",
+          R"({"t":"remote_state","remote":{"node":"c1","via":-1,"epoch":"e","seq":1,"eligible":[],"running":[],"gave_up":[],"granted":[]}})",
+          R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":7,"seq":1,"eligible":[],"running":[],"gave_up":[],"granted":[]}})",
+          R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":"e","seq":-1,"eligible":[],"running":[],"gave_up":[],"granted":[]}})",
+          R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":"e","seq":1,"eligible":[],"running":[],"gave_up":[]}})",
+          R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":"e","seq":1,"eligible":[3],"running":[],"gave_up":[],"granted":[]}})",
+          R"({"t":"remote_lost","node":"c1","epoch":"e"})",
+          R"({"t":"remote_lost","node":"","epoch":"e","via":1})",
+          R"({"t":"remote_lost","node":"c1","epoch":null,"via":1})",
+          R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"remotes":{}})",
+          R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"remotes":[7]})",
+      }) {
+    EXPECT_FALSE(decode_bus_payload(payload).ok()) << payload;
+  }
+}
+
 TEST(BusWire, InvalidUtf8InAnEventIsReplacedNotThrown) {
   nlohmann::json body{{"message", std::string("caf\xe9")}};
   auto text = encode_event(body);

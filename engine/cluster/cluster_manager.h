@@ -16,10 +16,12 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "base/event_loop.h"
 #include "base/result.h"
+#include "engine/cluster/bus_wire.h"
 #include "engine/cluster/corosync_session.h"
 #include "engine/cluster/placement.h"
 
@@ -71,7 +73,19 @@ struct ClusterConfig {
   /// ranks above this one that is not a member yet: nodes started together then place it
   /// as `prefer` says, not on whichever amatad joined first.
   std::chrono::milliseconds formation_settle{5000};
+  /// How long a remote node's heartbeat may stop before the ring counts it lost (its
+  /// `remote_timeout`): its lease is three quarters of it (docs/operations.md, "Remote nodes
+  /// holding clustered services").
+  std::chrono::milliseconds remote_timeout{2000};
   CorosyncSession::Options session;  // `group` is taken from above
+};
+
+/// What a remote node reports of its clustered services over its link (remote_wire.h).
+struct RemoteReport {
+  std::uint64_t seq = 0;
+  std::set<std::string> eligible;
+  std::set<std::string> running;
+  std::set<std::string> gave_up;
 };
 
 /// One node of the cluster as the policy's `peer` objects see it (catalog: member, quorate,
@@ -132,6 +146,13 @@ struct ClusterCallbacks {
   std::function<void(const std::string& from, const nlohmann::json& body)> on_status;
   /// Things worth a log line: connection lost/regained, placement decisions, fences.
   std::function<void(bool warning, std::string_view message)> on_log;
+  /// Tell remote node `remote`, whose link this member holds, to run exactly `run` of its
+  /// clustered services, for `lease` from the heartbeat it sent last (remote_wire.h, "place").
+  /// Called once the ledger holds that decision, and again whenever this member's own bus
+  /// message comes back while it is quorate: only then is the lease renewed.
+  std::function<void(const std::string& remote, const std::set<std::string>& run,
+                     std::chrono::milliseconds lease)>
+      on_place;
 };
 
 class ClusterManager {
@@ -166,6 +187,14 @@ class ClusterManager {
   /// The daemon could not keep it running here (restart limits): another node takes it.
   void service_gave_up(const std::string& name);
 
+  /// Remote node `name`, run `epoch`, reported over a link this member holds.
+  void remote_report(const std::string& name, const std::string& epoch, const RemoteReport& report);
+  /// This member no longer holds that link. Unless the node reports through another member
+  /// first, the ring counts it lost `remote_timeout` after the heartbeat this member last
+  /// received from it, when its lease has surely run out.
+  void remote_detached(const std::string& name, const std::string& epoch,
+                       base::Clock::time_point last_heartbeat);
+
   ClusterStatus status() const;
   std::vector<PeerView> peers() const;
   /// Why this node must not feed its watchdog now, or nothing when it may: it runs no
@@ -198,10 +227,21 @@ class ClusterManager {
   void update_peers();
   void log(bool warning, const std::string& message);
   bool running_here(const std::string& name) const;
-  /// Whether `service`, which this node would start now, waits for a better-preferred node
-  /// to join (ClusterConfig::formation_settle); schedules a reconcile for the window's end.
-  /// A node seen leaving since this one joined is not waited for: it had its chance.
-  bool settling(const ServicePlacement& service);
+  /// Whether `service`, which node `self` (this one, or a remote node it serves) would start
+  /// now, waits for a better-preferred node to join (or a remote node to attach)
+  /// (ClusterConfig::formation_settle); schedules a reconcile for the window's end. A node seen
+  /// leaving since this one joined is not waited for: it had its chance.
+  bool settling(const ServicePlacement& service, NodeId self);
+  /// reconcile() for the remote nodes this member serves: what each may run, published
+  /// before the node is told.
+  void reconcile_remotes(bool quorate);
+  void on_remote_state(NodeId from, const RemoteStateNotice& notice);
+  /// Counts `id` lost at `when` unless by then it is no longer served by `via` in `epoch`.
+  void lose_remote_at(NodeId id, const std::string& epoch, NodeId via,
+                      base::Clock::time_point when);
+  /// Renews the leases of the remote nodes this member serves (its own message came back).
+  void place_remotes();
+  std::chrono::milliseconds lease() const { return config_.remote_timeout * 3 / 4; }
 
   base::EventLoop& loop_;
   ClusterConfig config_;
@@ -226,6 +266,17 @@ class ClusterManager {
   std::map<NodeId, PeerView> peers_;
   base::EventLoop::TimerId alive_timer_ = 0;
   std::optional<base::Clock::time_point> own_alive_delivered_;  // the last of our "alive"s
+  /// The remote nodes whose link this member holds, by id: their run and last report.
+  struct ServedRemote {
+    std::string name;
+    std::string epoch;
+    RemoteReport report;
+  };
+  std::map<NodeId, ServedRemote> served_remotes_;
+  std::map<NodeId, RemoteHolding> remote_published_;  // sent, not yet delivered back
+  std::map<NodeId, std::string> remote_names_;        // every remote node heard of
+  /// The remote nodes (id, epoch, serving member) a loss is timed for.
+  std::set<std::tuple<NodeId, std::string, NodeId>> loss_timers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

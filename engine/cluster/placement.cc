@@ -31,6 +31,10 @@ std::uint32_t placement_fingerprint(const ServicePlacement& service) {
   return hash;
 }
 
+NodeId remote_node_id(std::string_view name) {
+  return fnv1a(kFnv1aBasis, name) | kRemoteIdBit;
+}
+
 Ledger::Ledger(std::vector<ServicePlacement> services) {
   set_services(std::move(services));
 }
@@ -66,6 +70,23 @@ bool Ledger::is_member(NodeId n) const {
   return std::binary_search(members_.begin(), members_.end(), n);
 }
 
+bool Ledger::is_served_remote(NodeId n) const {
+  const auto it = remotes_.find(n);
+  return it != remotes_.end() && is_member(it->second.via);
+}
+
+std::map<NodeId, RemoteHolding> Ledger::remotes_to_announce() const {
+  std::map<NodeId, RemoteHolding> out = before_join_;
+  for (const NodeId id : lost_remotes_) out.erase(id);
+  for (const auto& [id, r] : remotes_) out[id] = r;
+  return out;
+}
+
+const RemoteHolding* Ledger::remote(NodeId id) const {
+  const auto it = remotes_.find(id);
+  return it == remotes_.end() ? nullptr : &it->second;
+}
+
 const ServicePlacement* Ledger::find(const std::string& service) const {
   for (const auto& s : services_)
     if (s.name == service) return &s;
@@ -76,7 +97,11 @@ std::vector<NodeId> Ledger::holders(const std::string& service) const {
   std::vector<NodeId> out;
   for (const auto& [node, a] : announced_)
     if (a.running.count(service)) out.push_back(node);
-  return out;  // std::map iterates in ascending node order
+  // Orphans too: a remote node whose member left may still run its copy until it is lost.
+  for (const auto& [node, r] : remotes_)
+    if (r.running.count(service) || r.granted.count(service)) out.push_back(node);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::optional<NodeId> Ledger::target(const std::string& service) const {
@@ -86,6 +111,8 @@ std::optional<NodeId> Ledger::target(const std::string& service) const {
 }
 
 bool Ledger::banned(const std::string& service, NodeId n) const {
+  if (const auto r = remotes_.find(n); r != remotes_.end())
+    return r->second.gave_up.count(service) != 0;
   auto it = announced_.find(n);
   return it != announced_.end() && it->second.gave_up.count(service) != 0;
 }
@@ -93,13 +120,17 @@ bool Ledger::banned(const std::string& service, NodeId n) const {
 std::vector<NodeId> Ledger::ranked_candidates(const ServicePlacement& s) const {
   constexpr std::size_t kUnlisted = std::numeric_limits<std::size_t>::max();
   std::vector<std::pair<std::size_t, NodeId>> ranked;
-  for (NodeId m : members_) {
-    if (banned(s.name, m)) continue;
-    auto pos = std::find(s.preferred.begin(), s.preferred.end(), m);
+  const auto consider = [&](NodeId n) {
+    if (banned(s.name, n)) return;
+    auto pos = std::find(s.preferred.begin(), s.preferred.end(), n);
     std::size_t rank = pos == s.preferred.end() ? kUnlisted : pos - s.preferred.begin();
-    if (rank == kUnlisted && s.only_preferred) continue;
-    ranked.emplace_back(rank, m);
-  }
+    if (rank == kUnlisted && s.only_preferred) return;
+    ranked.emplace_back(rank, n);
+  };
+  for (NodeId m : members_) consider(m);
+  // A remote node runs only what it declares, and only while a member can tell it to.
+  for (const auto& [id, r] : remotes_)
+    if (r.eligible.count(s.name) && is_served_remote(id)) consider(id);
   std::sort(ranked.begin(), ranked.end());
   std::vector<NodeId> out;
   out.reserve(ranked.size());
@@ -130,7 +161,7 @@ void Ledger::apply_membership(const MembershipChange& change) {
   for (auto it = awaiting_.begin(); it != awaiting_.end();)
     it = is_member(*it) ? std::next(it) : awaiting_.erase(it);
   for (auto it = targets_.begin(); it != targets_.end();)
-    it = is_member(it->second) ? std::next(it) : targets_.erase(it);
+    it = is_member(it->second) || remotes_.count(it->second) ? std::next(it) : targets_.erase(it);
   // A member is alive, so it needs no fencing (it will announce what it runs instead).
   for (NodeId m : members_) unfenced_.erase(m);
 
@@ -139,6 +170,11 @@ void Ledger::apply_membership(const MembershipChange& change) {
     // and rebuild it from a fresh round, identical on every member.
     announced_.clear();
     targets_.clear();
+    // Remote nodes too: two partitions that merge each bring their own view of them.
+    before_join_ = std::move(remotes_);
+    remotes_.clear();
+    vouched_.clear();
+    lost_remotes_.clear();
     awaiting_.clear();
     awaiting_.insert(members_.begin(), members_.end());
     // Failback: the best-ranked node joining takes the service back, as an operator's
@@ -161,6 +197,17 @@ void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
   awaiting_.erase(from);
   for (NodeId u : announcement.unfenced)
     if (!is_member(u)) unfenced_.insert(u);
+  // After a join every member relearns the remote nodes in the same order, so all end alike.
+  // An announcement tells what its sender knew at the join; what came on the bus since is
+  // newer and stays. The member serving a node knows best: its word replaces hearsay.
+  for (const auto& [id, r] : announcement.remotes) {
+    if (!is_remote_id(id) || is_member(id) || lost_remotes_.count(id) || vouched_.count(id))
+      continue;
+    const bool own = r.via == from;
+    if (remotes_.count(id) && !own) continue;
+    remotes_[id] = r;
+    if (own) vouched_.insert(id);
+  }
   for (auto it = targets_.begin(); it != targets_.end();) {
     bool reached = it->second == from &&
                    (announcement.running.count(it->first) || announcement.gave_up.count(it->first));
@@ -173,13 +220,18 @@ bool Ledger::apply_failover(const FailoverRequest& request) {
   if (!s) return false;
   if (request.target) {
     NodeId t = *request.target;
-    if (!is_member(t)) return false;
+    const auto remote = remotes_.find(t);
+    if (remote != remotes_.end() &&
+        (!is_served_remote(t) || !remote->second.eligible.count(s->name)))
+      return false;
+    if (!is_member(t) && remote == remotes_.end()) return false;
     if (s->only_preferred &&
         std::find(s->preferred.begin(), s->preferred.end(), t) == s->preferred.end())
       return false;
     // An explicit request is the operator's "clean up": the target may try again.
     auto a = announced_.find(t);
     if (a != announced_.end()) a->second.gave_up.erase(s->name);
+    if (remote != remotes_.end()) remote->second.gave_up.erase(s->name);
     targets_[s->name] = t;
     return true;
   }
@@ -194,6 +246,48 @@ bool Ledger::apply_failover(const FailoverRequest& request) {
 
 void Ledger::apply_fenced(NodeId fenced) {
   unfenced_.erase(fenced);
+}
+
+bool Ledger::apply_remote(NodeId id, const RemoteHolding& state) {
+  if (!is_remote_id(id) || is_member(id)) return false;
+  const auto it = remotes_.find(id);
+  if (it != remotes_.end() && it->second.epoch == state.epoch) {
+    const RemoteHolding& known = it->second;
+    // The node numbers its reports over its run and sends a new one after every move, so a
+    // report from the member it left, delivered late, is never newer than the next one's.
+    if (state.seq < known.seq || (state.seq == known.seq && state.via != known.via)) return false;
+  }
+  lost_remotes_.erase(id);
+  remotes_[id] = state;
+  vouched_.insert(id);
+  // A pinned target reached (or given up), as for a member's announcement.
+  for (auto t = targets_.begin(); t != targets_.end();) {
+    bool reached =
+        t->second == id && (state.running.count(t->first) || state.gave_up.count(t->first));
+    t = reached ? targets_.erase(t) : std::next(t);
+  }
+  return true;
+}
+
+bool Ledger::apply_remote_lost(NodeId id, const std::string& epoch, NodeId via) {
+  const auto it = remotes_.find(id);
+  if (it == remotes_.end()) {
+    // A member that joined after the node was known learns of it from an announcement that
+    // may come after this: remember the loss, so that stays undone.
+    if (is_remote_id(id)) lost_remotes_.insert(id);
+    return false;
+  }
+  if (it->second.epoch != epoch || it->second.via != via) return false;
+  for (const auto& s : services_) {
+    const bool held = it->second.running.count(s.name) || it->second.granted.count(s.name);
+    if (s.fence && held) unfenced_.insert(id);
+  }
+  remotes_.erase(it);
+  vouched_.erase(id);
+  lost_remotes_.insert(id);
+  for (auto t = targets_.begin(); t != targets_.end();)
+    t = t->second == id ? targets_.erase(t) : std::next(t);
+  return true;
 }
 
 bool Ledger::synced() const {

@@ -26,6 +26,16 @@
 //   carry a fingerprint of each service's settings; while a member places a service
 //   differently (a reload not yet done everywhere), nobody starts or stops it for placement
 //   reasons — two nodes that disagree on the owner could otherwise both keep a copy.
+// - Remote nodes (docs/operations.md, "Remote nodes") are candidates too, for the services
+//   they declare, while a member serves them. What the ledger knows of one comes whole from
+//   the member serving it (apply_remote): what the node reported running, and what that
+//   member let it run (`granted`, recorded here before the node is told, so the ledger never
+//   learns of a copy after it exists). A remote node leaves the ledger only when it is lost
+//   (apply_remote_lost): its lease has run out, so its copies are gone — or it must be
+//   fenced first, as a member that vanished. After a join they are learnt again like the
+//   rest, from the announcements: the first that lists a node, or the one from the member
+//   serving it, which outranks what another member heard. Nothing starts until every member
+//   has announced, so nothing is placed while a holder is unknown.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +89,29 @@ std::uint32_t fnv1a(std::uint32_t hash, std::uint32_t word);
 /// A fingerprint of the settings by which a node places each of its clustered services.
 using PlacementFingerprints = std::map<std::string, std::uint32_t>;
 
+/// The node id of remote node `name` in placement: a hash of its name with the top bit set.
+/// Corosync's node ids are the small numbers of corosync.conf's nodelist, so the two never
+/// meet; a member whose id has the top bit set refuses to serve remote nodes (it cannot
+/// tell them apart).
+NodeId remote_node_id(std::string_view name);
+inline constexpr NodeId kRemoteIdBit = 0x80000000U;
+inline bool is_remote_id(NodeId id) {
+  return (id & kRemoteIdBit) != 0;
+}
+
+/// What the ring knows of one remote node's clustered services.
+struct RemoteHolding {
+  std::string name;
+  NodeId via = 0;                  // the member serving it, which published this
+  std::string epoch;               // the run of its amatad
+  std::uint64_t seq = 0;           // its report's number (it grows over the node's run)
+  std::set<std::string> eligible;  // the clustered services it declares: it may run them
+  std::set<std::string> running;   // it runs or is starting them, as it last reported
+  std::set<std::string> gave_up;   // it could not keep them running
+  std::set<std::string> granted;   // its member let it run them
+  bool operator==(const RemoteHolding&) const = default;
+};
+
 /// What a node says about itself after every membership change and every start or stop.
 struct Announcement {
   std::set<std::string> running;  // clustered services it runs (or is starting)
@@ -86,6 +119,8 @@ struct Announcement {
   std::set<NodeId> unfenced;      // departed holders it knows still need fencing
   /// Its fingerprint of every service it places; empty optional: it did not say.
   std::optional<PlacementFingerprints> placement;
+  /// The remote nodes it knows of, for members that joined since (Ledger::apply_announcement).
+  std::map<NodeId, RemoteHolding> remotes;
   bool operator==(const Announcement&) const = default;
 };
 
@@ -131,13 +166,29 @@ class Ledger {
 
   /// Applies one CPG configuration change.
   void apply_membership(const MembershipChange& change);
-  /// Applies a node's announcement, delivered in agreed order.
+  /// Applies a node's announcement, delivered in agreed order (with the remote nodes it
+  /// lists, as the class comment says).
   void apply_announcement(NodeId from, const Announcement& announcement);
   /// Applies a failover request, delivered in agreed order. Returns false when it cannot be
   /// honoured (unknown service, target not a member, no other candidate).
   bool apply_failover(const FailoverRequest& request);
   /// Applies "node `fenced` was fenced": it no longer blocks any start.
   void apply_fenced(NodeId fenced);
+  /// Applies what the member `state.via` published of remote node `id`: the whole entry
+  /// replaces the last one unless it is older — an earlier report of the same run, or the
+  /// same report from another member (a link that moved on). Returns whether it applied.
+  bool apply_remote(NodeId id, const RemoteHolding& state);
+  /// Applies "remote node `id` (run `epoch`, served by `via`) is lost": it leaves the ledger
+  /// unless it has reported through another member, or another run, since. A holder of a
+  /// fenced service must be fenced first. Returns whether it applied.
+  bool apply_remote_lost(NodeId id, const std::string& epoch, NodeId via);
+  /// The remote nodes known, by id.
+  const std::map<NodeId, RemoteHolding>& remotes() const { return remotes_; }
+  /// What this member announces of the remote nodes after a membership change: what it
+  /// knew before the last join, updated by what it learnt since.
+  std::map<NodeId, RemoteHolding> remotes_to_announce() const;
+  /// The remote node `id` (nullptr: not known).
+  const RemoteHolding* remote(NodeId id) const;
 
   /// True once every member has announced since the last change that added members.
   bool synced() const;
@@ -160,6 +211,8 @@ class Ledger {
 
  private:
   bool is_member(NodeId n) const;
+  /// A remote node a member serves now (not orphaned by its member's departure).
+  bool is_served_remote(NodeId n) const;
   bool banned(const std::string& service, NodeId n) const;
   /// Members allowed to run `service`, best first.
   std::vector<NodeId> ranked_candidates(const ServicePlacement& s) const;
@@ -171,6 +224,13 @@ class Ledger {
   std::map<NodeId, Announcement> announced_;  // latest announcement per member
   std::set<NodeId> unfenced_;                 // departed holders needing a fence
   std::map<std::string, NodeId> targets_;     // pinned failover targets
+  std::map<NodeId, RemoteHolding> remotes_;   // the remote nodes known
+  /// Of remotes_, those learnt from the member serving them (its remote_state or its own
+  /// announcement), which another member's announcement never replaces.
+  std::set<NodeId> vouched_;
+  /// Remote nodes lost: an announcement sent before the loss must not bring one back.
+  std::set<NodeId> lost_remotes_;
+  std::map<NodeId, RemoteHolding> before_join_;  // remotes_ when the last join came
 };
 
 /// The text a fence agent reads on stdin (the fence-agents convention: one `key=value` a

@@ -424,6 +424,166 @@ TEST(Ledger, AnnouncementsFromNonMembersAreIgnored) {
   EXPECT_EQ(l.owner("web"), 1u);
 }
 
+// Remote nodes (placement.h): candidates for what they declare while a member serves them.
+const NodeId kC1 = remote_node_id("c1");
+const NodeId kC2 = remote_node_id("c2");
+constexpr auto kStop = QuorumLossPolicy::kStop;
+
+RemoteHolding remote_state(std::string name, NodeId via, std::uint64_t seq,
+                           std::set<std::string> running = {}, std::set<std::string> granted = {},
+                           std::set<std::string> eligible = {"web"}) {
+  return RemoteHolding{
+      std::move(name),   via, "e1", seq, std::move(eligible), std::move(running), {},
+      std::move(granted)};
+}
+
+Ledger two_members(std::vector<NodeId> preferred, bool fence = false) {
+  Ledger l(one_service(std::move(preferred), fence));
+  l.apply_membership({{1, 2}, {1, 2}, {}});
+  l.apply_announcement(1, {});
+  l.apply_announcement(2, {});
+  return l;
+}
+
+TEST(RemotePlacement, RemoteIdsHaveTheTopBitAndDifferByName) {
+  EXPECT_TRUE(is_remote_id(kC1));
+  EXPECT_NE(kC1, kC2);
+  EXPECT_FALSE(is_remote_id(3));
+}
+
+TEST(RemotePlacement, ARemoteNodeIsACandidateForWhatItDeclaresOnly) {
+  Ledger l = two_members({kC1, 1, 2});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1)));
+  EXPECT_EQ(l.owner("web"), kC1);
+  EXPECT_EQ(l.decide("web", kC1, false, true, kStop).action, LocalAction::kStart);
+  EXPECT_EQ(l.decide("web", 1, false, true, kStop).action, LocalAction::kNone);
+  // It declares another service: web is not its to run.
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 2, {}, {}, {"db"})));
+  EXPECT_EQ(l.owner("web"), 1u);
+}
+
+TEST(RemotePlacement, WhatItsMemberGrantedHoldsTheServiceBeforeTheNodeReportsIt) {
+  Ledger l = two_members({kC1, 1, 2});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {}, {"web"})));
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{kC1});
+  ASSERT_TRUE(l.apply_failover({"web", NodeId{2}}));
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kWait);
+  EXPECT_EQ(l.decide("web", kC1, true, true, kStop).action, LocalAction::kStop);
+  // Its member took the grant back, but the node still reports it running: still a holder.
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {})));
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kWait);
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 2)));
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kStart);
+}
+
+TEST(RemotePlacement, AnOrphanHoldsItsServiceUntilItIsLostOrServedAgain) {
+  Ledger l(one_service({kC1, 1, 2, 3}));
+  l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  for (NodeId n : {1, 2, 3}) l.apply_announcement(n, {});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  l.apply_membership({{2, 3}, {}, {{1, LeaveReason::kNodeDown}}});
+  // Not a candidate while no member serves it, but its copy may still run.
+  EXPECT_EQ(l.owner("web"), 2u);
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kWait);
+  // It attached to member 3 and says so: the owner again, nothing moved.
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 3, 2, {"web"}, {"web"})));
+  EXPECT_EQ(l.owner("web"), kC1);
+  // The loss its old member's departure would have caused, delivered late, changes nothing.
+  EXPECT_FALSE(l.apply_remote_lost(kC1, "e1", 1));
+  EXPECT_EQ(l.owner("web"), kC1);
+  EXPECT_TRUE(l.apply_remote_lost(kC1, "e1", 3));
+  EXPECT_EQ(l.remote(kC1), nullptr);
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kStart);
+}
+
+TEST(RemotePlacement, ALostHolderOfAFencedServiceIsFencedFirst) {
+  Ledger l = two_members({kC1, 1, 2}, /*fence=*/true);
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  ASSERT_TRUE(l.apply_remote_lost(kC1, "e1", 1));
+  const Decision d = l.decide("web", 1, false, true, kStop);
+  EXPECT_EQ(d.action, LocalAction::kFence);
+  EXPECT_EQ(d.fence, std::vector<NodeId>{kC1});
+  l.apply_fenced(kC1);
+  EXPECT_EQ(l.decide("web", 1, false, true, kStop).action, LocalAction::kStart);
+}
+
+TEST(RemotePlacement, OlderReportsAndReportsFromALinkLeftBehindAreIgnored) {
+  Ledger l = two_members({kC1, 1, 2});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 5, {"web"}, {"web"})));
+  EXPECT_FALSE(l.apply_remote(kC1, remote_state("c1", 1, 4)));
+  EXPECT_FALSE(l.apply_remote(kC1, remote_state("c1", 2, 5)));
+  EXPECT_EQ(l.remote(kC1)->running, std::set<std::string>{"web"});
+  // The same report with a new grant from the same member: applied.
+  EXPECT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 5, {"web"}, {})));
+  // A new run of its amatad starts its numbering again.
+  RemoteHolding restarted = remote_state("c1", 2, 1);
+  restarted.epoch = "e2";
+  EXPECT_TRUE(l.apply_remote(kC1, restarted));
+  EXPECT_EQ(l.remote(kC1)->via, 2u);
+  // A member's own node id never stands for a remote node.
+  EXPECT_FALSE(l.apply_remote(2, remote_state("c1", 1, 9)));
+}
+
+TEST(RemotePlacement, AfterAJoinEveryMemberLearnsTheRemoteNodesAgainAndAlike) {
+  Ledger member = two_members({kC1, 1, 2, 3});
+  ASSERT_TRUE(member.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  ASSERT_TRUE(member.apply_remote(kC2, remote_state("c2", 2, 1)));
+
+  member.apply_membership({{1, 2, 3}, {3}, {}});
+  // Until every member has announced, no holder is known, and nothing may start.
+  EXPECT_TRUE(member.remotes().empty());
+  EXPECT_EQ(member.owner("web"), 1U);
+  EXPECT_EQ(member.decide("web", 1, false, true, kStop).action, LocalAction::kWait);
+  Announcement from1;
+  from1.remotes = member.remotes_to_announce();  // what member 1 says after the join
+  EXPECT_EQ(from1.remotes.size(), 2U);
+
+  Ledger joiner(one_service({kC1, 1, 2, 3}));
+  joiner.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  // c2 was lost after the join, before member 1's announcement was delivered.
+  for (Ledger* l : {&member, &joiner}) EXPECT_FALSE(l->apply_remote_lost(kC2, "e1", 2));
+  for (Ledger* l : {&member, &joiner}) {
+    l->apply_announcement(1, from1);
+    l->apply_announcement(2, {});
+    l->apply_announcement(3, {});
+  }
+  EXPECT_EQ(joiner.remotes(), member.remotes());
+  EXPECT_EQ(joiner.remotes().size(), 1U);
+  EXPECT_EQ(joiner.owner("web"), kC1);
+  EXPECT_EQ(member.decide("web", kC1, true, true, kStop).action, LocalAction::kNone);
+}
+
+// Two partitions merge, each with its own view of c1. Whichever member announces first, the
+// member serving c1 has the last word, on every member alike.
+TEST(RemotePlacement, WhenPartitionsMergeTheMemberServingARemoteNodeOutranksHearsay) {
+  // Hearsay from member 1 (its partition's old view: c1 on member 2, running web) and the
+  // word of member 3, which serves c1 now and runs nothing there.
+  Announcement from1, from3;
+  from1.remotes[kC1] = remote_state("c1", 2, 4, {"web"}, {"web"});
+  from3.remotes[kC1] = remote_state("c1", 3, 6);
+  for (bool hearsay_first : {true, false}) {
+    Ledger l(one_service({kC1, 1, 2, 3}));
+    l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+    if (hearsay_first) l.apply_announcement(1, from1);
+    l.apply_announcement(3, from3);
+    if (!hearsay_first) l.apply_announcement(1, from1);
+    l.apply_announcement(2, {});
+    ASSERT_NE(l.remote(kC1), nullptr);
+    EXPECT_EQ(l.remote(kC1)->via, 3U) << hearsay_first;
+    EXPECT_TRUE(l.holders("web").empty()) << hearsay_first;
+  }
+}
+
+TEST(RemotePlacement, AFailoverMayNameARemoteNodeItDeclaresTheServiceOn) {
+  Ledger l = two_members({1, 2});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1)));
+  ASSERT_TRUE(l.apply_remote(kC2, remote_state("c2", 1, 1, {}, {}, {"db"})));
+  EXPECT_FALSE(l.apply_failover({"web", kC2}));
+  ASSERT_TRUE(l.apply_failover({"web", kC1}));
+  EXPECT_EQ(l.owner("web"), kC1);
+  EXPECT_EQ(l.decide("web", kC1, false, true, kStop).action, LocalAction::kStart);
+}
+
 // Random kills, restarts, partitions and heals of a five-node cluster. After every change has
 // settled: every quorate partition runs exactly one copy (stop policy: nowhere else), and all
 // members of a partition agree on the owner.

@@ -21,6 +21,7 @@ cluster::ClusterConfig ClusterGlue::config_of(const catalog::ClusterSpec& spec,
                               : cluster::QuorumLossPolicy::kStop;
   config.fence.argv = spec.fence;
   if (!spec.watchdog.empty()) config.watchdog_timeout = std::chrono::seconds(spec.watchdog_timeout);
+  config.remote_timeout = std::chrono::milliseconds(spec.remote_timeout_ms);
   for (const auto& o : objects) {
     if (o.kind == catalog::Kind::kPeer && o.node_id && !o.peer_name.empty()) {
       config.node_names[*o.node_id] = o.peer_name;
@@ -75,6 +76,10 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
   cb.on_log = [self](bool warning, std::string_view message) {
     if (self->callbacks_.on_log) self->callbacks_.on_log(warning, message);
   };
+  cb.on_place = [self](const std::string& node, const std::set<std::string>& run,
+                       std::chrono::milliseconds lease) {
+    if (self->remote_) self->remote_->place(node, run, lease);
+  };
   glue->manager_ = cluster::ClusterManager::create(loop, config_of(spec, objects), *glue, cb);
   if (!glue->manager_) return Error{"cannot create the cluster manager"};
   auto remote = RemoteRing::create(loop, spec, glue->ring_access());
@@ -116,6 +121,11 @@ RemoteRing::RingAccess ClusterGlue::ring_access() {
       },
       [this](bool warning, std::string_view message) {
         if (callbacks_.on_log) callbacks_.on_log(warning, message);
+      },
+      [this](const std::string& node, const std::string& epoch,
+             const cluster::RemoteReport& report) { manager_->remote_report(node, epoch, report); },
+      [this](const std::string& node, const std::string& epoch, base::Clock::time_point last) {
+        manager_->remote_detached(node, epoch, last);
       },
   };
 }

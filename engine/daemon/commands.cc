@@ -40,6 +40,12 @@ console::Outcome Daemon::status() {
   }
   if (remote_node_) {
     result["remote"] = remote_node_->status_json(base::Clock::now(), base::unix_now());
+    // Held back until the ring places it here, as on a ring member.
+    for (auto& object : result["objects"]) {
+      if (object.value("state", "") == "unmonitored" &&
+          remote_node_->places(object.value("name", "")))
+        object["state"] = "standby";
+    }
   }
   // Maintenance: on each object it covers (its own window, or the node's), and the node's.
   const double now = base::unix_now();

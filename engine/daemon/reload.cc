@@ -159,9 +159,11 @@ void Daemon::keep_policy(const lower::LoadedPolicy& loaded) {
 
 Status Daemon::attach_cluster(const catalog::ClusterSpec& spec) {
   if (spec.remote_node()) {
-    auto node = RemoteNode::create(*loop_, spec, [](bool warning, std::string_view message) {
-      warning ? spdlog::warn("{}", message) : spdlog::info("{}", message);
-    });
+    auto node =
+        RemoteNode::create(*loop_, spec, policy().tables().objects, *supervisor_,
+                           [](bool warning, std::string_view message) {
+                             warning ? spdlog::warn("{}", message) : spdlog::info("{}", message);
+                           });
     if (!node) return Error{"cluster " + spec.name + ": " + node.error().message};
     remote_node_ = std::move(*node);
     return {};
@@ -188,7 +190,8 @@ void Daemon::reload_cluster() {
   const auto& spec = tables.cluster;
   if (remote_node_ && (!spec || !remote_node_->same_settings(*spec))) {
     spdlog::info("remote: leaving cluster {}", remote_node_->cluster());
-    remote_node_.reset();  // events still buffered for the ring go with it
+    remote_node_->release();  // its clustered services are ordinary ones now, or re-placed
+    remote_node_.reset();     // events still buffered for the ring go with it
   }
   if (cluster_ && (!spec || spec->remote_node() || spec->group != cluster_->group())) {
     spdlog::info("cluster: leaving CPG group {}{}", cluster_->group(),
@@ -198,7 +201,10 @@ void Daemon::reload_cluster() {
   }
   if (!spec) return;
   if (spec->remote_node()) {
-    if (remote_node_) return;
+    if (remote_node_) {
+      remote_node_->reconfigure(tables.objects);
+      return;
+    }
     if (Status s = attach_cluster(*spec); !s) spdlog::error("{}", s.error().message);
     return;
   }

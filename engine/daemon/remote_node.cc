@@ -6,22 +6,44 @@
 
 namespace amata::daemon {
 
-Result<std::unique_ptr<RemoteNode>> RemoteNode::create(base::EventLoop& loop,
-                                                       const catalog::ClusterSpec& spec,
-                                                       const Log& log) {
+Result<std::unique_ptr<RemoteNode>> RemoteNode::create(
+    base::EventLoop& loop, const catalog::ClusterSpec& spec,
+    const std::vector<catalog::ObjectSpec>& objects, supervisor::Supervisor& supervisor,
+    const Log& log) {
   auto name = remote::certificate_name(spec.tls_cert);
   if (!name) return Error{"remote node: " + name.error().message};
   std::unique_ptr<RemoteNode> node(new RemoteNode(spec, *name));
+  RemoteNode* self = node.get();
+  node->services_ = std::make_unique<RemoteServices>(
+      loop, supervisor,
+      [self](std::set<std::string> running, std::set<std::string> gave_up,
+             std::set<std::string> eligible) {
+        if (self->attacher_)
+          self->attacher_->set_services(std::move(running), std::move(gave_up),
+                                        std::move(eligible));
+      },
+      log);
   std::vector<remote::AttachTarget> members;
   for (const auto& m : spec.attach) members.push_back({m.name, m.host, m.port});
   remote::AttacherOptions options;
   options.targets = remote::rank_ring_members(*name, std::move(members));
   options.tls = {spec.tls_cert, spec.tls_key, spec.tls_ca};
   remote::AttacherCallbacks callbacks{
-      nullptr, nullptr, [log](bool warning, const std::string& message) { log(warning, message); }};
+      nullptr,
+      nullptr,
+      [log](bool warning, const std::string& message) { log(warning, message); },
+      [self](const std::string& member, const std::set<std::string>& run) {
+        self->services_->place(member, run);
+      },
+      [self](base::Clock::time_point valid_until) { self->services_->lease(valid_until); },
+  };
   auto attacher = remote::RemoteAttacher::start(loop, std::move(options), std::move(callbacks));
   if (!attacher) return attacher.error();
   node->attacher_ = std::move(*attacher);
+  // Held back from boot; what already runs here (adopted) runs on half a timeout's lease,
+  // shorter than the ring waits before it counts this node's last run lost.
+  node->services_->configure(objects);
+  node->services_->first_lease(std::chrono::milliseconds(spec.remote_timeout_ms / 2));
   log(false, "remote: this node is " + *name + ", attaching to cluster " + spec.name);
   return node;
 }
@@ -55,6 +77,7 @@ nlohmann::json RemoteNode::status_json(base::Clock::time_point now, double now_u
                        : nlohmann::json(nullptr)},
   };
   if (!s.last_error.empty()) out["last_error"] = s.last_error;
+  out["services"] = services_->status_json(now);
   return out;
 }
 

@@ -32,7 +32,7 @@ Result<std::unique_ptr<RemoteRing>> RemoteRing::create(base::EventLoop& loop,
 
 Status RemoteRing::listen(const catalog::ClusterSpec& spec) {
   listener_.reset();
-  served_.clear();
+  while (!served_.empty()) forget_link(served_.begin()->first);
   listening_ = spec;
   if (spec.remote_port == 0) return {};
   remote::ListenerOptions options;
@@ -49,6 +49,9 @@ Status RemoteRing::listen(const catalog::ClusterSpec& spec) {
         on_gone(link, node, why);
       },
       [this](bool warning, const std::string& message) { ring_.log(warning, message); },
+      [this](remote::LinkId link, const std::string& node, remote::ServiceReport report) {
+        on_report(link, node, std::move(report));
+      },
   };
   auto listener = remote::RemoteListener::start(loop_, std::move(options), std::move(callbacks));
   if (!listener) return listener.error();
@@ -104,6 +107,7 @@ void RemoteRing::on_hello(const remote::HelloRequest& hello) {
     listener_->refuse(hello.link, "the ring's bus: " + s.error().message);
     return;
   }
+  if (served_.count(hello.node)) forget_link(hello.node);
   served_[hello.node] = Served{hello.link, hello.hello.epoch, hello.address};
   listener_->welcome(hello.link, registry_.acked(hello.node, hello.hello.epoch));
 }
@@ -124,15 +128,42 @@ void RemoteRing::on_event(remote::LinkId link, const std::string& node, remote::
   body.erase("remote_served");
   if (Status s = ring_.publish(std::move(body)); !s) {
     listener_->refuse(link, "the ring's bus: " + s.error().message);
-    served_.erase(it);
+    forget_link(node);
   }
+}
+
+void RemoteRing::on_report(remote::LinkId link, const std::string& node,
+                           remote::ServiceReport report) {
+  const auto it = served_.find(node);
+  if (it == served_.end() || it->second.link != link || !ring_.report) return;
+  ring_.report(node, it->second.epoch,
+               cluster::RemoteReport{report.seq, std::move(report.eligible),
+                                     std::move(report.running), std::move(report.gave_up)});
+}
+
+void RemoteRing::place(const std::string& node, const std::set<std::string>& run,
+                       std::chrono::milliseconds lease) {
+  const auto it = served_.find(node);
+  if (it == served_.end() || !listener_) return;
+  listener_->place(it->second.link,
+                   remote::Placement{run, static_cast<std::uint32_t>(lease.count())});
+}
+
+void RemoteRing::forget_link(const std::string& node) {
+  const auto it = served_.find(node);
+  if (it == served_.end()) return;
+  const std::string epoch = it->second.epoch;
+  served_.erase(it);
+  // Now is no earlier than the last heartbeat this member received from it, so its lease,
+  // measured from a heartbeat it sent, ends before the ring counts it lost.
+  if (ring_.detached) ring_.detached(node, epoch, base::Clock::now());
 }
 
 void RemoteRing::on_gone(remote::LinkId link, const std::string& node, const std::string& why) {
   const auto it = served_.find(node);
   if (it == served_.end() || it->second.link != link) return;
   const std::string epoch = it->second.epoch;
-  served_.erase(it);
+  forget_link(node);
   (void)notify(node, epoch, "lost",
                fmt::format("{} lost by {}: {}", node, ring_.local_name(), why));
 }
@@ -155,7 +186,7 @@ void RemoteRing::on_bus(const cluster::BusMessage& entry) {
     const auto served = served_.find(node);
     if (entry.from_name != ring_.local_name() && served != served_.end() && listener_) {
       listener_->refuse(served->second.link, node + " is attached via " + entry.from_name + " now");
-      served_.erase(served);
+      forget_link(node);
     }
   }
   const auto notice = registry_.apply(entry.from_name, entry.body, now);
@@ -173,7 +204,7 @@ void RemoteRing::on_bus(const cluster::BusMessage& entry) {
   if (notice->state == "attached" && !mine && served != served_.end() && listener_) {
     listener_->refuse(served->second.link,
                       notice->node + " is attached via " + entry.from_name + " now");
-    served_.erase(served);
+    forget_link(notice->node);
   }
 }
 
@@ -275,7 +306,7 @@ void RemoteRing::check_serving() {
   if (!why) return;
   for (const auto& [node, served] : served_) listener_->refuse(served.link, *why);
   ring_.log(true, fmt::format("remote nodes: closed {} link(s): {}", served_.size(), *why));
-  served_.clear();
+  while (!served_.empty()) forget_link(served_.begin()->first);
 }
 
 std::vector<cluster::PeerView> RemoteRing::peers(bool quorate) const {

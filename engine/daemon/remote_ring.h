@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,14 @@ class RemoteRing {
     std::function<std::optional<std::string>()> cannot_serve;
     std::function<bool(const std::string&)> is_ring_member;  // a name of the ring's nodes
     std::function<void(bool warning, std::string_view message)> log;
+    /// A served node's report of its clustered services (ClusterManager::remote_report).
+    std::function<void(const std::string& node, const std::string& epoch,
+                       const cluster::RemoteReport& report)>
+        report;
+    /// This member no longer holds the node's link (ClusterManager::remote_detached).
+    std::function<void(const std::string& node, const std::string& epoch,
+                       base::Clock::time_point last_heartbeat)>
+        detached;
   };
 
   /// Listens when `spec` has a remote_port (an error: the port or the TLS files).
@@ -59,6 +68,9 @@ class RemoteRing {
   /// After a membership or quorum change: a member that may no longer serve (it lost quorum,
   /// or Corosync) closes its links, so its remote nodes attach to one that may.
   void check_serving();
+  /// Tells served node `node` which clustered services it may run (ClusterCallbacks::on_place).
+  void place(const std::string& node, const std::set<std::string>& run,
+             std::chrono::milliseconds lease);
   /// The remote nodes as peers (node id 0), `quorate` being the local partition's.
   std::vector<cluster::PeerView> peers(bool quorate) const;
   /// status → cluster → remote_nodes (docs/console.md).
@@ -70,6 +82,10 @@ class RemoteRing {
   void on_hello(const remote::HelloRequest& hello);
   void on_event(remote::LinkId link, const std::string& node, remote::RemoteEvent event);
   void on_gone(remote::LinkId link, const std::string& node, const std::string& why);
+  void on_report(remote::LinkId link, const std::string& node, remote::ServiceReport report);
+  /// Forgets the link this member held to `node` (closed, refused or replaced), and tells
+  /// the placement so.
+  void forget_link(const std::string& node);
   /// A notice about `node` on the bus ("attached" or "lost").
   Status notify(const std::string& node, const std::string& epoch, const std::string& state,
                 const std::string& message);

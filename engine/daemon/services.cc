@@ -9,6 +9,7 @@
 
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/remote_node.h"
 
 namespace amata::daemon {
 
@@ -101,7 +102,8 @@ void Daemon::on_service_gave_up(int object, const std::string& name, const std::
                             {name}, nlohmann::json({{"reason", reason}}).dump(),
                             "raise"};
   record_event(record);
-  if (cluster_) cluster_->gave_up(name);  // another node takes the service over
+  if (cluster_) cluster_->gave_up(name);
+  if (remote_node_) remote_node_->gave_up(name);  // another node takes the service over
   actions::EventEnvironment env;
   env.event = store::kGaveUpEvent;
   env.objects = {name};

@@ -4,11 +4,14 @@
 // corosync still delivers its messages. A hung amatad (the loop does not turn), a stopped
 // corosync, or a node that cannot stop its copies after losing quorum stops feeding, and
 // the device resets the node before the majority, which waits twice the timeout, starts
-// another copy.
+// another copy. On a remote node it is fed while its clustered services run under a lease
+// (docs/operations.md, "Remote nodes holding clustered services"): a hung amatad cannot
+// kill them when the lease runs out, the device resets the node instead.
 #include <spdlog/spdlog.h>
 
 #include "engine/daemon/cluster_glue.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/remote_node.h"
 
 namespace amata::daemon {
 
@@ -28,7 +31,9 @@ Status Daemon::open_watchdog(const catalog::ClusterSpec& spec) {
 
 void Daemon::feed_watchdog() {
   if (!watchdog_ || !watchdog_settings_) return;
-  std::optional<std::string> held = cluster_ ? cluster_->watchdog_hold_reason() : std::nullopt;
+  std::optional<std::string> held = cluster_       ? cluster_->watchdog_hold_reason()
+                                    : remote_node_ ? remote_node_->watchdog_hold_reason()
+                                                   : std::nullopt;
   if (held) {
     if (watchdog_held_ != *held) {
       spdlog::warn("watchdog: not fed, {}; the node resets within {} s unless that changes", *held,

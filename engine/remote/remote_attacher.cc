@@ -99,6 +99,18 @@ class RemoteAttacher::Impl : public std::enable_shared_from_this<Impl> {
     io_->post([this, body = std::move(body)] { queue(body); });
   }
 
+  void set_services(ServiceReport services) {
+    {
+      std::lock_guard lock(mutex_);
+      latest_services_ = std::move(services);
+      // One turn of the io thread takes whatever is latest then: changes faster than that
+      // are sent once.
+      if (services_posted_) return;
+      services_posted_ = true;
+    }
+    io_->post([this] { take_services(); });
+  }
+
   AttacherStatus status() const {
     std::lock_guard lock(mutex_);
     return status_;
@@ -117,6 +129,10 @@ class RemoteAttacher::Impl : public std::enable_shared_from_this<Impl> {
   void beat();
   void queue(const nlohmann::json& body);
   void send_buffer();
+  void take_services();
+  void send_services();
+  void on_place(Placement placement);
+  void extend_lease(base::Clock::time_point until);
   void give_up(const std::string& why);
   void close_link();
   void sync_status();
@@ -146,9 +162,19 @@ class RemoteAttacher::Impl : public std::enable_shared_from_this<Impl> {
   std::deque<RemoteEvent> buffer_;
   std::uint64_t seq_ = 0;
   std::map<std::string, std::string> last_logged_failure_;  // per target, until attached
+  std::optional<ServiceReport> services_;  // the latest from set_services (its seq unused)
+  std::uint64_t reports_sent_ = 0;         // over the attacher's life: the next one's seq - 1
+  // The current link's hello and first and last heartbeat (steady ms): a placement's lease
+  // counts from one of them.
+  std::uint64_t hello_ms_ = 0;
+  std::optional<std::uint64_t> first_beat_ms_;
+  std::uint64_t last_beat_ms_ = 0;
+  std::optional<base::Clock::time_point> lease_until_;  // over the attacher's life
 
   mutable std::mutex mutex_;
   AttacherStatus status_;
+  std::optional<ServiceReport> latest_services_;  // set_services, for the io thread to take
+  bool services_posted_ = false;
 };
 
 void RemoteAttacher::Impl::to_owner(std::function<void()> fn) {
@@ -231,6 +257,7 @@ void RemoteAttacher::Impl::on_open() {
     std::lock_guard lock(mutex_);
     dropped = status_.dropped;
   }
+  hello_ms_ = steady_ms(base::Clock::now());
   line_->send(Hello{status_.epoch, dropped});
 }
 
@@ -243,6 +270,7 @@ void RemoteAttacher::Impl::on_message(LinkMessage message) {
     beat_every_ = std::chrono::milliseconds(welcome->heartbeat_ms);
     ring_timeout_ = std::chrono::milliseconds(welcome->timeout_ms);
     last_echo_ = now;
+    first_beat_ms_.reset();
     failures_in_row_ = 0;
     retry_delay_ = options_.retry;
     last_logged_failure_.clear();
@@ -262,6 +290,7 @@ void RemoteAttacher::Impl::on_message(LinkMessage message) {
     to_owner([cb = callbacks_.on_attached, member = target().name] {
       if (cb) cb(member);
     });
+    send_services();
     send_buffer();
     beat();
     return;
@@ -282,6 +311,8 @@ void RemoteAttacher::Impl::on_message(LinkMessage message) {
       std::lock_guard lock(mutex_);
       status_.rtt = std::chrono::microseconds((received - sent) * 1000);
     }
+  } else if (auto* place = std::get_if<Placement>(&message)) {
+    on_place(std::move(*place));
   } else if (auto* ack = std::get_if<Ack>(&message)) {
     while (!buffer_.empty() && buffer_.front().seq <= ack->seq) buffer_.pop_front();
     {
@@ -316,7 +347,10 @@ void RemoteAttacher::Impl::beat() {
     std::lock_guard lock(mutex_);
     if (status_.rtt) rtt = static_cast<std::uint64_t>(status_.rtt->count());
   }
-  line_->send(Heartbeat{steady_ms(now), rtt});
+  const std::uint64_t at = steady_ms(now);
+  if (!first_beat_ms_) first_beat_ms_ = at;
+  last_beat_ms_ = at;
+  line_->send(Heartbeat{at, rtt});
   const std::uint64_t generation = generation_;
   beat_timer_ = io_->add_timer_after(beat_every_, [this, generation] {
     beat_timer_ = 0;
@@ -340,6 +374,69 @@ void RemoteAttacher::Impl::send_buffer() {
     if (phase_ != Phase::kAttached) return;  // the link ended while sending
     line_->send(event);
   }
+}
+
+void RemoteAttacher::Impl::take_services() {
+  ServiceReport latest;
+  {
+    std::lock_guard lock(mutex_);
+    services_posted_ = false;
+    latest = std::move(*latest_services_);
+  }
+  if (services_ && services_->running == latest.running && services_->gave_up == latest.gave_up &&
+      services_->eligible == latest.eligible) {
+    return;
+  }
+  services_ = std::move(latest);
+  send_services();
+}
+
+void RemoteAttacher::Impl::send_services() {
+  if (phase_ != Phase::kAttached || !services_) return;
+  ServiceReport report = *services_;
+  report.seq = reports_sent_ + 1;
+  // The member would refuse a longer line and end the link, again at every attach: the ring
+  // keeps the last report it had instead, and the log says why.
+  if (encode(report).size() > kMaxFrameBytes + 1) {
+    log(true, "remote: the report of " + std::to_string(report.eligible.size()) +
+                  " clustered services is over " + std::to_string(kMaxFrameBytes / 1024) +
+                  " KiB: not sent");
+    return;
+  }
+  ++reports_sent_;
+  line_->send(report);
+}
+
+void RemoteAttacher::Impl::on_place(Placement placement) {
+  {
+    std::lock_guard lock(mutex_);
+    status_.placed = placement.run;
+  }
+  // From the heartbeat the member last heard, if it is one this link sent, else from the
+  // hello (which it heard before it welcomed this node): never later than the member counts
+  // this node's silence from, so the lease ends before the ring may start these elsewhere.
+  std::uint64_t from = hello_ms_;
+  if (placement.at && first_beat_ms_ && *placement.at >= *first_beat_ms_ &&
+      *placement.at <= last_beat_ms_)
+    from = *placement.at;
+  const std::chrono::milliseconds lease(placement.lease_ms);
+  to_owner(
+      [cb = callbacks_.on_place, member = target().name, run = std::move(placement.run)]() mutable {
+        if (cb) cb(member, std::move(run));
+      });
+  extend_lease(base::Clock::time_point{std::chrono::milliseconds(from)} + lease);
+}
+
+void RemoteAttacher::Impl::extend_lease(base::Clock::time_point until) {
+  if (lease_until_ && until <= *lease_until_) return;
+  lease_until_ = until;
+  {
+    std::lock_guard lock(mutex_);
+    status_.lease_until = until;
+  }
+  to_owner([cb = callbacks_.on_lease, until] {
+    if (cb) cb(until);
+  });
 }
 
 void RemoteAttacher::Impl::give_up(const std::string& why) {
@@ -421,6 +518,11 @@ RemoteAttacher::~RemoteAttacher() {
 
 void RemoteAttacher::publish(nlohmann::json body) {
   impl_->publish(std::move(body));
+}
+void RemoteAttacher::set_services(std::set<std::string> running, std::set<std::string> gave_up,
+                                  std::set<std::string> eligible) {
+  impl_->set_services(
+      ServiceReport{0, std::move(running), std::move(gave_up), std::move(eligible)});
 }
 AttacherStatus RemoteAttacher::status() const {
   return impl_->status();

@@ -9,6 +9,14 @@
 // them; after a move the new ring member says what the ring already holds, and the rest is
 // sent again in order. At most `max_buffered` wait: beyond that the oldest are dropped and
 // counted, and the count goes with the next hello so the ring logs it.
+//
+// The remote node's clustered services (set_services) are reported to each member it
+// attaches to, and that member places them: it says which the node may run. It may run them
+// only under a lease, which each placement renews to lease_ms after the last heartbeat the
+// member had heard then was sent. The member counts the node gone its timeout after the last
+// heartbeat it received, and renews only while it is quorate and its own bus messages come
+// back, so a lease shorter than that timeout ends before the ring may place the services
+// elsewhere, however slow the network or the member.
 #pragma once
 
 #include <chrono>
@@ -18,6 +26,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,12 +63,14 @@ struct AttacherStatus {
   std::optional<std::string> attached_to;  // the ring member, when attached
   base::Clock::time_point since;           // when the link last came or went
   std::string epoch;
-  std::uint64_t published = 0;                   // events handed to publish()
-  std::uint64_t acked = 0;                       // the last event the ring acknowledged
-  std::uint64_t dropped = 0;                     // events dropped from a full buffer
-  std::size_t buffered = 0;                      // events not yet acknowledged
-  std::optional<std::chrono::microseconds> rtt;  // the last heartbeat's round trip
-  std::string last_error;                        // why the last attempt or link failed
+  std::uint64_t published = 0;                         // events handed to publish()
+  std::uint64_t acked = 0;                             // the last event the ring acknowledged
+  std::uint64_t dropped = 0;                           // events dropped from a full buffer
+  std::size_t buffered = 0;                            // events not yet acknowledged
+  std::optional<std::chrono::microseconds> rtt;        // the last heartbeat's round trip
+  std::string last_error;                              // why the last attempt or link failed
+  std::optional<base::Clock::time_point> lease_until;  // when the lease ends (or ended)
+  std::optional<std::set<std::string>> placed;         // the last placement's services
 };
 
 /// Called on the owner's loop, never after the attacher is gone.
@@ -67,6 +78,11 @@ struct AttacherCallbacks {
   std::function<void(const std::string& member)> on_attached;
   std::function<void(const std::string& member, const std::string& why)> on_detached;
   std::function<void(bool warning, const std::string& message)> on_log;
+  // Last, so that callers who list the callbacks in order need not name them.
+  /// A member's placement: every clustered service this node may run now.
+  std::function<void(const std::string& member, std::set<std::string> run)> on_place;
+  /// The lease moved later: the placed services may run until `valid_until`.
+  std::function<void(base::Clock::time_point valid_until)> on_lease;
 };
 
 class RemoteAttacher {
@@ -81,6 +97,10 @@ class RemoteAttacher {
 
   /// Queues an event (a JSON object) for the ring. Any thread.
   void publish(nlohmann::json body);
+  /// The clustered services now: reported to the ring once attached and whenever they
+  /// change (only the latest, if they change faster than it can be sent). Any thread.
+  void set_services(std::set<std::string> running, std::set<std::string> gave_up,
+                    std::set<std::string> eligible);
   AttacherStatus status() const;
 
   class Impl;

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,7 @@ struct Ring {
   std::unique_ptr<RemoteListener> listener;
   std::vector<HelloRequest> hellos;
   std::vector<RemoteEvent> events;
+  std::vector<ServiceReport> reports;
   std::vector<std::string> gone;  // "node: why"
   std::vector<std::string> logs;
   bool welcome = true;
@@ -62,6 +64,9 @@ struct Remote {
   std::vector<std::string> attached;
   std::vector<std::string> detached;
   std::vector<std::string> logs;
+  std::vector<std::set<std::string>> places;
+  std::vector<base::Clock::time_point> leases;
+  bool lease_in_future = true;  // every lease was later than the moment it arrived
 };
 
 class RemoteLinkTest : public ::testing::Test {
@@ -117,6 +122,9 @@ class RemoteLinkTest : public ::testing::Test {
           r->gone.push_back(node + ": " + why);
         },
         [r](bool, const std::string& message) { r->logs.push_back(message); },
+        [r](LinkId, const std::string&, ServiceReport report) {
+          r->reports.push_back(std::move(report));
+        },
     };
     auto listener = RemoteListener::start(*loop_, options, callbacks);
     EXPECT_TRUE(listener.ok()) << (listener.ok() ? "" : listener.error().message);
@@ -141,6 +149,11 @@ class RemoteLinkTest : public ::testing::Test {
           r->detached.push_back(member + ": " + why);
         },
         [r](bool, const std::string& message) { r->logs.push_back(message); },
+        [r](const std::string&, std::set<std::string> run) { r->places.push_back(std::move(run)); },
+        [r](base::Clock::time_point valid_until) {
+          r->lease_in_future = r->lease_in_future && valid_until > base::Clock::now();
+          r->leases.push_back(valid_until);
+        },
     };
     auto attacher = RemoteAttacher::start(*loop_, options, callbacks);
     EXPECT_TRUE(attacher.ok()) << (attacher.ok() ? "" : attacher.error().message);
@@ -281,7 +294,124 @@ TEST_F(RemoteLinkTest, AFullBufferDropsTheOldestAndTheNextHelloSaysHowMany) {
   EXPECT_EQ(n1.events.back().seq, 15U);
 }
 
-/// A raw client for misbehaving on purpose: plain TCP, then TLS if asked.
+using Names = std::set<std::string>;
+
+TEST_F(RemoteLinkTest, ReportsItsServicesAfterTheWelcomeAndAgainWhenTheyChange) {
+  Ring& n1 = start_ring("n1");
+  Remote& c1 = start_remote(pki_->issue("c1"), {target(n1, "n1")});
+  ASSERT_TRUE(run_until([&] { return !c1.attached.empty(); }));
+  run_for(300ms);
+  EXPECT_TRUE(n1.reports.empty()) << "no report before set_services";
+
+  c1.attacher->set_services({"db"}, {}, {"db", "web"});
+  ASSERT_TRUE(run_until([&] { return n1.reports.size() == 1; }));
+  EXPECT_EQ(n1.reports[0].seq, 1U);
+  EXPECT_EQ(n1.reports[0].running, Names{"db"});
+  EXPECT_TRUE(n1.reports[0].gave_up.empty());
+  EXPECT_EQ(n1.reports[0].eligible, (Names{"db", "web"}));
+
+  c1.attacher->set_services({"db"}, {}, {"db", "web"});  // no change: nothing to send
+  c1.attacher->set_services({}, {"db"}, {"db", "web"});
+  ASSERT_TRUE(run_until([&] { return n1.reports.size() == 2; }));
+  EXPECT_GT(n1.reports[1].seq, n1.reports[0].seq);
+  EXPECT_TRUE(n1.reports[1].running.empty());
+  EXPECT_EQ(n1.reports[1].gave_up, Names{"db"});
+  ASSERT_TRUE(run_until([&] {
+    const auto links = n1.listener->links();
+    return links.size() == 1 && links[0].report && links[0].report->seq == n1.reports[1].seq;
+  }));
+  EXPECT_EQ(n1.listener->links()[0].report->gave_up, Names{"db"});
+  run_for(300ms);
+  EXPECT_EQ(n1.reports.size(), 2U);
+}
+
+TEST_F(RemoteLinkTest, ChangesBeforeTheWelcomeAreReportedOnceTheLatestOnly) {
+  Ring& n1 = start_ring("n1");
+  n1.welcome = false;
+  Remote& c1 = start_remote(pki_->issue("c1"), {target(n1, "n1")});
+  ASSERT_TRUE(run_until([&] { return !n1.hellos.empty(); }));
+  c1.attacher->set_services({"a"}, {}, {"a"});
+  c1.attacher->set_services({"b"}, {"a"}, {"a", "b"});
+  run_for(100ms);
+  n1.listener->welcome(n1.hellos[0].link, 0);
+  ASSERT_TRUE(run_until([&] { return !n1.reports.empty(); })) << joined(c1.logs);
+  run_for(300ms);
+  ASSERT_EQ(n1.reports.size(), 1U);
+  EXPECT_EQ(n1.reports[0].seq, 1U);
+  EXPECT_EQ(n1.reports[0].running, Names{"b"});
+  EXPECT_EQ(n1.reports[0].gave_up, Names{"a"});
+}
+
+TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacementsRenew) {
+  Ring& n1 = start_ring("n1", pki_->issue("n1"),
+                        [](ListenerOptions& o) { o.heartbeat_timeout = 800ms; });  // beats: 200 ms
+  Remote& c1 = start_remote(pki_->issue("c1"), {target(n1, "n1")});
+  ASSERT_TRUE(run_until([&] { return !c1.attached.empty(); }));
+  run_for(600ms);
+  EXPECT_TRUE(c1.leases.empty()) << "echoes renew no lease before the first placement";
+  EXPECT_FALSE(c1.attacher->status().lease_until);
+  EXPECT_FALSE(c1.attacher->status().placed);
+
+  const auto before = base::Clock::now();
+  n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
+  ASSERT_TRUE(run_until([&] { return !c1.leases.empty(); }));
+  ASSERT_EQ(c1.places.size(), 1U);
+  EXPECT_EQ(c1.places[0], Names{"db"});
+  EXPECT_TRUE(c1.lease_in_future);
+  // From the last heartbeat the member had heard (one goes out every 200 ms): before the
+  // placement, so no later than now plus the lease, and not long before it.
+  EXPECT_LE(c1.leases[0], base::Clock::now() + 1500ms);
+  EXPECT_GT(c1.leases[0], before + 1000ms);
+
+  // Echoes go on, but renew nothing: only the member's next placement does.
+  run_for(600ms);
+  EXPECT_EQ(c1.leases.size(), 1U);
+  n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
+  ASSERT_TRUE(run_until([&] { return c1.leases.size() == 2; }));
+  EXPECT_GT(c1.leases[1], c1.leases[0] + 300ms);
+  const AttacherStatus status = c1.attacher->status();
+  ASSERT_TRUE(status.lease_until);
+  EXPECT_EQ(*status.lease_until, c1.leases.back());
+  EXPECT_EQ(status.placed, Names{"db"});
+
+  n1.listener->place(n1.hellos[0].link, Placement{{}, 1500, std::nullopt});  // take everything back
+  ASSERT_TRUE(run_until([&] { return c1.places.size() == 3; }));
+  EXPECT_TRUE(c1.places[2].empty());
+  EXPECT_EQ(c1.attacher->status().placed, Names{});
+}
+
+TEST_F(RemoteLinkTest, AfterAMoveTheReportIsSentAgainNewerAndOnlyAPlacementRenewsTheLease) {
+  Ring& n1 = start_ring("n1");
+  Ring& n2 = start_ring("n2");
+  Remote& c1 = start_remote(pki_->issue("c1"), {target(n1, "n1"), target(n2, "n2")});
+  c1.attacher->set_services({"db"}, {}, {"db"});
+  ASSERT_TRUE(run_until([&] { return n1.reports.size() == 1; }));
+  n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
+  ASSERT_TRUE(run_until([&] { return !c1.leases.empty(); }));
+  c1.attacher->set_services({"db"}, {}, {"db", "web"});
+  ASSERT_TRUE(run_until([&] { return n1.reports.size() == 2; }));
+  const std::uint64_t last_before_move = n1.reports.back().seq;
+
+  n1.listener.reset();
+  ASSERT_TRUE(run_until([&] { return c1.attached.size() == 2; })) << joined(c1.logs);
+  EXPECT_EQ(c1.attached.back(), "n2");
+  // Every lease from n1's echoes was posted before the attach to n2.
+  const std::size_t leases_from_n1 = c1.leases.size();
+  ASSERT_TRUE(run_until([&] { return n2.reports.size() == 1; }));
+  EXPECT_GT(n2.reports[0].seq, last_before_move);
+  EXPECT_EQ(n2.reports[0].running, Names{"db"});
+  EXPECT_EQ(n2.reports[0].eligible, (Names{"db", "web"}));
+  run_for(1500ms);  // three heartbeats echoed by n2, which has placed nothing yet
+  EXPECT_EQ(c1.leases.size(), leases_from_n1);
+
+  n2.listener->place(n2.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
+  ASSERT_TRUE(run_until([&] { return c1.leases.size() > leases_from_n1; }));
+  EXPECT_GT(c1.leases.back(), c1.leases[leases_from_n1 - 1]);
+  EXPECT_EQ(c1.places.size(), 2U);
+}
+
+/// A raw end for misbehaving on purpose: plain TCP, then TLS if asked. A client, or with
+/// a connection RawMember accepted, a ring member.
 class RawClient {
  public:
   explicit RawClient(std::uint16_t port) {
@@ -291,13 +421,15 @@ class RawClient {
     pollfd p{fd_.get(), POLLOUT, 0};
     ::poll(&p, 1, 2000);
   }
+  explicit RawClient(base::UniqueFd accepted) : fd_(std::move(accepted)) {}
   void send_plain(const std::string& bytes) {
     EXPECT_EQ(::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
   }
   /// The TLS handshake, turning `tick` (the test's loop) while it waits.
-  bool handshake(const TlsFiles& files, const std::function<void()>& tick) {
-    auto context = TlsContext::create(files, TlsContext::Role::kClient);
+  bool handshake(const TlsFiles& files, const std::function<void()>& tick,
+                 TlsContext::Role role = TlsContext::Role::kClient) {
+    auto context = TlsContext::create(files, role);
     if (!context) return false;
     auto stream = TlsStream::create(*context, std::move(fd_));
     if (!stream) return false;
@@ -315,6 +447,20 @@ class RawClient {
       if (tls_->write(bytes) == TlsStream::Io::kFailed) return;
       tick();
     }
+  }
+  /// The next line the other end sent, without its newline ("" if none came in time).
+  std::string read_line(const std::function<void()>& tick) {
+    for (int i = 0; i < 500; ++i) {
+      if (const auto newline = input_.find('\n'); newline != std::string::npos) {
+        std::string line = input_.substr(0, newline);
+        input_.erase(0, newline + 1);
+        return line;
+      }
+      const auto io = tls_->read(input_, 1 << 20);
+      if (io == TlsStream::Io::kClosed || io == TlsStream::Io::kFailed) break;
+      tick();
+    }
+    return "";
   }
   /// Whether the other end closed the connection (reading and dropping what it sent).
   bool closed() {
@@ -334,6 +480,37 @@ class RawClient {
  private:
   base::UniqueFd fd_;
   std::unique_ptr<TlsStream> tls_;
+  std::string input_;  // read and not yet taken as a line
+};
+
+/// A ring member's port served by hand: it accepts remote nodes for RawClient to answer.
+class RawMember {
+ public:
+  RawMember() {
+    auto fd = listen_on("127.0.0.1", 0);
+    EXPECT_TRUE(fd.ok());
+    listen_ = std::move(*fd);
+  }
+  std::uint16_t port() const { return bound_port(listen_.get()); }
+  /// The next remote node, past the TLS handshake and its hello.
+  std::unique_ptr<RawClient> accept(const TlsFiles& files, const std::function<void()>& tick) {
+    for (int i = 0; i < 500; ++i) {
+      base::UniqueFd fd(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!fd) {
+        tick();
+        continue;
+      }
+      auto node = std::make_unique<RawClient>(std::move(fd));
+      if (!node->handshake(files, tick, TlsContext::Role::kServer)) return nullptr;
+      const std::string hello = node->read_line(tick);
+      EXPECT_NE(hello.find(R"("t":"hello")"), std::string::npos) << hello;
+      return node;
+    }
+    return nullptr;
+  }
+
+ private:
+  base::UniqueFd listen_;
 };
 
 TEST_F(RemoteLinkTest, GarbageOversizedLinesHalfOpenAndSilentClientsNeverDisturbAGoodLink) {
@@ -377,6 +554,79 @@ TEST_F(RemoteLinkTest, GarbageOversizedLinesHalfOpenAndSilentClientsNeverDisturb
   EXPECT_EQ(n1.events[0].body["still"], "here");
   ASSERT_EQ(n1.listener->links().size(), 1U);
   EXPECT_EQ(n1.listener->links()[0].node, "c1");
+}
+
+TEST_F(RemoteLinkTest, AMalformedEarlyOrStaleServiceReportEndsTheLink) {
+  Ring& n1 = start_ring("n1");
+  const auto tick = [this] { (void)loop_->run_once(5ms); };
+  const auto welcomed = [&](const std::string& node) {
+    return run_until([&] {
+      for (const auto& link : n1.listener->links()) {
+        if (link.node == node) return true;
+      }
+      return false;
+    });
+  };
+  RawClient early(n1.listener->port());  // a report before its welcome
+  ASSERT_TRUE(early.handshake(pki_->issue("c2"), tick));
+  early.send_tls(encode(Hello{"a2", 0}) + encode(ServiceReport{1, {}, {}, {"db"}}), tick);
+  RawClient malformed(n1.listener->port());
+  ASSERT_TRUE(malformed.handshake(pki_->issue("c3"), tick));
+  malformed.send_tls(encode(Hello{"a3", 0}), tick);
+  ASSERT_TRUE(welcomed("c3"));
+  malformed.send_tls(R"({"t":"state","seq":1,"running":[""],"gave_up":[],"eligible":[]})"
+                     "\n",
+                     tick);
+  RawClient stale(n1.listener->port());  // the same seq twice
+  ASSERT_TRUE(stale.handshake(pki_->issue("c4"), tick));
+  stale.send_tls(encode(Hello{"a4", 0}), tick);
+  ASSERT_TRUE(welcomed("c4"));
+  stale.send_tls(encode(ServiceReport{2, {}, {}, {"db"}}) + encode(ServiceReport{2, {}, {}, {}}),
+                 tick);
+
+  ASSERT_TRUE(run_until([&] {
+    return early.closed() && malformed.closed() && stale.closed() && n1.gone.size() == 3;
+  })) << joined(n1.gone);
+  EXPECT_EQ(n1.listener->counters().protocol_errors, 3U);
+  EXPECT_TRUE(contains(n1.gone, "c2: protocol error: a message out of order")) << joined(n1.gone);
+  EXPECT_TRUE(contains(n1.gone, R"(c3: protocol error: "running" holds a name of 0 or over)"))
+      << joined(n1.gone);
+  EXPECT_TRUE(contains(n1.gone, "c4: protocol error: service report 2 after 2")) << joined(n1.gone);
+  ASSERT_EQ(n1.reports.size(), 1U) << "only c4's first";
+  EXPECT_EQ(n1.reports[0].eligible, Names{"db"});
+}
+
+TEST_F(RemoteLinkTest, AMalformedEarlyOrMisdirectedPlacementEndsTheLink) {
+  RawMember n1;
+  const TlsFiles n1_files = pki_->issue("n1");
+  const auto tick = [this] { (void)loop_->run_once(5ms); };
+  Remote& c1 = start_remote(pki_->issue("c1"), {{"n1", "127.0.0.1", n1.port()}});
+
+  auto early = n1.accept(n1_files, tick);  // a placement before the welcome
+  ASSERT_TRUE(early);
+  early->send_tls(encode(Placement{{"db"}, 1500, std::nullopt}), tick);
+  ASSERT_TRUE(run_until([&] {
+    return c1.attacher->status().last_error == "n1: protocol error: a message before the welcome";
+  })) << c1.attacher->status().last_error;
+
+  auto malformed = n1.accept(n1_files, tick);
+  ASSERT_TRUE(malformed);
+  malformed->send_tls(encode(Welcome{"n1", 500, 2000, 0}) +
+                          R"({"t":"place","run":["db"],"lease_ms":0})"
+                          "\n",
+                      tick);
+  ASSERT_TRUE(run_until([&] { return c1.detached.size() == 1; })) << joined(c1.logs);
+  EXPECT_EQ(c1.detached[0], "n1: protocol error: a zero lease");
+
+  auto misdirected = n1.accept(n1_files, tick);  // a report, which only a remote node sends
+  ASSERT_TRUE(misdirected);
+  misdirected->send_tls(
+      encode(Welcome{"n1", 500, 2000, 0}) + encode(ServiceReport{1, {}, {}, {"db"}}), tick);
+  ASSERT_TRUE(run_until([&] { return c1.detached.size() == 2; })) << joined(c1.logs);
+  EXPECT_EQ(c1.detached[1], "n1: protocol error: an unexpected message");
+  EXPECT_TRUE(c1.places.empty());
+  EXPECT_TRUE(c1.leases.empty());
+  EXPECT_FALSE(c1.attacher->status().lease_until);
 }
 
 /// A TCP relay on loopback whose forwarding can be frozen with both connections left open:

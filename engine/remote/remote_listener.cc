@@ -41,6 +41,7 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
   void welcome(LinkId id, std::uint64_t acked);
   void refuse(LinkId id, const std::string& why);
   void ack(LinkId id, std::uint64_t seq);
+  void place(LinkId id, const Placement& placement);
 
   std::vector<LinkStatus> links() const;
   ListenerCounters counters() const;
@@ -59,9 +60,11 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
     base::Clock::time_point accepted;
     std::unique_ptr<LineLink> line;
     LinkStatus status;
-    std::uint64_t last_seq = 0;    // the last event received
-    std::uint64_t last_acked = 0;  // the last ack sent
-    bool reported = false;         // on_hello went to the owner: on_gone must follow
+    std::uint64_t last_seq = 0;                 // the last event received
+    std::uint64_t last_acked = 0;               // the last ack sent
+    std::uint64_t last_report = 0;              // the seq of the last service report received
+    std::optional<std::uint64_t> last_beat_at;  // the `at` of the last heartbeat received
+    bool reported = false;                      // on_hello went to the owner: on_gone must follow
   };
 
   void accept_all();
@@ -245,6 +248,7 @@ void RemoteListener::Impl::on_message(Link& link, LinkMessage message) {
   if (auto* beat = std::get_if<Heartbeat>(&message);
       beat && (link.phase == Phase::kAttached || link.phase == Phase::kAwaitWelcome)) {
     link.status.last_heartbeat = now;
+    link.last_beat_at = beat->at;
     if (beat->rtt_us) link.status.rtt = std::chrono::microseconds(*beat->rtt_us);
     link.line->send(Heartbeat{beat->at, std::nullopt});
     publish_status(link);
@@ -265,6 +269,22 @@ void RemoteListener::Impl::on_message(Link& link, LinkMessage message) {
     }
     to_owner([cb = callbacks_.on_event, id = link.id, node = link.node,
               event = std::move(*event)]() mutable { cb(id, node, std::move(event)); });
+    return;
+  }
+  if (auto* report = std::get_if<ServiceReport>(&message);
+      report && link.phase == Phase::kAttached) {
+    if (report->seq <= link.last_report) {
+      link.line->end("protocol error: service report " + std::to_string(report->seq) + " after " +
+                     std::to_string(link.last_report));
+      return;
+    }
+    link.last_report = report->seq;
+    link.status.report = *report;
+    publish_status(link);
+    if (callbacks_.on_report) {
+      to_owner([cb = callbacks_.on_report, id = link.id, node = link.node,
+                report = std::move(*report)]() mutable { cb(id, node, std::move(report)); });
+    }
     return;
   }
   link.line->end("protocol error: a message out of order");  // counted in on_end
@@ -386,6 +406,27 @@ void RemoteListener::Impl::ack(LinkId id, std::uint64_t seq) {
   });
 }
 
+void RemoteListener::Impl::place(LinkId id, const Placement& placement) {
+  io_->post([this, id, placement] {
+    Link* link = find(id);
+    if (link == nullptr || link->phase != Phase::kAttached) return;
+    // The remote node would refuse a longer line. Left unsent, the last placement would go
+    // on being renewed by every heartbeat: the link ends instead, and its lease with it.
+    if (encode(placement).size() > kMaxFrameBytes + 1) {
+      const std::string why = "a placement of " + std::to_string(placement.run.size()) +
+                              " services is over " + std::to_string(kMaxFrameBytes / 1024) + " KiB";
+      const LinkMessage farewell{Bye{why}};
+      link->line->end(why, &farewell);
+      return;
+    }
+    // The lease runs from the last heartbeat this member has heard: the node's own clock,
+    // and no later than what this member counts its silence from.
+    Placement sent = placement;
+    sent.at = link->last_beat_at;
+    link->line->send(sent);
+  });
+}
+
 std::vector<LinkStatus> RemoteListener::Impl::links() const {
   std::lock_guard lock(mutex_);
   std::vector<LinkStatus> out;
@@ -439,6 +480,9 @@ void RemoteListener::refuse(LinkId link, const std::string& why) {
 }
 void RemoteListener::ack(LinkId link, std::uint64_t seq) {
   impl_->ack(link, seq);
+}
+void RemoteListener::place(LinkId link, const Placement& placement) {
+  impl_->place(link, placement);
 }
 std::vector<LinkStatus> RemoteListener::links() const {
   return impl_->links();

@@ -11,7 +11,9 @@
 // the listener stops reading that link until acks come).
 //
 // A remote node is named by its certificate (tls.h); the daemon decides whether it is
-// welcome (welcome() with what the ring already holds of its events, or refuse()).
+// welcome (welcome() with what the ring already holds of its events, or refuse()). A welcomed
+// remote node reports its clustered services (on_report); the daemon tells it which it may
+// run (place()) and for how long: the lease runs from the last heartbeat the link brought.
 #pragma once
 
 #include <chrono>
@@ -65,6 +67,9 @@ struct ListenerCallbacks {
   /// A link whose hello was reported has ended (closed, failed, refused, silent): why.
   std::function<void(LinkId, const std::string& node, const std::string& why)> on_gone;
   std::function<void(bool warning, const std::string& message)> on_log;
+  /// A welcomed link's report of its clustered services, in the order sent (may be empty).
+  /// Last, so that callers who list the callbacks in order need not name it.
+  std::function<void(LinkId, const std::string& node, ServiceReport report)> on_report;
 };
 
 struct LinkStatus {
@@ -76,6 +81,7 @@ struct LinkStatus {
   base::Clock::time_point last_heartbeat;
   std::optional<std::chrono::microseconds> rtt;  // as the remote node last measured it
   std::uint64_t events = 0;                      // received on this link
+  std::optional<ServiceReport> report;           // the last one received on this link
 };
 
 struct ListenerCounters {
@@ -105,6 +111,9 @@ class RemoteListener {
   void refuse(LinkId link, const std::string& why);
   /// The ring holds the link's events up to `seq`.
   void ack(LinkId link, std::uint64_t seq);
+  /// Tells a welcomed link's remote node every clustered service it may run now, for
+  /// `placement.lease_ms` after the last heartbeat received on the link (`at` is set here).
+  void place(LinkId link, const Placement& placement);
 
   /// The welcomed links now.
   std::vector<LinkStatus> links() const;

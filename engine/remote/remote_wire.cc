@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 namespace amata::remote {
 namespace {
@@ -37,6 +38,27 @@ Result<std::string> text(const json& object, const char* key, std::size_t max_by
   return value;
 }
 
+/// A list of at most kMaxNames distinct service names, each 1 to kMaxNameBytes bytes.
+Result<std::set<std::string>> names(const json& object, const char* key) {
+  const auto it = object.find(key);
+  const std::string quoted = std::string("\"") + key + "\"";
+  if (it == object.end() || !it->is_array()) return Error{quoted + " is not an array"};
+  if (it->size() > kMaxNames) {
+    return Error{quoted + " has over " + std::to_string(kMaxNames) + " names"};
+  }
+  std::set<std::string> out;
+  for (const json& name : *it) {
+    if (!name.is_string()) return Error{quoted + " holds a name that is not a string"};
+    const auto& value = name.get_ref<const std::string&>();
+    if (value.empty() || value.size() > kMaxNameBytes) {
+      return Error{quoted + " holds a name of 0 or over " + std::to_string(kMaxNameBytes) +
+                   " bytes"};
+    }
+    if (!out.insert(value).second) return Error{quoted + " holds a name twice"};
+  }
+  return out;
+}
+
 bool hex(std::string_view s) {
   if (s.empty() || s.size() > 32) return false;
   for (const char c : s) {
@@ -67,6 +89,35 @@ Result<LinkMessage> decode_object(const json& m) {
     const auto body = m.find("body");
     if (body == m.end() || !body->is_object()) return Error{"\"body\" is not an object"};
     return LinkMessage{RemoteEvent{*seq, *body}};
+  }
+  if (*kind == "state") {
+    ServiceReport report;
+    auto seq = count(m, "seq");
+    if (!seq) return seq.error();
+    if (*seq == 0) return Error{"\"seq\" starts at 1"};
+    report.seq = *seq;
+    for (auto [key, into] :
+         {std::pair{"running", &report.running}, std::pair{"gave_up", &report.gave_up},
+          std::pair{"eligible", &report.eligible}}) {
+      auto list = names(m, key);
+      if (!list) return list.error();
+      *into = std::move(*list);
+    }
+    return LinkMessage{std::move(report)};
+  }
+  if (*kind == "place") {
+    auto run = names(m, "run");
+    if (!run) return run.error();
+    auto lease = count(m, "lease_ms", 3'600'000);
+    if (!lease) return lease.error();
+    if (*lease == 0) return Error{"a zero lease"};
+    Placement placement{std::move(*run), static_cast<std::uint32_t>(*lease), std::nullopt};
+    if (m.contains("at")) {
+      auto at = count(m, "at");
+      if (!at) return at.error();
+      placement.at = *at;
+    }
+    return LinkMessage{std::move(placement)};
   }
   if (*kind == "ack") {
     auto seq = count(m, "seq");
@@ -143,6 +194,13 @@ std::string encode(const LinkMessage& message) {
                      [](const RemoteEvent& m) {
                        return json{{"t", "ev"}, {"seq", m.seq}, {"body", m.body}};
                      },
+                     [](const ServiceReport& m) {
+                       return json{{"t", "state"},
+                                   {"seq", m.seq},
+                                   {"running", m.running},
+                                   {"gave_up", m.gave_up},
+                                   {"eligible", m.eligible}};
+                     },
                      [](const Welcome& m) {
                        return json{{"t", "welcome"},
                                    {"node", m.node},
@@ -155,6 +213,11 @@ std::string encode(const LinkMessage& message) {
                      },
                      [](const Bye& m) {
                        return json{{"t", "bye"}, {"why", m.why}};
+                     },
+                     [](const Placement& m) {
+                       json j{{"t", "place"}, {"run", m.run}, {"lease_ms", m.lease_ms}};
+                       if (m.at) j["at"] = *m.at;
+                       return j;
                      },
                  },
                  message);

@@ -6,22 +6,31 @@
 //   {"t": "hb", "at": 123456, "rtt_us": 840}         its heartbeat; `at` is echoed back, and
 //                                                   `rtt_us` is the last echo's round trip
 //   {"t": "ev", "seq": 7, "body": {…}}               an event, numbered from 1 in each epoch
+//   {"t": "state", "seq": 3, "running": ["db"],      its clustered services: those it may run
+//    "gave_up": [], "eligible": ["db", "web"]}       (eligible), runs or is starting (running),
+//                                                   could not keep running (gave_up); seq
+//                                                   numbered from 1 over its attacher's life
 //
 // and the ring member that serves it answers
 //
 //   {"t": "welcome", "node": "n1", "heartbeat_ms": 500, "timeout_ms": 2000, "acked": 6}
 //   {"t": "hb", "at": 123456}                        the echo
 //   {"t": "ack", "seq": 7}                           the ring has the events up to 7
+//   {"t": "place", "run": ["db"], "lease_ms": 1500}  every clustered service the remote node
+//                                                   may run now: until lease_ms after it
+//                                                   sent the last heartbeat echoed to it
 //   {"t": "bye", "why": "…"}                         before it closes the link
 //
 // Both ends are amatads, perhaps of other versions, perhaps a stranger with a stolen key:
-// decoding checks the type and range of every field and never throws.
+// decoding checks the type and range of every field and never throws. A list of service names
+// holds at most kMaxNames distinct names of 1 to kMaxNameBytes bytes.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,6 +41,8 @@ namespace amata::remote {
 
 /// The longest line either end accepts; a longer one ends the link.
 inline constexpr std::size_t kMaxFrameBytes = std::size_t{64} * 1024;
+inline constexpr std::size_t kMaxNames = 1024;
+inline constexpr std::size_t kMaxNameBytes = 256;
 
 struct Hello {
   std::string epoch;  // 1 to 32 hex digits, new at every start of the remote's amatad
@@ -45,6 +56,11 @@ struct RemoteEvent {
   std::uint64_t seq = 0;
   nlohmann::json body;  // an object
 };
+/// Remote → ring: the remote node's clustered services.
+struct ServiceReport {
+  std::uint64_t seq = 0;  // from 1; a higher one is newer, across moves too
+  std::set<std::string> running, gave_up, eligible;
+};
 struct Welcome {
   std::string node;  // the ring member's name
   std::uint32_t heartbeat_ms = 0;
@@ -57,8 +73,17 @@ struct Ack {
 struct Bye {
   std::string why;
 };
+/// Ring → remote: the complete set of clustered services the remote node may run now.
+struct Placement {
+  std::set<std::string> run;
+  std::uint32_t lease_ms = 0;  // at least 1
+  /// The `at` of the last heartbeat the member had received on this link when it decided:
+  /// the lease runs lease_ms from then, by the remote node's own clock (none: from its hello).
+  std::optional<std::uint64_t> at;
+};
 
-using LinkMessage = std::variant<Hello, Heartbeat, RemoteEvent, Welcome, Ack, Bye>;
+using LinkMessage =
+    std::variant<Hello, Heartbeat, RemoteEvent, ServiceReport, Welcome, Ack, Bye, Placement>;
 
 /// One line, with its newline.
 std::string encode(const LinkMessage& message);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "engine/remote/remote_attacher.h"
@@ -37,6 +39,28 @@ TEST(RemoteWireTest, EveryKindSurvivesARoundTrip) {
   EXPECT_EQ(welcome.acked, 6U);
   EXPECT_EQ(std::get<Ack>(round_trip(Ack{9})).seq, 9U);
   EXPECT_EQ(std::get<Bye>(round_trip(Bye{"no"})).why, "no");
+  const auto report =
+      std::get<ServiceReport>(round_trip(ServiceReport{7, {"db"}, {"mq"}, {"db", "mq", "web"}}));
+  EXPECT_EQ(report.seq, 7U);
+  EXPECT_EQ(report.running, std::set<std::string>{"db"});
+  EXPECT_EQ(report.gave_up, std::set<std::string>{"mq"});
+  EXPECT_EQ(report.eligible, (std::set<std::string>{"db", "mq", "web"}));
+  const auto place = std::get<Placement>(round_trip(Placement{{"db", "web"}, 1500, 123456}));
+  EXPECT_EQ(place.run, (std::set<std::string>{"db", "web"}));
+  EXPECT_EQ(place.lease_ms, 1500U);
+  EXPECT_EQ(place.at, 123456U);
+  const auto bare = std::get<Placement>(round_trip(Placement{{}, 1, std::nullopt}));
+  EXPECT_TRUE(bare.run.empty());
+  EXPECT_FALSE(bare.at);
+}
+
+TEST(RemoteWireTest, NameListsAtTheirLimitsSurviveARoundTrip) {
+  ServiceReport report{1, {}, {}, {}};
+  for (std::size_t i = 0; i < kMaxNames; ++i) report.eligible.insert(std::to_string(i));
+  report.running.insert(std::string(kMaxNameBytes, 'x'));
+  const auto back = std::get<ServiceReport>(round_trip(report));
+  EXPECT_EQ(back.eligible.size(), kMaxNames);
+  EXPECT_EQ(back.running, report.running);
 }
 
 TEST(RemoteWireTest, InvalidUtf8InABodyIsReplacedNotThrown) {
@@ -63,12 +87,63 @@ TEST(RemoteWireTest, RefusesWhatIsMalformedAndSaysWhy) {
        "a zero heartbeat or timeout"},
       {R"({"t":"welcome","node":"n1","heartbeat_ms":1,"timeout_ms":99999999,"acked":0})",
        "\"timeout_ms\" is out of range"},
+      {R"({"t":"state","seq":0,"running":[],"gave_up":[],"eligible":[]})", "\"seq\" starts at 1"},
+      {R"({"t":"state","seq":"1","running":[],"gave_up":[],"eligible":[]})",
+       "\"seq\" is not an unsigned integer"},
+      {R"({"t":"state","seq":1,"gave_up":[],"eligible":[]})", "\"running\" is not an array"},
+      {R"({"t":"state","seq":1,"running":[],"gave_up":{},"eligible":[]})",
+       "\"gave_up\" is not an array"},
+      {R"({"t":"state","seq":1,"running":[],"gave_up":[],"eligible":"db"})",
+       "\"eligible\" is not an array"},
+      {R"({"t":"state","seq":1,"running":[1],"gave_up":[],"eligible":[]})",
+       "\"running\" holds a name that is not a string"},
+      {R"({"t":"state","seq":1,"running":[],"gave_up":[""],"eligible":[]})",
+       "\"gave_up\" holds a name of 0 or over 256 bytes"},
+      {R"({"t":"state","seq":1,"running":[],"gave_up":[],"eligible":["db","db"]})",
+       "\"eligible\" holds a name twice"},
+      {R"({"t":"place","lease_ms":1})", "\"run\" is not an array"},
+      {R"({"t":"place","run":[null],"lease_ms":1})", "\"run\" holds a name that is not a string"},
+      {R"({"t":"place","run":["db"]})", "\"lease_ms\" is not an unsigned integer"},
+      {R"({"t":"place","run":["db"],"lease_ms":1.5})", "\"lease_ms\" is not an unsigned integer"},
+      {R"({"t":"place","run":["db"],"lease_ms":0})", "a zero lease"},
+      {R"({"t":"place","run":["db"],"lease_ms":3600001})", "\"lease_ms\" is out of range"},
   };
   for (const auto& [line, why] : bad) {
     const auto decoded = decode(line);
     ASSERT_FALSE(decoded.ok()) << line;
     EXPECT_EQ(decoded.error().message, why) << line;
   }
+}
+
+TEST(RemoteWireTest, RefusesNameListsOverTheirLimits) {
+  const auto list = [](std::size_t count, std::size_t bytes) {
+    nlohmann::json names = nlohmann::json::array();
+    for (std::size_t i = 0; i < count; ++i) {
+      std::string name = std::to_string(i);
+      name.resize(std::max(bytes, name.size()), 'x');
+      names.push_back(name);
+    }
+    return names;
+  };
+  const auto state = [](const nlohmann::json& eligible) {
+    return nlohmann::json{{"t", "state"},
+                          {"seq", 1},
+                          {"running", nlohmann::json::array()},
+                          {"gave_up", nlohmann::json::array()},
+                          {"eligible", eligible}}
+        .dump();
+  };
+  ASSERT_TRUE(decode(state(list(kMaxNames, kMaxNameBytes / 8))).ok());
+  const auto too_many = decode(state(list(kMaxNames + 1, 1)));
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error().message, "\"eligible\" has over 1024 names");
+  const auto too_long = decode(state(list(1, kMaxNameBytes + 1)));
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().message, "\"eligible\" holds a name of 0 or over 256 bytes");
+  const auto place = decode(
+      nlohmann::json{{"t", "place"}, {"run", list(kMaxNames + 1, 1)}, {"lease_ms", 1}}.dump());
+  ASSERT_FALSE(place.ok());
+  EXPECT_EQ(place.error().message, "\"run\" has over 1024 names");
 }
 
 TEST(RemoteWireTest, RefusesDeepNestingBeforeParsingIt) {

@@ -4,13 +4,18 @@
 // to a ring member over TLS (certificates made for the test) and supervises a service of its
 // own. The ring sees each remote node as a peer whose `member` follows its heartbeat, and
 // its events in the cluster's history; the death of the ring member that serves a remote
-// node moves it to another with nothing lost and nothing restarted.
+// node moves it to another with nothing lost and nothing restarted. The remote nodes also
+// hold a clustered service, `db`, which the ring places on them only (docs/operations.md,
+// "Remote nodes holding clustered services"): it runs on one at a time, and moves when that
+// one dies or is cut off.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -19,6 +24,7 @@
 #include "engine/remote/test_pki.h"
 #include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
+#include "tests/cluster/watchdog_stand_in.h"
 
 namespace amata::cluster::testing {
 namespace {
@@ -29,6 +35,8 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kRing = 3;
+constexpr int kRemoteTimeoutMs = 1500;
+constexpr int kWatchdogSeconds = 2;
 
 /// The remote nodes: hosts n4.. of the harness are the remote nodes c4..; two in the suite,
 /// AMATA_REMOTE_NODES=50 for the run of fifty (docs/operations.md, "Remote nodes").
@@ -50,10 +58,13 @@ class RemoteNodeTest : public ::testing::Test {
                                           std::vector<std::string>{}, kRing);
     if (!h_->usable()) GTEST_SKIP() << h_->why();
     remote::TestPki pki(h_->dir() + "/pki");
+    if (watchdog_) {
+      devices_ = std::make_unique<WatchdogStandIn>(h_->dir(), kHosts, seconds(kWatchdogSeconds));
+    }
     for (int i = 1; i <= kHosts; ++i) {
       const auto files = pki.issue(i <= kRing ? "n" + std::to_string(i) : remote_name(i));
       std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
-          << (i <= kRing ? ring_policy(files) : remote_policy(files));
+          << (i <= kRing ? ring_policy(files, watchdog(i)) : remote_policy(files, watchdog(i)));
     }
     run_amatad(*h_, AMATAD_PATH, "policy{i}.amata");
     h_->start_all();
@@ -75,11 +86,20 @@ class RemoteNodeTest : public ::testing::Test {
   static std::string tls(const remote::TlsFiles& f) {
     return "tls_cert \"" + f.cert + "\"; tls_key \"" + f.key + "\"; tls_ca \"" + f.ca + "\"";
   }
-  static std::string ring_policy(const remote::TlsFiles& files) {
+  /// Node i's watchdog settings (none without watchdog_).
+  std::string watchdog(int i) const {
+    if (!devices_) return "";
+    return "watchdog \"" + devices_->path(i) + "\"; watchdog_timeout " +
+           std::to_string(kWatchdogSeconds) + "s; ";
+  }
+  static std::string ring_policy(const remote::TlsFiles& files, const std::string& watchdog) {
     return "policy ring\n" +
-           ring_declarations(
-               kRing, "on_quorum_loss stop; remote_port 7420; remote_timeout 2s; " + tls(files)) +
+           ring_declarations(kRing, "on_quorum_loss stop; remote_port 7420; remote_timeout " +
+                                        std::to_string(kRemoteTimeoutMs) + "ms; " + watchdog +
+                                        tls(files)) +
            remote_peers() +
+           "service db { start \"/bin/sleep\" \"100000\"; clustered; prefer c4 c5; "
+           "only_preferred }\n" +
            "discover gone(p: peer) when p.node_id == 0 and not p.member raise RemoteGone(p)\n"
            "recover RemoteGone(p) { notify \"console\" \"a remote node is gone\" }\n";
   }
@@ -88,12 +108,14 @@ class RemoteNodeTest : public ::testing::Test {
     for (int r = kRing + 1; r <= kHosts; ++r) out += "peer " + remote_name(r) + " { }\n";
     return out;
   }
-  std::string remote_policy(const remote::TlsFiles& files) const {
+  std::string remote_policy(const remote::TlsFiles& files, const std::string& watchdog) const {
     std::string attach;
     for (int i = 1; i <= kRing; ++i)
       attach += " \"n" + std::to_string(i) + "@" + h_->address(i) + "\"";
-    return "policy compute\ncluster demo { attach" + attach + "; " + tls(files) + " }\n" +
+    return "policy compute\ncluster demo { attach" + attach + "; " + watchdog + tls(files) +
+           " }\n" +
            "service work { start \"/bin/sleep\" \"100000\" }\n"
+           "service db { start \"/bin/sleep\" \"100000\"; clustered }\n"
            "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
            "recover ServiceDown(s) { restart s }\n";
   }
@@ -134,9 +156,9 @@ class RemoteNodeTest : public ::testing::Test {
     ASSERT_TRUE(ClusterHarness::wait_until(
         [&] { return service_pid(i) > 1 && service_pid(i) != p; }, seconds(10)));
   }
-  pid_t service_pid(int i) const {
+  pid_t service_pid(int i, const std::string& name = "work") const {
     for (const auto& o : amatad_call(*h_, i, "status").value("objects", json::array())) {
-      if (o.value("name", "") == "work") return o.value("pid", 0);
+      if (o.value("name", "") == name) return o.value("pid", 0);
     }
     return 0;
   }
@@ -168,9 +190,128 @@ class RemoteNodeTest : public ::testing::Test {
         .value("published", std::uint64_t{0});
   }
 
+  /// The remote nodes (of those not crashed) whose amatad runs `db` now.
+  std::vector<int> db_copies() const {
+    std::vector<int> out;
+    for (int r = kRing + 1; r <= kHosts; ++r)
+      if (!crashed_.count(r) && service_pid(r, "db") > 1) out.push_back(r);
+    return out;
+  }
+  /// Samples every 50 ms until `done` or `timeout`, failing if two remote nodes ever run db.
+  bool watch_db(const std::function<bool()>& done, Clock::duration timeout) const {
+    const auto until = Clock::now() + timeout;
+    while (Clock::now() < until) {
+      const auto copies = db_copies();
+      EXPECT_LE(copies.size(), 1U) << "db runs on " << json(copies).dump() << "\n" << h_->logs();
+      if (copies.size() > 1) return false;
+      if (done()) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  }
+  /// Samples for `how_long` that db never runs on two remote nodes at once.
+  bool never_two_copies(Clock::duration how_long) const {
+    bool two = false;
+    watch_db([&] { return two = db_copies().size() > 1; }, how_long);
+    return !two;
+  }
+  /// Ring member i's computed owner of db (its node name, "" for none).
+  std::string db_owner(int i) const {
+    const json c = amatad_call(*h_, i, "status").value("cluster", json::object());
+    for (const auto& s : c.value("services", json::array())) {
+      if (s.value("name", "") == "db" && s.value("owner", json()).is_string())
+        return s["owner"].get<std::string>();
+    }
+    return "";
+  }
+
+  bool watchdog_ = false;  // every node feeds a stand-in watchdog (RemoteWatchdogTest)
   std::unique_ptr<ClusterHarness> h_;
+  std::unique_ptr<WatchdogStandIn> devices_;  // after h_: its FIFOs live in h_'s directory
   std::set<int> crashed_;
 };
+
+class RemoteWatchdogTest : public RemoteNodeTest {
+ protected:
+  RemoteWatchdogTest() { watchdog_ = true; }
+};
+
+// A remote node whose amatad hangs cannot kill its clustered service when its lease runs out;
+// its watchdog resets it instead, before the ring (which waits twice the watchdog's timeout
+// after counting it lost) starts the service elsewhere.
+TEST_F(RemoteWatchdogTest, AHungRemoteNodeIsResetByItsWatchdogBeforeTheServiceMoves) {
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(20)))
+      << h_->logs();
+  const pid_t on_c4 = service_pid(4, "db");
+  ASSERT_GT(on_c4, 1);
+  ASSERT_GT(devices_->feeds(4), 0) << "c4 never fed its watchdog";
+  h_->signal_node(4, SIGSTOP);  // amatad hangs; its service runs on
+  bool moved = false;
+  const auto until = Clock::now() + seconds(30);
+  while (Clock::now() < until && !moved) {
+    if (devices_->expired(4) && !crashed_.count(4)) {
+      h_->crash_node(4);  // the hardware's reset
+      crashed_.insert(4);
+    }
+    const bool on_4 = !crashed_.count(4) && kill(on_c4, 0) == 0;
+    moved = service_pid(5, "db") > 1;
+    ASSERT_FALSE(on_4 && moved) << "db runs on c4 and c5\n" << h_->logs();
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(moved) << h_->logs();
+  EXPECT_TRUE(crashed_.count(4)) << "c4's watchdog never expired";
+  for (int i = 1; i <= kRing; ++i) EXPECT_FALSE(devices_->expired(i)) << "n" << i << " was reset";
+}
+
+TEST_F(RemoteNodeTest, AClusteredServiceRunsOnTheRemoteNodeItPrefersAndMovesOnceWhenItDies) {
+  // Placed on c4, the first of `prefer`; never on a ring member (`only_preferred`).
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+  for (int i = 1; i <= kRing; ++i) {
+    EXPECT_LE(service_pid(i, "db"), 0) << "n" << i;
+    ASSERT_TRUE(ClusterHarness::wait_until([&] { return db_owner(i) == "c4"; }, seconds(10)))
+        << "n" << i << " says db's owner is '" << db_owner(i) << "'";
+  }
+  // c4 dies with its services: once its lease has surely run out, db starts on c5, once.
+  h_->crash_node(4);
+  crashed_.insert(4);
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{5}; }, seconds(15)))
+      << h_->logs();
+  const auto moved_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
+  std::cout << "db ran again on c5 " << moved_ms << " ms after c4 died\n";
+  EXPECT_LT(moved_ms, 10'000);
+  const pid_t on_c5 = service_pid(5, "db");
+  for (int i = 1; i <= kRing; ++i) {
+    EXPECT_TRUE(ClusterHarness::wait_until([&] { return db_owner(i) == "c5"; }, seconds(10)))
+        << "n" << i << " says db's owner is '" << db_owner(i) << "'";
+  }
+  // Started once: the same process a while later.
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(service_pid(5, "db"), on_c5);
+}
+
+TEST_F(RemoteNodeTest, ARemoteNodeCutOffLetsItsServiceGoBeforeAnotherStartsIt) {
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+  // c4 is cut off: its lease runs out and it kills db; only then does c5 start it.
+  h_->set_link(4, false);
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{5}; }, seconds(15)))
+      << h_->logs();
+  // Healed: c4 attaches again; db stays on c5 (sticky), and never runs twice meanwhile.
+  h_->set_link(4, true);
+  ASSERT_TRUE(watch_db(
+      [&] {
+        return !amatad_call(*h_, 4, "status")
+                    .value("remote", json::object())
+                    .value("attached_to", json())
+                    .is_null();
+      },
+      seconds(15)))
+      << h_->logs();
+  EXPECT_TRUE(never_two_copies(seconds(3)));
+  EXPECT_EQ(db_copies(), std::vector<int>{5});
+}
 
 TEST_F(RemoteNodeTest, RemoteNodesStreamTheirEventsAndAreMembersWhileTheirHeartbeatLasts) {
   // Spread by rendezvous hashing, attached on the member their order ranks first.
@@ -255,6 +396,10 @@ TEST_F(RemoteNodeTest, TheDeathOfTheServingMemberMovesItsRemoteNodesWithNothingL
   }
   ASSERT_TRUE(moving.count(4));
   EXPECT_NE(moving[4], work);
+  // db, wherever it was placed: it moves with its node, not to another.
+  ASSERT_TRUE(watch_db([&] { return db_copies().size() == 1; }, seconds(15)));
+  const int db_node = db_copies().front();
+  const pid_t db_pid = service_pid(db_node, "db");
   h_->crash_node(serving);
   crashed_.insert(serving);
   std::vector<int> survivors;
@@ -282,6 +427,9 @@ TEST_F(RemoteNodeTest, TheDeathOfTheServingMemberMovesItsRemoteNodesWithNothingL
     if (!moved) std::this_thread::sleep_for(milliseconds(100));
   }
   ASSERT_TRUE(moved) << "not every remote node of n" << serving << " re-attached\n" << h_->logs();
+  EXPECT_TRUE(never_two_copies(seconds(2)));
+  EXPECT_EQ(db_copies(), std::vector<int>{db_node});
+  EXPECT_EQ(service_pid(db_node, "db"), db_pid) << "the move restarted db";
   for (const auto& [r, pid] : moving) {
     EXPECT_EQ(service_pid(r), pid) << "the move restarted something on " << remote_name(r);
     EXPECT_EQ(

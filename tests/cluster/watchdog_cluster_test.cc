@@ -4,14 +4,10 @@
 // every byte, disarmed by 'V'; when an armed one goes unfed for the timeout, the test resets
 // the node (ClusterHarness::crash_node: every process in its namespace SIGKILLed, corosync
 // first), as the hardware would. Throughout, the clustered service never runs twice.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <memory>
@@ -19,6 +15,7 @@
 
 #include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
+#include "tests/cluster/watchdog_stand_in.h"
 
 namespace amata::cluster::testing {
 namespace {
@@ -28,65 +25,6 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kTimeoutSeconds = 3;
-
-// The three devices: FIFOs read by one thread, which notes when an armed one expires.
-class WatchdogStandIn {
- public:
-  explicit WatchdogStandIn(const std::string& dir) {
-    for (int i = 1; i <= 3; ++i) {
-      paths_[i] = dir + "/watchdog" + std::to_string(i);
-      mkfifo(paths_[i].c_str(), 0600);
-      // Read-write: the FIFO always has a writer, so reads wait instead of seeing EOF
-      // between amatads, and amatad's non-blocking open finds a reader.
-      fds_[i] = open(paths_[i].c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    }
-    thread_ = std::thread([this] { run(); });
-  }
-  ~WatchdogStandIn() {
-    done_ = true;
-    thread_.join();
-    for (int i = 1; i <= 3; ++i) close(fds_[i]);
-  }
-  WatchdogStandIn(const WatchdogStandIn&) = delete;
-  WatchdogStandIn& operator=(const WatchdogStandIn&) = delete;
-
-  const std::string& path(int i) const { return paths_[i]; }
-  bool expired(int i) const { return expired_[i]; }
-  int feeds(int i) const { return feeds_[i]; }
-
- private:
-  void run() {
-    std::array<Clock::time_point, 4> last{};
-    std::array<bool, 4> armed{};
-    while (!done_) {
-      std::array<pollfd, 3> p{};
-      for (int i = 1; i <= 3; ++i) p[i - 1] = {fds_[i], POLLIN, 0};
-      poll(p.data(), p.size(), 50);
-      const auto now = Clock::now();
-      for (int i = 1; i <= 3; ++i) {
-        char buffer[64];
-        ssize_t n = 0;
-        while ((n = read(fds_[i], buffer, sizeof buffer)) > 0) {
-          for (ssize_t k = 0; k < n; ++k) {
-            armed[i] = buffer[k] != 'V';
-            if (armed[i]) feeds_[i]++;
-          }
-          last[i] = now;
-        }
-        if (armed[i] && !expired_[i] && now - last[i] > seconds(kTimeoutSeconds)) {
-          expired_[i] = true;
-        }
-      }
-    }
-  }
-
-  std::array<std::string, 4> paths_;
-  std::array<int, 4> fds_{-1, -1, -1, -1};
-  std::array<std::atomic<bool>, 4> expired_{};
-  std::array<std::atomic<int>, 4> feeds_{};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
 
 // The service: python's http.server, or (stubborn) a listener that ignores SIGTERM, so that
 // amatad cannot stop it for 8 s.
@@ -125,7 +63,7 @@ class WatchdogClusterTest : public ::testing::Test {
     if (access("/usr/bin/python3", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
     h_ = std::make_unique<ClusterHarness>(3, TotemSettings{}, AMATAD_PATH);
     if (!h_->usable()) GTEST_SKIP() << h_->why();
-    devices_ = std::make_unique<WatchdogStandIn>(h_->dir());
+    devices_ = std::make_unique<WatchdogStandIn>(h_->dir(), 3, seconds(kTimeoutSeconds));
     for (int i = 1; i <= 3; ++i) {
       std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
           << policy(devices_->path(i), stubborn_ ? kStubbornServer : kServer);

@@ -153,8 +153,8 @@ std::string encode_status(json body) {
   return wire(json{{"t", "status"}, {"body", std::move(body)}});
 }
 
-std::string encode_alive() {
-  return wire(json{{"t", "alive"}});
+std::string encode_alive(std::uint64_t n) {
+  return wire(json{{"t", "alive"}, {"n", n}});
 }
 
 std::string encode_remote_state(const RemoteHolding& state) {
@@ -162,8 +162,11 @@ std::string encode_remote_state(const RemoteHolding& state) {
 }
 
 std::string encode_remote_lost(const RemoteLostNotice& lost) {
-  return wire(
-      json{{"t", "remote_lost"}, {"node", lost.name}, {"epoch", lost.epoch}, {"via", lost.via}});
+  return wire(json{{"t", "remote_lost"},
+                   {"node", lost.name},
+                   {"epoch", lost.epoch},
+                   {"via", lost.via},
+                   {"seq", lost.seq}});
 }
 
 Result<BusPayload> decode_bus_payload(std::string_view payload) {
@@ -199,7 +202,12 @@ Result<BusPayload> decode_bus_payload(std::string_view payload) {
     if (body == j.end() || !body->is_object()) return Error{"a status whose \"body\" is no object"};
     return BusPayload(PublishedStatus{std::move(*body)});
   }
-  if (kind == "alive") return BusPayload(AliveNotice{});
+  if (kind == "alive") {
+    // An amatad of an older version sends no count.
+    const auto n = j.find("n");
+    return BusPayload(
+        AliveNotice{n != j.end() && n->is_number_unsigned() ? n->get<std::uint64_t>() : 0});
+  }
   if (kind == "remote_state") {
     auto remote = j.find("remote");
     if (remote == j.end()) return Error{"a remote_state without \"remote\""};
@@ -213,11 +221,14 @@ Result<BusPayload> decode_bus_payload(std::string_view payload) {
     auto epoch = j.find("epoch");
     auto via = j.find("via");
     auto via_id = via == j.end() ? std::nullopt : uint32_of(*via);
+    auto seq = j.find("seq");
     if (node == j.end() || !node->is_string() || node->get<std::string>().empty() ||
-        epoch == j.end() || !epoch->is_string() || !via_id)
-      return Error{"a remote_lost needs \"node\" (a name), \"epoch\" and \"via\" (a node id)"};
-    return BusPayload(
-        RemoteLostNotice{node->get<std::string>(), epoch->get<std::string>(), *via_id});
+        epoch == j.end() || !epoch->is_string() || !via_id || seq == j.end() ||
+        !seq->is_number_unsigned())
+      return Error{
+          "a remote_lost needs \"node\" (a name), \"epoch\", \"via\" (a node id) and \"seq\""};
+    return BusPayload(RemoteLostNotice{node->get<std::string>(), epoch->get<std::string>(), *via_id,
+                                       seq->get<std::uint64_t>()});
   }
   return BusPayload(UnknownMessage{kind});
 }

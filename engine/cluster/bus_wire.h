@@ -3,11 +3,11 @@
 //   {"t": "announce", "running": [names], "gave_up": [names], "unfenced": [node ids],
 //    "placement": {name: fingerprint}, "remotes": [holding]}   // the last two optional
 //   {"t": "remote_state", "remote": holding}                 // from the member serving it
-//   {"t": "remote_lost", "node": name, "epoch": "…", "via": node id}
+//   {"t": "remote_lost", "node": name, "epoch": "…", "via": node id, "seq": n}
 //   {"t": "failover", "service": name, "target": node id}    // target optional
 //   {"t": "fenced", "node": node id}
 //   {"t": "event", "body": <the publisher's console record>}
-//   {"t": "alive"}                                            // for the sender's watchdog
+//   {"t": "alive", "n": 7}     // for the sender's watchdog and remote leases; n optional
 //   {"t": "status", "body": <an object>}     // the sender's state now: never in the history
 //
 // where a remote node's holding (placement.h, RemoteHolding) is
@@ -50,7 +50,9 @@ struct PublishedStatus {
 
 /// "alive": the sender's proof that corosync still delivers its messages (it feeds its
 /// watchdog only while its own come back); the others ignore it.
-struct AliveNotice {};
+struct AliveNotice {
+  std::uint64_t n = 0;  // the sender's count, to match it with what it noted on sending
+};
 
 /// "remote_state": what the member serving a remote node publishes of it.
 struct RemoteStateNotice {
@@ -58,11 +60,13 @@ struct RemoteStateNotice {
   RemoteHolding state;
 };
 
-/// "remote_lost": remote node `name`, of run `epoch`, served by `via`, is gone.
+/// "remote_lost": remote node `name`, as it was when the sender started counting (run
+/// `epoch`, served by `via`, its report `seq`), is gone.
 struct RemoteLostNotice {
   std::string name;
   std::string epoch;
   NodeId via = 0;
+  std::uint64_t seq = 0;
 };
 
 /// A well-formed message of a kind this amatad does not know (a newer version).
@@ -81,7 +85,7 @@ std::string encode_failover(const FailoverRequest& request);
 std::string encode_fenced(NodeId node);
 std::string encode_event(nlohmann::json body);
 std::string encode_status(nlohmann::json body);
-std::string encode_alive();
+std::string encode_alive(std::uint64_t n = 0);
 std::string encode_remote_state(const RemoteHolding& state);
 std::string encode_remote_lost(const RemoteLostNotice& lost);
 

@@ -47,10 +47,13 @@ TEST(BusWire, RemoteNodesSurviveEncodeAndDecodeAndTheirIdComesFromTheirName) {
   Announcement a{{"web"}, {}, {}, std::nullopt, {{remote_node_id("c1"), c1}}};
   EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
 
-  const auto lost = decoded<RemoteLostNotice>(encode_remote_lost({"c1", "9f3c", 2}));
+  const auto lost = decoded<RemoteLostNotice>(encode_remote_lost({"c1", "9f3c", 2, 7}));
   EXPECT_EQ(lost.name, "c1");
   EXPECT_EQ(lost.epoch, "9f3c");
   EXPECT_EQ(lost.via, 2U);
+  EXPECT_EQ(lost.seq, 7U);
+  EXPECT_EQ(decoded<AliveNotice>(encode_alive(12)).n, 12U);
+  EXPECT_EQ(decoded<AliveNotice>(R"({"t":"alive"})").n, 0U);
 }
 
 TEST(BusWire, MalformedRemoteNodeMessagesAreErrors) {
@@ -65,8 +68,10 @@ TEST(BusWire, MalformedRemoteNodeMessagesAreErrors) {
           R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":"e","seq":1,"eligible":[],"running":[],"gave_up":[]}})",
           R"({"t":"remote_state","remote":{"node":"c1","via":1,"epoch":"e","seq":1,"eligible":[3],"running":[],"gave_up":[],"granted":[]}})",
           R"({"t":"remote_lost","node":"c1","epoch":"e"})",
-          R"({"t":"remote_lost","node":"","epoch":"e","via":1})",
-          R"({"t":"remote_lost","node":"c1","epoch":null,"via":1})",
+          R"({"t":"remote_lost","node":"c1","epoch":"e","via":1})",
+          R"({"t":"remote_lost","node":"c1","epoch":"e","via":1,"seq":-2})",
+          R"({"t":"remote_lost","node":"","epoch":"e","via":1,"seq":1})",
+          R"({"t":"remote_lost","node":"c1","epoch":null,"via":1,"seq":1})",
           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"remotes":{}})",
           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"remotes":[7]})",
       }) {

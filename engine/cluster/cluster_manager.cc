@@ -142,6 +142,7 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   ledger_ = std::make_unique<Ledger>(config_.services);
   last_announced_.reset();
   remote_published_.clear();
+  alive_marks_.clear();
   fencing_.clear();
   group_ring_ = RingId{};
   quorum_stale_ = false;
@@ -261,20 +262,15 @@ void ClusterManager::on_deliver(const Delivery& d) {
     ledger_->apply_fenced(f->node);
     fencing_.erase(f->node);
     log(false, "cluster: " + node_name(f->node) + " fenced by " + node_name(d.from.node));
-  } else if (std::holds_alternative<AliveNotice>(message)) {
+  } else if (auto* alive = std::get_if<AliveNotice>(&message)) {
     if (d.from.node != session_->local_node()) return;  // liveness only
     own_alive_delivered_ = base::Clock::now();
-    place_remotes();
+    place_remotes(alive->n);
     return;
   } else if (auto* rs = std::get_if<RemoteStateNotice>(&message)) {
     on_remote_state(d.from.node, *rs);
   } else if (auto* rl = std::get_if<RemoteLostNotice>(&message)) {
-    const NodeId id = remote_node_id(rl->name);
-    remote_names_[id] = rl->name;
-    if (ledger_->apply_remote_lost(id, rl->epoch, rl->via)) {
-      left_since_join_.insert(id);  // it had its chance: nothing waits for it to attach
-      log(true, "cluster: remote node " + rl->name + " is lost (its lease has run out)");
-    }
+    on_remote_lost(*rl);
   } else if (auto* e = std::get_if<PublishedEvent>(&message)) {
     BusMessage entry{
         BusMessage::Kind::kEvent, d.from.node,       node_name(d.from.node), d.ring, d.view, d.seq,
@@ -344,144 +340,6 @@ void ClusterManager::reconcile() {
   announce();
 }
 
-void ClusterManager::reconcile_remotes(bool quorate) {
-  if (!session_ || !session_->joined()) return;
-  const NodeId self = session_->local_node();
-  // A remote node no member serves — its member left, or it is this one's and its link is
-  // gone — is counted lost once its lease has surely run out, unless it attaches again.
-  const auto& members = ledger_->members();
-  for (const auto& [id, r] : ledger_->remotes()) {
-    const auto served = served_remotes_.find(id);
-    const bool orphan = !std::binary_search(members.begin(), members.end(), r.via);
-    const bool dropped =
-        r.via == self && (served == served_remotes_.end() || served->second.epoch != r.epoch);
-    if (orphan || dropped)
-      lose_remote_at(id, r.epoch, r.via, base::Clock::now() + config_.remote_timeout);
-  }
-  // After a join, what a node may run waits for the ledger to know every holder again.
-  if (!ledger_->synced()) return;
-  for (const auto& [id, link] : served_remotes_) {
-    const RemoteHolding* known = ledger_->remote(id);
-    const bool ours = known && known->via == self && known->epoch == link.epoch;
-    RemoteHolding want{link.name,
-                       self,
-                       link.epoch,
-                       link.report.seq,
-                       link.report.eligible,
-                       link.report.running,
-                       link.report.gave_up,
-                       {}};
-    if (known && known->epoch == link.epoch) want.granted = known->granted;
-    // Decide only once the ledger has it as ours: until then its copies are not counted.
-    if (ours) {
-      for (const auto& s : config_.services) {
-        if (!want.eligible.count(s.name)) continue;
-        const bool there = known->running.count(s.name) || known->granted.count(s.name);
-        Decision d = ledger_->decide(s.name, id, there, quorate, config_.on_quorum_loss);
-        if ((d.action == LocalAction::kStart && !settling(s, id)) ||
-            (d.action == LocalAction::kNone && want.running.count(s.name))) {
-          // Started, or kept: a copy it runs (adopted by a new run of its amatad) stays.
-          want.granted.insert(s.name);
-        } else if (d.action == LocalAction::kStop) {
-          want.granted.erase(s.name);
-        } else if (d.action == LocalAction::kFence) {
-          for (NodeId v : d.fence)
-            if (!fencing_.count(v)) fence(v);
-        }
-      }
-    }
-    std::erase_if(want.granted, [&want](const std::string& s) { return !want.eligible.count(s); });
-    // A node that declares, runs and gave up on nothing is nothing to placement.
-    if (!known && want.eligible.empty() && want.running.empty() && want.gave_up.empty()) continue;
-    if (known && *known == want) continue;
-    if (auto p = remote_published_.find(id); p != remote_published_.end() && p->second == want)
-      continue;
-    if (Status st = session_->send(encode_remote_state(want)); !st.ok()) {
-      log(true, "cluster: cannot publish remote node " + link.name + ": " + st.error().message);
-      continue;
-    }
-    remote_published_[id] = std::move(want);
-  }
-}
-
-void ClusterManager::on_remote_state(NodeId from, const RemoteStateNotice& notice) {
-  // A member speaks only for the links it holds.
-  if (notice.state.via != from || is_remote_id(from)) {
-    log(true, "cluster: ignoring remote node " + notice.state.name + " published by " +
-                  node_name(from) + " for " + node_name(notice.state.via));
-    return;
-  }
-  remote_names_[notice.node] = notice.state.name;
-  const RemoteHolding* before = ledger_->remote(notice.node);
-  const bool was_known = before != nullptr;
-  const std::set<std::string> granted_before =
-      was_known ? before->granted : std::set<std::string>{};
-  if (!ledger_->apply_remote(notice.node, notice.state)) return;
-  if (!was_known)
-    log(false, "cluster: remote node " + notice.state.name + " served by " + node_name(from));
-  for (const auto& s : notice.state.granted)
-    if (!granted_before.count(s))
-      log(false, "cluster: " + s + " placed on remote node " + notice.state.name);
-  if (session_ && from == session_->local_node()) {
-    if (auto p = remote_published_.find(notice.node);
-        p != remote_published_.end() && p->second == notice.state)
-      remote_published_.erase(p);
-    // Told only now that every member counts what it may run.
-    const auto served = served_remotes_.find(notice.node);
-    if (served != served_remotes_.end() && served->second.epoch == notice.state.epoch &&
-        callbacks_.on_place && session_->quorum().quorate)
-      callbacks_.on_place(notice.state.name, notice.state.granted, lease());
-  }
-}
-
-void ClusterManager::place_remotes() {
-  if (!callbacks_.on_place || !session_ || !session_->joined() || quorum_stale_ ||
-      !session_->quorum().quorate)
-    return;
-  const NodeId self = session_->local_node();
-  for (const auto& [id, link] : served_remotes_) {
-    const RemoteHolding* known = ledger_->remote(id);
-    if (known && known->via == self && known->epoch == link.epoch)
-      callbacks_.on_place(link.name, known->granted, lease());
-  }
-}
-
-void ClusterManager::remote_report(const std::string& name, const std::string& epoch,
-                                   const RemoteReport& report) {
-  const NodeId id = remote_node_id(name);
-  if (session_ && is_remote_id(session_->local_node())) return;  // placement.h, remote_node_id
-  served_remotes_[id] = ServedRemote{name, epoch, report};
-  remote_names_[id] = name;
-  if (!alive_timer_) send_alive();  // the leases are renewed as this member's messages return
-  reconcile();
-}
-
-void ClusterManager::remote_detached(const std::string& name, const std::string& epoch,
-                                     base::Clock::time_point last_heartbeat) {
-  const NodeId id = remote_node_id(name);
-  const auto it = served_remotes_.find(id);
-  if (it == served_remotes_.end() || it->second.epoch != epoch) return;
-  served_remotes_.erase(it);
-  remote_published_.erase(id);
-  if (session_)
-    lose_remote_at(id, epoch, session_->local_node(), last_heartbeat + config_.remote_timeout);
-}
-
-void ClusterManager::lose_remote_at(NodeId id, const std::string& epoch, NodeId via,
-                                    base::Clock::time_point when) {
-  if (!loss_timers_.insert({id, epoch, via}).second) return;  // one is set already
-  std::weak_ptr<bool> alive = alive_;
-  loop_.add_timer(when, [alive, this, id, epoch, via] {
-    if (!alive.lock()) return;
-    loss_timers_.erase({id, epoch, via});
-    if (!session_ || !session_->joined()) return;
-    const RemoteHolding* r = ledger_->remote(id);
-    if (!r || r->via != via || r->epoch != epoch) return;  // served again, or already lost
-    if (via == session_->local_node() && served_remotes_.count(id)) return;  // back here
-    [[maybe_unused]] Status sent = session_->send(encode_remote_lost({r->name, epoch, via}));
-  });
-}
-
 bool ClusterManager::settling(const ServicePlacement& service, NodeId self) {
   const auto now = base::Clock::now();
   if (now >= settle_until_ || !ledger_->holders(service.name).empty()) return false;
@@ -541,8 +399,12 @@ void ClusterManager::announce() {
 
 void ClusterManager::send_alive() {
   if (session_ && session_->joined()) {
-    // A failed send is what the feeding notices (no delivery); nothing to do here.
-    [[maybe_unused]] Status sent = session_->send(encode_alive());
+    // A failed send is what the feeding notices (no delivery); nothing to do here. Noted
+    // before sending: each remote node's last heartbeat, from which the leases renewed when
+    // this comes back run (cluster_manager_remotes.cc).
+    HeartbeatMarks marks = heartbeat_marks();
+    if (Status sent = session_->send(encode_alive(++alives_sent_)); sent.ok() && !marks.empty())
+      alive_marks_[alives_sent_] = std::move(marks);
   }
   std::weak_ptr<bool> alive = alive_;
   // In milliseconds: seconds(3) / 4 is zero seconds, a timer that would flood the bus.

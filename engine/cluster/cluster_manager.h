@@ -147,12 +147,15 @@ struct ClusterCallbacks {
   /// Things worth a log line: connection lost/regained, placement decisions, fences.
   std::function<void(bool warning, std::string_view message)> on_log;
   /// Tell remote node `remote`, whose link this member holds, to run exactly `run` of its
-  /// clustered services, for `lease` from the heartbeat it sent last (remote_wire.h, "place").
+  /// clustered services, for `lease` from its heartbeat `at` (remote_wire.h, "place").
   /// Called once the ledger holds that decision, and again whenever this member's own bus
-  /// message comes back while it is quorate: only then is the lease renewed.
+  /// message comes back while it is quorate: only then is the lease renewed, from the
+  /// heartbeat the node had sent when this member sent that message.
   std::function<void(const std::string& remote, const std::set<std::string>& run,
-                     std::chrono::milliseconds lease)>
+                     std::chrono::milliseconds lease, std::optional<std::uint64_t> at)>
       on_place;
+  /// The `at` of the last heartbeat from remote node `remote` on the link this member holds.
+  std::function<std::optional<std::uint64_t>(const std::string& remote)> heartbeat_at;
 };
 
 class ClusterManager {
@@ -236,11 +239,18 @@ class ClusterManager {
   /// before the node is told.
   void reconcile_remotes(bool quorate);
   void on_remote_state(NodeId from, const RemoteStateNotice& notice);
-  /// Counts `id` lost at `when` unless by then it is no longer served by `via` in `epoch`.
-  void lose_remote_at(NodeId id, const std::string& epoch, NodeId via,
-                      base::Clock::time_point when);
-  /// Renews the leases of the remote nodes this member serves (its own message came back).
-  void place_remotes();
+  void on_remote_lost(const RemoteLostNotice& lost);
+  /// Counts remote node `id`, as it is now in the ledger, lost at `when`, unless by then it
+  /// has changed, or a member serves it again.
+  void lose_remote_at(NodeId id, base::Clock::time_point when);
+  /// Renews the leases of the remote nodes this member serves: its "alive" number `n` came
+  /// back, and they run from the heartbeats noted when it was sent.
+  void place_remotes(std::uint64_t n);
+  /// Each served remote node's last heartbeat (its `at`), by id.
+  using HeartbeatMarks = std::map<NodeId, std::uint64_t>;
+  HeartbeatMarks heartbeat_marks() const;
+  /// Whether this member may tell remote nodes what to run now (joined, quorate, synced).
+  bool may_place() const;
   std::chrono::milliseconds lease() const { return config_.remote_timeout * 3 / 4; }
 
   base::EventLoop& loop_;
@@ -273,10 +283,19 @@ class ClusterManager {
     RemoteReport report;
   };
   std::map<NodeId, ServedRemote> served_remotes_;
-  std::map<NodeId, RemoteHolding> remote_published_;  // sent, not yet delivered back
-  std::map<NodeId, std::string> remote_names_;        // every remote node heard of
-  /// The remote nodes (id, epoch, serving member) a loss is timed for.
-  std::set<std::tuple<NodeId, std::string, NodeId>> loss_timers_;
+  /// A remote_state this member sent and has not had back: what it said, whether it was
+  /// decided (the ledger had the node as this member's then), and the node's heartbeat then.
+  struct Published {
+    RemoteHolding state;
+    bool decided = false;
+    std::optional<std::uint64_t> at;
+  };
+  std::map<NodeId, Published> remote_published_;
+  std::uint64_t alives_sent_ = 0;
+  std::map<std::uint64_t, HeartbeatMarks> alive_marks_;  // by "alive" number, until it is back
+  std::map<NodeId, std::string> remote_names_;           // every remote node heard of
+  /// The remote nodes (id, epoch, serving member, report) a loss is timed for.
+  std::set<std::tuple<NodeId, std::string, NodeId, std::uint64_t>> loss_timers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -77,7 +77,7 @@ bool Ledger::is_served_remote(NodeId n) const {
 
 std::map<NodeId, RemoteHolding> Ledger::remotes_to_announce() const {
   std::map<NodeId, RemoteHolding> out = before_join_;
-  for (const NodeId id : lost_remotes_) out.erase(id);
+  for (const auto& [id, lost] : lost_remotes_) out.erase(id);
   for (const auto& [id, r] : remotes_) out[id] = r;
   return out;
 }
@@ -183,6 +183,10 @@ void Ledger::apply_membership(const MembershipChange& change) {
       if (!s.failback) continue;
       const std::vector<NodeId> ranked = ranked_candidates(s);
       if (ranked.empty()) continue;
+      // Remote nodes are not known again yet: a service preferring one above the node that
+      // joined is not pulled to it (every member judges by the same `prefer` list).
+      const auto listed = std::find(s.preferred.begin(), s.preferred.end(), ranked.front());
+      if (std::any_of(s.preferred.begin(), listed, is_remote_id)) continue;
       if (std::find(change.joined.begin(), change.joined.end(), ranked.front()) !=
           change.joined.end()) {
         targets_[s.name] = ranked.front();
@@ -201,7 +205,13 @@ void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
   // An announcement tells what its sender knew at the join; what came on the bus since is
   // newer and stays. The member serving a node knows best: its word replaces hearsay.
   for (const auto& [id, r] : announcement.remotes) {
-    if (!is_remote_id(id) || is_member(id) || lost_remotes_.count(id) || vouched_.count(id))
+    if (!is_remote_id(id) || is_member(id) || vouched_.count(id)) continue;
+    if (const auto lost = lost_remotes_.find(id);
+        lost != lost_remotes_.end() && lost->second.epoch == r.epoch && lost->second.via == r.via &&
+        r.seq <= lost->second.seq)
+      continue;  // what was lost since
+    if (const auto known = remotes_.find(id);
+        known != remotes_.end() && known->second.name != r.name)
       continue;
     const bool own = r.via == from;
     if (remotes_.count(id) && !own) continue;
@@ -248,17 +258,32 @@ void Ledger::apply_fenced(NodeId fenced) {
   unfenced_.erase(fenced);
 }
 
+bool Ledger::may_start(const std::string& service, NodeId id) const {
+  if (!synced() || !agreed(service) || owner(service) != id) return false;
+  const std::vector<NodeId> held = holders(service);
+  return std::all_of(held.begin(), held.end(), [id](NodeId h) { return h == id; });
+}
+
 bool Ledger::apply_remote(NodeId id, const RemoteHolding& state) {
   if (!is_remote_id(id) || is_member(id)) return false;
   const auto it = remotes_.find(id);
-  if (it != remotes_.end() && it->second.epoch == state.epoch) {
+  if (it != remotes_.end() && it->second.name != state.name) return false;
+  const bool same_run = it != remotes_.end() && it->second.epoch == state.epoch;
+  if (same_run) {
     const RemoteHolding& known = it->second;
     // The node numbers its reports over its run and sends a new one after every move, so a
     // report from the member it left, delivered late, is never newer than the next one's.
     if (state.seq < known.seq || (state.seq == known.seq && state.via != known.via)) return false;
   }
+  RemoteHolding applied = state;
+  for (const auto& service : state.granted) {
+    const bool granted_before = same_run && it->second.granted.count(service);
+    if (!granted_before && !may_start(service, id)) applied.granted.erase(service);
+  }
   lost_remotes_.erase(id);
-  remotes_[id] = state;
+  // It speaks for itself again: what it runs is known, so a fence for its last run is moot.
+  unfenced_.erase(id);
+  remotes_[id] = std::move(applied);
   vouched_.insert(id);
   // A pinned target reached (or given up), as for a member's announcement.
   for (auto t = targets_.begin(); t != targets_.end();) {
@@ -269,22 +294,28 @@ bool Ledger::apply_remote(NodeId id, const RemoteHolding& state) {
   return true;
 }
 
-bool Ledger::apply_remote_lost(NodeId id, const std::string& epoch, NodeId via) {
+bool Ledger::apply_remote_lost(NodeId id, const std::string& epoch, NodeId via, std::uint64_t seq) {
   const auto it = remotes_.find(id);
   if (it == remotes_.end()) {
     // A member that joined after the node was known learns of it from an announcement that
     // may come after this: remember the loss, so that stays undone.
-    if (is_remote_id(id)) lost_remotes_.insert(id);
+    if (is_remote_id(id)) {
+      RemoteHolding gone;
+      gone.epoch = epoch;
+      gone.via = via;
+      gone.seq = seq;
+      lost_remotes_[id] = std::move(gone);
+    }
     return false;
   }
-  if (it->second.epoch != epoch || it->second.via != via) return false;
+  if (it->second.epoch != epoch || it->second.via != via || it->second.seq != seq) return false;
   for (const auto& s : services_) {
     const bool held = it->second.running.count(s.name) || it->second.granted.count(s.name);
     if (s.fence && held) unfenced_.insert(id);
   }
+  lost_remotes_[id] = std::move(it->second);
   remotes_.erase(it);
   vouched_.erase(id);
-  lost_remotes_.insert(id);
   for (auto t = targets_.begin(); t != targets_.end();)
     t = t->second == id ? targets_.erase(t) : std::next(t);
   return true;

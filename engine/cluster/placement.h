@@ -176,12 +176,16 @@ class Ledger {
   void apply_fenced(NodeId fenced);
   /// Applies what the member `state.via` published of remote node `id`: the whole entry
   /// replaces the last one unless it is older — an earlier report of the same run, or the
-  /// same report from another member (a link that moved on). Returns whether it applied.
+  /// same report from another member (a link that moved on) — or names another node (their
+  /// ids collide). A service newly granted is kept only if the ledger, as it stood, let the
+  /// node start it (synced, agreed, the node its owner, no other holder): what its member
+  /// decided may have been overtaken on the bus, by a failover or another grant. Returns
+  /// whether it applied.
   bool apply_remote(NodeId id, const RemoteHolding& state);
-  /// Applies "remote node `id` (run `epoch`, served by `via`) is lost": it leaves the ledger
-  /// unless it has reported through another member, or another run, since. A holder of a
-  /// fenced service must be fenced first. Returns whether it applied.
-  bool apply_remote_lost(NodeId id, const std::string& epoch, NodeId via);
+  /// Applies "remote node `id` is lost", as it was when the sender started counting (run
+  /// `epoch`, served by `via`, report `seq`): it leaves the ledger unless it has reported
+  /// since. A holder of a fenced service must be fenced first. Returns whether it applied.
+  bool apply_remote_lost(NodeId id, const std::string& epoch, NodeId via, std::uint64_t seq);
   /// The remote nodes known, by id.
   const std::map<NodeId, RemoteHolding>& remotes() const { return remotes_; }
   /// What this member announces of the remote nodes after a membership change: what it
@@ -228,8 +232,11 @@ class Ledger {
   /// Of remotes_, those learnt from the member serving them (its remote_state or its own
   /// announcement), which another member's announcement never replaces.
   std::set<NodeId> vouched_;
-  /// Remote nodes lost: an announcement sent before the loss must not bring one back.
-  std::set<NodeId> lost_remotes_;
+  /// Remote nodes lost, as they were then: an announcement of that state or an older one
+  /// (sent before the loss was delivered) must not bring one back.
+  std::map<NodeId, RemoteHolding> lost_remotes_;
+  /// Whether the ledger lets remote node `id` start `service` now (apply_remote).
+  bool may_start(const std::string& service, NodeId id) const;
   std::map<NodeId, RemoteHolding> before_join_;  // remotes_ when the last join came
 };
 

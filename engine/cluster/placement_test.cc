@@ -437,6 +437,14 @@ RemoteHolding remote_state(std::string name, NodeId via, std::uint64_t seq,
       std::move(granted)};
 }
 
+// As a member publishes a node it serves: first what the node reported, then, decided on
+// that, what it may run.
+bool learn(Ledger& l, NodeId id, const RemoteHolding& state) {
+  RemoteHolding reported = state;
+  reported.granted.clear();
+  return l.apply_remote(id, reported) && l.apply_remote(id, state);
+}
+
 Ledger two_members(std::vector<NodeId> preferred, bool fence = false) {
   Ledger l(one_service(std::move(preferred), fence));
   l.apply_membership({{1, 2}, {1, 2}, {}});
@@ -464,7 +472,7 @@ TEST(RemotePlacement, ARemoteNodeIsACandidateForWhatItDeclaresOnly) {
 
 TEST(RemotePlacement, WhatItsMemberGrantedHoldsTheServiceBeforeTheNodeReportsIt) {
   Ledger l = two_members({kC1, 1, 2});
-  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {}, {"web"})));
+  ASSERT_TRUE(learn(l, kC1, remote_state("c1", 1, 1, {}, {"web"})));
   EXPECT_EQ(l.holders("web"), std::vector<NodeId>{kC1});
   ASSERT_TRUE(l.apply_failover({"web", NodeId{2}}));
   EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kWait);
@@ -476,11 +484,26 @@ TEST(RemotePlacement, WhatItsMemberGrantedHoldsTheServiceBeforeTheNodeReportsIt)
   EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kStart);
 }
 
+// A member decided to start web on c1, but before its word was delivered a failover moved web
+// to member 2, which started it: the grant, re-checked on delivery, is dropped on every member.
+TEST(RemotePlacement, AGrantOvertakenOnTheBusIsDropped) {
+  Ledger l = two_members({kC1, 1, 2});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1)));
+  ASSERT_TRUE(l.apply_failover({"web", NodeId{2}}));
+  l.apply_announcement(2, {{"web"}, {}, {}});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {}, {"web"})));
+  EXPECT_TRUE(l.remote(kC1)->granted.empty());
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{2});
+  // Unknown until now: nothing was decided for it, so nothing it is granted stands.
+  ASSERT_TRUE(l.apply_remote(kC2, remote_state("c2", 1, 1, {}, {"web"})));
+  EXPECT_TRUE(l.remote(kC2)->granted.empty());
+}
+
 TEST(RemotePlacement, AnOrphanHoldsItsServiceUntilItIsLostOrServedAgain) {
   Ledger l(one_service({kC1, 1, 2, 3}));
   l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
   for (NodeId n : {1, 2, 3}) l.apply_announcement(n, {});
-  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  ASSERT_TRUE(learn(l, kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
   l.apply_membership({{2, 3}, {}, {{1, LeaveReason::kNodeDown}}});
   // Not a candidate while no member serves it, but its copy may still run.
   EXPECT_EQ(l.owner("web"), 2u);
@@ -488,28 +511,38 @@ TEST(RemotePlacement, AnOrphanHoldsItsServiceUntilItIsLostOrServedAgain) {
   // It attached to member 3 and says so: the owner again, nothing moved.
   ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 3, 2, {"web"}, {"web"})));
   EXPECT_EQ(l.owner("web"), kC1);
+  EXPECT_EQ(l.remote(kC1)->granted, std::set<std::string>{"web"});
   // The loss its old member's departure would have caused, delivered late, changes nothing.
-  EXPECT_FALSE(l.apply_remote_lost(kC1, "e1", 1));
+  EXPECT_FALSE(l.apply_remote_lost(kC1, "e1", 1, 1));
   EXPECT_EQ(l.owner("web"), kC1);
-  EXPECT_TRUE(l.apply_remote_lost(kC1, "e1", 3));
+  // Nor does one counted from an earlier report through member 3.
+  EXPECT_FALSE(l.apply_remote_lost(kC1, "e1", 3, 1));
+  EXPECT_TRUE(l.apply_remote_lost(kC1, "e1", 3, 2));
   EXPECT_EQ(l.remote(kC1), nullptr);
   EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kStart);
 }
 
-TEST(RemotePlacement, ALostHolderOfAFencedServiceIsFencedFirst) {
+TEST(RemotePlacement, ALostHolderOfAFencedServiceIsFencedFirstUnlessItReportsAgain) {
   Ledger l = two_members({kC1, 1, 2}, /*fence=*/true);
-  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
-  ASSERT_TRUE(l.apply_remote_lost(kC1, "e1", 1));
+  ASSERT_TRUE(learn(l, kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  ASSERT_TRUE(l.apply_remote_lost(kC1, "e1", 1, 1));
   const Decision d = l.decide("web", 1, false, true, kStop);
   EXPECT_EQ(d.action, LocalAction::kFence);
   EXPECT_EQ(d.fence, std::vector<NodeId>{kC1});
   l.apply_fenced(kC1);
   EXPECT_EQ(l.decide("web", 1, false, true, kStop).action, LocalAction::kStart);
+
+  // Lost again; but it reports through a member, so what it runs is known: no fence.
+  ASSERT_TRUE(learn(l, kC1, remote_state("c1", 2, 2, {"web"}, {"web"})));
+  ASSERT_TRUE(l.apply_remote_lost(kC1, "e1", 2, 2));
+  EXPECT_EQ(l.unfenced(), std::set<NodeId>{kC1});
+  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 2, 3)));
+  EXPECT_TRUE(l.unfenced().empty());
 }
 
-TEST(RemotePlacement, OlderReportsAndReportsFromALinkLeftBehindAreIgnored) {
+TEST(RemotePlacement, OlderReportsReportsFromALinkLeftBehindAndOtherNamesAreIgnored) {
   Ledger l = two_members({kC1, 1, 2});
-  ASSERT_TRUE(l.apply_remote(kC1, remote_state("c1", 1, 5, {"web"}, {"web"})));
+  ASSERT_TRUE(learn(l, kC1, remote_state("c1", 1, 5, {"web"}, {"web"})));
   EXPECT_FALSE(l.apply_remote(kC1, remote_state("c1", 1, 4)));
   EXPECT_FALSE(l.apply_remote(kC1, remote_state("c1", 2, 5)));
   EXPECT_EQ(l.remote(kC1)->running, std::set<std::string>{"web"});
@@ -520,13 +553,14 @@ TEST(RemotePlacement, OlderReportsAndReportsFromALinkLeftBehindAreIgnored) {
   restarted.epoch = "e2";
   EXPECT_TRUE(l.apply_remote(kC1, restarted));
   EXPECT_EQ(l.remote(kC1)->via, 2u);
-  // A member's own node id never stands for a remote node.
+  // A member's own node id never stands for a remote node, nor one node's id for another's.
   EXPECT_FALSE(l.apply_remote(2, remote_state("c1", 1, 9)));
+  EXPECT_FALSE(l.apply_remote(kC1, remote_state("c9", 2, 9)));
 }
 
 TEST(RemotePlacement, AfterAJoinEveryMemberLearnsTheRemoteNodesAgainAndAlike) {
   Ledger member = two_members({kC1, 1, 2, 3});
-  ASSERT_TRUE(member.apply_remote(kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
+  ASSERT_TRUE(learn(member, kC1, remote_state("c1", 1, 1, {"web"}, {"web"})));
   ASSERT_TRUE(member.apply_remote(kC2, remote_state("c2", 2, 1)));
 
   member.apply_membership({{1, 2, 3}, {3}, {}});
@@ -541,7 +575,7 @@ TEST(RemotePlacement, AfterAJoinEveryMemberLearnsTheRemoteNodesAgainAndAlike) {
   Ledger joiner(one_service({kC1, 1, 2, 3}));
   joiner.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
   // c2 was lost after the join, before member 1's announcement was delivered.
-  for (Ledger* l : {&member, &joiner}) EXPECT_FALSE(l->apply_remote_lost(kC2, "e1", 2));
+  for (Ledger* l : {&member, &joiner}) EXPECT_FALSE(l->apply_remote_lost(kC2, "e1", 2, 1));
   for (Ledger* l : {&member, &joiner}) {
     l->apply_announcement(1, from1);
     l->apply_announcement(2, {});
@@ -572,6 +606,15 @@ TEST(RemotePlacement, WhenPartitionsMergeTheMemberServingARemoteNodeOutranksHear
     EXPECT_EQ(l.remote(kC1)->via, 3U) << hearsay_first;
     EXPECT_TRUE(l.holders("web").empty()) << hearsay_first;
   }
+  // A loss of c1 as member 2 served it, delivered after the merge, puts down that view only.
+  Ledger l(one_service({kC1, 1, 2, 3}));
+  l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  EXPECT_FALSE(l.apply_remote_lost(kC1, "e1", 2, 4));
+  l.apply_announcement(1, from1);
+  EXPECT_EQ(l.remote(kC1), nullptr);
+  l.apply_announcement(3, from3);
+  ASSERT_NE(l.remote(kC1), nullptr);
+  EXPECT_EQ(l.remote(kC1)->via, 3U);
 }
 
 TEST(RemotePlacement, AFailoverMayNameARemoteNodeItDeclaresTheServiceOn) {
@@ -582,6 +625,20 @@ TEST(RemotePlacement, AFailoverMayNameARemoteNodeItDeclaresTheServiceOn) {
   ASSERT_TRUE(l.apply_failover({"web", kC1}));
   EXPECT_EQ(l.owner("web"), kC1);
   EXPECT_EQ(l.decide("web", kC1, false, true, kStop).action, LocalAction::kStart);
+}
+
+// Failback: a member joining does not pull a service that prefers a remote node above it.
+TEST(RemotePlacement, AJoinDoesNotFailBackPastARemoteNodePreferredAboveTheJoiner) {
+  const std::vector<ServicePlacement> web = {
+      ServicePlacement{"web", {kC1, 2, 1}, false, false, true}};
+  Ledger l(web);
+  l.apply_membership({{1}, {1}, {}});
+  l.apply_membership({{1, 2}, {2}, {}});
+  EXPECT_FALSE(l.target("web"));
+  Ledger plain({ServicePlacement{"web", {2, 1}, false, false, true}});
+  plain.apply_membership({{1}, {1}, {}});
+  plain.apply_membership({{1, 2}, {2}, {}});
+  EXPECT_EQ(plain.target("web"), 2U);
 }
 
 // Random kills, restarts, partitions and heals of a five-node cluster. After every change has

@@ -349,6 +349,37 @@ std::string render_cluster(const Json& cluster, const RenderStyle& style) {
   return out;
 }
 
+// A remote node's clustered services (docs/console.md): which the ring placed here, and what
+// is left of the lease they run on. Nothing when it has none.
+std::string render_remote_services(const Json& services, const RenderStyle& style) {
+  if (!services.is_object()) return "";
+  const auto names = [&services](const char* key) {
+    std::set<std::string> out;
+    if (const auto it = services.find(key); it != services.end() && it->is_array())
+      for (const auto& n : *it)
+        if (n.is_string()) out.insert(n.get<std::string>());
+    return out;
+  };
+  const std::set<std::string> clustered = names("clustered");
+  if (clustered.empty()) return "";
+  const std::set<std::string> placed = names("placed");
+  const std::set<std::string> gave_up = names("gave_up");
+  std::string list;
+  for (const auto& name : clustered) {
+    list += (list.empty() ? "" : ", ") + name + " " +
+            (placed.count(name)    ? "placed here"
+             : gave_up.count(name) ? "gave up"
+                                   : "standby");
+  }
+  std::string lease = "no lease";
+  if (const auto it = services.find("lease_ms"); it != services.end() && it->is_number_integer()) {
+    const auto left = it->get<std::int64_t>();
+    lease =
+        left > 0 ? fmt::format("lease {}ms left", left) : paint(style, kWarning, "lease ran out");
+  }
+  return "clustered services: " + list + "; " + lease + "\n";
+}
+
 // A remote node's link to the ring, in one line.
 std::string render_remote(const Json& remote, const RenderStyle& style) {
   std::string out = "remote node " + str(remote, "node") + " of cluster " + str(remote, "cluster");
@@ -369,6 +400,9 @@ std::string render_remote(const Json& remote, const RenderStyle& style) {
   if (const auto why = str(remote, "last_error", ""); !why.empty() && (to.empty() || to == "-")) {
     out += paint(style, kWarning, "last error: " + why) + "\n";
   }
+  if (const auto it = remote.is_object() ? remote.find("services") : remote.end();
+      it != remote.end())
+    out += render_remote_services(*it, style);
   return out;
 }
 

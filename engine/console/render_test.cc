@@ -270,7 +270,19 @@ TEST(RenderStatus, ARemoteNodeSaysWhereItIsAttachedOrWhyNot) {
             "no objects\n\nremote node c4 of cluster demo: not attached (since 3m ago); 12 "
             "event(s) sent, 12 acknowledged, 5 waiting, 0 dropped\n"
             "last error: n1: connect: Connection refused\n");
-  for (const Json& odd : {Json::object(), Json{{"attached_to", 3}, {"rtt_ms", "x"}}}) {
+  status["remote"]["services"] = {{"clustered", {"db", "web"}},
+                                  {"placed", {"db"}},
+                                  {"gave_up", Json::array()},
+                                  {"lease_ms", 840}};
+  EXPECT_NE(render_status(status, RenderStyle{false, kNow})
+                .find("clustered services: db placed here, web standby; lease 840ms left\n"),
+            std::string::npos);
+  status["remote"]["services"]["lease_ms"] = -20;
+  EXPECT_NE(render_status(status, RenderStyle{false, kNow}).find("; lease ran out\n"),
+            std::string::npos);
+  for (const Json& odd : {Json::object(), Json{{"attached_to", 3}, {"rtt_ms", "x"}},
+                          Json{{"services", {{"clustered", "db"}, {"lease_ms", "x"}}}},
+                          Json{{"services", {{"clustered", {1, "db"}}, {"placed", 7}}}}}) {
     Json s = {{"objects", Json::array()}, {"remote", odd}};
     EXPECT_NO_THROW((void)render_status(s, RenderStyle{true, kNow})) << odd.dump();
   }

@@ -77,8 +77,11 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
     if (self->callbacks_.on_log) self->callbacks_.on_log(warning, message);
   };
   cb.on_place = [self](const std::string& node, const std::set<std::string>& run,
-                       std::chrono::milliseconds lease) {
-    if (self->remote_) self->remote_->place(node, run, lease);
+                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at) {
+    if (self->remote_) self->remote_->place(node, run, lease, at);
+  };
+  cb.heartbeat_at = [self](const std::string& node) -> std::optional<std::uint64_t> {
+    return self->remote_ ? self->remote_->heartbeat_at(node) : std::nullopt;
   };
   glue->manager_ = cluster::ClusterManager::create(loop, config_of(spec, objects), *glue, cb);
   if (!glue->manager_) return Error{"cannot create the cluster manager"};

@@ -142,11 +142,17 @@ void RemoteRing::on_report(remote::LinkId link, const std::string& node,
 }
 
 void RemoteRing::place(const std::string& node, const std::set<std::string>& run,
-                       std::chrono::milliseconds lease) {
+                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at) {
   const auto it = served_.find(node);
   if (it == served_.end() || !listener_) return;
   listener_->place(it->second.link,
-                   remote::Placement{run, static_cast<std::uint32_t>(lease.count())});
+                   remote::Placement{run, static_cast<std::uint32_t>(lease.count()), at});
+}
+
+std::optional<std::uint64_t> RemoteRing::heartbeat_at(const std::string& node) const {
+  const auto it = served_.find(node);
+  if (it == served_.end() || !listener_) return std::nullopt;
+  return listener_->heartbeat_at(it->second.link);
 }
 
 void RemoteRing::forget_link(const std::string& node) {

@@ -68,9 +68,12 @@ class RemoteRing {
   /// After a membership or quorum change: a member that may no longer serve (it lost quorum,
   /// or Corosync) closes its links, so its remote nodes attach to one that may.
   void check_serving();
-  /// Tells served node `node` which clustered services it may run (ClusterCallbacks::on_place).
+  /// Tells served node `node` which clustered services it may run, for `lease` from its
+  /// heartbeat `at` (ClusterCallbacks::on_place).
   void place(const std::string& node, const std::set<std::string>& run,
-             std::chrono::milliseconds lease);
+             std::chrono::milliseconds lease, std::optional<std::uint64_t> at);
+  /// The `at` of the last heartbeat of served node `node` (ClusterCallbacks::heartbeat_at).
+  std::optional<std::uint64_t> heartbeat_at(const std::string& node) const;
   /// The remote nodes as peers (node id 0), `quorate` being the local partition's.
   std::vector<cluster::PeerView> peers(bool quorate) const;
   /// status → cluster → remote_nodes (docs/console.md).

@@ -70,7 +70,8 @@ void RemoteServices::place(const std::string& member, const std::set<std::string
   for (const auto& name : run)
     if (objects_.count(name)) placed_.insert(name);
   for (const auto& [name, object] : objects_) {
-    const bool may = placed_.count(name) != 0;
+    // Only under a lease: past it, the ring may count this node lost at any moment.
+    const bool may = placed_.count(name) != 0 && lease_until_ && base::Clock::now() < *lease_until_;
     if (may && !runs(name) && !gave_up_.count(name)) {
       log_(false, "remote: " + member + " placed " + name + " here: starting it");
       start(name);

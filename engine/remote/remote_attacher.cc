@@ -408,23 +408,27 @@ void RemoteAttacher::Impl::send_services() {
 }
 
 void RemoteAttacher::Impl::on_place(Placement placement) {
-  {
-    std::lock_guard lock(mutex_);
-    status_.placed = placement.run;
-  }
-  // From the heartbeat the member last heard, if it is one this link sent, else from the
-  // hello (which it heard before it welcomed this node): never later than the member counts
-  // this node's silence from, so the lease ends before the ring may start these elsewhere.
+  // From the heartbeat the member had heard when it decided, if it is one this link sent,
+  // else from the hello (which it heard before it welcomed this node): never later than the
+  // member counts this node's silence from, so the lease ends before the ring may start
+  // these services elsewhere.
   std::uint64_t from = hello_ms_;
   if (placement.at && first_beat_ms_ && *placement.at >= *first_beat_ms_ &&
       *placement.at <= last_beat_ms_)
     from = *placement.at;
-  const std::chrono::milliseconds lease(placement.lease_ms);
+  const auto until = base::Clock::time_point{std::chrono::milliseconds(from)} +
+                     std::chrono::milliseconds(placement.lease_ms);
+  // A placement that arrives with its lease already over (it was slow) allows nothing.
+  if (until <= base::Clock::now()) return;
+  {
+    std::lock_guard lock(mutex_);
+    status_.placed = placement.run;
+  }
+  extend_lease(until);  // the lease first: the owner starts nothing without one
   to_owner(
       [cb = callbacks_.on_place, member = target().name, run = std::move(placement.run)]() mutable {
         if (cb) cb(member, std::move(run));
       });
-  extend_lease(base::Clock::time_point{std::chrono::milliseconds(from)} + lease);
 }
 
 void RemoteAttacher::Impl::extend_lease(base::Clock::time_point until) {

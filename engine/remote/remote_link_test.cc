@@ -353,8 +353,10 @@ TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacement
   EXPECT_FALSE(c1.attacher->status().placed);
 
   const auto before = base::Clock::now();
-  n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
-  ASSERT_TRUE(run_until([&] { return !c1.leases.empty(); }));
+  const LinkId link = n1.hellos[0].link;
+  ASSERT_TRUE(n1.listener->heartbeat_at(link));
+  n1.listener->place(link, Placement{{"db"}, 1500, n1.listener->heartbeat_at(link)});
+  ASSERT_TRUE(run_until([&] { return !c1.leases.empty() && !c1.places.empty(); }));
   ASSERT_EQ(c1.places.size(), 1U);
   EXPECT_EQ(c1.places[0], Names{"db"});
   EXPECT_TRUE(c1.lease_in_future);
@@ -366,7 +368,7 @@ TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacement
   // Echoes go on, but renew nothing: only the member's next placement does.
   run_for(600ms);
   EXPECT_EQ(c1.leases.size(), 1U);
-  n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
+  n1.listener->place(link, Placement{{"db"}, 1500, n1.listener->heartbeat_at(link)});
   ASSERT_TRUE(run_until([&] { return c1.leases.size() == 2; }));
   EXPECT_GT(c1.leases[1], c1.leases[0] + 300ms);
   const AttacherStatus status = c1.attacher->status();
@@ -374,10 +376,18 @@ TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacement
   EXPECT_EQ(*status.lease_until, c1.leases.back());
   EXPECT_EQ(status.placed, Names{"db"});
 
-  n1.listener->place(n1.hellos[0].link, Placement{{}, 1500, std::nullopt});  // take everything back
+  n1.listener->place(link, Placement{{}, 1500, n1.listener->heartbeat_at(link)});  // all back
   ASSERT_TRUE(run_until([&] { return c1.places.size() == 3; }));
   EXPECT_TRUE(c1.places[2].empty());
   EXPECT_EQ(c1.attacher->status().placed, Names{});
+
+  // A placement whose lease is over when it arrives (it counts from the hello, long ago)
+  // allows nothing: neither a lease nor a placement comes of it.
+  const std::size_t leases = c1.leases.size();
+  n1.listener->place(link, Placement{{"db"}, 100, std::nullopt});
+  run_for(300ms);
+  EXPECT_EQ(c1.places.size(), 3U);
+  EXPECT_EQ(c1.leases.size(), leases);
 }
 
 TEST_F(RemoteLinkTest, AfterAMoveTheReportIsSentAgainNewerAndOnlyAPlacementRenewsTheLease) {
@@ -387,7 +397,7 @@ TEST_F(RemoteLinkTest, AfterAMoveTheReportIsSentAgainNewerAndOnlyAPlacementRenew
   c1.attacher->set_services({"db"}, {}, {"db"});
   ASSERT_TRUE(run_until([&] { return n1.reports.size() == 1; }));
   n1.listener->place(n1.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
-  ASSERT_TRUE(run_until([&] { return !c1.leases.empty(); }));
+  ASSERT_TRUE(run_until([&] { return !c1.leases.empty() && !c1.places.empty(); }));
   c1.attacher->set_services({"db"}, {}, {"db", "web"});
   ASSERT_TRUE(run_until([&] { return n1.reports.size() == 2; }));
   const std::uint64_t last_before_move = n1.reports.back().seq;
@@ -404,8 +414,10 @@ TEST_F(RemoteLinkTest, AfterAMoveTheReportIsSentAgainNewerAndOnlyAPlacementRenew
   run_for(1500ms);  // three heartbeats echoed by n2, which has placed nothing yet
   EXPECT_EQ(c1.leases.size(), leases_from_n1);
 
-  n2.listener->place(n2.hellos[0].link, Placement{{"db"}, 1500, std::nullopt});
-  ASSERT_TRUE(run_until([&] { return c1.leases.size() > leases_from_n1; }));
+  n2.listener->place(n2.hellos[0].link,
+                     Placement{{"db"}, 1500, n2.listener->heartbeat_at(n2.hellos[0].link)});
+  ASSERT_TRUE(
+      run_until([&] { return c1.leases.size() > leases_from_n1 && c1.places.size() == 2; }));
   EXPECT_GT(c1.leases.back(), c1.leases[leases_from_n1 - 1]);
   EXPECT_EQ(c1.places.size(), 2U);
 }

@@ -44,6 +44,7 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
   void place(LinkId id, const Placement& placement);
 
   std::vector<LinkStatus> links() const;
+  std::optional<std::uint64_t> heartbeat_at(LinkId id) const;
   ListenerCounters counters() const;
 
   /// Set false by the destructor of RemoteListener on the owner's thread: callbacks posted
@@ -60,11 +61,10 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
     base::Clock::time_point accepted;
     std::unique_ptr<LineLink> line;
     LinkStatus status;
-    std::uint64_t last_seq = 0;                 // the last event received
-    std::uint64_t last_acked = 0;               // the last ack sent
-    std::uint64_t last_report = 0;              // the seq of the last service report received
-    std::optional<std::uint64_t> last_beat_at;  // the `at` of the last heartbeat received
-    bool reported = false;                      // on_hello went to the owner: on_gone must follow
+    std::uint64_t last_seq = 0;     // the last event received
+    std::uint64_t last_acked = 0;   // the last ack sent
+    std::uint64_t last_report = 0;  // the seq of the last service report received
+    bool reported = false;          // on_hello went to the owner: on_gone must follow
   };
 
   void accept_all();
@@ -248,7 +248,7 @@ void RemoteListener::Impl::on_message(Link& link, LinkMessage message) {
   if (auto* beat = std::get_if<Heartbeat>(&message);
       beat && (link.phase == Phase::kAttached || link.phase == Phase::kAwaitWelcome)) {
     link.status.last_heartbeat = now;
-    link.last_beat_at = beat->at;
+    link.status.heartbeat_at = beat->at;
     if (beat->rtt_us) link.status.rtt = std::chrono::microseconds(*beat->rtt_us);
     link.line->send(Heartbeat{beat->at, std::nullopt});
     publish_status(link);
@@ -419,12 +419,14 @@ void RemoteListener::Impl::place(LinkId id, const Placement& placement) {
       link->line->end(why, &farewell);
       return;
     }
-    // The lease runs from the last heartbeat this member has heard: the node's own clock,
-    // and no later than what this member counts its silence from.
-    Placement sent = placement;
-    sent.at = link->last_beat_at;
-    link->line->send(sent);
+    link->line->send(placement);
   });
+}
+
+std::optional<std::uint64_t> RemoteListener::Impl::heartbeat_at(LinkId id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = snapshot_.find(id);
+  return it == snapshot_.end() ? std::nullopt : it->second.heartbeat_at;
 }
 
 std::vector<LinkStatus> RemoteListener::Impl::links() const {
@@ -486,6 +488,9 @@ void RemoteListener::place(LinkId link, const Placement& placement) {
 }
 std::vector<LinkStatus> RemoteListener::links() const {
   return impl_->links();
+}
+std::optional<std::uint64_t> RemoteListener::heartbeat_at(LinkId link) const {
+  return impl_->heartbeat_at(link);
 }
 ListenerCounters RemoteListener::counters() const {
   return impl_->counters();

@@ -13,7 +13,7 @@
 // A remote node is named by its certificate (tls.h); the daemon decides whether it is
 // welcome (welcome() with what the ring already holds of its events, or refuse()). A welcomed
 // remote node reports its clustered services (on_report); the daemon tells it which it may
-// run (place()) and for how long: the lease runs from the last heartbeat the link brought.
+// run (place()) and for how long: the lease runs from a heartbeat the link brought.
 #pragma once
 
 #include <chrono>
@@ -82,6 +82,7 @@ struct LinkStatus {
   std::optional<std::chrono::microseconds> rtt;  // as the remote node last measured it
   std::uint64_t events = 0;                      // received on this link
   std::optional<ServiceReport> report;           // the last one received on this link
+  std::optional<std::uint64_t> heartbeat_at;     // the `at` of its last heartbeat
 };
 
 struct ListenerCounters {
@@ -112,8 +113,10 @@ class RemoteListener {
   /// The ring holds the link's events up to `seq`.
   void ack(LinkId link, std::uint64_t seq);
   /// Tells a welcomed link's remote node every clustered service it may run now, for
-  /// `placement.lease_ms` after the last heartbeat received on the link (`at` is set here).
+  /// `placement.lease_ms` after it sent heartbeat `placement.at` (heartbeat_at()).
   void place(LinkId link, const Placement& placement);
+  /// The `at` of the last heartbeat received on `link` now (none: none yet, or no such link).
+  std::optional<std::uint64_t> heartbeat_at(LinkId link) const;
 
   /// The welcomed links now.
   std::vector<LinkStatus> links() const;

@@ -67,7 +67,8 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
     : loop_(loop),
       config_(std::move(config)),
       services_(services),
-      callbacks_(std::move(callbacks)) {
+      callbacks_(std::move(callbacks)),
+      placement_base_(new_placement_base()) {
   // Fencing is only asked for where there is a command to do it, or a watchdog to wait for.
   for (auto& s : config_.services)
     if (config_.fence.argv.empty() && !config_.watchdog_timeout) s.fence = false;

@@ -86,6 +86,7 @@ struct RemoteReport {
   std::set<std::string> eligible;
   std::set<std::string> running;
   std::set<std::string> gave_up;
+  std::uint64_t placed = 0;  // the last placement (ClusterCallbacks::on_place's n) it applied
 };
 
 /// One node of the cluster as the policy's `peer` objects see it (catalog: member, quorate,
@@ -152,7 +153,8 @@ struct ClusterCallbacks {
   /// message comes back while it is quorate: only then is the lease renewed, from the
   /// heartbeat the node had sent when this member sent that message.
   std::function<void(const std::string& remote, const std::set<std::string>& run,
-                     std::chrono::milliseconds lease, std::optional<std::uint64_t> at)>
+                     std::chrono::milliseconds lease, std::optional<std::uint64_t> at,
+                     std::uint64_t n)>
       on_place;
   /// The `at` of the last heartbeat from remote node `remote` on the link this member holds.
   std::function<std::optional<std::uint64_t>(const std::string& remote)> heartbeat_at;
@@ -281,7 +283,22 @@ class ClusterManager {
     std::string name;
     std::string epoch;
     RemoteReport report;
+    /// The placements told to it that its reports have not said it applied (numbered, each
+    /// run set once, with the number of its last sending): what they let run may still run.
+    std::vector<std::pair<std::uint64_t, std::set<std::string>>> unacked;
   };
+  /// Tells served remote node `id` what it may run (ClusterCallbacks::on_place), numbered.
+  void place_remote(NodeId id, ServedRemote& link, const std::set<std::string>& run,
+                    std::optional<std::uint64_t> at);
+  /// What `link` may be running: what it reported, and what placements not yet applied
+  /// there let it run.
+  static std::set<std::string> maybe_running(const ServedRemote& link);
+  static std::uint64_t new_placement_base();
+  /// Placement numbers: this run's random high half, a count per remote node in the low one,
+  /// so a report about another run's or an earlier link's placement never passes for one of
+  /// this member's later ones.
+  std::uint64_t placement_base_ = 0;
+  std::map<NodeId, std::uint64_t> placements_sent_;
   std::map<NodeId, ServedRemote> served_remotes_;
   /// A remote_state this member sent and has not had back: what it said, whether it was
   /// decided (the ledger had the node as this member's then), and the node's heartbeat then.

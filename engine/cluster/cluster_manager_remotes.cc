@@ -12,11 +12,36 @@
 // - a node is counted lost a whole remote_timeout after the ledger's entry for it stopped
 //   being renewed (its member's link gone, or its member gone), and only if that entry is
 //   unchanged since.
+#include <sys/random.h>
+
 #include <algorithm>
 
 #include "engine/cluster/cluster_manager.h"
 
 namespace amata::cluster {
+
+std::uint64_t ClusterManager::new_placement_base() {
+  std::uint32_t random = 0;
+  if (::getrandom(&random, sizeof random, 0) != sizeof random)
+    random = static_cast<std::uint32_t>(base::Clock::now().time_since_epoch().count());
+  return (std::uint64_t{random} | 1U) << 32;  // never 0: 0 is "no placement"
+}
+
+std::set<std::string> ClusterManager::maybe_running(const ServedRemote& link) {
+  std::set<std::string> running = link.report.running;
+  for (const auto& [n, run] : link.unacked) running.insert(run.begin(), run.end());
+  return running;
+}
+
+void ClusterManager::place_remote(NodeId id, ServedRemote& link, const std::set<std::string>& run,
+                                  std::optional<std::uint64_t> at) {
+  const std::uint64_t n = placement_base_ + ++placements_sent_[id];
+  if (!link.unacked.empty() && link.unacked.back().second == run)
+    link.unacked.back().first = n;
+  else
+    link.unacked.emplace_back(n, run);
+  callbacks_.on_place(link.name, run, lease(), at, n);
+}
 
 bool ClusterManager::may_place() const {
   return session_ && session_->joined() && !quorum_stale_ && session_->quorum().quorate &&
@@ -51,12 +76,14 @@ void ClusterManager::reconcile_remotes(bool quorate) {
   for (const auto& [id, link] : served_remotes_) {
     const RemoteHolding* known = ledger_->remote(id);
     const bool ours = known && known->via == self && known->epoch == link.epoch;
+    // What it runs, as far as this member knows: what it reported, and what a placement it
+    // has not yet said it applied let it run (a service taken back may run until then).
     RemoteHolding want{link.name,
                        self,
                        link.epoch,
                        link.report.seq,
                        link.report.eligible,
-                       link.report.running,
+                       maybe_running(link),
                        link.report.gave_up,
                        {}};
     if (known && known->epoch == link.epoch) want.granted = known->granted;
@@ -133,7 +160,7 @@ void ClusterManager::on_remote_state(NodeId from, const RemoteStateNotice& notic
   if (!sent || !sent->decided || !may_place() || !callbacks_.on_place) return;
   const auto served = served_remotes_.find(notice.node);
   if (served == served_remotes_.end() || served->second.epoch != now.epoch) return;
-  callbacks_.on_place(now.name, now.granted, lease(), sent->at);
+  place_remote(notice.node, served->second, now.granted, sent->at);
 }
 
 void ClusterManager::on_remote_lost(const RemoteLostNotice& lost) {
@@ -151,12 +178,12 @@ void ClusterManager::place_remotes(std::uint64_t n) {
   alive_marks_.erase(alive_marks_.begin(), std::next(marks));
   if (!callbacks_.on_place || !may_place()) return;
   const NodeId self = session_->local_node();
-  for (const auto& [id, link] : served_remotes_) {
+  for (auto& [id, link] : served_remotes_) {
     const RemoteHolding* known = ledger_->remote(id);
     const auto mark = at.find(id);
     // A node with no heartbeat noted then (a link newer than the message) waits for the next.
     if (!known || known->via != self || known->epoch != link.epoch || mark == at.end()) continue;
-    callbacks_.on_place(link.name, known->granted, lease(), mark->second);
+    place_remote(id, link, known->granted, mark->second);
   }
 }
 
@@ -169,7 +196,13 @@ void ClusterManager::remote_report(const std::string& name, const std::string& e
                   " have the same id in placement: rename one; " + name + " is not placed");
     return;
   }
-  served_remotes_[id] = ServedRemote{name, epoch, report};
+  ServedRemote& link = served_remotes_[id];
+  if (link.epoch != epoch) link = ServedRemote{name, epoch, {}, {}};  // a new link, or run
+  link.report = report;
+  // Placements it applied (of this member's run: placement_base_) may run no more than it says.
+  if ((report.placed >> 32) == (placement_base_ >> 32)) {
+    std::erase_if(link.unacked, [&report](const auto& p) { return p.first <= report.placed; });
+  }
   remote_names_[id] = name;
   if (!alive_timer_) send_alive();  // the leases are renewed as this member's messages return
   reconcile();
@@ -206,7 +239,11 @@ void ClusterManager::lose_remote_at(NodeId id, base::Clock::time_point when) {
     const bool dropped = via == session_->local_node() &&
                          (served == served_remotes_.end() || served->second.epoch != epoch);
     if (!orphan && !dropped) return;  // its member serves it again
-    [[maybe_unused]] Status sent = session_->send(encode_remote_lost({now->name, epoch, via, seq}));
+    if (Status sent = session_->send(encode_remote_lost({now->name, epoch, via, seq})); !sent) {
+      log(true, "cluster: cannot say remote node " + now->name + " is lost: " +
+                    sent.error().message + "; trying again");
+      lose_remote_at(id, base::Clock::now() + config_.remote_timeout / 4);
+    }
   });
 }
 

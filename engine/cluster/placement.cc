@@ -199,8 +199,10 @@ void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
   if (!is_member(from)) return;
   announced_[from] = announcement;
   awaiting_.erase(from);
+  // A remote node the ledger knows speaks for itself (apply_remote): another member's word
+  // that it needs fencing is older than that.
   for (NodeId u : announcement.unfenced)
-    if (!is_member(u)) unfenced_.insert(u);
+    if (!is_member(u) && !remotes_.count(u)) unfenced_.insert(u);
   // After a join every member relearns the remote nodes in the same order, so all end alike.
   // An announcement tells what its sender knew at the join; what came on the bus since is
   // newer and stays. The member serving a node knows best: its word replaces hearsay.
@@ -216,7 +218,10 @@ void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
     const bool own = r.via == from;
     if (remotes_.count(id) && !own) continue;
     remotes_[id] = r;
-    if (own) vouched_.insert(id);
+    if (own) {
+      vouched_.insert(id);
+      unfenced_.erase(id);
+    }
   }
   for (auto it = targets_.begin(); it != targets_.end();) {
     bool reached = it->second == from &&

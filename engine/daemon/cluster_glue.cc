@@ -77,8 +77,9 @@ Result<std::unique_ptr<ClusterGlue>> ClusterGlue::create(
     if (self->callbacks_.on_log) self->callbacks_.on_log(warning, message);
   };
   cb.on_place = [self](const std::string& node, const std::set<std::string>& run,
-                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at) {
-    if (self->remote_) self->remote_->place(node, run, lease, at);
+                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at,
+                       std::uint64_t n) {
+    if (self->remote_) self->remote_->place(node, run, lease, at, n);
   };
   cb.heartbeat_at = [self](const std::string& node) -> std::optional<std::uint64_t> {
     return self->remote_ ? self->remote_->heartbeat_at(node) : std::nullopt;

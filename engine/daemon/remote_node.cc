@@ -17,10 +17,10 @@ Result<std::unique_ptr<RemoteNode>> RemoteNode::create(
   node->services_ = std::make_unique<RemoteServices>(
       loop, supervisor,
       [self](std::set<std::string> running, std::set<std::string> gave_up,
-             std::set<std::string> eligible) {
+             std::set<std::string> eligible, std::uint64_t placed) {
         if (self->attacher_)
-          self->attacher_->set_services(std::move(running), std::move(gave_up),
-                                        std::move(eligible));
+          self->attacher_->set_services(std::move(running), std::move(gave_up), std::move(eligible),
+                                        placed);
       },
       log);
   std::vector<remote::AttachTarget> members;
@@ -32,18 +32,19 @@ Result<std::unique_ptr<RemoteNode>> RemoteNode::create(
       nullptr,
       nullptr,
       [log](bool warning, const std::string& message) { log(warning, message); },
-      [self](const std::string& member, const std::set<std::string>& run) {
-        self->services_->place(member, run);
+      [self](const std::string& member, const std::set<std::string>& run, std::uint64_t n) {
+        self->services_->place(member, run, n);
       },
       [self](base::Clock::time_point valid_until) { self->services_->lease(valid_until); },
   };
   auto attacher = remote::RemoteAttacher::start(loop, std::move(options), std::move(callbacks));
   if (!attacher) return attacher.error();
   node->attacher_ = std::move(*attacher);
-  // Held back from boot; what already runs here (adopted) runs on half a timeout's lease,
-  // shorter than the ring waits before it counts this node's last run lost.
+  // Held back from boot. What already runs here (adopted from the last run of amatad) is
+  // killed: this run cannot know how long ago the ring began counting the last one lost, so
+  // no lease it could give itself is safe. The ring places it again.
   node->services_->configure(objects);
-  node->services_->first_lease(std::chrono::milliseconds(spec.remote_timeout_ms / 2));
+  node->services_->first_lease(std::chrono::milliseconds(0));
   log(false, "remote: this node is " + *name + ", attaching to cluster " + spec.name);
   return node;
 }

@@ -136,17 +136,19 @@ void RemoteRing::on_report(remote::LinkId link, const std::string& node,
                            remote::ServiceReport report) {
   const auto it = served_.find(node);
   if (it == served_.end() || it->second.link != link || !ring_.report) return;
-  ring_.report(node, it->second.epoch,
-               cluster::RemoteReport{report.seq, std::move(report.eligible),
-                                     std::move(report.running), std::move(report.gave_up)});
+  ring_.report(
+      node, it->second.epoch,
+      cluster::RemoteReport{report.seq, std::move(report.eligible), std::move(report.running),
+                            std::move(report.gave_up), report.placed});
 }
 
 void RemoteRing::place(const std::string& node, const std::set<std::string>& run,
-                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at) {
+                       std::chrono::milliseconds lease, std::optional<std::uint64_t> at,
+                       std::uint64_t n) {
   const auto it = served_.find(node);
   if (it == served_.end() || !listener_) return;
   listener_->place(it->second.link,
-                   remote::Placement{run, static_cast<std::uint32_t>(lease.count()), at});
+                   remote::Placement{run, static_cast<std::uint32_t>(lease.count()), at, n});
 }
 
 std::optional<std::uint64_t> RemoteRing::heartbeat_at(const std::string& node) const {

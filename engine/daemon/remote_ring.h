@@ -69,9 +69,9 @@ class RemoteRing {
   /// or Corosync) closes its links, so its remote nodes attach to one that may.
   void check_serving();
   /// Tells served node `node` which clustered services it may run, for `lease` from its
-  /// heartbeat `at` (ClusterCallbacks::on_place).
+  /// heartbeat `at`, as placement number `n` (ClusterCallbacks::on_place).
   void place(const std::string& node, const std::set<std::string>& run,
-             std::chrono::milliseconds lease, std::optional<std::uint64_t> at);
+             std::chrono::milliseconds lease, std::optional<std::uint64_t> at, std::uint64_t n);
   /// The `at` of the last heartbeat of served node `node` (ClusterCallbacks::heartbeat_at).
   std::optional<std::uint64_t> heartbeat_at(const std::string& node) const;
   /// The remote nodes as peers (node id 0), `quorate` being the local partition's.

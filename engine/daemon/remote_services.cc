@@ -31,7 +31,8 @@ void RemoteServices::configure(const std::vector<catalog::ObjectSpec>& objects) 
   objects_ = std::move(clustered);
   std::erase_if(gave_up_, [this](const std::string& s) { return !objects_.count(s); });
   for (const auto& [name, object] : objects_) {
-    // A copy already running here (adopted across a restart of amatad) runs on its lease.
+    // Placed here, or running (adopted across a restart of amatad, or a reload made it
+    // clustered): it runs on the lease, and the ring, told it runs, decides.
     if (placed_.count(name) || runs(name)) continue;
     supervisor_.unmonitor(object);
     supervisor_.set_cluster_hold(object, true);
@@ -65,10 +66,15 @@ int RemoteServices::object_of(const std::string& name) const {
   return it == objects_.end() ? -1 : it->second;
 }
 
-void RemoteServices::place(const std::string& member, const std::set<std::string>& run) {
-  placed_.clear();
+void RemoteServices::place(const std::string& member, const std::set<std::string>& run,
+                           std::uint64_t n) {
+  std::set<std::string> placed;
   for (const auto& name : run)
-    if (objects_.count(name)) placed_.insert(name);
+    if (objects_.count(name)) placed.insert(name);
+  // The member counts a service it took back as running here until a report says this
+  // placement was applied: say so when it changed anything.
+  if (placed != placed_ || applied_ == 0) applied_ = n;
+  placed_ = std::move(placed);
   for (const auto& [name, object] : objects_) {
     // Only under a lease: past it, the ring may count this node lost at any moment.
     const bool may = placed_.count(name) != 0 && lease_until_ && base::Clock::now() < *lease_until_;
@@ -162,7 +168,7 @@ void RemoteServices::report() {
     eligible.insert(name);
     if (has_process(name)) running.insert(name);
   }
-  report_(std::move(running), gave_up_, std::move(eligible));
+  report_(std::move(running), gave_up_, std::move(eligible), applied_);
 }
 
 bool RemoteServices::has_process(const std::string& name) const {

@@ -25,9 +25,10 @@ namespace amata::daemon {
 
 class RemoteServices {
  public:
-  /// What runs (or is starting), what was given up, and what the policy declares clustered.
+  /// What runs (or is starting), what was given up, what the policy declares clustered, and
+  /// the number of the last placement that changed what may run here.
   using Report = std::function<void(std::set<std::string> running, std::set<std::string> gave_up,
-                                    std::set<std::string> eligible)>;
+                                    std::set<std::string> eligible, std::uint64_t placed)>;
   using Log = std::function<void(bool warning, std::string_view message)>;
 
   RemoteServices(base::EventLoop& loop, supervisor::Supervisor& supervisor, Report report, Log log);
@@ -43,8 +44,8 @@ class RemoteServices {
   void first_lease(std::chrono::milliseconds length);
   /// Gives them back to the daemon as ordinary services (the cluster declaration is gone).
   void release();
-  /// The member's placement: exactly these may run here.
-  void place(const std::string& member, const std::set<std::string>& run);
+  /// The member's placement number `n`: exactly these may run here.
+  void place(const std::string& member, const std::set<std::string>& run, std::uint64_t n);
   /// The lease now ends at `valid_until` (it only ever moves later).
   void lease(base::Clock::time_point valid_until);
   /// The supervisor gave up on `service` here.
@@ -72,6 +73,7 @@ class RemoteServices {
   Log log_;
   std::map<std::string, int> objects_;  // the clustered services, by name
   std::set<std::string> placed_;        // what the last placement let run here
+  std::uint64_t applied_ = 0;           // the number of the last placement that changed it
   std::set<std::string> gave_up_;
   std::optional<base::Clock::time_point> lease_until_;
   base::EventLoop::TimerId lease_timer_ = 0;

@@ -384,7 +384,7 @@ void RemoteAttacher::Impl::take_services() {
     latest = std::move(*latest_services_);
   }
   if (services_ && services_->running == latest.running && services_->gave_up == latest.gave_up &&
-      services_->eligible == latest.eligible) {
+      services_->eligible == latest.eligible && services_->placed == latest.placed) {
     return;
   }
   services_ = std::move(latest);
@@ -425,10 +425,10 @@ void RemoteAttacher::Impl::on_place(Placement placement) {
     status_.placed = placement.run;
   }
   extend_lease(until);  // the lease first: the owner starts nothing without one
-  to_owner(
-      [cb = callbacks_.on_place, member = target().name, run = std::move(placement.run)]() mutable {
-        if (cb) cb(member, std::move(run));
-      });
+  to_owner([cb = callbacks_.on_place, member = target().name, run = std::move(placement.run),
+            n = placement.n]() mutable {
+    if (cb) cb(member, std::move(run), n);
+  });
 }
 
 void RemoteAttacher::Impl::extend_lease(base::Clock::time_point until) {
@@ -524,9 +524,9 @@ void RemoteAttacher::publish(nlohmann::json body) {
   impl_->publish(std::move(body));
 }
 void RemoteAttacher::set_services(std::set<std::string> running, std::set<std::string> gave_up,
-                                  std::set<std::string> eligible) {
+                                  std::set<std::string> eligible, std::uint64_t placed) {
   impl_->set_services(
-      ServiceReport{0, std::move(running), std::move(gave_up), std::move(eligible)});
+      ServiceReport{0, std::move(running), std::move(gave_up), std::move(eligible), placed});
 }
 AttacherStatus RemoteAttacher::status() const {
   return impl_->status();

@@ -79,8 +79,10 @@ struct AttacherCallbacks {
   std::function<void(const std::string& member, const std::string& why)> on_detached;
   std::function<void(bool warning, const std::string& message)> on_log;
   // Last, so that callers who list the callbacks in order need not name them.
-  /// A member's placement: every clustered service this node may run now.
-  std::function<void(const std::string& member, std::set<std::string> run)> on_place;
+  /// A member's placement: every clustered service this node may run now, and the member's
+  /// number for it (report it back with set_services once applied).
+  std::function<void(const std::string& member, std::set<std::string> run, std::uint64_t n)>
+      on_place;
   /// The lease moved later: the placed services may run until `valid_until`.
   std::function<void(base::Clock::time_point valid_until)> on_lease;
 };
@@ -97,10 +99,11 @@ class RemoteAttacher {
 
   /// Queues an event (a JSON object) for the ring. Any thread.
   void publish(nlohmann::json body);
-  /// The clustered services now: reported to the ring once attached and whenever they
-  /// change (only the latest, if they change faster than it can be sent). Any thread.
+  /// The clustered services now, and the number of the last placement that changed what
+  /// runs here: reported to the ring once attached and whenever they change (only the
+  /// latest, if they change faster than it can be sent). Any thread.
   void set_services(std::set<std::string> running, std::set<std::string> gave_up,
-                    std::set<std::string> eligible);
+                    std::set<std::string> eligible, std::uint64_t placed = 0);
   AttacherStatus status() const;
 
   class Impl;

@@ -65,6 +65,7 @@ struct Remote {
   std::vector<std::string> detached;
   std::vector<std::string> logs;
   std::vector<std::set<std::string>> places;
+  std::vector<std::uint64_t> place_numbers;
   std::vector<base::Clock::time_point> leases;
   bool lease_in_future = true;  // every lease was later than the moment it arrived
 };
@@ -149,7 +150,10 @@ class RemoteLinkTest : public ::testing::Test {
           r->detached.push_back(member + ": " + why);
         },
         [r](bool, const std::string& message) { r->logs.push_back(message); },
-        [r](const std::string&, std::set<std::string> run) { r->places.push_back(std::move(run)); },
+        [r](const std::string&, std::set<std::string> run, std::uint64_t n) {
+          r->places.push_back(std::move(run));
+          r->place_numbers.push_back(n);
+        },
         [r](base::Clock::time_point valid_until) {
           r->lease_in_future = r->lease_in_future && valid_until > base::Clock::now();
           r->leases.push_back(valid_until);
@@ -355,9 +359,14 @@ TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacement
   const auto before = base::Clock::now();
   const LinkId link = n1.hellos[0].link;
   ASSERT_TRUE(n1.listener->heartbeat_at(link));
-  n1.listener->place(link, Placement{{"db"}, 1500, n1.listener->heartbeat_at(link)});
+  n1.listener->place(link, Placement{{"db"}, 1500, n1.listener->heartbeat_at(link), 41});
   ASSERT_TRUE(run_until([&] { return !c1.leases.empty() && !c1.places.empty(); }));
   ASSERT_EQ(c1.places.size(), 1U);
+  EXPECT_EQ(c1.place_numbers[0], 41U);
+  // The node says which placement it applied.
+  c1.attacher->set_services({"db"}, {}, {"db"}, 41);
+  ASSERT_TRUE(run_until([&] { return !n1.reports.empty(); }));
+  EXPECT_EQ(n1.reports.back().placed, 41U);
   EXPECT_EQ(c1.places[0], Names{"db"});
   EXPECT_TRUE(c1.lease_in_future);
   // From the last heartbeat the member had heard (one goes out every 200 ms): before the

@@ -103,6 +103,11 @@ Result<LinkMessage> decode_object(const json& m) {
       if (!list) return list.error();
       *into = std::move(*list);
     }
+    if (m.contains("placed")) {  // an amatad of an older version sends none
+      auto placed = count(m, "placed");
+      if (!placed) return placed.error();
+      report.placed = *placed;
+    }
     return LinkMessage{std::move(report)};
   }
   if (*kind == "place") {
@@ -116,6 +121,11 @@ Result<LinkMessage> decode_object(const json& m) {
       auto at = count(m, "at");
       if (!at) return at.error();
       placement.at = *at;
+    }
+    if (m.contains("n")) {
+      auto n = count(m, "n");
+      if (!n) return n.error();
+      placement.n = *n;
     }
     return LinkMessage{std::move(placement)};
   }
@@ -181,46 +191,44 @@ bool nesting_within(std::string_view line, int max) {
 }  // namespace
 
 std::string encode(const LinkMessage& message) {
-  const json object =
-      std::visit(Overloaded{
-                     [](const Hello& m) {
-                       return json{{"t", "hello"}, {"epoch", m.epoch}, {"dropped", m.dropped}};
-                     },
-                     [](const Heartbeat& m) {
-                       json o{{"t", "hb"}, {"at", m.at}};
-                       if (m.rtt_us) o["rtt_us"] = *m.rtt_us;
-                       return o;
-                     },
-                     [](const RemoteEvent& m) {
-                       return json{{"t", "ev"}, {"seq", m.seq}, {"body", m.body}};
-                     },
-                     [](const ServiceReport& m) {
-                       return json{{"t", "state"},
-                                   {"seq", m.seq},
-                                   {"running", m.running},
-                                   {"gave_up", m.gave_up},
-                                   {"eligible", m.eligible}};
-                     },
-                     [](const Welcome& m) {
-                       return json{{"t", "welcome"},
-                                   {"node", m.node},
-                                   {"heartbeat_ms", m.heartbeat_ms},
-                                   {"timeout_ms", m.timeout_ms},
-                                   {"acked", m.acked}};
-                     },
-                     [](const Ack& m) {
-                       return json{{"t", "ack"}, {"seq", m.seq}};
-                     },
-                     [](const Bye& m) {
-                       return json{{"t", "bye"}, {"why", m.why}};
-                     },
-                     [](const Placement& m) {
-                       json j{{"t", "place"}, {"run", m.run}, {"lease_ms", m.lease_ms}};
-                       if (m.at) j["at"] = *m.at;
-                       return j;
-                     },
-                 },
-                 message);
+  const json object = std::visit(
+      Overloaded{
+          [](const Hello& m) {
+            return json{{"t", "hello"}, {"epoch", m.epoch}, {"dropped", m.dropped}};
+          },
+          [](const Heartbeat& m) {
+            json o{{"t", "hb"}, {"at", m.at}};
+            if (m.rtt_us) o["rtt_us"] = *m.rtt_us;
+            return o;
+          },
+          [](const RemoteEvent& m) {
+            return json{{"t", "ev"}, {"seq", m.seq}, {"body", m.body}};
+          },
+          [](const ServiceReport& m) {
+            return json{{"t", "state"},         {"seq", m.seq},           {"running", m.running},
+                        {"gave_up", m.gave_up}, {"eligible", m.eligible}, {"placed", m.placed}};
+          },
+          [](const Welcome& m) {
+            return json{{"t", "welcome"},
+                        {"node", m.node},
+                        {"heartbeat_ms", m.heartbeat_ms},
+                        {"timeout_ms", m.timeout_ms},
+                        {"acked", m.acked}};
+          },
+          [](const Ack& m) {
+            return json{{"t", "ack"}, {"seq", m.seq}};
+          },
+          [](const Bye& m) {
+            return json{{"t", "bye"}, {"why", m.why}};
+          },
+          [](const Placement& m) {
+            json j{{"t", "place"}, {"run", m.run}, {"lease_ms", m.lease_ms}};
+            if (m.at) j["at"] = *m.at;
+            if (m.n != 0) j["n"] = m.n;
+            return j;
+          },
+      },
+      message);
   // Replacement, not an exception, for invalid UTF-8 in a body: a bad byte in one event
   // must not end the link.
   return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";

@@ -7,18 +7,21 @@
 //                                                   `rtt_us` is the last echo's round trip
 //   {"t": "ev", "seq": 7, "body": {…}}               an event, numbered from 1 in each epoch
 //   {"t": "state", "seq": 3, "running": ["db"],      its clustered services: those it may run
-//    "gave_up": [], "eligible": ["db", "web"]}       (eligible), runs or is starting (running),
-//                                                   could not keep running (gave_up); seq
-//                                                   numbered from 1 over its attacher's life
+//    "gave_up": [], "eligible": ["db", "web"],       (eligible), runs or is starting (running),
+//    "placed": 4}                                    could not keep running (gave_up); seq
+//                                                   numbered from 1 over its attacher's life;
+//                                                   placed: the last placement applied
 //
 // and the ring member that serves it answers
 //
 //   {"t": "welcome", "node": "n1", "heartbeat_ms": 500, "timeout_ms": 2000, "acked": 6}
 //   {"t": "hb", "at": 123456}                        the echo
 //   {"t": "ack", "seq": 7}                           the ring has the events up to 7
-//   {"t": "place", "run": ["db"], "lease_ms": 1500}  every clustered service the remote node
+//   {"t": "place", "run": ["db"], "lease_ms": 1125, "at": 123456, "n": 4}
+//                                                   every clustered service the remote node
 //                                                   may run now: until lease_ms after it
-//                                                   sent the last heartbeat echoed to it
+//                                                   sent heartbeat `at` (none: its hello);
+//                                                   n numbers the placements of a link
 //   {"t": "bye", "why": "…"}                         before it closes the link
 //
 // Both ends are amatads, perhaps of other versions, perhaps a stranger with a stolen key:
@@ -60,6 +63,9 @@ struct RemoteEvent {
 struct ServiceReport {
   std::uint64_t seq = 0;  // from 1; a higher one is newer, across moves too
   std::set<std::string> running, gave_up, eligible;
+  /// The number (Placement::n) of the last placement on this link that changed what it may
+  /// run, applied before this report was made (0: none).
+  std::uint64_t placed = 0;
 };
 struct Welcome {
   std::string node;  // the ring member's name
@@ -80,6 +86,7 @@ struct Placement {
   /// The `at` of the last heartbeat the member had received on this link when it decided:
   /// the lease runs lease_ms from then, by the remote node's own clock (none: from its hello).
   std::optional<std::uint64_t> at;
+  std::uint64_t n = 0;  // the member's number for it, on this link (0: unnumbered)
 };
 
 using LinkMessage =

@@ -40,12 +40,14 @@ TEST(RemoteWireTest, EveryKindSurvivesARoundTrip) {
   EXPECT_EQ(std::get<Ack>(round_trip(Ack{9})).seq, 9U);
   EXPECT_EQ(std::get<Bye>(round_trip(Bye{"no"})).why, "no");
   const auto report =
-      std::get<ServiceReport>(round_trip(ServiceReport{7, {"db"}, {"mq"}, {"db", "mq", "web"}}));
+      std::get<ServiceReport>(round_trip(ServiceReport{7, {"db"}, {"mq"}, {"db", "mq", "web"}, 3}));
   EXPECT_EQ(report.seq, 7U);
+  EXPECT_EQ(report.placed, 3U);
   EXPECT_EQ(report.running, std::set<std::string>{"db"});
   EXPECT_EQ(report.gave_up, std::set<std::string>{"mq"});
   EXPECT_EQ(report.eligible, (std::set<std::string>{"db", "mq", "web"}));
-  const auto place = std::get<Placement>(round_trip(Placement{{"db", "web"}, 1500, 123456}));
+  const auto place = std::get<Placement>(round_trip(Placement{{"db", "web"}, 1500, 123456, 4}));
+  EXPECT_EQ(place.n, 4U);
   EXPECT_EQ(place.run, (std::set<std::string>{"db", "web"}));
   EXPECT_EQ(place.lease_ms, 1500U);
   EXPECT_EQ(place.at, 123456U);

@@ -144,6 +144,7 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   last_announced_.reset();
   remote_published_.clear();
   alive_marks_.clear();
+  unplaced_.clear();
   fencing_.clear();
   group_ring_ = RingId{};
   quorum_stale_ = false;
@@ -408,14 +409,17 @@ void ClusterManager::send_alive() {
       alive_marks_[alives_sent_] = std::move(marks);
   }
   std::weak_ptr<bool> alive = alive_;
-  // In milliseconds: seconds(3) / 4 is zero seconds, a timer that would flood the bus.
+  // In milliseconds: seconds(3) / 4 is zero seconds, a timer that would flood the bus. A
+  // quarter of the watchdog's timeout; an eighth of the remote timeout, so that a lease
+  // (three quarters of it) renewed at most that long ago outlasts the ring's re-forming
+  // after a member's death (docs/operations.md, "Remote nodes holding clustered services").
   std::optional<std::chrono::milliseconds> period;
-  if (config_.watchdog_timeout) period = *config_.watchdog_timeout;
+  if (config_.watchdog_timeout) period = std::chrono::milliseconds(*config_.watchdog_timeout) / 4;
   if (!served_remotes_.empty())
-    period = std::min(period.value_or(config_.remote_timeout), config_.remote_timeout);
+    period = std::min(period.value_or(config_.remote_timeout), config_.remote_timeout / 8);
   alive_timer_ = 0;
   if (!period) return;  // nothing waits for them
-  alive_timer_ = loop_.add_timer_after(*period / 4, [alive, this] {
+  alive_timer_ = loop_.add_timer_after(*period, [alive, this] {
     if (alive.lock()) send_alive();
   });
 }

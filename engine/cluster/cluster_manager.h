@@ -308,6 +308,9 @@ class ClusterManager {
     std::optional<std::uint64_t> at;
   };
   std::map<NodeId, Published> remote_published_;
+  /// Decisions delivered while this member could not place (the quorum service had not yet
+  /// reported on a new ring): the heartbeat noted when each was sent, to place on the report.
+  std::map<NodeId, std::optional<std::uint64_t>> unplaced_;
   std::uint64_t alives_sent_ = 0;
   std::map<std::uint64_t, HeartbeatMarks> alive_marks_;  // by "alive" number, until it is back
   std::map<NodeId, std::string> remote_names_;           // every remote node heard of

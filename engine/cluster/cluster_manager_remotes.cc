@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "engine/cluster/cluster_manager.h"
 
@@ -73,6 +74,16 @@ void ClusterManager::reconcile_remotes(bool quorate) {
   }
   // After a join, what a node may run waits for the ledger to know every holder again.
   if (!ledger_->synced()) return;
+  if (may_place() && callbacks_.on_place) {
+    for (const auto& [id, at] : std::exchange(unplaced_, {})) {
+      const auto link = served_remotes_.find(id);
+      const RemoteHolding* known = ledger_->remote(id);
+      if (link == served_remotes_.end() || !known || known->via != self ||
+          known->epoch != link->second.epoch)
+        continue;
+      place_remote(id, link->second, known->granted, at);
+    }
+  }
   for (const auto& [id, link] : served_remotes_) {
     const RemoteHolding* known = ledger_->remote(id);
     const bool ours = known && known->via == self && known->epoch == link.epoch;
@@ -157,9 +168,15 @@ void ClusterManager::on_remote_state(NodeId from, const RemoteStateNotice& notic
   // Told only now that every member counts what it may run, and only what the ledger kept.
   // A publication made before this member had the node as its own decided nothing: telling
   // it would stop what it runs for nothing (the next one decides).
-  if (!sent || !sent->decided || !may_place() || !callbacks_.on_place) return;
+  if (!sent || !sent->decided || !callbacks_.on_place) return;
   const auto served = served_remotes_.find(notice.node);
   if (served == served_remotes_.end() || served->second.epoch != now.epoch) return;
+  // Delivered on a new ring whose quorum is not yet reported: placed on the report, so the
+  // node need not wait for this member's next "alive" (its lease may be short by then).
+  if (!may_place()) {
+    unplaced_[notice.node] = sent->at;
+    return;
+  }
   place_remote(notice.node, served->second, now.granted, sent->at);
 }
 
@@ -215,6 +232,7 @@ void ClusterManager::remote_detached(const std::string& name, const std::string&
   if (it == served_remotes_.end() || it->second.epoch != epoch) return;
   served_remotes_.erase(it);
   remote_published_.erase(id);
+  unplaced_.erase(id);
   lose_remote_at(id, last_heartbeat + config_.remote_timeout);
 }
 
@@ -240,8 +258,8 @@ void ClusterManager::lose_remote_at(NodeId id, base::Clock::time_point when) {
                          (served == served_remotes_.end() || served->second.epoch != epoch);
     if (!orphan && !dropped) return;  // its member serves it again
     if (Status sent = session_->send(encode_remote_lost({now->name, epoch, via, seq})); !sent) {
-      log(true, "cluster: cannot say remote node " + now->name + " is lost: " +
-                    sent.error().message + "; trying again");
+      log(true, "cluster: cannot say remote node " + now->name +
+                    " is lost: " + sent.error().message + "; trying again");
       lose_remote_at(id, base::Clock::now() + config_.remote_timeout / 4);
     }
   });

@@ -160,11 +160,11 @@ std::optional<std::uint64_t> RemoteRing::heartbeat_at(const std::string& node) c
 void RemoteRing::forget_link(const std::string& node) {
   const auto it = served_.find(node);
   if (it == served_.end()) return;
-  const std::string epoch = it->second.epoch;
-  served_.erase(it);
+  // Taken out whole, key and all: `node` may be that very key.
+  const auto gone = served_.extract(it);
   // Now is no earlier than the last heartbeat this member received from it, so its lease,
   // measured from a heartbeat it sent, ends before the ring counts it lost.
-  if (ring_.detached) ring_.detached(node, epoch, base::Clock::now());
+  if (ring_.detached) ring_.detached(gone.key(), gone.mapped().epoch, base::Clock::now());
 }
 
 void RemoteRing::on_gone(remote::LinkId link, const std::string& node, const std::string& why) {

@@ -28,6 +28,14 @@ Result<std::uint64_t> count(const json& object, const char* key,
   return value;
 }
 
+/// An unsigned integer field that may be absent (an amatad of an older version sends none).
+Result<std::optional<std::uint64_t>> optional_count(const json& object, const char* key) {
+  if (!object.contains(key)) return std::optional<std::uint64_t>{};
+  auto value = count(object, key);
+  if (!value) return value.error();
+  return std::optional<std::uint64_t>{*value};
+}
+
 Result<std::string> text(const json& object, const char* key, std::size_t max_bytes) {
   const auto it = object.find(key);
   if (it == object.end() || !it->is_string()) {
@@ -103,11 +111,9 @@ Result<LinkMessage> decode_object(const json& m) {
       if (!list) return list.error();
       *into = std::move(*list);
     }
-    if (m.contains("placed")) {  // an amatad of an older version sends none
-      auto placed = count(m, "placed");
-      if (!placed) return placed.error();
-      report.placed = *placed;
-    }
+    auto placed = optional_count(m, "placed");
+    if (!placed) return placed.error();
+    report.placed = placed->value_or(0);
     return LinkMessage{std::move(report)};
   }
   if (*kind == "place") {
@@ -116,18 +122,12 @@ Result<LinkMessage> decode_object(const json& m) {
     auto lease = count(m, "lease_ms", 3'600'000);
     if (!lease) return lease.error();
     if (*lease == 0) return Error{"a zero lease"};
-    Placement placement{std::move(*run), static_cast<std::uint32_t>(*lease), std::nullopt};
-    if (m.contains("at")) {
-      auto at = count(m, "at");
-      if (!at) return at.error();
-      placement.at = *at;
-    }
-    if (m.contains("n")) {
-      auto n = count(m, "n");
-      if (!n) return n.error();
-      placement.n = *n;
-    }
-    return LinkMessage{std::move(placement)};
+    auto at = optional_count(m, "at");
+    if (!at) return at.error();
+    auto n = optional_count(m, "n");
+    if (!n) return n.error();
+    return LinkMessage{
+        Placement{std::move(*run), static_cast<std::uint32_t>(*lease), *at, n->value_or(0)}};
   }
   if (*kind == "ack") {
     auto seq = count(m, "seq");

@@ -408,14 +408,16 @@ void RemoteAttacher::Impl::send_services() {
 }
 
 void RemoteAttacher::Impl::on_place(Placement placement) {
-  // From the heartbeat the member had heard when it decided, if it is one this link sent,
-  // else from the hello (which it heard before it welcomed this node): never later than the
+  // From the heartbeat the member had heard when it decided, or, when it had heard none
+  // yet, from the hello (which it heard before it welcomed this node): never later than the
   // member counts this node's silence from, so the lease ends before the ring may start
-  // these services elsewhere.
+  // these services elsewhere. A heartbeat this link never sent (an earlier link's, noted
+  // before a move) proves nothing here: that placement allows nothing, the next one will.
   std::uint64_t from = hello_ms_;
-  if (placement.at && first_beat_ms_ && *placement.at >= *first_beat_ms_ &&
-      *placement.at <= last_beat_ms_)
+  if (placement.at) {
+    if (!first_beat_ms_ || *placement.at < *first_beat_ms_ || *placement.at > last_beat_ms_) return;
     from = *placement.at;
+  }
   const auto until = base::Clock::time_point{std::chrono::milliseconds(from)} +
                      std::chrono::milliseconds(placement.lease_ms);
   // A placement that arrives with its lease already over (it was slow) allows nothing.

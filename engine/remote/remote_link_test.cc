@@ -397,6 +397,11 @@ TEST_F(RemoteLinkTest, APlacementLeasesFromTheLastHeartbeatHeardAndOnlyPlacement
   run_for(300ms);
   EXPECT_EQ(c1.places.size(), 3U);
   EXPECT_EQ(c1.leases.size(), leases);
+  // Nor does one counted from a heartbeat this link never sent (another link's).
+  n1.listener->place(link, Placement{{"db"}, 600'000, *n1.listener->heartbeat_at(link) + 60'000});
+  run_for(300ms);
+  EXPECT_EQ(c1.places.size(), 3U);
+  EXPECT_EQ(c1.leases.size(), leases);
 }
 
 TEST_F(RemoteLinkTest, AfterAMoveTheReportIsSentAgainNewerAndOnlyAPlacementRenewsTheLease) {

@@ -276,9 +276,7 @@ bool ClusterGlue::runs_clustered() const {
 
 bool ClusterGlue::is_running(const std::string& name) const {
   auto st = supervisor_.status(object_of(name));
-  return st && (st->state == supervisor::ServiceState::kRunning ||
-                st->state == supervisor::ServiceState::kStarting ||
-                st->state == supervisor::ServiceState::kBackoff);
+  return st && st->held_running();
 }
 
 void ClusterGlue::run_fence(const std::string& victim, const std::vector<std::string>& argv,

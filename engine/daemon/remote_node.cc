@@ -44,7 +44,7 @@ Result<std::unique_ptr<RemoteNode>> RemoteNode::create(
   // killed: this run cannot know how long ago the ring began counting the last one lost, so
   // no lease it could give itself is safe. The ring places it again.
   node->services_->configure(objects);
-  node->services_->first_lease(std::chrono::milliseconds(0));
+  node->services_->lease(base::Clock::now());  // a lease over at once
   log(false, "remote: this node is " + *name + ", attaching to cluster " + spec.name);
   return node;
 }

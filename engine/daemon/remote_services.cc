@@ -40,12 +40,6 @@ void RemoteServices::configure(const std::vector<catalog::ObjectSpec>& objects) 
   report();
 }
 
-void RemoteServices::first_lease(std::chrono::milliseconds length) {
-  // A new run of amatad has no lease yet: what it adopted runs that long unless the ring
-  // renews it, which it does once this node has attached and reported.
-  if (!lease_until_) lease(base::Clock::now() + length);
-}
-
 void RemoteServices::release() {
   for (const auto& [name, object] : objects_) {
     supervisor_.set_cluster_hold(object, false);
@@ -56,9 +50,7 @@ void RemoteServices::release() {
 
 bool RemoteServices::runs(const std::string& name) const {
   const auto st = supervisor_.status(object_of(name));
-  return st && (st->state == supervisor::ServiceState::kRunning ||
-                st->state == supervisor::ServiceState::kStarting ||
-                st->state == supervisor::ServiceState::kBackoff);
+  return st && st->held_running();
 }
 
 int RemoteServices::object_of(const std::string& name) const {

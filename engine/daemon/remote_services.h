@@ -39,9 +39,6 @@ class RemoteServices {
   /// The policy's clustered services (at boot or a reload): those not placed here are held
   /// back, so the supervisor's start_all() leaves them to the ring.
   void configure(const std::vector<catalog::ObjectSpec>& objects);
-  /// Before any placement: what runs (adopted) may run for `length`, then is killed unless
-  /// the ring has renewed the lease.
-  void first_lease(std::chrono::milliseconds length);
   /// Gives them back to the daemon as ordinary services (the cluster declaration is gone).
   void release();
   /// The member's placement number `n`: exactly these may run here.

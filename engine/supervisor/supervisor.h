@@ -76,6 +76,13 @@ struct ServiceStatus {
   int restarts = 0;
   double uptime = 0;  // seconds since the current process started (0 when not running)
   std::optional<base::ExitStatus> last_exit;
+
+  /// Running, starting, or waiting out a backoff before it restarts: a copy the cluster
+  /// counts as held here.
+  bool held_running() const {
+    return state == ServiceState::kRunning || state == ServiceState::kStarting ||
+           state == ServiceState::kBackoff;
+  }
 };
 
 /// What the supervisor tells the rest of amatad. A service is named by its object (-1 for

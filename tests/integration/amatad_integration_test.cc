@@ -113,11 +113,17 @@ TEST(Amatad, RunsAheadOfTheServicesItStarts) {
     const pid_t web = a.wait_new_pid("web", 0);
     ASSERT_GT(web, 0) << a.log();
     EXPECT_EQ(nice_of(a.pid()), std::max(-20, own - boost)) << a.log();
-    EXPECT_EQ(nice_of(web), own);
+    // A child runs at amatad's priority from its exec until the spawn barrier stops it (base/
+    // spawner.h), long enough on a busy machine to write its pid file: what counts is the
+    // priority it is left at.
+    const auto settles_at_own = [&](pid_t pid) {
+      return Amatad::wait_for([&] { return nice_of(pid) == own; }, 5);
+    };
+    EXPECT_TRUE(settles_at_own(web)) << nice_of(web);
     ASSERT_EQ(kill(web, SIGKILL), 0);
     const pid_t again = a.wait_new_pid("web", web);
     ASSERT_GT(again, 0) << a.log();
-    EXPECT_EQ(nice_of(again), own);
+    EXPECT_TRUE(settles_at_own(again)) << nice_of(again);
     EXPECT_EQ(a.stop(SIGTERM), 0);
   }
 }

@@ -45,9 +45,8 @@ Status RemoteRing::listen(const catalog::ClusterSpec& spec) {
       [this](remote::LinkId link, const std::string& node, remote::RemoteEvent event) {
         on_event(link, node, std::move(event));
       },
-      [this](remote::LinkId link, const std::string& node, const std::string& why) {
-        on_gone(link, node, why);
-      },
+      [this](remote::LinkId link, const std::string& node, const std::string& why,
+             base::Clock::time_point last_heartbeat) { on_gone(link, node, why, last_heartbeat); },
       [this](bool warning, const std::string& message) { ring_.log(warning, message); },
       [this](remote::LinkId link, const std::string& node, remote::ServiceReport report) {
         on_report(link, node, std::move(report));
@@ -157,21 +156,24 @@ std::optional<std::uint64_t> RemoteRing::heartbeat_at(const std::string& node) c
   return listener_->heartbeat_at(it->second.link);
 }
 
-void RemoteRing::forget_link(const std::string& node) {
+void RemoteRing::forget_link(const std::string& node,
+                             std::optional<base::Clock::time_point> last_heartbeat) {
   const auto it = served_.find(node);
   if (it == served_.end()) return;
   // Taken out whole, key and all: `node` may be that very key.
   const auto gone = served_.extract(it);
-  // Now is no earlier than the last heartbeat this member received from it, so its lease,
-  // measured from a heartbeat it sent, ends before the ring counts it lost.
-  if (ring_.detached) ring_.detached(gone.key(), gone.mapped().epoch, base::Clock::now());
+  // Every lease this member gave the node counts from a heartbeat read here by then, and
+  // the node sent it earlier still: the lease ends before the ring counts the node lost.
+  if (ring_.detached)
+    ring_.detached(gone.key(), gone.mapped().epoch, last_heartbeat.value_or(base::Clock::now()));
 }
 
-void RemoteRing::on_gone(remote::LinkId link, const std::string& node, const std::string& why) {
+void RemoteRing::on_gone(remote::LinkId link, const std::string& node, const std::string& why,
+                         base::Clock::time_point last_heartbeat) {
   const auto it = served_.find(node);
   if (it == served_.end() || it->second.link != link) return;
   const std::string epoch = it->second.epoch;
-  forget_link(node);
+  forget_link(node, last_heartbeat);
   (void)notify(node, epoch, "lost",
                fmt::format("{} lost by {}: {}", node, ring_.local_name(), why));
 }

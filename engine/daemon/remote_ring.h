@@ -84,11 +84,13 @@ class RemoteRing {
   Status listen(const catalog::ClusterSpec& spec);
   void on_hello(const remote::HelloRequest& hello);
   void on_event(remote::LinkId link, const std::string& node, remote::RemoteEvent event);
-  void on_gone(remote::LinkId link, const std::string& node, const std::string& why);
+  void on_gone(remote::LinkId link, const std::string& node, const std::string& why,
+               base::Clock::time_point last_heartbeat);
   void on_report(remote::LinkId link, const std::string& node, remote::ServiceReport report);
   /// Forgets the link this member held to `node` (closed, refused or replaced), and tells
-  /// the placement so.
-  void forget_link(const std::string& node);
+  /// the placement so, with the last heartbeat read on it (unknown: now, which is later).
+  void forget_link(const std::string& node,
+                   std::optional<base::Clock::time_point> last_heartbeat = std::nullopt);
   /// A notice about `node` on the bus ("attached" or "lost").
   Status notify(const std::string& node, const std::string& epoch, const std::string& state,
                 const std::string& message);

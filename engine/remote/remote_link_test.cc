@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -52,6 +53,8 @@ struct Ring {
   std::vector<RemoteEvent> events;
   std::vector<ServiceReport> reports;
   std::vector<std::string> gone;  // "node: why"
+  /// For each node gone, how long before on_gone came its last heartbeat (or its hello).
+  std::map<std::string, base::Clock::duration> silence;
   std::vector<std::string> logs;
   bool welcome = true;
   std::uint64_t acked = 0;  // what the welcome says the ring holds
@@ -119,8 +122,10 @@ class RemoteLinkTest : public ::testing::Test {
           if (r->ack) r->listener->ack(link, event.seq);
           r->events.push_back(std::move(event));
         },
-        [r](LinkId, const std::string& node, const std::string& why) {
+        [r](LinkId, const std::string& node, const std::string& why,
+            base::Clock::time_point last_heartbeat) {
           r->gone.push_back(node + ": " + why);
+          r->silence[node] = base::Clock::now() - last_heartbeat;
         },
         [r](bool, const std::string& message) { r->logs.push_back(message); },
         [r](LinkId, const std::string&, ServiceReport report) {
@@ -571,6 +576,9 @@ TEST_F(RemoteLinkTest, GarbageOversizedLinesHalfOpenAndSilentClientsNeverDisturb
   EXPECT_EQ(counters.silent, 1U);
   EXPECT_EQ(counters.protocol_errors, 2U);
   EXPECT_TRUE(contains(n1.gone, "c3: no heartbeat for 600 ms")) << joined(n1.gone);
+  // The silent node's last sign of life (its hello) is told, not the time it was found
+  // silent: the ring counts it lost from there (ClusterManager::remote_detached).
+  EXPECT_GE(n1.silence["c3"], 600ms);
   EXPECT_TRUE(n1.events.empty()) << "no event from anyone but the good node";
 
   // The good node heartbeat through all of it, and its events still arrive.

@@ -311,7 +311,8 @@ void RemoteListener::Impl::on_end(LinkId id, const std::string& why) {
     ++counters_.protocol_errors;
   }
   if (link.reported) {
-    to_owner([cb = callbacks_.on_gone, id, node = link.node, why] { cb(id, node, why); });
+    to_owner([cb = callbacks_.on_gone, id, node = link.node, why,
+              last = link.status.last_heartbeat] { cb(id, node, why, last); });
   }
   {
     std::lock_guard lock(mutex_);

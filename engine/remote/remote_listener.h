@@ -64,8 +64,11 @@ struct ListenerCallbacks {
   std::function<void(const HelloRequest&)> on_hello;
   /// A welcomed link's event, in the order sent; acknowledge it with ack() once it is safe.
   std::function<void(LinkId, const std::string& node, RemoteEvent event)> on_event;
-  /// A link whose hello was reported has ended (closed, failed, refused, silent): why.
-  std::function<void(LinkId, const std::string& node, const std::string& why)> on_gone;
+  /// A link whose hello was reported has ended (closed, failed, refused, silent): why, and
+  /// when its last heartbeat was read (its hello's arrival if none was).
+  std::function<void(LinkId, const std::string& node, const std::string& why,
+                     base::Clock::time_point last_heartbeat)>
+      on_gone;
   std::function<void(bool warning, const std::string& message)> on_log;
   /// A welcomed link's report of its clustered services, in the order sent (may be empty).
   /// Last, so that callers who list the callbacks in order need not name it.

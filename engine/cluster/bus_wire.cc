@@ -77,6 +77,11 @@ Result<Announcement> announcement_of(const json& j) {
   auto gave_up = names_of(j, "gave_up");
   if (!gave_up) return gave_up.error();
   a.gave_up = std::move(gave_up).value();
+  if (j.contains("claims")) {
+    auto claims = names_of(j, "claims");
+    if (!claims) return claims.error();
+    a.claims = std::move(claims).value();
+  }
   auto unfenced = j.find("unfenced");
   if (unfenced == j.end() || !unfenced->is_array()) {
     return Error{"\"unfenced\" must be an array of node ids"};
@@ -126,6 +131,7 @@ Result<FailoverRequest> failover_of(const json& j) {
 std::string encode_announcement(const Announcement& a) {
   json j{
       {"t", "announce"}, {"running", a.running}, {"gave_up", a.gave_up}, {"unfenced", a.unfenced}};
+  if (!a.claims.empty()) j["claims"] = a.claims;
   if (a.placement) j["placement"] = *a.placement;
   if (!a.remotes.empty()) {
     json remotes = json::array();

@@ -1,7 +1,8 @@
 // The wire format of the cluster bus: one JSON object a CPG message, its "t" naming the kind.
 //
 //   {"t": "announce", "running": [names], "gave_up": [names], "unfenced": [node ids],
-//    "placement": {name: fingerprint}, "remotes": [holding]}   // the last two optional
+//    "claims": [names], "placement": {name: fingerprint}, "remotes": [holding]}
+//                                                            // the last three optional
 //   {"t": "remote_state", "remote": holding}                 // from the member serving it
 //   {"t": "remote_lost", "node": name, "epoch": "…", "via": node id, "seq": n}
 //   {"t": "failover", "service": name, "target": node id}    // target optional

@@ -23,6 +23,8 @@ TEST(BusWire, EveryKindSurvivesEncodeAndDecode) {
   EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
   a.placement.reset();
   EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
+  a.claims = {"db", "web"};
+  EXPECT_EQ(decoded<Announcement>(encode_announcement(a)), a);
 
   auto r = decoded<FailoverRequest>(encode_failover({"web", NodeId{3}}));
   EXPECT_EQ(r.service, "web");
@@ -103,6 +105,8 @@ TEST(BusWire, NodeIdsOutOfRangeOrNotIntegersAreMalformed) {
            R"({"t":"announce","running":[],"gave_up":[],"unfenced":[-7]})",
            R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"placement":{"web":1e300}})",
            R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"placement":null})",
+           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"claims":"web"})",
+           R"({"t":"announce","running":[],"gave_up":[],"unfenced":[],"claims":[3]})",
        }) {
     EXPECT_FALSE(decode_bus_payload(payload).ok()) << payload;
   }

@@ -15,6 +15,9 @@ using nlohmann::json;
 // comes 1-5 ms later; the timeout only guards against a report that raced ahead of CPG.
 constexpr std::chrono::milliseconds kQuorumReportTimeout{2000};
 
+// How soon an announcement that could not be sent (CPG's flow control) is tried again.
+constexpr std::chrono::milliseconds kAnnounceRetry{50};
+
 // Indexed by LeaveReason: the words the console and the log use for each.
 constexpr std::string_view kReasonTexts[] = {"leave", "amatad died", "node down"};
 static_assert(std::size(kReasonTexts) == static_cast<std::size_t>(LeaveReason::kNodeDown) + 1,
@@ -81,6 +84,7 @@ ClusterManager::ClusterManager(base::EventLoop& loop, ClusterConfig config,
 
 ClusterManager::~ClusterManager() {
   if (settle_timer_ != 0) loop_.cancel_timer(settle_timer_);
+  if (announce_retry_timer_ != 0) loop_.cancel_timer(announce_retry_timer_);
   if (alive_timer_ != 0) loop_.cancel_timer(alive_timer_);
   // The session leaves the group cleanly; pending fence callbacks see `alive_` expire and do
   // nothing.
@@ -142,6 +146,8 @@ void ClusterManager::on_connection(bool connected, std::string_view why) {
   if (connected) resolve_preferences();
   ledger_ = std::make_unique<Ledger>(config_.services);
   last_announced_.reset();
+  claims_.clear();  // a claim belongs to the history it was sent in
+  correct_ledger_ = false;
   remote_published_.clear();
   alive_marks_.clear();
   unplaced_.clear();
@@ -242,6 +248,7 @@ void ClusterManager::on_deliver(const Delivery& d) {
     for (const auto& [id, r] : a->remotes) remote_names_[id] = r.name;
     const auto before = ledger_->disagreeing();
     ledger_->apply_announcement(d.from.node, *a);
+    if (d.from.node == session_->local_node()) settle_claims(*a);
     if (const auto after = ledger_->disagreeing(); after != before) {
       std::string names;
       for (NodeId n : after) names += (names.empty() ? "" : ", ") + node_name(n);
@@ -313,10 +320,9 @@ void ClusterManager::reconcile() {
       Phase& phase = phase_[s.name];
       switch (d.action) {
         case LocalAction::kStart:
-          if (phase != Phase::kStopped || settling(s, self)) break;
-          phase = Phase::kStarting;
-          log(false, "cluster: starting " + s.name + " here");
-          services_.start_clustered(s.name, start_reason(s.name));
+          // Claimed on the bus (announce, below); started when the claim comes back.
+          if (phase != Phase::kStopped || claims_.count(s.name) || settling(s, self)) break;
+          claims_[s.name] = start_reason(s.name);
           break;
         case LocalAction::kStop: {
           if (phase != Phase::kStarting && phase != Phase::kRunning) break;
@@ -374,10 +380,11 @@ void ClusterManager::announce() {
   Announcement a;
   for (const auto& [name, phase] : phase_)
     if (phase != Phase::kStopped) a.running.insert(name);
+  for (const auto& [name, reason] : claims_) a.claims.insert(name);
   a.gave_up = gave_up_;
   a.unfenced = ledger_->unfenced();
   a.placement = ledger_->fingerprints();
-  if (last_announced_ && *last_announced_ == a) return;
+  if (!correct_ledger_ && last_announced_ && *last_announced_ == a) return;
   // The first announcement after a membership change also lists the remote nodes, for the
   // members that joined (placement.h); later ones need not repeat them.
   Announcement sent = a;
@@ -394,9 +401,52 @@ void ClusterManager::announce() {
   }
   if (Status st = session_->send(encode_announcement(sent)); !st.ok()) {
     log(true, "cluster: cannot announce: " + st.error().message);
+    // Tried again soon: a claim waits for it, and nothing else may come to announce again.
+    if (announce_retry_timer_ == 0) {
+      std::weak_ptr<bool> alive = alive_;
+      announce_retry_timer_ = loop_.add_timer_after(kAnnounceRetry, [alive, this] {
+        if (!alive.lock()) return;
+        announce_retry_timer_ = 0;
+        announce();
+      });
+    }
     return;
   }
   last_announced_ = a;
+  correct_ledger_ = false;
+}
+
+void ClusterManager::settle_claims(const Announcement& sent) {
+  const NodeId self = session_->local_node();
+  // A claim accepted while the quorum of a new ring is not known yet starts nothing.
+  const bool quorate = !quorum_stale_ && session_->quorum().quorate;
+  for (const auto& name : sent.claims) {
+    // Settled: a new claim of it must go out again even if the announcement is otherwise
+    // the same as the last one sent.
+    if (last_announced_) last_announced_->claims.erase(name);
+    const std::vector<NodeId> held = ledger_->holders(name);
+    const bool accepted = std::binary_search(held.begin(), held.end(), self);
+    const auto phase = phase_.find(name);
+    const bool stopped = phase != phase_.end() && phase->second == Phase::kStopped;
+    const auto claim = claims_.find(name);
+    if (claim != claims_.end()) {
+      const std::string reason = std::move(claim->second);
+      claims_.erase(claim);
+      if (stopped && accepted && quorate) {
+        phase->second = Phase::kStarting;
+        log(false, "cluster: starting " + name + " here");
+        services_.start_clustered(name, reason);
+        continue;
+      }
+      if (stopped) {
+        log(false, "cluster: not starting " + name +
+                       " here: " + (accepted ? "no quorum" : "the ring placed it otherwise first"));
+      }
+    }
+    // The ledger counts a copy here that does not exist (a claim accepted without quorum,
+    // or an older copy of one already refused): say so, or the owner would wait for it.
+    if (stopped && accepted) correct_ledger_ = true;
+  }
 }
 
 void ClusterManager::send_alive() {
@@ -545,6 +595,7 @@ Status ClusterManager::reconfigure(ClusterConfig config) {
   }
   phase_ = std::move(phases);
   std::erase_if(gave_up_, [this](const std::string& name) { return !ledger_->find(name); });
+  std::erase_if(claims_, [this](const auto& claim) { return !ledger_->find(claim.first); });
   log(false, "cluster: placement settings reloaded (" + std::to_string(config_.services.size()) +
                  " clustered service(s))");
   reconcile();  // announces the new fingerprints as well
@@ -608,10 +659,10 @@ ClusterStatus ClusterManager::status() const {
   }
   for (const auto& [name, phase] : phase_) {
     if (phase != Phase::kStopped) s.running_here.insert(name);
-    s.here[name] = phase == Phase::kRunning    ? "running"
-                   : phase == Phase::kStarting ? "starting"
-                   : phase == Phase::kStopping ? "stopping"
-                                               : "stopped";
+    s.here[name] = phase == Phase::kRunning                           ? "running"
+                   : phase == Phase::kStarting || claims_.count(name) ? "starting"
+                   : phase == Phase::kStopping                        ? "stopping"
+                                                                      : "stopped";
   }
   s.disagreeing = ledger_->disagreeing();
   if (session_) {

@@ -222,6 +222,9 @@ class ClusterManager {
   void record_membership(const GroupChange& change, const MembershipChange& m);
   void resolve_preferences();
   void announce();
+  /// Starts what this node's own announcement `sent` claimed and the ledger accepted; drops
+  /// the claims it refused (placement.h: a claim overtaken on the bus).
+  void settle_claims(const Announcement& sent);
   /// Compares every service's decision with what runs here, and acts.
   void reconcile();
   /// Why this node starts `service`, for the action record.
@@ -262,6 +265,11 @@ class ClusterManager {
   std::unique_ptr<CorosyncSession> session_;
   std::unique_ptr<Ledger> ledger_;
   std::map<std::string, Phase> phase_;
+  /// Services this node claimed and has not had its claim back for (kStopped meanwhile),
+  /// with why it starts them.
+  std::map<std::string, std::string> claims_;
+  base::EventLoop::TimerId announce_retry_timer_ = 0;  // an announcement that did not go out
+  bool correct_ledger_ = false;  // announce even if unchanged: the ledger counts a copy too many
   std::set<std::string> gave_up_;
   std::set<NodeId> fencing_;  // fences in flight
   std::optional<Announcement> last_announced_;

@@ -197,7 +197,16 @@ void Ledger::apply_membership(const MembershipChange& change) {
 
 void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
   if (!is_member(from)) return;
-  announced_[from] = announcement;
+  // Claims are judged before the announcement replaces the last one, and before it counts
+  // towards the resync: a claim sent before a join is refused.
+  Announcement applied = announcement;
+  applied.claims.clear();
+  const auto before = announced_.find(from);
+  for (const auto& service : announcement.claims) {
+    const bool held = before != announced_.end() && before->second.running.count(service);
+    if (held || may_start(service, from)) applied.running.insert(service);
+  }
+  announced_[from] = std::move(applied);
   awaiting_.erase(from);
   // A remote node the ledger knows speaks for itself (apply_remote): another member's word
   // that it needs fencing is older than that.
@@ -223,9 +232,10 @@ void Ledger::apply_announcement(NodeId from, const Announcement& announcement) {
       unfenced_.erase(id);
     }
   }
+  const Announcement& recorded = announced_[from];
   for (auto it = targets_.begin(); it != targets_.end();) {
     bool reached = it->second == from &&
-                   (announcement.running.count(it->first) || announcement.gave_up.count(it->first));
+                   (recorded.running.count(it->first) || recorded.gave_up.count(it->first));
     it = reached ? targets_.erase(it) : std::next(it);
   }
 }
@@ -265,6 +275,8 @@ void Ledger::apply_fenced(NodeId fenced) {
 
 bool Ledger::may_start(const std::string& service, NodeId id) const {
   if (!synced() || !agreed(service) || owner(service) != id) return false;
+  // What decide() asks before kStart: a departed holder is fenced first.
+  if (find(service)->fence && !unfenced_.empty()) return false;
   const std::vector<NodeId> held = holders(service);
   return std::all_of(held.begin(), held.end(), [id](NodeId h) { return h == id; });
 }

@@ -17,7 +17,11 @@
 //   gave up on, which departed holders are still unfenced); only then may anything start.
 //   Departures alone need no new round: survivors already share the same history.
 // - The owner starts only when no other member announces running the service, so within a
-//   partition there is at most one copy; a holder that is not the owner stops.
+//   partition there is at most one copy; a holder that is not the owner stops. It claims the
+//   service on the bus first and starts only once its claim is delivered and accepted: the
+//   claim is judged as a remote node's grant is (may_start), on the ledger as it stands at
+//   delivery, so a claim overtaken by a failover, a grant or another claim is refused alike
+//   on every member.
 // - A holder that departs with its node (not a clean leave) must be fenced before the copy
 //   starts elsewhere, when a fence command is configured; the owner fences it.
 // - Only a quorate partition starts anything; on losing quorum a node stops its services
@@ -121,6 +125,10 @@ struct Announcement {
   std::optional<PlacementFingerprints> placement;
   /// The remote nodes it knows of, for members that joined since (Ledger::apply_announcement).
   std::map<NodeId, RemoteHolding> remotes;
+  /// Services it asks to start. A member starts a service only once its claim comes back
+  /// accepted (Ledger::apply_announcement), so every start is ordered on the bus against
+  /// every other decision: a failover or a remote node's grant delivered first wins.
+  std::set<std::string> claims;
   bool operator==(const Announcement&) const = default;
 };
 
@@ -167,7 +175,9 @@ class Ledger {
   /// Applies one CPG configuration change.
   void apply_membership(const MembershipChange& change);
   /// Applies a node's announcement, delivered in agreed order (with the remote nodes it
-  /// lists, as the class comment says).
+  /// lists, as the class comment says). Each claim is accepted, and `from` counted as running
+  /// the service, if `from` held it already or the ledger as it stood let it start it
+  /// (may_start); the others are dropped. The sender starts what `holders` then lists it for.
   void apply_announcement(NodeId from, const Announcement& announcement);
   /// Applies a failover request, delivered in agreed order. Returns false when it cannot be
   /// honoured (unknown service, target not a member, no other candidate).
@@ -235,7 +245,8 @@ class Ledger {
   /// Remote nodes lost, as they were then: an announcement of that state or an older one
   /// (sent before the loss was delivered) must not bring one back.
   std::map<NodeId, RemoteHolding> lost_remotes_;
-  /// Whether the ledger lets remote node `id` start `service` now (apply_remote).
+  /// Whether the ledger lets node `id` start `service` now (a member's claim, a remote node's
+  /// grant).
   bool may_start(const std::string& service, NodeId id) const;
   std::map<NodeId, RemoteHolding> before_join_;  // remotes_ when the last join came
 };

@@ -15,8 +15,9 @@ namespace amata::cluster {
 namespace {
 
 // A simulated cluster: each node holds a Ledger and acts on its decisions the way
-// ClusterManager does (start/stop synchronously, announce after every change). Partitions
-// deliver their messages to all their members in one order, as CPG's agreed order does.
+// ClusterManager does (claim a start and start when the claim comes back accepted, stop
+// synchronously, announce after every change). Partitions deliver their messages to all
+// their members in one order, as CPG's agreed order does.
 struct FencedMsg {
   NodeId victim;
 };
@@ -37,7 +38,8 @@ struct SimNode {
   Ledger ledger;
   std::set<std::string> running;
   std::set<std::string> gave_up;
-  std::vector<NodeId> view;  // its current CPG membership
+  std::set<std::string> claims;  // asked for on the bus, not delivered back yet
+  std::vector<NodeId> view;      // its current CPG membership
   bool alive = true;
   std::set<NodeId> fencing;  // fences whose result is not delivered yet
 };
@@ -47,7 +49,7 @@ class Sim {
   Sim(int n, const std::vector<ServicePlacement>& services, QuorumLossPolicy policy)
       : total_(n), policy_(policy) {
     for (int i = 1; i <= n; ++i)
-      nodes_.emplace(i, SimNode{NodeId(i), Ledger(services), {}, {}, {}});
+      nodes_.emplace(i, SimNode{NodeId(i), Ledger(services), {}, {}, {}, {}});
   }
 
   /// Splits the live nodes into `groups` (nodes absent from every group are dead).
@@ -55,9 +57,11 @@ class Sim {
     std::set<NodeId> placed;
     for (const auto& g : groups) placed.insert(g.begin(), g.end());
     for (auto& [id, node] : nodes_) {
+      node.claims.clear();  // lost with the messages still queued
       if (!placed.count(id)) {
         node.alive = false;  // a dead node's services die with it
         node.running.clear();
+        node.claims.clear();
         node.view.clear();
       }
     }
@@ -69,7 +73,7 @@ class Sim {
       for (NodeId id : members) {
         SimNode& node = nodes_.at(id);
         if (!node.alive) {  // a restarted node comes back empty
-          node = SimNode{id, Ledger(node.ledger.services()), {}, {}, {}};
+          node = SimNode{id, Ledger(node.ledger.services()), {}, {}, {}, {}};
         }
         MembershipChange c;
         c.members = members;
@@ -141,6 +145,7 @@ class Sim {
                    node.gave_up,
                    {node.ledger.unfenced().begin(), node.ledger.unfenced().end()},
                    node.ledger.fingerprints()};
+    a.claims = node.claims;
     queues_[g].push_back(Msg{node.id, AnnounceMsg{a}});
   }
 
@@ -170,6 +175,15 @@ class Sim {
   void deliver(SimNode& node, const Msg& m) {
     if (auto* a = std::get_if<AnnounceMsg>(&m.payload)) {
       node.ledger.apply_announcement(m.from, a->a);
+      if (m.from != node.id) return;
+      bool started = false;
+      for (const auto& service : a->a.claims) {
+        if (!node.claims.erase(service)) continue;
+        const auto held = node.ledger.holders(service);
+        if (!std::binary_search(held.begin(), held.end(), node.id)) continue;
+        started = node.running.insert(service).second || started;
+      }
+      if (started) announce(node, group_of(node.id));
     } else if (auto* f = std::get_if<FailoverMsg>(&m.payload)) {
       if (node.ledger.apply_failover(f->request) && f->request.target == node.id)
         node.gave_up.erase(f->request.service);
@@ -186,8 +200,7 @@ class Sim {
           node.ledger.decide(s.name, node.id, node.running.count(s.name) != 0, quorate(g), policy_);
       switch (d.action) {
         case LocalAction::kStart:
-          node.running.insert(s.name);
-          changed = true;
+          changed = node.claims.insert(s.name).second || changed;
           break;
         case LocalAction::kStop:
           node.running.erase(s.name);
@@ -404,6 +417,74 @@ TEST(Ledger, OwnerWaitsForTheOtherHolderToStop) {
   EXPECT_EQ(l.decide("web", 2, true, true, QuorumLossPolicy::kStop).action, LocalAction::kStop);
   l.apply_announcement(2, {});
   EXPECT_EQ(l.decide("web", 1, false, true, QuorumLossPolicy::kStop).action, LocalAction::kStart);
+}
+
+Announcement claiming(std::set<std::string> services) {
+  Announcement a;
+  a.claims = std::move(services);
+  return a;
+}
+
+// Member 1 owns web and claims it; before its claim is delivered, an operator's failover to 3
+// is. Every ledger refuses 1's claim and accepts 3's. (A member that started web when it
+// decided, as amatad did before claims, would have run it beside 3's copy until 3's
+// announcement came.)
+TEST(Ledger, AClaimOvertakenOnTheBusIsRefusedOnEveryMember) {
+  constexpr auto kStop = QuorumLossPolicy::kStop;
+  Ledger l(one_service({1, 2, 3}));
+  l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  for (NodeId n : {1, 2, 3}) l.apply_announcement(n, {});
+  ASSERT_EQ(l.decide("web", 1, false, true, kStop).action, LocalAction::kStart);
+  ASSERT_TRUE(l.apply_failover({"web", NodeId{3}}));
+  l.apply_announcement(1, claiming({"web"}));
+  EXPECT_TRUE(l.holders("web").empty());
+  EXPECT_EQ(l.decide("web", 1, false, true, kStop).action, LocalAction::kNone);
+  ASSERT_EQ(l.decide("web", 3, false, true, kStop).action, LocalAction::kStart);
+  l.apply_announcement(3, claiming({"web"}));
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{3});
+  EXPECT_EQ(l.owner("web"), 3U);
+  // A second claim, while 3 holds it, is refused as well.
+  l.apply_announcement(2, claiming({"web"}));
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{3});
+}
+
+TEST(Ledger, AClaimIsKeptByItsHolderAndRefusedAcrossAJoin) {
+  constexpr auto kStop = QuorumLossPolicy::kStop;
+  Ledger l(one_service({1, 2}));
+  l.apply_membership({{1, 2}, {1, 2}, {}});
+  l.apply_announcement(1, {});
+  l.apply_announcement(2, {});
+  l.apply_announcement(1, claiming({"web"}));
+  ASSERT_EQ(l.holders("web"), std::vector<NodeId>{1});
+  // The same claim again (1 announced again before its first came back), after a failover
+  // to 2: 1 holds it already, so it keeps it, and 2 waits for it to stop.
+  ASSERT_TRUE(l.apply_failover({"web", NodeId{2}}));
+  l.apply_announcement(1, claiming({"web"}));
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{1});
+  EXPECT_EQ(l.decide("web", 2, false, true, kStop).action, LocalAction::kWait);
+  EXPECT_EQ(l.decide("web", 1, true, true, kStop).action, LocalAction::kStop);
+  l.apply_announcement(1, {});
+  EXPECT_TRUE(l.holders("web").empty());
+  // A claim sent before a join is delivered after it: nothing starts until all announced.
+  l.apply_membership({{1, 2, 3}, {3}, {}});
+  l.apply_announcement(2, claiming({"web"}));
+  EXPECT_TRUE(l.holders("web").empty());
+}
+
+// A fenced service waits for its departed holder's fence: a claim delivered before the fence
+// result is refused, as a grant would be.
+TEST(Ledger, AClaimBeforeTheFenceIsRefused) {
+  Ledger l(one_service({1, 2, 3}, /*fence=*/true));
+  l.apply_membership({{1, 2, 3}, {1, 2, 3}, {}});
+  l.apply_announcement(1, {{"web"}, {}, {}});
+  l.apply_announcement(2, {});
+  l.apply_announcement(3, {});
+  l.apply_membership({{2, 3}, {}, {{1, LeaveReason::kNodeDown}}});
+  l.apply_announcement(2, claiming({"web"}));
+  EXPECT_TRUE(l.holders("web").empty());
+  l.apply_fenced(1);
+  l.apply_announcement(2, claiming({"web"}));
+  EXPECT_EQ(l.holders("web"), std::vector<NodeId>{2});
 }
 
 TEST(Ledger, LosingQuorumStopsOrFreezes) {

@@ -282,6 +282,14 @@ class ConsoleBackend {
   virtual void reload(const std::optional<std::string>& file, const Caller& caller,
                       Reply reply) = 0;
   virtual Outcome version() = 0;
+  /// Asks the cluster to move clustered service `service` (to node `to`, or to the best
+  /// other candidate) for `caller`: {"object", "verb": "failover", "to": name | null,
+  /// "accepted": true, "message"}. Accepted means sent on the cluster's bus; every member
+  /// judges it when it is delivered. Failures "unknown_object", "not_clustered" (not a
+  /// clustered service, or this node places nothing: a remote node), "failover_refused" (not
+  /// joined, an unknown node).
+  virtual Outcome request_failover(std::string_view service, const std::optional<std::string>& to,
+                                   const Caller& caller) = 0;
   /// The last hour of an object's numeric attributes (read-only; shape above).
   virtual Outcome history(const HistoryRequest& request) = 0;
 };

@@ -21,6 +21,11 @@ bool is_maintenance_change(std::string_view cmd) {
   return cmd == "maintenance_start" || cmd == "maintenance_end";
 }
 
+/// Control commands other than the verbs of ControlVerb.
+bool is_other_control_command(std::string_view cmd) {
+  return cmd == "reload" || cmd == "failover" || is_maintenance_change(cmd);
+}
+
 /// `on_behalf_of` of a control command: one line of printable text, at most 128 bytes (it
 /// goes into the history and the log as it is).
 std::optional<std::string> on_behalf_of_problem(std::string_view text) {
@@ -95,7 +100,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
   };
 
   auto verb = control_verb_from(cmd);
-  if (!is_read_only_command(cmd) && !verb && cmd != "reload" && !is_maintenance_change(cmd)) {
+  if (!is_read_only_command(cmd) && !verb && !is_other_control_command(cmd)) {
     return error_reply(id, "unknown_command", fmt::format("no command named '{}'", cmd));
   }
   if (!is_read_only_command(cmd) && client.access != Access::kControl) {
@@ -175,6 +180,25 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       // History and subscription happen in the same loop turn, so the stream continues
       // exactly where the history ends: no event is lost or repeated in between.
       if (outcome.ok() && follow) client.follows.push_back(Client::Follow{id, filter});
+      return outcome_reply(id, outcome);
+    }
+    if (cmd == "failover") {
+      auto object = string_arg("object");
+      if (!object || object->empty()) {
+        return error_reply(id, "bad_request", "failover needs an \"object\"");
+      }
+      auto to = string_arg("to");
+      if (to && to->empty()) return error_reply(id, "bad_request", "\"to\" must not be empty");
+      Caller caller{client.peer.pid, client.peer.uid, client.peer.gid, ""};
+      if (auto behalf = string_arg("on_behalf_of")) {
+        if (auto why = on_behalf_of_problem(*behalf)) return error_reply(id, "bad_request", *why);
+        caller.on_behalf_of = *behalf;
+      }
+      Outcome outcome = backend_.request_failover(*object, to, caller);
+      log(LogLevel::kInfo,
+          fmt::format("failover {}{} by pid {} uid {}{}: {}", *object, to ? " to " + *to : "",
+                      client.peer.pid, client.peer.uid, behalf_text(caller),
+                      outcome.ok() ? "accepted" : outcome.code()));
       return outcome_reply(id, outcome);
     }
     if (verb) {

@@ -164,17 +164,18 @@ void fuzz_ctl(FakeDaemon& daemon, const std::uint8_t* data, std::size_t size) {
     bool cluster;
   };
   // Every input goes through the follow stream (human and --json) and a reload; one more
-  // command is picked by the input's bytes, so each input costs four connections, not eleven.
+  // command is picked by the input's bytes, so each input costs four connections, not twelve.
   static constexpr Run kAlways[] = {
       {"events", "", false, true, false},
       {"events", "", true, true, true},
       {"reload", "bad.amata", false, false, false},
   };
   static constexpr Run kOneOf[] = {
-      {"status", "", false, false, false},     {"status", "", true, false, false},
-      {"rules", "", false, false, false},      {"events", "", false, false, false},
-      {"explain", "hot", false, false, false}, {"restart", "web", false, false, false},
-      {"reload", "", true, false, false},      {"version", "", false, false, false},
+      {"status", "", false, false, false},      {"status", "", true, false, false},
+      {"rules", "", false, false, false},       {"events", "", false, false, false},
+      {"explain", "hot", false, false, false},  {"restart", "web", false, false, false},
+      {"reload", "", true, false, false},       {"version", "", false, false, false},
+      {"failover", "web", false, false, false},
   };
   std::uint32_t hash = 2166136261U;
   for (std::size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 16777619U;

@@ -921,6 +921,40 @@ TEST_F(ConsoleServerTest, MaintenanceCommandsCheckTheirArgumentsAndCarryTheCalle
   EXPECT_TRUE(logged("maintenance_start web by pid"));
 }
 
+TEST_F(ConsoleServerTest, FailoverChecksItsArgumentsAndCarriesTheCaller) {
+  start();
+  with_client_thread([&] {
+    auto client = connect();
+    auto moved = client.call("failover", {{"object", "web"}, {"to", "n2"}});
+    EXPECT_EQ((*moved)["ok"], true) << moved->dump();
+    EXPECT_EQ((*moved)["result"]["to"], "n2");
+    auto anywhere = client.call("failover", {{"object", "web"}, {"on_behalf_of", "web:alice"}});
+    EXPECT_TRUE((*anywhere)["result"]["to"].is_null()) << anywhere->dump();
+    auto local = client.call("failover", {{"object", "uplink"}});
+    EXPECT_EQ((*local)["error"]["code"], "not_clustered") << local->dump();
+    // Every malformed request is a bad_request, and reaches no backend.
+    const Json bad[] = {
+        Json::object(),
+        {{"object", ""}},
+        {{"object", 7}},
+        {{"object", "web"}, {"to", ""}},
+        {{"object", "web"}, {"to", 2}},
+        {{"object", "web"}, {"on_behalf_of", ""}},
+    };
+    for (const Json& args : bad) {
+      auto reply = client.call("failover", args);
+      EXPECT_EQ((*reply)["error"]["code"], "bad_request") << args.dump();
+    }
+  });
+  EXPECT_EQ(backend_.count("failover web n2"), 1u);
+  EXPECT_EQ(backend_.count("failover web -"), 1u);
+  EXPECT_EQ(backend_.count("failover uplink -"), 1u);
+  EXPECT_EQ(backend_.calls.size(), 3u);
+  EXPECT_EQ(backend_.last_caller.on_behalf_of, "");
+  EXPECT_EQ(backend_.last_caller.uid, getuid());
+  EXPECT_TRUE(logged("failover web to n2 by pid"));
+}
+
 TEST_F(ConsoleServerTest, AFloodOfRefusalsIsLoggedAtItsRate) {
   config_.refusal_log_per_second = 5;
   start();
@@ -1010,6 +1044,8 @@ TEST_F(ConsoleServerTest, ReadOnlyOutsiderMayReadButNotControl) {
     if (!open || (*open)["error"]["code"] != "permission_denied") return 16;
     auto end = client->call("maintenance_end", {{"node", true}});
     if (!end || (*end)["error"]["code"] != "permission_denied") return 17;
+    auto failover = client->call("failover", {{"object", "web"}});
+    if (!failover || (*failover)["error"]["code"] != "permission_denied") return 19;
     CtlCommand command;
     command.socket_path = config_.socket_path;
     command.cmd = "restart";

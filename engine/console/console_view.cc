@@ -171,12 +171,14 @@ nlohmann::json event_record_json(const store::EventRecord& e) {
     j["type"] = "maintenance";
     j["message"] = maintenance_message(values, e.edge != "clear");
   } else if (e.event == store::kControlEvent) {
-    // "restart web asked by uid 0 for web:alice from 127.0.0.1"
+    // "restart web asked by uid 0 for web:alice from 127.0.0.1", "failover db to c5 asked by
+    // uid 0"
     j["type"] = "control";
     const auto uid = values.value("uid", std::int64_t{-1});
     const std::string behalf = values.value("on_behalf_of", "");
+    const std::string to = values.value("to", "");
     j["message"] = values.value("verb", "control") + " " + join(e.objects, ", ") +
-                   " asked by uid " + std::to_string(uid) +
+                   (to.empty() ? "" : " to " + to) + " asked by uid " + std::to_string(uid) +
                    (behalf.empty() ? "" : " for " + behalf);
   } else {
     j["message"] = e.event + "(" + join(e.objects, ", ") + ") " +

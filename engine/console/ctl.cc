@@ -26,7 +26,7 @@ std::int64_t now_unix_ms() {
 bool is_known_command(const std::string& cmd) {
   return cmd == "status" || cmd == "rules" || cmd == "events" || cmd == "explain" ||
          cmd == "reload" || cmd == "version" || cmd == "names" || cmd == "maintenance" ||
-         control_verb_from(cmd).has_value();
+         cmd == "failover" || control_verb_from(cmd).has_value();
 }
 
 // `maintenance` on the command line is three requests: list, open a window, end one. The
@@ -195,7 +195,8 @@ int run_ctl(const CtlCommand& command, std::ostream& out, std::ostream& err) {
 
   Json args = Json::object();
   if (command.cmd == "explain") args["rule"] = command.target;
-  if (control_verb_from(command.cmd)) args["object"] = command.target;
+  if (control_verb_from(command.cmd) || command.cmd == "failover") args["object"] = command.target;
+  if (command.cmd == "failover" && command.to) args["to"] = *command.to;
   if (waits) args["wait"] = true;
   if (command.cmd == "maintenance") {
     auto request = maintenance_request(command);

@@ -30,8 +30,8 @@ struct CtlCommand {
   std::string socket_path = "/run/amata/amatad.sock";
   bool json = false;    // print raw results, one JSON document (or one per line when following)
   bool colour = false;  // the caller decides: stdout is a terminal and NO_COLOR is unset
-  std::string cmd;      // status, rules, events, explain, restart, ..., reload, version
-  std::string target;   // the RULE of explain, the OBJECT of a verb, the FILE of reload
+  std::string cmd;      // status, rules, events, explain, restart, ..., failover, reload, version
+  std::string target;   // the RULE of explain, the OBJECT of a verb or failover, the FILE of reload
   std::optional<std::string> since;  // events --since: "10m", "2h", "1d", or ISO-8601 UTC
   std::optional<std::string> object;
   std::optional<std::string> event;
@@ -51,6 +51,8 @@ struct CtlCommand {
   bool end = false;
   std::optional<std::string> for_duration;  // "30m", "2h", "1d"
   std::optional<std::string> reason;
+  /// failover SERVICE (in `target`) --to NODE: where to (none: the best other node).
+  std::optional<std::string> to;
   /// For tests: stop a --follow stream after this many events (none: until EOF).
   std::optional<std::size_t> follow_limit;
 };

@@ -376,6 +376,23 @@ TEST_F(CtlTest, WaitGivesUpAfterItsTimeoutWithItsOwnExitCode) {
   EXPECT_EQ(ctl(command("status")).code, kExitOk);
 }
 
+TEST_F(CtlTest, FailoverNamesTheServiceAndWhereTo) {
+  CtlCommand to = command("failover", "web");
+  to.to = "c5";
+  CtlRun moved = ctl(to);
+  EXPECT_EQ(moved.code, kExitOk) << moved.err;
+  EXPECT_EQ(backend_.count("failover web c5"), 1u);
+  EXPECT_EQ(moved.out, "failover web: accepted (asked of the cluster)\n");
+  EXPECT_EQ(ctl(command("failover", "web")).code, kExitOk);
+  EXPECT_EQ(backend_.count("failover web -"), 1u);
+  CtlRun refused = ctl(command("failover", "uplink"));
+  EXPECT_EQ(refused.code, kExitRefused);
+  EXPECT_NE(refused.err.find("web is the clustered one"), std::string::npos) << refused.err;
+  CtlRun binary = amatactl({"--socket", server_->socket_path(), "failover", "web", "--to", "n3"});
+  EXPECT_EQ(binary.code, kExitOk) << binary.err;
+  EXPECT_EQ(backend_.count("failover web n3"), 1u);
+}
+
 TEST_F(CtlTest, MaintenanceOpensListsAndEndsWindowsAndRefusesNonsenseAsUsage) {
   CtlRun none = ctl(command("maintenance"));
   EXPECT_EQ(none.code, kExitOk) << none.err;

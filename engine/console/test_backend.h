@@ -201,6 +201,18 @@ class RecordingBackend : public ConsoleBackend {
   /// batch form (no object) answers it as the only object with history.
   Json history_series = {{"cpu", {{1764081000000, 3.2}, {1764081010000, nullptr}}},
                          {"rss", {{1764081000000, 1.2e7}}}};
+  Outcome request_failover(std::string_view service, const std::optional<std::string>& to,
+                           const Caller& caller) override {
+    calls.push_back("failover " + std::string(service) + " " + to.value_or("-"));
+    last_caller = caller;
+    if (service != "web") return Outcome::failure("not_clustered", "web is the clustered one");
+    return Outcome::success({{"object", service},
+                             {"verb", "failover"},
+                             {"to", to ? Json(*to) : Json()},
+                             {"accepted", true},
+                             {"message", "asked of the cluster"}});
+  }
+
   Outcome history(const HistoryRequest& request) override {
     std::string names;
     for (const auto& name : request.attributes) names += (names.empty() ? "" : ",") + name;

@@ -201,6 +201,40 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
       {{"object", object}, {"verb", verb_name}, {"accepted", true}, {"message", message}});
 }
 
+console::Outcome Daemon::request_failover(std::string_view service_view,
+                                          const std::optional<std::string>& to,
+                                          const console::Caller& caller) {
+  const std::string service(service_view);
+  if (policy().tables().find_object(service) < 0) {
+    return console::Outcome::failure("unknown_object", "no object named " + service);
+  }
+  // A remote node's clustered services are placed by the ring's members, which it may not
+  // command (docs/operations.md, "Remote nodes"): the request is made on a member.
+  if (!cluster_ || !cluster_->places(service)) {
+    return console::Outcome::failure(
+        "not_clustered", service + (cluster_ ? " is not a clustered service"
+                                             : " is not placed by this node: ask a ring member"));
+  }
+  if (Status sent = cluster_->failover(service, to); !sent) {
+    return console::Outcome::failure("failover_refused", sent.error().message);
+  }
+  // The history says who asked; whether the ring honours it is logged by every member.
+  nlohmann::json who = {{"verb", "failover"}, {"uid", caller.uid}, {"pid", caller.pid}};
+  if (to) who["to"] = *to;
+  if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;
+  store::EventRecord asked{0,         base::unix_now(), "",     store::kControlEvent,
+                           {service}, who.dump(),       "raise"};
+  record_event(asked);
+  const std::string message =
+      "failover of " + service + (to ? " to " + *to : "") + " asked of the cluster";
+  spdlog::info("operator failover {}: {}", service, message);
+  return console::Outcome::success({{"object", service},
+                                    {"verb", "failover"},
+                                    {"to", to ? nlohmann::json(*to) : nlohmann::json()},
+                                    {"accepted", true},
+                                    {"message", message}});
+}
+
 void Daemon::finish_wait(ControlWait& wait, bool ok, const std::string& detail) {
   if (!wait.reply) return;  // answered already
   auto reply = std::exchange(wait.reply, nullptr);

@@ -134,6 +134,8 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   void reload(const std::optional<std::string>& file, const console::Caller& caller,
               console::Reply reply) override;
   console::Outcome version() override;
+  console::Outcome request_failover(std::string_view service, const std::optional<std::string>& to,
+                                    const console::Caller& caller) override;
   // console::ConsoleBackend (history.cc)
   console::Outcome history(const console::HistoryRequest& request) override;
   // console::ConsoleBackend (maintenance.cc)

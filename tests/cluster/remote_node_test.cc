@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "engine/console/client.h"
 #include "engine/remote/test_pki.h"
 #include "tests/cluster/amatad_nodes.h"
 #include "tests/cluster/cluster_harness.h"
@@ -117,7 +118,10 @@ class RemoteNodeTest : public ::testing::Test {
     return "policy compute\ncluster demo { attach" + attach + "; " + watchdog + tls(files) +
            " }\n" +
            "service work { start \"/bin/sleep\" \"100000\" }\n"
-           "service db { start \"/bin/sleep\" \"100000\"; clustered }\n"
+           // db ignores SIGTERM and takes a second to stop: a node that starts it while
+           // another still runs it is seen doing so.
+           "service db { start \"/bin/sh\" \"-c\" \"trap '' TERM; exec /bin/sleep 100000\"; "
+           "stop TERM then KILL after 1s; clustered }\n"
            "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
            "recover ServiceDown(s) { restart s }\n";
   }
@@ -291,6 +295,37 @@ TEST_F(RemoteNodeTest, AClusteredServiceRunsOnTheRemoteNodeItPrefersAndMovesOnce
   // Started once: the same process a while later.
   std::this_thread::sleep_for(seconds(2));
   EXPECT_EQ(service_pid(5, "db"), on_c5);
+}
+
+// An operator moves db from c4 to c5 and back (amatactl failover, on any ring member): c4's
+// copy stops before c5 starts one, as the ring counts it on c4 until c4 reports it gone. A
+// remote node may not ask: its clustered services are the ring's to place.
+TEST_F(RemoteNodeTest, AnOperatorsFailoverMovesTheServiceBetweenRemoteNodesOneCopyAtATime) {
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+  const pid_t on_c4 = service_pid(4, "db");
+  const json moved = amatad_call(*h_, 2, "failover", {{"object", "db"}, {"to", "c5"}});
+  ASSERT_TRUE(moved.value("accepted", false)) << moved.dump() << "\n" << h_->logs();
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{5}; }, seconds(15)))
+      << h_->logs();
+  EXPECT_NE(kill(on_c4, 0), 0) << "c4's copy of db still runs";
+  for (int i = 1; i <= kRing; ++i) {
+    EXPECT_TRUE(ClusterHarness::wait_until([&] { return db_owner(i) == "c5"; }, seconds(10)))
+        << "n" << i << " says db's owner is '" << db_owner(i) << "'";
+  }
+  // No target: the best other node, c4 again.
+  const json back = amatad_call(*h_, 3, "failover", {{"object", "db"}});
+  ASSERT_TRUE(back.value("accepted", false)) << back.dump();
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+
+  auto client = console::ConsoleClient::connect(h_->dir() + "/amatad5.sock", nullptr, seconds(2));
+  ASSERT_TRUE(client.ok());
+  const auto refused = client->call("failover", {{"object", "db"}, {"to", "c5"}}, seconds(5));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ((*refused)["error"]["code"], "not_clustered") << refused->dump();
+  EXPECT_TRUE(never_two_copies(seconds(2)));
+  EXPECT_EQ(db_copies(), std::vector<int>{4});
 }
 
 TEST_F(RemoteNodeTest, ARemoteNodeCutOffLetsItsServiceGoBeforeAnotherStartsIt) {

@@ -68,6 +68,11 @@ int main(int argc, char** argv) try {
   maintenance->add_option("--for", command.for_duration, "how long: 30m, 2h, 1d (1s to 7d)");
   maintenance->add_option("--reason", command.reason, "why, for whoever reads the history");
   maintenance->add_flag("--end", command.end, "end the window now");
+  auto* failover = app.add_subcommand(
+      "failover",
+      "move a clustered SERVICE to NODE (--to), or to the best other node; asked of the cluster");
+  failover->add_option("SERVICE", command.target, "the clustered service")->required();
+  failover->add_option("--to", command.to, "the node to move it to (a ring member or remote node)");
   auto* reload = app.add_subcommand("reload", "reload the policy (or load FILE)");
   reload->add_option("FILE", command.target, "a policy file to load instead");
   app.add_subcommand("version", "amatad's version and console protocol");

@@ -262,6 +262,12 @@ void ClusterManager::on_deliver(const Delivery& d) {
   } else if (auto* r = std::get_if<FailoverRequest>(&message)) {
     if (ledger_->apply_failover(*r)) {
       if (r->target == session_->local_node()) gave_up_.erase(r->service);
+      // A remote node this member serves may try again too: what the member publishes of it
+      // next must not ban it again (the node clears its own ban when it is placed there).
+      if (const auto served = r->target ? served_remotes_.find(*r->target) : served_remotes_.end();
+          served != served_remotes_.end()) {
+        served->second.report.gave_up.erase(r->service);
+      }
       log(false, "cluster: failover of " + r->service + " requested by " + node_name(d.from.node));
     } else {
       log(true, "cluster: failover of " + r->service + " requested by " + node_name(d.from.node) +

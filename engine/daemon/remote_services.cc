@@ -66,6 +66,13 @@ void RemoteServices::place(const std::string& member, const std::set<std::string
   // The member counts a service it took back as running here until a report says this
   // placement was applied: say so when it changed anything.
   if (placed != placed_ || applied_ == 0) applied_ = n;
+  // The ring places a service this node gave up on only after a failover to it (the node's
+  // report bans it from there until then): the operator's "try again", as on a member.
+  for (const auto& name : placed) {
+    if (!placed_.count(name) && gave_up_.erase(name)) {
+      log_(false, "remote: " + member + " placed " + name + " here again: trying it again");
+    }
+  }
   placed_ = std::move(placed);
   for (const auto& [name, object] : objects_) {
     // Only under a lease: past it, the ring may count this node lost at any moment.

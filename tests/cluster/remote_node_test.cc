@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -67,7 +68,7 @@ class RemoteNodeTest : public ::testing::Test {
     for (int i = 1; i <= kHosts; ++i) {
       const auto files = pki.issue(i <= kRing ? "n" + std::to_string(i) : remote_name(i));
       std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
-          << (i <= kRing ? ring_policy(files, watchdog(i)) : remote_policy(files, watchdog(i)));
+          << (i <= kRing ? ring_policy(files, watchdog(i)) : remote_policy(i, files, watchdog(i)));
     }
     run_amatad(*h_, AMATAD_PATH, "policy{i}.amata");
     h_->start_all();
@@ -111,7 +112,10 @@ class RemoteNodeTest : public ::testing::Test {
     for (int r = kRing + 1; r <= kHosts; ++r) out += "peer " + remote_name(r) + " { }\n";
     return out;
   }
-  std::string remote_policy(const remote::TlsFiles& files, const std::string& watchdog) const {
+  /// While this file exists, remote node i's db exits at once (it cannot be kept up there).
+  std::string broken_flag(int i) const { return h_->dir() + "/db-broken-" + remote_name(i); }
+  std::string remote_policy(int i, const remote::TlsFiles& files,
+                            const std::string& watchdog) const {
     std::string attach;
     for (int i = 1; i <= kRing; ++i)
       attach += " \"n" + std::to_string(i) + "@" + h_->address(i) + "\"";
@@ -120,10 +124,12 @@ class RemoteNodeTest : public ::testing::Test {
            "service work { start \"/bin/sleep\" \"100000\" }\n"
            // db ignores SIGTERM and takes a second to stop: a node that starts it while
            // another still runs it is seen doing so.
-           "service db { start \"/bin/sh\" \"-c\" \"trap '' TERM; exec /bin/sleep 100000\"; "
+           "service db { start \"/bin/sh\" \"-c\" \"test -e " +
+           broken_flag(i) +
+           " && exit 3; trap '' TERM; exec /bin/sleep 100000\"; "
            "stop TERM then KILL after 1s; clustered }\n"
            "discover down(s: service) when not s.alive raise ServiceDown(s)\n"
-           "recover ServiceDown(s) { restart s }\n";
+           "recover ServiceDown(s) { restart s backoff none limit 3 within 1min }\n";
   }
 
   /// Ring member i's view of the remote nodes, by name.
@@ -324,6 +330,32 @@ TEST_F(RemoteNodeTest, AnOperatorsFailoverMovesTheServiceBetweenRemoteNodesOneCo
   const auto refused = client->call("failover", {{"object", "db"}, {"to", "c5"}}, seconds(5));
   ASSERT_TRUE(refused.ok());
   EXPECT_EQ((*refused)["error"]["code"], "not_clustered") << refused->dump();
+  EXPECT_TRUE(never_two_copies(seconds(2)));
+  EXPECT_EQ(db_copies(), std::vector<int>{4});
+}
+
+// c4 cannot keep db up (its restart limit): it gives up, and the ring moves db to c5. c4 is
+// banned from db, as a member would be, until an operator's failover to c4, which c4 then
+// tries again.
+TEST_F(RemoteNodeTest, ARemoteNodeThatGaveUpIsTriedAgainWhenAnOperatorMovesTheServiceThere) {
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+  std::ofstream(broken_flag(4)) << "db cannot run on c4\n";
+  const pid_t on_c4 = service_pid(4, "db");
+  ASSERT_GT(on_c4, 1);
+  ASSERT_EQ(kill(on_c4, SIGKILL), 0);
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{5}; }, seconds(15)))
+      << h_->logs();
+  // Banned: a failover to "the best other node" finds none (only c4 and c5 may run it).
+  ASSERT_TRUE(amatad_call(*h_, 1, "failover", {{"object", "db"}}).value("accepted", false));
+  EXPECT_TRUE(never_two_copies(seconds(2)));
+  EXPECT_EQ(db_copies(), std::vector<int>{5});
+
+  std::filesystem::remove(broken_flag(4));
+  ASSERT_TRUE(
+      amatad_call(*h_, 1, "failover", {{"object", "db"}, {"to", "c4"}}).value("accepted", false));
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
   EXPECT_TRUE(never_two_copies(seconds(2)));
   EXPECT_EQ(db_copies(), std::vector<int>{4});
 }

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -68,7 +69,8 @@ class RemoteNodeTest : public ::testing::Test {
     for (int i = 1; i <= kHosts; ++i) {
       const auto files = pki.issue(i <= kRing ? "n" + std::to_string(i) : remote_name(i));
       std::ofstream(h_->dir() + "/policy" + std::to_string(i) + ".amata")
-          << (i <= kRing ? ring_policy(files, watchdog(i)) : remote_policy(i, files, watchdog(i)));
+          << (i <= kRing ? ring_policy(files, watchdog(i) + fence())
+                         : remote_policy(i, files, watchdog(i)));
     }
     run_amatad(*h_, AMATAD_PATH, "policy{i}.amata");
     h_->start_all();
@@ -96,10 +98,17 @@ class RemoteNodeTest : public ::testing::Test {
     return "watchdog \"" + devices_->path(i) + "\"; watchdog_timeout " +
            std::to_string(kWatchdogSeconds) + "s; ";
   }
-  static std::string ring_policy(const remote::TlsFiles& files, const std::string& watchdog) {
+  /// The ring's fence agent (none without fence_): it appends what amatad writes on its stdin
+  /// to fence_log().
+  std::string fence() const {
+    if (!fence_) return "";
+    return "fence \"/bin/sh\" \"-c\" \"cat >> " + fence_log() + "\"; ";
+  }
+  std::string fence_log() const { return h_->dir() + "/fence.log"; }
+  static std::string ring_policy(const remote::TlsFiles& files, const std::string& settings) {
     return "policy ring\n" +
            ring_declarations(kRing, "on_quorum_loss stop; remote_port 7420; remote_timeout " +
-                                        std::to_string(kRemoteTimeoutMs) + "ms; " + watchdog +
+                                        std::to_string(kRemoteTimeoutMs) + "ms; " + settings +
                                         tls(files)) +
            remote_peers() +
            "service db { start \"/bin/sleep\" \"100000\"; clustered; prefer c4 c5; "
@@ -244,6 +253,7 @@ class RemoteNodeTest : public ::testing::Test {
   }
 
   bool watchdog_ = false;  // every node feeds a stand-in watchdog (RemoteWatchdogTest)
+  bool fence_ = false;     // the ring has a fence agent (RemoteFenceTest)
   std::unique_ptr<ClusterHarness> h_;
   std::unique_ptr<WatchdogStandIn> devices_;  // after h_: its FIFOs live in h_'s directory
   std::set<int> crashed_;
@@ -253,6 +263,36 @@ class RemoteWatchdogTest : public RemoteNodeTest {
  protected:
   RemoteWatchdogTest() { watchdog_ = true; }
 };
+
+class RemoteFenceTest : public RemoteNodeTest {
+ protected:
+  RemoteFenceTest() { fence_ = true; }
+  std::string fenced() const {
+    std::ifstream in(fence_log());
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+};
+
+// With a fence agent, a remote node lost while it held db is fenced, by its name, before db
+// starts elsewhere: once, and never while db still runs on it.
+TEST_F(RemoteFenceTest, ALostRemoteHolderIsFencedByNameBeforeItsServiceStartsElsewhere) {
+  ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{4}; }, seconds(15)))
+      << h_->logs();
+  EXPECT_EQ(fenced(), "");
+  h_->set_link(4, false);
+  bool fenced_first = true;
+  ASSERT_TRUE(watch_db(
+      [&] {
+        const bool on_c5 = db_copies() == std::vector<int>{5};
+        if (on_c5 && fenced().empty()) fenced_first = false;
+        return on_c5;
+      },
+      seconds(15)))
+      << h_->logs();
+  EXPECT_TRUE(fenced_first) << "db ran on c5 before c4 was fenced";
+  EXPECT_TRUE(never_two_copies(seconds(2)));
+  EXPECT_EQ(fenced(), "action=off\nnodename=c4\n");
+}
 
 // A remote node whose amatad hangs cannot kill its clustered service when its lease runs out;
 // its watchdog resets it instead, before the ring (which waits twice the watchdog's timeout

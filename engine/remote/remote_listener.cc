@@ -72,7 +72,12 @@ class RemoteListener::Impl : public std::enable_shared_from_this<Impl> {
   void on_message(Link& link, LinkMessage message);
   void on_end(LinkId id, const std::string& why);
   void sweep();
-  void arm_sweep();
+  /// Sweeps again after `delay` (none: the longest wait, sweep_period()), unless a sweep is
+  /// set already.
+  void arm_sweep(std::optional<base::Clock::duration> delay = std::nullopt);
+  /// The longest time between two sweeps: a link paused for backpressure, or not yet
+  /// welcomed, has no deadline of its own to sweep for.
+  base::Clock::duration sweep_period() const;
   void refused(const std::string& what);
   void to_owner(std::function<void()> fn);
   void log(bool warning, std::string message);
@@ -322,14 +327,18 @@ void RemoteListener::Impl::on_end(LinkId id, const std::string& why) {
   io_->post([this, id] { links_.erase(id); });
 }
 
-void RemoteListener::Impl::arm_sweep() {
+base::Clock::duration RemoteListener::Impl::sweep_period() const {
+  return std::clamp<base::Clock::duration>(options_.heartbeat_timeout / 4,
+                                           std::chrono::milliseconds(50), std::chrono::seconds(1));
+}
+
+void RemoteListener::Impl::arm_sweep(std::optional<base::Clock::duration> delay) {
   if (sweep_timer_ != 0) return;
-  const auto period = std::clamp<base::Clock::duration>(
-      options_.heartbeat_timeout / 4, std::chrono::milliseconds(50), std::chrono::seconds(1));
-  sweep_timer_ = io_->add_timer_after(period, [this] {
-    sweep_timer_ = 0;
-    sweep();
-  });
+  sweep_timer_ = io_->add_timer_after(
+      std::chrono::ceil<std::chrono::milliseconds>(delay.value_or(sweep_period())), [this] {
+        sweep_timer_ = 0;
+        sweep();
+      });
 }
 
 void RemoteListener::Impl::sweep() {
@@ -344,12 +353,32 @@ void RemoteListener::Impl::sweep() {
            link.last_seq - link.last_acked < options_.max_events_in_flight &&
            now - link.status.last_heartbeat >= options_.heartbeat_timeout;
   };
+  // The next sweep comes when the first link still running would be overdue, so that a silent
+  // node is found at its timeout, not up to a sweep period later (the ring counts it lost
+  // from its last heartbeat: docs/operations.md, "Remote nodes holding clustered services").
+  auto next = now + sweep_period();
+  const auto deadline = [this, &next](const Link& link) {
+    if (link.phase == Phase::kHandshake || link.phase == Phase::kAwaitHello) {
+      next = std::min(next, link.accepted + options_.handshake_timeout);
+    } else if (link.phase == Phase::kAttached &&
+               link.last_seq - link.last_acked < options_.max_events_in_flight) {
+      next = std::min(next, link.status.last_heartbeat + options_.heartbeat_timeout);
+    }
+  };
   for (auto& [id, link] : links_) {
-    if (link.line->ended() || !overdue(link)) continue;
+    if (link.line->ended()) continue;
+    if (!overdue(link)) {
+      deadline(link);
+      continue;
+    }
     // What the peer sent and this thread has not read yet counts: a loop takes 64 ready
     // sockets a turn, and one starved of CPU may run this timer before the reads it owes.
     link.line->poll();
-    if (link.line->ended() || !overdue(link)) continue;
+    if (link.line->ended()) continue;
+    if (!overdue(link)) {
+      deadline(link);
+      continue;
+    }
     std::lock_guard lock(mutex_);
     if (link.phase == Phase::kAttached) {
       ++counters_.silent;
@@ -368,7 +397,10 @@ void RemoteListener::Impl::sweep() {
       link->line->end(why, &farewell);
     }
   }
-  if (!links_.empty()) arm_sweep();
+  // Not sooner than 5 ms: a deadline met a moment ago is swept once more, not in a spin.
+  if (!links_.empty())
+    arm_sweep(
+        std::max<base::Clock::duration>(next - base::Clock::now(), std::chrono::milliseconds(5)));
 }
 
 void RemoteListener::Impl::welcome(LinkId id, std::uint64_t acked) {

@@ -344,39 +344,34 @@ void RemoteListener::Impl::arm_sweep(std::optional<base::Clock::duration> delay)
 void RemoteListener::Impl::sweep() {
   const auto now = base::Clock::now();
   std::vector<std::pair<LinkId, std::string>> expired;
-  const auto overdue = [this, now](const Link& link) {
+  // When `link` is overdue; none while it has no deadline: awaiting its welcome, or paused
+  // for backpressure (a paused link is not read, so its heartbeats are not either).
+  const auto due = [this](const Link& link) -> std::optional<base::Clock::time_point> {
     if (link.phase == Phase::kHandshake || link.phase == Phase::kAwaitHello) {
-      return now - link.accepted >= options_.handshake_timeout;
+      return link.accepted + options_.handshake_timeout;
     }
-    // A link paused for backpressure is not read, so its heartbeats are not either.
-    return link.phase == Phase::kAttached &&
-           link.last_seq - link.last_acked < options_.max_events_in_flight &&
-           now - link.status.last_heartbeat >= options_.heartbeat_timeout;
+    if (link.phase == Phase::kAttached &&
+        link.last_seq - link.last_acked < options_.max_events_in_flight) {
+      return link.status.last_heartbeat + options_.heartbeat_timeout;
+    }
+    return std::nullopt;
   };
-  // The next sweep comes when the first link still running would be overdue, so that a silent
-  // node is found at its timeout, not up to a sweep period later (the ring counts it lost
-  // from its last heartbeat: docs/operations.md, "Remote nodes holding clustered services").
+  // The next sweep comes when the first link would be overdue, so that a silent node is found
+  // at its timeout, not up to a sweep period later (the ring counts it lost from its last
+  // heartbeat: docs/operations.md, "Remote nodes holding clustered services").
   auto next = now + sweep_period();
-  const auto deadline = [this, &next](const Link& link) {
-    if (link.phase == Phase::kHandshake || link.phase == Phase::kAwaitHello) {
-      next = std::min(next, link.accepted + options_.handshake_timeout);
-    } else if (link.phase == Phase::kAttached &&
-               link.last_seq - link.last_acked < options_.max_events_in_flight) {
-      next = std::min(next, link.status.last_heartbeat + options_.heartbeat_timeout);
-    }
-  };
   for (auto& [id, link] : links_) {
     if (link.line->ended()) continue;
-    if (!overdue(link)) {
-      deadline(link);
-      continue;
+    auto when = due(link);
+    if (when && *when <= now) {
+      // What the peer sent and this thread has not read yet counts: a loop takes 64 ready
+      // sockets a turn, and one starved of CPU may run this timer before the reads it owes.
+      link.line->poll();
+      if (link.line->ended()) continue;
+      when = due(link);
     }
-    // What the peer sent and this thread has not read yet counts: a loop takes 64 ready
-    // sockets a turn, and one starved of CPU may run this timer before the reads it owes.
-    link.line->poll();
-    if (link.line->ended()) continue;
-    if (!overdue(link)) {
-      deadline(link);
+    if (!when || *when > now) {
+      if (when) next = std::min(next, *when);
       continue;
     }
     std::lock_guard lock(mutex_);

@@ -126,8 +126,8 @@ class RemoteNodeTest : public ::testing::Test {
   std::string remote_policy(int i, const remote::TlsFiles& files,
                             const std::string& watchdog) const {
     std::string attach;
-    for (int i = 1; i <= kRing; ++i)
-      attach += " \"n" + std::to_string(i) + "@" + h_->address(i) + "\"";
+    for (int member = 1; member <= kRing; ++member)
+      attach += " \"n" + std::to_string(member) + "@" + h_->address(member) + "\"";
     return "policy compute\ncluster demo { attach" + attach + "; " + watchdog + tls(files) +
            " }\n" +
            "service work { start \"/bin/sleep\" \"100000\" }\n"

@@ -98,6 +98,23 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
     if (!it->is_string()) throw std::invalid_argument(fmt::format("\"{}\" must be a string", key));
     return it->get<std::string>();
   };
+  // What a control command acts on (required), and who asks: the peer, and whom it acts for
+  // (`on_behalf_of`). Bad arguments throw, as string_arg's do: a bad_request below.
+  auto object_arg = [&] {
+    auto object = string_arg("object");
+    if (!object || object->empty()) {
+      throw std::invalid_argument(fmt::format("{} needs an \"object\"", cmd));
+    }
+    return *object;
+  };
+  auto acting_caller = [&] {
+    Caller caller{client.peer.pid, client.peer.uid, client.peer.gid, ""};
+    if (auto behalf = string_arg("on_behalf_of")) {
+      if (auto why = on_behalf_of_problem(*behalf)) throw std::invalid_argument(*why);
+      caller.on_behalf_of = *behalf;
+    }
+    return caller;
+  };
 
   auto verb = control_verb_from(cmd);
   if (!is_read_only_command(cmd) && !verb && !is_other_control_command(cmd)) {
@@ -183,42 +200,28 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       return outcome_reply(id, outcome);
     }
     if (cmd == "failover") {
-      auto object = string_arg("object");
-      if (!object || object->empty()) {
-        return error_reply(id, "bad_request", "failover needs an \"object\"");
-      }
+      const std::string object = object_arg();
       auto to = string_arg("to");
       if (to && to->empty()) return error_reply(id, "bad_request", "\"to\" must not be empty");
-      Caller caller{client.peer.pid, client.peer.uid, client.peer.gid, ""};
-      if (auto behalf = string_arg("on_behalf_of")) {
-        if (auto why = on_behalf_of_problem(*behalf)) return error_reply(id, "bad_request", *why);
-        caller.on_behalf_of = *behalf;
-      }
-      Outcome outcome = backend_.request_failover(*object, to, caller);
+      const Caller caller = acting_caller();
+      Outcome outcome = backend_.request_failover(object, to, caller);
       log(LogLevel::kInfo,
-          fmt::format("failover {}{} by pid {} uid {}{}: {}", *object, to ? " to " + *to : "",
+          fmt::format("failover {}{} by pid {} uid {}{}: {}", object, to ? " to " + *to : "",
                       client.peer.pid, client.peer.uid, behalf_text(caller),
                       outcome.ok() ? "accepted" : outcome.code()));
       return outcome_reply(id, outcome);
     }
     if (verb) {
-      auto object = string_arg("object");
-      if (!object || object->empty()) {
-        return error_reply(id, "bad_request", fmt::format("{} needs an \"object\"", cmd));
-      }
+      const std::string object = object_arg();
       bool wait = false;
       if (auto it = args.find("wait"); it != args.end() && !it->is_null()) {
         if (!it->is_boolean()) return error_reply(id, "bad_request", "\"wait\" must be boolean");
         wait = it->get<bool>();
       }
-      Caller caller{client.peer.pid, client.peer.uid, client.peer.gid, ""};
-      if (auto behalf = string_arg("on_behalf_of")) {
-        if (auto why = on_behalf_of_problem(*behalf)) return error_reply(id, "bad_request", *why);
-        caller.on_behalf_of = *behalf;
-      }
+      const Caller caller = acting_caller();
       if (!wait) {
-        Outcome outcome = backend_.control(*verb, *object, caller);
-        log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}{}: {}", cmd, *object,
+        Outcome outcome = backend_.control(*verb, object, caller);
+        log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}{}: {}", cmd, object,
                                          client.peer.pid, client.peer.uid, behalf_text(caller),
                                          outcome.ok() ? "accepted" : outcome.code()));
         return outcome_reply(id, outcome);
@@ -227,8 +230,8 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       std::weak_ptr<bool> alive = alive_;
       ++client.awaiting;  // before the call: a refusal answers inside it
       backend_.control_and_wait(
-          *verb, *object, caller,
-          [this, alive, fd = client.fd, serial = client.serial, id, cmd, object = *object,
+          *verb, object, caller,
+          [this, alive, fd = client.fd, serial = client.serial, id, cmd, object,
            caller](const Outcome& outcome) {
             if (alive.expired()) return;
             std::string how = outcome.code();

@@ -126,13 +126,7 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
                                          " is a clustered service the cluster places on another "
                                          "node (or on none): it is not started here by hand");
   }
-  // Who asked is part of the history: a Control event, which the action's record points to.
-  nlohmann::json who = {{"verb", verb_name}, {"uid", caller.uid}, {"pid", caller.pid}};
-  if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;
-  store::EventRecord asked{0,        base::unix_now(), "",     store::kControlEvent,
-                           {object}, who.dump(),       "raise"};
-  record_event(asked);
-  const std::int64_t asked_id = asked.id;
+  const std::int64_t asked_id = record_control(verb_name, object, caller);
   const auto started = base::Clock::now();
   const double requested = base::unix_now();
   const bool brings_up =
@@ -201,6 +195,18 @@ console::Outcome Daemon::begin_control(console::ControlVerb verb, std::string_vi
       {{"object", object}, {"verb", verb_name}, {"accepted", true}, {"message", message}});
 }
 
+std::int64_t Daemon::record_control(const std::string& verb, const std::string& object,
+                                    const console::Caller& caller, const nlohmann::json& details) {
+  // Who asked is part of the history: a Control event, which the action's record points to.
+  nlohmann::json who = {{"verb", verb}, {"uid", caller.uid}, {"pid", caller.pid}};
+  if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;
+  if (details.is_object()) who.update(details);
+  store::EventRecord asked{0,        base::unix_now(), "",     store::kControlEvent,
+                           {object}, who.dump(),       "raise"};
+  record_event(asked);
+  return asked.id;
+}
+
 console::Outcome Daemon::request_failover(std::string_view service_view,
                                           const std::optional<std::string>& to,
                                           const console::Caller& caller) {
@@ -218,13 +224,9 @@ console::Outcome Daemon::request_failover(std::string_view service_view,
   if (Status sent = cluster_->failover(service, to); !sent) {
     return console::Outcome::failure("failover_refused", sent.error().message);
   }
-  // The history says who asked; whether the ring honours it is logged by every member.
-  nlohmann::json who = {{"verb", "failover"}, {"uid", caller.uid}, {"pid", caller.pid}};
-  if (to) who["to"] = *to;
-  if (!caller.on_behalf_of.empty()) who["on_behalf_of"] = caller.on_behalf_of;
-  store::EventRecord asked{0,         base::unix_now(), "",     store::kControlEvent,
-                           {service}, who.dump(),       "raise"};
-  record_event(asked);
+  // Whether the ring honours it is logged by every member.
+  record_control("failover", service, caller,
+                 to ? nlohmann::json{{"to", *to}} : nlohmann::json::object());
   const std::string message =
       "failover of " + service + (to ? " to " + *to : "") + " asked of the cluster";
   spdlog::info("operator failover {}: {}", service, message);

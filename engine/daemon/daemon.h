@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -184,6 +185,11 @@ class Daemon final : public console::ConsoleBackend, private actions::ActionHost
   // commands.cc
   struct ControlWait;
   struct SettleWatch;
+  /// Stores who asked for `verb` on `object` (a Control event, with `details`' fields);
+  /// returns its id.
+  std::int64_t record_control(const std::string& verb, const std::string& object,
+                              const console::Caller& caller,
+                              const nlohmann::json& details = nlohmann::json::object());
   /// control(): checks, starts the action, answers "accepted"; with `wait`, its reply gets
   /// the outcome once the action has ended.
   console::Outcome begin_control(console::ControlVerb verb, std::string_view object,

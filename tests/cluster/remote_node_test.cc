@@ -358,6 +358,11 @@ TEST_F(RemoteNodeTest, AnOperatorsFailoverMovesTheServiceBetweenRemoteNodesOneCo
   const pid_t on_c4 = service_pid(4, "db");
   const json moved = amatad_call(*h_, 2, "failover", {{"object", "db"}, {"to", "c5"}});
   ASSERT_TRUE(moved.value("accepted", false)) << moved.dump() << "\n" << h_->logs();
+  // Who asked is in n2's history.
+  const json asked = amatad_call(*h_, 2, "events", {{"event", "Control"}}).value("events", json());
+  ASSERT_EQ(asked.size(), 1U) << asked.dump();
+  EXPECT_EQ(asked[0].value("message", ""),
+            "failover db to c5 asked by uid " + std::to_string(getuid()));
   ASSERT_TRUE(watch_db([&] { return db_copies() == std::vector<int>{5}; }, seconds(15)))
       << h_->logs();
   EXPECT_NE(kill(on_c4, 0), 0) << "c4's copy of db still runs";

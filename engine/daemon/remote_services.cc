@@ -30,6 +30,7 @@ void RemoteServices::configure(const std::vector<catalog::ObjectSpec>& objects) 
   }
   objects_ = std::move(clustered);
   std::erase_if(gave_up_, [this](const std::string& s) { return !objects_.count(s); });
+  std::erase_if(withdrawn_, [this](const std::string& s) { return !gave_up_.count(s); });
   for (const auto& [name, object] : objects_) {
     // Placed here, or running (adopted across a restart of amatad, or a reload made it
     // clustered): it runs on the lease, and the ring, told it runs, decides.
@@ -66,10 +67,14 @@ void RemoteServices::place(const std::string& member, const std::set<std::string
   // The member counts a service it took back as running here until a report says this
   // placement was applied: say so when it changed anything.
   if (placed != placed_ || applied_ == 0) applied_ = n;
-  // The ring places a service this node gave up on only after a failover to it (the node's
-  // report bans it from there until then): the operator's "try again", as on a member.
+  // A service this node gave up on is banned from here by its report: the ring takes it
+  // away, and places it here again only after an operator's failover to this node, which is
+  // the operator's "try again", as on a member. (Not any placement that has it: one decided
+  // before the ring read the report, or the first after a lease ran out, still may.)
+  for (const auto& name : gave_up_)
+    if (!placed.count(name)) withdrawn_.insert(name);
   for (const auto& name : placed) {
-    if (!placed_.count(name) && gave_up_.erase(name)) {
+    if (withdrawn_.erase(name) != 0 && gave_up_.erase(name) != 0) {
       log_(false, "remote: " + member + " placed " + name + " here again: trying it again");
     }
   }
@@ -121,6 +126,7 @@ void RemoteServices::gave_up(const std::string& service) {
   const int object = object_of(service);
   if (object < 0) return;
   gave_up_.insert(service);
+  withdrawn_.erase(service);  // until the ring has taken it away
   supervisor_.unmonitor(object);
   supervisor_.set_cluster_hold(object, true);
   report();

@@ -72,6 +72,7 @@ class RemoteServices {
   std::set<std::string> placed_;        // what the last placement let run here
   std::uint64_t applied_ = 0;           // the number of the last placement that changed it
   std::set<std::string> gave_up_;
+  std::set<std::string> withdrawn_;  // of gave_up_, those a placement since has not had
   std::optional<base::Clock::time_point> lease_until_;
   base::EventLoop::TimerId lease_timer_ = 0;
   bool reported_ = false;  // a report went out (then every change goes out)

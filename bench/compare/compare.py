@@ -152,6 +152,9 @@ class Supervisor:
     # cycle on its path (pidfd), so its pause is shorter.
     settle = 0.2
     jitter = 1.0
+    # The supervisor forks each service itself: the meter takes the kernel's fork and exec
+    # stamps of its children (Monit's services daemonize, forked by their start program).
+    forks_services = True
 
     def __init__(self, name, n, port_base, root, args):
         self.name, self.n, self.args = name, n, args
@@ -250,6 +253,7 @@ class Amata(Supervisor):
 
 class Monit(Supervisor):
     check = "process"
+    forks_services = False
 
     def command(self):
         rc = os.path.join(self.dir, "monitrc")
@@ -292,6 +296,32 @@ class Supervisord(Supervisor):
             for name, port, pidfile in self.services:
                 f.write(f"[program:{name}]\ncommand={self.service_bin} {port} {pidfile}{self.burn}\n\n")
         return ["/usr/bin/supervisord", "-n", "-c", conf]
+
+
+CPU_CGROUPS = "/sys/fs/cgroup/cpu"  # cgroup v1's cpu controller (v2: /sys/fs/cgroup)
+
+
+def in_cgroup(cls):
+    """`cls` run as systemd runs a unit: the supervisor and all it starts in a cpu cgroup of
+    their own. Outside the root cgroup the kernel's autogroup (a scheduling group per session)
+    does not apply, so a supervisor's nice value counts against the services it starts, which
+    each lead a session of their own."""
+
+    class InCgroup(cls):
+        def command(self):
+            self.cgroup = os.path.join(self.args.cgroup_root, f"{self.name}-{os.getpid()}")
+            os.makedirs(self.cgroup, exist_ok=True)
+            return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
+                    self.cgroup] + super().command()
+
+        def stop(self):
+            super().stop()
+            try:
+                os.rmdir(self.cgroup)
+            except OSError:
+                pass
+
+    return InCgroup
 
 
 SUPERVISORS = {"amata": Amata, "monit-process": Monit, "monit-port": MonitPort,
@@ -366,7 +396,8 @@ def summarize(values):
 
 
 def run_cell(tool, condition, n, reps, root, args, rng):
-    sup = SUPERVISORS[tool](tool, n, PORT_BASE[tool], os.path.join(root, condition), args)
+    cls = in_cgroup(SUPERVISORS[tool]) if args.cgroup_root else SUPERVISORS[tool]
+    sup = cls(tool, n, PORT_BASE[tool], os.path.join(root, condition), args)
     cell = {"tool": tool, "condition": condition, "n": n, "reps": [], "errors": []}
     load = None
     try:
@@ -382,8 +413,9 @@ def run_cell(tool, condition, n, reps, root, args, rng):
             if not load.present():
                 cell["errors"].append(f"load ended early at rep {rep}")
                 break
+            supervisor = ["--supervisor", str(sup.pid)] if sup.forks_services else []
             r = subprocess.run([os.path.join(args.bin_dir, "compare_meter"), "--timeout",
-                                str(args.rep_timeout), sup.list_file],
+                                str(args.rep_timeout)] + supervisor + [sup.list_file],
                                capture_output=True, text=True)
             if r.returncode not in (0, 3) or not r.stdout.strip():
                 cell["errors"].append(f"rep {rep}: meter rc {r.returncode}: {r.stderr.strip()}")
@@ -392,7 +424,9 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                 continue
             services = json.loads(r.stdout)["services"]
             cell["reps"].append([[s["running_ms"], s["accepting_ms"], s["dead_ms"],
-                                  s["listening_ms"]] for s in services])
+                                  s["listening_ms"], s.get("forked_ms"), s.get("exec_ms"),
+                                  s.get("start_cpu_ms"), s.get("start_run_delay_ms")]
+                                 for s in services])
             rss_max = max(rss_max, proc_rss_kib(sup.pid) or 0)
             if not sup.wait_ready(60):
                 cell["errors"].append(f"rep {rep}: services not back within 60 s")
@@ -415,6 +449,17 @@ def run_cell(tool, condition, n, reps, root, args, rng):
     # The supervisor's own part: from the old process's death to the new one running.
     cell["own"] = summarize([x[0] - x[2] if x[0] is not None and x[2] is not None else None
                              for rep in cell["reps"] for x in rep])
+    # The supervisor's own part split where the kernel stamps it: dead -> forked (the
+    # supervisor reacting), forked -> exec (the child's exec), exec -> running (the new program
+    # loading up to its main()); and of the new process's fork -> main(), how long it waited
+    # on a run queue for a CPU (its own schedstat).
+    samples = [x for rep in cell["reps"] for x in rep]
+
+    def span(a, b):
+        return summarize([x[b] - x[a] if len(x) > b and x[a] is not None and x[b] is not None
+                          else None for x in samples])
+    cell["reaction"], cell["exec"], cell["loading"] = span(2, 4), span(4, 5), span(5, 0)
+    cell["start_run_delay"] = summarize([x[7] if len(x) > 7 else None for x in samples])
     return cell
 
 
@@ -502,7 +547,15 @@ def main():
     p.add_argument("--quick", action="store_true", help="N=1,3,10, 5 reps, 5 s idle")
     p.add_argument("--smoke", action="store_true", help="amata, N=1, 2 reps, no load")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    p.add_argument("--cgroup", action="store_true",
+                   help="each supervisor in a cpu cgroup of its own, as systemd runs a unit "
+                        "(default: in this session's scheduling group, autogroup)")
     args = p.parse_args()
+    args.cgroup_root = None
+    if args.cgroup:
+        if not os.access(CPU_CGROUPS, os.W_OK):
+            p.error(f"--cgroup: {CPU_CGROUPS} is not writable")
+        args.cgroup_root = CPU_CGROUPS
     if args.quick:
         args.ns, args.reps, args.idle_seconds = "1,3,10", 5, 5
     if args.smoke:
@@ -568,6 +621,8 @@ def main():
 def fmt_ms(x):
     if x is None:
         return "–"
+    if x < 1:
+        return f"{x:.2f}"
     return f"{x:.1f}" if x < 100 else f"{x:.0f}"
 
 
@@ -652,6 +707,32 @@ def report(results):
                            " / ".join(fmt_ms(o.get(k)) for k in ["median", "p99", "max"]))
             w("| " + " | ".join(row) + " |")
     w("")
+
+    if any(cells.get((t, c, n), {}).get("reaction", {}).get("n")
+           for t in tools for c in conditions for n in ns):
+        w("### The supervisor's part, split where the kernel stamps it, ms\n")
+        w("Median / p99 (max where fewer than 100 samples) of: dead → forked (the supervisor "
+          "reacting), forked → exec (the child's exec), exec → running (the new program loading "
+          "up to its `main()`), and of the new process's fork → `main()` the time it waited on a "
+          "run queue for a CPU. Supervisors that fork their services themselves.\n")
+        head = ("| tool | N | condition | dead → forked | forked → exec | exec → running "
+                "| waiting for a CPU |")
+        w(head)
+        w("|" + "---|" * (head.count("|") - 1))
+
+        def med_tail(x):
+            tail = x.get("p99") if x.get("p99") is not None else x.get("max")
+            return f"{fmt_ms(x.get('median'))} / {fmt_ms(tail)}" if x.get("n") else "–"
+        for t in tools:
+            for n in ns:
+                for c in conditions:
+                    cell = cells.get((t, c, n), {})
+                    if not cell.get("reaction", {}).get("n"):
+                        continue
+                    w(f"| {t} | {n} | {c} | " + " | ".join(
+                        med_tail(cell[k]) for k in ["reaction", "exec", "loading",
+                                                    "start_run_delay"]) + " |")
+        w("")
 
     w("### Supervisor CPU (% of one core) and RSS, the paper's Table 2 beside\n")
     w("Idle: 10 services, nothing killed, all four supervisors side by side for "

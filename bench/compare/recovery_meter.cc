@@ -4,8 +4,10 @@
 //
 //   compare_meter [--timeout SECONDS] [--supervisor PID] SERVICES_FILE
 // SERVICES_FILE has one service a line: NAME PORT PIDFILE. With --supervisor, "forked" is the
-// kernel's stamp of PID forking the new process (a service that daemonizes itself is forked by
-// its start program instead: null).
+// kernel's stamp of PID forking the new process and "exec" of that process's first exec (a
+// service that daemonizes itself is forked by its start program instead: null). "start_cpu"
+// and "start_run_delay" are what the new process says of its time from fork to main(): on a
+// CPU, and waiting on a run queue for one.
 //
 // "Running" is the moment the new process entered main() and "listening" the moment its
 // listen() returned, both stamped by the service itself (CLOCK_MONOTONIC, second line of its
@@ -161,13 +163,16 @@ int main(int argc, char** argv) {
     const amata::meter::Restart& r = meter.restart(i);
     std::printf(
         "%s{\"name\": \"%s\", \"old_pid\": %d, \"new_pid\": %d, \"dead_ms\": %s, "
-        "\"forked_ms\": %s, \"running_ms\": %s, \"listening_ms\": %s, \"accepting_ms\": %s}",
+        "\"forked_ms\": %s, \"exec_ms\": %s, \"running_ms\": %s, \"listening_ms\": %s, "
+        "\"accepting_ms\": %s, \"start_cpu_ms\": %s, \"start_run_delay_ms\": %s}",
         i ? ", " : "", services[i].name.c_str(), static_cast<int>(r.old_pid),
         static_cast<int>(r.running.pid), ms(r.dead_ns < 0 ? -1 : r.dead_ns - r.kill_ns).c_str(),
         ms(since_kill(0, meter.fork_ns(r.running.pid), r.kill_ns)).c_str(),
+        ms(since_kill(0, meter.exec_ns(r.running.pid), r.kill_ns)).c_str(),
         ms(since_kill(r.running.started_ns, r.running_ns, r.kill_ns)).c_str(),
         ms(since_kill(r.running.listening_ns, r.running_ns, r.kill_ns)).c_str(),
-        ms(services[i].accepting_ns).c_str());
+        ms(services[i].accepting_ns).c_str(), ms(r.running.start_cpu_ns).c_str(),
+        ms(r.running.start_run_delay_ns).c_str());
   }
   std::printf("]}\n");
   return done == services.size() ? 0 : 3;

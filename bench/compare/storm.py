@@ -36,32 +36,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402  (the supervisors, the load, the machine: one harness)
 
 
-CPU_CGROUPS = "/sys/fs/cgroup/cpu"  # cgroup v1's cpu controller (v2: /sys/fs/cgroup)
-
-
-def in_cgroup(cls):
-    """`cls` run as systemd runs a unit: the supervisor and all it starts in a cpu cgroup of
-    their own. Outside the root cgroup the kernel's autogroup (a scheduling group per session)
-    does not apply, so a supervisor's nice value counts against the services it starts, which
-    each lead a session of their own."""
-
-    class InCgroup(cls):
-        def command(self):
-            self.cgroup = os.path.join(self.args.cgroup_root, f"{self.name}-{os.getpid()}")
-            os.makedirs(self.cgroup, exist_ok=True)
-            return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"',
-                    self.cgroup] + super().command()
-
-        def stop(self):
-            super().stop()
-            try:
-                os.rmdir(self.cgroup)
-            except OSError:
-                pass
-
-    return InCgroup
-
-
 class AmataNoBoost(compare.Amata):
     def command(self):
         return super().command() + ["--priority-boost", "0"]
@@ -85,7 +59,7 @@ def console_latencies(amatactl, socket, stop, out):
 
 
 def run_cell(tool, condition, n, reps, root, args, rng):
-    cls = in_cgroup(TOOLS[tool]) if args.cgroup_root else TOOLS[tool]
+    cls = compare.in_cgroup(TOOLS[tool]) if args.cgroup_root else TOOLS[tool]
     sup = cls(tool, n, PORT_BASE[tool], os.path.join(root, condition), args)
     cell = {"tool": tool, "condition": condition, "n": n, "reps": [], "errors": []}
     load = None
@@ -222,8 +196,8 @@ def main():
                                      "amatactl", "amatactl")
     args.jitter = 1.0
     args.cgroup_root = None
-    if not args.no_cgroup and os.access(CPU_CGROUPS, os.W_OK):
-        args.cgroup_root = CPU_CGROUPS
+    if not args.no_cgroup and os.access(compare.CPU_CGROUPS, os.W_OK):
+        args.cgroup_root = compare.CPU_CGROUPS
     for t in args.tools.split(","):
         if t not in TOOLS:
             p.error(f"unknown tool {t}")

@@ -74,6 +74,11 @@ std::optional<PidFile> read_pidfile(const std::string& path) {
   in >> started >> listening;
   f.started_ns = started;
   f.listening_ns = listening;
+  long long cpu = -1, run_delay = -1;
+  if (in >> cpu >> run_delay) {
+    f.start_cpu_ns = cpu;
+    f.start_run_delay_ns = run_delay;
+  }
   return f;
 }
 

@@ -29,11 +29,14 @@ namespace amata::meter {
 std::int64_t now_ns();
 
 /// A pidfile: the pid on its first line, then optionally two CLOCK_MONOTONIC stamps of the
-/// service's own (compare_tcp_service writes them).
+/// service's own and its start's cost (compare_tcp_service writes them).
 struct PidFile {
   pid_t pid = 0;
   std::int64_t started_ns = 0;    // the process entered main(); 0 when not written
   std::int64_t listening_ns = 0;  // its listen() returned; 0 when not written
+  // From its fork to main(): on a CPU, and runnable but waiting for one; -1 when not written.
+  std::int64_t start_cpu_ns = -1;
+  std::int64_t start_run_delay_ns = -1;
 };
 
 /// nullopt while the file is missing or names no pid.

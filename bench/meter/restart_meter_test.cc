@@ -90,6 +90,12 @@ TEST_F(RestartMeterTest, ReadsThePidAndTheServicesOwnStamps) {
   ASSERT_TRUE(stamped);
   EXPECT_EQ(stamped->started_ns, 5000000000);
   EXPECT_EQ(stamped->listening_ns, 5000300000);
+  EXPECT_EQ(stamped->start_cpu_ns, -1);
+  std::ofstream(pidfile_) << "1234\n5000000000 5000300000\n700000 2500000\n";
+  auto costed = read_pidfile(pidfile_);
+  ASSERT_TRUE(costed);
+  EXPECT_EQ(costed->start_cpu_ns, 700000);
+  EXPECT_EQ(costed->start_run_delay_ns, 2500000);
 }
 
 TEST_F(RestartMeterTest, TimesKillDeathAndTheNewProcess) {

@@ -91,6 +91,25 @@ wait_until 10 sh -c "nsenter -t $lab_pid -m -p -n systemctl status amatad.servic
   fail "systemctl status shows no STATUS line: $(lab systemctl status amatad.service | head -5)"
 db=$(pid_of db) web=$(pid_of web)
 
+# The services share amatad.service's cpu cgroup (CPUWeight= has systemd enable the cpu
+# controller there), where --priority-boost orders them behind amatad; in the root group
+# each would be an autogroup of its own (every service leads its own session).
+cpu_group() {  # the cpu controller's cgroup of pid $1 (cgroup v1's cpu line, else v2's)
+  local groups
+  groups=$(lab cat "/proc/$1/cgroup")
+  grep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' <<< "$groups" | cut -d: -f3 ||
+    grep '^0::' <<< "$groups" | cut -d: -f3
+}
+amatad_group=$(cpu_group "$(prop MainPID)")
+[[ $amatad_group == */amatad.service ]] ||
+  fail "amatad is in cpu cgroup '$amatad_group', want amatad.service's"
+[ "$(cpu_group "$db")" = "$amatad_group" ] ||
+  fail "db is in cpu cgroup '$(cpu_group "$db")', want amatad's ($amatad_group)"
+if ! lab grep -q ':cpu' "/proc/$db/cgroup"; then  # cgroup v2: is the controller on there?
+  lab grep -qw cpu "/sys/fs/cgroup${amatad_group%/*}/cgroup.subtree_control" ||
+    fail "the cpu controller is off for amatad.service"
+fi
+
 # Reload, good: a third service appears and the first two are untouched.
 { echo "policy lab"; service db; service web "depends db"; service cache; echo "$rules"; } \
   > "$root/etc/amata/policy.amata"

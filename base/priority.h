@@ -20,10 +20,10 @@ std::optional<int> background_nice();
 
 /// Gives the calling thread a scheduling slice of its own (Linux 6.12 and later: EEVDF's
 /// custom slice, `sched_attr.sched_runtime` of a fair task), keeping its policy and nice; zero
-/// asks for the kernel's default. A task woken with a shorter slice than the one running takes
-/// the CPU at its wake-up instead of at the running task's next tick (10 ms at HZ=100), and
-/// its threads and children inherit it. False where the kernel has no custom slices, or for a
-/// thread that is not a fair task (a real-time one, say).
+/// asks for the kernel's default. A task woken with a shorter slice than the one running is
+/// weighed against it at its wake-up, not only at the running task's next tick (10 ms at
+/// HZ=100); its threads and children inherit it. False where the kernel has no custom slices, or
+/// for a thread that is not a fair task (a real-time one, say).
 bool set_this_thread_slice(std::chrono::nanoseconds slice);
 /// The calling thread's slice, or thread `tid`'s, as the kernel reports it (nullopt: no custom
 /// slices here).

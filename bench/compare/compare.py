@@ -4,7 +4,9 @@
 Each supervisor keeps N small TCP services alive (compare_tcp_service). compare_meter kills
 all N at once with SIGKILL and measures, per service, kill -> new process running and
 kill -> accepting TCP connections, for REPS repetitions per cell, under no load, CPU load and
-I/O load (stress-ng, one bounded instance per cell). Each supervisor's own CPU (on-CPU time
+I/O load (stress-ng, one bounded instance per cell). For a supervisor that forks its services
+itself the supervisor's part is split where the kernel stamps it (fork, exec) and by the new
+process's own wait for a CPU. Each supervisor's own CPU (on-CPU time
 of all its threads, /proc/PID/task/*/schedstat) and RSS are recorded idle (10 services) and
 while recovering.
 
@@ -14,6 +16,7 @@ everything started is stopped by pid at the end. No system service is touched.
     bench/compare/compare.py --out build/bx/compare          # the full run (~15 min)
     bench/compare/compare.py --quick --out /tmp/cmp          # a small run (~2 min)
     bench/compare/compare.py --smoke ...                     # ctest: amata, 1 service, 2 reps
+    bench/compare/compare.py --cgroup ...                    # each supervisor as a unit: a cpu cgroup
 Results: OUT/results.json (every sample), OUT/report.md (the tables); plots with plot.py.
 """
 

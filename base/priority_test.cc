@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <optional>
 #include <thread>
 
 #include "base/pidfd.h"
@@ -31,11 +29,7 @@ class PriorityTest : public ::testing::Test {
     if (own_ > 16) GTEST_SKIP() << "already at nice " << own_;
     set_background_nice(own_ + 3);
   }
-  void TearDown() override {
-    set_background_nice(std::nullopt);
-    set_background_resets_slice(false);
-    (void)set_this_thread_slice(std::chrono::nanoseconds(0));
-  }
+  void TearDown() override { set_background_nice(std::nullopt); }
 
   static Spawned sleeper(bool caller_moves) {
     SpawnSpec spec;
@@ -91,39 +85,6 @@ TEST_F(PriorityTest, WithoutABackgroundNiceNothingMoves) {
   EXPECT_TRUE(move_to_background(child.pid));
   EXPECT_EQ(nice_of(child.pid), own_);
   end(child);
-}
-
-// The loop's short slice: its threads and children inherit it, and what moves to the
-// background gets the kernel's default back (kernels since 6.12; skipped before).
-TEST_F(PriorityTest, AShortSliceIsInheritedAndLeftBehindInTheBackground) {
-  const auto default_slice = this_thread_slice();
-  if (!default_slice) GTEST_SKIP() << "this kernel has no custom slices";
-  ASSERT_TRUE(set_this_thread_slice(std::chrono::microseconds(100)));
-  EXPECT_EQ(this_thread_slice(), std::chrono::nanoseconds(100'000));
-  set_background_resets_slice(true);
-
-  std::optional<std::chrono::nanoseconds> inherited, moved;
-  std::thread([&] {
-    inherited = this_thread_slice();
-    move_this_thread_to_background();
-    moved = this_thread_slice();
-  }).join();
-  EXPECT_EQ(inherited, std::chrono::nanoseconds(100'000));
-  EXPECT_EQ(moved, default_slice);
-  EXPECT_EQ(this_thread_slice(), std::chrono::nanoseconds(100'000));  // ours is untouched
-  EXPECT_EQ(nice_of(gettid()), own_);
-
-  // A child keeps the loop's slice until moved.
-  Spawned child = sleeper(true);
-  ASSERT_GT(child.pid, 0);
-  EXPECT_EQ(slice_of(child.pid), std::chrono::nanoseconds(100'000));
-  EXPECT_TRUE(move_to_background(child.pid));
-  EXPECT_EQ(slice_of(child.pid), default_slice);
-  EXPECT_EQ(nice_of(child.pid), own_ + 3);
-  end(child);
-
-  ASSERT_TRUE(set_this_thread_slice(std::chrono::nanoseconds(0)));
-  EXPECT_EQ(this_thread_slice(), default_slice);
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -40,19 +39,11 @@ int run_once(const std::string& policy_path) {
   return 0;
 }
 
-/// The loop's scheduling slice with --priority-boost, the kernel's shortest. Its default
-/// (the base slice times 1 + log2 of the CPUs: 1.4 ms on two CPUs of Linux 6.18) is longer,
-/// so a death or a console request that wakes the loop while other work holds the CPU is
-/// weighed at the wake-up instead of at that work's next tick (10 ms at HZ=100):
-/// docs/benchmarks.md, "One service under I/O load, split".
-constexpr std::chrono::microseconds kLoopSlice{100};
-
 /// Puts amatad `levels` nice levels ahead of the services it starts, which keep the nice
 /// value amatad was started with: a storm of restarted services competing for the CPU must
 /// not starve the loop that restarts them, answers the console and reads the health checks.
-/// The loop also takes a short slice (kernels with custom slices); the background gets the
-/// default one back. Called before any thread exists (Linux's nice and slice are per thread;
-/// threads inherit them). Returns what to log once logging is set up.
+/// Called before any thread exists (Linux's nice is per thread; threads inherit it). Returns
+/// what to log once logging is set up.
 std::string boost_priority(int levels) {
   errno = 0;
   const int own = getpriority(PRIO_PROCESS, 0);
@@ -64,10 +55,7 @@ std::string boost_priority(int levels) {
                        std::strerror(errno));
   }
   amata::base::set_background_nice(own);
-  const bool sliced = amata::base::set_this_thread_slice(kLoopSlice);
-  amata::base::set_background_resets_slice(sliced);
-  return fmt::format("running at nice {}{}, the services it starts at nice {}", boosted,
-                     sliced ? fmt::format(" with a {} µs slice", kLoopSlice.count()) : "", own);
+  return fmt::format("running at nice {}, the services it starts at nice {}", boosted, own);
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,14 +49,49 @@ PORT_BASE = {"amata": 25000, "amata-noboost": 26000, "monit-process": 27000,
              "supervisord": 28000}
 
 
-def console_latencies(amatactl, socket, stop, out):
+class OpenConsole:
+    """One connection to amatad's console kept open: a status request's time on it is
+    amatad's answer alone, without a client process starting (docs/console.md)."""
+
+    def __init__(self, path):
+        self.path, self.sock, self.file, self.next_id = path, None, None, 0
+
+    def status_ms(self):
+        try:
+            if self.sock is None:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(10)
+                self.sock.connect(self.path)
+                self.file = self.sock.makefile("rb")
+            self.next_id += 1
+            t0 = time.monotonic()
+            self.sock.sendall(json.dumps({"id": self.next_id, "cmd": "status"}).encode() + b"\n")
+            reply = json.loads(self.file.readline())
+            ms = (time.monotonic() - t0) * 1000.0
+            return ms if reply.get("ok") is True and reply.get("id") == self.next_id else None
+        except (OSError, ValueError):
+            self.close()
+            return None
+
+    def close(self):
+        for f in (self.file, self.sock):
+            if f is not None:
+                f.close()
+        self.sock, self.file = None, None
+
+
+def console_latencies(amatactl, path, stop, out, open_out):
     """`amatactl status` every 100 ms until `stop` (an operator looking, not a load: each
-    answer renders all N services); each call's wall time in ms."""
+    answer renders all N services), each call's wall time in ms; after each, the same request
+    on a connection kept open, to tell amatad's answer from the client process's start."""
+    console = OpenConsole(path)
     while not stop.is_set():
         t0 = time.monotonic()
-        r = subprocess.run([amatactl, "--socket", socket, "status"], capture_output=True)
+        r = subprocess.run([amatactl, "--socket", path, "status"], capture_output=True)
         out.append((time.monotonic() - t0) * 1000.0 if r.returncode == 0 else None)
+        open_out.append(console.status_ms())
         stop.wait(0.1)
+    console.close()
 
 
 def run_cell(tool, condition, n, reps, root, args, rng):
@@ -71,11 +107,12 @@ def run_cell(tool, condition, n, reps, root, args, rng):
         time.sleep(max(sup.settle, 1.0))
         load = compare.Load(condition, root, args.stress_timeout)
         for rep in range(reps):
-            latencies, stop = [], threading.Event()
+            latencies, open_latencies, stop = [], [], threading.Event()
             poller = None
             if tool.startswith("amata"):
                 poller = threading.Thread(target=console_latencies, args=(
-                    args.amatactl, os.path.join(sup.dir, "amatad.sock"), stop, latencies))
+                    args.amatactl, os.path.join(sup.dir, "amatad.sock"), stop, latencies,
+                    open_latencies))
                 poller.start()
             r = subprocess.run([os.path.join(args.bin_dir, "compare_meter"), "--timeout",
                                 str(args.rep_timeout), "--supervisor", str(sup.pid),
@@ -99,7 +136,7 @@ def run_cell(tool, condition, n, reps, root, args, rng):
                     "dead": dead, "forked": forked, "reaction": reaction,
                     "dead_last": None if None in dead else max(dead),
                     "reaction_max": max(reaction) if reaction else None, "running": running, "accepting": accepting,
-                    "console_ms": latencies,
+                    "console_ms": latencies, "console_open_ms": open_latencies,
                     "forked_last": None if None in forked else max(forked),
                     "running_last": None if None in running else max(running),
                     "accepting_last": None if None in accepting else max(accepting)})
@@ -119,6 +156,8 @@ def summarized(cell):
     for key in ["dead_last", "reaction_max", "forked_last", "running_last", "accepting_last"]:
         cell[key] = compare.summarize([r[key] for r in cell["reps"]])
     cell["console"] = compare.summarize([x for r in cell["reps"] for x in r["console_ms"]])
+    cell["console_open"] = compare.summarize(
+        [x for r in cell["reps"] for x in r.get("console_open_ms", [])])
     return cell
 
 
@@ -144,11 +183,13 @@ def report(results):
         "| tool | load | last dead, ms (median / max) | slowest death → fork, ms (median / max) "
         "| last forked, ms (median / max) | last running, ms (median / max) "
         "| last accepting, ms (median / max) | accepting / bound (median) "
-        "| `amatactl status` during the storm, ms (median / max) | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| `amatactl status` during the storm, ms (median / max) "
+        "| status on an open connection, ms (median / max) | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in results["cells"]:
         f, a, con = c["forked_last"], c["accepting_last"], c["console"]
+        con_open = c.get("console_open", {})
         run, dead, react = c["running_last"], c.get("dead_last", {}), c.get("reaction_max", {})
         ratio = a.get("median") / bound if a.get("median") and bound else None
         lines.append(
@@ -159,6 +200,7 @@ def report(results):
             f"{fmt(a.get('median'))} / {fmt(a.get('max'))} | "
             f"{'–' if ratio is None else f'{ratio:.2f}'} | "
             f"{fmt(con.get('median')) + ' / ' + fmt(con.get('max')) if con.get('n') else '–'} | "
+            f"{fmt(con_open.get('median')) + ' / ' + fmt(con_open.get('max')) if con_open.get('n') else '–'} | "
             f"{len(c['errors']) or ''} |")
     return "\n".join(lines) + "\n"
 

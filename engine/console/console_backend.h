@@ -51,7 +51,9 @@ class Outcome {
   }
 
   bool ok() const { return ok_; }
-  const nlohmann::json& result() const { return result_; }
+  const nlohmann::json& result() const& { return result_; }
+  /// The result taken out of an outcome about to be dropped (a reply being built).
+  nlohmann::json result() && { return std::move(result_); }
   const std::string& code() const { return code_; }
   const std::string& message() const { return message_; }
   const nlohmann::json& details() const { return details_; }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -43,6 +44,12 @@ inline Json success_reply(const Json& id, Json result) {
 
 inline Json outcome_reply(const Json& id, const Outcome& outcome) {
   if (outcome.ok()) return success_reply(id, outcome.result());
+  return error_reply(id, outcome.code(), outcome.message(), outcome.details());
+}
+
+/// The same, moving the result out of an outcome nobody keeps.
+inline Json outcome_reply(const Json& id, Outcome&& outcome) {
+  if (outcome.ok()) return success_reply(id, std::move(outcome).result());
   return error_reply(id, outcome.code(), outcome.message(), outcome.details());
 }
 

@@ -54,7 +54,7 @@ console::Outcome Daemon::status() {
     if (window) object["maintenance"] = window_json(*window);
   }
   if (const auto* node = maintenance_.node(now)) result["maintenance"] = window_json(*node);
-  return console::Outcome::success(result);
+  return console::Outcome::success(std::move(result));
 }
 
 console::Outcome Daemon::rules() {

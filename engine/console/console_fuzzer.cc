@@ -16,9 +16,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -33,6 +35,24 @@ namespace {
 using namespace amata;
 using namespace std::chrono_literals;
 
+/// A directory of this process's own in /tmp, removed when it exits: libFuzzer ends a run with
+/// exit(), and one socket directory a run must not pile up in /tmp run after run.
+std::string own_temp_dir(const std::string& prefix) {
+  std::string dir = "/tmp/" + prefix + "-XXXXXX";
+  if (!mkdtemp(dir.data())) std::abort();
+  static auto* dirs = new std::vector<std::string>;  // read at exit: never destroyed
+  if (dirs->empty()) {
+    std::atexit([] {
+      for (const std::string& each : *dirs) {
+        std::error_code ignored;
+        std::filesystem::remove_all(each, ignored);
+      }
+    });
+  }
+  dirs->push_back(dir);
+  return dir;
+}
+
 struct Harness {
   std::unique_ptr<base::EventLoop> loop;
   console::testing::RecordingBackend backend;
@@ -40,9 +60,7 @@ struct Harness {
   std::string path;
 
   Harness() {
-    char tmpl[] = "/tmp/amata-console-fuzz-XXXXXX";
-    if (!mkdtemp(tmpl)) std::abort();
-    path = std::string(tmpl) + "/amatad.sock";
+    path = own_temp_dir("amata-console-fuzz") + "/amatad.sock";
     loop = std::move(base::EventLoop::create()).value();
     console::ConsoleConfig config;
     config.socket_path = path;
@@ -100,9 +118,7 @@ void fuzz_render(const std::uint8_t* data, std::size_t size) {
 class FakeDaemon {
  public:
   FakeDaemon() {
-    char tmpl[] = "/tmp/amata-ctl-fuzz-XXXXXX";
-    if (!mkdtemp(tmpl)) std::abort();
-    path_ = std::string(tmpl) + "/amatad.sock";
+    path_ = own_temp_dir("amata-ctl-fuzz") + "/amatad.sock";
     listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

@@ -301,6 +301,41 @@ class Supervisord(Supervisor):
         return ["/usr/bin/supervisord", "-n", "-c", conf]
 
 
+class ConsoleConnection:
+    """A connection to amatad's console socket (docs/console.md), opened at the first request
+    and kept open; after an error the next request opens a new one."""
+
+    def __init__(self, path, timeout=10.0):
+        self.path, self.timeout = path, timeout
+        self.sock, self.file, self.next_id = None, None, 0
+
+    def request(self, cmd):
+        """Sends `cmd`; (its result or None when refused or failed, ms until the reply)."""
+        try:
+            if self.sock is None:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.settimeout(self.timeout)
+                self.sock.connect(self.path)
+                self.file = self.sock.makefile("rb")
+            self.next_id += 1
+            t0 = time.monotonic()
+            self.sock.sendall(json.dumps({"id": self.next_id, "protocol": 1, "cmd": cmd}).encode()
+                              + b"\n")
+            reply = json.loads(self.file.readline())
+            ms = (time.monotonic() - t0) * 1000.0
+            ok = reply.get("ok") is True and reply.get("id") == self.next_id
+            return (reply.get("result") if ok else None), ms
+        except (OSError, ValueError):
+            self.close()
+            return None, None
+
+    def close(self):
+        for f in (self.file, self.sock):
+            if f is not None:
+                f.close()
+        self.sock, self.file = None, None
+
+
 CPU_CGROUPS = "/sys/fs/cgroup/cpu"  # cgroup v1's cpu controller (v2: /sys/fs/cgroup)
 
 

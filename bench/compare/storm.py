@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,47 +48,17 @@ PORT_BASE = {"amata": 25000, "amata-noboost": 26000, "monit-process": 27000,
              "supervisord": 28000}
 
 
-class OpenConsole:
-    """One connection to amatad's console kept open: a status request's time on it is
-    amatad's answer alone, without a client process starting (docs/console.md)."""
-
-    def __init__(self, path):
-        self.path, self.sock, self.file, self.next_id = path, None, None, 0
-
-    def status_ms(self):
-        try:
-            if self.sock is None:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(10)
-                self.sock.connect(self.path)
-                self.file = self.sock.makefile("rb")
-            self.next_id += 1
-            t0 = time.monotonic()
-            self.sock.sendall(json.dumps({"id": self.next_id, "cmd": "status"}).encode() + b"\n")
-            reply = json.loads(self.file.readline())
-            ms = (time.monotonic() - t0) * 1000.0
-            return ms if reply.get("ok") is True and reply.get("id") == self.next_id else None
-        except (OSError, ValueError):
-            self.close()
-            return None
-
-    def close(self):
-        for f in (self.file, self.sock):
-            if f is not None:
-                f.close()
-        self.sock, self.file = None, None
-
-
 def console_latencies(amatactl, path, stop, out, open_out):
     """`amatactl status` every 100 ms until `stop` (an operator looking, not a load: each
     answer renders all N services), each call's wall time in ms; after each, the same request
     on a connection kept open, to tell amatad's answer from the client process's start."""
-    console = OpenConsole(path)
+    console = compare.ConsoleConnection(path)
     while not stop.is_set():
         t0 = time.monotonic()
         r = subprocess.run([amatactl, "--socket", path, "status"], capture_output=True)
         out.append((time.monotonic() - t0) * 1000.0 if r.returncode == 0 else None)
-        open_out.append(console.status_ms())
+        result, ms = console.request("status")
+        open_out.append(ms if result is not None else None)
         stop.wait(0.1)
     console.close()
 

@@ -53,7 +53,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -62,7 +61,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ beside compare.py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import alive, log, machine  # noqa: E402
+from compare import ConsoleConnection, alive, log, machine  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SCENARIOS = ["found", "searching"]
@@ -184,21 +183,11 @@ def policy_text(args, foreign, scenario, root):
 
 def console(sock_path, cmd, timeout=5.0):
     """One request over amatad's console socket (docs/console.md); the result, or None."""
+    connection = ConsoleConnection(sock_path, timeout)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(timeout)
-            s.connect(sock_path)
-            s.sendall(json.dumps({"id": 1, "protocol": 1, "cmd": cmd}).encode() + b"\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    return None
-                buf += chunk
-        reply = json.loads(buf)
-        return reply.get("result") if reply.get("ok") else None
-    except (OSError, ValueError):
-        return None
+        return connection.request(cmd)[0]
+    finally:
+        connection.close()
 
 
 class Amatad:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
+#include <utility>
 
 #include "engine/console/console_connection.h"
 #include "engine/console/console_server.h"
@@ -137,7 +138,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
     if (cmd == "rules") return outcome_reply(id, backend_.rules());
     if (cmd == "version") {
       Outcome outcome = backend_.version();
-      if (!outcome.ok()) return outcome_reply(id, outcome);
+      if (!outcome.ok()) return outcome_reply(id, std::move(outcome));
       Json result = outcome.result();
       result["protocol"] = kProtocolVersion;
       return success_reply(id, std::move(result));
@@ -197,7 +198,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
       // History and subscription happen in the same loop turn, so the stream continues
       // exactly where the history ends: no event is lost or repeated in between.
       if (outcome.ok() && follow) client.follows.push_back(Client::Follow{id, filter});
-      return outcome_reply(id, outcome);
+      return outcome_reply(id, std::move(outcome));
     }
     if (cmd == "failover") {
       const std::string object = object_arg();
@@ -209,7 +210,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
           fmt::format("failover {}{} by pid {} uid {}{}: {}", object, to ? " to " + *to : "",
                       client.peer.pid, client.peer.uid, behalf_text(caller),
                       outcome.ok() ? "accepted" : outcome.code()));
-      return outcome_reply(id, outcome);
+      return outcome_reply(id, std::move(outcome));
     }
     if (verb) {
       const std::string object = object_arg();
@@ -224,7 +225,7 @@ std::optional<Json> ConsoleServer::dispatch(Client& client, const Json& request,
         log(LogLevel::kInfo, fmt::format("{} {} by pid {} uid {}{}: {}", cmd, object,
                                          client.peer.pid, client.peer.uid, behalf_text(caller),
                                          outcome.ok() ? "accepted" : outcome.code()));
-        return outcome_reply(id, outcome);
+        return outcome_reply(id, std::move(outcome));
       }
       // The reply comes when the action has ended; meanwhile the client is not idle.
       std::weak_ptr<bool> alive = alive_;

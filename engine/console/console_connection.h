@@ -42,13 +42,9 @@ inline Json success_reply(const Json& id, Json result) {
   return Json{{"id", id}, {"ok", true}, {"result", std::move(result)}};
 }
 
-inline Json outcome_reply(const Json& id, const Outcome& outcome) {
-  if (outcome.ok()) return success_reply(id, outcome.result());
-  return error_reply(id, outcome.code(), outcome.message(), outcome.details());
-}
-
-/// The same, moving the result out of an outcome nobody keeps.
-inline Json outcome_reply(const Json& id, Outcome&& outcome) {
+/// Taken by value: a temporary (most callers) is moved into the reply, never copied (a
+/// `status` of a hundred services is tens of KB of JSON).
+inline Json outcome_reply(const Json& id, Outcome outcome) {
   if (outcome.ok()) return success_reply(id, std::move(outcome).result());
   return error_reply(id, outcome.code(), outcome.message(), outcome.details());
 }
